@@ -1,0 +1,55 @@
+# The two commands a new user needs:
+#   make run    install what is missing, build, start examples/http_service.cpp
+#   make test   install what is missing, build, run the whole test suite (ctest)
+# More: make build | test-asan | install [PREFIX=/usr/local] | fuzz | bench | clean
+
+PREFIX ?= /usr/local
+CTEST_ARGS ?=
+
+# A clone in any folder reuses the compiler cache of another clone.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
+export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_file_ctime,locale
+export CCACHE_MAXSIZE ?= 5G
+
+.PHONY: all deps test-deps build run test test-asan install fuzz bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+test-deps:
+	@scripts/install-deps.sh test
+
+build/build.ninja: CMakeLists.txt CMakePresets.json
+	cmake --preset dev
+
+build: deps build/build.ninja
+	cmake --build --preset dev
+
+run: build
+	build/bin/tomodachi run examples/http_service.cpp
+
+test: test-deps build/build.ninja
+	cmake --build --preset dev
+	ctest --preset dev $(CTEST_ARGS)
+
+build-asan/build.ninja: CMakeLists.txt CMakePresets.json
+	cmake --preset asan
+
+test-asan: test-deps build-asan/build.ninja
+	cmake --build --preset asan
+	ctest --preset asan $(CTEST_ARGS)
+
+install: build
+	cmake --install build --prefix $(PREFIX)
+
+fuzz: test-deps
+	scripts/fuzz.sh
+
+bench: test-deps build
+	scripts/bench.sh
+
+clean:
+	rm -rf build build-asan build-fuzz

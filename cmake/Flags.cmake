@@ -1,0 +1,18 @@
+# Compile definitions shared by the library and every service compiled against it.
+# They are part of the ABI tag (src/core/abi.cpp) and of the flags `tomodachi run`
+# records for compiling service files.
+set(TOMODACHI_PUBLIC_DEFINITIONS
+    BOOST_ASIO_SEPARATE_COMPILATION
+    BOOST_ASIO_NO_DEPRECATED
+    BOOST_JSON_NO_LIB
+    BOOST_URL_NO_LIB)
+
+add_library(tomodachi_warnings INTERFACE)
+target_compile_options(tomodachi_warnings INTERFACE
+    -Wall -Wextra -Werror -Wno-missing-field-initializers)
+
+if(TOMODACHI_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+  list(APPEND TOMODACHI_PUBLIC_DEFINITIONS TOMODACHI_SANITIZE=1)
+endif()

@@ -1,0 +1,1 @@
+# `cmake --install`: headers, library, CLI, CMake package and pkg-config file.

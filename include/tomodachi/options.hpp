@@ -1,0 +1,126 @@
+#pragma once
+/// @file
+/// Typed service options with the keys and defaults of Python tomodachi
+/// (`tomodachi.Options`). Every key is reachable by dotted name from JSON
+/// (`"http.port"`), legacy aliases (`aws.endpoint_url`, ...) are accepted on input,
+/// and unknown keys are rejected with an error naming the key.
+
+#include <boost/json/fwd.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace tomodachi {
+
+/// Raised for an unknown option key or a value of the wrong type; the message names
+/// the key (and the value).
+class OptionError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+struct Options {
+  struct Http {
+    std::optional<int> port = 9700;  ///< nullopt or 0: a random free port
+    std::string host = "0.0.0.0";    ///< "" = all interfaces
+    bool reuse_port = true;          ///< SO_REUSEPORT
+    std::string content_type = "text/plain; charset=utf-8";
+    std::string charset = "utf-8";
+    /// Max request body: bytes, or a string such as "100MB" (K/KB, M/MB, G/GB, B).
+    std::variant<std::int64_t, std::string> client_max_size = std::int64_t{104857600};
+    int termination_grace_period_seconds = 30;  ///< one deadline for the whole stop
+    /// true/false, or a file path that also receives the records as JSON lines.
+    std::variant<bool, std::string> access_log = true;
+    std::vector<std::string> real_ip_from;  ///< trusted proxy IPs / CIDRs
+    std::string real_ip_header = "X-Forwarded-For";
+    int keepalive_timeout = 0;  ///< seconds; 0 = keep-alive off
+    int keepalive_expiry = 0;   ///< alias of keepalive_timeout
+    std::optional<int> max_keepalive_time;
+    std::optional<int> max_keepalive_requests;
+    std::string server_header = "tomodachi";
+    // C++ additions: protection a public server needs, on by default.
+    int max_header_size = 16384;           ///< request line + headers, bytes (431 beyond)
+    int header_read_timeout = 15;          ///< seconds to receive a complete header block
+    int body_read_timeout = 60;            ///< seconds without body progress before 408
+    int websocket_max_message_size = 4194304;  ///< bytes per websocket message
+  };
+
+  struct AwsSnsSqs {
+    std::optional<std::string> region_name;
+    std::optional<std::string> aws_access_key_id;
+    std::optional<std::string> aws_secret_access_key;
+    std::string topic_prefix;
+    std::string queue_name_prefix;
+    /// nullopt = leave the topic as it is; "" = disable SSE; else a key id or alias.
+    std::optional<std::string> sns_kms_master_key_id;
+    std::optional<std::string> sqs_kms_master_key_id;
+    std::optional<int> sqs_kms_data_key_reuse_period;
+    std::optional<std::string> queue_policy;
+    std::optional<std::string> wildcard_queue_policy;
+  };
+
+  struct AwsEndpointUrls {
+    std::optional<std::string> sns;
+    std::optional<std::string> sqs;
+    std::optional<std::string> sts;  ///< falls back to `sns` when unset
+  };
+
+  struct Amqp {
+    struct Qos {
+      int queue_prefetch_count = 100;
+      int global_prefetch_count = 400;
+    };
+    std::string host = "127.0.0.1";
+    int port = 5672;
+    std::string login = "guest";
+    std::string password = "guest";
+    std::string exchange_name = "amq.topic";
+    std::string routing_key_prefix;
+    std::string queue_name_prefix;
+    std::string virtualhost = "/";
+    bool ssl = false;
+    int heartbeat = 60;
+    int queue_ttl = 86400;  ///< seconds → `x-expires` in ms; 0 = no expiry
+    Qos qos;
+  };
+
+  struct Watcher {
+    std::vector<std::string> ignored_dirs;
+    std::vector<std::string> watched_file_endings;
+  };
+
+  Http http;
+  AwsSnsSqs aws_sns_sqs;
+  AwsEndpointUrls aws_endpoint_urls;
+  Amqp amqp;
+  Watcher watcher;
+
+  /// Options from a JSON object: nested groups, dotted keys and mixtures, legacy
+  /// aliases included (`{"http": {"port": 1}, "amqp.qos.queue_prefetch_count": 4}`).
+  /// Throws OptionError naming the first bad key.
+  static Options from_json(const boost::json::object& values);
+
+  /// Applies `values` like from_json, on top of the current values.
+  void update(const boost::json::object& values);
+
+  /// Sets one option by dotted key (aliases accepted); a group key takes an object.
+  void set(std::string_view key, const boost::json::value& value);
+
+  /// The value of a dotted key; a group key gives an object of its members.
+  boost::json::value get(std::string_view key) const;
+
+  /// True when `key` names an option or an option group (aliases included).
+  static bool has_key(std::string_view key);
+
+  /// Every option as `{"http.port": 9700, ...}` in definition order.
+  boost::json::object asdict() const;
+
+  friend bool operator==(const Options&, const Options&) = default;
+};
+
+}  // namespace tomodachi

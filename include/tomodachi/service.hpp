@@ -1,0 +1,128 @@
+#pragma once
+/// @file
+/// `tomodachi::Service`: the base class of every service. Member functions become
+/// handlers by registering them in the constructor (`http<&Shop::add>("POST", "/items")`),
+/// the registration calls taking the place of Python's decorators.
+
+#include <tomodachi/detail/handler_name.hpp>
+#include <tomodachi/logging.hpp>
+#include <tomodachi/options.hpp>
+#include <tomodachi/task.hpp>
+
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tomodachi {
+
+struct HandlerSpec;
+class Envelope;
+// Registration option structs, defined in the transport headers.
+struct HttpRouteOptions;
+struct HttpStaticOptions;
+struct WebsocketOptions;
+struct AmqpOptions;
+struct AwsSnsSqsOptions;
+struct ScheduleSpec;
+
+namespace detail {
+struct ServiceState;
+}
+
+class Service {
+ public:
+  /// `name` is the service name: registry key, envelope `service.name`, log field.
+  explicit Service(std::string name = "service");
+  virtual ~Service();
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
+  const std::string& name() const noexcept;
+  void set_name(std::string name);
+
+  /// Random uuid4 per process start unless pinned (here, or by `-c` config `"uuid"`).
+  const std::string& uuid() const noexcept;
+  void set_uuid(std::string uuid);
+
+  /// Configuration; see docs/options.md. A `-c` config `"options"` object replaces it.
+  Options options;
+
+  /// Default envelope of this service's publishers and subscribers; null = raw.
+  std::shared_ptr<const Envelope> message_envelope;
+
+  /// Lifecycle hooks (spec/service.md §4). Start hooks run concurrently across the
+  /// services of a file; an exception aborts the start with exit code 1.
+  virtual Task<void> start_service();
+  virtual Task<void> started_service();
+  virtual Task<void> stopping_service();
+  virtual Task<void> stop_service();
+
+  /// Logger `tomodachi.service` bound to `service=<name>`.
+  Logger logger() const;
+
+  /// Every registration made so far, in registration order.
+  const std::vector<std::unique_ptr<HandlerSpec>>& handlers() const noexcept;
+
+  /// Adds a registration; transports and custom transports call this.
+  void add_handler(std::unique_ptr<HandlerSpec> spec);
+
+  /// Internal runtime state (not part of the stable API).
+  detail::ServiceState& state() noexcept { return *state_; }
+
+ protected:
+  // ---- HTTP (defined in <tomodachi/http.hpp>) ---------------------------------------
+  /// Route `method` requests whose whole path matches `pattern` to member `Fn`.
+  template <auto Fn>
+  void http(std::string_view method, std::string_view pattern, const HttpRouteOptions& options = {});
+  template <auto Fn>
+  void http(std::initializer_list<std::string_view> methods, std::string_view pattern,
+            const HttpRouteOptions& options = {});
+  /// The same with any callable; `name` is the handler name used in logs.
+  template <typename Handler>
+  void http(std::string_view method, std::string_view pattern, std::string name, Handler&& handler,
+            const HttpRouteOptions& options = {});
+  /// Handler producing the response for `status` (404, 405, 500, 503, ...).
+  template <auto Fn>
+  void http_error(int status);
+  /// Serves files under `path` (relative: to the service source file) at `url`.
+  void http_static(std::string_view path, std::string_view url);
+  void http_static(std::string_view path, std::string_view url, const HttpStaticOptions& options);
+  /// Websocket endpoint; `Fn` gets the connection and returns its callbacks.
+  template <auto Fn>
+  void websocket(std::string_view url, const WebsocketOptions& options = {});
+
+  // ---- AMQP (defined in <tomodachi/amqp.hpp>) ---------------------------------------
+  template <auto Fn>
+  void amqp(std::string_view routing_key, const AmqpOptions& options = {});
+
+  // ---- AWS SNS + SQS (defined in <tomodachi/aws_sns_sqs.hpp>) ------------------------
+  template <auto Fn>
+  void aws_sns_sqs(std::string_view topic, const AwsSnsSqsOptions& options = {});
+
+  // ---- Schedules (defined in <tomodachi/schedule.hpp>) ------------------------------
+  template <auto Fn>
+  void schedule(const ScheduleSpec& when);
+
+ private:
+  std::unique_ptr<detail::ServiceState> state_;
+};
+
+/// The most recently registered running service, else the first, else null.
+Service* get_service();
+/// The running service named `name`, or null.
+Service* get_service(std::string_view name);
+/// Every running service, in start order.
+std::vector<Service*> get_services();
+
+/// Stops all services gracefully. With a code, it becomes the process exit status;
+/// without one the current status is kept (spec/service.md §5).
+void exit(std::optional<int> code = std::nullopt);
+
+/// The exit status the process will end with (`SERVICE_EXIT_CODE`).
+int service_exit_code() noexcept;
+void set_service_exit_code(int code) noexcept;
+
+}  // namespace tomodachi

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages tomodachi needs (DESIGN.md §5) that are missing.
+# Idempotent: does nothing when everything is present; at most one `apt-get update`.
+#   scripts/install-deps.sh          build + run dependencies (make build / make run)
+#   scripts/install-deps.sh test     also what the test suite and benchmarks need
+set -euo pipefail
+
+build_packages=(
+  g++ cmake ninja-build ccache pkg-config make
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libre2-dev librabbitmq-dev libssl-dev libpugixml-dev libhowardhinnant-date-dev
+  libprotobuf-dev protobuf-compiler zlib1g-dev tzdata
+)
+test_packages=(
+  libgtest-dev libgmock-dev libbenchmark-dev
+  rabbitmq-server python3 python3-botocore wrk nginx-light
+  clang-14 libclang-rt-14-dev
+)
+
+packages=("${build_packages[@]}")
+if [[ "${1:-}" == "test" ]]; then
+  packages+=("${test_packages[@]}")
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+
+if ((${#missing[@]} > 0)); then
+  echo "install-deps: installing ${missing[*]}"
+  sudo=""
+  if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null || { echo "install-deps: not root and no sudo; install as root: ${missing[*]}" >&2; exit 1; }
+    sudo="sudo"
+  fi
+  # Services installed by apt must not start on the machine's default ports:
+  # the test suite starts its own brokers (scripts/test-peers/).
+  policy_created=""
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+    $sudo chmod +x /usr/sbin/policy-rc.d
+    policy_created=1
+  fi
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  if [[ -n "$policy_created" ]]; then $sudo rm -f /usr/sbin/policy-rc.d; fi
+fi
+
+if [[ "${1:-}" == "test" ]]; then
+  # fauxqs (SNS/SQS emulator) runs on Node.js >= 20, which Debian 12's own nodejs (18)
+  # does not provide: the machine must bring it.
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    echo "install-deps: Node.js >= 20 with npm is required for the SNS/SQS tests (fauxqs); 'node' or 'npm' is not on PATH" >&2
+    exit 1
+  fi
+  node_major=$(node -p 'process.versions.node.split(".")[0]')
+  if ((node_major < 20)); then
+    echo "install-deps: Node.js >= 20 is required for fauxqs, found $(node --version)" >&2
+    exit 1
+  fi
+fi
