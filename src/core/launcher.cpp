@@ -204,7 +204,7 @@ class Launch {
     start_cancellations_.erase(std::find(start_cancellations_.begin(), start_cancellations_.end(), cancellation));
     if (start_error) {
       abort_start(container, start_error);
-    } else if (!stop_requested_ && !container_failed_) {
+    } else if (!stop_requested_) {
       log_lifecycle(container, "started service successfully", "ready");
       get_logger("tomodachi.event").debug("-> lifecycle.ready", {{"event", "lifecycle.ready"}});
     }
@@ -491,7 +491,6 @@ class Launch {
   std::vector<std::shared_ptr<asio::cancellation_signal>> start_cancellations_;
   std::optional<Deadline> deadline_;
   bool stop_requested_ = false;
-  bool container_failed_ = false;
   bool restart_ = false;
   bool restart_allowed_ = true;
 };
