@@ -3,6 +3,8 @@
 // offset aliases of spec/schedule.md §5), the local zone, and the mapping from wall-clock
 // times to instants with our DST rule.
 
+#include <tomodachi/schedule.hpp>
+
 #include <date/tz.h>
 
 #include <chrono>
