@@ -93,6 +93,12 @@ TEST(CronParsing, WeekdaysFoldSevenIntoSundayAndAcceptARangeEndingOnSunday) {
   EXPECT_EQ(field("* * * * sun-fri", CronField::weekday), "0-5");
 }
 
+TEST(CronParsing, WeekdayRangesFollowTheSpecForNamesAndNumbersAlike) {
+  EXPECT_EQ(field("* * * * 1-sun", CronField::weekday), "0-6");
+  EXPECT_EQ(field("* * * * mon-5", CronField::weekday), "1-5");
+  EXPECT_EQ(field("* * * * 3-wed", CronField::weekday), "3");
+}
+
 TEST(CronParsing, ListsAreTheUnionOfTheirParts) {
   EXPECT_EQ(field("1,2,3-5 * * * *", CronField::minute), "1-5");
   EXPECT_EQ(field("10-15,30,45 * * * *", CronField::minute), "10-15,30,45");
