@@ -117,6 +117,31 @@ TEST(ScheduleCallables, WithoutArgumentsOrWithTheInvocation) {
   EXPECT_EQ(seen_interval, "3 seconds");
 }
 
+// Every registration form must compile against a real service class. (Constructing one
+// needs the core runtime; the registrations themselves are exercised by the e2e test.)
+class Reports : public Service {
+ public:
+  Reports() : Service("reports") {
+    schedule<&Reports::tick>(every(5s));
+    schedule<&Reports::with_invocation>(cron("*/5 * * * *", "Europe/Stockholm"));
+    schedule<&Reports::plain>(at("08:00"));
+    schedule<&Reports::plain_with_invocation>({.interval = 10, .immediately = true});
+    schedule({.interval = "hourly"}, "lambda", []() -> Task<void> { co_return; });
+    heartbeat<&Reports::tick>();
+    every_second<&Reports::tick>();
+    minutely<&Reports::tick>();
+    hourly<&Reports::tick>();
+    daily<&Reports::tick>();
+    monthly<&Reports::tick>();
+  }
+
+ private:
+  Task<void> tick() { co_return; }
+  Task<void> with_invocation(const ScheduleInvocation&) { co_return; }
+  void plain() {}
+  void plain_with_invocation(const ScheduleInvocation&) {}
+};
+
 TEST(ScheduleHandlerSpec, IsAScheduleRegistration) {
   const ScheduleHandlerSpec spec("tick", every(5s), [](const ScheduleInvocation&) -> Task<void> {
     co_return;
