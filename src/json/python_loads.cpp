@@ -1,0 +1,332 @@
+// json.loads-compatible parsing: Boost.JSON for standard input, and a small
+// recursive-descent parser for what only Python accepts (NaN, Infinity, lone
+// surrogate escapes).
+#include <tomodachi/json.hpp>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/string.hpp>
+
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <stdexcept>
+
+namespace tomodachi::json {
+namespace {
+
+struct ParseError : std::exception {
+  std::size_t offset;
+  const char* what_;
+  ParseError(std::size_t at, const char* message) : offset(at), what_(message) {}
+  const char* what() const noexcept override { return what_; }
+};
+
+class PythonJsonParser {
+ public:
+  PythonJsonParser(std::string_view text, std::size_t max_depth) : text_(text), max_depth_(max_depth) {}
+
+  boost::json::value parse_document() {
+    skip_whitespace();
+    boost::json::value result = parse_value(0);
+    skip_whitespace();
+    if (position_ != text_.size()) fail("Extra data");
+    return result;
+  }
+
+ private:
+  [[noreturn]] void fail(const char* message) const { throw ParseError(position_, message); }
+
+  void skip_whitespace() {
+    while (position_ < text_.size()) {
+      const char c = text_[position_];
+      if (c != ' ' && c != '\t' && c != '\n' && c != '\r') break;
+      ++position_;
+    }
+  }
+
+  bool consume(std::string_view literal) {
+    if (text_.substr(position_, literal.size()) == literal) {
+      position_ += literal.size();
+      return true;
+    }
+    return false;
+  }
+
+  boost::json::value parse_value(std::size_t depth) {
+    if (position_ >= text_.size()) fail("Expecting value");
+    const char c = text_[position_];
+    switch (c) {
+      case '{': return parse_object(depth + 1);
+      case '[': return parse_array(depth + 1);
+      case '"': return boost::json::string(parse_string());
+      default: break;
+    }
+    if (consume("null")) return nullptr;
+    if (consume("true")) return true;
+    if (consume("false")) return false;
+    if (consume("NaN")) return std::numeric_limits<double>::quiet_NaN();
+    if (consume("Infinity")) return std::numeric_limits<double>::infinity();
+    if (consume("-Infinity")) return -std::numeric_limits<double>::infinity();
+    return parse_number();
+  }
+
+  boost::json::value parse_object(std::size_t depth) {
+    if (depth > max_depth_) fail("Too deeply nested");
+    ++position_;  // '{'
+    boost::json::object object;
+    skip_whitespace();
+    if (position_ < text_.size() && text_[position_] == '}') {
+      ++position_;
+      return object;
+    }
+    while (true) {
+      skip_whitespace();
+      if (position_ >= text_.size() || text_[position_] != '"') {
+        fail("Expecting property name enclosed in double quotes");
+      }
+      std::string key = parse_string();
+      skip_whitespace();
+      if (position_ >= text_.size() || text_[position_] != ':') fail("Expecting ':' delimiter");
+      ++position_;
+      skip_whitespace();
+      object[key] = parse_value(depth);
+      skip_whitespace();
+      if (position_ < text_.size() && text_[position_] == ',') {
+        ++position_;
+        continue;
+      }
+      if (position_ < text_.size() && text_[position_] == '}') {
+        ++position_;
+        return object;
+      }
+      fail("Expecting ',' delimiter");
+    }
+  }
+
+  boost::json::value parse_array(std::size_t depth) {
+    if (depth > max_depth_) fail("Too deeply nested");
+    ++position_;  // '['
+    boost::json::array array;
+    skip_whitespace();
+    if (position_ < text_.size() && text_[position_] == ']') {
+      ++position_;
+      return array;
+    }
+    while (true) {
+      skip_whitespace();
+      array.push_back(parse_value(depth));
+      skip_whitespace();
+      if (position_ < text_.size() && text_[position_] == ',') {
+        ++position_;
+        continue;
+      }
+      if (position_ < text_.size() && text_[position_] == ']') {
+        ++position_;
+        return array;
+      }
+      fail("Expecting ',' delimiter");
+    }
+  }
+
+  static void append_utf8(std::string& out, std::uint32_t code) {
+    if (code < 0x80) {
+      out += static_cast<char>(code);
+    } else if (code < 0x800) {
+      out += static_cast<char>(0xC0 | (code >> 6));
+      out += static_cast<char>(0x80 | (code & 0x3F));
+    } else if (code < 0x10000) {
+      out += static_cast<char>(0xE0 | (code >> 12));
+      out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (code & 0x3F));
+    } else {
+      out += static_cast<char>(0xF0 | (code >> 18));
+      out += static_cast<char>(0x80 | ((code >> 12) & 0x3F));
+      out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (code & 0x3F));
+    }
+  }
+
+  std::uint32_t parse_hex4() {
+    if (position_ + 4 > text_.size()) fail("Invalid \\uXXXX escape");
+    std::uint32_t value = 0;
+    auto [end, ec] = std::from_chars(text_.data() + position_, text_.data() + position_ + 4, value, 16);
+    if (ec != std::errc{} || end != text_.data() + position_ + 4) fail("Invalid \\uXXXX escape");
+    position_ += 4;
+    return value;
+  }
+
+  // Validates one raw UTF-8 sequence and copies it.
+  void copy_utf8_sequence(std::string& out) {
+    const auto lead = static_cast<unsigned char>(text_[position_]);
+    int length = (lead & 0xE0) == 0xC0 ? 2 : (lead & 0xF0) == 0xE0 ? 3 : (lead & 0xF8) == 0xF0 ? 4 : 0;
+    if (length == 0 || position_ + length > text_.size()) fail("Invalid UTF-8");
+    std::uint32_t code = lead & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07);
+    for (int k = 1; k < length; ++k) {
+      const auto c = static_cast<unsigned char>(text_[position_ + k]);
+      if ((c & 0xC0) != 0x80) fail("Invalid UTF-8");
+      code = (code << 6) | (c & 0x3F);
+    }
+    const std::uint32_t minimum = length == 2 ? 0x80 : length == 3 ? 0x800 : 0x10000;
+    if (code < minimum || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) fail("Invalid UTF-8");
+    out.append(text_.data() + position_, static_cast<std::size_t>(length));
+    position_ += static_cast<std::size_t>(length);
+  }
+
+  std::string parse_string() {
+    ++position_;  // opening quote
+    std::string out;
+    while (true) {
+      if (position_ >= text_.size()) fail("Unterminated string starting at");
+      const auto c = static_cast<unsigned char>(text_[position_]);
+      if (c == '"') {
+        ++position_;
+        return out;
+      }
+      if (c < 0x20) fail("Invalid control character");
+      if (c >= 0x80) {
+        copy_utf8_sequence(out);
+        continue;
+      }
+      if (c != '\\') {
+        out += static_cast<char>(c);
+        ++position_;
+        continue;
+      }
+      ++position_;
+      if (position_ >= text_.size()) fail("Unterminated string starting at");
+      const char escape = text_[position_++];
+      switch (escape) {
+        case '"': out += '"'; break;
+        case '\\': out += '\\'; break;
+        case '/': out += '/'; break;
+        case 'b': out += '\b'; break;
+        case 'f': out += '\f'; break;
+        case 'n': out += '\n'; break;
+        case 'r': out += '\r'; break;
+        case 't': out += '\t'; break;
+        case 'u': {
+          std::uint32_t code = parse_hex4();
+          if (code >= 0xD800 && code <= 0xDBFF && text_.substr(position_, 2) == "\\u") {
+            const std::size_t saved = position_;
+            position_ += 2;
+            const std::uint32_t low = parse_hex4();
+            if (low >= 0xDC00 && low <= 0xDFFF) {
+              code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
+            } else {
+              position_ = saved;
+            }
+          }
+          // A lone surrogate (valid in a Python str) has no UTF-8 form: U+FFFD.
+          if (code >= 0xD800 && code <= 0xDFFF) code = 0xFFFD;
+          append_utf8(out, code);
+          break;
+        }
+        default: fail("Invalid \\escape");
+      }
+    }
+  }
+
+  boost::json::value parse_number() {
+    const std::size_t start = position_;
+    if (position_ < text_.size() && text_[position_] == '-') ++position_;
+    if (position_ >= text_.size()) fail("Expecting value");
+    if (text_[position_] == '0') {
+      ++position_;
+    } else if (text_[position_] >= '1' && text_[position_] <= '9') {
+      while (position_ < text_.size() && std::isdigit(static_cast<unsigned char>(text_[position_]))) ++position_;
+    } else {
+      position_ = start;
+      fail("Expecting value");
+    }
+    bool is_integer = true;
+    if (position_ < text_.size() && text_[position_] == '.') {
+      const std::size_t dot = position_++;
+      if (position_ >= text_.size() || !std::isdigit(static_cast<unsigned char>(text_[position_]))) {
+        position_ = dot;  // Python stops before a dangling '.', which then is extra data
+      } else {
+        is_integer = false;
+        while (position_ < text_.size() && std::isdigit(static_cast<unsigned char>(text_[position_]))) ++position_;
+      }
+    }
+    if (position_ < text_.size() && (text_[position_] == 'e' || text_[position_] == 'E')) {
+      const std::size_t mark = position_++;
+      if (position_ < text_.size() && (text_[position_] == '+' || text_[position_] == '-')) ++position_;
+      if (position_ >= text_.size() || !std::isdigit(static_cast<unsigned char>(text_[position_]))) {
+        position_ = mark;
+      } else {
+        is_integer = false;
+        while (position_ < text_.size() && std::isdigit(static_cast<unsigned char>(text_[position_]))) ++position_;
+      }
+    }
+    const char* first = text_.data() + start;
+    const char* last = text_.data() + position_;
+    if (is_integer) {
+      std::int64_t signed_value = 0;
+      if (auto r = std::from_chars(first, last, signed_value); r.ec == std::errc{} && r.ptr == last) {
+        return signed_value;
+      }
+      std::uint64_t unsigned_value = 0;
+      if (auto r = std::from_chars(first, last, unsigned_value); r.ec == std::errc{} && r.ptr == last) {
+        return unsigned_value;
+      }
+    }
+    double number = 0;
+    auto r = std::from_chars(first, last, number);
+    if (r.ec == std::errc::result_out_of_range) {
+      // Python: float('1e999') == inf and float('1e-999') == 0.0.
+      const std::string_view literal(first, static_cast<std::size_t>(last - first));
+      const bool negative = literal.front() == '-';
+      const auto exponent = literal.find_first_of("eE");
+      const bool underflow = exponent != std::string_view::npos && exponent + 1 < literal.size() &&
+                             literal[exponent + 1] == '-';
+      const double magnitude = underflow ? 0.0 : std::numeric_limits<double>::infinity();
+      number = negative ? -magnitude : magnitude;
+    } else if (r.ec != std::errc{}) {
+      fail("Expecting value");
+    }
+    return number;
+  }
+
+  std::string_view text_;
+  std::size_t max_depth_;
+  std::size_t position_ = 0;
+};
+
+}  // namespace
+
+boost::json::value loads(std::string_view text, std::error_code& error, std::size_t max_depth) {
+  error.clear();
+  boost::json::parse_options options;
+  options.max_depth = max_depth;
+  boost::system::error_code boost_error;
+  boost::json::value value = boost::json::parse(boost::json::string_view(text.data(), text.size()),
+                                                boost_error, {}, options);
+  if (!boost_error) return value;
+  try {
+    return PythonJsonParser(text, max_depth).parse_document();
+  } catch (const ParseError&) {
+    error = std::make_error_code(std::errc::invalid_argument);
+    return nullptr;
+  }
+}
+
+boost::json::value loads(std::string_view text, std::size_t max_depth) {
+  boost::json::parse_options options;
+  options.max_depth = max_depth;
+  boost::system::error_code boost_error;
+  boost::json::value value = boost::json::parse(boost::json::string_view(text.data(), text.size()),
+                                                boost_error, {}, options);
+  if (!boost_error) return value;
+  try {
+    return PythonJsonParser(text, max_depth).parse_document();
+  } catch (const ParseError& e) {
+    throw std::invalid_argument(std::string(e.what()) + ": line 1 column " + std::to_string(e.offset + 1) +
+                                " (char " + std::to_string(e.offset) + ")");
+  }
+}
+
+}  // namespace tomodachi::json
