@@ -117,6 +117,9 @@ struct ScheduleInvocation {
   std::chrono::system_clock::time_point invocation_time;
   /// The registration's interval as given; unset for timestamp schedules.
   std::optional<ScheduleInterval> interval;
+  /// Logger `tomodachi.schedule.handler` bound to `handler=<name>`,
+  /// `type="tomodachi.schedule"` (the handler context of Python's logger).
+  Logger logger;
 
   /// `invocation_time` as ISO 8601 UTC with second precision, e.g. `2023-08-13T17:44:09Z`.
   std::string invocation_time_iso() const;
@@ -126,20 +129,52 @@ struct ScheduleInvocation {
 struct ScheduleHandlerSpec : HandlerSpec {
   using Invoke = std::function<Task<void>(const ScheduleInvocation&)>;
 
-  ScheduleHandlerSpec(std::string handler_name, ScheduleSpec schedule_when, Invoke invoke_fn)
+  ScheduleHandlerSpec(std::string handler_name, ScheduleSpec schedule_when, Invoke invoke_fn,
+                      std::string qualified_handler_name = {})
       : HandlerSpec("schedule", std::move(handler_name)),
         when(std::move(schedule_when)),
-        invoke(std::move(invoke_fn)) {}
+        invoke(std::move(invoke_fn)),
+        qualified_name(qualified_handler_name.empty() ? name : std::move(qualified_handler_name)) {}
 
   ScheduleSpec when;
   /// Starts one run; the returned task is the run.
   Invoke invoke;
+  /// `Class.function` (Python's `__qualname__`), for the names of running tasks.
+  std::string qualified_name;
 };
 
 namespace detail {
 
 /// Throws ScheduleError when `when` cannot run (bad interval, timestamp, cron or zone).
 void validate_schedule(const ScheduleSpec& when);
+
+/// `Class` of `&ns::Class::member` in a compiler's pretty function text (see
+/// `member_name_from_signature`).
+constexpr std::string_view class_name_from_signature(std::string_view text) {
+  constexpr std::string_view marker = "Fn = ";
+  auto start = text.find(marker);
+  if (start == std::string_view::npos) return {};
+  start += marker.size();
+  auto end = text.find_first_of(";]", start);
+  if (end == std::string_view::npos) end = text.size();
+  std::string_view expression = text.substr(start, end - start);
+  const auto member_colon = expression.rfind("::");
+  if (member_colon == std::string_view::npos) return {};
+  expression = expression.substr(0, member_colon);
+  const auto class_colon = expression.rfind("::");
+  if (class_colon != std::string_view::npos) expression = expression.substr(class_colon + 2);
+  while (!expression.empty() && (expression.front() == '&' || expression.front() == '(')) {
+    expression.remove_prefix(1);
+  }
+  return expression;
+}
+
+/// `Class.member` for `&ns::Class::member`, like Python's `__qualname__`.
+template <auto Fn>
+std::string qualified_handler_name() {
+  constexpr std::string_view class_name = class_name_from_signature(signature_of<Fn>());
+  return std::string(class_name) + "." + std::string(handler_name<Fn>());
+}
 
 template <auto>
 inline constexpr bool unsupported_scheduled_function = false;
@@ -200,7 +235,8 @@ template <auto Fn>
 void Service::schedule(const ScheduleSpec& when) {
   detail::validate_schedule(when);
   add_handler(std::make_unique<ScheduleHandlerSpec>(std::string(detail::handler_name<Fn>()), when,
-                                                    detail::bind_scheduled_member<Fn>(*this)));
+                                                    detail::bind_scheduled_member<Fn>(*this),
+                                                    detail::qualified_handler_name<Fn>()));
 }
 
 template <typename Handler>
