@@ -45,9 +45,9 @@ void warn_about_local_zone_once(const ScheduleSpec& when) {
   get_logger("tomodachi.scheduler").warning(*warning);
 }
 
-std::unique_ptr<TransportInstance> make_scheduler(Service& service,
-                                                  std::vector<const HandlerSpec*> specs) {
-  return std::make_unique<Scheduler>(service, specs);
+/// A scheduler needs nothing of the service beyond its specs.
+std::unique_ptr<TransportInstance> make_scheduler(Service&, std::vector<const HandlerSpec*> specs) {
+  return std::make_unique<Scheduler>(specs, get_executor());
 }
 
 const bool registered = [] {
@@ -80,6 +80,22 @@ std::shared_ptr<ScheduleCounters> ScheduleCounters::shared() {
   }
   set_execution_context({{"scheduled_functions_enabled", true}});
   return counters;
+}
+
+// ---- overlap limit ------------------------------------------------------------------------
+
+OverlapLimit::Verdict OverlapLimit::admit(std::size_t running) {
+  if (running >= task_limit) {
+    if (skipping_) return Verdict::skip;
+    skipping_ = true;
+    warning_threshold_ *= 2;
+    return Verdict::skip_and_warn;
+  }
+  if (!skipping_) return Verdict::run;
+  if (running >= resume_task_count) return Verdict::skip;
+  skipping_ = false;
+  warning_threshold_ = task_limit;
+  return Verdict::resume_and_run;
 }
 
 // ---- one scheduled function ---------------------------------------------------------------
@@ -141,21 +157,20 @@ std::optional<ScheduledFunction::TimePoint> ScheduledFunction::fire(TimePoint du
 
 bool ScheduledFunction::admit_invocation() {
   const std::size_t running = running_tasks_.size();
-  if (running >= task_limit) {
-    if (!too_many_tasks_ && running >= warning_threshold_) {
-      too_many_tasks_ = true;
+  const std::size_t threshold = overlap_limit_.warning_threshold();
+  switch (overlap_limit_.admit(running)) {
+    case OverlapLimit::Verdict::run:
+      return true;
+    case OverlapLimit::Verdict::skip:
+      return false;
+    case OverlapLimit::Verdict::skip_and_warn:
       logger_.warning("too many scheduled tasks for function in scheduled function loop",
-                      {{"task_count", running}, {"task_limit", warning_threshold_}});
-      warning_threshold_ *= 2;
-    }
-    return false;
-  }
-  if (too_many_tasks_ && running >= resume_task_count) return false;
-  if (too_many_tasks_) {
-    warning_threshold_ = task_limit;
-    logger_.info("scheduled function loop resumed as task count is within threshold",
-                 {{"task_count", running}, {"task_limit", warning_threshold_}});
-    too_many_tasks_ = false;
+                      {{"task_count", running}, {"task_limit", threshold}});
+      return false;
+    case OverlapLimit::Verdict::resume_and_run:
+      logger_.info("scheduled function loop resumed as task count is within threshold",
+                   {{"task_count", running}, {"task_limit", overlap_limit_.warning_threshold()}});
+      return true;
   }
   return true;
 }
@@ -222,8 +237,9 @@ void ScheduledFunction::report_running(bool first_report) const {
 
 // ---- the transport ------------------------------------------------------------------------
 
-Scheduler::Scheduler(Service&, const std::vector<const HandlerSpec*>& specs)
-    : executor_(get_executor()),
+Scheduler::Scheduler(const std::vector<const HandlerSpec*>& specs,
+                     boost::asio::any_io_executor executor)
+    : executor_(std::move(executor)),
       running_(executor_),
       start_watch_(executor_),
       start_watch_ended_(executor_) {

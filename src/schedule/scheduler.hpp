@@ -50,9 +50,29 @@ struct RunningInvocations {
   Wakeup idle;  ///< notified when `count` drops to 0
 };
 
-/// Overlap limit of one function (spec/schedule.md §6).
+/// Overlap limit of one function (spec/schedule.md §6): with 20 invocations still running
+/// a due run is skipped; once skipping, runs resume when fewer than 15 are running.
 inline constexpr std::size_t task_limit = 20;
 inline constexpr std::size_t resume_task_count = 15;
+
+class OverlapLimit {
+ public:
+  enum class Verdict {
+    run,
+    skip,
+    skip_and_warn,   ///< the first skip: log `too many scheduled tasks ...`
+    resume_and_run,  ///< the first run after skipping: log `... resumed ...`
+  };
+
+  /// The verdict for a due run while `running` invocations are still running.
+  Verdict admit(std::size_t running);
+  /// `task_limit` of the records: 20, doubled after each warning, reset on resume.
+  std::size_t warning_threshold() const noexcept { return warning_threshold_; }
+
+ private:
+  bool skipping_ = false;
+  std::size_t warning_threshold_ = task_limit;
+};
 /// Missed due times older than this are skipped instead of run late.
 inline constexpr std::chrono::seconds max_catch_up{60};
 
@@ -100,8 +120,7 @@ class ScheduledFunction {
   Wakeup loop_ended_;
   bool loop_running_ = false;
   bool stopping_ = false;
-  bool too_many_tasks_ = false;
-  std::size_t warning_threshold_ = task_limit;
+  OverlapLimit overlap_limit_;
   std::uint64_t next_task_id_ = 0;
   std::map<std::uint64_t, std::string> running_tasks_;  ///< id → task name
 };
@@ -109,7 +128,8 @@ class ScheduledFunction {
 /// The transport instance of one service's scheduled functions.
 class Scheduler final : public TransportInstance {
  public:
-  Scheduler(Service& service, const std::vector<const HandlerSpec*>& specs);
+  /// Compiles every spec (throws ScheduleError); loops and invocations run on `executor`.
+  Scheduler(const std::vector<const HandlerSpec*>& specs, boost::asio::any_io_executor executor);
 
   Task<void> start() override;
   Task<void> started() override;
