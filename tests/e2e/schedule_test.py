@@ -218,5 +218,38 @@ class ScheduleEndToEnd(unittest.TestCase):
         self.assertEqual(stop_hook["total_tasks"], sum(1 for r in self.records if r.get("message") == "invoked"))
 
 
+class InvalidSchedules(unittest.TestCase):
+    """A schedule that cannot run aborts the start: exit code 1, the spec's message."""
+
+    EXPECTED = {
+        "interval": "Invalid interval: '5 minutes' (not seconds, an alias or a valid cron expression: "
+        "invalid value 'minutes' for hour)",
+        "seconds": "Invalid interval: -5 (an interval must be at least 1 second)",
+        "cron": "Invalid interval: '* * 30 2 *' (not seconds, an alias or a valid cron expression: "
+        "days out of scope: no allowed month of an allowed year has a day 30)",
+        "timestamp": "Invalid timestamp: '25:00' (no supported timestamp format matched; use HH:MM, "
+        "HH:MM:SS, YYYY-MM-DD HH:MM or YYYY-MM-DD HH:MM:SS)",
+        "timezone": "Unknown timezone: Mars/Olympus",
+    }
+
+    def test_start_fails_with_the_message(self):
+        for mistake, text in self.EXPECTED.items():
+            with self.subTest(mistake=mistake):
+                result = subprocess.run(
+                    [BIN, "run", "--production", "--logger", "json",
+                     os.path.join(SERVICES, "schedule_invalid_service.so")],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                    timeout=60,
+                    env=dict(os.environ, SCHEDULE_INVALID=mistake),
+                )
+                self.assertEqual(result.returncode, 1, result.stdout)
+                records = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+                messages = [r.get("exc_message") for r in records if r.get("exc_type") == "ScheduleError"]
+                self.assertEqual(messages, [text], result.stdout)
+                self.assertFalse(any(r.get("message") == "started service successfully" for r in records))
+
+
 if __name__ == "__main__":
     unittest.main()
