@@ -124,13 +124,17 @@ void ScheduledFunction::start_loop() {
   });
 }
 
-Task<void> ScheduledFunction::stop_loop() {
+void ScheduledFunction::request_stop() {
   stopping_ = true;
   timer_.cancel();
+}
+
+Task<void> ScheduledFunction::wait_until_loop_ended() {
   while (loop_running_) co_await loop_ended_.wait_until(SteadyClock::time_point::max());
 }
 
 Task<void> ScheduledFunction::loop() {
+  if (stopping_) co_return;  // stopped before the loop got its first turn
   const TimePoint start = std::chrono::system_clock::now();
   if (schedule_.immediately()) launch(start);
   std::optional<TimePoint> due = schedule_.next_after(start);
@@ -265,6 +269,7 @@ Task<void> Scheduler::start() {
 
 Task<void> Scheduler::watch_start() {
   const auto begin = SteadyClock::now();
+  if (started_ || stopping_) co_return;  // a notification before this turn would be lost
   co_await start_watch_.wait_until(begin + 10s);
   if (started_ || stopping_) co_return;
   for (const auto& function : functions_) {
@@ -289,6 +294,7 @@ Task<void> Scheduler::started() {
 
 Task<void> Scheduler::stop(Deadline deadline) {
   stopping_ = true;
+  for (const auto& function : functions_) function->request_stop();
   start_watch_.notify();
   while (watching_start_) co_await start_watch_ended_.wait_until(SteadyClock::time_point::max());
   if (!started_) {
@@ -297,7 +303,7 @@ Task<void> Scheduler::stop(Deadline deadline) {
     }
     co_return;
   }
-  for (const auto& function : functions_) co_await function->stop_loop();
+  for (const auto& function : functions_) co_await function->wait_until_loop_ended();
   co_await await_invocations(deadline);
 }
 

@@ -87,8 +87,10 @@ class ScheduledFunction {
 
   /// Starts the loop; the schedule's reference time (integer intervals) is now.
   void start_loop();
-  /// No new invocations from now on; returns when the loop has ended.
-  Task<void> stop_loop();
+  /// No new invocations from now on (takes effect at once).
+  void request_stop();
+  /// Returns when the loop has ended (after `request_stop`).
+  Task<void> wait_until_loop_ended();
 
   /// Warns about every invocation still running (`awaiting task to complete` first,
   /// `still awaiting task to finish` after that).

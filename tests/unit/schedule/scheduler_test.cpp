@@ -199,6 +199,24 @@ TEST_F(SchedulerTest, RunningInvocationsAreReportedAndTheWaitEndsAtTheDeadline) 
   EXPECT_EQ(finished_, 0);  // never cancelled
 }
 
+Task<void> started_then_stopped(Scheduler& scheduler, Deadline deadline) {
+  co_await scheduler.started();
+  co_await scheduler.stop(deadline);
+}
+
+TEST_F(SchedulerTest, StopRightAfterStartedRunsNothingMoreAndReturnsPromptly) {
+  add(every(1s).run_immediately(), "immediate");
+  add(every(1s), "periodic");
+  auto scheduler = make_scheduler();
+  complete(scheduler->start());
+  const auto stop_began = std::chrono::steady_clock::now();
+  complete(started_then_stopped(*scheduler, stop_began + 30s));
+  EXPECT_LT(std::chrono::steady_clock::now() - stop_began, 500ms);
+  loop_.run_for(1500ms);
+  EXPECT_EQ(times_of("immediate").size(), 1u);  // the immediate run is part of `started`
+  EXPECT_TRUE(times_of("periodic").empty());
+}
+
 TEST_F(SchedulerTest, StopBeforeStartedWarnsForEveryFunction) {
   add(every(1s), "one");
   add(cron("* * * * *"), "two");
