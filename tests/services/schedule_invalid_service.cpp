@@ -1,4 +1,4 @@
-// A service whose schedule cannot run: tests/e2e/schedule_test.py checks that the start
+// A service whose schedule cannot run: tests/e2e/test_schedule.py checks that the start
 // fails with exit code 1 and the spec's message. SCHEDULE_INVALID picks the mistake.
 
 #include <tomodachi/tomodachi.hpp>

@@ -1,4 +1,4 @@
-// The service of tests/e2e/schedule_test.py: a heartbeat, an integer interval with and
+// The service of tests/e2e/test_schedule.py: a heartbeat, an integer interval with and
 // without `immediately`, a cron every minute and a slow function, each logging its
 // invocations; the lifecycle hooks log their order and the execution context.
 
