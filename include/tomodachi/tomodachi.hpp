@@ -8,6 +8,7 @@
 #include <tomodachi/logging.hpp>
 #include <tomodachi/main.hpp>
 #include <tomodachi/options.hpp>
+#include <tomodachi/schedule.hpp>
 #include <tomodachi/service.hpp>
 #include <tomodachi/task.hpp>
 #include <tomodachi/transport.hpp>
