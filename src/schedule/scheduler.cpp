@@ -292,10 +292,14 @@ Task<void> Scheduler::started() {
   co_return;
 }
 
-Task<void> Scheduler::stop(Deadline deadline) {
+void Scheduler::stop_requested() noexcept {
   stopping_ = true;
   for (const auto& function : functions_) function->request_stop();
   start_watch_.notify();
+}
+
+Task<void> Scheduler::stop(Deadline deadline) {
+  stop_requested();
   while (watching_start_) co_await start_watch_ended_.wait_until(SteadyClock::time_point::max());
   if (!started_) {
     for (const auto& function : functions_) {

@@ -135,6 +135,7 @@ class Scheduler final : public TransportInstance {
 
   Task<void> start() override;
   Task<void> started() override;
+  void stop_requested() noexcept override;
   Task<void> stop(Deadline deadline) override;
 
  private:
