@@ -13,10 +13,12 @@
 
 #include <boost/json/value.hpp>
 #include <boost/json/value_from.hpp>
+#include <boost/json/value_ref.hpp>
 
 #include <concepts>
 #include <cstddef>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -78,8 +80,10 @@ struct ProtobufData {
 class PublishData {
  public:
   PublishData() = default;
-  /// Braced JSON, e.g. `{{"key", "value"}}`.
   PublishData(boost::json::value value) : json_(std::move(value)) {}
+  /// Braced JSON as Boost.JSON reads it: `{{"key", "value"}, {"n", 1}}` is an object,
+  /// `{1, 2, 3}` an array.
+  PublishData(std::initializer_list<boost::json::value_ref> init) : json_(init) {}
   PublishData(ProtobufData data) : protobuf_(std::move(data)) {}
   template <ProtobufMessage T>
   PublishData(const T& message) : protobuf_(ProtobufData{message.GetTypeName(), message.SerializeAsString()}) {}
