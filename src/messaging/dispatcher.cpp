@@ -34,6 +34,8 @@ std::map<std::string, PublishOverride, std::less<>>& publish_overrides() {
 
 }  // namespace
 
+MessageHandlerSpec::~MessageHandlerSpec() = default;
+
 std::string_view to_string(DeliveryOutcome outcome) noexcept {
   switch (outcome) {
     case DeliveryOutcome::acked: return "acked";

@@ -289,6 +289,7 @@ IncomingMessage incoming_for(const std::string& transport, const std::string& pa
     values["exchange_name"] = "amq.topic";
     boost::json::object headers;
     for (const auto& [key, value] : message.headers) headers[key] = value;
+    if (message.attempt > 1) headers[attempt_header] = message.attempt;
     values["properties"] = boost::json::object{{"headers", std::move(headers)}};
   }
   return incoming;
