@@ -11,6 +11,7 @@
 #include <tomodachi/main.hpp>
 #include <tomodachi/message.hpp>
 #include <tomodachi/options.hpp>
+#include <tomodachi/schedule.hpp>
 #include <tomodachi/service.hpp>
 #include <tomodachi/task.hpp>
 #include <tomodachi/transport.hpp>
