@@ -179,7 +179,7 @@ class ScheduleEndToEnd(unittest.TestCase):
         started_hook = self.time_of(lambda r: r.get("hook") == "started_service")
         with_immediately = self.times_of("every_third_second_immediately")
         without = self.times_of("every_third_second")
-        self.assertLess((with_immediately[0] - started_hook).total_seconds(), 0.05)
+        self.assertLess((with_immediately[0] - started_hook).total_seconds(), 0.25)
         self.assertGreaterEqual(with_immediately[0], started_hook)
         self.assertEqual(len(with_immediately), len(without) + 1)
         self.assertEqual(
@@ -192,7 +192,7 @@ class ScheduleEndToEnd(unittest.TestCase):
         self.assertTrue(runs[0]["invocation_time"].endswith(":00Z"), runs[0])
         run_time = parse_time(runs[0]["timestamp"])
         self.assertEqual(run_time.second, 0)
-        self.assertLess(run_time.microsecond, 50000)
+        self.assertLess(run_time.microsecond, 250000)
 
     def test_sigterm_waits_for_the_running_invocation(self):
         signal_index = self.index_of(message("received termination signal"))
