@@ -4,6 +4,7 @@
 /// `tomodachi run` precompiles this header.
 
 #include <tomodachi/context.hpp>
+#include <tomodachi/http.hpp>
 #include <tomodachi/json.hpp>
 #include <tomodachi/logging.hpp>
 #include <tomodachi/main.hpp>
@@ -12,3 +13,4 @@
 #include <tomodachi/task.hpp>
 #include <tomodachi/transport.hpp>
 #include <tomodachi/version.hpp>
+#include <tomodachi/websocket.hpp>

@@ -1,7 +1,7 @@
 // The HTTP transport driven directly on an io_context with real sockets: routes, response
 // shapes, errors, middleware, guards, keep-alive, limits, static files, websockets, drain.
 
-#include "core_stubs.hpp"
+#include "log_capture.hpp"
 #include "test_client.hpp"
 
 #include <tomodachi/http.hpp>
@@ -199,6 +199,7 @@ class Harness {
 
  private:
   void start() {
+    tomodachi::test_stubs::capture();
     std::vector<const tomodachi::HandlerSpec*> specs;
     for (const auto& spec : service_.handlers()) specs.push_back(spec.get());
     transport_ = tomodachi::test_stubs::transport_factory("http")(service_, specs);
@@ -246,7 +247,9 @@ const boost::json::value* field(const tomodachi::test_stubs::CapturedRecord& rec
 
 class HttpServer : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { harness_ = new Harness<TestService>(); }
+  static void SetUpTestSuite() {
+    harness_ = new Harness<TestService>();
+  }
   static void TearDownTestSuite() {
     delete harness_;
     harness_ = nullptr;
@@ -646,6 +649,7 @@ class BadPatternService : public tomodachi::Service {
 };
 
 TEST(HttpStartFailures, BadPatternAndBusyPort) {
+  tomodachi::test_stubs::capture();
   BadPatternService bad;
   std::vector<const tomodachi::HandlerSpec*> specs;
   for (const auto& spec : bad.handlers()) specs.push_back(spec.get());
