@@ -231,7 +231,8 @@ struct HttpSpec : HandlerSpec {
   std::vector<HttpGuard> guards;
   bool ignore_logging = false;
   std::vector<int> ignore_logging_statuses;
-  std::string static_path;  ///< static: directory (resolved at registration)
+  std::string static_path;  ///< static: directory (resolved against the registering source file)
+  std::string static_raw_path;  ///< static: the path as given
   HttpMiddleware middleware;
   std::function<Task<WebsocketCallbacks>(Service&, Websocket&, Request&)> websocket_handler;
 };

@@ -54,6 +54,7 @@ void Service::http_static(std::string_view path, std::string_view url, const Htt
   spec->methods = {"GET"};
   spec->pattern = std::string(url);
   spec->static_path = detail::resolve_static_path(path, where);
+  spec->static_raw_path = std::string(path);
   spec->ignore_logging = options.ignore_logging;
   spec->ignore_logging_statuses = options.ignore_logging_statuses;
   detail::add_http_spec(*this, std::move(spec));

@@ -313,7 +313,14 @@ void ServerCore::setup() {
         if (pattern.find("(?P<filename>") == std::string::npos) pattern += "(?P<filename>.+?)";
         Route route{spec};
         std::error_code error;
-        auto base = std::filesystem::canonical(spec->static_path, error);
+        std::filesystem::path directory = spec->static_path;
+        // `tomodachi run` knows the service's source file: relative paths are resolved
+        // against its folder (like upstream's service file path).
+        if (std::filesystem::path(spec->static_raw_path).is_relative() && !service_.source_file().empty() &&
+            std::filesystem::path(service_.source_file()).is_absolute()) {
+          directory = std::filesystem::path(service_.source_file()).parent_path() / spec->static_raw_path;
+        }
+        auto base = std::filesystem::canonical(directory, error);
         if (error || base == "/" || !std::filesystem::is_directory(base)) {
           throw std::invalid_argument("Invalid path '" + spec->static_path + "' for static route");
         }
