@@ -1016,6 +1016,17 @@ Task<void> ServerCore::run_websocket(Connection& connection, Request& request) {
     co_await write_simple(connection, 503);
     co_return;
   }
+  // Validate the handshake here so a bad one gets the same 400 as every protocol error
+  // (Connection: close, Server, plain text) instead of Beast's own answer.
+  const auto& message = *state.message;
+  auto key = message.find(bhttp::field::sec_websocket_key);
+  auto version = message.find(bhttp::field::sec_websocket_version);
+  if (!bws::is_upgrade(message) || key == message.end() || key->value().size() != 24 ||
+      version == message.end() || version->value() != "13") {
+    log_websocket(state, "cancelled", std::nullopt);
+    co_await write_simple(connection, 400);
+    co_return;
+  }
   connection.stream.expires_never();
   auto ws_state = std::make_shared<detail::WebsocketState>(std::move(connection.stream));
   connection.upgraded = true;
