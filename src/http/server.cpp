@@ -94,11 +94,11 @@ struct RequestState {
 };
 
 struct WebsocketState {
-  explicit WebsocketState(beast::tcp_stream&& stream)
-      : ws(std::move(stream)), write_ready(ws.get_executor()) {
+  explicit WebsocketState(tcp::socket&& socket)
+      : ws(std::move(socket)), write_ready(ws.get_executor()) {
     write_ready.expires_at(asio::steady_timer::time_point::max());
   }
-  bws::stream<beast::tcp_stream> ws;
+  bws::stream<tcp::socket> ws;
   asio::steady_timer write_ready;
   std::string id;
   bool writing = false;
@@ -188,8 +188,16 @@ struct Route {
 };
 
 struct Connection {
-  explicit Connection(tcp::socket&& socket) : stream(std::move(socket)) {}
-  beast::tcp_stream stream;
+  explicit Connection(tcp::socket&& s) : socket(std::move(s)), watchdog(socket.get_executor()) {}
+  tcp::socket socket;
+  /// One lazily re-armed timer per connection: moving the deadline later is a store,
+  /// only an earlier deadline re-arms the timer (no timer work per request).
+  asio::steady_timer watchdog;
+  Clock::time_point deadline = Clock::time_point::max();
+  Clock::time_point armed = Clock::time_point::max();
+  bool handling = false;   ///< a handler runs: no deadline applies
+  bool timed_out = false;  ///< the watchdog cut the connection
+  bool closed = false;
   beast::flat_buffer buffer;
   std::string peer_ip;
   Clock::time_point accepted_at = Clock::now();
@@ -198,6 +206,16 @@ struct Connection {
   bool upgraded = false;  ///< handed to a websocket
   std::string out;        ///< response head buffer, reused
   detail::RequestState request;
+
+  void set_deadline(Clock::duration timeout) {
+    deadline = Clock::now() + timeout;
+    if (deadline < armed) watchdog.cancel();  // the watchdog re-arms at the earlier deadline
+  }
+  void cut() {
+    boost::system::error_code ignored;
+    socket.shutdown(tcp::socket::shutdown_both, ignored);
+    socket.cancel(ignored);
+  }
 };
 
 /// The state shared by the transport instance and its connection coroutines (which may
@@ -220,6 +238,8 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   friend class tomodachi::Websocket;
   Task<void> accept_loop();
   Task<void> session(tcp::socket socket);
+  Task<void> watchdog(std::shared_ptr<Connection> connection);
+  Task<bool> write_all(Connection& connection, asio::const_buffer head, asio::const_buffer body);
   Task<bool> serve_one(Connection& connection);
   Task<Response> run_chain(std::size_t index, Request& request, int kind);
   Task<Response> call_inner(Request& request, int kind);
@@ -445,84 +465,136 @@ Task<void> ServerCore::accept_loop() {
 
 Task<void> ServerCore::session(tcp::socket socket) {
   auto self = shared_from_this();
-  Connection connection(std::move(socket));
+  auto connection = std::make_shared<Connection>(std::move(socket));
   boost::system::error_code ec;
-  auto peer = connection.stream.socket().remote_endpoint(ec);
+  connection->socket.non_blocking(true, ec);  // writes try a direct send first
+  auto peer = connection->socket.remote_endpoint(ec);
   if (!ec) {
     auto address = peer.address();
     if (address.is_v6() && address.to_v6().is_v4_mapped()) {
       address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
     }
-    connection.peer_ip = address.to_string();
+    connection->peer_ip = address.to_string();
   }
-  connection.request.server = this;
-  connection.request.connection = &connection;
-  connections_.push_front(&connection);
+  connection->request.server = this;
+  connection->request.connection = connection.get();
+  connection->set_deadline(header_timeout_);
+  asio::co_spawn(connection->socket.get_executor(), watchdog(connection), asio::detached);
+  connections_.push_front(connection.get());
   auto position = connections_.begin();
   try {
     for (;;) {
-      bool keep_going = co_await serve_one(connection);
+      bool keep_going = co_await serve_one(*connection);
       if (!keep_going) break;
     }
   } catch (const std::exception& error) {
     http_logger_.warning("error in http connection", {{"error_message", boost::json::string(error.what())}});
   }
   connections_.erase(position);
-  if (!connection.upgraded) {
-    connection.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-    connection.stream.socket().close(ec);
+  connection->closed = true;
+  connection->watchdog.cancel();
+  if (!connection->upgraded) {
+    connection->socket.shutdown(tcp::socket::shutdown_send, ec);
+    connection->socket.close(ec);
   }
 }
 
+Task<void> ServerCore::watchdog(std::shared_ptr<Connection> connection) {
+  while (!connection->closed && !connection->upgraded) {
+    connection->armed = connection->deadline;
+    connection->watchdog.expires_at(connection->armed);
+    auto [ec] = co_await connection->watchdog.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (connection->closed || connection->upgraded) break;
+    if (ec == asio::error::operation_aborted) continue;  // re-armed for an earlier deadline
+    auto now = Clock::now();
+    if (now < connection->deadline) continue;
+    if (connection->handling) {
+      connection->deadline = now + header_timeout_;  // handlers are never cut
+      continue;
+    }
+    connection->timed_out = true;
+    connection->cut();
+    break;
+  }
+  connection->armed = Clock::time_point::max();
+}
+
+Task<bool> ServerCore::write_all(Connection& connection, asio::const_buffer head, asio::const_buffer body) {
+  std::array<asio::const_buffer, 2> buffers{head, body};
+  const std::size_t total = head.size() + body.size();
+  boost::system::error_code ec;
+  std::size_t sent = connection.socket.write_some(buffers, ec);  // non-blocking: the common case ends here
+  if (!ec && sent == total) co_return true;
+  if (ec && ec != asio::error::would_block && ec != asio::error::try_again) co_return false;
+  if (sent >= head.size()) {
+    buffers[1] = asio::const_buffer(static_cast<const char*>(body.data()) + (sent - head.size()),
+                                    body.size() - (sent - head.size()));
+    buffers[0] = asio::const_buffer();
+  } else {
+    buffers[0] = asio::const_buffer(static_cast<const char*>(head.data()) + sent, head.size() - sent);
+  }
+  connection.set_deadline(body_timeout_);
+  auto [write_ec, written] = co_await asio::async_write(connection.socket, buffers, asio::as_tuple(asio::use_awaitable));
+  (void)written;
+  co_return !write_ec;
+}
+
 Task<bool> ServerCore::serve_one(Connection& connection) {
-  auto& stream = connection.stream;
   auto& buffer = connection.buffer;
 
-  // Wait for the first byte of the next request: idle / keep-alive timeout.
+  // Next request: wait for its first byte within the idle (keep-alive) timeout, and for
+  // the rest of its head within the header timeout.
   connection.idle = true;
-  if (stopping_ && connection.requests > 0) co_return false;
-  if (buffer.size() == 0) {
-    stream.expires_after(connection.requests == 0 ? header_timeout_
-                                                  : std::chrono::seconds(std::max(1, keep_alive_.timeout)));
-    auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), asio::as_tuple(asio::use_awaitable));
-    if (ec) co_return false;  // closed, timed out or cancelled at shutdown: nothing to answer
-    buffer.commit(n);
+  connection.handling = false;
+  if (stopping_ && connection.requests > 0 && buffer.size() == 0) co_return false;
+  if (connection.requests > 0) {
+    connection.set_deadline(std::chrono::seconds(std::max(1, keep_alive_.timeout)));
   }
-  connection.idle = false;
 
   bhttp::request_parser<bhttp::string_body> parser;
   parser.header_limit(static_cast<std::uint32_t>(max_header_size_));
   parser.body_limit(static_cast<std::uint64_t>(client_max_size_));
-  stream.expires_after(header_timeout_);
-  {
-    auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
-    (void)n;
-    if (ec == beast::error::timeout) {
-      log_protocol_error(connection, 408, 0);
-      co_return false;  // slow client: the stream closed the socket
+  bool header_deadline_set = connection.requests == 0;
+  for (;;) {
+    if (buffer.size() > 0) {
+      connection.idle = false;
+      boost::system::error_code ec;
+      std::size_t used = parser.put(buffer.data(), ec);
+      buffer.consume(used);
+      if (ec == bhttp::error::need_more) ec = {};
+      if (ec == bhttp::error::header_limit) {
+        co_await write_simple(connection, 431);
+        co_return false;
+      }
+      if (ec == bhttp::error::body_limit) {
+        co_await write_simple(connection, 413);
+        co_return false;
+      }
+      if (ec) {
+        co_await write_simple(connection, 400);
+        co_return false;
+      }
+      if (parser.is_header_done()) break;
+      if (!header_deadline_set) {
+        header_deadline_set = true;
+        connection.set_deadline(header_timeout_);
+      }
     }
-    if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted ||
-        ec == asio::error::connection_reset || ec == asio::error::eof) {
-      co_return false;
-    }
-    if (ec == bhttp::error::header_limit) {
-      co_await write_simple(connection, 431);
-      co_return false;
-    }
-    if (ec == bhttp::error::body_limit) {
-      co_await write_simple(connection, 413);
-      co_return false;
-    }
+    auto [ec, n] = co_await connection.socket.async_read_some(buffer.prepare(8192), asio::as_tuple(asio::use_awaitable));
     if (ec) {
-      co_await write_simple(connection, 400);
+      // closed, reset, cut by the watchdog, or cancelled at shutdown: nothing to answer
+      if (connection.timed_out && parser.got_some()) log_protocol_error(connection, 408, 0);
       co_return false;
     }
+    buffer.commit(n);
   }
+  connection.idle = false;
 
   auto started = Clock::now();
   ++connection.requests;
   counters().total.add();
   auto& message = parser.get();
+  auto& stream = connection;  // for the peer check below
   auto& state = connection.request;
   state.reset();
   state.message = &message;
@@ -576,42 +648,51 @@ Task<bool> ServerCore::serve_one(Connection& connection) {
   // Body pre-read (spec §3.2).
   if (!parser.is_done()) {
     if (auto expect = message.find(bhttp::field::expect);
-        expect != message.end() && beast::iequals(expect->value(), "100-continue")) {
+        expect != message.end() && beast::iequals(expect->value(), "100-continue") && buffer.size() == 0) {
       static constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
-      stream.expires_after(body_timeout_);
-      auto [ec, n] = co_await asio::async_write(stream, asio::buffer(continue_line.data(), continue_line.size()),
-                                                asio::as_tuple(asio::use_awaitable));
-      (void)n;
-      if (ec) co_return false;
+      bool sent = co_await write_all(connection, asio::buffer(continue_line.data(), continue_line.size()),
+                                     asio::const_buffer());
+      if (!sent) co_return false;
     }
+    bool failed = false;
     while (!parser.is_done()) {
-      stream.expires_after(body_timeout_);
-      auto [ec, n] = co_await bhttp::async_read_some(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
-      (void)n;
-      if (ec == bhttp::error::body_limit) {
-        co_await write_simple(connection, 413);
-        co_return false;
-      }
-      if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message ||
-          ec == asio::error::eof || ec == asio::error::connection_reset || ec == beast::error::timeout ||
-          ec == asio::error::operation_aborted) {
-        if (access_log_) {
-          entry.status = 499;
-          entry.request_content_read_length = static_cast<std::int64_t>(message.body().size());
-          entry.request_seconds = seconds_since(started);
-          auto fields = access_log_fields(entry);
-          access_logger_.info("ignored http request - connection closed before body was sent", std::move(fields));
+      if (buffer.size() > 0) {
+        boost::system::error_code ec;
+        std::size_t used = parser.put(buffer.data(), ec);
+        buffer.consume(used);
+        if (ec == bhttp::error::need_more) ec = {};
+        if (ec == bhttp::error::body_limit) {
+          co_await write_simple(connection, 413);
+          co_return false;
         }
-        co_return false;
+        if (ec) {
+          co_await write_simple(connection, 400);
+          co_return false;
+        }
+        if (parser.is_done()) break;
+        if (used > 0) continue;
       }
+      connection.set_deadline(body_timeout_);
+      auto [ec, n] = co_await connection.socket.async_read_some(buffer.prepare(65536), asio::as_tuple(asio::use_awaitable));
       if (ec) {
-        co_await write_simple(connection, 400);
-        co_return false;
+        failed = true;
+        break;
       }
+      buffer.commit(n);
+    }
+    if (failed) {
+      if (access_log_) {
+        entry.status = 499;
+        entry.request_content_read_length = static_cast<std::int64_t>(message.body().size());
+        entry.request_seconds = seconds_since(started);
+        auto fields = access_log_fields(entry);
+        access_logger_.info("ignored http request - connection closed before body was sent", std::move(fields));
+      }
+      co_return false;
     }
   }
   entry.request_content_read_length = static_cast<std::int64_t>(message.body().size());
-  stream.expires_never();
+  connection.handling = true;
 
   // Route.
   Request request(state);
@@ -690,7 +771,8 @@ Task<bool> ServerCore::serve_one(Connection& connection) {
   }
 
   // The client went away while the handler ran: nothing is sent (spec §3.8).
-  if (!peer_connected(stream.socket().native_handle())) {
+  const bool handler_waited = handler_seconds && *handler_seconds > 0.001;
+  if (handler_waited && !peer_connected(stream.socket.native_handle())) {
     entry.status = 499;
     entry.replaced_status = wire.status;
     entry.replaced_response_content_length = static_cast<std::int64_t>(wire.body.size());
@@ -700,6 +782,7 @@ Task<bool> ServerCore::serve_one(Connection& connection) {
     co_return false;
   }
 
+  connection.handling = false;
   auto keep = decide_keep_alive(keep_alive_, client_keep_alive, connection.requests,
                                 Clock::now() - connection.accepted_at, stopping_);
   entry.status = wire.status;
@@ -839,14 +922,9 @@ Task<bool> ServerCore::write_response(Connection& connection, WireResponse& wire
     out += "Connection: close\r\n\r\n";
   }
   const bool send_body = !(head || no_body_status);
-  std::array<asio::const_buffer, 2> buffers{
-      asio::buffer(out), asio::buffer(wire.body.data(), send_body ? wire.body.size() : 0)};
-  connection.stream.expires_after(body_timeout_);
-  auto [ec, written] = co_await asio::async_write(connection.stream, buffers,
-                                                  asio::as_tuple(asio::use_awaitable));
-  (void)written;
-  connection.stream.expires_never();
-  co_return !ec;
+  bool ok = co_await write_all(connection, asio::buffer(out),
+                               asio::buffer(wire.body.data(), send_body ? wire.body.size() : 0));
+  co_return ok;
 }
 
 Task<bool> ServerCore::write_simple(Connection& connection, int status, bool empty_body) {
@@ -961,26 +1039,21 @@ Task<std::int64_t> ServerCore::serve_static(Connection& connection, const Route&
   out += "Content-Length: " + std::to_string(info.st_size) + "\r\n";
   out += keep_alive.keep_alive ? "Connection: keep-alive\r\nKeep-Alive: " + keep_alive.keep_alive_header + "\r\n\r\n"
                                : std::string("Connection: close\r\n\r\n");
-  connection.stream.expires_after(body_timeout_);
-  auto [ec, n] = co_await asio::async_write(connection.stream, asio::buffer(out), asio::as_tuple(asio::use_awaitable));
-  (void)n;
-  if (ec) co_return -1;
+  connection.handling = false;
+  bool head_sent = co_await write_all(connection, asio::buffer(out), asio::const_buffer());
+  if (!head_sent) co_return -1;
   if (!head) {
     std::string chunk(256 * 1024, '\0');
     std::int64_t remaining = info.st_size;
     while (remaining > 0) {
       ssize_t got = ::read(fd, chunk.data(), chunk.size());
       if (got <= 0) co_return -1;
-      connection.stream.expires_after(body_timeout_);
-      auto [write_ec, written] = co_await asio::async_write(
-          connection.stream, asio::buffer(chunk.data(), static_cast<std::size_t>(got)),
-          asio::as_tuple(asio::use_awaitable));
-      (void)written;
-      if (write_ec) co_return -1;
+      bool chunk_sent = co_await write_all(connection, asio::buffer(chunk.data(), static_cast<std::size_t>(got)),
+                                           asio::const_buffer());
+      if (!chunk_sent) co_return -1;
       remaining -= got;
     }
   }
-  connection.stream.expires_never();
   status = 200;
   co_return static_cast<std::int64_t>(info.st_size);
 }
@@ -1027,9 +1100,11 @@ Task<void> ServerCore::run_websocket(Connection& connection, Request& request) {
     co_await write_simple(connection, 400);
     co_return;
   }
-  connection.stream.expires_never();
-  auto ws_state = std::make_shared<detail::WebsocketState>(std::move(connection.stream));
   connection.upgraded = true;
+  connection.watchdog.cancel();
+  boost::system::error_code blocking_ec;
+  connection.socket.non_blocking(false, blocking_ec);
+  auto ws_state = std::make_shared<detail::WebsocketState>(std::move(connection.socket));
   ws_state->id = state.websocket_id;
   auto& ws = ws_state->ws;
   ws.read_message_max(websocket_max_message_);
@@ -1047,7 +1122,7 @@ Task<void> ServerCore::run_websocket(Connection& connection, Request& request) {
     if (ec) {
       log_websocket(state, "cancelled", std::nullopt);
       boost::system::error_code ignored;
-      beast::get_lowest_layer(ws).socket().close(ignored);
+      beast::get_lowest_layer(ws).close(ignored);
       co_return;
     }
   }
@@ -1118,7 +1193,7 @@ Task<void> ServerCore::run_websocket(Connection& connection, Request& request) {
   ws_state->closing = true;
   if (ws.is_open()) {
     boost::system::error_code ignored;
-    beast::get_lowest_layer(ws).socket().close(ignored);
+    beast::get_lowest_layer(ws).close(ignored);
   }
   log_websocket(state, "closed", seconds_since(started));
 }
@@ -1143,7 +1218,7 @@ Task<void> ServerCore::stop(Deadline deadline) {
   }
   // Idle keep-alive connections have no request to finish: close them now.
   for (Connection* connection : connections_) {
-    if (connection->idle && !connection->upgraded) connection->stream.cancel();
+    if (connection->idle && !connection->upgraded) connection->cut();
   }
   // 5. Close websockets.
   if (!websockets_.empty()) {
@@ -1188,7 +1263,7 @@ Task<void> ServerCore::stop(Deadline deadline) {
   auto write_deadline = std::min(deadline, Clock::now() + std::chrono::milliseconds(500));
   while (!connections_.empty() && Clock::now() < write_deadline) {
     for (Connection* connection : connections_) {
-      if (connection->idle && !connection->upgraded) connection->stream.cancel();
+      if (connection->idle && !connection->upgraded) connection->cut();
     }
     co_await pause(std::chrono::milliseconds(10));
   }
@@ -1197,11 +1272,11 @@ Task<void> ServerCore::stop(Deadline deadline) {
     http_logger_.warning("forcefully closing open tcp connections",
                          {{"connection_count", static_cast<std::int64_t>(connections_.size() + websockets_.size())}});
     for (Connection* connection : connections_) {
-      if (!connection->upgraded) connection->stream.socket().close();
+      if (!connection->upgraded) connection->cut();
     }
     for (const auto& ws_state : websockets_) {
       boost::system::error_code ignored;
-      beast::get_lowest_layer(ws_state->ws).socket().close(ignored);
+      beast::get_lowest_layer(ws_state->ws).close(ignored);
     }
   }
   // 12. Access-log file.
@@ -1312,7 +1387,7 @@ bool Request::matched(std::string_view name) const noexcept {
 bool Request::is_connected() const noexcept {
   if (!state_->connection) return false;
   if (state_->connection->upgraded) return state_->websocket && !state_->websocket->closed();
-  return http_impl::peer_connected(state_->connection->stream.socket().native_handle());
+  return http_impl::peer_connected(state_->connection->socket.native_handle());
 }
 
 Logger Request::logger() const {
