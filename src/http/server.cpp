@@ -32,6 +32,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <climits>
 #include <cstdlib>
 #include <ctime>
@@ -884,10 +885,9 @@ Task<bool> ServerCore::write_response(Connection& connection, WireResponse& wire
   auto& out = connection.out;
   out.clear();
   out += "HTTP/1.1 ";
-  char digits[8];
+  char digits[24];
   int status = wire.status >= 100 && wire.status <= 999 ? wire.status : 500;
-  int n = std::snprintf(digits, sizeof digits, "%d", status);
-  out.append(digits, static_cast<std::size_t>(n));
+  out.append(digits, std::to_chars(digits, digits + sizeof digits, status).ptr);
   out += ' ';
   std::string_view reason = wire.reason.empty() ? reason_phrase(status) : std::string_view(wire.reason);
   if (!valid_header_value(reason)) reason = reason_phrase(status);
@@ -911,7 +911,7 @@ Task<bool> ServerCore::write_response(Connection& connection, WireResponse& wire
   bool no_body_status = status == 204 || status == 304 || (status >= 100 && status < 200);
   if (!no_body_status) {
     out += "Content-Length: ";
-    out += std::to_string(wire.body.size());
+    out.append(digits, std::to_chars(digits, digits + sizeof digits, wire.body.size()).ptr);
     out += "\r\n";
   }
   if (keep_alive.keep_alive && !force_close) {

@@ -705,3 +705,63 @@ TEST(HttpReusePort, TwoServicesShareAPort) {
 }
 
 }  // namespace
+
+namespace {
+
+class WsService : public tomodachi::Service {
+ public:
+  WsService() : Service("ws") {
+    options.http.port = 0;
+    options.http.websocket_max_message_size = 1024;
+    websocket<&WsService::echo>("/ws");
+  }
+  Task<tomodachi::WebsocketCallbacks> echo(tomodachi::Websocket& websocket, Request&) {
+    co_return tomodachi::WebsocketCallbacks{.on_receive = [websocket](std::string text) mutable -> Task<void> {
+      co_await websocket.send_str(text);
+    }};
+  }
+};
+
+std::unique_ptr<Connection> ws_connect(int port) {
+  auto connection = std::make_unique<Connection>(port);
+  connection->send(
+      "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+  auto reply = connection->read_reply();
+  if (!reply || reply->status != 101) throw std::runtime_error("no upgrade");
+  return connection;
+}
+
+int close_code(const std::string& payload) {
+  return payload.size() >= 2 ? (static_cast<unsigned char>(payload[0]) << 8) | static_cast<unsigned char>(payload[1])
+                             : 0;
+}
+
+TEST(HttpWebsocket, MessagesAboveTheLimitCloseWith1009) {
+  Harness<WsService> harness;
+  auto connection = ws_connect(harness.port());
+  connection->ws_send_text(std::string(1000, 'a'));
+  auto [opcode, payload] = connection->ws_read();
+  EXPECT_EQ(opcode, 1);
+  EXPECT_EQ(payload.size(), 1000u);
+  connection->ws_send_text(std::string(2000, 'b'));
+  auto [close_opcode, close_payload] = connection->ws_read();
+  EXPECT_EQ(close_opcode, 8);
+  EXPECT_EQ(close_code(close_payload), 1009);
+}
+
+TEST(HttpWebsocket, ShutdownClosesOpenWebsockets) {
+  Harness<WsService> harness;
+  auto connection = ws_connect(harness.port());
+  connection->ws_send_text("ping");
+  EXPECT_EQ(connection->ws_read().second, "ping");
+  auto stopping = harness.stop_async(5s);
+  auto [opcode, payload] = connection->ws_read();
+  EXPECT_EQ(opcode, 8);
+  EXPECT_EQ(close_code(payload), 1001);
+  connection->ws_send_text("", 0x8);  // answer the close handshake
+  ::shutdown(connection->fd(), SHUT_WR);
+  EXPECT_EQ(stopping.wait_for(5s), std::future_status::ready);
+}
+
+}  // namespace
