@@ -631,6 +631,13 @@ Task<bool> ServerCore::serve_one(Connection& connection) {
   if (auto authorization = message.find(bhttp::field::authorization); authorization != message.end()) {
     state.auth_user = basic_auth_user(std::string_view(authorization->value().data(), authorization->value().size()));
   }
+  if (connection.peer_ip.empty()) {
+    // No remote address (the client was gone before we looked): ignored, nothing sent.
+    if (access_log_) {
+      access_logger_.info("ignored http request", {{"status_code", 499}});
+    }
+    co_return false;
+  }
   std::string_view user_agent;
   if (auto agent = message.find(bhttp::field::user_agent); agent != message.end()) {
     user_agent = std::string_view(agent->value().data(), agent->value().size());
@@ -792,10 +799,18 @@ Task<bool> ServerCore::serve_one(Connection& connection) {
   entry.handler_elapsed_seconds = handler_seconds;
   entry.request_seconds = seconds_since(started);
   if (!written) {
-    entry.replaced_status = entry.status;
-    entry.status = 499;
-    entry.replaced_response_content_length = entry.response_content_length;
-    entry.response_content_length = 0;
+    // The peer vanished while the response was being sent (spec §8).
+    if (access_log_) {
+      LogFields fields{{"status_code", 499}, {"remote_ip", boost::json::string(state.remote_ip)}};
+      if (!state.auth_user.empty()) fields.push_back({"auth_user", boost::json::string(state.auth_user)});
+      fields.push_back({"response_content_length", entry.response_content_length});
+      if (entry.request_content_length) fields.push_back({"request_content_length", entry.request_content_length});
+      if (entry.request_content_read_length) {
+        fields.push_back({"request_content_read_length", entry.request_content_read_length});
+      }
+      access_logger_.info("client disconnected during writing", std::move(fields));
+    }
+    co_return false;
   }
   log_access(state, entry, state.match.outcome == Router::Outcome::found ? state.route : nullptr);
   co_return written && keep.keep_alive;
