@@ -735,7 +735,7 @@ Task<bool> ServerCore::serve_one(Connection& connection) {
       log_access(state, entry, state.route);
       co_return keep.keep_alive;
     }
-    if (kind == detail::HttpSpecKind::websocket && !head) {
+    if (kind == detail::HttpSpecKind::websocket) {
       co_await run_websocket(connection, request);
       co_return false;
     }

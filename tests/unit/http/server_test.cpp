@@ -416,8 +416,11 @@ TEST_F(HttpServer, MalformedInputGetsDefinedAnswers) {
   reply = request(port(), "GET /test HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\n\r\n");
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->status, 400);
-  // invalid websocket handshake (no upgrade headers)
+  // invalid websocket handshake (no upgrade headers), also as HEAD
   reply = request(port(), get("/websocket-data"));
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 400);
+  reply = request(port(), "HEAD /websocket-data HTTP/1.1\r\nHost: x\r\n\r\n", true);
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->status, 400);
   // still serving
