@@ -19,6 +19,9 @@ import tempfile
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+# Server on CPU 1, wrk on CPU 0 (both servers alike) when the machine has two CPUs or more.
+TASKSET_SERVER = ["taskset", "-c", "1"] if (os.cpu_count() or 1) >= 2 and shutil.which("taskset") else []
+TASKSET_CLIENT = ["taskset", "-c", "0"] if TASKSET_SERVER else []
 ENDPOINTS = [("plaintext", "/plaintext"), ("json", "/json"), ("regex param", "/resource/4711")]
 NGINX_CONF = """
 worker_processes 1;
@@ -64,19 +67,27 @@ def wait_listening(port, timeout=60):
 
 
 def to_ms(text):
-    value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    match = re.match(r"([\d.]+)(us|ms|s|m)$", text)
+    if not match:
+        return float("nan")
+    value, unit = match.groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
 def run_wrk(port, path, duration, connections, keep_alive):
-    command = ["wrk", "-t1", "-c{}".format(connections), "-d{}s".format(duration), "--latency"]
+    command = TASKSET_CLIENT + ["wrk", "-t1", "-c{}".format(connections), "-d{}s".format(duration), "--latency"]
     if not keep_alive:
         command += ["-H", "Connection: close"]
     command.append("http://127.0.0.1:{}{}".format(port, path))
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p50 = to_ms(re.search(r"50%\s+(\S+)", out).group(1))
-    p99 = to_ms(re.search(r"99%\s+(\S+)", out).group(1))
+    rps_match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if not rps_match:
+        raise SystemExit("unexpected wrk output:\n" + out)
+    rps = float(rps_match.group(1))
+    p50_match = re.search(r"50%\s+(\S+)", out)
+    p99_match = re.search(r"99%\s+(\S+)", out)
+    p50 = to_ms(p50_match.group(1)) if p50_match else float("nan")
+    p99 = to_ms(p99_match.group(1)) if p99_match else float("nan")
     errors = 0
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     if socket_errors:
@@ -87,11 +98,21 @@ def run_wrk(port, path, duration, connections, keep_alive):
     return {"rps": rps, "p50": p50, "p99": p99, "errors": errors}
 
 
+def median_run(runs):
+    def median(values):
+        values = sorted(values)
+        return values[len(values) // 2]
+    return {"rps": median([r["rps"] for r in runs]), "p50": median([r["p50"] for r in runs]),
+            "p99": median([r["p99"] for r in runs]), "errors": sum(r["errors"] for r in runs)}
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--build", default=os.path.join(ROOT, "build"))
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="alternating measurements per endpoint; the median is reported")
     args = parser.parse_args()
 
     for tool in ("wrk", "nginx"):
@@ -112,7 +133,7 @@ def main():
             # tomodachi
             port = free_port()
             env = dict(os.environ, BENCH_PORT=str(port), BENCH_KEEPALIVE="75" if keep_alive else "0")
-            service = subprocess.Popen([tomodachi, "run", "--production", "--logger", "disabled", service_so],
+            service = subprocess.Popen(TASKSET_SERVER + [tomodachi, "run", "--production", "--logger", "disabled", service_so],
                                        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             # nginx
             nginx_port = free_port()
@@ -120,16 +141,19 @@ def main():
             os.makedirs(nginx_dir)
             with open(os.path.join(nginx_dir, "nginx.conf"), "w") as conf:
                 conf.write(NGINX_CONF.format(dir=nginx_dir, port=nginx_port, keepalive=75 if keep_alive else 0))
-            nginx_proc = subprocess.Popen([nginx, "-p", nginx_dir, "-c", os.path.join(nginx_dir, "nginx.conf")],
+            nginx_proc = subprocess.Popen(TASKSET_SERVER + [nginx, "-p", nginx_dir, "-c", os.path.join(nginx_dir, "nginx.conf")],
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             try:
                 wait_listening(port)
                 wait_listening(nginx_port)
                 for name, path in ENDPOINTS:
                     run_wrk(port, path, 1, args.connections, keep_alive)  # warm-up
-                    ours = run_wrk(port, path, args.duration, args.connections, keep_alive)
-                    theirs = run_wrk(nginx_port, path, args.duration, args.connections, keep_alive)
-                    results[(mode, name)] = (ours, theirs)
+                    run_wrk(nginx_port, path, 1, args.connections, keep_alive)
+                    ours_runs, theirs_runs = [], []
+                    for _ in range(args.rounds):  # alternate, so both see the same machine load
+                        ours_runs.append(run_wrk(port, path, args.duration, args.connections, keep_alive))
+                        theirs_runs.append(run_wrk(nginx_port, path, args.duration, args.connections, keep_alive))
+                    results[(mode, name)] = (median_run(ours_runs), median_run(theirs_runs))
             finally:
                 service.send_signal(signal.SIGTERM)
                 nginx_proc.send_signal(signal.SIGQUIT)
@@ -138,7 +162,8 @@ def main():
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    print("HTTP bench: wrk -t1 -c{} -d{}s, one worker each, access logs off".format(args.connections, args.duration))
+    print("HTTP bench: wrk -t1 -c{} -d{}s, median of {} alternating rounds, one worker each, access logs off{}".format(
+        args.connections, args.duration, args.rounds, ", servers on CPU 1, wrk on CPU 0" if TASKSET_SERVER else ""))
     print("{:<14} {:<12} {:>12} {:>12} {:>7} {:>9} {:>9} {:>9} {:>9} {:>7}".format(
         "mode", "endpoint", "tomodachi/s", "nginx/s", "ratio", "p50 ms", "p50 ngx", "p99 ms", "p99 ngx", "errors"))
     for (mode, name), (ours, theirs) in results.items():
