@@ -14,6 +14,7 @@ struct Router::Entry {
   std::unique_ptr<re2::RE2> regex;
   std::size_t route = 0;
   int groups = 0;
+  std::vector<std::pair<std::string, int>> names;  // named groups, scanned without allocating
 
   bool accepts(std::string_view method) const {
     return std::find(methods.begin(), methods.end(), method) != methods.end();
@@ -51,6 +52,7 @@ void Router::add(std::vector<std::string> methods, std::string_view url, std::si
   }
   entry->route = route;
   entry->groups = entry->regex->NumberOfCapturingGroups();
+  for (const auto& [name, index] : entry->regex->NamedCapturingGroups()) entry->names.emplace_back(name, index);
   entries_.push_back(std::move(entry));
 }
 
@@ -94,11 +96,17 @@ void Router::resolve(std::string_view method, std::string_view path, Match& matc
 }
 
 int Router::group_index(std::size_t route, std::string_view name) const {
-  for (const auto& entry : entries_) {
-    if (entry->route != route) continue;
-    const auto& names = entry->regex->NamedCapturingGroups();
-    auto it = names.find(std::string(name));
-    return it == names.end() ? -1 : it->second;
+  const Entry* found = nullptr;
+  if (route < entries_.size() && entries_[route]->route == route) {
+    found = entries_[route].get();
+  } else {
+    for (const auto& entry : entries_) {
+      if (entry->route == route) found = entry.get();
+    }
+  }
+  if (!found) return -1;
+  for (const auto& [group, index] : found->names) {
+    if (group == name) return index;
   }
   return -1;
 }

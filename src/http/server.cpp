@@ -427,9 +427,20 @@ Task<void> ServerCore::start() {
   }
   port_ = acceptor.local_endpoint().port();
   acceptor_.emplace(std::move(acceptor));
+  bool shared_port = false;
   {
     std::lock_guard lock(ports_mutex);
+    for (const auto& [other, other_port] : bound_ports()) shared_port |= other != &service_ && other_port == port_;
     bound_ports()[&service_] = port_;
+  }
+  if (http.reuse_port && requested_port == 0) {
+    http_logger_.warning("the http.reuse_port option has no use with a random port (http.port = 0)",
+                         {{"listen_port", port_}});
+  }
+  if (shared_port) {
+    http_logger_.warning("several services in this process listen on the same http port - the kernel spreads "
+                         "connections between them (http.reuse_port)",
+                         {{"listen_port", port_}});
   }
 
   set_execution_context({{"http_enabled", true}, {"http_server_version", http_server_version()}});
