@@ -768,3 +768,59 @@ TEST(HttpWebsocket, ShutdownClosesOpenWebsockets) {
 }
 
 }  // namespace
+
+namespace {
+
+class ErrorService : public tomodachi::Service {
+ public:
+  ErrorService() : Service("errors") {
+    options.http.port = 0;
+    options.http.content_type = "application/json; charset=utf-8";
+    http<&ErrorService::boom>("GET", "/boom");
+    http<&ErrorService::teapot>("GET", "/teapot");
+    http<&ErrorService::plain>("GET", "/plain");
+    http_middleware<&ErrorService::failing_middleware>();
+    http_error<&ErrorService::not_found>(404);
+    http_error<&ErrorService::server_error>(500);
+  }
+  Task<Response> boom(Request&) {
+    throw std::logic_error("boom");
+    co_return "";
+  }
+  Task<Response> teapot(Request&) {
+    throw tomodachi::HttpError(418);
+    co_return "";
+  }
+  Task<Response> plain(Request&) { co_return "{}"; }
+  Task<Response> failing_middleware(tomodachi::HttpNext& next, Request& request) {
+    if (request.header("X-Fail")) throw std::runtime_error("middleware failed");
+    co_return co_await next();
+  }
+  Task<Response> not_found(Request&) {
+    throw std::runtime_error("the 404 handler fails");
+    co_return "";
+  }
+  Task<Response> server_error(Request& request) {
+    co_return "custom " + std::to_string(request.status_code().value_or(0));
+  }
+};
+
+TEST(HttpErrorHandling, FallbacksAndDefaults) {
+  Harness<ErrorService> harness;
+  auto reply = request(harness.port(), get("/boom"));
+  EXPECT_EQ(reply->status, 500);
+  EXPECT_EQ(reply->body, "custom 500");
+  EXPECT_EQ(reply->header("content-type"), "application/json; charset=utf-8");  // service default
+  reply = request(harness.port(), get("/missing"));  // 404 handler throws → 500 handler
+  EXPECT_EQ(reply->status, 500);
+  EXPECT_EQ(reply->body, "custom 500");
+  reply = request(harness.port(), get("/teapot"));  // no 418 handler → reason phrase
+  EXPECT_EQ(reply->status, 418);
+  EXPECT_EQ(reply->body, "I'm a teapot");
+  EXPECT_EQ(reply->header("content-type"), "text/plain; charset=utf-8");
+  reply = request(harness.port(), get("/plain", "X-Fail: 1\r\n"));  // middleware exceptions too
+  EXPECT_EQ(reply->status, 500);
+  EXPECT_EQ(request(harness.port(), get("/plain"))->header("content-type"), "application/json; charset=utf-8");
+}
+
+}  // namespace
