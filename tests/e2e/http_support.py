@@ -23,7 +23,7 @@ class ServiceProcess:
         full_env["NO_COLOR"] = "1"
         full_env.update(env or {})
         self.proc = subprocess.Popen(
-            [BIN, "run", "--production", "--logger", "json", *args, path],
+            [BIN, "run", "--production", "--logger", "json", path, *args],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=full_env)
         self.lines = []
         self.records = []
