@@ -512,6 +512,7 @@ Task<void> ServerCore::session(tcp::socket socket) {
 }
 
 Task<void> ServerCore::watchdog(std::shared_ptr<Connection> connection) {
+  auto self = shared_from_this();
   while (!connection->closed && !connection->upgraded) {
     connection->armed = connection->deadline;
     connection->watchdog.expires_at(connection->armed);
@@ -1058,21 +1059,91 @@ Task<std::int64_t> ServerCore::serve_static(Connection& connection, const Route&
     std::size_t n = std::strftime(buffer, sizeof buffer, "%a, %d %b %Y %H:%M:%S GMT", &tm);
     wire.headers.emplace_back("Last-Modified", std::string(buffer, n));
   }
-  // Head with the file's length, then the bytes in 256 KiB chunks.
-  auto& out = connection.out;
-  out = "HTTP/1.1 200 OK\r\nServer: " + server_header_ + "\r\nDate: " + std::string(http_date()) + "\r\n";
-  for (const auto& [name, value] : wire.headers) out += name + ": " + value + "\r\n";
-  out += "Content-Length: " + std::to_string(info.st_size) + "\r\n";
-  out += keep_alive.keep_alive ? "Connection: keep-alive\r\nKeep-Alive: " + keep_alive.keep_alive_header + "\r\n\r\n"
-                               : std::string("Connection: close\r\n\r\n");
+  const std::string last_modified = wire.headers.back().second;
+  const std::int64_t size = static_cast<std::int64_t>(info.st_size);
+  const auto& message = *state.message;
+  auto keep_alive_lines = [&] {
+    return keep_alive.keep_alive ? "Connection: keep-alive\r\nKeep-Alive: " + keep_alive.keep_alive_header + "\r\n\r\n"
+                                 : std::string("Connection: close\r\n\r\n");
+  };
   connection.handling = false;
+  auto& out = connection.out;
+
+  // Conditional request: an unchanged file is answered with 304.
+  if (auto since = message.find(bhttp::field::if_modified_since);
+      since != message.end() && std::string_view(since->value().data(), since->value().size()) == last_modified) {
+    out = "HTTP/1.1 304 Not Modified\r\nServer: " + server_header_ + "\r\nDate: " + std::string(http_date()) +
+          "\r\nLast-Modified: " + last_modified + "\r\n" + keep_alive_lines();
+    bool sent = co_await write_all(connection, asio::buffer(out), asio::const_buffer());
+    status = 304;
+    co_return sent ? 0 : -1;
+  }
+
+  // One byte range (`bytes=a-b`, `bytes=a-`, `bytes=-n`); several ranges get the whole file.
+  std::int64_t first = 0;
+  std::int64_t last = size - 1;
+  bool partial = false;
+  if (auto range = message.find(bhttp::field::range); range != message.end()) {
+    std::string_view value(range->value().data(), range->value().size());
+    if (value.starts_with("bytes=") && value.find(',') == std::string_view::npos) {
+      value.remove_prefix(6);
+      auto dash = value.find('-');
+      auto number = [](std::string_view text, std::int64_t& out_value) {
+        if (text.empty()) return false;
+        auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out_value);
+        return error == std::errc() && end == text.data() + text.size();
+      };
+      std::int64_t a = 0;
+      std::int64_t b = 0;
+      bool valid = dash != std::string_view::npos;
+      if (valid && dash == 0) {  // suffix: the last n bytes
+        valid = number(value.substr(1), b) && b > 0;
+        if (valid) first = std::max<std::int64_t>(0, size - b);
+      } else if (valid) {
+        valid = number(value.substr(0, dash), a);
+        if (valid) first = a;
+        if (valid && dash + 1 < value.size()) {
+          valid = number(value.substr(dash + 1), b) && b >= a;
+          if (valid) last = std::min(b, size - 1);
+        }
+      }
+      if (valid && (first >= size || size == 0)) {
+        out = "HTTP/1.1 416 Requested Range Not Satisfiable\r\nServer: " + server_header_ + "\r\nDate: " +
+              std::string(http_date()) + "\r\nContent-Range: bytes */" + std::to_string(size) +
+              "\r\nContent-Length: 0\r\n" + keep_alive_lines();
+        bool sent = co_await write_all(connection, asio::buffer(out), asio::const_buffer());
+        status = 416;
+        co_return sent ? 0 : -1;
+      }
+      partial = valid;
+      if (!partial) {
+        first = 0;
+        last = size - 1;
+      }
+    }
+  }
+  const std::int64_t length = size == 0 ? 0 : last - first + 1;
+
+  // Head, then the bytes in 256 KiB chunks.
+  out = partial ? std::string("HTTP/1.1 206 Partial Content\r\n") : std::string("HTTP/1.1 200 OK\r\n");
+  out += "Server: " + server_header_ + "\r\nDate: " + std::string(http_date()) + "\r\n";
+  for (const auto& [name, value] : wire.headers) out += name + ": " + value + "\r\n";
+  out += "Accept-Ranges: bytes\r\n";
+  if (partial) {
+    out += "Content-Range: bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" + std::to_string(size) +
+           "\r\n";
+  }
+  out += "Content-Length: " + std::to_string(length) + "\r\n";
+  out += keep_alive_lines();
   bool head_sent = co_await write_all(connection, asio::buffer(out), asio::const_buffer());
   if (!head_sent) co_return -1;
-  if (!head) {
-    std::string chunk(256 * 1024, '\0');
-    std::int64_t remaining = info.st_size;
+  if (!head && length > 0) {
+    if (first > 0 && ::lseek(fd, static_cast<off_t>(first), SEEK_SET) < 0) co_return -1;
+    std::string chunk(static_cast<std::size_t>(std::min<std::int64_t>(256 * 1024, length)), '\0');
+    std::int64_t remaining = length;
     while (remaining > 0) {
-      ssize_t got = ::read(fd, chunk.data(), chunk.size());
+      ssize_t got = ::read(fd, chunk.data(), static_cast<std::size_t>(std::min<std::int64_t>(
+                                                  static_cast<std::int64_t>(chunk.size()), remaining)));
       if (got <= 0) co_return -1;
       bool chunk_sent = co_await write_all(connection, asio::buffer(chunk.data(), static_cast<std::size_t>(got)),
                                            asio::const_buffer());
@@ -1080,8 +1151,8 @@ Task<std::int64_t> ServerCore::serve_static(Connection& connection, const Route&
       remaining -= got;
     }
   }
-  status = 200;
-  co_return static_cast<std::int64_t>(info.st_size);
+  status = partial ? 206 : 200;
+  co_return length;
 }
 
 // ---- websockets ----------------------------------------------------------------------

@@ -440,6 +440,22 @@ TEST_F(HttpServer, StaticFilesStayInsideTheirFolder) {
   EXPECT_EQ(reply->status, 200);
   EXPECT_EQ(reply->header("content-length"), "24");
   EXPECT_EQ(request(port(), get("/static/sub/file.txt"))->body, "nested\n");
+  // ranges and conditional requests
+  reply = request(port(), get("/static/image.png", "Range: bytes=1-3\r\n"));
+  EXPECT_EQ(reply->status, 206);
+  EXPECT_EQ(reply->body, "PNG");
+  EXPECT_EQ(reply->header("content-range"), "bytes 1-3/24");
+  reply = request(port(), get("/static/image.png", "Range: bytes=-5\r\n"));
+  EXPECT_EQ(reply->body, "bytes");
+  reply = request(port(), get("/static/image.png", "Range: bytes=20-\r\n"));
+  EXPECT_EQ(reply->body, "ytes");
+  EXPECT_EQ(request(port(), get("/static/image.png", "Range: bytes=100-\r\n"))->status, 416);
+  EXPECT_EQ(request(port(), get("/static/image.png", "Range: bytes=0-1,3-4\r\n"))->status, 200);
+  auto full = request(port(), get("/static/image.png"));
+  EXPECT_EQ(full->header("accept-ranges"), "bytes");
+  reply = request(port(), get("/static/image.png", "If-Modified-Since: " + full->header("last-modified") + "\r\n"));
+  EXPECT_EQ(reply->status, 304);
+  EXPECT_EQ(reply->body, "");
   EXPECT_EQ(request(port(), get("/static/image-404.png"))->status, 404);
   EXPECT_EQ(request(port(), get("/static/sub"))->status, 404);  // directory
   for (const char* attempt : {"/static/../secret.txt", "/static/..%2Fsecret.txt", "/static/%2e%2e/secret.txt",
