@@ -64,6 +64,9 @@ class ServiceProcess:
     def port(self, timeout=60.0):
         record = self.wait_for(lambda r: r.get("message") == "accepting http requests", timeout)
         if record is None:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
             raise AssertionError("service did not start listening:\n" + self.output())
         return int(record["listen_port"])
 

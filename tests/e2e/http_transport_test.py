@@ -26,7 +26,13 @@ class HttpService(unittest.TestCase):
         cls.log_dir = tempfile.TemporaryDirectory()
         cls.access_log = os.path.join(cls.log_dir.name, "access.log")
         cls.service = ServiceProcess(SERVICE, env={"HTTP_E2E_ACCESS_LOG": cls.access_log})
-        cls.port = cls.service.port()
+        try:
+            cls.port = cls.service.port()
+        except BaseException:
+            cls.service.proc.kill()
+            cls.service.proc.wait()
+            cls.log_dir.cleanup()
+            raise
 
     @classmethod
     def tearDownClass(cls):
@@ -228,6 +234,7 @@ class SlowClients(unittest.TestCase):
 class Drain(unittest.TestCase):
     def test_in_flight_requests_complete_and_new_connections_are_refused(self):
         service = ServiceProcess(SERVICE, env={"HTTP_E2E_GRACE": "10"})
+        self.addCleanup(lambda: service.proc.poll() is None and service.proc.kill())
         port = service.port()
         results = []
 
