@@ -840,3 +840,47 @@ TEST(HttpErrorHandling, FallbacksAndDefaults) {
 }
 
 }  // namespace
+
+namespace {
+
+class CallableService : public tomodachi::Service {
+ public:
+  CallableService() : Service("callables") {
+    options.http.port = 0;
+    http_middleware(
+        [](tomodachi::HttpNext& next, Request& request) -> Task<Response> {
+          request.context()["outer"] = "yes";
+          Response response = co_await next();
+          response.header("X-Outer", "1");
+          co_return response;
+        },
+        "outer");
+    tomodachi::HttpRouteOptions guarded;
+    guarded.guards.push_back([](tomodachi::Service&, Request& request) -> Task<std::optional<Response>> {
+      if (!request.query("token")) co_return Response{403, "no token"};
+      co_return std::nullopt;
+    });
+    http("GET", R"(/info/(?P<a>x)?(?P<b>y)?)", "info", [](Request& request) -> std::string {
+      std::string out = std::string(request.method()) + " " + std::string(request.path()) + " q=" +
+                        std::string(request.query_string()) + " a=" + (request.matched("a") ? "1" : "0") +
+                        " b=" + (request.matched("b") ? "1" : "0") + " outer=" +
+                        std::string(request.context().at("outer").as_string()) + " headers=";
+      for (auto [name, value] : request.headers()) out += std::string(name) + ",";
+      return out;
+    }, guarded);
+  }
+};
+
+TEST(HttpCallables, LambdaRoutesGuardsAndMiddlewares) {
+  Harness<CallableService> harness;
+  auto reply = request(harness.port(), get("/info/y?token=1", "X-Custom: 1\r\n"));
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_EQ(reply->body, "GET /info/y q=token=1 a=0 b=1 outer=yes headers=Host,X-Custom,");
+  EXPECT_EQ(reply->header("x-outer"), "1");
+  reply = request(harness.port(), get("/info/x"));
+  EXPECT_EQ(reply->status, 403);
+  EXPECT_EQ(reply->body, "no token");
+  EXPECT_EQ(reply->header("x-outer"), "1");
+}
+
+}  // namespace
