@@ -301,6 +301,16 @@ class ReusePort(unittest.TestCase):
             blocker.close()
 
 
+class AccessLogFile(unittest.TestCase):
+    def test_missing_directory_is_a_start_failure(self):
+        path = "/nonexistent-dir-for-tomodachi/access.log"
+        service = ServiceProcess(SERVICE, env={"HTTP_E2E_ACCESS_LOG": path})
+        self.assertEqual(service.proc.wait(60), 1, service.output())
+        record = service.wait_for(lambda r: r.get("message", "").startswith("Unable to use file for access log"), 5)
+        self.assertIsNotNone(record, service.output())
+        self.assertEqual(record["message"], 'Unable to use file for access log - invalid path ("{}")'.format(path))
+
+
 def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
