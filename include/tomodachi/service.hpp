@@ -8,6 +8,7 @@
 
 #include <boost/json/fwd.hpp>
 #include <tomodachi/logging.hpp>
+#include <tomodachi/message_middleware.hpp>
 #include <tomodachi/options.hpp>
 #include <tomodachi/task.hpp>
 
@@ -57,8 +58,13 @@ class Service {
   /// Configuration; see docs/options.md. A `-c` config `"options"` object replaces it.
   Options options;
 
+  // ---- Messaging (owned by the messaging area; <tomodachi/message.hpp>) --------------
   /// Default envelope of this service's publishers and subscribers; null = raw.
   std::shared_ptr<const Envelope> message_envelope;
+  /// Middleware around every AMQP and SNS/SQS handler, first = outermost
+  /// (spec/service.md §7; <tomodachi/message_middleware.hpp>).
+  std::vector<MessageMiddleware> message_middleware;
+  // ---- end of messaging block ---------------------------------------------------------
 
   /// Lifecycle hooks (spec/service.md §4). Start hooks run concurrently across the
   /// services of a file; an exception aborts the start with exit code 1.
@@ -129,8 +135,27 @@ class Service {
   void aws_sns_sqs(std::string_view topic, const AwsSnsSqsOptions& options = {});
 
   // ---- Schedules (defined in <tomodachi/schedule.hpp>) ------------------------------
+  /// Runs member `Fn` on `when` (`every(5s)`, `cron("0 * * * *")`, `at("08:00")`, or
+  /// `{.interval = ..., .timestamp = ..., .timezone = ..., .immediately = ...}`).
   template <auto Fn>
   void schedule(const ScheduleSpec& when);
+  /// The same with any callable; `name` is the handler name used in logs.
+  template <typename Handler>
+  void schedule(const ScheduleSpec& when, std::string name, Handler&& handler);
+  /// Shorthands: every second (`heartbeat`, `every_second`) and on the wall clock's
+  /// whole minute, hour, day (midnight) and month (the 1st, midnight).
+  template <auto Fn>
+  void heartbeat();
+  template <auto Fn>
+  void every_second();
+  template <auto Fn>
+  void minutely();
+  template <auto Fn>
+  void hourly();
+  template <auto Fn>
+  void daily();
+  template <auto Fn>
+  void monthly();
 
  private:
   std::unique_ptr<detail::ServiceState> state_;

@@ -4,11 +4,15 @@
 /// `tomodachi run` precompiles this header.
 
 #include <tomodachi/context.hpp>
+#include <tomodachi/delivery.hpp>
+#include <tomodachi/envelope.hpp>
 #include <tomodachi/http.hpp>
 #include <tomodachi/json.hpp>
 #include <tomodachi/logging.hpp>
 #include <tomodachi/main.hpp>
+#include <tomodachi/message.hpp>
 #include <tomodachi/options.hpp>
+#include <tomodachi/schedule.hpp>
 #include <tomodachi/service.hpp>
 #include <tomodachi/task.hpp>
 #include <tomodachi/transport.hpp>
