@@ -15,6 +15,7 @@
 /// a string, `Bytes`, `void`/`std::nullopt`, `{status, body}`, `{status, body, headers}`,
 /// `Response::json(value)` or a full `Response`.
 
+#include <tomodachi/bytes.hpp>
 #include <tomodachi/json.hpp>
 #include <tomodachi/service.hpp>
 #include <tomodachi/task.hpp>
@@ -41,11 +42,6 @@ namespace tomodachi {
 /// Response headers in the order given; names are case-insensitive on lookup.
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
-/// A body sent as-is, never re-encoded with a charset (Python `bytes`).
-struct Bytes {
-  std::string data;
-};
-
 /// What a handler returns. Status 0 means "the default": 200, or inside an
 /// `http_error(status)` handler that status. Text bodies are encoded with the
 /// response charset (spec/http.md §5); `Bytes` bodies are sent unchanged.
@@ -65,13 +61,13 @@ struct Response {
   Response(std::string text) : body(std::move(text)) {}
   Response(std::string_view text) : body(text) {}
   Response(const char* text) : body(text) {}
-  Response(Bytes bytes) : body(std::move(bytes.data)), binary(true) {}
+  Response(Bytes bytes) : body(std::move(bytes.value)), binary(true) {}
   Response(int status_code, std::string text, Headers extra_headers = {})
       : status(status_code), body(std::move(text)), headers(std::move(extra_headers)) {}
   Response(int status_code, const char* text, Headers extra_headers = {})
       : status(status_code), body(text), headers(std::move(extra_headers)) {}
   Response(int status_code, Bytes bytes, Headers extra_headers = {})
-      : status(status_code), body(std::move(bytes.data)), binary(true),
+      : status(status_code), body(std::move(bytes.value)), binary(true),
         headers(std::move(extra_headers)) {}
 
   /// `json.dumps(value)` as body with `Content-Type: application/json; charset=utf-8`.

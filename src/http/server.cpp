@@ -228,6 +228,7 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
 
   void setup();
   Task<void> start();
+  void stop_listening() noexcept;
   Task<void> stop(Deadline deadline);
   int port() const noexcept { return port_; }
 
@@ -1297,15 +1298,9 @@ Task<void> ServerCore::run_websocket(Connection& connection, Request& request) {
 
 // ---- shutdown ------------------------------------------------------------------------
 
-Task<void> ServerCore::stop(Deadline deadline) {
-  auto self = shared_from_this();
-  auto executor = co_await asio::this_coro::executor;
-  auto pause = [&](Clock::duration duration) -> Task<void> {
-    asio::steady_timer timer(executor, std::min(duration, std::max(Clock::duration::zero(), deadline - Clock::now())));
-    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-  };
+void ServerCore::stop_listening() noexcept {
   stopping_ = true;  // 1. keep-alive off for every further response
-  if (acceptor_) {   // 2. stop listening
+  if (acceptor_) {   // 2. stop listening: new connections are refused
     boost::system::error_code ignored;
     acceptor_->close(ignored);
   }
@@ -1317,6 +1312,16 @@ Task<void> ServerCore::stop(Deadline deadline) {
   for (Connection* connection : connections_) {
     if (connection->idle && !connection->upgraded) connection->cut();
   }
+}
+
+Task<void> ServerCore::stop(Deadline deadline) {
+  auto self = shared_from_this();
+  auto executor = co_await asio::this_coro::executor;
+  auto pause = [&](Clock::duration duration) -> Task<void> {
+    asio::steady_timer timer(executor, std::min(duration, std::max(Clock::duration::zero(), deadline - Clock::now())));
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  };
+  stop_listening();
   // 5. Close websockets.
   if (!websockets_.empty()) {
     http_logger_.info("closing websocket connections", {{"connection_count", static_cast<std::int64_t>(websockets_.size())}});
@@ -1399,6 +1404,8 @@ Task<void> HttpTransport::start() {
   auto core = core_;
   co_await core->start();
 }
+
+void HttpTransport::stop_requested() noexcept { core_->stop_listening(); }
 
 Task<void> HttpTransport::stop(Deadline deadline) {
   auto core = core_;

@@ -19,6 +19,7 @@ class HttpTransport final : public TransportInstance {
 
   Task<void> setup() override;
   Task<void> start() override;
+  void stop_requested() noexcept override;
   Task<void> stop(Deadline deadline) override;
 
   /// The bound port (0 before start).
