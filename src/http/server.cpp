@@ -865,8 +865,10 @@ Task<Response> ServerCore::run_chain(std::size_t index, Request& request, int ki
 
 Task<WireResponse> ServerCore::error_response(int status, Request& request, Headers extra, bool empty_500) {
   auto& state = request.state();
-  for (int attempt_status : {status, 500}) {
-    if (attempt_status == 500 && status == 500 && state.error_spec) break;  // already tried
+  // First the handler of `status`, then (when that one fails) the handler of 500.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const int attempt_status = attempt == 0 ? status : 500;
+    if (attempt == 1 && status == 500) break;  // the 500 handler was the one that failed
     auto it = error_handlers_.find(attempt_status);
     if (it == error_handlers_.end()) {
       if (attempt_status != status) break;  // no 500 handler to fall back to
