@@ -83,6 +83,15 @@ struct Response {
 /// Raise from a handler or middleware to answer with an HTTP status (a redirect,
 /// 403, ...). Goes through the `http_error` handler of that status if one exists;
 /// otherwise the body is the reason phrase (`Found`, `Forbidden`, ...).
+/// One field of a form body (`application/x-www-form-urlencoded` or
+/// `multipart/form-data`); uploaded files carry their `filename`.
+struct FormField {
+  std::string name;
+  std::string value;  ///< the field's bytes (file contents for uploads)
+  std::optional<std::string> filename;
+  std::string content_type;  ///< of a multipart part (`""` when not given)
+};
+
 class HttpError : public std::runtime_error {
  public:
   explicit HttpError(int status, Headers headers = {}, std::string body = {});
@@ -131,6 +140,11 @@ class Request {
 
   /// The complete body (read before the handler runs).
   std::string_view body() const noexcept;
+  /// The fields of a form body (urlencoded or multipart), parsed once and cached; empty for
+  /// other bodies. Throws HttpError(400) for a malformed multipart body.
+  const std::vector<FormField>& form() const;
+  /// The first form field named `name`, or null.
+  const FormField* form_field(std::string_view name) const;
 
   /// A named group of the route pattern (`(?P<id>...)`); `""` when it did not
   /// participate in the match or does not exist (see `matched`).

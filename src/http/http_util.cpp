@@ -347,6 +347,95 @@ std::string percent_decode(std::string_view text) {
   return out;
 }
 
+// ---- forms ---------------------------------------------------------------------------
+
+namespace {
+
+/// `key="value"` or `key=value` from a `;`-separated header value (case-insensitive key).
+std::optional<std::string> header_parameter(std::string_view header, std::string_view key) {
+  std::size_t position = header.find(';');
+  while (position != std::string_view::npos) {
+    std::string_view rest = header.substr(position + 1);
+    std::size_t next = rest.find(';');
+    std::string_view segment = trim(rest.substr(0, next));
+    auto equals = segment.find('=');
+    if (equals != std::string_view::npos && iequals(trim(segment.substr(0, equals)), key)) {
+      std::string_view value = trim(segment.substr(equals + 1));
+      if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+      return std::string(value);
+    }
+    position = next == std::string_view::npos ? next : position + 1 + next;
+  }
+  return std::nullopt;
+}
+
+std::string form_decode(std::string_view text) {
+  std::string value(text);
+  std::replace(value.begin(), value.end(), '+', ' ');
+  return percent_decode(value);
+}
+
+}  // namespace
+
+std::optional<std::vector<FormField>> parse_form(std::string_view content_type, std::string_view body) {
+  std::vector<FormField> fields;
+  std::string_view mime = trim(content_type.substr(0, content_type.find(';')));
+  if (iequals(mime, "application/x-www-form-urlencoded")) {
+    while (!body.empty()) {
+      auto amp = body.find('&');
+      std::string_view pair = body.substr(0, amp);
+      body = amp == std::string_view::npos ? std::string_view() : body.substr(amp + 1);
+      if (pair.empty()) continue;
+      auto eq = pair.find('=');
+      FormField field;
+      field.name = form_decode(pair.substr(0, eq));
+      if (eq != std::string_view::npos) field.value = form_decode(pair.substr(eq + 1));
+      fields.push_back(std::move(field));
+    }
+    return fields;
+  }
+  if (!iequals(mime, "multipart/form-data")) return fields;
+  auto boundary = header_parameter(content_type, "boundary");
+  if (!boundary || boundary->empty() || boundary->size() > 200) return std::nullopt;
+  const std::string delimiter = "--" + *boundary;
+  std::size_t position = body.find(delimiter);
+  if (position == std::string_view::npos) return std::nullopt;
+  position += delimiter.size();
+  for (;;) {
+    if (body.substr(position, 2) == "--") return fields;  // closing delimiter
+    if (body.substr(position, 2) != "\r\n") return std::nullopt;
+    position += 2;
+    std::size_t head_end = body.find("\r\n\r\n", position);
+    if (head_end == std::string_view::npos) return std::nullopt;
+    std::string_view head = body.substr(position, head_end - position);
+    std::size_t content_start = head_end + 4;
+    std::size_t content_end = body.find("\r\n" + delimiter, content_start);
+    if (content_end == std::string_view::npos) return std::nullopt;
+    FormField field;
+    bool has_disposition = false;
+    while (!head.empty()) {
+      auto line_end = head.find("\r\n");
+      std::string_view line = head.substr(0, line_end);
+      head = line_end == std::string_view::npos ? std::string_view() : head.substr(line_end + 2);
+      auto colon = line.find(':');
+      if (colon == std::string_view::npos) continue;
+      std::string_view name = trim(line.substr(0, colon));
+      std::string_view value = trim(line.substr(colon + 1));
+      if (iequals(name, "Content-Disposition")) {
+        has_disposition = true;
+        field.name = header_parameter(value, "name").value_or("");
+        field.filename = header_parameter(value, "filename");
+      } else if (iequals(name, "Content-Type")) {
+        field.content_type = std::string(value);
+      }
+    }
+    if (!has_disposition) return std::nullopt;
+    field.value = std::string(body.substr(content_start, content_end - content_start));
+    fields.push_back(std::move(field));
+    position = content_end + 2 + delimiter.size();
+  }
+}
+
 // ---- responses -----------------------------------------------------------------------
 
 ContentDefaults content_defaults(std::string_view content_type, std::string_view charset) {

@@ -75,6 +75,13 @@ std::string basic_auth_user(std::string_view authorization);
 /// Percent-decodes a path (invalid escapes are kept as they are, like yarl).
 std::string percent_decode(std::string_view text);
 
+// ---- forms ---------------------------------------------------------------------------
+
+/// Parses a form body by its `Content-Type`: urlencoded (`+` and `%xx` decoded) or
+/// multipart/form-data (boundary from the header). nullopt for a malformed multipart body;
+/// an empty list for other content types.
+std::optional<std::vector<FormField>> parse_form(std::string_view content_type, std::string_view body);
+
 // ---- responses -----------------------------------------------------------------------
 
 /// The service defaults of spec/http.md §5.

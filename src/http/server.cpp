@@ -76,8 +76,10 @@ struct RequestState {
   boost::json::object context;
   Websocket* websocket = nullptr;
   std::optional<WebsocketCallbacks> websocket_callbacks;
+  std::optional<std::vector<FormField>> form;
 
   void reset() {
+    form.reset();
     message = nullptr;
     method = target = query = {};
     version = "HTTP/1.1";
@@ -1457,6 +1459,23 @@ std::optional<std::string> Request::query(std::string_view name) const {
     return http_impl::percent_decode(value);
   }
   return std::nullopt;
+}
+
+const std::vector<FormField>& Request::form() const {
+  if (!state_->form) {
+    auto content_type = header("Content-Type");
+    auto parsed = http_impl::parse_form(content_type.value_or(""), body());
+    if (!parsed) throw HttpError(400, {}, "malformed multipart body");
+    state_->form = std::move(*parsed);
+  }
+  return *state_->form;
+}
+
+const FormField* Request::form_field(std::string_view name) const {
+  for (const auto& field : form()) {
+    if (field.name == name) return &field;
+  }
+  return nullptr;
 }
 
 std::optional<std::string_view> Request::header(std::string_view name) const noexcept {

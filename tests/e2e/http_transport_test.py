@@ -126,6 +126,18 @@ class HttpService(unittest.TestCase):
             self.assertNotIn(b"top secret", reply.body)
             self.assertNotIn(b"root:", reply.body)
 
+    def test_multipart_file_upload(self):
+        boundary = "----tomodachi-e2e"
+        body = ("--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"image.png\"\r\n"
+                "Content-Type: image/png\r\n\r\n").format(b=boundary).encode() + IMAGE + \
+            "\r\n--{b}--\r\n".format(b=boundary).encode()
+        reply = request(self.port, "POST /file-upload HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; "
+                        "boundary={}\r\nContent-Length: {}\r\n\r\n".format(boundary, len(body)).encode() + body)
+        self.assertEqual((reply.status, reply.body), (200, b"image.png: " + IMAGE))
+        reply = request(self.port, "POST /file-upload HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; "
+                        "boundary=x\r\nContent-Length: 7\r\n\r\ngarbage")
+        self.assertEqual(reply.status, 400)
+
     def test_websocket_round_trip(self):
         connection, reply = websocket_connect(self.port, "/websocket-data", "User-Agent: e2e-websocket\r\n")
         self.assertEqual(reply.status, 101)

@@ -47,6 +47,7 @@ class HttpE2eService : public tomodachi::Service {
     http<&HttpE2eService::authorization>("GET", "/authorization");
     http<&HttpE2eService::echo>("POST", "/echo");
     http<&HttpE2eService::uuid_of_service>("GET", "/get-uuid");
+    http<&HttpE2eService::file_upload>("POST", "/file-upload");
     http<&HttpE2eService::test>("GET", "/test_ignore_all", {.ignore_logging = true});
     http<&HttpE2eService::created>("POST", "/test_ignore_one", {.ignore_logging_statuses = {200}});
     // ccache may record relative source paths: ctest gives the source folder.
@@ -104,6 +105,11 @@ class HttpE2eService : public tomodachi::Service {
     co_return tomodachi::Response(200, std::string(request.body()));
   }
   tomodachi::Task<std::string> uuid_of_service(tomodachi::Request&) { co_return uuid(); }
+  tomodachi::Task<tomodachi::Response> file_upload(tomodachi::Request& request) {
+    const tomodachi::FormField* file = request.form_field("file");
+    if (!file || !file->filename) co_return tomodachi::Response{400, "no file"};
+    co_return tomodachi::Bytes{*file->filename + ": " + file->value};
+  }
   tomodachi::Task<tomodachi::Response> created(tomodachi::Request& request) {
     co_return tomodachi::Response(request.header("X-Status") == "201" ? 201 : 200, "created!");
   }

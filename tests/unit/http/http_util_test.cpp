@@ -285,3 +285,31 @@ TEST(HttpAccessLog, Formats) {
   EXPECT_EQ(mime_type_for("x.unknownext"), "application/octet-stream");
   EXPECT_EQ(reason_phrase(431), "Request Header Fields Too Large");
 }
+
+TEST(HttpForms, UrlencodedAndMultipart) {
+  auto fields = parse_form("application/x-www-form-urlencoded", "a=1&b=hello+world%21&empty=&flag");
+  ASSERT_TRUE(fields);
+  ASSERT_EQ(fields->size(), 4u);
+  EXPECT_EQ((*fields)[1].name, "b");
+  EXPECT_EQ((*fields)[1].value, "hello world!");
+  EXPECT_EQ((*fields)[3].name, "flag");
+
+  std::string body =
+      "--XyZ\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nmy picture\r\n"
+      "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"image.png\"\r\n"
+      "Content-Type: image/png\r\n\r\n\x89PNG\r\n\x1a\n-bytes\r\n--XyZ--\r\n";
+  fields = parse_form("multipart/form-data; boundary=\"XyZ\"", body);
+  ASSERT_TRUE(fields);
+  ASSERT_EQ(fields->size(), 2u);
+  EXPECT_EQ((*fields)[0].name, "title");
+  EXPECT_EQ((*fields)[0].value, "my picture");
+  EXPECT_FALSE((*fields)[0].filename);
+  EXPECT_EQ((*fields)[1].name, "file");
+  EXPECT_EQ(*(*fields)[1].filename, "image.png");
+  EXPECT_EQ((*fields)[1].content_type, "image/png");
+  EXPECT_EQ((*fields)[1].value, "\x89PNG\r\n\x1a\n-bytes");
+
+  EXPECT_FALSE(parse_form("multipart/form-data; boundary=XyZ", "--XyZ\r\nno end"));
+  EXPECT_FALSE(parse_form("multipart/form-data", body));  // no boundary
+  EXPECT_TRUE(parse_form("application/json", "{}")->empty());
+}
