@@ -313,6 +313,21 @@ class ReusePort(unittest.TestCase):
             blocker.close()
 
 
+class StartOrder(unittest.TestCase):
+    def test_not_listening_until_the_start_hooks_finished(self):
+        port = free_port()
+        service = ServiceProcess(SERVICE, env={"HTTP_E2E_PORT": str(port), "HTTP_E2E_START_SLEEP": "2"})
+        try:
+            self.assertIsNotNone(service.wait_for(lambda r: r.get("message") == "starting the service", 60))
+            time.sleep(0.5)
+            with self.assertRaises(OSError):
+                socket.create_connection(("127.0.0.1", port), timeout=1)
+            self.assertEqual(service.port(), port)
+            self.assertEqual(request(port, get("/test")).body, b"test")
+        finally:
+            self.assertEqual(service.stop(), 0)
+
+
 class AccessLogFile(unittest.TestCase):
     def test_missing_directory_is_a_start_failure(self):
         path = "/nonexistent-dir-for-tomodachi/access.log"

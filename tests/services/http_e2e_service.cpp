@@ -59,6 +59,11 @@ class HttpE2eService : public tomodachi::Service {
     http_error<&HttpE2eService::error_404>(404);
   }
 
+  // Upstream test_start_process_http_1: clients are refused until the start hooks finished.
+  tomodachi::Task<void> start_service() override {
+    if (auto value = env("HTTP_E2E_START_SLEEP")) co_await tomodachi::sleep(std::stod(*value));
+  }
+
   tomodachi::Task<tomodachi::Response> test(tomodachi::Request&) { co_return "test"; }
   tomodachi::Task<std::string> test_id(tomodachi::Request& request) {
     co_return "test " + std::string(request.match("id"));
