@@ -6,6 +6,7 @@
 #include <tomodachi/context.hpp>
 #include <tomodachi/delivery.hpp>
 #include <tomodachi/envelope.hpp>
+#include <tomodachi/http.hpp>
 #include <tomodachi/json.hpp>
 #include <tomodachi/logging.hpp>
 #include <tomodachi/main.hpp>
@@ -16,3 +17,4 @@
 #include <tomodachi/task.hpp>
 #include <tomodachi/transport.hpp>
 #include <tomodachi/version.hpp>
+#include <tomodachi/websocket.hpp>
