@@ -317,7 +317,7 @@ HttpClient::HttpClient(asio::any_io_executor executor, HttpClientConfig config)
 
 HttpClient::~HttpClient() { close_idle(); }
 
-Task<HttpResponse> HttpClient::send(const Url& origin, HttpRequest request, Clock::duration timeout) {
+Task<HttpResponse> HttpClient::send(Url origin, HttpRequest request, Clock::duration timeout) {
   auto impl = impl_;
   co_return co_await impl->send(origin, std::move(request), timeout);
 }

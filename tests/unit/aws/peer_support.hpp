@@ -7,7 +7,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <chrono>
 #include <cstdlib>
+#include <future>
 #include <fstream>
 #include <map>
 #include <string>
@@ -19,7 +21,10 @@ template <typename T>
 T run(boost::asio::io_context& io, tomodachi::Task<T> task) {
   auto future = boost::asio::co_spawn(io, std::move(task), boost::asio::use_future);
   io.restart();
-  io.run();
+  // Other work (a test server's accept loop) may keep the context busy: run until done.
+  while (future.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+    if (io.run_one() == 0) io.restart();
+  }
   return future.get();
 }
 
