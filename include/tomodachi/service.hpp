@@ -5,7 +5,10 @@
 /// the registration calls taking the place of Python's decorators.
 
 #include <tomodachi/detail/handler_name.hpp>
+
+#include <boost/json/fwd.hpp>
 #include <tomodachi/logging.hpp>
+#include <tomodachi/message_middleware.hpp>
 #include <tomodachi/options.hpp>
 #include <tomodachi/task.hpp>
 
@@ -50,8 +53,13 @@ class Service {
   /// Configuration; see docs/options.md. A `-c` config `"options"` object replaces it.
   Options options;
 
+  // ---- Messaging (owned by the messaging area; <tomodachi/message.hpp>) --------------
   /// Default envelope of this service's publishers and subscribers; null = raw.
   std::shared_ptr<const Envelope> message_envelope;
+  /// Middleware around every AMQP and SNS/SQS handler, first = outermost
+  /// (spec/service.md §7; <tomodachi/message_middleware.hpp>).
+  std::vector<MessageMiddleware> message_middleware;
+  // ---- end of messaging block ---------------------------------------------------------
 
   /// Lifecycle hooks (spec/service.md §4). Start hooks run concurrently across the
   /// services of a file; an exception aborts the start with exit code 1.
@@ -62,6 +70,13 @@ class Service {
 
   /// Logger `tomodachi.service` bound to `service=<name>`.
   Logger logger() const;
+
+  /// The merged `-c` config files (empty without `-c`): services may read their own
+  /// keys here, as Python services read config attributes.
+  const boost::json::object& config() const noexcept;
+
+  /// The source file that defined the class (`TOMODACHI_SERVICE`), or "".
+  const std::string& source_file() const noexcept;
 
   /// Every registration made so far, in registration order.
   const std::vector<std::unique_ptr<HandlerSpec>>& handlers() const noexcept;
