@@ -63,6 +63,19 @@ boost::json::object queue_policy(std::string_view queue_arn, std::string_view so
                              {"Statement", boost::json::array{std::move(statement)}}};
 }
 
+boost::json::object queue_policy(std::string_view queue_arn, const std::vector<std::string>& source_arns,
+                                 const std::function<std::string()>& uuid4, double epoch_seconds) {
+  boost::json::object policy;
+  boost::json::array statements;
+  for (const auto& source_arn : source_arns) {
+    auto single = queue_policy(queue_arn, source_arn, uuid4(), epoch_seconds);
+    if (policy.empty()) policy = single;
+    statements.push_back(single.at("Statement").as_array().front());
+  }
+  policy["Statement"] = std::move(statements);
+  return policy;
+}
+
 bool same_policy_statements(std::string_view current_policy, const boost::json::object& wanted) {
   std::error_code error;
   const auto current = json::loads(current_policy, error);
