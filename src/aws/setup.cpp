@@ -525,6 +525,17 @@ Task<std::string> AwsResources::send_queue_url(std::string queue, std::string qu
   co_return url;
 }
 
+void AwsResources::forget_topic(const std::string& topic_arn) {
+  for (auto it = topic_arns_.begin(); it != topic_arns_.end();) {
+    it = it->second == topic_arn ? topic_arns_.erase(it) : std::next(it);
+  }
+}
+
+void AwsResources::forget_topics() {
+  topic_arns_.clear();
+  queue_urls_.clear();
+}
+
 void AwsResources::forget_queue(const std::string& queue_url) {
   for (auto it = queue_urls_.begin(); it != queue_urls_.end();) {
     it = it->second == queue_url ? queue_urls_.erase(it) : std::next(it);

@@ -90,6 +90,9 @@ class AwsResources {
 
   /// Forgets a cached queue URL (after NonExistentQueue).
   void forget_queue(const std::string& queue_url);
+  /// Forgets a cached topic ARN (after NotFound), or all of them (the endpoint lost its state).
+  void forget_topic(const std::string& topic_arn);
+  void forget_topics();
 
  private:
   Task<std::string> create_topic(std::string encoded_name, AttributeMap attributes, bool overwrite);
