@@ -611,7 +611,7 @@ LaunchResult launch(std::vector<Container> containers, const LaunchOptions& opti
   signals.cancel();
   io.run_for(0ms);
   launch_state.destroy_services();
-  detail::reset_loop();
+  // The loop outlives this function's timers and signal set; the next launch replaces it.
   return result;
 }
 
