@@ -506,3 +506,39 @@ Task<std::string> AwsClient::send_message(SendMessageRequest request) {
 }
 
 }  // namespace tomodachi::aws
+
+namespace tomodachi::aws {
+
+Task<std::vector<AwsClient::Subscription>> AwsClient::list_subscriptions_by_topic(std::string topic_arn) {
+  auto impl = impl_;
+  std::vector<Subscription> result;
+  std::optional<std::string> token;
+  do {
+    Form form("ListSubscriptionsByTopic", sns_version);
+    form.add("TopicArn", topic_arn);
+    if (token) form.add("NextToken", *token);
+    const auto document = co_await impl->call_xml("sns", "ListSubscriptionsByTopic", form.take());
+    if (const auto list = find_element(document, "Subscriptions")) {
+      for (auto member : list.children("member")) {
+        result.push_back({member.child_value("SubscriptionArn"), member.child_value("Protocol"), member.child_value("Endpoint")});
+      }
+    }
+    token.reset();
+    if (auto next = element_text(document, "NextToken"); !next.empty()) token = std::move(next);
+  } while (token);
+  co_return result;
+}
+
+Task<AttributeMap> AwsClient::get_subscription_attributes(std::string subscription_arn) {
+  auto impl = impl_;
+  Form form("GetSubscriptionAttributes", sns_version);
+  form.add("SubscriptionArn", subscription_arn);
+  const auto document = co_await impl->call_xml("sns", "GetSubscriptionAttributes", form.take());
+  AttributeMap attributes;
+  if (const auto list = find_element(document, "Attributes")) {
+    for (auto entry : list.children("entry")) attributes[entry.child_value("key")] = entry.child_value("value");
+  }
+  co_return attributes;
+}
+
+}  // namespace tomodachi::aws

@@ -70,6 +70,15 @@ class AwsClient final : public AwsApi {
                                                     std::vector<VisibilityChange> entries) override;
   Task<std::string> send_message(SendMessageRequest request) override;
 
+  // Read-back calls (inspection tools and tests; the transport does not need them).
+  struct Subscription {
+    std::string subscription_arn;
+    std::string protocol;
+    std::string endpoint;
+  };
+  Task<std::vector<Subscription>> list_subscriptions_by_topic(std::string topic_arn);
+  Task<AttributeMap> get_subscription_attributes(std::string subscription_arn);
+
  private:
   struct Impl;
   std::shared_ptr<Impl> impl_;

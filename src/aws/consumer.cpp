@@ -366,8 +366,16 @@ Task<void> Consumer::settle_unprocessable(const ReceivedMessage& message, const 
   co_await dead_letter(message, letter);
 }
 
+std::string sqs_dead_letter_queue_name(std::string_view source_queue) {
+  // SQS names allow no '.' but the `.fifo` suffix: `<queue>-dlq`, `<queue>-dlq.fifo`.
+  if (source_queue.ends_with(".fifo")) {
+    return std::string(source_queue.substr(0, source_queue.size() - 5)) + "-dlq.fifo";
+  }
+  return std::string(source_queue) + "-dlq";
+}
+
 Task<QueueRef> Consumer::dead_letter_queue(const std::optional<std::string>& name) {
-  const auto queue_name = name ? config_.queue_name_prefix + *name : default_dead_letter_queue(config_.queue.queue_name);
+  const auto queue_name = name ? config_.queue_name_prefix + *name : sqs_dead_letter_queue_name(config_.queue.queue_name);
   if (const auto it = dead_letter_queues_.find(queue_name); it != dead_letter_queues_.end()) co_return it->second;
   auto queue = co_await resources_.ensure_queue(queue_name, config_.queue.fifo, true);
   dead_letter_queues_[queue_name] = queue;

@@ -46,6 +46,10 @@ struct ConvertedMessage {
   std::string problem;  ///< what is wrong, for kinds other than deliver/drain
 };
 
+/// The client-side dead-letter queue of `source_queue` (messaging's `<queue>.dlq` in the
+/// form SQS accepts): `<queue>-dlq`, FIFO `<queue>-dlq.fifo`.
+std::string sqs_dead_letter_queue_name(std::string_view source_queue);
+
 /// Converts a received SQS message as upstream's receive loop does (§3.9 steps 1-6).
 ConvertedMessage convert_message(const ReceivedMessage& message, const std::string& queue_url,
                                  const std::string& topic_prefix);
