@@ -218,13 +218,17 @@ Task<void> Consumer::run() {
     bool stopped = false;
     const auto started = Clock::now();
     try {
-      auto receive = resources_.api().receive_message(receive_request());
+      // (Asio 1.81's `||` hangs when the branch that completes first throws: the receive
+      // reports its failure as a value.)
+      auto receive = receive_batch();
       auto stop = stop_.wait();
       auto result = co_await (std::move(receive) || std::move(stop));
       if (result.index() == 1) {
         stopped = true;
       } else {
-        messages = std::get<0>(std::move(result));
+        auto batch = std::get<0>(std::move(result));
+        messages = std::move(batch.messages);
+        failure = batch.failure;
       }
     } catch (...) {
       failure = std::current_exception();
@@ -278,6 +282,16 @@ Task<void> Consumer::run() {
       if (!co_await sleep(config_.batch_window)) break;
     }
   }
+}
+
+Task<Consumer::Batch> Consumer::receive_batch() {
+  Batch batch;
+  try {
+    batch.messages = co_await resources_.api().receive_message(receive_request());
+  } catch (...) {
+    batch.failure = std::current_exception();
+  }
+  co_return batch;
 }
 
 Task<void> Consumer::process_batch(std::vector<ReceivedMessage> messages) {

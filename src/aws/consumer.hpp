@@ -112,6 +112,11 @@ class Consumer : public std::enable_shared_from_this<Consumer> {
   class SqsDelivery;
   friend class SqsDelivery;
 
+  struct Batch {
+    std::vector<ReceivedMessage> messages;
+    std::exception_ptr failure;
+  };
+  Task<Batch> receive_batch();
   Task<void> process_message(ReceivedMessage message);
   Task<void> settle_unprocessable(const ReceivedMessage& message, const ConvertedMessage& converted);
   Task<void> extend_visibility(std::shared_ptr<std::vector<std::string>> running, std::shared_ptr<Event> finished);

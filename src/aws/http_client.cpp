@@ -140,7 +140,8 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
     boost::system::error_code error;
     auto resolve = resolver.async_resolve(url.host, std::to_string(url.port),
                                           asio::redirect_error(asio::use_awaitable, error));
-    auto expire = timer.async_wait(asio::use_awaitable);
+    boost::system::error_code timer_error;
+    auto expire = timer.async_wait(asio::redirect_error(asio::use_awaitable, timer_error));
     auto resolved = co_await (std::move(resolve) || std::move(expire));
     if (resolved.index() == 1) {
       throw HttpError(HttpError::Kind::connect, "timed out resolving " + url.host);
