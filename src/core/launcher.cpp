@@ -415,6 +415,9 @@ class Launch {
 
   Task<void> stop_container(ContainerRun& container) {
     const Deadline deadline = stop_deadline();
+    for (auto& run : container.services) {
+      for (auto& transport : run.transports) transport->stop_requested();
+    }
     log_lifecycle(container, "stopping service", "stopping");
     get_logger("tomodachi.event").debug("-> lifecycle.interrupt", {{"event", "lifecycle.interrupt"}});
 
