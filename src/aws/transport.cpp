@@ -202,6 +202,10 @@ class AwsSnsSqsTransport final : public TransportInstance {
     co_return;
   }
 
+  void stop_requested() noexcept override {
+    for (auto& consumer : consumers_) consumer->request_stop();
+  }
+
   Task<void> stop(Deadline deadline) override {
     auto executor = co_await boost::asio::this_coro::executor;
     for (auto& consumer : consumers_) consumer->request_stop();

@@ -19,7 +19,9 @@ class ClientAgainstFauxqs : public ::testing::Test {
  protected:
   void SetUp() override {
     const auto env = aws_test::fauxqs_env();
-    if (!env.contains("TOMODACHI_TEST_AWS_ENDPOINT")) GTEST_SKIP() << "fauxqs peer not running";
+    if (!env.contains("TOMODACHI_TEST_AWS_ENDPOINT")) {
+      GTEST_FAIL() << "the fauxqs peer is not running (scripts/test-peers/fauxqs.sh start <dir>; TOMODACHI_TEST_PEERS_DIR=<dir>)";
+    }
     endpoint_ = env.at("TOMODACHI_TEST_AWS_ENDPOINT");
     aws::AwsClientConfig config;
     config.credentials.region = "eu-west-1";

@@ -19,7 +19,7 @@ namespace aws_test {
 
 inline std::string fixtures_dir() {
   const char* dir = std::getenv("TOMODACHI_FIXTURES_DIR");
-  return dir != nullptr ? dir : "tests/fixtures";
+  return dir != nullptr ? dir : AWS_TEST_FIXTURES_DIR;
 }
 
 inline boost::json::value load_json(const std::string& path) {
