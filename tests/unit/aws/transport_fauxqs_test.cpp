@@ -10,6 +10,7 @@
 #include "peer_support.hpp"
 
 #include <tomodachi/aws_sns_sqs.hpp>
+#include <tomodachi/context.hpp>
 #include <tomodachi/json.hpp>
 #include <tomodachi/task.hpp>
 
@@ -189,6 +190,10 @@ TEST_F(AwsTransport, RoundTripJsonBaseWithAttributesOfEveryType) {
   // Handled once, deleted (nothing comes back).
   pause(1500ms);
   EXPECT_EQ(receiver.received.size(), 1u);
+  const auto context = tomodachi::get_execution_context();
+  EXPECT_EQ(context.at("aws_sns_sqs_enabled"), true);
+  EXPECT_GE(context.at("aws_sns_sqs_total_tasks").as_int64(), 1);
+  EXPECT_EQ(context.at("aws_sns_sqs_current_tasks").as_int64(), 0);
   stop(*instance);
 }
 
