@@ -210,6 +210,22 @@ Task<bool> Consumer::sleep(Clock::duration duration) {
 
 Task<void> Consumer::run() {
   auto self = shared_from_this();
+  while (!stop_.is_set()) {
+    std::exception_ptr fatal;
+    try {
+      co_await receive_loop();
+    } catch (...) {
+      fatal = std::current_exception();
+    }
+    if (!fatal) break;
+    logger_.error("Unhandled error in the sqs receiver loop (" + describe(fatal) + ")");
+    if (!co_await sleep(std::chrono::seconds(10))) break;
+    logger_.warning("Resuming message receiving after trying to recover from fatal error");
+  }
+}
+
+Task<void> Consumer::receive_loop() {
+  auto self = shared_from_this();
   bool failing = false;
   int failures = 0;
   while (!stop_.is_set()) {

@@ -112,6 +112,7 @@ class Consumer : public std::enable_shared_from_this<Consumer> {
   class SqsDelivery;
   friend class SqsDelivery;
 
+  Task<void> receive_loop();
   struct Batch {
     std::vector<ReceivedMessage> messages;
     std::exception_ptr failure;

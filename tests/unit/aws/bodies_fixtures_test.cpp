@@ -332,3 +332,32 @@ TEST(SqsBodiesFixture, Receive) {
     EXPECT_EQ(json::value(kept), expected.at("kept_receipt_handles")) << case_id(c);
   }
 }
+
+namespace {
+std::string custom_body(const tomodachi::SqsBodyContext& context) {
+  return "custom:" + std::string(context.queue_name) + ":" + std::string(context.queue_url) + ":" +
+         boost::json::serialize(context.data.json()) + ":" + std::to_string(context.message_attributes.size()) + ":" +
+         (context.envelope ? std::string(context.envelope->name()) : std::string("raw"));
+}
+}  // namespace
+
+TEST(SqsSendMessage, CustomBodyFormatter) {
+  aws_test::FakeAws fake;
+  fake.add_queue("my-queue");
+  aws::AwsResources resources(fake, {}, tomodachi::Logger("tomodachi.awssnssqs"));
+  tomodachi::Service service("svc");
+  service.message_envelope = tomodachi::json_base();
+  aws::SendInput send;
+  send.sender = &service;
+  send.data = tomodachi::PublishData(boost::json::value(boost::json::object{{"k", 1}}));
+  send.queue = "my-queue";
+  send.attributes.set("a", boost::json::value("b"));
+  send.formatter = &custom_body;
+  boost::asio::io_context io;
+  aws_test::run(io, aws::send_sqs_message(resources, std::move(send)));
+  const auto sends = fake.calls_of("SendMessage");
+  ASSERT_EQ(sends.size(), 1u);
+  EXPECT_EQ(sends[0].at("MessageBody"),
+            "custom:my-queue:https://sqs.eu-west-1.amazonaws.com/123456789012/my-queue:{\"k\":1}:1:JsonBase");
+  EXPECT_EQ(sends[0].at("MessageAttributes").at("a").at("StringValue"), "b");
+}
