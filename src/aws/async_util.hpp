@@ -90,4 +90,31 @@ class WaitGroup {
   std::vector<std::shared_ptr<boost::asio::steady_timer>> waiters_;
 };
 
+/// A mutex for coroutines of one loop: `co_await lock()` waits its turn, `unlock()` passes on.
+class AsyncMutex {
+ public:
+  explicit AsyncMutex(boost::asio::any_io_executor executor) : executor_(std::move(executor)) {}
+
+  Task<void> lock() {
+    while (locked_) {
+      auto timer = std::make_shared<boost::asio::steady_timer>(executor_, std::chrono::steady_clock::time_point::max());
+      waiters_.push_back(timer);
+      boost::system::error_code ignored;
+      co_await timer->async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ignored));
+      std::erase(waiters_, timer);
+    }
+    locked_ = true;
+  }
+
+  void unlock() {
+    locked_ = false;
+    if (!waiters_.empty()) waiters_.front()->cancel();
+  }
+
+ private:
+  boost::asio::any_io_executor executor_;
+  bool locked_ = false;
+  std::vector<std::shared_ptr<boost::asio::steady_timer>> waiters_;
+};
+
 }  // namespace tomodachi::aws

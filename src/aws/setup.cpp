@@ -221,14 +221,12 @@ Task<std::optional<std::string>> AwsResources::lookup_topic(const std::string& e
 
 Task<std::string> AwsResources::create_topic(std::string encoded_name, AttributeMap attributes, bool overwrite) {
   // One creation at a time (spec §3.3).
-  while (topic_creation_busy_) {
-    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, std::chrono::milliseconds(5));
-    co_await timer.async_wait(boost::asio::use_awaitable);
-  }
+  if (!topic_creation_) topic_creation_ = std::make_unique<AsyncMutex>(co_await boost::asio::this_coro::executor);
+  co_await topic_creation_->lock();
   if (const auto cached = topic_arns_.find(encoded_name); cached != topic_arns_.end()) {
+    topic_creation_->unlock();
     co_return cached->second;
   }
-  topic_creation_busy_ = true;
   std::exception_ptr failure;
   std::string arn;
   try {
@@ -263,7 +261,7 @@ Task<std::string> AwsResources::create_topic(std::string encoded_name, Attribute
   } catch (...) {
     failure = std::current_exception();
   }
-  topic_creation_busy_ = false;
+  topic_creation_->unlock();
   if (failure) {
     const auto text = error_text(failure);
     logger_.warning("Unable to create topic [sns] on AWS (" + text + ")");

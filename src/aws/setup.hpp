@@ -6,6 +6,7 @@
 // request sequences can be compared with the ones upstream makes.
 
 #include "aws/api.hpp"
+#include "aws/async_util.hpp"
 #include "aws/policy.hpp"
 
 #include <tomodachi/aws_sns_sqs.hpp>
@@ -111,7 +112,7 @@ class AwsResources {
   std::map<std::string, std::string> queue_urls_;   // prefixed queue name / ARN → URL
   std::map<std::string, std::vector<std::string>> policy_sources_;  // queue ARN → source ARNs set here
   std::optional<std::string> account_;
-  bool topic_creation_busy_ = false;
+  std::unique_ptr<AsyncMutex> topic_creation_;
 };
 
 /// The FilterPolicy attribute text of an `AwsSnsSqsOptions::filter_policy` (nullopt: leave it).
