@@ -7,9 +7,14 @@
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
 
 namespace aws = tomodachi::aws;
 using aws_test::CannedResponse;
@@ -136,4 +141,79 @@ TEST(HttpClient, PoolLimitQueuesRequests) {
   }
   while (completed < 6) io.run_one();
   EXPECT_EQ(server.connections(), 2);
+}
+
+namespace {
+
+// A TLS server on loopback answering every request with "tls ok".
+class TlsServer {
+ public:
+  TlsServer(boost::asio::io_context& io, const std::string& cert, const std::string& key)
+      : context_(boost::asio::ssl::context::tls_server), acceptor_(io, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
+    context_.use_certificate_chain_file(cert);
+    context_.use_private_key_file(key, boost::asio::ssl::context::pem);
+    boost::asio::co_spawn(io, accept(), boost::asio::detached);
+  }
+  unsigned short port() const { return acceptor_.local_endpoint().port(); }
+
+ private:
+  tomodachi::Task<void> accept() {
+    for (;;) {
+      boost::system::error_code error;
+      auto socket = co_await acceptor_.async_accept(boost::asio::redirect_error(boost::asio::use_awaitable, error));
+      if (error) co_return;
+      boost::asio::co_spawn(acceptor_.get_executor(), serve(std::move(socket)), boost::asio::detached);
+    }
+  }
+  tomodachi::Task<void> serve(boost::asio::ip::tcp::socket socket) {
+    namespace http = boost::beast::http;
+    boost::beast::ssl_stream<boost::asio::ip::tcp::socket> stream(std::move(socket), context_);
+    boost::system::error_code error;
+    co_await stream.async_handshake(boost::asio::ssl::stream_base::server,
+                                    boost::asio::redirect_error(boost::asio::use_awaitable, error));
+    if (error) co_return;
+    boost::beast::flat_buffer buffer;
+    http::request<http::string_body> request;
+    co_await http::async_read(stream, buffer, request, boost::asio::redirect_error(boost::asio::use_awaitable, error));
+    if (error) co_return;
+    http::response<http::string_body> response{http::status::ok, 11};
+    response.body() = "tls ok";
+    response.keep_alive(false);
+    response.prepare_payload();
+    co_await http::async_write(stream, response, boost::asio::redirect_error(boost::asio::use_awaitable, error));
+  }
+
+  boost::asio::ssl::context context_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+};
+
+}  // namespace
+
+TEST(HttpClient, TlsWithPeerAndHostNameVerification) {
+  const auto dir = std::filesystem::temp_directory_path() / ("tomodachi-tls-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto cert = (dir / "cert.pem").string();
+  const auto key = (dir / "key.pem").string();
+  const auto command = "openssl req -x509 -newkey rsa:2048 -nodes -keyout " + key + " -out " + cert +
+                       " -days 1 -subj /CN=localhost -addext subjectAltName=DNS:localhost >/dev/null 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0) << "the openssl command line tool is needed (Debian package openssl)";
+  ::setenv("SSL_CERT_FILE", cert.c_str(), 1);  // the self-signed certificate is the only trusted CA
+
+  boost::asio::io_context io;
+  TlsServer server(io, cert, key);
+  aws::HttpClient client(io.get_executor());
+  const auto port = std::to_string(server.port());
+  auto response = run(io, client.send(aws::Url::parse("https://localhost:" + port + "/"), get("/"), 10s));
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "tls ok");
+  // The certificate is for `localhost`, not for the address.
+  try {
+    run(io, client.send(aws::Url::parse("https://127.0.0.1:" + port + "/"), get("/"), 10s));
+    FAIL() << "host name not verified";
+  } catch (const aws::HttpError& error) {
+    EXPECT_EQ(error.kind(), aws::HttpError::Kind::connect) << error.what();
+    EXPECT_NE(std::string(error.what()).find("TLS handshake"), std::string::npos) << error.what();
+  }
+  ::unsetenv("SSL_CERT_FILE");
+  std::filesystem::remove_all(dir);
 }
