@@ -30,7 +30,7 @@ import urllib.parse
 import uuid
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BUILD = os.environ.get("TOMODACHI_BUILD_DIR", os.path.join(ROOT, "build"))
+BUILD = os.path.abspath(os.environ.get("TOMODACHI_BUILD_DIR", os.path.join(ROOT, "build")))
 TOMODACHI = os.environ.get("TOMODACHI_BIN", os.path.join(BUILD, "bin", "tomodachi"))
 FAUXQS_SH = os.path.join(ROOT, "scripts", "test-peers", "fauxqs.sh")
 CONSUMER = os.path.join(ROOT, "bench", "aws", "consumer_service.cpp")
