@@ -19,7 +19,8 @@ namespace aws_test {
 
 inline std::string fixtures_dir() {
   const char* dir = std::getenv("TOMODACHI_FIXTURES_DIR");
-  return dir != nullptr ? dir : AWS_TEST_FIXTURES_DIR;
+  if (dir == nullptr) throw std::runtime_error("TOMODACHI_FIXTURES_DIR is not set (build/tests/test-environment)");
+  return dir;
 }
 
 inline boost::json::value load_json(const std::string& path) {
