@@ -143,6 +143,9 @@ void remove_log_sink(int id);
 int add_json_file_sink(const std::filesystem::path& path,
                        std::function<bool(const LogRecord&)> filter = {});
 
+/// `2023-08-13T17:44:09.176295Z`: UTC, microseconds, as every record's timestamp.
+std::string iso8601_utc(std::chrono::system_clock::time_point time);
+
 /// Renders a record in the given format (no trailing newline). Used by the sinks
 /// and by tests.
 std::string format_log_record(const LogRecord& record, LogFormat format, bool colors = false);

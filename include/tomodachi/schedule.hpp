@@ -148,27 +148,6 @@ namespace detail {
 /// Throws ScheduleError when `when` cannot run (bad interval, timestamp, cron or zone).
 void validate_schedule(const ScheduleSpec& when);
 
-/// `Class` of `&ns::Class::member` in a compiler's pretty function text (see
-/// `member_name_from_signature`).
-constexpr std::string_view class_name_from_signature(std::string_view text) {
-  constexpr std::string_view marker = "Fn = ";
-  auto start = text.find(marker);
-  if (start == std::string_view::npos) return {};
-  start += marker.size();
-  auto end = text.find_first_of(";]", start);
-  if (end == std::string_view::npos) end = text.size();
-  std::string_view expression = text.substr(start, end - start);
-  const auto member_colon = expression.rfind("::");
-  if (member_colon == std::string_view::npos) return {};
-  expression = expression.substr(0, member_colon);
-  const auto class_colon = expression.rfind("::");
-  if (class_colon != std::string_view::npos) expression = expression.substr(class_colon + 2);
-  while (!expression.empty() && (expression.front() == '&' || expression.front() == '(')) {
-    expression.remove_prefix(1);
-  }
-  return expression;
-}
-
 /// `Class.member` for `&ns::Class::member`, like Python's `__qualname__`.
 template <auto Fn>
 std::string qualified_handler_name() {

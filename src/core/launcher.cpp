@@ -498,18 +498,6 @@ class Launch {
   bool restart_allowed_ = true;
 };
 
-std::string iso_now_utc() {
-  const auto now = std::chrono::system_clock::now();
-  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
-  const std::time_t seconds = static_cast<std::time_t>(micros / 1000000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char buffer[96];
-  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", utc.tm_year + 1900, utc.tm_mon + 1,
-                utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<long long>(micros % 1000000));
-  return buffer;
-}
-
 void init_execution_context(bool watcher_enabled) {
   utsname system{};
   uname(&system);
@@ -520,7 +508,7 @@ void init_execution_context(bool watcher_enabled) {
       {"cpp_version", std::string("GCC ") + __VERSION__ + ", C++" + std::to_string(__cplusplus)},
       {"system_platform", system.sysname},
       {"process_id", static_cast<std::int64_t>(getpid())},
-      {"init_timestamp", iso_now_utc()},
+      {"init_timestamp", iso8601_utc(std::chrono::system_clock::now())},
       {"event_loop", "asio"},
       {"asio_version", std::to_string(BOOST_ASIO_VERSION / 100000) + "." +
                            std::to_string(BOOST_ASIO_VERSION / 100 % 1000) + "." +

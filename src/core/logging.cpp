@@ -67,7 +67,9 @@ bool colors_wanted() {
   return isatty(STDERR_FILENO) == 1;
 }
 
-std::string iso_timestamp(std::chrono::system_clock::time_point time) {
+}  // namespace
+
+std::string iso8601_utc(std::chrono::system_clock::time_point time) {
   const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(time.time_since_epoch()).count();
   const std::time_t seconds = static_cast<std::time_t>(micros / 1000000);
   std::tm utc{};
@@ -77,6 +79,8 @@ std::string iso_timestamp(std::chrono::system_clock::time_point time) {
                 utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<long long>(micros % 1000000));
   return buffer;
 }
+
+namespace {
 
 bool is_location_key(std::string_view key) {
   return key == "tb_location" || key == "error_location" || key == "tb_filename" || key == "co_filename" ||
@@ -120,7 +124,7 @@ std::string format_console(const LogRecord& record, bool colors) {
   std::string out;
   out.reserve(128);
   out += dim;
-  out += iso_timestamp(record.time);
+  out += iso8601_utc(record.time);
   out += reset;
   out += " [";
   if (colors) out += level_color(record.level);
@@ -157,7 +161,7 @@ std::string format_json(const LogRecord& record) {
   std::string out;
   out.reserve(192);
   out += "{\"timestamp\": \"";
-  out += iso_timestamp(record.time);
+  out += iso8601_utc(record.time);
   out += "\", \"logger\": ";
   json::dumps_to(out, boost::json::string(record.logger));
   out += ", \"level\": \"";
@@ -181,7 +185,7 @@ std::string format_json(const LogRecord& record) {
 }
 
 std::string format_python(const LogRecord& record) {
-  std::string out = iso_timestamp(record.time);
+  std::string out = iso8601_utc(record.time);
   out += " [";
   const std::string_view level = to_string(record.level);
   out += level;

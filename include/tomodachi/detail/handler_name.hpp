@@ -7,9 +7,10 @@
 
 namespace tomodachi::detail {
 
-/// Extracts the last identifier from a compiler's pretty function text
-/// `... [with auto Fn = &ns::Class::member; ...]` (GCC) or `[Fn = &ns::Class::member]` (Clang).
-constexpr std::string_view member_name_from_signature(std::string_view text) {
+/// The member-pointer expression of a compiler's pretty function text
+/// `... [with auto Fn = &ns::Class::member; ...]` (GCC) or `[Fn = &ns::Class::member]`
+/// (Clang), without a trailing template argument list: `&ns::Class::member`.
+constexpr std::string_view member_expression_from_signature(std::string_view text) {
   constexpr std::string_view marker = "Fn = ";
   auto start = text.find(marker);
   if (start == std::string_view::npos) return {};
@@ -28,13 +29,28 @@ constexpr std::string_view member_name_from_signature(std::string_view text) {
       }
     }
   }
-  auto colon = expression.rfind("::");
-  if (colon != std::string_view::npos) expression = expression.substr(colon + 2);
   while (!expression.empty() && (expression.front() == '&' || expression.front() == '(')) {
     expression.remove_prefix(1);
   }
   while (!expression.empty() && expression.back() == ')') expression.remove_suffix(1);
   return expression;
+}
+
+/// `member` of `&ns::Class::member`.
+constexpr std::string_view member_name_from_signature(std::string_view text) {
+  std::string_view expression = member_expression_from_signature(text);
+  const auto colon = expression.rfind("::");
+  return colon == std::string_view::npos ? expression : expression.substr(colon + 2);
+}
+
+/// `Class` of `&ns::Class::member` ("" for a free function).
+constexpr std::string_view class_name_from_signature(std::string_view text) {
+  std::string_view expression = member_expression_from_signature(text);
+  const auto member_colon = expression.rfind("::");
+  if (member_colon == std::string_view::npos) return {};
+  expression = expression.substr(0, member_colon);
+  const auto class_colon = expression.rfind("::");
+  return class_colon == std::string_view::npos ? expression : expression.substr(class_colon + 2);
 }
 
 template <auto Fn>
