@@ -42,7 +42,8 @@ using ServiceFactory = std::unique_ptr<Service> (*)();
 
 /// Records a service class when its shared object (or binary) is loaded.
 struct ServiceRegistrar {
-  ServiceRegistrar(const char* class_name, ServiceFactory factory, const char* abi_tag) noexcept;
+  ServiceRegistrar(const char* class_name, ServiceFactory factory, const char* abi_tag,
+                   const char* source_file) noexcept;
 };
 }  // namespace detail
 
@@ -61,7 +62,7 @@ int main(int argc, char** argv);
   static const ::tomodachi::detail::ServiceRegistrar TOMODACHI_DETAIL_CONCAT(              \
       tomodachi_service_registrar_, __COUNTER__)(                                            \
       #Class, +[]() -> std::unique_ptr<::tomodachi::Service> { return std::make_unique<Class>(); }, \
-      TOMODACHI_ABI_TAG)
+      TOMODACHI_ABI_TAG, __FILE__)
 
 /// Defines `main` for a binary that links its services in (instead of `tomodachi run`).
 #define TOMODACHI_MAIN()                                  \

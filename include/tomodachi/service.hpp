@@ -5,6 +5,8 @@
 /// the registration calls taking the place of Python's decorators.
 
 #include <tomodachi/detail/handler_name.hpp>
+
+#include <boost/json/fwd.hpp>
 #include <tomodachi/logging.hpp>
 #include <tomodachi/options.hpp>
 #include <tomodachi/task.hpp>
@@ -62,6 +64,13 @@ class Service {
 
   /// Logger `tomodachi.service` bound to `service=<name>`.
   Logger logger() const;
+
+  /// The merged `-c` config files (empty without `-c`): services may read their own
+  /// keys here, as Python services read config attributes.
+  const boost::json::object& config() const noexcept;
+
+  /// The source file that defined the class (`TOMODACHI_SERVICE`), or "".
+  const std::string& source_file() const noexcept;
 
   /// Every registration made so far, in registration order.
   const std::vector<std::unique_ptr<HandlerSpec>>& handlers() const noexcept;

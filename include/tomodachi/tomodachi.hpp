@@ -1,0 +1,14 @@
+#pragma once
+/// @file
+/// Everything a service file needs: `#include <tomodachi/tomodachi.hpp>`.
+/// `tomodachi run` precompiles this header.
+
+#include <tomodachi/context.hpp>
+#include <tomodachi/json.hpp>
+#include <tomodachi/logging.hpp>
+#include <tomodachi/main.hpp>
+#include <tomodachi/options.hpp>
+#include <tomodachi/service.hpp>
+#include <tomodachi/task.hpp>
+#include <tomodachi/transport.hpp>
+#include <tomodachi/version.hpp>

@@ -1,0 +1,651 @@
+// The process run: start sequence, signals, exit codes and the stop sequence of
+// spec/service.md §4–§5, on one io_context run by one thread.
+#include "core/launcher.hpp"
+
+#include "core/hooks.hpp"
+#include "core/loop.hpp"
+#include "core/service_state.hpp"
+#include "core/transports.hpp"
+
+#include <tomodachi/context.hpp>
+#include <tomodachi/logging.hpp>
+#include <tomodachi/service.hpp>
+#include <tomodachi/transport.hpp>
+#include <tomodachi/version.hpp>
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/version.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <csignal>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <map>
+
+namespace tomodachi {
+namespace detail {
+void reset_execution_context(const boost::json::object& values);
+}
+
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+std::atomic<int> exit_code_value{0};
+
+// ---------------------------------------------------------------------------------
+// Small coroutine utilities
+
+/// Runs `tasks` concurrently; returns each task's exception (null when it succeeded),
+/// in task order. Cancelling the caller cancels the tasks.
+Task<std::vector<std::exception_ptr>> when_all(std::vector<Task<void>> tasks) {
+  if (tasks.empty()) co_return std::vector<std::exception_ptr>{};
+  auto executor = co_await asio::this_coro::executor;
+  using Operation = decltype(asio::co_spawn(executor, std::declval<Task<void>>(), asio::deferred));
+  std::vector<Operation> operations;
+  operations.reserve(tasks.size());
+  for (auto& task : tasks) operations.push_back(asio::co_spawn(executor, std::move(task), asio::deferred));
+  auto group = asio::experimental::make_parallel_group(std::move(operations));
+  auto [order, errors] = co_await group.async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
+  co_return std::move(errors);
+}
+
+/// A one-shot event coroutines can wait for.
+class Event {
+ public:
+  explicit Event(asio::any_io_executor executor) : timer_(executor, asio::steady_timer::time_point::max()) {}
+  void set() {
+    set_ = true;
+    timer_.cancel();
+  }
+  bool is_set() const noexcept { return set_; }
+  Task<void> wait() {
+    while (!set_) {
+      boost::system::error_code ignored;
+      co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+    }
+  }
+
+ private:
+  asio::steady_timer timer_;
+  bool set_ = false;
+};
+
+// ---------------------------------------------------------------------------------
+// Names
+
+std::string file_module(const std::string& file_path) {
+  return std::filesystem::path(file_path).stem().string();
+}
+
+/// Name for a service without one (spec/service.md §3): kebab-case class name,
+/// prefixed by the file's stem unless it is a conventional entry file name.
+std::string derived_service_name(const std::string& class_name, const std::string& file_path) {
+  std::string kebab;
+  for (std::size_t i = 0; i < class_name.size(); ++i) {
+    const char c = class_name[i];
+    if (std::isupper(static_cast<unsigned char>(c))) {
+      if (i > 0 && !kebab.empty() && kebab.back() != '-') kebab += '-';
+      kebab += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    } else if (c == '_' || c == ':') {
+      if (!kebab.empty() && kebab.back() != '-') kebab += '-';
+    } else {
+      kebab += c;
+    }
+  }
+  if (kebab == "app") kebab = "service";
+  static const char* plain_modules[] = {"service", "services", "app", "apps", "src", "code", "example",
+                                        "examples", "test", "tests", "main"};
+  const std::string module = file_module(file_path);
+  const bool plain = std::find(std::begin(plain_modules), std::end(plain_modules), module) != std::end(plain_modules);
+  return plain || module.empty() ? kebab : module + "-" + kebab;
+}
+
+// ---------------------------------------------------------------------------------
+// The run
+
+struct ServiceRun {
+  std::unique_ptr<Service> service;
+  std::vector<std::unique_ptr<TransportInstance>> transports;  // in start order
+  bool start_hook_done = false;
+};
+
+struct ContainerRun {
+  detail::Container spec;
+  std::vector<ServiceRun> services;
+  bool has_several_services = false;
+  bool stop_hooks_allowed = false;
+};
+
+class Launch;
+std::atomic<Launch*> current_launch{nullptr};
+
+class StartAborted : public std::exception {
+ public:
+  const char* what() const noexcept override { return "service start aborted"; }
+};
+
+class Launch {
+ public:
+  Launch(asio::io_context& io, const detail::LaunchOptions& options)
+      : io_(io), options_(options), stop_event_(io.get_executor()) {}
+
+  asio::io_context& io() { return io_; }
+
+  /// Loop thread only.
+  void request_stop(bool restart) {
+    if (stop_requested_) return;
+    stop_requested_ = true;
+    restart_ = restart && restart_allowed_;
+    stop_event_.set();
+    for (auto& signal : start_cancellations_) signal->emit(asio::cancellation_type::terminal);
+  }
+
+  void forbid_restart() { restart_allowed_ = false; }
+  bool stop_requested() const { return stop_requested_; }
+  bool restart() const { return restart_ && restart_allowed_; }
+  bool interrupted() const { return !restart_allowed_; }
+
+  Task<void> run(std::vector<detail::Container> containers) {
+    for (auto& container : containers) {
+      auto run = std::make_unique<ContainerRun>();
+      run->spec = std::move(container);
+      containers_.push_back(std::move(run));
+    }
+    std::vector<Task<void>> tasks;
+    for (auto& container : containers_) tasks.push_back(run_container(*container));
+    auto errors = co_await when_all(std::move(tasks));
+    for (auto& error : errors) {
+      if (error) log_uncaught_exception(error);
+    }
+  }
+
+  /// Services and transports are destroyed here, after the loop stopped.
+  void destroy_services() {
+    for (auto& container : containers_) {
+      for (auto& run : container->services) run.transports.clear();
+    }
+    detail::clear_instances();
+    for (auto& container : containers_) container->services.clear();
+  }
+
+ private:
+  Task<void> run_container(ContainerRun& container) {
+    auto cancellation = std::make_shared<asio::cancellation_signal>();
+    start_cancellations_.push_back(cancellation);
+    auto executor = co_await asio::this_coro::executor;
+    std::exception_ptr start_error;
+    if (!stop_requested_) {
+      try {
+        co_await asio::co_spawn(executor, start_container(container),
+                                asio::bind_cancellation_slot(cancellation->slot(), asio::use_awaitable));
+      } catch (...) {
+        start_error = std::current_exception();
+      }
+    }
+    start_cancellations_.erase(std::find(start_cancellations_.begin(), start_cancellations_.end(), cancellation));
+    if (start_error) {
+      abort_start(container, start_error);
+    } else if (!stop_requested_) {
+      log_lifecycle(container, "started service successfully", "ready");
+      get_logger("tomodachi.event").debug("-> lifecycle.ready", {{"event", "lifecycle.ready"}});
+    }
+    co_await stop_event_.wait();
+    co_await stop_container(container);
+  }
+
+  void abort_start(ContainerRun& container, std::exception_ptr error) {
+    bool aborted_by_stop = false;
+    try {
+      std::rethrow_exception(error);
+    } catch (const StartAborted&) {
+      // already logged where it happened
+    } catch (const boost::system::system_error& e) {
+      aborted_by_stop = stop_requested_ && e.code() == asio::error::operation_aborted;
+      if (!aborted_by_stop) log_uncaught_exception(error);
+    } catch (...) {
+      log_uncaught_exception(error);
+    }
+    if (aborted_by_stop) return;
+    for (auto& run : container.services) {
+      get_logger("tomodachi.lifecycle")
+          .warning("failed to start service",
+                   {{"state", "aborting"}, {"service", boost::json::string(run.service->name())}});
+    }
+    get_logger("tomodachi.event").debug("-> lifecycle.abort", {{"event", "lifecycle.abort"}});
+    set_service_exit_code(1);
+    request_stop(false);
+  }
+
+  void log_lifecycle(ContainerRun& container, std::string_view message, std::string_view state) {
+    if (container.has_several_services) {
+      for (auto& run : container.services) {
+        get_logger("tomodachi.lifecycle")
+            .info(message, {{"state", boost::json::string(state)}, {"service", boost::json::string(run.service->name())}});
+      }
+    } else {
+      get_logger("tomodachi.lifecycle").info(message, {{"state", boost::json::string(state)}});
+    }
+  }
+
+  // -- start ---------------------------------------------------------------------
+
+  void instantiate(ContainerRun& container) {
+    auto classes = container.spec.classes;
+    std::sort(classes.begin(), classes.end(),
+              [](const detail::ServiceClass& a, const detail::ServiceClass& b) { return a.class_name < b.class_name; });
+    for (const auto& service_class : classes) {
+      ServiceRun run;
+      const LogFields init_fields = {{"module", boost::json::string(file_module(container.spec.file_path))},
+                                     {"class", boost::json::string(service_class.class_name)},
+                                     {"file_path", boost::json::string(container.spec.file_path)}};
+      try {
+        run.service = service_class.factory();
+      } catch (...) {
+        get_logger("tomodachi.init").exception("failed to initialize instance", std::current_exception(), init_fields);
+        throw StartAborted();
+      }
+      auto& state = run.service->state();
+      state.class_name = service_class.class_name;
+      state.source_file = service_class.source_file;
+      try {
+        apply_config(*run.service);
+      } catch (...) {
+        get_logger("tomodachi.init").exception("failed to setup config", std::current_exception(), init_fields);
+        throw StartAborted();
+      }
+      if (run.service->name().empty()) {
+        run.service->set_name(derived_service_name(service_class.class_name, container.spec.file_path));
+      }
+      container.services.push_back(std::move(run));
+    }
+    container.has_several_services = container.services.size() > 1;
+    for (auto& run : container.services) register_service(*run.service);
+  }
+
+  void apply_config(Service& service) {
+    const auto& config = options_.config;
+    service.state().config = config;
+    if (auto it = config.find("uuid"); it != config.end() && !it->value().is_null()) {
+      if (!it->value().is_string()) throw std::invalid_argument("config key 'uuid' must be a string");
+      service.set_uuid(std::string(it->value().get_string()));
+    }
+    if (auto it = config.find("name"); it != config.end() && !it->value().is_null()) {
+      if (!it->value().is_string()) throw std::invalid_argument("config key 'name' must be a string");
+      service.set_name(std::string(it->value().get_string()));
+    }
+    if (auto it = config.find("options"); it != config.end()) {
+      if (!it->value().is_object()) throw std::invalid_argument("config key 'options' must be an object");
+      service.options = Options::from_json(it->value().get_object());  // replaces, as upstream
+    }
+  }
+
+  /// Registers in get_service(); a name already taken gets -0001, -0002, ... suffixes.
+  void register_service(Service& service) {
+    const std::string base = service.name();
+    int count = 0;
+    Service* first_holder = nullptr;
+    for (Service* other : detail::instances()) {
+      const std::string& other_name = other->name();
+      if (other_name == base) {
+        first_holder = other;
+        ++count;
+      } else if (other_name.size() == base.size() + 5 && other_name.compare(0, base.size(), base) == 0 &&
+                 other_name[base.size()] == '-') {
+        ++count;
+      }
+    }
+    if (count > 0) {
+      if (first_holder) first_holder->set_name(base + "-0001");
+      char suffix[8];
+      std::snprintf(suffix, sizeof suffix, "-%04d", std::min(count + 1, 9999));
+      service.set_name(base + suffix);
+    }
+    detail::register_instance(&service);
+  }
+
+  Task<void> start_container(ContainerRun& container) {
+    get_logger("tomodachi.event").debug("-> lifecycle.setup", {{"event", "lifecycle.setup"}});
+    instantiate(container);
+    create_transports(container);
+
+    co_await run_steps(container, "setup", [](TransportInstance& t) { return t.setup(); });
+    for (auto& run : container.services) {
+      get_logger("tomodachi.service")
+          .info("initializing service instance", {{"service", boost::json::string(run.service->name())},
+                                                  {"uuid", boost::json::string(run.service->uuid())}});
+    }
+    log_lifecycle(container, "starting the service", "starting");
+
+    container.stop_hooks_allowed = true;
+    co_await run_hooks(container, &Service::start_service, "start_service");
+    for (auto& run : container.services) run.start_hook_done = true;
+
+    co_await run_steps(container, "start", [](TransportInstance& t) { return t.start(); });
+    if (stop_requested_) co_return;
+    get_logger("tomodachi.event").debug("-> lifecycle.initialized", {{"event", "lifecycle.initialized"}});
+    log_lifecycle(container, "enabled handler functions", "initialized");
+
+    co_await run_hooks(container, &Service::started_service, "started_service");
+    co_await run_steps(container, "started", [](TransportInstance& t) { return t.started(); });
+
+    if (!has_handlers_or_hooks(container)) {
+      get_logger("tomodachi.init")
+          .warning("no transport handlers defined",
+                   {{"module", boost::json::string(file_module(container.spec.file_path))},
+                    {"file_path", boost::json::string(container.spec.file_path)}});
+      throw StartAborted();
+    }
+  }
+
+  void create_transports(ContainerRun& container) {
+    for (auto& run : container.services) {
+      std::vector<std::string> kinds;
+      std::map<std::string, std::vector<const HandlerSpec*>> specs_by_kind;
+      for (const auto& spec : run.service->handlers()) {
+        if (specs_by_kind.find(spec->transport) == specs_by_kind.end()) kinds.push_back(spec->transport);
+        specs_by_kind[spec->transport].push_back(spec.get());
+      }
+      for (const auto& kind : kinds) {
+        auto factory = detail::find_transport(kind);
+        if (!factory) {
+          throw std::runtime_error("no transport registered for handlers of kind '" + kind + "' (handler '" +
+                                   specs_by_kind[kind].front()->name + "')");
+        }
+        run.transports.push_back((*factory)(*run.service, specs_by_kind[kind]));
+      }
+    }
+  }
+
+  template <typename Step>
+  Task<void> run_steps(ContainerRun& container, std::string_view step_name, Step step) {
+    std::vector<Task<void>> tasks;
+    for (auto& run : container.services) {
+      for (auto& transport : run.transports) tasks.push_back(step(*transport));
+    }
+    auto errors = co_await when_all(std::move(tasks));
+    rethrow_first(errors, step_name);
+  }
+
+  Task<void> run_hooks(ContainerRun& container, Task<void> (Service::*hook)(), std::string_view hook_name) {
+    std::vector<Task<void>> tasks;
+    for (auto& run : container.services) tasks.push_back(((*run.service).*hook)());
+    auto errors = co_await when_all(std::move(tasks));
+    rethrow_first(errors, hook_name);
+  }
+
+  void rethrow_first(const std::vector<std::exception_ptr>& errors, std::string_view) {
+    std::exception_ptr first;
+    for (const auto& error : errors) {
+      if (!error) continue;
+      if (!first) {
+        first = error;
+      } else {
+        log_uncaught_exception(error);
+      }
+    }
+    if (first) std::rethrow_exception(first);
+  }
+
+  bool has_handlers_or_hooks(ContainerRun& container) {
+    return std::any_of(container.services.begin(), container.services.end(), [](ServiceRun& run) {
+      return !run.service->handlers().empty() || detail::overrides_any_hook(*run.service);
+    });
+  }
+
+  // -- stop ----------------------------------------------------------------------
+
+  Task<void> stop_container(ContainerRun& container) {
+    const Deadline deadline = stop_deadline();
+    log_lifecycle(container, "stopping service", "stopping");
+    get_logger("tomodachi.event").debug("-> lifecycle.interrupt", {{"event", "lifecycle.interrupt"}});
+
+    std::vector<Task<void>> stopping_hooks;
+    std::vector<Task<void>> stop_chains;
+    const Deadline transport_deadline = deadline - std::min<std::chrono::steady_clock::duration>(
+                                                       1s, (deadline - std::chrono::steady_clock::now()) / 10);
+    for (auto& run : container.services) {
+      const bool hooks = container.stop_hooks_allowed && run.start_hook_done;
+      if (hooks) stopping_hooks.push_back(logged(run.service->stopping_service()));
+      stop_chains.push_back(stop_chain(run, transport_deadline, hooks));
+    }
+    auto executor = co_await asio::this_coro::executor;
+    asio::co_spawn(executor, when_all_logged(std::move(stopping_hooks)), asio::detached);
+    asio::steady_timer yield_timer(executor, 10ms);
+    co_await yield_timer.async_wait(asio::use_awaitable);
+    co_await when_all_logged(std::move(stop_chains));
+    get_logger("tomodachi.event").debug("-> lifecycle.teardown", {{"event", "lifecycle.teardown"}});
+    log_lifecycle(container, "terminated service", "terminated");
+  }
+
+  Task<void> stop_chain(ServiceRun& run, Deadline deadline, bool run_user_hook) {
+    for (auto it = run.transports.rbegin(); it != run.transports.rend(); ++it) {
+      std::exception_ptr error;
+      try {
+        co_await (*it)->stop(deadline);
+      } catch (...) {
+        error = std::current_exception();
+      }
+      if (error) log_uncaught_exception(error);
+    }
+    if (run_user_hook) co_await logged(run.service->stop_service());
+  }
+
+  static Task<void> logged(Task<void> task) {
+    std::exception_ptr error;
+    try {
+      co_await std::move(task);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    if (error) log_uncaught_exception(error);
+  }
+
+  static Task<void> when_all_logged(std::vector<Task<void>> tasks) {
+    auto errors = co_await when_all(std::move(tasks));
+    for (const auto& error : errors) {
+      if (error) log_uncaught_exception(error);
+    }
+  }
+
+  Deadline stop_deadline() {
+    if (!deadline_) {
+      int grace = 0;
+      for (auto& container : containers_) {
+        for (auto& run : container->services) {
+          grace = std::max(grace, run.service->options.http.termination_grace_period_seconds);
+        }
+      }
+      if (grace <= 0) grace = 30;
+      deadline_ = std::chrono::steady_clock::now() + std::chrono::seconds(grace);
+    }
+    return *deadline_;
+  }
+
+ public:
+  std::optional<Deadline> deadline() const { return deadline_; }
+
+ private:
+  asio::io_context& io_;
+  detail::LaunchOptions options_;
+  Event stop_event_;
+  std::vector<std::unique_ptr<ContainerRun>> containers_;
+  std::vector<std::shared_ptr<asio::cancellation_signal>> start_cancellations_;
+  std::optional<Deadline> deadline_;
+  bool stop_requested_ = false;
+  bool restart_ = false;
+  bool restart_allowed_ = true;
+};
+
+std::string iso_now_utc() {
+  const auto now = std::chrono::system_clock::now();
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
+  const std::time_t seconds = static_cast<std::time_t>(micros / 1000000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char buffer[96];
+  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", utc.tm_year + 1900, utc.tm_mon + 1,
+                utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<long long>(micros % 1000000));
+  return buffer;
+}
+
+void init_execution_context(bool watcher_enabled) {
+  utsname system{};
+  uname(&system);
+  std::error_code ec;
+  const auto cwd = std::filesystem::current_path(ec);
+  detail::reset_execution_context(boost::json::object{
+      {"tomodachi_version", std::string(version)},
+      {"cpp_version", std::string("GCC ") + __VERSION__ + ", C++" + std::to_string(__cplusplus)},
+      {"system_platform", system.sysname},
+      {"process_id", static_cast<std::int64_t>(getpid())},
+      {"init_timestamp", iso_now_utc()},
+      {"event_loop", "asio"},
+      {"asio_version", std::to_string(BOOST_ASIO_VERSION / 100000) + "." +
+                           std::to_string(BOOST_ASIO_VERSION / 100 % 1000) + "." +
+                           std::to_string(BOOST_ASIO_VERSION % 100)},
+      {"cwd", cwd.string()},
+      {"watcher_enabled", watcher_enabled},
+  });
+}
+
+/// Handles SIGINT/SIGTERM on the loop; a second signal ends the process at once.
+class SignalHandling {
+ public:
+  SignalHandling(asio::io_context& io, Launch& launch) : signals_(io, SIGINT, SIGTERM), launch_(launch) { arm(); }
+  void cancel() {
+    boost::system::error_code ignored;
+    signals_.cancel(ignored);
+  }
+
+ private:
+  void arm() {
+    signals_.async_wait([this](const boost::system::error_code& error, int signal_number) {
+      if (error) return;
+      on_signal(signal_number);
+      arm();
+    });
+  }
+
+  void on_signal(int signal_number) {
+    const char* name = signal_number == SIGINT ? "SIGINT" : "SIGTERM";
+    const LogFields fields = {{"signal", name}, {"process_id", static_cast<std::int64_t>(getpid())}};
+    if (launch_.stop_requested()) {
+      get_logger("tomodachi.signal")
+          .warning("received another signal while stopping - stopping at once", fields);
+      std::_Exit(128 + signal_number);
+    }
+    if (signal_number == SIGINT) {
+      get_logger("tomodachi.signal").warning("interrupt signal <ctrl+c>", fields);
+    } else {
+      get_logger("tomodachi.signal").warning("received termination signal", fields);
+    }
+    launch_.forbid_restart();
+    launch_.request_stop(false);
+  }
+
+  asio::signal_set signals_;
+  Launch& launch_;
+};
+
+}  // namespace
+
+namespace detail {
+
+LaunchResult launch(std::vector<Container> containers, const LaunchOptions& options) {
+  set_service_exit_code(0);
+  init_execution_context(options.watcher_enabled);
+  detail::clear_instances();
+  detail::reset_loop();
+  std::signal(SIGPIPE, SIG_IGN);
+  asio::io_context& io = detail::loop();
+
+  Launch launch_state(io, options);
+  current_launch.store(&launch_state);
+  SignalHandling signals(io, launch_state);
+
+  bool finished = false;
+  asio::co_spawn(io, launch_state.run(std::move(containers)), [&](std::exception_ptr error) {
+    if (error) log_uncaught_exception(error);
+    finished = true;
+    signals.cancel();
+  });
+
+  // Run until every container stopped; after the stop deadline, give up on what remains.
+  while (!finished) {
+    if (auto deadline = launch_state.deadline()) {
+      io.run_until(*deadline + 250ms);
+      if (!finished && std::chrono::steady_clock::now() >= *deadline) {
+        get_logger("tomodachi.lifecycle")
+            .warning("stop sequence did not finish within the grace period - exiting",
+                     {{"state", "terminated"}});
+        current_launch.store(nullptr);
+        std::fflush(nullptr);
+        std::_Exit(service_exit_code() != 0 ? service_exit_code() : 1);
+      }
+    } else {
+      io.run_for(100ms);
+    }
+    if (io.stopped() && !finished) io.restart();
+  }
+  current_launch.store(nullptr);
+  LaunchResult result{service_exit_code(), launch_state.restart(), launch_state.interrupted()};
+  signals.cancel();
+  io.run_for(0ms);
+  launch_state.destroy_services();
+  detail::reset_loop();
+  return result;
+}
+
+void request_restart() {
+  Launch* launch_state = current_launch.load();
+  if (!launch_state) return;
+  asio::post(launch_state->io(), [] {
+    if (Launch* l = current_launch.load()) l->request_stop(true);
+  });
+}
+
+bool is_running() {
+  Launch* launch_state = current_launch.load();
+  return launch_state && !launch_state->stop_requested();
+}
+
+}  // namespace detail
+
+void exit(std::optional<int> code) {
+  if (code) set_service_exit_code(*code);
+  const int exit_code = service_exit_code();
+  get_logger("tomodachi.exit")
+      .warning("tomodachi.exit [" + std::to_string(exit_code) + "] was called", {{"exit_code", exit_code}});
+  Launch* launch_state = current_launch.load();
+  if (!launch_state) return;
+  asio::post(launch_state->io(), [] {
+    if (Launch* l = current_launch.load()) {
+      l->forbid_restart();
+      l->request_stop(false);
+    }
+  });
+}
+
+int service_exit_code() noexcept { return exit_code_value.load(); }
+void set_service_exit_code(int code) noexcept { exit_code_value.store(code); }
+
+}  // namespace tomodachi

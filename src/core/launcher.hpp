@@ -1,0 +1,41 @@
+#pragma once
+// Runs the services of one or more files in this process: start sequence, signals,
+// exit codes and the stop sequence with one deadline (spec/service.md §4–§5).
+
+#include "core/registry.hpp"
+
+#include <boost/json/object.hpp>
+
+#include <string>
+#include <vector>
+
+namespace tomodachi::detail {
+
+/// The services defined by one file (a Python "container").
+struct Container {
+  std::string file_path;  // as given on the command line ("<main>" for linked services)
+  std::vector<ServiceClass> classes;
+};
+
+struct LaunchOptions {
+  boost::json::object config;    // merged -c config files (empty: none)
+  bool watcher_enabled = false;  // for the execution context
+};
+
+struct LaunchResult {
+  int exit_code = 0;
+  bool restart = false;      // stopped by request_restart(), not by a signal or exit()
+  bool interrupted = false;  // stopped by a signal or tomodachi::exit()
+};
+
+/// Starts every container, runs the loop until stopped, stops them. Blocks.
+LaunchResult launch(std::vector<Container> containers, const LaunchOptions& options);
+
+/// Thread-safe: stop gracefully and report `restart` (used by the file watcher).
+/// Ignored after a signal or tomodachi::exit().
+void request_restart();
+
+/// Thread-safe: true while a launch runs and no stop was requested.
+bool is_running();
+
+}  // namespace tomodachi::detail

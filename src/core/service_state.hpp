@@ -1,0 +1,24 @@
+#pragma once
+// The runtime's per-service state behind tomodachi::Service (pimpl).
+
+#include <tomodachi/service.hpp>
+#include <tomodachi/transport.hpp>
+
+#include <boost/json/object.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tomodachi::detail {
+
+struct ServiceState {
+  std::string name;
+  std::string uuid;
+  std::string class_name;
+  std::string source_file;  // file of the TOMODACHI_SERVICE registration
+  std::vector<std::unique_ptr<HandlerSpec>> handlers;
+  boost::json::object config;
+};
+
+}  // namespace tomodachi::detail
