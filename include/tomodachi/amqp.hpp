@@ -6,15 +6,78 @@
 /// Beyond upstream: publisher confirms, persistent messages on request, reconnect with
 /// re-declaration, graceful drain on stop. See docs/amqp.md.
 
+#include <tomodachi/delivery.hpp>
+#include <tomodachi/envelope.hpp>
+#include <tomodachi/messaging.hpp>
+#include <tomodachi/service.hpp>
+#include <tomodachi/task.hpp>
+
 #include <boost/json/object.hpp>
 
+#include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace tomodachi {
+
+// ---- Subscribing and publishing -------------------------------------------------------------
+
+/// Options of an `amqp(...)` registration (Python's decorator keywords).
+struct AmqpOptions {
+  /// Exchange to bind to; "" = option `amqp.exchange_name` (default `amq.topic`). Any other
+  /// name than `amq.topic` is declared as a durable topic exchange.
+  std::string exchange_name;
+  /// Competing consumers share one queue (`sha256(routing key)`); non-competing instances get
+  /// a queue each (`sha256(routing key + handler + service uuid)`, one consumer only).
+  /// Unset: competing with an explicit `queue_name`, otherwise non-competing — upstream's
+  /// code behaviour, which the README describes differently (spec/wire.md §2.4).
+  std::optional<bool> competing;
+  /// Explicit queue name (option `amqp.queue_name_prefix` is prepended).
+  std::optional<std::string> queue_name;
+  /// Envelope override: unset = the service's `message_envelope`; `no_envelope` = raw.
+  EnvelopeOverride message_envelope;
+  /// What happens after the handler: at-least-once with retries and dead-lettering
+  /// (default), or `DeliveryPolicy::tomodachi()` for upstream's exact outcomes.
+  DeliveryPolicy delivery = DeliveryPolicy::at_least_once();
+};
+
+/// The registration record of one AMQP subscription.
+struct AmqpHandlerSpec : MessageHandlerSpec {
+  using MessageHandlerSpec::MessageHandlerSpec;
+  std::string exchange_name;  ///< "" = option amqp.exchange_name
+};
+
+/// Options of `amqp_publish` (Python's keywords plus confirms and persistence).
+struct AmqpPublishOptions {
+  /// "" = option `amqp.exchange_name` (default `amq.topic`). Publishers never declare exchanges.
+  std::string exchange_name;
+  /// Unset = option `amqp.routing_key_prefix`; "" = no prefix.
+  std::optional<std::string> routing_key_prefix;
+  /// true: return when the broker confirmed the message (publisher confirms); false: return
+  /// once it is handed to the connection (a failure is logged).
+  bool wait = true;
+  /// Envelope override: unset = the service's `message_envelope`; `no_envelope` = raw.
+  EnvelopeOverride message_envelope;
+  /// delivery_mode 2 (survives a broker restart in a durable queue). Default as upstream:
+  /// no properties at all.
+  bool persistent = false;
+  /// How long the message may wait for a (re)connection and the broker's confirm before
+  /// the publish fails with AmqpConnectionException.
+  std::chrono::milliseconds timeout = std::chrono::seconds(30);
+};
+
+/// Publishes `data` (wrapped by the envelope in effect) with routing key
+/// encode(prefix + `routing_key`). Connects on first use; throws AmqpConnectionException
+/// (`Unable to connect [amqp] to host:port (reason)`) when the broker cannot be reached,
+/// AmqpChannelClosed when the exchange does not exist, AmqpException when the broker
+/// rejects the message, EnvelopeError when the data does not suit the envelope.
+Task<void> amqp_publish(const Service& service, PublishData data, std::string_view routing_key,
+                        AmqpPublishOptions options = {});
 
 // ---- Errors (the names of Python tomodachi's exceptions) ---------------------------------
 
@@ -109,5 +172,27 @@ std::string queue_name(std::string_view routing_key, std::string_view handler_na
                        std::string_view queue_name_prefix = {});
 
 }  // namespace amqp_names
+
+// ---- Service::amqp ----------------------------------------------------------------------
+
+template <typename Handler>
+void Service::amqp(std::string_view routing_key, std::string name, Handler&& handler, const AmqpOptions& options) {
+  auto spec = std::make_unique<AmqpHandlerSpec>("amqp", std::move(name));
+  spec->pattern = std::string(routing_key);
+  spec->handler = MessageHandler(std::forward<Handler>(handler));
+  spec->message_envelope = options.message_envelope;
+  spec->delivery = options.delivery;
+  spec->queue_name = options.queue_name;
+  spec->competing = options.competing;
+  spec->exchange_name = options.exchange_name;
+  add_handler(std::move(spec));
+}
+
+template <auto Fn>
+void Service::amqp(std::string_view routing_key, const AmqpOptions& options) {
+  using Class = detail::handler_class_t<Fn>;
+  amqp(routing_key, std::string(detail::handler_name<Fn>()),
+       bind_message_handler<Fn>(static_cast<Class&>(*this)), options);
+}
 
 }  // namespace tomodachi

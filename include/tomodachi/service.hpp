@@ -104,8 +104,13 @@ class Service {
   void websocket(std::string_view url, const WebsocketOptions& options = {});
 
   // ---- AMQP (defined in <tomodachi/amqp.hpp>) ---------------------------------------
+  /// Subscribe member `Fn` (`Task<void> (S::*)(Message&)`) to `routing_key` (`*`/`#` allowed).
   template <auto Fn>
   void amqp(std::string_view routing_key, const AmqpOptions& options = {});
+  /// The same with any callable `Task<void>(Message&)`; `name` plays the handler name's part
+  /// (queue names, duplicate keys, logs).
+  template <typename Handler>
+  void amqp(std::string_view routing_key, std::string name, Handler&& handler, const AmqpOptions& options = {});
 
   // ---- AWS SNS + SQS (defined in <tomodachi/aws_sns_sqs.hpp>) ------------------------
   template <auto Fn>
