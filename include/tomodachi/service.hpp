@@ -8,6 +8,7 @@
 
 #include <boost/json/fwd.hpp>
 #include <tomodachi/logging.hpp>
+#include <tomodachi/message_middleware.hpp>
 #include <tomodachi/options.hpp>
 #include <tomodachi/task.hpp>
 
@@ -52,8 +53,13 @@ class Service {
   /// Configuration; see docs/options.md. A `-c` config `"options"` object replaces it.
   Options options;
 
+  // ---- Messaging (owned by the messaging area; <tomodachi/message.hpp>) --------------
   /// Default envelope of this service's publishers and subscribers; null = raw.
   std::shared_ptr<const Envelope> message_envelope;
+  /// Middleware around every AMQP and SNS/SQS handler, first = outermost
+  /// (spec/service.md §7; <tomodachi/message_middleware.hpp>).
+  std::vector<MessageMiddleware> message_middleware;
+  // ---- end of messaging block ---------------------------------------------------------
 
   /// Lifecycle hooks (spec/service.md §4). Start hooks run concurrently across the
   /// services of a file; an exception aborts the start with exit code 1.

@@ -1,0 +1,152 @@
+#pragma once
+/// @file
+/// Delivery policies: what happens to a received AMQP or SNS/SQS message after its
+/// handler ran, decided per subscription, the same for both transports.
+///
+/// * `DeliveryPolicy::at_least_once()` (the default): success → ack/delete; a handler
+///   exception → the message is delivered again after an exponential backoff, up to
+///   `max_attempts` deliveries, then dead-lettered with the error logged; a payload the
+///   envelope cannot parse is dead-lettered at once. Nothing is dropped silently.
+/// * `DeliveryPolicy::tomodachi()`: exactly Python tomodachi's rules — ack/delete on
+///   success and on ordinary exceptions (the error is logged and the message dropped),
+///   requeue (AMQP) / keep for redelivery (SQS) only when the handler throws
+///   `AmqpInternalServiceError` / `AwsSnsSqsInternalServiceError`; unparseable payloads
+///   are logged and dropped.
+///
+/// Dead-lettering is done by the client: the original payload is published to the
+/// dead-letter queue (default: the source queue's name + `.dlq`, prefixes applied,
+/// created on first use) with the error, attempt count and source queue attached, and
+/// only then is the original acked/deleted. No queue arguments or redrive policies are
+/// added to the user's queues.
+///
+/// `Delivery` is the contract a transport implements for one received message.
+
+#include <tomodachi/task.hpp>
+
+#include <chrono>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace tomodachi {
+
+/// Base of the exceptions that make the `tomodachi` policy requeue a message instead of
+/// dropping it. Under `at_least_once` they are retried like any other exception.
+class InternalServiceError : public std::runtime_error {
+ public:
+  explicit InternalServiceError(const std::string& what = "internal service error") : std::runtime_error(what) {}
+};
+
+/// AMQP handlers: throw to have the message nacked with requeue (Python `AmqpInternalServiceError`).
+class AmqpInternalServiceError : public InternalServiceError {
+ public:
+  using InternalServiceError::InternalServiceError;
+};
+/// Upstream's aliases of AmqpInternalServiceError.
+class AmqpInternalServiceErrorException : public AmqpInternalServiceError {
+ public:
+  using AmqpInternalServiceError::AmqpInternalServiceError;
+};
+class AmqpInternalServiceException : public AmqpInternalServiceError {
+ public:
+  using AmqpInternalServiceError::AmqpInternalServiceError;
+};
+
+/// SNS/SQS handlers: throw to keep the message in the queue (Python `AWSSNSSQSInternalServiceError`).
+class AwsSnsSqsInternalServiceError : public InternalServiceError {
+ public:
+  using InternalServiceError::InternalServiceError;
+};
+/// Upstream's aliases of AwsSnsSqsInternalServiceError.
+class AwsSnsSqsInternalServiceErrorException : public AwsSnsSqsInternalServiceError {
+ public:
+  using AwsSnsSqsInternalServiceError::AwsSnsSqsInternalServiceError;
+};
+class AwsSnsSqsInternalServiceException : public AwsSnsSqsInternalServiceError {
+ public:
+  using AwsSnsSqsInternalServiceError::AwsSnsSqsInternalServiceError;
+};
+
+/// How one subscription settles its messages.
+struct DeliveryPolicy {
+  enum class Mode {
+    at_least_once,  ///< retry with backoff, then dead-letter (default)
+    tomodachi,      ///< Python tomodachi's outcome rules
+  };
+
+  Mode mode = Mode::at_least_once;
+  /// Deliveries of one message before it is dead-lettered (at_least_once; >= 1).
+  int max_attempts = 3;
+  /// Delay before the 2nd delivery; each further delay is `backoff_multiplier` times longer.
+  std::chrono::milliseconds initial_backoff{1000};
+  double backoff_multiplier = 2.0;
+  std::chrono::milliseconds max_backoff{std::chrono::minutes(5)};
+  /// Dead-letter queue name, unprefixed; unset = the source queue's name + `.dlq`.
+  std::optional<std::string> dead_letter_queue;
+
+  static DeliveryPolicy at_least_once() { return {}; }
+  static DeliveryPolicy tomodachi() {
+    DeliveryPolicy policy;
+    policy.mode = Mode::tomodachi;
+    return policy;
+  }
+
+  /// Delay before the delivery after failed attempt `attempt` (1-based).
+  std::chrono::milliseconds retry_delay(int attempt) const;
+
+  /// Throws std::invalid_argument naming a bad value (max_attempts < 1, negative delays, ...).
+  void validate() const;
+};
+
+/// The dead-letter queue default for `source_queue`: `source_queue + ".dlq"`
+/// (`orders.fifo` → `orders.dlq.fifo`, SQS FIFO queue names must end in `.fifo`).
+std::string default_dead_letter_queue(std::string_view source_queue);
+
+/// Names of the headers (AMQP) / message attributes (SQS) a dead-lettered message carries.
+namespace dead_letter_header {
+inline constexpr std::string_view error = "x-tomodachi-error";            ///< error text
+inline constexpr std::string_view error_type = "x-tomodachi-error-type";  ///< exception type
+inline constexpr std::string_view attempts = "x-tomodachi-attempts";      ///< deliveries made
+inline constexpr std::string_view source_queue = "x-tomodachi-source-queue";
+inline constexpr std::string_view handler = "x-tomodachi-handler";
+}  // namespace dead_letter_header
+
+/// What the core asks a transport to dead-letter.
+struct DeadLetter {
+  std::string error;       ///< why (the exception text, or the parse error)
+  std::string error_type;  ///< exception type name
+  int attempts = 1;        ///< deliveries made, this one included
+  std::string handler;     ///< handler name
+  /// The subscription's `dead_letter_queue` (unprefixed), or unset for the default.
+  std::optional<std::string> queue;
+};
+
+/// One received message, as the transport settles it. The messaging core calls exactly
+/// one of the settling functions per delivery.
+class Delivery {
+ public:
+  virtual ~Delivery() = default;
+
+  /// Delivery attempt of this message, 1-based (AMQP: from the retry header; SQS:
+  /// `ApproximateReceiveCount`).
+  virtual int attempt() const = 0;
+
+  /// Done with it: AMQP `basic.ack` / SQS `DeleteMessage`.
+  virtual Task<void> ack() = 0;
+
+  /// Upstream's internal-service-error outcome: AMQP `basic.nack(requeue=true)` / SQS:
+  /// leave it for redelivery after the visibility timeout.
+  virtual Task<void> requeue() = 0;
+
+  /// Deliver it again after `delay` as attempt `attempt() + 1`, then settle this copy
+  /// (AMQP: republish to the same queue with the attempt header and ack; SQS:
+  /// `ChangeMessageVisibility(delay)`).
+  virtual Task<void> retry_later(std::chrono::milliseconds delay) = 0;
+
+  /// Publish the original payload, with `letter` in the dead-letter headers/attributes
+  /// (`dead_letter_header`), to the dead-letter queue (created on first use), then ack.
+  virtual Task<void> dead_letter(const DeadLetter& letter) = 0;
+};
+
+}  // namespace tomodachi

@@ -1,0 +1,195 @@
+#pragma once
+/// @file
+/// The transport-neutral messaging core, for transport implementers (AMQP, SNS/SQS, the
+/// in-memory test transport): a registration shape (`MessageHandlerSpec`), the per-
+/// subscription `MessageDispatcher` that parses, suppresses duplicates, runs middleware
+/// and handler and settles the message through the transport's `Delivery`, and the
+/// process-wide duplicate registry.
+///
+/// A transport's receive loop does, per message:
+///
+/// ```cpp
+/// tomodachi::IncomingMessage incoming{.payload = body, .topic = topic, ...};
+/// MyDelivery delivery(...);                      // implements tomodachi::Delivery
+/// co_await dispatcher.dispatch(std::move(incoming), delivery);
+/// ```
+
+#include <tomodachi/delivery.hpp>
+#include <tomodachi/envelope.hpp>
+#include <tomodachi/message.hpp>
+#include <tomodachi/message_middleware.hpp>
+#include <tomodachi/task.hpp>
+#include <tomodachi/transport.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace tomodachi {
+
+/// The transport-neutral part of an AMQP or SNS/SQS registration. The transports'
+/// specs derive from it; the in-memory transport subscribes any of them.
+struct MessageHandlerSpec : HandlerSpec {
+  using HandlerSpec::HandlerSpec;
+
+  /// Routing key (AMQP) or topic (SNS/SQS) as registered, unprefixed; may hold `*`/`#`.
+  std::string pattern;
+  /// The bound handler.
+  MessageHandler handler;
+  /// Envelope override (unset: the service's `message_envelope`).
+  EnvelopeOverride message_envelope;
+  /// How messages are settled.
+  DeliveryPolicy delivery;
+  /// Explicit queue name, unprefixed (unset: derived as upstream does).
+  std::optional<std::string> queue_name;
+  /// Competing consumers (unset: upstream's default for the transport).
+  std::optional<bool> competing;
+};
+
+/// Binds member function `Fn` (`Task<void> (S::*)(Message&)`) of `service`.
+template <auto Fn, typename S>
+MessageHandler bind_message_handler(S& service) {
+  return [&service](Message& message) -> Task<void> { return (service.*Fn)(message); };
+}
+
+/// Duplicate suppression (spec/wire.md §2.8, §3.11): keys `"{message_uuid}:{handler}"`.
+/// A key is in progress while its handler runs; a completed key suppresses copies for
+/// `window` (60 s); a failed attempt forgets its key so the retry is not swallowed.
+/// Memory is bounded: beyond `max_entries` the oldest entries are dropped. One registry
+/// per process, used from the loop thread only.
+class DuplicateRegistry {
+ public:
+  using Clock = std::chrono::steady_clock;
+  enum class Seen {
+    no,           ///< new (now recorded as in progress)
+    in_progress,  ///< a copy is being handled right now
+    completed,    ///< a copy was handled successfully within the window
+  };
+
+  explicit DuplicateRegistry(std::size_t max_entries = 100000, Clock::duration window = std::chrono::seconds(60),
+                             std::function<Clock::time_point()> now = {});
+
+  /// Records `key` as in progress unless it was seen; returns what was there.
+  Seen begin(const std::string& key);
+  /// The handler of `key` succeeded.
+  void complete(const std::string& key);
+  /// The handler of `key` failed: a later copy (the retry) is handled normally.
+  void forget(const std::string& key);
+
+  std::size_t size() const noexcept { return entries_.size(); }
+
+  /// The process-wide registry used by default.
+  static DuplicateRegistry& process();
+
+ private:
+  struct Entry {
+    Clock::time_point time;
+    bool completed = false;
+    std::uint64_t sequence = 0;
+  };
+  Clock::time_point now() const { return now_ ? now_() : Clock::now(); }
+  void prune(Clock::time_point now);
+
+  std::size_t max_entries_;
+  Clock::duration window_;
+  std::function<Clock::time_point()> now_;
+  std::unordered_map<std::string, Entry> entries_;
+  std::deque<std::pair<std::uint64_t, std::string>> order_;  // (sequence, key), oldest first
+  std::uint64_t next_sequence_ = 0;
+};
+
+/// How the core settled one delivery (for transports' metrics and tests).
+enum class DeliveryOutcome {
+  acked,               ///< handled (or handled earlier: a duplicate)
+  dropped,             ///< tomodachi policy: an ordinary exception or a parse error; logged, acked
+  requeued,            ///< tomodachi policy: internal service error
+  retry_scheduled,     ///< at_least_once: failed, delivered again later
+  dead_lettered,       ///< at_least_once: out of attempts, or unparseable
+  duplicate_deferred,  ///< a copy is being handled right now: delivered again later
+};
+std::string_view to_string(DeliveryOutcome outcome) noexcept;
+
+/// Everything the core needs to run one subscription.
+struct SubscriptionConfig {
+  /// The receiving service (may be null in bare unit tests).
+  Service* service = nullptr;
+  /// Handler name: duplicate keys, log fields, dead-letter headers.
+  std::string handler_name;
+  /// Transport kind: `amqp`, `aws_sns_sqs`, or another (the in-memory transport uses the
+  /// kind it stands in for). Chooses the logger name and the internal-service-error type.
+  std::string transport = "amqp";
+  /// The envelope in effect (null = raw mode); validated by the dispatcher.
+  std::shared_ptr<const Envelope> envelope;
+  /// Middleware, outermost first (normally the service's `message_middleware`).
+  std::vector<MessageMiddleware> middleware;
+  DeliveryPolicy delivery;
+  MessageHandler handler;
+  /// Null = `DuplicateRegistry::process()`.
+  DuplicateRegistry* duplicates = nullptr;
+  /// Delay before a copy of a message that is being handled right now is offered again.
+  std::chrono::milliseconds duplicate_retry_delay{std::chrono::seconds(5)};
+
+  /// The configuration of `spec` registered by `service`: its envelope choice resolved
+  /// against `service.message_envelope`, the service's `message_middleware`.
+  static SubscriptionConfig from_spec(Service& service, const MessageHandlerSpec& spec, std::string transport);
+};
+
+/// Runs received messages of one subscription through the messaging core.
+class MessageDispatcher {
+ public:
+  /// Validates the envelope (`Envelope::validate`) and the policy; throws
+  /// std::invalid_argument at registration time, naming the handler.
+  explicit MessageDispatcher(SubscriptionConfig config);
+
+  /// Parses `incoming`, suppresses duplicates, runs middleware and handler, and settles
+  /// the message through `delivery` according to the policy. Errors are logged and
+  /// turned into an outcome; only a failure of the transport's own settling call
+  /// escapes.
+  Task<DeliveryOutcome> dispatch(IncomingMessage incoming, Delivery& delivery) const;
+
+  const SubscriptionConfig& config() const noexcept { return config_; }
+  /// The handler logger (`tomodachi.amqp.handler`, `tomodachi.awssnssqs.handler`).
+  const Logger& logger() const noexcept { return logger_; }
+
+ private:
+  Task<void> run_chain(std::size_t index, Message& message, MiddlewareContext& context) const;
+  bool requeues(const std::exception_ptr& error) const;
+
+  SubscriptionConfig config_;
+  Logger logger_;
+};
+
+/// Publishing hook: the in-memory test transport installs itself here so that a
+/// service's `amqp_publish` / `aws_sns_sqs_publish` / `sqs_send_message` go to it. Real
+/// transports check `publish_override(kind)` first and call it when set.
+struct PublishRequest {
+  const Service* sender = nullptr;
+  PublishData data;
+  /// Unprefixed routing key / topic ("" for SQS direct sends).
+  std::string topic;
+  EnvelopeOverride message_envelope;
+  MessageAttributes message_attributes;
+  /// SQS direct sends: the queue name.
+  std::optional<std::string> queue_name;
+};
+/// Returns an id of the published message.
+using PublishOverride = std::function<Task<std::string>(PublishRequest request)>;
+
+/// Installs (or, with an empty function, removes) the override for transport `kind`.
+void set_publish_override(std::string kind, PublishOverride hook);
+/// The override for `kind`, or null.
+const PublishOverride* publish_override(std::string_view kind) noexcept;
+
+/// Builds the payload of a publish as every transport does: the envelope in effect
+/// (`request.message_envelope`, else the sender's default) or raw mode; the envelope may
+/// add to `request.message_attributes`.
+std::string build_payload(PublishRequest& request, BuildContext context = {});
+
+}  // namespace tomodachi

@@ -1,0 +1,35 @@
+// Envelope selection, publish data and raw mode (spec/wire.md §1, §1.3).
+#include <tomodachi/envelope.hpp>
+#include <tomodachi/service.hpp>
+
+#include "envelope/envelope_common.hpp"
+
+namespace tomodachi {
+
+const ProtobufData& PublishData::protobuf() const {
+  if (!protobuf_) throw EnvelopeError("publish data is JSON, not a protobuf message");
+  return *protobuf_;
+}
+
+EnvelopeSender EnvelopeSender::of(const Service& service) {
+  return EnvelopeSender{service.name(), service.uuid(), std::nullopt};
+}
+
+std::shared_ptr<const Envelope> resolve_envelope(const EnvelopeOverride& choice, const Service& service) {
+  return resolve_envelope(choice, service.message_envelope);
+}
+
+std::string build_raw_payload(const PublishData& data) {
+  if (data.is_protobuf()) {
+    throw EnvelopeError("raw mode (no envelope) cannot send protobuf data (" + data.protobuf().type_name +
+                        "); set message_envelope to ProtobufBase");
+  }
+  if (!data.json().is_string()) {
+    throw EnvelopeError("raw mode (no envelope) sends strings only, got JSON " +
+                        std::string(envelope_detail::kind_name(data.json())) +
+                        "; serialize the data or set message_envelope");
+  }
+  return std::string(data.json().get_string());
+}
+
+}  // namespace tomodachi

@@ -1,0 +1,40 @@
+// Delivery policies (include/tomodachi/delivery.hpp).
+#include <tomodachi/delivery.hpp>
+
+#include <cmath>
+#include <stdexcept>
+
+namespace tomodachi {
+
+std::chrono::milliseconds DeliveryPolicy::retry_delay(int attempt) const {
+  const double factor = std::pow(backoff_multiplier, std::max(0, attempt - 1));
+  const double delay = static_cast<double>(initial_backoff.count()) * factor;
+  const double cap = static_cast<double>(max_backoff.count());
+  if (!std::isfinite(delay) || delay >= cap) return max_backoff;
+  return std::chrono::milliseconds(static_cast<std::int64_t>(delay));
+}
+
+void DeliveryPolicy::validate() const {
+  if (max_attempts < 1) {
+    throw std::invalid_argument("delivery policy: max_attempts must be >= 1, got " + std::to_string(max_attempts));
+  }
+  if (initial_backoff.count() < 0 || max_backoff.count() < 0) {
+    throw std::invalid_argument("delivery policy: backoff delays must not be negative");
+  }
+  if (!(backoff_multiplier >= 1.0) || !std::isfinite(backoff_multiplier)) {
+    throw std::invalid_argument("delivery policy: backoff_multiplier must be a finite number >= 1");
+  }
+  if (dead_letter_queue && dead_letter_queue->empty()) {
+    throw std::invalid_argument("delivery policy: dead_letter_queue must not be empty (leave it unset for the default)");
+  }
+}
+
+std::string default_dead_letter_queue(std::string_view source_queue) {
+  constexpr std::string_view fifo = ".fifo";
+  if (source_queue.size() > fifo.size() && source_queue.substr(source_queue.size() - fifo.size()) == fifo) {
+    return std::string(source_queue.substr(0, source_queue.size() - fifo.size())) + ".dlq.fifo";
+  }
+  return std::string(source_queue) + ".dlq";
+}
+
+}  // namespace tomodachi

@@ -1,0 +1,234 @@
+// The messaging core: parse → duplicate check → middleware → handler → settle
+// (spec/wire.md §2.7, §3.11; spec/service.md §7; include/tomodachi/delivery.hpp).
+#include <tomodachi/json.hpp>
+#include <tomodachi/messaging.hpp>
+#include <tomodachi/service.hpp>
+
+#include <map>
+#include <stdexcept>
+
+namespace tomodachi {
+namespace {
+
+std::string handler_logger_name(std::string_view transport) {
+  if (transport == "aws_sns_sqs") return "tomodachi.awssnssqs.handler";
+  return "tomodachi." + std::string(transport) + ".handler";
+}
+
+std::string handler_log_type(std::string_view transport) {
+  if (transport == "aws_sns_sqs") return "tomodachi.awssnssqs";
+  return "tomodachi." + std::string(transport);
+}
+
+LogFields error_fields(const std::exception_ptr& error) {
+  return {{"exc_type", boost::json::string(exception_type_name(error))},
+          {"exc_message", boost::json::string(describe_exception(error))}};
+}
+
+std::map<std::string, PublishOverride, std::less<>>& publish_overrides() {
+  static std::map<std::string, PublishOverride, std::less<>> instance;
+  return instance;
+}
+
+}  // namespace
+
+std::string_view to_string(DeliveryOutcome outcome) noexcept {
+  switch (outcome) {
+    case DeliveryOutcome::acked: return "acked";
+    case DeliveryOutcome::dropped: return "dropped";
+    case DeliveryOutcome::requeued: return "requeued";
+    case DeliveryOutcome::retry_scheduled: return "retry_scheduled";
+    case DeliveryOutcome::dead_lettered: return "dead_lettered";
+    case DeliveryOutcome::duplicate_deferred: return "duplicate_deferred";
+  }
+  return "unknown";
+}
+
+SubscriptionConfig SubscriptionConfig::from_spec(Service& service, const MessageHandlerSpec& spec,
+                                                 std::string transport) {
+  SubscriptionConfig config;
+  config.service = &service;
+  config.handler_name = spec.name;
+  config.transport = std::move(transport);
+  config.envelope = resolve_envelope(spec.message_envelope, service);
+  config.middleware = service.message_middleware;
+  config.delivery = spec.delivery;
+  config.handler = spec.handler;
+  return config;
+}
+
+MessageDispatcher::MessageDispatcher(SubscriptionConfig config)
+    : config_(std::move(config)),
+      logger_(handler_logger_name(config_.transport),
+              LogFields{{"handler", boost::json::string(config_.handler_name)},
+                        {"type", boost::json::string(handler_log_type(config_.transport))}}) {
+  const std::string where = "subscription of handler '" + config_.handler_name + "'";
+  if (!config_.handler) throw std::invalid_argument(where + ": no handler function");
+  for (const auto& middleware : config_.middleware) {
+    if (!middleware) throw std::invalid_argument(where + ": an empty message middleware function");
+  }
+  try {
+    config_.delivery.validate();
+    if (config_.envelope) config_.envelope->validate();
+  } catch (const std::exception& e) {
+    throw std::invalid_argument(where + ": " + e.what());
+  }
+}
+
+bool MessageDispatcher::requeues(const std::exception_ptr& error) const {
+  try {
+    std::rethrow_exception(error);
+  } catch (const AmqpInternalServiceError&) {
+    return config_.transport != "aws_sns_sqs";
+  } catch (const AwsSnsSqsInternalServiceError&) {
+    return config_.transport != "amqp";
+  } catch (const InternalServiceError&) {
+    return config_.transport != "amqp" && config_.transport != "aws_sns_sqs";
+  } catch (...) {
+    return false;
+  }
+}
+
+Task<void> MessageDispatcher::run_chain(std::size_t index, Message& message, MiddlewareContext& context) const {
+  if (index == config_.middleware.size()) {
+    Task<void> handler = config_.handler(message);
+    co_await std::move(handler);
+    co_return;
+  }
+  const MessageNext next = [this, index, &message, &context]() -> Task<void> {
+    return run_chain(index + 1, message, context);
+  };
+  Task<void> middleware = config_.middleware[index](message, context, next);
+  co_await std::move(middleware);
+}
+
+Task<DeliveryOutcome> MessageDispatcher::dispatch(IncomingMessage incoming, Delivery& delivery) const {
+  const bool compatible = config_.delivery.mode == DeliveryPolicy::Mode::tomodachi;
+  const int attempt = delivery.attempt();
+  Logger logger = incoming.log_context.empty() ? logger_ : logger_.bind(incoming.log_context);
+
+  // 1. The envelope.
+  ParsedMessage parsed;
+  std::exception_ptr parse_error;
+  if (config_.envelope) {
+    try {
+      parsed = config_.envelope->parse(incoming.payload,
+                                       incoming.message_attributes ? &*incoming.message_attributes : nullptr);
+    } catch (...) {
+      parse_error = std::current_exception();
+    }
+  } else {
+    parsed.message = boost::json::string(incoming.payload);
+  }
+  if (parse_error) {
+    if (compatible) {
+      log_uncaught_exception(parse_error, {{"handler", boost::json::string(config_.handler_name)}});
+      co_await delivery.ack();
+      co_return DeliveryOutcome::dropped;
+    }
+    LogFields fields = error_fields(parse_error);
+    fields.push_back({"envelope", boost::json::string(config_.envelope->name())});
+    logger.error("unparseable message: dead-lettering it", std::move(fields));
+    const DeadLetter letter{describe_exception(parse_error), exception_type_name(parse_error), attempt,
+                            config_.handler_name, config_.delivery.dead_letter_queue};
+    co_await delivery.dead_letter(letter);
+    co_return DeliveryOutcome::dead_lettered;
+  }
+
+  Message message(std::move(incoming), std::move(parsed),
+                  Message::Context{config_.service, config_.handler_name, logger, attempt, !config_.envelope});
+
+  // 2. Duplicates.
+  DuplicateRegistry& duplicates = config_.duplicates ? *config_.duplicates : DuplicateRegistry::process();
+  std::optional<std::string> key;
+  if (std::optional<std::string> uuid = message.message_uuid()) key = *uuid + ":" + config_.handler_name;
+  if (key) {
+    const DuplicateRegistry::Seen seen = duplicates.begin(*key);
+    if (seen == DuplicateRegistry::Seen::completed) {
+      logger.warning("ignored duplicate message already processed in the last minute",
+                     {{"message_uuid", message.get("message_uuid")}});
+      co_await delivery.ack();
+      co_return DeliveryOutcome::acked;
+    }
+    if (seen == DuplicateRegistry::Seen::in_progress) {
+      logger.warning("duplicate of a message being handled: delivering it again later",
+                     {{"message_uuid", message.get("message_uuid")},
+                      {"retry_in_ms", config_.duplicate_retry_delay.count()}});
+      co_await delivery.retry_later(config_.duplicate_retry_delay);
+      co_return DeliveryOutcome::duplicate_deferred;
+    }
+  }
+
+  // 3. Middleware and handler.
+  MiddlewareContext context;
+  std::exception_ptr failure;
+  try {
+    co_await run_chain(0, message, context);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  if (!failure) {
+    if (key) duplicates.complete(*key);
+    co_await delivery.ack();
+    co_return DeliveryOutcome::acked;
+  }
+
+  // 4. The handler failed.
+  if (compatible) {
+    if (requeues(failure)) {
+      if (key) duplicates.forget(*key);
+      LogFields fields = error_fields(failure);
+      logger.warning("internal service error: message returned to the queue", std::move(fields));
+      co_await delivery.requeue();
+      co_return DeliveryOutcome::requeued;
+    }
+    if (key) duplicates.complete(*key);  // upstream keeps the key of a dropped message
+    log_uncaught_exception(failure, {{"handler", boost::json::string(config_.handler_name)}});
+    co_await delivery.ack();
+    co_return DeliveryOutcome::dropped;
+  }
+  if (key) duplicates.forget(*key);
+  if (attempt < config_.delivery.max_attempts) {
+    const std::chrono::milliseconds delay = config_.delivery.retry_delay(attempt);
+    LogFields fields = error_fields(failure);
+    fields.push_back({"attempt", attempt});
+    fields.push_back({"max_attempts", config_.delivery.max_attempts});
+    fields.push_back({"retry_in_ms", delay.count()});
+    logger.warning("message handler failed: retrying", std::move(fields));
+    co_await delivery.retry_later(delay);
+    co_return DeliveryOutcome::retry_scheduled;
+  }
+  logger.exception("message handler failed on every attempt: dead-lettering the message", failure,
+                   {{"attempts", attempt}, {"max_attempts", config_.delivery.max_attempts}});
+  const DeadLetter letter{describe_exception(failure), exception_type_name(failure), attempt, config_.handler_name,
+                          config_.delivery.dead_letter_queue};
+  co_await delivery.dead_letter(letter);
+  co_return DeliveryOutcome::dead_lettered;
+}
+
+void set_publish_override(std::string kind, PublishOverride hook) {
+  if (hook) {
+    publish_overrides().insert_or_assign(std::move(kind), std::move(hook));
+  } else {
+    publish_overrides().erase(kind);
+  }
+}
+
+const PublishOverride* publish_override(std::string_view kind) noexcept {
+  const auto& overrides = publish_overrides();
+  const auto it = overrides.find(kind);
+  return it == overrides.end() ? nullptr : &it->second;
+}
+
+std::string build_payload(PublishRequest& request, BuildContext context) {
+  const std::shared_ptr<const Envelope> envelope =
+      request.sender ? resolve_envelope(request.message_envelope, *request.sender)
+                     : resolve_envelope(request.message_envelope, std::shared_ptr<const Envelope>());
+  if (!envelope) return build_raw_payload(request.data);
+  if (request.sender) context.sender = EnvelopeSender::of(*request.sender);
+  context.topic = request.topic;
+  context.message_attributes = &request.message_attributes;
+  return envelope->build(request.data, context);
+}
+
+}  // namespace tomodachi

@@ -1,0 +1,408 @@
+// In-memory broker for unit tests (include/tomodachi/testing.hpp).
+#include <tomodachi/service.hpp>
+#include <tomodachi/testing.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <deque>
+#include <exception>
+#include <functional>
+#include <queue>
+#include <stdexcept>
+
+namespace tomodachi::testing {
+namespace {
+
+std::vector<std::string_view> split_words(std::string_view text) {
+  std::vector<std::string_view> words;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t dot = text.find('.', start);
+    words.push_back(text.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  return words;
+}
+
+bool match_words(const std::vector<std::string_view>& pattern, std::size_t p, const std::vector<std::string_view>& key,
+                 std::size_t k) {
+  while (p < pattern.size()) {
+    if (pattern[p] == "#") {
+      // `#` swallows zero or more words: try every split (patterns are short).
+      for (std::size_t rest = k; rest <= key.size(); ++rest) {
+        if (match_words(pattern, p + 1, key, rest)) return true;
+      }
+      return false;
+    }
+    if (k >= key.size()) return false;
+    if (pattern[p] != "*" && pattern[p] != key[k]) return false;
+    ++p;
+    ++k;
+  }
+  return k == key.size();
+}
+
+}  // namespace
+
+bool topic_matches(std::string_view pattern, std::string_view routing_key) noexcept {
+  return match_words(split_words(pattern), 0, split_words(routing_key), 0);
+}
+
+struct BrokerState {
+  struct Subscriber {
+    std::string pattern;
+    std::string transport;
+    std::unique_ptr<MessageDispatcher> dispatcher;
+  };
+  struct Queue {
+    std::string name;
+    std::vector<std::string> bindings;
+    std::vector<std::shared_ptr<Subscriber>> consumers;
+    std::deque<BrokerMessage> ready;
+    std::size_t next_consumer = 0;
+  };
+  struct Timer {
+    std::chrono::milliseconds due;
+    std::uint64_t sequence;
+    std::function<void()> action;
+    bool operator>(const Timer& other) const {
+      return due != other.due ? due > other.due : sequence > other.sequence;
+    }
+  };
+
+  std::unique_ptr<boost::asio::io_context> own_context;
+  boost::asio::any_io_executor executor;
+  std::chrono::milliseconds now{0};
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers;
+  std::uint64_t timer_sequence = 0;
+  std::uint64_t message_sequence = 0;
+  std::vector<std::string> queue_order;
+  std::map<std::string, Queue, std::less<>> queues;
+  BrokerStats stats;
+  std::exception_ptr error;
+  bool intercepting = false;
+  DuplicateRegistry duplicates;
+
+  explicit BrokerState(bool virtual_clock)
+      : duplicates(100000, std::chrono::seconds(60), [this] {
+          return DuplicateRegistry::Clock::time_point(
+              std::chrono::duration_cast<DuplicateRegistry::Clock::duration>(clock_now()));
+        }) {
+    (void)virtual_clock;
+  }
+
+  bool virtual_time() const { return own_context != nullptr; }
+
+  std::chrono::milliseconds clock_now() const {
+    if (virtual_time()) return now;
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch());
+  }
+
+  Queue& queue(const std::string& name) {
+    auto it = queues.find(name);
+    if (it == queues.end()) {
+      it = queues.emplace(name, Queue{name, {}, {}, {}, 0}).first;
+      queue_order.push_back(name);
+    }
+    return it->second;
+  }
+
+  std::string next_id() { return "memory-" + std::to_string(++message_sequence); }
+
+  void schedule(std::chrono::milliseconds delay, std::function<void()> action) {
+    if (virtual_time()) {
+      timers.push(Timer{now + delay, ++timer_sequence, std::move(action)});
+      return;
+    }
+    auto timer = std::make_shared<boost::asio::steady_timer>(executor, delay);
+    timer->async_wait([timer, action = std::move(action)](const boost::system::error_code& ec) {
+      if (!ec) action();
+    });
+  }
+
+  void enqueue(const std::string& queue_name, BrokerMessage message) {
+    queue(queue_name).ready.push_back(std::move(message));
+    pump(queue_name);
+  }
+
+  std::string route(BrokerMessage message) {
+    const std::string id = message.message_id;
+    for (const std::string& name : queue_order) {
+      Queue& q = queues.at(name);
+      for (const std::string& pattern : q.bindings) {
+        if (topic_matches(pattern, message.routing_key)) {
+          enqueue(name, message);
+          break;
+        }
+      }
+    }
+    return id;
+  }
+
+  // Hands ready messages to the queue's consumers, round robin; each delivery runs as
+  // its own coroutine on the loop, as concurrent deliveries do over a real broker.
+  void pump(const std::string& queue_name) {
+    Queue& q = queue(queue_name);
+    while (!q.ready.empty() && !q.consumers.empty()) {
+      std::shared_ptr<Subscriber> consumer = q.consumers[q.next_consumer++ % q.consumers.size()];
+      BrokerMessage message = std::move(q.ready.front());
+      q.ready.pop_front();
+      ++stats.delivered;
+      boost::asio::co_spawn(executor, deliver(consumer, queue_name, std::move(message)),
+                            [this](std::exception_ptr failure) {
+                              if (failure && !error) error = failure;
+                            });
+    }
+  }
+
+  Task<void> deliver(std::shared_ptr<Subscriber> consumer, std::string queue_name, BrokerMessage message);
+};
+
+struct Broker::Impl : BrokerState {
+  using BrokerState::BrokerState;
+};
+
+namespace {
+
+// The broker side of one delivery: the Delivery contract over the in-memory queues.
+class MemoryDelivery final : public Delivery {
+ public:
+  MemoryDelivery(BrokerState& broker, std::string queue, BrokerMessage message)
+      : broker_(broker), queue_(std::move(queue)), message_(std::move(message)) {}
+
+  int attempt() const override { return message_.attempt; }
+
+  Task<void> ack() override {
+    ++broker_.stats.acked;
+    co_return;
+  }
+
+  Task<void> requeue() override {
+    ++broker_.stats.requeued;
+    redeliver(requeue_delay);
+    co_return;
+  }
+
+  Task<void> retry_later(std::chrono::milliseconds delay) override {
+    ++broker_.stats.retries_scheduled;
+    redeliver(delay);
+    co_return;
+  }
+
+  Task<void> dead_letter(const DeadLetter& letter) override {
+    ++broker_.stats.dead_lettered;
+    BrokerMessage dead = message_;
+    dead.headers.insert_or_assign(std::string(dead_letter_header::error), letter.error);
+    dead.headers.insert_or_assign(std::string(dead_letter_header::error_type), letter.error_type);
+    dead.headers.insert_or_assign(std::string(dead_letter_header::attempts), std::to_string(letter.attempts));
+    dead.headers.insert_or_assign(std::string(dead_letter_header::source_queue), queue_);
+    dead.headers.insert_or_assign(std::string(dead_letter_header::handler), letter.handler);
+    dead.attempt = 1;
+    broker_.enqueue(letter.queue ? *letter.queue : default_dead_letter_queue(queue_), std::move(dead));
+    co_return;
+  }
+
+  /// RabbitMQ requeues at once; a short virtual pause keeps a handler that always
+  /// fails from spinning the test loop.
+  static constexpr std::chrono::milliseconds requeue_delay{100};
+
+ private:
+  void redeliver(std::chrono::milliseconds delay) {
+    BrokerMessage again = message_;
+    again.attempt += 1;
+    BrokerState* broker = &broker_;
+    broker_.schedule(delay, [broker, queue = queue_, again = std::move(again)]() mutable {
+      broker->enqueue(queue, std::move(again));
+    });
+  }
+
+  BrokerState& broker_;
+  std::string queue_;
+  BrokerMessage message_;
+};
+
+// The values the real transports offer to handlers, with in-memory stand-ins.
+IncomingMessage incoming_for(const std::string& transport, const std::string& pattern, const std::string& queue,
+                             const BrokerMessage& message) {
+  IncomingMessage incoming;
+  incoming.payload = message.payload;
+  if (transport == "aws_sns_sqs") {
+    incoming.topic = message.routing_key;
+    incoming.message_attributes = message.message_attributes;
+    auto& values = incoming.transport_values;
+    values["topic"] = message.routing_key;
+    values["receipt_handle"] = message.message_id + "#" + std::to_string(message.attempt);
+    values["queue_url"] = "memory://" + queue;
+    values["approximate_receive_count"] = message.attempt;
+    values["sns_message_id"] = message.routing_key.empty() ? "" : message.message_id;
+    values["sqs_message_id"] = message.message_id;
+    values["message_type"] = message.routing_key.empty() ? "Message" : "Notification";
+    values["raw_message_body"] = message.payload;
+    values["message_timestamp"] = "";
+    values["message_deduplication_id"] = nullptr;
+    values["message_group_id"] = nullptr;
+  } else {
+    incoming.topic = pattern;  // upstream offers the subscription's routing key
+    auto& values = incoming.transport_values;
+    values["routing_key"] = pattern;
+    values["exchange_name"] = "amq.topic";
+    boost::json::object headers;
+    for (const auto& [key, value] : message.headers) headers[key] = value;
+    values["properties"] = boost::json::object{{"headers", std::move(headers)}};
+  }
+  return incoming;
+}
+
+}  // namespace
+
+Task<void> BrokerState::deliver(std::shared_ptr<Subscriber> consumer, std::string queue_name, BrokerMessage message) {
+  IncomingMessage incoming = incoming_for(consumer->transport, consumer->pattern, queue_name, message);
+  MemoryDelivery delivery(*this, queue_name, std::move(message));
+  const DeliveryOutcome outcome = co_await consumer->dispatcher->dispatch(std::move(incoming), delivery);
+  if (outcome == DeliveryOutcome::dropped) ++stats.dropped;
+  if (outcome == DeliveryOutcome::duplicate_deferred) ++stats.duplicates_deferred;
+}
+
+Broker::Broker() : impl_(std::make_unique<Impl>(true)) {
+  impl_->own_context = std::make_unique<boost::asio::io_context>();
+  impl_->executor = impl_->own_context->get_executor();
+}
+
+Broker::Broker(boost::asio::any_io_executor executor) : impl_(std::make_unique<Impl>(false)) {
+  impl_->executor = std::move(executor);
+}
+
+Broker::~Broker() {
+  if (impl_->intercepting) {
+    set_publish_override("amqp", {});
+    set_publish_override("aws_sns_sqs", {});
+  }
+  // Deliveries still suspended on the own loop are destroyed with it, before the queues.
+  impl_->own_context.reset();
+}
+
+boost::asio::any_io_executor Broker::executor() const { return impl_->executor; }
+
+void Broker::subscribe(Service& service, std::string pattern, std::string handler_name, MessageHandler handler,
+                       SubscribeOptions options) {
+  SubscriptionConfig config;
+  config.service = &service;
+  config.handler_name = handler_name;
+  config.transport = options.transport;
+  config.envelope = resolve_envelope(options.message_envelope, service);
+  config.middleware = service.message_middleware;
+  config.delivery = options.delivery;
+  config.handler = std::move(handler);
+  config.duplicates = &impl_->duplicates;
+
+  auto subscriber = std::make_shared<Impl::Subscriber>();
+  subscriber->pattern = pattern;
+  subscriber->transport = options.transport;
+  subscriber->dispatcher = std::make_unique<MessageDispatcher>(std::move(config));
+
+  const std::string queue_name = options.queue.empty() ? service.name() + "." + handler_name : options.queue;
+  Impl::Queue& queue = impl_->queue(queue_name);
+  if (!pattern.empty()) queue.bindings.push_back(pattern);
+  queue.consumers.push_back(std::move(subscriber));
+  impl_->pump(queue_name);
+}
+
+void Broker::attach(Service& service) {
+  for (const auto& spec : service.handlers()) {
+    const auto* message_spec = dynamic_cast<const MessageHandlerSpec*>(spec.get());
+    if (message_spec == nullptr) continue;
+    SubscribeOptions options;
+    options.queue = message_spec->queue_name.value_or(std::string());
+    options.message_envelope = message_spec->message_envelope;
+    options.delivery = message_spec->delivery;
+    options.transport = message_spec->transport;
+    subscribe(service, message_spec->pattern, message_spec->name, message_spec->handler, std::move(options));
+  }
+}
+
+std::string Broker::publish(const Service& sender, const PublishData& data, std::string routing_key,
+                            PublishOptions options) {
+  PublishRequest request;
+  request.sender = &sender;
+  request.data = data;
+  request.topic = routing_key;
+  request.message_envelope = std::move(options.message_envelope);
+  request.message_attributes = std::move(options.message_attributes);
+  BuildContext context;
+  context.uuid4 = std::move(options.uuid4);
+  context.time = options.time;
+  std::string payload = build_payload(request, std::move(context));
+  return publish_payload(std::move(routing_key), std::move(payload), std::move(request.message_attributes));
+}
+
+std::string Broker::publish_payload(std::string routing_key, std::string payload, MessageAttributes attributes) {
+  BrokerMessage message;
+  message.payload = std::move(payload);
+  message.routing_key = std::move(routing_key);
+  message.message_attributes = std::move(attributes);
+  message.message_id = impl_->next_id();
+  return impl_->route(std::move(message));
+}
+
+std::string Broker::send_to_queue(std::string queue, std::string payload, MessageAttributes attributes) {
+  BrokerMessage message;
+  message.payload = std::move(payload);
+  message.message_attributes = std::move(attributes);
+  message.message_id = impl_->next_id();
+  std::string id = message.message_id;
+  impl_->enqueue(queue, std::move(message));
+  return id;
+}
+
+void Broker::intercept_publishing() {
+  Impl* impl = impl_.get();
+  PublishOverride hook = [this, impl](PublishRequest request) -> Task<std::string> {
+    std::string payload = build_payload(request);
+    if (request.queue_name) {
+      co_return send_to_queue(*request.queue_name, std::move(payload), std::move(request.message_attributes));
+    }
+    (void)impl;
+    co_return publish_payload(std::move(request.topic), std::move(payload), std::move(request.message_attributes));
+  };
+  set_publish_override("amqp", hook);
+  set_publish_override("aws_sns_sqs", hook);
+  impl_->intercepting = true;
+}
+
+void Broker::run_until_idle(std::chrono::milliseconds max_virtual_time) {
+  if (!impl_->own_context) {
+    throw std::logic_error("tomodachi::testing::Broker::run_until_idle needs a broker with its own loop");
+  }
+  const std::chrono::milliseconds limit = impl_->now + max_virtual_time;
+  while (true) {
+    impl_->own_context->restart();
+    impl_->own_context->run();
+    if (impl_->error) {
+      std::exception_ptr error = std::exchange(impl_->error, nullptr);
+      std::rethrow_exception(error);
+    }
+    if (impl_->timers.empty() || impl_->timers.top().due > limit) break;
+    Impl::Timer timer = impl_->timers.top();
+    impl_->timers.pop();
+    impl_->now = timer.due;
+    timer.action();
+  }
+}
+
+std::vector<BrokerMessage> Broker::messages(std::string_view queue) const {
+  const auto it = impl_->queues.find(queue);
+  if (it == impl_->queues.end()) return {};
+  return {it->second.ready.begin(), it->second.ready.end()};
+}
+
+std::vector<std::string> Broker::queue_names() const { return impl_->queue_order; }
+
+const BrokerStats& Broker::stats() const noexcept { return impl_->stats; }
+
+std::chrono::milliseconds Broker::virtual_time() const noexcept { return impl_->now; }
+
+}  // namespace tomodachi::testing
