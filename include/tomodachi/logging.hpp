@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace tomodachi {
@@ -30,9 +31,33 @@ std::optional<LogLevel> parse_log_level(std::string_view name) noexcept;
 /// Output format of all records (`--logger`).
 enum class LogFormat { console, json, python, disabled };
 
+namespace detail {
+/// Converts what a log call passes as a field value: numbers, bools and null as JSON
+/// scalars, anything string-like as a JSON string, JSON values as they are.
+template <typename T>
+boost::json::value log_value(T&& value) {
+  using Value = std::remove_cvref_t<T>;
+  if constexpr (std::is_arithmetic_v<Value> || std::is_null_pointer_v<Value>) {
+    return boost::json::value(value);
+  } else if constexpr (std::is_pointer_v<Value> && std::is_convertible_v<Value, const char*>) {
+    return boost::json::value(value ? static_cast<const char*>(value) : "");
+  } else if constexpr (std::is_convertible_v<const Value&, std::string_view> &&
+                       !std::is_same_v<Value, boost::json::value>) {
+    const std::string_view text = value;
+    return boost::json::value(boost::json::string_view(text.data(), text.size()));
+  } else {
+    return boost::json::value(std::forward<T>(value));
+  }
+}
+}  // namespace detail
+
 /// One key/value of a record. Values are JSON values: strings print raw on the
 /// console, everything else in Python repr form; `json` prints them as JSON.
 struct LogField {
+  template <typename T>
+  LogField(std::string field_key, T&& field_value)
+      : key(std::move(field_key)), value(detail::log_value(std::forward<T>(field_value))) {}
+
   std::string key;
   boost::json::value value;
 };

@@ -1,0 +1,86 @@
+#include "cli/watcher.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <future>
+#include <unistd.h>
+#include <fstream>
+
+namespace fs = std::filesystem;
+using tomodachi::cli::Watcher;
+using tomodachi::cli::WatcherOptions;
+
+namespace {
+// The upstream watcher_root fixture: file.py, __tmp__/file.py, configurable_ignored/file.py,
+// empty/.gitignore — with C++ endings.
+fs::path make_root() {
+  const fs::path root = fs::path(testing::TempDir()) / ("watcher_root_" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  fs::create_directories(root / "__tmp__");
+  fs::create_directories(root / "configurable_ignored");
+  fs::create_directories(root / "empty");
+  fs::create_directories(root / "build-x");
+  std::ofstream(root / "file.cpp") << "int a;";
+  std::ofstream(root / "__tmp__" / "file.cpp") << "int b;";
+  std::ofstream(root / "configurable_ignored" / "file.cpp") << "int c;";
+  std::ofstream(root / "empty" / ".gitignore") << "*";
+  std::ofstream(root / "build-x" / "gen.cpp") << "int d;";
+  std::ofstream(root / "notes.txt") << "not watched";
+  return root;
+}
+std::size_t count(const fs::path& root, std::vector<std::string> ignored = {}) {
+  WatcherOptions options;
+  options.roots = {root.string()};
+  options.ignored_dirs = std::move(ignored);
+  return Watcher(options).watched_files().size();
+}
+}  // namespace
+
+TEST(Watcher, RootsAndIgnoreRules) {
+  const fs::path root = make_root();
+  EXPECT_EQ(count(root), 2u);
+  EXPECT_EQ(count(root / "empty"), 0u);
+  EXPECT_EQ(count(root / "__tmp__"), 0u);
+  EXPECT_EQ(count(root / "configurable_ignored"), 1u);
+  EXPECT_EQ(count(root / "configurable_ignored", {"configurable_ignored"}), 0u);
+  EXPECT_EQ(count(root, {"configurable_ignored"}), 1u);
+}
+
+TEST(Watcher, ReportsContentChangesNotTouches) {
+  const fs::path root = make_root();
+  WatcherOptions options;
+  options.roots = {root.string()};
+  Watcher watcher(options);
+  EXPECT_TRUE(watcher.rescan().empty());
+  fs::last_write_time(root / "file.cpp", fs::file_time_type::clock::now());
+  EXPECT_TRUE(watcher.rescan().empty()) << "a touch is not a change";
+  std::ofstream(root / "file.cpp") << "int a = 1;";
+  std::ofstream(root / "new.hpp") << "#pragma once";
+  fs::remove(root / "configurable_ignored" / "file.cpp");
+  const auto changes = watcher.rescan();
+  EXPECT_EQ(changes.updated, std::vector<std::string>{"./file.cpp"});
+  EXPECT_EQ(changes.added, std::vector<std::string>{"./new.hpp"});
+  EXPECT_EQ(changes.removed, std::vector<std::string>{"./configurable_ignored/file.cpp"});
+}
+
+TEST(Watcher, CallbackRunsOnChange) {
+  const fs::path root = make_root();
+  WatcherOptions options;
+  options.roots = {root.string()};
+  options.debounce_ms = 50;
+  Watcher watcher(options);
+  std::promise<tomodachi::cli::FileChanges> seen;
+  auto future = seen.get_future();
+  bool reported = false;
+  watcher.start([&](const tomodachi::cli::FileChanges& changes) {
+    if (!reported) {
+      reported = true;
+      seen.set_value(changes);
+    }
+  });
+  std::ofstream(root / "file.cpp") << "int a = 2;";
+  ASSERT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_EQ(future.get().updated, std::vector<std::string>{"./file.cpp"});
+  watcher.stop();
+}

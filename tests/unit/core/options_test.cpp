@@ -1,0 +1,132 @@
+#include <tomodachi/options.hpp>
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+using tomodachi::OptionError;
+using tomodachi::Options;
+
+namespace {
+boost::json::object object(std::string_view text) { return boost::json::parse(text).as_object(); }
+}  // namespace
+
+TEST(Options, DefaultsMatchUpstream) {
+  const auto d = Options().asdict();
+  EXPECT_EQ(d.at("http.port"), 9700);
+  EXPECT_EQ(d.at("http.host"), "0.0.0.0");
+  EXPECT_EQ(d.at("http.reuse_port"), true);
+  EXPECT_EQ(d.at("http.content_type"), "text/plain; charset=utf-8");
+  EXPECT_EQ(d.at("http.charset"), "utf-8");
+  EXPECT_EQ(d.at("http.client_max_size"), 104857600);
+  EXPECT_EQ(d.at("http.termination_grace_period_seconds"), 30);
+  EXPECT_EQ(d.at("http.access_log"), true);
+  EXPECT_EQ(d.at("http.real_ip_from"), boost::json::array());
+  EXPECT_EQ(d.at("http.real_ip_header"), "X-Forwarded-For");
+  EXPECT_EQ(d.at("http.keepalive_timeout"), 0);
+  EXPECT_EQ(d.at("http.keepalive_expiry"), 0);
+  EXPECT_TRUE(d.at("http.max_keepalive_time").is_null());
+  EXPECT_TRUE(d.at("http.max_keepalive_requests").is_null());
+  EXPECT_EQ(d.at("http.server_header"), "tomodachi");
+  for (const char* key : {"aws_sns_sqs.region_name", "aws_sns_sqs.aws_access_key_id", "aws_sns_sqs.aws_secret_access_key",
+                          "aws_sns_sqs.sns_kms_master_key_id", "aws_sns_sqs.sqs_kms_master_key_id",
+                          "aws_sns_sqs.sqs_kms_data_key_reuse_period", "aws_sns_sqs.queue_policy",
+                          "aws_sns_sqs.wildcard_queue_policy", "aws_endpoint_urls.sns", "aws_endpoint_urls.sqs",
+                          "aws_endpoint_urls.sts"}) {
+    EXPECT_TRUE(d.at(key).is_null()) << key;
+  }
+  EXPECT_EQ(d.at("aws_sns_sqs.topic_prefix"), "");
+  EXPECT_EQ(d.at("aws_sns_sqs.queue_name_prefix"), "");
+  EXPECT_EQ(d.at("amqp.host"), "127.0.0.1");
+  EXPECT_EQ(d.at("amqp.port"), 5672);
+  EXPECT_EQ(d.at("amqp.login"), "guest");
+  EXPECT_EQ(d.at("amqp.password"), "guest");
+  EXPECT_EQ(d.at("amqp.exchange_name"), "amq.topic");
+  EXPECT_EQ(d.at("amqp.routing_key_prefix"), "");
+  EXPECT_EQ(d.at("amqp.queue_name_prefix"), "");
+  EXPECT_EQ(d.at("amqp.virtualhost"), "/");
+  EXPECT_EQ(d.at("amqp.ssl"), false);
+  EXPECT_EQ(d.at("amqp.heartbeat"), 60);
+  EXPECT_EQ(d.at("amqp.queue_ttl"), 86400);
+  EXPECT_EQ(d.at("amqp.qos.queue_prefetch_count"), 100);
+  EXPECT_EQ(d.at("amqp.qos.global_prefetch_count"), 400);
+  EXPECT_EQ(d.at("watcher.ignored_dirs"), boost::json::array());
+  EXPECT_EQ(d.at("watcher.watched_file_endings"), boost::json::array());
+}
+
+TEST(Options, DottedNestedAndMixedConstruction) {
+  auto options = Options::from_json(object(R"({"http": {"keepalive_timeout": 5}, "http.port": 555})"));
+  EXPECT_EQ(options.http.keepalive_timeout, 5);
+  EXPECT_EQ(options.http.port, 555);
+  options = Options::from_json(object(R"({"amqp": {"qos.queue_prefetch_count": 4711}})"));
+  EXPECT_EQ(options.amqp.qos.queue_prefetch_count, 4711);
+  EXPECT_EQ(options.amqp.qos.global_prefetch_count, 400);
+  options = Options::from_json(object(R"({"amqp.qos": {"global_prefetch_count": 1}})"));
+  EXPECT_EQ(options.amqp.qos.global_prefetch_count, 1);
+}
+
+TEST(Options, GetAndSetByDottedKey) {
+  Options options;
+  options.set("http.port", 1234);
+  EXPECT_EQ(options.http.port, 1234);
+  EXPECT_EQ(options.get("http.port"), 1234);
+  EXPECT_EQ(options.get("amqp.qos").as_object().at("queue_prefetch_count"), 100);
+  EXPECT_EQ(options.get("http").as_object().at("port"), 1234);
+  options.set("http.port", nullptr);
+  EXPECT_FALSE(options.http.port.has_value());
+  options.set("http.real_ip_from", "127.0.0.1");
+  EXPECT_EQ(options.http.real_ip_from, std::vector<std::string>{"127.0.0.1"});
+  options.set("http.client_max_size", "100MB");
+  EXPECT_EQ(std::get<std::string>(options.http.client_max_size), "100MB");
+  options.set("http.access_log", "/tmp/access.log");
+  EXPECT_EQ(std::get<std::string>(options.http.access_log), "/tmp/access.log");
+  options.set("aws_sns_sqs.sns_kms_master_key_id", false);
+  EXPECT_EQ(options.aws_sns_sqs.sns_kms_master_key_id, std::string());
+}
+
+TEST(Options, LegacyAliases) {
+  auto options = Options::from_json(object(R"({"aws": {"endpoint_url": "http://localhost:4566"}})"));
+  EXPECT_EQ(options.aws_endpoint_urls.sns, "http://localhost:4566");
+  EXPECT_EQ(options.aws_endpoint_urls.sqs, "http://localhost:4566");
+  EXPECT_EQ(options.aws_endpoint_urls.sts, "http://localhost:4566");
+  options = Options::from_json(object(R"({"aws": {"aws_sqs_endpoint_url": "http://localhost:4566"}})"));
+  EXPECT_FALSE(options.aws_endpoint_urls.sns.has_value());
+  EXPECT_EQ(options.aws_endpoint_urls.sqs, "http://localhost:4566");
+  EXPECT_FALSE(options.aws_endpoint_urls.sts.has_value());
+  options = Options::from_json(object(R"({"aws.region_name": "eu-west-1", "aws.kms_master_key_id": "alias/x"})"));
+  EXPECT_EQ(options.aws_sns_sqs.region_name, "eu-west-1");
+  EXPECT_EQ(options.aws_sns_sqs.sns_kms_master_key_id, "alias/x");
+  EXPECT_EQ(options.aws_sns_sqs.sqs_kms_master_key_id, "alias/x");
+  options = Options::from_json(object(R"({"aws_sns_sqs": {"endpoint_urls": {"sts": "http://sts"}, "access_key_id": "AK"}})"));
+  EXPECT_EQ(options.aws_endpoint_urls.sts, "http://sts");
+  EXPECT_EQ(options.aws_sns_sqs.aws_access_key_id, "AK");
+  options = Options::from_json(object(R"({"http": {"max_upload_size": 2048}})"));
+  EXPECT_EQ(std::get<std::int64_t>(options.http.client_max_size), 2048);
+  options = Options::from_json(object(R"({"aws": {"aws_kms_data_key_reuse_period": 300}})"));
+  EXPECT_EQ(options.aws_sns_sqs.sqs_kms_data_key_reuse_period, 300);
+}
+
+TEST(Options, UnknownKeysAreRejectedWithTheirName) {
+  try {
+    Options::from_json(object(R"({"http": {"port": 1, "foo": 2}})"));
+    FAIL() << "no error";
+  } catch (const OptionError& e) {
+    EXPECT_NE(std::string(e.what()).find("'http.foo'"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(Options().set("nope", 1), OptionError);
+  EXPECT_THROW(Options().get("http.nope"), OptionError);
+  EXPECT_FALSE(Options::has_key("http.nope"));
+  EXPECT_TRUE(Options::has_key("amqp.qos.queue_prefetch_count"));
+  EXPECT_TRUE(Options::has_key("aws.endpoint_url"));
+}
+
+TEST(Options, WrongTypesAreRejectedWithKeyAndValue) {
+  try {
+    Options().set("http.port", "80");
+    FAIL() << "no error";
+  } catch (const OptionError& e) {
+    EXPECT_NE(std::string(e.what()).find("http.port"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("\"80\""), std::string::npos);
+  }
+  EXPECT_THROW(Options().set("amqp.ssl", 1), OptionError);
+  EXPECT_THROW(Options().set("http", 1), OptionError);
+}
