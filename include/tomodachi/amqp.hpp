@@ -21,6 +21,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 namespace tomodachi {
@@ -52,17 +53,53 @@ struct AmqpHandlerSpec : MessageHandlerSpec {
   std::string exchange_name;  ///< "" = option amqp.exchange_name
 };
 
+/// An envelope choice for a publish: the service's default (empty), raw mode
+/// (`tomodachi::no_envelope`), or an envelope the caller keeps alive during the call.
+/// Unlike `EnvelopeOverride` it is trivially destructible (see AmqpPublishOptions).
+class EnvelopeRef {
+ public:
+  constexpr EnvelopeRef() noexcept = default;
+  constexpr EnvelopeRef(std::nullptr_t) noexcept : kind_(Kind::raw) {}
+  EnvelopeRef(const Envelope& envelope) noexcept : kind_(Kind::given), envelope_(&envelope) {}
+  template <typename T>
+    requires std::is_base_of_v<Envelope, T>
+  EnvelopeRef(const std::shared_ptr<T>& envelope) noexcept
+      : kind_(envelope ? Kind::given : Kind::raw), envelope_(envelope.get()) {}
+  EnvelopeRef(const EnvelopeOverride& choice) noexcept {
+    if (choice) *this = EnvelopeRef(*choice);
+  }
+
+  /// The choice as `EnvelopeOverride`, not owning the envelope (valid during the call).
+  EnvelopeOverride as_override() const {
+    switch (kind_) {
+      case Kind::service_default: return std::nullopt;
+      case Kind::raw: return std::shared_ptr<const Envelope>();
+      case Kind::given: return std::shared_ptr<const Envelope>(std::shared_ptr<const Envelope>(), envelope_);
+    }
+    return std::nullopt;
+  }
+
+ private:
+  enum class Kind { service_default, raw, given };
+  Kind kind_ = Kind::service_default;
+  const Envelope* envelope_ = nullptr;
+};
+
 /// Options of `amqp_publish` (Python's keywords plus confirms and persistence).
+/// Every member is trivially destructible on purpose: GCC 12 miscompiles aggregate
+/// temporaries with non-trivial destructors inside `co_await` expressions, and
+/// `co_await amqp_publish(*this, data, "key", {.wait = false})` is the natural call.
+/// Strings are only read during the call.
 struct AmqpPublishOptions {
   /// "" = option `amqp.exchange_name` (default `amq.topic`). Publishers never declare exchanges.
-  std::string exchange_name;
+  std::string_view exchange_name;
   /// Unset = option `amqp.routing_key_prefix`; "" = no prefix.
-  std::optional<std::string> routing_key_prefix;
+  std::optional<std::string_view> routing_key_prefix;
   /// true: return when the broker confirmed the message (publisher confirms); false: return
   /// once it is handed to the connection (a failure is logged).
   bool wait = true;
-  /// Envelope override: unset = the service's `message_envelope`; `no_envelope` = raw.
-  EnvelopeOverride message_envelope;
+  /// Unset = the service's `message_envelope`; `no_envelope` = raw.
+  EnvelopeRef message_envelope;
   /// delivery_mode 2 (survives a broker restart in a durable queue). Default as upstream:
   /// no properties at all.
   bool persistent = false;
@@ -70,6 +107,7 @@ struct AmqpPublishOptions {
   /// the publish fails with AmqpConnectionException.
   std::chrono::milliseconds timeout = std::chrono::seconds(30);
 };
+static_assert(std::is_trivially_destructible_v<AmqpPublishOptions>);
 
 /// Publishes `data` (wrapped by the envelope in effect) with routing key
 /// encode(prefix + `routing_key`). Connects on first use; throws AmqpConnectionException

@@ -3,6 +3,7 @@
 /// Everything a service file needs: `#include <tomodachi/tomodachi.hpp>`.
 /// `tomodachi run` precompiles this header.
 
+#include <tomodachi/amqp.hpp>
 #include <tomodachi/context.hpp>
 #include <tomodachi/json.hpp>
 #include <tomodachi/logging.hpp>

@@ -989,7 +989,8 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
       tag_of_consumer[consume->consumer_id] = result.consumer_tag;
     }
     if (!replay) {
-      recorded.push_back(job.step);
+      const auto* declare = std::get_if<QueueDeclareStep>(&job.step);
+      if (!declare || !declare->passive) recorded.push_back(job.step);  // a check is not replayed
       complete(std::move(*job.handler), std::exception_ptr{}, std::move(result));
     }
   }

@@ -122,7 +122,7 @@ EncodedStep::EncodedStep(TopologyStep step) : step_(std::move(step)) {
       if (s.x_expires) self.arguments_.push_back(integer_entry("x-expires", *s.x_expires));
       amqp_queue_declare_t m{};
       m.queue = bytes_of(s.queue);
-      m.passive = 0;
+      m.passive = flag(s.passive);
       m.durable = flag(s.durable);
       m.exclusive = flag(s.exclusive);
       m.auto_delete = flag(s.auto_delete);

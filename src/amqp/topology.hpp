@@ -40,6 +40,8 @@ struct QueueDeclareStep {
   /// Non-competing queue: a declare-ok reporting a consumer fails the start (only one
   /// instance may consume). Not checked when the connection replays the step.
   bool single_consumer = false;
+  /// Only check that the queue exists (404 when it does not), whatever its arguments.
+  bool passive = false;
   friend bool operator==(const QueueDeclareStep&, const QueueDeclareStep&) = default;
 };
 

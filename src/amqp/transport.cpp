@@ -180,8 +180,7 @@ class AmqpDelivery final : public tomodachi::Delivery {
     try {
       auto& declared = subscription_->state->declared_dead_letter_queues();
       if (!declared.count(queue)) {
-        if (!subscription_->consumer) throw AmqpConnectionException("the AMQP transport stopped");
-        co_await subscription_->consumer->execute(dead_letter_queue_step(queue));
+        co_await ensure_queue_exists(queue);
         declared.insert(queue);
       }
     } catch (...) {
@@ -208,6 +207,24 @@ class AmqpDelivery final : public tomodachi::Delivery {
   }
 
  private:
+  // A queue the user declared already (maybe with arguments of their own) is used as it is;
+  // otherwise it is created durable without arguments.
+  Task<void> ensure_queue_exists(const std::string& queue) {
+    if (!subscription_->consumer) throw AmqpConnectionException("the AMQP transport stopped");
+    QueueDeclareStep check = dead_letter_queue_step(queue);
+    check.passive = true;
+    bool missing = false;
+    try {
+      co_await subscription_->consumer->execute(check);
+    } catch (const AmqpChannelClosed& error) {
+      if (error.reply_code() != 404) throw;
+      missing = true;
+    }
+    if (!missing) co_return;
+    if (!subscription_->consumer) throw AmqpConnectionException("the AMQP transport stopped");
+    co_await subscription_->consumer->execute(dead_letter_queue_step(queue));
+  }
+
   Task<void> republish_then_ack(OutgoingMessage message, const char* what) {
     const std::string target = message.routing_key;
     std::exception_ptr error;
@@ -425,31 +442,20 @@ const bool registered = [] {
 
 // ---- amqp_publish ------------------------------------------------------------------------
 
-Task<void> amqp_publish(const Service& service, PublishData data, std::string_view routing_key,
-                        AmqpPublishOptions options) {
-  if (const PublishOverride* hook = publish_override("amqp")) {
-    PublishRequest request{&service, std::move(data), std::string(routing_key), options.message_envelope, {}, std::nullopt};
-    co_await (*hook)(std::move(request));
-    co_return;
-  }
-  PublishRequest request{&service, std::move(data), std::string(routing_key), options.message_envelope, {}, std::nullopt};
-  std::string payload = build_payload(request);
+namespace {
 
-  const auto& amqp_options = service.options.amqp;
-  rabbitmq::OutgoingMessage message;
-  message.exchange = !options.exchange_name.empty() ? options.exchange_name
-                     : !amqp_options.exchange_name.empty() ? amqp_options.exchange_name
-                                                           : std::string("amq.topic");
-  message.routing_key = rabbitmq::wire_routing_key(routing_key, amqp_options.routing_key_prefix, options.routing_key_prefix);
-  message.body = std::move(payload);
-  if (options.persistent) message.properties.delivery_mode = 2;
+Task<void> publish_through_override(const PublishOverride& hook, PublishRequest request) {
+  co_await hook(std::move(request));
+}
 
+Task<void> publish_message(const Options::Amqp& amqp_options, rabbitmq::OutgoingMessage message, bool wait,
+                           std::chrono::milliseconds timeout) {
   auto executor = co_await boost::asio::this_coro::executor;
   auto& state = rabbitmq::LoopState::of(executor);
   rabbitmq::Connection& publisher = state.publisher_connection(amqp_options, executor);
   co_await publisher.connect();
-  const auto deadline = std::chrono::steady_clock::now() + options.timeout;
-  if (options.wait) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  if (wait) {
     co_await publisher.publish(std::move(message), deadline);
     co_return;
   }
@@ -458,6 +464,30 @@ Task<void> amqp_publish(const Service& service, PublishData data, std::string_vi
       rabbitmq::log().warning("unconfirmed publish [amqp]", {{"error", boost::json::string(describe_exception(error))}});
     }
   });
+}
+
+}  // namespace
+
+// Not a coroutine itself: the payload is built (and an envelope error thrown) at the call,
+// the coroutine gets plain values only.
+Task<void> amqp_publish(const Service& service, PublishData data, std::string_view routing_key,
+                        AmqpPublishOptions options) {
+  PublishRequest request{&service, std::move(data), std::string(routing_key), options.message_envelope.as_override(),
+                         {}, std::nullopt};
+  if (const PublishOverride* hook = publish_override("amqp")) {
+    return publish_through_override(*hook, std::move(request));
+  }
+  const auto& amqp_options = service.options.amqp;
+  rabbitmq::OutgoingMessage message;
+  message.body = build_payload(request);
+  message.exchange = !options.exchange_name.empty() ? std::string(options.exchange_name)
+                     : !amqp_options.exchange_name.empty() ? amqp_options.exchange_name
+                                                           : std::string("amq.topic");
+  std::optional<std::string> prefix_override;
+  if (options.routing_key_prefix) prefix_override.emplace(*options.routing_key_prefix);
+  message.routing_key = rabbitmq::wire_routing_key(routing_key, amqp_options.routing_key_prefix, prefix_override);
+  if (options.persistent) message.properties.delivery_mode = 2;
+  return publish_message(amqp_options, std::move(message), options.wait, options.timeout);
 }
 
 }  // namespace tomodachi
