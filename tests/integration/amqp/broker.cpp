@@ -40,7 +40,7 @@ std::optional<Broker> Broker::from_env() {
   const char* source = std::getenv("TOMODACHI_SOURCE_DIR");
   if (!peers || !source) return std::nullopt;
   std::ifstream env(std::string(peers) + "/rabbitmq/env");
-  if (!env) return std::nullopt;
+  if (!env) throw std::runtime_error(std::string("no test RabbitMQ in ") + peers + " (ctest fixture rabbitmq)");
   Broker broker;
   broker.peers_dir = peers;
   broker.source_dir = source;

@@ -56,6 +56,11 @@ class RoundTrip(unittest.TestCase):
         self.assertEqual(seen["python"]["sender"]["name"], "example-service")
         self.assertEqual(seen["raw"], "raw \u00c5\u00c4\u00d6 \u53cb\u9054")
         self.assertEqual(seen["raw_properties"], {})  # upstream publishes without properties
+        context = result[0]["context"]
+        self.assertIs(context["amqp_enabled"], True)
+        self.assertGreaterEqual(context["amqp_total_tasks"], 8)
+        self.assertGreaterEqual(context["amqp_current_tasks"], 1)  # the handler reporting this
+        self.assertRegex(context["librabbitmq_version"], r"^0\.11\.")
 
         prefix = tag + "-"
         expected = {

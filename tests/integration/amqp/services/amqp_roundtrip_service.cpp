@@ -100,7 +100,12 @@ class AmqpRoundTrip : public tomodachi::Service {
     if (reported_ || !complete()) co_return;
     reported_ = true;
     co_await tomodachi::sleep(1.0);  // late duplicates would show up in the record
-    logger().info("amqp round trip", {{"seen", seen_}, {"uuid", uuid()}});
+    const auto context = tomodachi::get_execution_context();
+    boost::json::object amqp_context;
+    for (const char* key : {"amqp_enabled", "amqp_current_tasks", "amqp_total_tasks", "librabbitmq_version"}) {
+      if (context.contains(key)) amqp_context[key] = context.at(key);
+    }
+    logger().info("amqp round trip", {{"seen", seen_}, {"uuid", uuid()}, {"context", amqp_context}});
     tomodachi::exit(0);
   }
 
