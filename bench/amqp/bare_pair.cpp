@@ -3,6 +3,8 @@
 // pipelined with at most 256 in flight, consumer prefetch 100, one ack per message).
 //
 //   amqp_bare_pair <host> <port> <mode e2e|publish> <count> <body-bytes>
+//   amqp_bare_pair <host> <port> bind <queue> <routing-key>     (queue for a publish-only run)
+//   amqp_bare_pair <host> <port> delete <queue> -
 //
 // Prints one line: `<mode> <count> messages in <seconds> s: <rate> msg/s`.
 #include <amqp.h>
@@ -110,13 +112,29 @@ int main(int argc, char** argv) {
   const char* host = argv[1];
   const int port = std::atoi(argv[2]);
   const std::string mode = argv[3];
+  if (mode == "bind" || mode == "delete") {
+    amqp_connection_state_t admin = open(host, port);
+    const std::string name = argv[4];
+    if (mode == "bind") {
+      amqp_queue_declare(admin, 1, amqp_cstring_bytes(name.c_str()), 0, 1, 0, 0, amqp_empty_table);
+      check(amqp_get_rpc_reply(admin), "queue.declare");
+      amqp_queue_bind(admin, 1, amqp_cstring_bytes(name.c_str()), amqp_cstring_bytes("amq.topic"),
+                      amqp_cstring_bytes(argv[5]), amqp_empty_table);
+      check(amqp_get_rpc_reply(admin), "queue.bind");
+    } else {
+      amqp_queue_delete(admin, 1, amqp_cstring_bytes(name.c_str()), 0, 0);
+      check(amqp_get_rpc_reply(admin), "queue.delete");
+    }
+    close(admin);
+    return 0;
+  }
   const int count = std::atoi(argv[4]);
   const std::string body(static_cast<std::size_t>(std::atoi(argv[5])), 'x');
   const std::string suffix = std::to_string(std::random_device{}());
   const std::string queue = "bench-bare-" + suffix, routing_key = "bench.bare." + suffix;
 
   amqp_connection_state_t admin = open(host, port);
-  amqp_queue_declare(admin, 1, amqp_cstring_bytes(queue.c_str()), 0, 0, 0, 0, amqp_empty_table);
+  amqp_queue_declare(admin, 1, amqp_cstring_bytes(queue.c_str()), 0, 1, 0, 0, amqp_empty_table);
   check(amqp_get_rpc_reply(admin), "queue.declare");
   amqp_queue_bind(admin, 1, amqp_cstring_bytes(queue.c_str()), amqp_cstring_bytes("amq.topic"),
                   amqp_cstring_bytes(routing_key.c_str()), amqp_empty_table);

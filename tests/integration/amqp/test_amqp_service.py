@@ -164,6 +164,37 @@ class GracefulStop(unittest.TestCase):
         self.assertEqual(queue["messages"], 3 - len(finished))
 
 
+class Examples(unittest.TestCase):
+    def test_pubsub_example_services_talk_over_rabbitmq(self):
+        tag = t.unique_tag("pubsub")
+        config = t.write_config({"options": {"amqp": {"port": t.broker_port(), "routing_key_prefix": tag + ".",
+                                                      "queue_name_prefix": tag + "-"}}})
+        examples = os.path.join(t.SOURCE_DIR, "examples", "pubsub")
+        subscriber = harness.Process(["run", "--production", os.path.join(examples, "subscriber.cpp"), "-c", config])
+        publisher = None
+        try:
+            self.assertTrue(subscriber.wait_for_log("started service successfully", timeout=180), subscriber.log()[-3000:])
+            publisher = harness.Process(["run", "--production", os.path.join(examples, "publisher.cpp"), "-c", config])
+            self.assertTrue(publisher.wait_for_log("reply received", timeout=180), publisher.log()[-3000:])
+            self.assertIn("greeting received", subscriber.log())
+        finally:
+            if publisher:
+                publisher.stop()
+            subscriber.stop()
+
+    def test_amqp_service_example_starts_and_handles_its_messages(self):
+        tag = t.unique_tag("example")
+        config = t.write_config({"options": {"amqp": {"port": t.broker_port(), "routing_key_prefix": tag + ".",
+                                                      "queue_name_prefix": tag + "-"}}})
+        p = harness.Process(["run", "--production", os.path.join(t.SOURCE_DIR, "examples", "amqp_service.cpp"),
+                             "-c", config])
+        try:
+            for text in ["route1a", "route1b", "route2", "wildcard", "legacy"]:
+                self.assertTrue(p.wait_for_log(text, timeout=180), text + ": " + p.log()[-3000:])
+        finally:
+            p.stop()
+
+
 class StartFailures(unittest.TestCase):
     def run_modes(self, config, **env):
         env.setdefault("TOMODACHI_TEST_MODE", "wait")

@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""AMQP throughput: the tomodachi service against a bare rabbitmq-c pair, same broker, same run.
+
+End to end: publish N JsonBase messages (non-persistent, confirms pipelined with at most
+256 in flight) -> consume with prefetch 100 -> ack each. Also the publish-only rate.
+
+    bench/amqp/run.py [--count 100000] [--rounds 3] [--build build]
+
+Starts a throw-away RabbitMQ (scripts/test-peers/rabbitmq.sh) unless --peers-dir points at a
+running one. Prints each measurement, the medians and the ratios (tomodachi / bare).
+"""
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+
+SOURCE = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def peer_env(peers_dir):
+    values = {}
+    with open(os.path.join(peers_dir, "rabbitmq", "env")) as f:
+        for line in f:
+            if "=" in line:
+                key, value = line.strip().split("=", 1)
+                values[key] = value
+    return values
+
+
+def bare(build, port, mode, count, body_bytes):
+    out = subprocess.run([os.path.join(build, "bin", "amqp_bare_pair"), "127.0.0.1", str(port), mode, str(count),
+                          str(body_bytes)], capture_output=True, text=True, check=True, timeout=900).stdout
+    return float(out.split(":")[1].split()[0])
+
+
+def bare_admin(build, port, action, queue, key="-"):
+    subprocess.run([os.path.join(build, "bin", "amqp_bare_pair"), "127.0.0.1", str(port), action, queue, key],
+                   check=True, capture_output=True, timeout=60)
+
+
+def service(build, port, mode, count):
+    tag = "%08d" % random.randrange(10 ** 8)
+    config = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
+    json.dump({"options": {"amqp": {"port": port}}}, config)
+    config.close()
+    if mode == "publish":
+        bare_admin(build, port, "bind", "bench-" + tag, "bench." + tag)
+    env = dict(os.environ, BENCH_MODE=mode, BENCH_COUNT=str(count), BENCH_TAG=tag, NO_COLOR="1")
+    result = subprocess.run([os.path.join(build, "bin", "amqp_service_bench"), "--production", "--logger", "json",
+                             "-c", config.name], capture_output=True, text=True, timeout=900, env=env)
+    os.unlink(config.name)
+    bare_admin(build, port, "delete", "bench-" + tag)
+    for line in result.stderr.splitlines():
+        if line.startswith("{") and '"amqp bench"' in line:
+            record = json.loads(line)
+            return record["rate"], record["payload_bytes"]
+    raise RuntimeError("the service benchmark failed:\n" + result.stderr[-3000:])
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--count", type=int, default=100000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--build", default=os.path.join(SOURCE, "build"))
+    parser.add_argument("--peers-dir", default=None)
+    args = parser.parse_args()
+
+    own_broker = args.peers_dir is None
+    peers_dir = args.peers_dir or os.path.join(args.build, "bench-peers")
+    script = os.path.join(SOURCE, "scripts", "test-peers", "rabbitmq.sh")
+    if own_broker:
+        subprocess.run([script, "start", peers_dir], check=True)
+    try:
+        port = int(peer_env(peers_dir)["TOMODACHI_TEST_AMQP_PORT"])
+        # The payload size of the service's JsonBase messages, for the bare pair's bodies.
+        _, body_bytes = service(args.build, port, "e2e", 1000)
+        results = {"bare e2e": [], "tomodachi e2e": [], "bare publish": [], "tomodachi publish": []}
+        for round_number in range(args.rounds):
+            results["bare e2e"].append(bare(args.build, port, "e2e", args.count, body_bytes))
+            results["tomodachi e2e"].append(service(args.build, port, "e2e", args.count)[0])
+            results["bare publish"].append(bare(args.build, port, "publish", args.count, body_bytes))
+            results["tomodachi publish"].append(service(args.build, port, "publish", args.count)[0])
+            print("round %d: %s" % (round_number + 1, ", ".join("%s %.0f msg/s" % (k, v[-1]) for k, v in results.items())),
+                  flush=True)
+        median = {k: statistics.median(v) for k, v in results.items()}
+        print("N=%d messages of %d bytes (JsonBase), medians of %d rounds:" % (args.count, body_bytes, args.rounds))
+        for key, value in median.items():
+            print("  %-18s %8.0f msg/s" % (key, value))
+        print("ratio end to end (tomodachi / bare): %.2f" % (median["tomodachi e2e"] / median["bare e2e"]))
+        print("ratio publish only (tomodachi / bare): %.2f" % (median["tomodachi publish"] / median["bare publish"]))
+    finally:
+        if own_broker:
+            subprocess.run([script, "stop", peers_dir], check=False)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+// A service's `amqp` registrations and `amqp_publish` calls work against the messaging
+// core's in-memory broker (how users unit-test AMQP services without RabbitMQ).
+#include <tomodachi/amqp.hpp>
+#include <tomodachi/testing.hpp>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+namespace {
+
+class Relay : public tomodachi::Service {
+ public:
+  Relay() : Service("relay") {
+    message_envelope = std::make_shared<tomodachi::JsonBase>();
+    amqp<&Relay::on_order>("order.created", {.competing = true});
+    amqp<&Relay::on_accepted>("order.#");
+  }
+  std::vector<std::string> seen;
+
+ private:
+  tomodachi::Task<void> on_order(tomodachi::Message& message) {
+    seen.push_back("order " + boost::json::serialize(message.data()));
+    const boost::json::object reply{{"accepted", message.data().at("id")}};
+    co_await tomodachi::amqp_publish(*this, reply, "order.accepted", {.wait = false});
+  }
+  tomodachi::Task<void> on_accepted(tomodachi::Message& message) {
+    seen.push_back(std::string(message.routing_key()) + " " + std::string(message.metadata().at("topic").as_string()));
+    co_return;
+  }
+};
+
+}  // namespace
+
+TEST(AmqpInMemory, RegistrationsAndPublishesGoThroughTheTestBroker) {
+  tomodachi::testing::Broker broker;
+  broker.intercept_publishing();
+  Relay service;
+  broker.attach(service);
+  const boost::json::object order{{"id", "A-1"}};
+  broker.publish(service, order, "order.created");
+  broker.run_until_idle();
+  std::sort(service.seen.begin(), service.seen.end());
+  EXPECT_EQ(service.seen, (std::vector<std::string>{"order {\"id\":\"A-1\"}", "order.# order.accepted",
+                                                    "order.# order.created"}));
+}
