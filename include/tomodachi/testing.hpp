@@ -20,7 +20,15 @@
 /// With its own loop (the default constructor) the broker runs only inside
 /// `run_until_idle()`, and delays (retry backoff, requeue) pass in virtual time, so
 /// tests are fast and deterministic. Given an executor it runs on that loop with real
-/// timers.
+/// timers. To run whole services with the runtime (lifecycle hooks included) on the
+/// broker, construct it with `Broker::RuntimeLoop{}` and register it as the transport:
+///
+/// ```cpp
+/// tomodachi::testing::Broker broker{tomodachi::testing::Broker::RuntimeLoop{}};
+/// tomodachi::register_transport("amqp", broker.transport_factory());
+/// tomodachi::register_transport("aws_sns_sqs", broker.transport_factory());
+/// broker.intercept_publishing();
+/// ```
 
 #include <tomodachi/delivery.hpp>
 #include <tomodachi/detail/handler_name.hpp>
@@ -28,6 +36,7 @@
 #include <tomodachi/message.hpp>
 #include <tomodachi/message_attributes.hpp>
 #include <tomodachi/messaging.hpp>
+#include <tomodachi/transport.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -97,6 +106,10 @@ class Broker {
   Broker();
   /// A broker on `executor`'s loop with real timers. It must outlive its deliveries.
   explicit Broker(boost::asio::any_io_executor executor);
+  /// A broker on the loop of the services it serves through `transport_factory()`
+  /// (bound when the first of them starts), with real timers.
+  struct RuntimeLoop {};
+  explicit Broker(RuntimeLoop);
   ~Broker();
   Broker(const Broker&) = delete;
   Broker& operator=(const Broker&) = delete;
@@ -129,6 +142,11 @@ class Broker {
   std::string publish_payload(std::string routing_key, std::string payload, MessageAttributes attributes = {});
   /// Sends `payload` straight to queue `queue` (created when missing).
   std::string send_to_queue(std::string queue, std::string payload, MessageAttributes attributes = {});
+
+  /// A transport factory for `tomodachi::register_transport`: the registrations of a
+  /// running service (`MessageHandlerSpec`s) are subscribed when it starts and drained
+  /// when it stops. Needs a broker made with an executor or `RuntimeLoop`.
+  TransportFactory transport_factory();
 
   /// Routes the services' own publishing (`amqp_publish`, `aws_sns_sqs_publish`,
   /// `sqs_send_message`) to this broker until it is destroyed.

@@ -5,9 +5,12 @@
 
 #include <tomodachi/amqp.hpp>
 #include <tomodachi/context.hpp>
+#include <tomodachi/delivery.hpp>
+#include <tomodachi/envelope.hpp>
 #include <tomodachi/json.hpp>
 #include <tomodachi/logging.hpp>
 #include <tomodachi/main.hpp>
+#include <tomodachi/message.hpp>
 #include <tomodachi/options.hpp>
 #include <tomodachi/service.hpp>
 #include <tomodachi/task.hpp>

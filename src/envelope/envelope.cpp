@@ -1,6 +1,5 @@
 // Envelope selection, publish data and raw mode (spec/wire.md §1, §1.3).
 #include <tomodachi/envelope.hpp>
-#include <tomodachi/service.hpp>
 
 #include "envelope/envelope_common.hpp"
 
@@ -9,14 +8,6 @@ namespace tomodachi {
 const ProtobufData& PublishData::protobuf() const {
   if (!protobuf_) throw EnvelopeError("publish data is JSON, not a protobuf message");
   return *protobuf_;
-}
-
-EnvelopeSender EnvelopeSender::of(const Service& service) {
-  return EnvelopeSender{service.name(), service.uuid(), std::nullopt};
-}
-
-std::shared_ptr<const Envelope> resolve_envelope(const EnvelopeOverride& choice, const Service& service) {
-  return resolve_envelope(choice, service.message_envelope);
 }
 
 std::string build_raw_payload(const PublishData& data) {

@@ -20,9 +20,11 @@ std::string handler_log_type(std::string_view transport) {
   return "tomodachi." + std::string(transport);
 }
 
+// `exc_type` / `exc_message` as Logger::exception writes them (type without namespace).
 LogFields error_fields(const std::exception_ptr& error) {
-  return {{"exc_type", boost::json::string(exception_type_name(error))},
-          {"exc_message", boost::json::string(describe_exception(error))}};
+  std::string type = exception_type_name(error);
+  if (const auto colon = type.rfind("::"); colon != std::string::npos) type = type.substr(colon + 2);
+  return {{"exc_type", boost::json::string(type)}, {"exc_message", boost::json::string(describe_exception(error))}};
 }
 
 std::map<std::string, PublishOverride, std::less<>>& publish_overrides() {

@@ -6,7 +6,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <deque>
 #include <exception>
 #include <functional>
@@ -56,7 +59,9 @@ struct BrokerState {
   struct Subscriber {
     std::string pattern;
     std::string transport;
+    std::string queue;
     std::unique_ptr<MessageDispatcher> dispatcher;
+    std::size_t in_flight = 0;
   };
   struct Queue {
     std::string name;
@@ -87,15 +92,45 @@ struct BrokerState {
   bool intercepting = false;
   DuplicateRegistry duplicates;
 
-  explicit BrokerState(bool virtual_clock)
+  BrokerState()
       : duplicates(100000, std::chrono::seconds(60), [this] {
           return DuplicateRegistry::Clock::time_point(
               std::chrono::duration_cast<DuplicateRegistry::Clock::duration>(clock_now()));
-        }) {
-    (void)virtual_clock;
-  }
+        }) {}
 
   bool virtual_time() const { return own_context != nullptr; }
+
+  std::shared_ptr<Subscriber> subscribe(Service& service, std::string pattern, std::string handler_name,
+                                        MessageHandler handler, SubscribeOptions options) {
+    SubscriptionConfig config;
+    config.service = &service;
+    config.handler_name = handler_name;
+    config.transport = options.transport;
+    config.envelope = resolve_envelope(options.message_envelope, service);
+    config.middleware = service.message_middleware;
+    config.delivery = options.delivery;
+    config.handler = std::move(handler);
+    config.duplicates = &duplicates;
+
+    auto subscriber = std::make_shared<Subscriber>();
+    subscriber->pattern = pattern;
+    subscriber->transport = options.transport;
+    subscriber->queue = options.queue.empty() ? service.name() + "." + handler_name : options.queue;
+    subscriber->dispatcher = std::make_unique<MessageDispatcher>(std::move(config));
+
+    Queue& q = queue(subscriber->queue);
+    if (!pattern.empty() && std::find(q.bindings.begin(), q.bindings.end(), pattern) == q.bindings.end()) {
+      q.bindings.push_back(pattern);
+    }
+    q.consumers.push_back(subscriber);
+    pump(subscriber->queue);
+    return subscriber;
+  }
+
+  void unsubscribe(const std::shared_ptr<Subscriber>& subscriber) {
+    Queue& q = queue(subscriber->queue);
+    q.consumers.erase(std::remove(q.consumers.begin(), q.consumers.end(), subscriber), q.consumers.end());
+  }
 
   std::chrono::milliseconds clock_now() const {
     if (virtual_time()) return now;
@@ -147,11 +182,13 @@ struct BrokerState {
   // its own coroutine on the loop, as concurrent deliveries do over a real broker.
   void pump(const std::string& queue_name) {
     Queue& q = queue(queue_name);
+    if (!executor) return;  // RuntimeLoop broker before its services started
     while (!q.ready.empty() && !q.consumers.empty()) {
       std::shared_ptr<Subscriber> consumer = q.consumers[q.next_consumer++ % q.consumers.size()];
       BrokerMessage message = std::move(q.ready.front());
       q.ready.pop_front();
       ++stats.delivered;
+      ++consumer->in_flight;
       boost::asio::co_spawn(executor, deliver(consumer, queue_name, std::move(message)),
                             [this](std::exception_ptr failure) {
                               if (failure && !error) error = failure;
@@ -262,18 +299,87 @@ IncomingMessage incoming_for(const std::string& transport, const std::string& pa
 Task<void> BrokerState::deliver(std::shared_ptr<Subscriber> consumer, std::string queue_name, BrokerMessage message) {
   IncomingMessage incoming = incoming_for(consumer->transport, consumer->pattern, queue_name, message);
   MemoryDelivery delivery(*this, queue_name, std::move(message));
+  struct InFlight {
+    Subscriber& subscriber;
+    ~InFlight() { --subscriber.in_flight; }
+  } in_flight{*consumer};
   const DeliveryOutcome outcome = co_await consumer->dispatcher->dispatch(std::move(incoming), delivery);
   if (outcome == DeliveryOutcome::dropped) ++stats.dropped;
   if (outcome == DeliveryOutcome::duplicate_deferred) ++stats.duplicates_deferred;
 }
 
-Broker::Broker() : impl_(std::make_unique<Impl>(true)) {
+namespace {
+
+// Serves a running service's registrations of one transport kind from the broker.
+class MemoryTransport final : public TransportInstance {
+ public:
+  MemoryTransport(BrokerState& broker, Service& service, std::vector<const HandlerSpec*> specs)
+      : broker_(broker), service_(service), specs_(std::move(specs)) {}
+
+  Task<void> start() override {
+    if (broker_.virtual_time()) {
+      throw std::logic_error(
+          "tomodachi::testing::Broker with its own loop cannot serve a running service; "
+          "construct it with Broker::RuntimeLoop{}");
+    }
+    if (!broker_.executor) broker_.executor = co_await boost::asio::this_coro::executor;
+    for (const HandlerSpec* spec : specs_) {
+      const auto* message_spec = dynamic_cast<const MessageHandlerSpec*>(spec);
+      if (message_spec == nullptr) {
+        throw std::invalid_argument("in-memory transport: handler '" + spec->name + "' of kind '" + spec->transport +
+                                    "' is not a message subscription");
+      }
+      SubscribeOptions options;
+      options.queue = message_spec->queue_name.value_or(std::string());
+      options.message_envelope = message_spec->message_envelope;
+      options.delivery = message_spec->delivery;
+      options.transport = message_spec->transport;
+      subscribers_.push_back(broker_.subscribe(service_, message_spec->pattern, message_spec->name,
+                                               message_spec->handler, std::move(options)));
+    }
+  }
+
+  Task<void> stop(Deadline deadline) override {
+    for (const auto& subscriber : subscribers_) broker_.unsubscribe(subscriber);
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+    while (busy() && std::chrono::steady_clock::now() < deadline) {
+      timer.expires_after(std::chrono::milliseconds(10));
+      co_await timer.async_wait(boost::asio::use_awaitable);
+    }
+  }
+
+ private:
+  bool busy() const {
+    for (const auto& subscriber : subscribers_) {
+      if (subscriber->in_flight > 0) return true;
+    }
+    return false;
+  }
+
+  BrokerState& broker_;
+  Service& service_;
+  std::vector<const HandlerSpec*> specs_;
+  std::vector<std::shared_ptr<BrokerState::Subscriber>> subscribers_;
+};
+
+}  // namespace
+
+Broker::Broker() : impl_(std::make_unique<Impl>()) {
   impl_->own_context = std::make_unique<boost::asio::io_context>();
   impl_->executor = impl_->own_context->get_executor();
 }
 
-Broker::Broker(boost::asio::any_io_executor executor) : impl_(std::make_unique<Impl>(false)) {
+Broker::Broker(boost::asio::any_io_executor executor) : impl_(std::make_unique<Impl>()) {
   impl_->executor = std::move(executor);
+}
+
+Broker::Broker(RuntimeLoop) : impl_(std::make_unique<Impl>()) {}
+
+TransportFactory Broker::transport_factory() {
+  BrokerState* state = impl_.get();
+  return [state](Service& service, std::vector<const HandlerSpec*> specs) -> std::unique_ptr<TransportInstance> {
+    return std::make_unique<MemoryTransport>(*state, service, std::move(specs));
+  };
 }
 
 Broker::~Broker() {
@@ -289,26 +395,7 @@ boost::asio::any_io_executor Broker::executor() const { return impl_->executor; 
 
 void Broker::subscribe(Service& service, std::string pattern, std::string handler_name, MessageHandler handler,
                        SubscribeOptions options) {
-  SubscriptionConfig config;
-  config.service = &service;
-  config.handler_name = handler_name;
-  config.transport = options.transport;
-  config.envelope = resolve_envelope(options.message_envelope, service);
-  config.middleware = service.message_middleware;
-  config.delivery = options.delivery;
-  config.handler = std::move(handler);
-  config.duplicates = &impl_->duplicates;
-
-  auto subscriber = std::make_shared<Impl::Subscriber>();
-  subscriber->pattern = pattern;
-  subscriber->transport = options.transport;
-  subscriber->dispatcher = std::make_unique<MessageDispatcher>(std::move(config));
-
-  const std::string queue_name = options.queue.empty() ? service.name() + "." + handler_name : options.queue;
-  Impl::Queue& queue = impl_->queue(queue_name);
-  if (!pattern.empty()) queue.bindings.push_back(pattern);
-  queue.consumers.push_back(std::move(subscriber));
-  impl_->pump(queue_name);
+  impl_->subscribe(service, std::move(pattern), std::move(handler_name), std::move(handler), std::move(options));
 }
 
 void Broker::attach(Service& service) {
