@@ -168,6 +168,11 @@ struct PendingPublish {
   PublishCompletion completion;
 };
 
+struct ReadyPublish {
+  PublishCompletion completion;
+  std::exception_ptr error;
+};
+
 struct ConnectCommand {
   VoidHandler handler;
 };
@@ -236,6 +241,7 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
   std::mutex mutex;
   std::vector<Command> commands;
   std::atomic<bool> is_connected{false};
+  std::atomic<bool> has_connected{false};  // once true, connect() returns at once
   std::atomic<bool> detached{false};  // the loop is going away: post nothing
   std::atomic<int> socket_fd{-1};
   std::atomic<std::uint64_t> current_epoch{0};
@@ -279,6 +285,9 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
   };
   std::optional<Assembling> assembling;
   std::vector<Delivery> batch;
+  std::vector<ReadyPublish> ready_publishes;
+  std::set<std::uint64_t> unsettled;  // delivered to the loop, not acked or nacked yet
+  std::set<std::uint64_t> acked;      // acked by the loop, not sent yet
 
   bool exit_requested = false;
   Clock::time_point close_deadline{};
@@ -296,15 +305,33 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
     });
   }
 
+  // Publish outcomes are many (one per confirm): they go to the loop in batches, one post per
+  // round of the frame loop.
   void complete_publish(PublishCompletion completion, std::exception_ptr error) {
-    if (completion.handler) {
-      complete(std::move(*completion.handler), error);
-    } else if (completion.callback) {
-      if (detached.load()) return;
-      boost::asio::post(loop, [callback = std::move(completion.callback), error] { callback(error); });
-    } else if (error) {
-      log().warning("unconfirmed publish [amqp]", LogFields{LogField{"error", boost::json::string(describe_exception(error))}});
+    if (!completion.handler && !completion.callback) {
+      if (error) log().warning("unconfirmed publish [amqp]", LogFields{LogField{"error", boost::json::string(describe_exception(error))}});
+      return;
     }
+    ready_publishes.push_back(ReadyPublish{std::move(completion), error});
+  }
+
+  void flush_results() {
+    flush_deliveries();
+    if (ready_publishes.empty()) return;
+    if (detached.load()) {
+      ready_publishes.clear();
+      return;
+    }
+    boost::asio::post(loop, [batch = std::move(ready_publishes)]() mutable {
+      for (auto& ready : batch) {
+        if (ready.completion.handler) {
+          std::move(*ready.completion.handler)(ready.error);
+        } else {
+          ready.completion.callback(ready.error);
+        }
+      }
+    });
+    ready_publishes.clear();
   }
 
   void push(Command command) {
@@ -326,6 +353,7 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
     while (!(state == State::closed && exit_requested)) {
       take_commands();
       expire_publishes();
+      flush_results();
       switch (state) {
         case State::idle: wait_events(-1); break;
         case State::reconnecting: reconnect_step(); break;
@@ -335,8 +363,8 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
           if (!exit_requested) wait_events(-1);  // commands are refused from now on
           break;
       }
+      flush_results();
     }
-    flush_deliveries();
   }
 
   void take_commands() {
@@ -348,6 +376,7 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
     for (auto& command : batch_of_commands) {
       std::visit([this](auto& c) { handle(c); }, command);
     }
+    send_acks();
   }
 
   // Waits for a command (and, when connected, for socket input) until `timeout_ms`.
@@ -396,6 +425,7 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
     std::string reason;
     if (open_connection(reason)) {
       ever_connected = true;
+      has_connected.store(true);
       log().debug("connected [amqp] to " + settings.address());
       complete(std::move(command.handler), std::exception_ptr{});
     } else {
@@ -563,6 +593,8 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
     for (auto& job : cancel_jobs) complete(std::move(job->handler), std::exception_ptr{});
     cancel_jobs.clear();
     consumer_of_tag.clear();
+    unsettled.clear();
+    acked.clear();
     tag_of_consumer.clear();
     assembling.reset();
     flush_deliveries();
@@ -831,6 +863,7 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
       amqp_basic_nack(conn, consumer_channel, delivery.delivery_tag, 0, 1);
       return;
     }
+    unsettled.insert(delivery.delivery_tag);
     batch.push_back(std::move(delivery));
   }
 
@@ -845,12 +878,41 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
     batch = {};
   }
 
+  // Acks are collected while a batch of commands is taken and sent by send_acks(): the
+  // longest run of acked tags from the oldest unsettled delivery goes as one
+  // basic.ack(multiple), the rest one by one.
   void handle(AckCommand& command) {
     if (command.epoch != epoch || !conn) return;  // the broker requeued it with its connection
-    const int status = command.ack
-        ? amqp_basic_ack(conn, consumer_channel, command.delivery_tag, 0)
-        : amqp_basic_nack(conn, consumer_channel, command.delivery_tag, 0, command.requeue ? 1 : 0);
+    if (command.ack) {
+      acked.insert(command.delivery_tag);
+      return;
+    }
+    unsettled.erase(command.delivery_tag);
+    const int status = amqp_basic_nack(conn, consumer_channel, command.delivery_tag, 0, command.requeue ? 1 : 0);
     if (status != AMQP_STATUS_OK) connection_lost(describe_status(status));
+  }
+
+  void send_acks() {
+    if (acked.empty() || !conn) return;
+    std::uint64_t through = 0;
+    std::size_t covered = 0;
+    for (auto it = unsettled.begin(); it != unsettled.end() && acked.count(*it); ++it, ++covered) through = *it;
+    if (covered > 1) {
+      if (const int status = amqp_basic_ack(conn, consumer_channel, through, 1); status != AMQP_STATUS_OK) {
+        connection_lost(describe_status(status));
+        return;
+      }
+      unsettled.erase(unsettled.begin(), unsettled.upper_bound(through));
+      acked.erase(acked.begin(), acked.upper_bound(through));
+    }
+    for (const std::uint64_t tag : acked) {
+      if (const int status = amqp_basic_ack(conn, consumer_channel, tag, 0); status != AMQP_STATUS_OK) {
+        connection_lost(describe_status(status));
+        return;
+      }
+      unsettled.erase(tag);
+    }
+    acked.clear();
   }
 
   void broker_cancelled(const std::string& tag) {
@@ -1184,6 +1246,7 @@ const ConnectionSettings& Connection::settings() const noexcept { return impl_->
 void Connection::on_deliveries(DeliverySink sink) { impl_->sink = std::move(sink); }
 
 Task<void> Connection::connect() {
+  if (impl_->has_connected.load()) co_return;  // reconnects are the connection's own business
   auto initiation = [impl = impl_.get()](auto handler) {
     impl->push(ConnectCommand{VoidHandler(std::move(handler))});
   };

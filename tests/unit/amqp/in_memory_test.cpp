@@ -3,6 +3,8 @@
 #include <tomodachi/amqp.hpp>
 #include <tomodachi/testing.hpp>
 
+#include <boost/json/serialize.hpp>
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
