@@ -43,14 +43,15 @@ def bare_admin(build, port, action, queue, key="-"):
                    check=True, capture_output=True, timeout=60)
 
 
-def service(build, port, mode, count):
+def service(build, port, mode, count, envelope="json_base"):
     tag = "%08d" % random.randrange(10 ** 8)
     config = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
     json.dump({"options": {"amqp": {"port": port}}}, config)
     config.close()
     if mode == "publish":
         bare_admin(build, port, "bind", "bench-" + tag, "bench." + tag)
-    env = dict(os.environ, BENCH_MODE=mode, BENCH_COUNT=str(count), BENCH_TAG=tag, NO_COLOR="1")
+    env = dict(os.environ, BENCH_MODE=mode, BENCH_COUNT=str(count), BENCH_TAG=tag, BENCH_ENVELOPE=envelope,
+               NO_COLOR="1")
     result = subprocess.run([os.path.join(build, "bin", "amqp_service_bench"), "--production", "--logger", "json",
                              "-c", config.name], capture_output=True, text=True, timeout=900, env=env)
     os.unlink(config.name)
@@ -79,12 +80,15 @@ def main():
         port = int(peer_env(peers_dir)["TOMODACHI_TEST_AMQP_PORT"])
         # The payload size of the service's JsonBase messages, for the bare pair's bodies.
         _, body_bytes = service(args.build, port, "e2e", 1000)
-        results = {"bare e2e": [], "tomodachi e2e": [], "bare publish": [], "tomodachi publish": []}
+        results = {"bare e2e": [], "tomodachi e2e": [], "bare publish": [], "tomodachi publish": [],
+                   "tomodachi e2e raw": []}
         for round_number in range(args.rounds):
             results["bare e2e"].append(bare(args.build, port, "e2e", args.count, body_bytes))
             results["tomodachi e2e"].append(service(args.build, port, "e2e", args.count)[0])
             results["bare publish"].append(bare(args.build, port, "publish", args.count, body_bytes))
             results["tomodachi publish"].append(service(args.build, port, "publish", args.count)[0])
+            # Informational: the same service without an envelope (what JSON costs).
+            results["tomodachi e2e raw"].append(service(args.build, port, "e2e", args.count, "raw")[0])
             print("round %d: %s" % (round_number + 1, ", ".join("%s %.0f msg/s" % (k, v[-1]) for k, v in results.items())),
                   flush=True)
         median = {k: statistics.median(v) for k, v in results.items()}
@@ -93,6 +97,8 @@ def main():
             print("  %-18s %8.0f msg/s" % (key, value))
         print("ratio end to end (tomodachi / bare): %.2f" % (median["tomodachi e2e"] / median["bare e2e"]))
         print("ratio publish only (tomodachi / bare): %.2f" % (median["tomodachi publish"] / median["bare publish"]))
+        print("ratio end to end without envelope (informational): %.2f" % (median["tomodachi e2e raw"] / median["bare e2e"]))
+        print("load average: %s" % " ".join("%.2f" % x for x in os.getloadavg()))
     finally:
         if own_broker:
             subprocess.run([script, "stop", peers_dir], check=False)

@@ -3,11 +3,14 @@
 // an `amqp` handler (prefetch 100, one ack per message) — the settings of bare_pair.cpp.
 //
 //   BENCH_MODE=e2e|publish BENCH_COUNT=100000 BENCH_TAG=<unique> amqp_service_bench --production -c cfg.json
+//   BENCH_ENVELOPE=raw: the same with the JSON text as a raw payload (no envelope), to show
+//   what the envelope costs
 //
 // Logs `amqp bench` with `seconds`, `rate` and `payload_bytes`, then exits.
 #include <tomodachi/tomodachi.hpp>
 
 #include <boost/json.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <chrono>
 #include <cstdlib>
@@ -24,7 +27,7 @@ constexpr int max_in_flight = 256;
 class AmqpBench : public tomodachi::Service {
  public:
   AmqpBench() : Service("amqp-bench") {
-    message_envelope = std::make_shared<tomodachi::JsonBase>();
+    if (!raw_) message_envelope = std::make_shared<tomodachi::JsonBase>();
     if (mode_ == "e2e") {
       amqp<&AmqpBench::on_message>("bench." + tag_, {.queue_name = "bench-" + tag_});
     }
@@ -41,7 +44,12 @@ class AmqpBench : public tomodachi::Service {
     const std::string routing_key = "bench." + tag_;
     for (int i = worker; i < count_; i += max_in_flight) {
       const boost::json::object data{{"i", i}, {"text", "tomodachi bench message"}};
-      co_await tomodachi::amqp_publish(*this, data, routing_key);
+      if (raw_) {
+        const std::string text = boost::json::serialize(data);
+        co_await tomodachi::amqp_publish(*this, text, routing_key);
+      } else {
+        co_await tomodachi::amqp_publish(*this, data, routing_key);
+      }
     }
     if (++publishers_done_ == max_in_flight && mode_ == "publish") report();
   }
@@ -60,6 +68,7 @@ class AmqpBench : public tomodachi::Service {
   }
 
   const std::string mode_ = env("BENCH_MODE", "e2e");
+  const bool raw_ = env("BENCH_ENVELOPE", "json_base") == std::string("raw");
   const std::string tag_ = env("BENCH_TAG", "default");
   const int count_ = std::stoi(env("BENCH_COUNT", "100000"));
   std::chrono::steady_clock::time_point start_;

@@ -13,6 +13,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -278,7 +280,7 @@ TEST_F(AmqpConnection, PipelinedPublishesAreAllConfirmed) {
   });
   run(io, connection.connect());
   const std::string key = unique("it.many");
-  subscribe(connection, key, 1);
+  const std::string queue = subscribe(connection, key, 1);
   constexpr int count = 3000;
   int confirmed = 0, failed = 0;
   for (int i = 0; i < count; ++i) {
@@ -291,6 +293,38 @@ TEST_F(AmqpConnection, PipelinedPublishesAreAllConfirmed) {
   EXPECT_EQ(connection.stats().confirmed, static_cast<std::uint64_t>(count));
   ASSERT_TRUE(run_until(io, [&] { return received.size() == count; }));
   for (int i = 0; i < count; ++i) EXPECT_EQ(received[i].body, std::to_string(i));  // one queue: in order
+  // Every ack reached the broker (most of them coalesced into basic.ack(multiple)).
+  EXPECT_TRUE(run_until(io, [&] {
+    return broker->queues("messages_ready messages_unacknowledged").at(queue) == std::vector<std::string>{"0", "0"};
+  }, 10s));
+}
+
+TEST_F(AmqpConnection, AcksInAnyOrderMixedWithNacksSettleExactlyTheirMessages) {
+  rmq::Connection connection(settings(), io.get_executor());
+  collect(connection);
+  run(io, connection.connect());
+  const std::string key = unique("it.order");
+  const std::string queue = subscribe(connection, key, 1);
+  for (int i = 0; i < 20; ++i) run(io, connection.publish(message(key, std::to_string(i)), deadline()));
+  ASSERT_TRUE(run_until(io, [&] { return received.size() == 20; }));
+  const auto first = received;
+  for (int i = 19; i >= 0; i -= 2) {  // odd ones, newest first, except two that are nacked
+    if (i != 3 && i != 7) connection.ack(first[i].epoch, first[i].delivery_tag);
+  }
+  connection.nack(first[3].epoch, first[3].delivery_tag, true);
+  connection.nack(first[7].epoch, first[7].delivery_tag, true);
+  for (int i = 0; i < 20; i += 2) connection.ack(first[i].epoch, first[i].delivery_tag);  // even
+  ASSERT_TRUE(run_until(io, [&] { return received.size() == 22; })) << received.size();
+  std::set<std::string> again{received[20].body, received[21].body};
+  EXPECT_EQ(again, (std::set<std::string>{"3", "7"}));
+  EXPECT_TRUE(received[20].redelivered && received[21].redelivered);
+  connection.ack(received[20].epoch, received[20].delivery_tag);
+  connection.ack(received[21].epoch, received[21].delivery_tag);
+  EXPECT_TRUE(run_until(io, [&] {
+    return broker->queues("messages_ready messages_unacknowledged").at(queue) == std::vector<std::string>{"0", "0"};
+  }, 10s));
+  run_until(io, [] { return false; }, 300ms);
+  EXPECT_EQ(received.size(), 22u);  // nothing else came back
 }
 
 TEST_F(AmqpConnection, CancelledConsumersGetNothingMore) {
