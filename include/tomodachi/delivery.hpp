@@ -36,36 +36,43 @@ namespace tomodachi {
 class InternalServiceError : public std::runtime_error {
  public:
   explicit InternalServiceError(const std::string& what = "internal service error") : std::runtime_error(what) {}
+  ~InternalServiceError() override;  // key function: one type identity across shared objects
 };
 
 /// AMQP handlers: throw to have the message nacked with requeue (Python `AmqpInternalServiceError`).
 class AmqpInternalServiceError : public InternalServiceError {
  public:
   using InternalServiceError::InternalServiceError;
+  ~AmqpInternalServiceError() override;
 };
 /// Upstream's aliases of AmqpInternalServiceError.
 class AmqpInternalServiceErrorException : public AmqpInternalServiceError {
  public:
   using AmqpInternalServiceError::AmqpInternalServiceError;
+  ~AmqpInternalServiceErrorException() override;
 };
 class AmqpInternalServiceException : public AmqpInternalServiceError {
  public:
   using AmqpInternalServiceError::AmqpInternalServiceError;
+  ~AmqpInternalServiceException() override;
 };
 
 /// SNS/SQS handlers: throw to keep the message in the queue (Python `AWSSNSSQSInternalServiceError`).
 class AwsSnsSqsInternalServiceError : public InternalServiceError {
  public:
   using InternalServiceError::InternalServiceError;
+  ~AwsSnsSqsInternalServiceError() override;
 };
 /// Upstream's aliases of AwsSnsSqsInternalServiceError.
 class AwsSnsSqsInternalServiceErrorException : public AwsSnsSqsInternalServiceError {
  public:
   using AwsSnsSqsInternalServiceError::AwsSnsSqsInternalServiceError;
+  ~AwsSnsSqsInternalServiceErrorException() override;
 };
 class AwsSnsSqsInternalServiceException : public AwsSnsSqsInternalServiceError {
  public:
   using AwsSnsSqsInternalServiceError::AwsSnsSqsInternalServiceError;
+  ~AwsSnsSqsInternalServiceException() override;
 };
 
 /// How one subscription settles its messages.
@@ -103,6 +110,10 @@ struct DeliveryPolicy {
 /// (`orders.fifo` → `orders.dlq.fifo`, SQS FIFO queue names must end in `.fifo`).
 std::string default_dead_letter_queue(std::string_view source_queue);
 
+/// AMQP: the header carrying the attempt number of a redelivered copy (`retry_later`
+/// republishes with it; a message without it is attempt 1).
+inline constexpr std::string_view attempt_header = "x-tomodachi-attempt";
+
 /// Names of the headers (AMQP) / message attributes (SQS) a dead-lettered message carries.
 namespace dead_letter_header {
 inline constexpr std::string_view error = "x-tomodachi-error";            ///< error text
@@ -126,7 +137,7 @@ struct DeadLetter {
 /// one of the settling functions per delivery.
 class Delivery {
  public:
-  virtual ~Delivery() = default;
+  virtual ~Delivery();
 
   /// Delivery attempt of this message, 1-based (AMQP: from the retry header; SQS:
   /// `ApproximateReceiveCount`).

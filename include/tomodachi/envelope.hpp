@@ -40,6 +40,7 @@ class Service;
 class EnvelopeError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+  ~EnvelopeError() override;
 };
 
 /// The publishing service as an envelope records it.
@@ -147,7 +148,7 @@ struct ParsedMessage {
 /// An envelope codec. Implementations are immutable and shared between subscriptions.
 class Envelope {
  public:
-  virtual ~Envelope() = default;
+  virtual ~Envelope();
 
   /// Short name for logs and errors, e.g. `JsonBase`.
   virtual std::string_view name() const noexcept = 0;

@@ -38,6 +38,7 @@ namespace tomodachi {
 /// specs derive from it; the in-memory transport subscribes any of them.
 struct MessageHandlerSpec : HandlerSpec {
   using HandlerSpec::HandlerSpec;
+  ~MessageHandlerSpec() override;
 
   /// Routing key (AMQP) or topic (SNS/SQS) as registered, unprefixed; may hold `*`/`#`.
   std::string pattern;

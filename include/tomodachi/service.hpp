@@ -123,8 +123,27 @@ class Service {
   void aws_sns_sqs(std::string_view topic, const AwsSnsSqsOptions& options = {});
 
   // ---- Schedules (defined in <tomodachi/schedule.hpp>) ------------------------------
+  /// Runs member `Fn` on `when` (`every(5s)`, `cron("0 * * * *")`, `at("08:00")`, or
+  /// `{.interval = ..., .timestamp = ..., .timezone = ..., .immediately = ...}`).
   template <auto Fn>
   void schedule(const ScheduleSpec& when);
+  /// The same with any callable; `name` is the handler name used in logs.
+  template <typename Handler>
+  void schedule(const ScheduleSpec& when, std::string name, Handler&& handler);
+  /// Shorthands: every second (`heartbeat`, `every_second`) and on the wall clock's
+  /// whole minute, hour, day (midnight) and month (the 1st, midnight).
+  template <auto Fn>
+  void heartbeat();
+  template <auto Fn>
+  void every_second();
+  template <auto Fn>
+  void minutely();
+  template <auto Fn>
+  void hourly();
+  template <auto Fn>
+  void daily();
+  template <auto Fn>
+  void monthly();
 
  private:
   std::unique_ptr<detail::ServiceState> state_;

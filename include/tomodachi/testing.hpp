@@ -36,6 +36,7 @@
 #include <tomodachi/message.hpp>
 #include <tomodachi/message_attributes.hpp>
 #include <tomodachi/messaging.hpp>
+#include <tomodachi/service.hpp>
 #include <tomodachi/transport.hpp>
 
 #include <boost/asio/any_io_executor.hpp>

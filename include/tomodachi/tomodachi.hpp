@@ -12,6 +12,7 @@
 #include <tomodachi/main.hpp>
 #include <tomodachi/message.hpp>
 #include <tomodachi/options.hpp>
+#include <tomodachi/schedule.hpp>
 #include <tomodachi/service.hpp>
 #include <tomodachi/task.hpp>
 #include <tomodachi/transport.hpp>

@@ -40,8 +40,12 @@ class TransportInstance {
   virtual Task<void> start() = 0;
   /// After the `started_service` hooks: begin receive and schedule loops.
   virtual Task<void> started() { co_return; }
-  /// Stop chain: stop taking new work, finish in-flight work before `deadline`,
-  /// then release resources. Runs before the user's `stop_service` hook.
+  /// Called on every transport of the process the moment a stop is requested, before
+  /// any stop chain runs: stop taking new work (no new invocations, deliveries or
+  /// requests). Must not block.
+  virtual void stop_requested() noexcept {}
+  /// Stop chain: finish in-flight work before `deadline`, then release resources.
+  /// Runs before the user's `stop_service` hook, in reverse start order.
   virtual Task<void> stop(Deadline deadline) = 0;
 };
 

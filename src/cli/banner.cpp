@@ -157,8 +157,10 @@ std::string render_banner(const BannerInput& input) {
   out += label("event loop") + "asio" + (input.loop == "auto" ? std::string(" ") + dim + "(auto)" + reset : std::string()) +
          "\n";
   out += "\n";
-  out += std::string(accent) + "\xe2\x8c\x81 [watcher] file watcher enabled (code changes auto restart services)" +
-         reset + "\n";
+  if (input.watcher) {
+    out += std::string(accent) + "\xe2\x8c\x81 [watcher] file watcher enabled (code changes auto restart services)" +
+           reset + "\n";
+  }
   out += std::string(accent) + "\xe2\x8c\x81 [notice ] stop running services with <ctrl+c> (graceful teardown)" +
          reset + "\n\n";
   return out;

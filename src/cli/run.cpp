@@ -233,7 +233,8 @@ int run_services(const RunArguments& run, const std::vector<std::string>& argv,
 
   if (development) {
     BannerInput banner{argv, files, run.config_files, run.loop,
-                       toolchain ? compiler_description(*toolchain) : std::string(), banner_colors_wanted()};
+                       toolchain ? compiler_description(*toolchain) : std::string(), banner_colors_wanted(),
+                       needs_compiler};
     std::cout << render_banner(banner) << std::flush;
   }
 
@@ -250,8 +251,11 @@ int run_services(const RunArguments& run, const std::vector<std::string>& argv,
   }
   for (auto& container : linked) loaded->containers.push_back(std::move(container));
 
+  // The watcher rebuilds .cpp service files; a run of .so files or linked-in services
+  // has nothing it could rebuild.
   std::unique_ptr<Watcher> watcher;
-  if (development) {
+  const bool watch = development && toolchain && !loaded->sources.empty();
+  if (watch) {
     WatcherOptions options;
     options.roots = default_watch_roots(files, loaded->include_dirs);
     if (auto it = config.find("options"); it != config.end() && it->value().is_object()) {
@@ -264,22 +268,12 @@ int run_services(const RunArguments& run, const std::vector<std::string>& argv,
       }
     }
     watcher = std::make_unique<Watcher>(std::move(options));
-    if (toolchain || loaded->sources.empty()) {
-      const std::vector<std::string> sources = loaded->sources;
-      const std::optional<Toolchain> watch_toolchain = toolchain;
-      watcher->start([sources, watch_toolchain](const FileChanges& changes) {
-        if (watch_toolchain) {
-          on_files_changed(changes, sources, *watch_toolchain);
-        } else {
-          log_changes(changes);
-          get_logger("tomodachi.watcher").warning("restarting services");
-          detail::request_restart();
-        }
-      });
-    }
+    watcher->start([sources = loaded->sources, watch_toolchain = *toolchain](const FileChanges& changes) {
+      on_files_changed(changes, sources, watch_toolchain);
+    });
   }
 
-  detail::LaunchOptions launch_options{config, development};
+  detail::LaunchOptions launch_options{config, watch};
   const detail::LaunchResult result = detail::launch(std::move(loaded->containers), launch_options);
   if (watcher) watcher->stop();
 

@@ -415,6 +415,9 @@ class Launch {
 
   Task<void> stop_container(ContainerRun& container) {
     const Deadline deadline = stop_deadline();
+    for (auto& run : container.services) {
+      for (auto& transport : run.transports) transport->stop_requested();
+    }
     log_lifecycle(container, "stopping service", "stopping");
     get_logger("tomodachi.event").debug("-> lifecycle.interrupt", {{"event", "lifecycle.interrupt"}});
 
@@ -611,7 +614,7 @@ LaunchResult launch(std::vector<Container> containers, const LaunchOptions& opti
   signals.cancel();
   io.run_for(0ms);
   launch_state.destroy_services();
-  detail::reset_loop();
+  // The loop outlives this function's timers and signal set; the next launch replaces it.
   return result;
 }
 

@@ -5,6 +5,9 @@
 
 namespace tomodachi {
 
+EnvelopeError::~EnvelopeError() = default;
+Envelope::~Envelope() = default;
+
 const ProtobufData& PublishData::protobuf() const {
   if (!protobuf_) throw EnvelopeError("publish data is JSON, not a protobuf message");
   return *protobuf_;

@@ -18,9 +18,23 @@ constexpr std::string_view compressed_encoding = "base64_gzip_json";
 
 void append_json(std::string& out, const boost::json::value& value) { json::dumps_to(out, value); }
 
+// A JSON string as Python writes it; printable ASCII without `"` or `\` (names, uuids,
+// most topics) needs no escaping and no temporary.
+void append_json_string(std::string& out, std::string_view text) {
+  for (const char c : text) {
+    if (c < 0x20 || c > 0x7E || c == '"' || c == '\\') {
+      json::dumps_to(out, boost::json::string(text));
+      return;
+    }
+  }
+  out += '"';
+  out += text;
+  out += '"';
+}
+
 void append_optional_string(std::string& out, const std::optional<std::string>& text) {
   if (text) {
-    append_json(out, boost::json::string(*text));
+    append_json_string(out, *text);
   } else {
     out += "null";
   }
@@ -40,21 +54,20 @@ boost::json::object parse_object(std::string_view payload) {
 }
 
 // `message.get(key, {})`: a missing key is an empty object; a present key must hold an
-// object (upstream calls `.get` on it, so null or a string fail).
-const boost::json::object* section(const boost::json::object& message, std::string_view key) {
-  static const boost::json::object empty;
+// object (upstream calls `.get` on it, so null or a string fail). Moved out of `message`.
+boost::json::object take_section(boost::json::object& message, std::string_view key) {
   const auto it = message.find(key);
-  if (it == message.end()) return &empty;
+  if (it == message.end()) return {};
   if (!it->value().is_object()) {
     throw EnvelopeError("JsonBase: '" + std::string(key) + "' is JSON " +
                         std::string(envelope_detail::kind_name(it->value())) + ", not an object");
   }
-  return &it->value().as_object();
+  return std::move(it->value().get_object());
 }
 
-boost::json::value get_or_null(const boost::json::object& object, std::string_view key) {
+boost::json::value take_or_null(boost::json::object& object, std::string_view key) {
   const auto it = object.find(key);
-  return it == object.end() ? boost::json::value() : it->value();
+  return it == object.end() ? boost::json::value() : std::move(it->value());
 }
 
 boost::json::value decode_compressed_data(const boost::json::value& data, std::size_t max_size) {
@@ -91,13 +104,13 @@ std::string JsonBase::build(const PublishData& data, const BuildContext& context
   out += R"(, "uuid": )";
   append_optional_string(out, context.sender.uuid);
   out += R"(}, "metadata": {"message_uuid": )";
-  append_json(out, boost::json::string(message_uuid));
+  append_json_string(out, message_uuid);
   out += R"(, "protocol_version": ")";
   out += protocol_version;
   out += R"(", "compatible_protocol_versions": ["json_base-wip"], "timestamp": )";
   append_json(out, timestamp);
   out += R"(, "topic": )";
-  append_json(out, boost::json::string(context.topic));
+  append_json_string(out, context.topic);
   out += R"(, "data_encoding": ")";
   out += compress ? compressed_encoding : raw_encoding;
   out += R"("}, "data": )";
@@ -107,30 +120,35 @@ std::string JsonBase::build(const PublishData& data, const BuildContext& context
 }
 
 ParsedMessage JsonBase::parse(std::string_view payload, const MessageAttributes*) const {
-  const boost::json::object message = parse_object(payload);
-  const boost::json::object& service = *section(message, "service");
-  const boost::json::object& metadata = *section(message, "metadata");
+  boost::json::object message = parse_object(payload);
+  boost::json::object service = take_section(message, "service");
+  boost::json::object metadata = take_section(message, "metadata");
 
-  const boost::json::value data_encoding = get_or_null(metadata, "data_encoding");
+  boost::json::value data_encoding = take_or_null(metadata, "data_encoding");
   boost::json::value data;
   if (data_encoding.is_string() && data_encoding.get_string() == raw_encoding) {
-    data = get_or_null(message, "data");
+    data = take_or_null(message, "data");
   } else if (data_encoding.is_string() && data_encoding.get_string() == compressed_encoding) {
-    data = decode_compressed_data(get_or_null(message, "data"), max_decompressed_size_);
+    data = decode_compressed_data(take_or_null(message, "data"), max_decompressed_size_);
   }
 
   ParsedMessage result;
-  result.message_uuid = get_or_null(metadata, "message_uuid");
-  result.timestamp = get_or_null(metadata, "timestamp");
-  result.message = boost::json::object{
-      {"service", boost::json::object{{"name", get_or_null(service, "name")}, {"uuid", get_or_null(service, "uuid")}}},
-      {"metadata", boost::json::object{{"message_uuid", result.message_uuid},
-                                       {"protocol_version", get_or_null(metadata, "protocol_version")},
-                                       {"timestamp", result.timestamp},
-                                       {"topic", get_or_null(metadata, "topic")},
-                                       {"data_encoding", data_encoding}}},
-      {"data", std::move(data)},
-  };
+  result.message_uuid = take_or_null(metadata, "message_uuid");
+  result.timestamp = take_or_null(metadata, "timestamp");
+  boost::json::object out_service(2);
+  out_service.emplace("name", take_or_null(service, "name"));
+  out_service.emplace("uuid", take_or_null(service, "uuid"));
+  boost::json::object out_metadata(5);
+  out_metadata.emplace("message_uuid", result.message_uuid);
+  out_metadata.emplace("protocol_version", take_or_null(metadata, "protocol_version"));
+  out_metadata.emplace("timestamp", result.timestamp);
+  out_metadata.emplace("topic", take_or_null(metadata, "topic"));
+  out_metadata.emplace("data_encoding", std::move(data_encoding));
+  boost::json::object out(3);
+  out.emplace("service", std::move(out_service));
+  out.emplace("metadata", std::move(out_metadata));
+  out.emplace("data", std::move(data));
+  result.message = std::move(out);
   return result;
 }
 

@@ -6,6 +6,15 @@
 
 namespace tomodachi {
 
+InternalServiceError::~InternalServiceError() = default;
+Delivery::~Delivery() = default;
+AmqpInternalServiceError::~AmqpInternalServiceError() = default;
+AmqpInternalServiceErrorException::~AmqpInternalServiceErrorException() = default;
+AmqpInternalServiceException::~AmqpInternalServiceException() = default;
+AwsSnsSqsInternalServiceError::~AwsSnsSqsInternalServiceError() = default;
+AwsSnsSqsInternalServiceErrorException::~AwsSnsSqsInternalServiceErrorException() = default;
+AwsSnsSqsInternalServiceException::~AwsSnsSqsInternalServiceException() = default;
+
 std::chrono::milliseconds DeliveryPolicy::retry_delay(int attempt) const {
   const double factor = std::pow(backoff_multiplier, std::max(0, attempt - 1));
   const double delay = static_cast<double>(initial_backoff.count()) * factor;

@@ -34,6 +34,8 @@ std::map<std::string, PublishOverride, std::less<>>& publish_overrides() {
 
 }  // namespace
 
+MessageHandlerSpec::~MessageHandlerSpec() = default;
+
 std::string_view to_string(DeliveryOutcome outcome) noexcept {
   switch (outcome) {
     case DeliveryOutcome::acked: return "acked";
@@ -138,7 +140,9 @@ Task<DeliveryOutcome> MessageDispatcher::dispatch(IncomingMessage incoming, Deli
   }
 
   Message message(std::move(incoming), std::move(parsed),
-                  Message::Context{config_.service, config_.handler_name, logger, attempt, !config_.envelope});
+                  Message::Context{config_.service, config_.handler_name, std::move(logger), attempt,
+                                   !config_.envelope});
+  const Logger& log = message.logger();
 
   // 2. Duplicates.
   DuplicateRegistry& duplicates = config_.duplicates ? *config_.duplicates : DuplicateRegistry::process();
@@ -147,13 +151,13 @@ Task<DeliveryOutcome> MessageDispatcher::dispatch(IncomingMessage incoming, Deli
   if (key) {
     const DuplicateRegistry::Seen seen = duplicates.begin(*key);
     if (seen == DuplicateRegistry::Seen::completed) {
-      logger.warning("ignored duplicate message already processed in the last minute",
+      log.warning("ignored duplicate message already processed in the last minute",
                      {{"message_uuid", message.get("message_uuid")}});
       co_await delivery.ack();
       co_return DeliveryOutcome::acked;
     }
     if (seen == DuplicateRegistry::Seen::in_progress) {
-      logger.warning("duplicate of a message being handled: delivering it again later",
+      log.warning("duplicate of a message being handled: delivering it again later",
                      {{"message_uuid", message.get("message_uuid")},
                       {"retry_in_ms", config_.duplicate_retry_delay.count()}});
       co_await delivery.retry_later(config_.duplicate_retry_delay);
@@ -180,7 +184,7 @@ Task<DeliveryOutcome> MessageDispatcher::dispatch(IncomingMessage incoming, Deli
     if (requeues(failure)) {
       if (key) duplicates.forget(*key);
       LogFields fields = error_fields(failure);
-      logger.warning("internal service error: message returned to the queue", std::move(fields));
+      log.warning("internal service error: message returned to the queue", std::move(fields));
       co_await delivery.requeue();
       co_return DeliveryOutcome::requeued;
     }
@@ -196,11 +200,11 @@ Task<DeliveryOutcome> MessageDispatcher::dispatch(IncomingMessage incoming, Deli
     fields.push_back({"attempt", attempt});
     fields.push_back({"max_attempts", config_.delivery.max_attempts});
     fields.push_back({"retry_in_ms", delay.count()});
-    logger.warning("message handler failed: retrying", std::move(fields));
+    log.warning("message handler failed: retrying", std::move(fields));
     co_await delivery.retry_later(delay);
     co_return DeliveryOutcome::retry_scheduled;
   }
-  logger.exception("message handler failed on every attempt: dead-lettering the message", failure,
+  log.exception("message handler failed on every attempt: dead-lettering the message", failure,
                    {{"attempts", attempt}, {"max_attempts", config_.delivery.max_attempts}});
   const DeadLetter letter{describe_exception(failure), exception_type_name(failure), attempt, config_.handler_name,
                           config_.delivery.dead_letter_queue};

@@ -41,6 +41,8 @@ constexpr std::array<std::string_view, 3> fixed_names = {"message", "message_uui
 
 }  // namespace
 
+DataError::~DataError() = default;
+
 namespace detail {
 std::string describe_json_for_error(const boost::json::value& value) {
   std::string text = json::dumps(value);

@@ -180,19 +180,31 @@ struct BrokerState {
 
   // Hands ready messages to the queue's consumers, round robin; each delivery runs as
   // its own coroutine on the loop, as concurrent deliveries do over a real broker.
+  // Deliveries in flight per consumer, like AMQP's default prefetch (100).
+  static constexpr std::size_t max_in_flight = 100;
+
   void pump(const std::string& queue_name) {
     Queue& q = queue(queue_name);
     if (!executor) return;  // RuntimeLoop broker before its services started
     while (!q.ready.empty() && !q.consumers.empty()) {
-      std::shared_ptr<Subscriber> consumer = q.consumers[q.next_consumer++ % q.consumers.size()];
+      std::shared_ptr<Subscriber> consumer;
+      for (std::size_t tried = 0; tried < q.consumers.size() && !consumer; ++tried) {
+        auto& candidate = q.consumers[q.next_consumer++ % q.consumers.size()];
+        if (candidate->in_flight < max_in_flight) consumer = candidate;
+      }
+      if (!consumer) return;  // every consumer is busy: the next settled delivery pumps again
       BrokerMessage message = std::move(q.ready.front());
       q.ready.pop_front();
       ++stats.delivered;
       ++consumer->in_flight;
-      boost::asio::co_spawn(executor, deliver(consumer, queue_name, std::move(message)),
-                            [this](std::exception_ptr failure) {
-                              if (failure && !error) error = failure;
-                            });
+      // Each delivery starts from the loop, never inside the caller (a publishing
+      // handler, a settling delivery), as over a real broker.
+      boost::asio::post(executor, [this, consumer, queue_name, message = std::move(message)]() mutable {
+        boost::asio::co_spawn(executor, deliver(consumer, queue_name, std::move(message)),
+                              [this](std::exception_ptr failure) {
+                                if (failure && !error) error = failure;
+                              });
+      });
     }
   }
 
@@ -289,6 +301,7 @@ IncomingMessage incoming_for(const std::string& transport, const std::string& pa
     values["exchange_name"] = "amq.topic";
     boost::json::object headers;
     for (const auto& [key, value] : message.headers) headers[key] = value;
+    if (message.attempt > 1) headers[attempt_header] = message.attempt;
     values["properties"] = boost::json::object{{"headers", std::move(headers)}};
   }
   return incoming;
@@ -299,13 +312,19 @@ IncomingMessage incoming_for(const std::string& transport, const std::string& pa
 Task<void> BrokerState::deliver(std::shared_ptr<Subscriber> consumer, std::string queue_name, BrokerMessage message) {
   IncomingMessage incoming = incoming_for(consumer->transport, consumer->pattern, queue_name, message);
   MemoryDelivery delivery(*this, queue_name, std::move(message));
-  struct InFlight {
+  struct InFlight {  // released on every path, exceptions and destruction included
     Subscriber& subscriber;
-    ~InFlight() { --subscriber.in_flight; }
+    bool released = false;
+    ~InFlight() {
+      if (!released) --subscriber.in_flight;
+    }
   } in_flight{*consumer};
   const DeliveryOutcome outcome = co_await consumer->dispatcher->dispatch(std::move(incoming), delivery);
   if (outcome == DeliveryOutcome::dropped) ++stats.dropped;
   if (outcome == DeliveryOutcome::duplicate_deferred) ++stats.duplicates_deferred;
+  --consumer->in_flight;
+  in_flight.released = true;
+  boost::asio::post(executor, [this, queue_name] { pump(queue_name); });
 }
 
 namespace {

@@ -34,6 +34,7 @@ class DataError : public std::invalid_argument {
   DataError(std::string path, const std::string& reason)
       : std::invalid_argument((path.empty() ? std::string("data") : "data." + path) + ": " + reason),
         path_(std::move(path)) {}
+  ~DataError() override;
   /// Dotted path of the field, e.g. `items[2].qty` ("" for the whole data).
   const std::string& path() const noexcept { return path_; }
 
