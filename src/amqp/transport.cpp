@@ -30,8 +30,6 @@ namespace {
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 
-/// Header carrying the delivery attempt of a message the at-least-once policy republished.
-constexpr std::string_view attempt_header = "x-tomodachi-attempt";
 /// How long a retry or dead-letter publish may take before the message goes back to the queue.
 constexpr std::chrono::seconds settle_publish_timeout{30};
 
@@ -58,41 +56,15 @@ boost::json::object properties_json(const AmqpProperties& p) {
   return out;
 }
 
-// Awaits `task` until `deadline`. Returns false when the deadline came first; the task then
-// goes on by itself.
-Task<bool> await_until(Task<void> task, Clock::time_point deadline) {
-  struct State {
-    explicit State(asio::any_io_executor executor) : timer(std::move(executor)) {}
-    asio::steady_timer timer;
-    bool done = false;
-  };
-  auto executor = co_await asio::this_coro::executor;
-  auto state = std::make_shared<State>(executor);
-  auto runner = [](std::shared_ptr<State> s, Task<void> t) -> Task<void> {
-    std::exception_ptr error;
-    try {
-      co_await std::move(t);
-    } catch (...) {
-      error = std::current_exception();
-    }
-    if (error) log().warning("AMQP stop step failed", {{"error", boost::json::string(describe_exception(error))}});
-    s->done = true;
-    s->timer.cancel();
-  };
-  asio::co_spawn(executor, runner(state, std::move(task)), asio::detached);
-  state->timer.expires_at(deadline);
-  boost::system::error_code ignored;
-  if (!state->done) co_await state->timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
-  co_return state->done;
-}
-
 // What the handlers of one transport instance share with their coroutines (which may
 // outlive the instance when the loop is torn down with handlers still suspended).
 struct Shared {
-  explicit Shared(asio::any_io_executor executor) : drained(executor) {}
+  explicit Shared(asio::any_io_executor executor) : drained(executor), cancelled(executor) {}
   std::size_t in_flight = 0;
   bool stopping = false;
   asio::steady_timer drained;  // cancelled when the last handler finished during a stop
+  bool consumers_cancelled = false;
+  asio::steady_timer cancelled;  // cancelled when the broker confirmed basic.cancel
   std::vector<std::weak_ptr<asio::steady_timer>> retry_waits;  // cut short by a stop
 };
 
@@ -315,26 +287,52 @@ class AmqpTransport final : public TransportInstance {
     }
   }
 
-  Task<void> stop(Deadline deadline) override {
-    if (!shared_) co_return;
+  // The moment the process starts stopping: no new deliveries (consumers cancelled at the
+  // broker, late ones go back to the queue), retries waiting out a backoff go out now.
+  void stop_requested() noexcept override {
+    if (!shared_ || shared_->stopping) return;
     shared_->stopping = true;
     for (auto& wait : shared_->retry_waits) {
-      if (auto timer = wait.lock()) timer->cancel();  // republish those retries now
+      if (auto timer = wait.lock()) timer->cancel();
     }
     shared_->retry_waits.clear();
     std::vector<std::uint32_t> consumer_ids;
     for (const auto& subscription : subscriptions_) {
       if (subscription->plan.consumer_id) consumer_ids.push_back(subscription->plan.consumer_id);
     }
-    if (consumer_ && consumer_->connected() && !consumer_ids.empty()) {
-      co_await await_until(consumer_->cancel(consumer_ids), deadline);
+    if (!consumer_ || !consumer_->connected() || consumer_ids.empty()) {
+      shared_->consumers_cancelled = true;
+      return;
     }
-    for (auto id : consumer_ids) state_->remove_consumer(id);
+    auto cancel = [](Connection* consumer, std::vector<std::uint32_t> ids, std::shared_ptr<Shared> shared) -> Task<void> {
+      std::exception_ptr error;
+      try {
+        co_await consumer->cancel(std::move(ids));
+      } catch (...) {
+        error = std::current_exception();
+      }
+      if (error) log().warning("cancelling amqp consumers failed", {{"error", boost::json::string(describe_exception(error))}});
+      shared->consumers_cancelled = true;
+      shared->cancelled.cancel();
+    };
+    asio::co_spawn(executor_, cancel(consumer_, std::move(consumer_ids), shared_), asio::detached);
+  }
+
+  Task<void> stop(Deadline deadline) override {
+    if (!shared_) co_return;
+    stop_requested();
+    boost::system::error_code ignored;
+    if (!shared_->consumers_cancelled) {
+      shared_->cancelled.expires_at(deadline);
+      co_await shared_->cancelled.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+    }
+    for (const auto& subscription : subscriptions_) {
+      if (subscription->plan.consumer_id) state_->remove_consumer(subscription->plan.consumer_id);
+    }
 
     if (shared_->in_flight > 0) {
       log().info("draining amqp handlers", {{"task_count", static_cast<std::int64_t>(shared_->in_flight)}});
       shared_->drained.expires_at(deadline);
-      boost::system::error_code ignored;
       co_await shared_->drained.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
       if (shared_->in_flight > 0) {
         log().warning("amqp handlers still running at the end of the grace period - their messages will be redelivered",

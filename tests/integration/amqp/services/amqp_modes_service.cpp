@@ -138,7 +138,8 @@ class AmqpModes : public tomodachi::Service {
 
   // ---- bad input ----
   tomodachi::Task<void> publish_bad_input() {
-    const std::string not_utf8("{\"bad\": \"\xff\xfe\"}", 16);
+    static constexpr char not_utf8_text[] = "{\"bad\": \"\xff\xfe\"}";
+    const std::string not_utf8(not_utf8_text, sizeof(not_utf8_text) - 1);
     const std::string malformed = "{\"service\": {\"name\": ";
     const std::string huge(std::stoi(env("TOMODACHI_TEST_HUGE", "16777216")), 'h');
     const boost::json::object good{{"good", true}};
