@@ -46,3 +46,16 @@ TEST(AmqpInMemory, RegistrationsAndPublishesGoThroughTheTestBroker) {
   EXPECT_EQ(service.seen, (std::vector<std::string>{"order {\"id\":\"A-1\"}", "order.# order.accepted",
                                                     "order.# order.created"}));
 }
+
+TEST(AmqpPublishOptions, EnvelopeChoicesMapToTheMessagingCore) {
+  static_assert(std::is_trivially_destructible_v<tomodachi::AmqpPublishOptions>);
+  const auto json = std::make_shared<tomodachi::JsonBase>();
+  EXPECT_EQ(tomodachi::AmqpPublishOptions{}.message_envelope.as_override(), std::nullopt);  // service default
+  const tomodachi::AmqpPublishOptions raw{.message_envelope = tomodachi::no_envelope};
+  ASSERT_TRUE(raw.message_envelope.as_override().has_value());
+  EXPECT_EQ(*raw.message_envelope.as_override(), nullptr);
+  const tomodachi::AmqpPublishOptions given{.message_envelope = json};
+  EXPECT_EQ(given.message_envelope.as_override()->get(), json.get());
+  const tomodachi::EnvelopeOverride override_choice = json;
+  EXPECT_EQ(tomodachi::EnvelopeRef(override_choice).as_override()->get(), json.get());
+}
