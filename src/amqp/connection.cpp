@@ -1,6 +1,7 @@
 #include "amqp/connection.hpp"
 
 #include "amqp/methods.hpp"
+#include "amqp/settlement.hpp"
 
 #include <tomodachi/logging.hpp>
 
@@ -269,12 +270,12 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
   std::optional<StepJob> step_in_flight;
   std::unique_ptr<EncodedStep> encoded_in_flight;
   std::vector<TopologyStep> recorded;  // every step that succeeded, in order
-  std::map<std::string, std::uint32_t> consumer_of_tag;
+  std::map<std::string, std::uint32_t, std::less<>> consumer_of_tag;
   std::map<std::uint32_t, std::string> tag_of_consumer;
   std::vector<std::unique_ptr<CancelJob>> cancel_jobs;
 
   std::deque<PendingPublish> pending;          // not sent yet
-  std::map<std::uint64_t, PendingPublish> unconfirmed;  // by publish sequence number
+  ConfirmQueue<PendingPublish> unconfirmed;  // by publish sequence number
   std::uint64_t publish_seq = 0;
   Clock::time_point next_expiry = Clock::time_point::max();
 
@@ -286,8 +287,7 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
   std::optional<Assembling> assembling;
   std::vector<Delivery> batch;
   std::vector<ReadyPublish> ready_publishes;
-  std::set<std::uint64_t> unsettled;  // delivered to the loop, not acked or nacked yet
-  std::set<std::uint64_t> acked;      // acked by the loop, not sent yet
+  AckTracker acks;  // deliveries handed to the loop, not settled at the broker yet
 
   bool exit_requested = false;
   Clock::time_point close_deadline{};
@@ -585,16 +585,13 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
     }
     steps = std::move(kept);
 
-    for (auto it = unconfirmed.rbegin(); it != unconfirmed.rend(); ++it) {
-      pending.push_front(std::move(it->second));
-    }
-    unconfirmed.clear();
+    auto resend = unconfirmed.take_all();
+    for (auto it = resend.rbegin(); it != resend.rend(); ++it) pending.push_front(std::move(*it));
 
     for (auto& job : cancel_jobs) complete(std::move(job->handler), std::exception_ptr{});
     cancel_jobs.clear();
     consumer_of_tag.clear();
-    unsettled.clear();
-    acked.clear();
+    acks.clear();
     tag_of_consumer.clear();
     assembling.reset();
     flush_deliveries();
@@ -774,7 +771,7 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
   void fail_unconfirmed_after_channel_error(const BrokerError& error) {
     const auto missing_exchange = error.code == AMQP_NOT_FOUND ? quoted_name(error.text) : std::nullopt;
     std::deque<PendingPublish> retry;
-    for (auto& [tag, publish] : unconfirmed) {
+    for (auto& publish : unconfirmed.take_all()) {
       if (missing_exchange && publish.message.exchange != *missing_exchange) {
         retry.push_back(std::move(publish));
         continue;
@@ -785,7 +782,6 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
       complete_publish(std::move(publish.completion),
                        std::make_exception_ptr(AmqpChannelClosed(error.code, error.text, message)));
     }
-    unconfirmed.clear();
     while (!retry.empty()) {
       pending.push_front(std::move(retry.back()));
       retry.pop_back();
@@ -848,7 +844,8 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
     next.delivery.redelivered = deliver->redelivered != 0;
     next.delivery.exchange = to_string(deliver->exchange);
     next.delivery.routing_key = to_string(deliver->routing_key);
-    const auto consumer = consumer_of_tag.find(to_string(deliver->consumer_tag));
+    const std::string_view tag(static_cast<const char*>(deliver->consumer_tag.bytes), deliver->consumer_tag.len);
+    const auto consumer = consumer_of_tag.find(tag);
     next.delivery.consumer_id = consumer == consumer_of_tag.end() ? 0 : consumer->second;
     if (channel != consumer_channel) return;
     assembling = std::move(next);
@@ -863,7 +860,7 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
       amqp_basic_nack(conn, consumer_channel, delivery.delivery_tag, 0, 1);
       return;
     }
-    unsettled.insert(delivery.delivery_tag);
+    acks.delivered(delivery.delivery_tag);
     batch.push_back(std::move(delivery));
   }
 
@@ -884,35 +881,32 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
   void handle(AckCommand& command) {
     if (command.epoch != epoch || !conn) return;  // the broker requeued it with its connection
     if (command.ack) {
-      acked.insert(command.delivery_tag);
+      acks.acked(command.delivery_tag);
       return;
     }
-    unsettled.erase(command.delivery_tag);
     const int status = amqp_basic_nack(conn, consumer_channel, command.delivery_tag, 0, command.requeue ? 1 : 0);
-    if (status != AMQP_STATUS_OK) connection_lost(describe_status(status));
+    if (status != AMQP_STATUS_OK) {
+      connection_lost(describe_status(status));
+      return;
+    }
+    acks.settled(command.delivery_tag);
   }
 
   void send_acks() {
-    if (acked.empty() || !conn) return;
-    std::uint64_t through = 0;
-    std::size_t covered = 0;
-    for (auto it = unsettled.begin(); it != unsettled.end() && acked.count(*it); ++it, ++covered) through = *it;
-    if (covered > 1) {
-      if (const int status = amqp_basic_ack(conn, consumer_channel, through, 1); status != AMQP_STATUS_OK) {
+    if (!conn) return;
+    const AckTracker::Plan plan = acks.take();
+    if (plan.multiple_through) {
+      if (const int status = amqp_basic_ack(conn, consumer_channel, *plan.multiple_through, 1); status != AMQP_STATUS_OK) {
         connection_lost(describe_status(status));
         return;
       }
-      unsettled.erase(unsettled.begin(), unsettled.upper_bound(through));
-      acked.erase(acked.begin(), acked.upper_bound(through));
     }
-    for (const std::uint64_t tag : acked) {
+    for (const std::uint64_t tag : plan.singles) {
       if (const int status = amqp_basic_ack(conn, consumer_channel, tag, 0); status != AMQP_STATUS_OK) {
         connection_lost(describe_status(status));
         return;
       }
-      unsettled.erase(tag);
     }
-    acked.clear();
   }
 
   void broker_cancelled(const std::string& tag) {
@@ -1091,7 +1085,7 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
         return;
       }
       ++stat_published;
-      unconfirmed.emplace(++publish_seq, std::move(next));
+      unconfirmed.sent(++publish_seq, std::move(next));
       pending.pop_front();
     }
   }
@@ -1108,14 +1102,7 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
                                   publish.message.routing_key + "\"";
       complete_publish(std::move(publish.completion), std::make_exception_ptr(AmqpException(message)));
     };
-    if (multiple) {
-      const auto end = unconfirmed.upper_bound(tag);
-      for (auto it = unconfirmed.begin(); it != end; ++it) settle(it->second);
-      unconfirmed.erase(unconfirmed.begin(), end);
-    } else if (const auto it = unconfirmed.find(tag); it != unconfirmed.end()) {
-      settle(it->second);
-      unconfirmed.erase(it);
-    }
+    unconfirmed.confirm(tag, multiple, settle);
   }
 
   void expire_publishes() {
@@ -1139,15 +1126,14 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
         ++it;
       }
     }
-    for (auto it = unconfirmed.begin(); it != unconfirmed.end();) {
-      if (it->second.deadline <= now) {
-        fail(it->second, "no confirm from the broker");
-        it = unconfirmed.erase(it);
-      } else {
-        next_expiry = std::min(next_expiry, it->second.deadline);
-        ++it;
+    unconfirmed.remove_if([&](PendingPublish& publish) {
+      if (publish.deadline <= now) {
+        fail(publish, "no confirm from the broker");
+        return true;
       }
-    }
+      next_expiry = std::min(next_expiry, publish.deadline);
+      return false;
+    });
   }
 
   // ---- closing ----
@@ -1173,8 +1159,7 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
       return std::make_exception_ptr(AmqpConnectionException(
           "the AMQP connection to " + settings.address() + " closed before the message was confirmed"));
     };
-    for (auto& [tag, publish] : unconfirmed) complete_publish(std::move(publish.completion), closed_error());
-    unconfirmed.clear();
+    for (auto& publish : unconfirmed.take_all()) complete_publish(std::move(publish.completion), closed_error());
     for (auto& publish : pending) complete_publish(std::move(publish.completion), closed_error());
     pending.clear();
     const auto not_open = std::make_exception_ptr(AmqpConnectionException("the AMQP connection is closed"));
