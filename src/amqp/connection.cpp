@@ -251,6 +251,8 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
 
   // -- loop thread only --
   DeliverySink sink;
+  std::vector<Command> loop_commands;
+  bool flush_posted = false;
 
   // -- I/O thread only --
   State state = State::idle;
@@ -332,6 +334,37 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
       }
     });
     ready_publishes.clear();
+  }
+
+  // Commands from the loop are collected during one turn of the loop and handed over
+  // together (one wake-up of the I/O thread for a whole batch of acks and publishes).
+  void push_from_loop(Command command) {
+    loop_commands.push_back(std::move(command));
+    if (flush_posted) return;
+    flush_posted = true;
+    boost::asio::post(loop, [weak = weak_from_this()] {
+      if (auto self = weak.lock()) self->hand_over();
+    });
+  }
+
+  void hand_over() {
+    flush_posted = false;
+    if (loop_commands.empty()) return;
+    bool wake;
+    {
+      std::lock_guard lock(mutex);
+      wake = commands.empty();
+      if (wake) {
+        commands.swap(loop_commands);
+      } else {
+        for (auto& command : loop_commands) commands.push_back(std::move(command));
+      }
+    }
+    loop_commands.clear();
+    if (wake) {
+      const std::uint64_t one = 1;
+      [[maybe_unused]] auto written = ::write(event_fd, &one, sizeof(one));
+    }
   }
 
   void push(Command command) {
@@ -1211,6 +1244,7 @@ Connection::Connection(ConnectionSettings settings, boost::asio::any_io_executor
 
 Connection::~Connection() {
   impl_->detached.store(true);
+  impl_->hand_over();  // acks collected in this turn of the loop still go out
   impl_->push(CloseCommand{Clock::now(), std::nullopt, true});
   // A write blocked by a dead peer ends when the socket is shut down.
   auto& thread = impl_->thread;
@@ -1233,7 +1267,7 @@ void Connection::on_deliveries(DeliverySink sink) { impl_->sink = std::move(sink
 Task<void> Connection::connect() {
   if (impl_->has_connected.load()) co_return;  // reconnects are the connection's own business
   auto initiation = [impl = impl_.get()](auto handler) {
-    impl->push(ConnectCommand{VoidHandler(std::move(handler))});
+    impl->push_from_loop(ConnectCommand{VoidHandler(std::move(handler))});
   };
   co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>, void(std::exception_ptr)>(
       initiation, boost::asio::use_awaitable);
@@ -1241,7 +1275,7 @@ Task<void> Connection::connect() {
 
 Task<StepResult> Connection::execute(TopologyStep step) {
   auto initiation = [impl = impl_.get()](auto handler, TopologyStep s) {
-    impl->push(ExecuteCommand{std::move(s), StepHandler(std::move(handler))});
+    impl->push_from_loop(ExecuteCommand{std::move(s), StepHandler(std::move(handler))});
   };
   co_return co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>,
                                                  void(std::exception_ptr, StepResult)>(
@@ -1251,7 +1285,7 @@ Task<StepResult> Connection::execute(TopologyStep step) {
 Task<void> Connection::publish(OutgoingMessage message, Clock::time_point deadline) {
   auto initiation = [impl = impl_.get()](auto handler, OutgoingMessage m, Clock::time_point d) {
     PendingPublish publish{std::move(m), d, PublishCompletion{VoidHandler(std::move(handler)), {}}};
-    impl->push(PublishCommand{std::move(publish)});
+    impl->push_from_loop(PublishCommand{std::move(publish)});
   };
   co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>, void(std::exception_ptr)>(
       initiation, boost::asio::use_awaitable, std::move(message), deadline);
@@ -1260,20 +1294,20 @@ Task<void> Connection::publish(OutgoingMessage message, Clock::time_point deadli
 void Connection::publish_detached(OutgoingMessage message, Clock::time_point deadline,
                                   std::function<void(std::exception_ptr)> done) {
   PendingPublish publish{std::move(message), deadline, PublishCompletion{std::nullopt, std::move(done)}};
-  impl_->push(PublishCommand{std::move(publish)});
+  impl_->push_from_loop(PublishCommand{std::move(publish)});
 }
 
 void Connection::ack(std::uint64_t epoch, std::uint64_t delivery_tag) {
-  impl_->push(AckCommand{epoch, delivery_tag, true, false});
+  impl_->push_from_loop(AckCommand{epoch, delivery_tag, true, false});
 }
 
 void Connection::nack(std::uint64_t epoch, std::uint64_t delivery_tag, bool requeue) {
-  impl_->push(AckCommand{epoch, delivery_tag, false, requeue});
+  impl_->push_from_loop(AckCommand{epoch, delivery_tag, false, requeue});
 }
 
 Task<void> Connection::cancel(std::vector<std::uint32_t> consumer_ids) {
   auto initiation = [impl = impl_.get()](auto handler, std::vector<std::uint32_t> ids) {
-    impl->push(CancelCommand{std::move(ids), VoidHandler(std::move(handler))});
+    impl->push_from_loop(CancelCommand{std::move(ids), VoidHandler(std::move(handler))});
   };
   co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>, void(std::exception_ptr)>(
       initiation, boost::asio::use_awaitable, std::move(consumer_ids));
@@ -1281,7 +1315,7 @@ Task<void> Connection::cancel(std::vector<std::uint32_t> consumer_ids) {
 
 Task<void> Connection::close(Clock::time_point deadline) {
   auto initiation = [impl = impl_.get()](auto handler, Clock::time_point d) {
-    impl->push(CloseCommand{d, VoidHandler(std::move(handler))});
+    impl->push_from_loop(CloseCommand{d, VoidHandler(std::move(handler))});
   };
   co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>, void(std::exception_ptr)>(
       initiation, boost::asio::use_awaitable, deadline);

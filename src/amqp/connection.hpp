@@ -73,6 +73,7 @@ struct ConnectionStats {
   std::uint64_t deliveries = 0;     ///< messages received
 };
 
+/// All member functions are called on the service loop's thread (the loop of `loop`).
 class Connection {
  public:
   using Clock = std::chrono::steady_clock;
