@@ -5,6 +5,8 @@
 /// bytes (`Binary`). The AWS transport encodes and decodes them (spec/wire.md §3.10);
 /// envelopes may add attributes when building a payload.
 
+#include <tomodachi/bytes.hpp>
+
 #include <boost/json/value.hpp>
 
 #include <cstddef>
@@ -15,12 +17,6 @@
 #include <vector>
 
 namespace tomodachi {
-
-/// A byte string, distinct from text (Python `bytes`): a `Binary` attribute.
-struct Bytes {
-  std::string value;
-  friend bool operator==(const Bytes&, const Bytes&) = default;
-};
 
 /// The value of one message attribute.
 using AttributeValue = std::variant<boost::json::value, Bytes>;

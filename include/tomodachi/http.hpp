@@ -1,0 +1,442 @@
+#pragma once
+/// @file
+/// HTTP transport: requests, responses, routes, error handlers, static files,
+/// middleware and guards (spec/http.md). Registration happens in the service
+/// constructor:
+///
+/// ```cpp
+/// http<&Shop::item>("GET", R"(/item/(?P<id>[^/]+?)/?)");
+/// http_error<&Shop::not_found>(404);
+/// http_static("static", "/static/");
+/// ```
+///
+/// Handlers are coroutines `tomodachi::Task<R> fn(tomodachi::Request&)` (or plain
+/// functions returning `R`) where `R` is anything a `Response` converts from:
+/// a string, `Bytes`, `void`/`std::nullopt`, `{status, body}`, `{status, body, headers}`,
+/// `Response::json(value)` or a full `Response`.
+
+#include <tomodachi/bytes.hpp>
+#include <tomodachi/json.hpp>
+#include <tomodachi/service.hpp>
+#include <tomodachi/task.hpp>
+#include <tomodachi/transport.hpp>
+#include <tomodachi/websocket.hpp>
+
+#include <boost/json/value.hpp>
+
+#include <concepts>
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <optional>
+#include <source_location>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace tomodachi {
+
+/// Response headers in the order given; names are case-insensitive on lookup.
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+/// What a handler returns. Status 0 means "the default": 200, or inside an
+/// `http_error(status)` handler that status. Text bodies are encoded with the
+/// response charset (spec/http.md §5); `Bytes` bodies are sent unchanged.
+/// When none of a `Content-Type` header, `content_type` or `charset` is given, the
+/// service's `http.content_type` / `http.charset` options apply.
+struct Response {
+  int status = 0;
+  std::string body;
+  bool binary = false;  ///< true: body is bytes (no charset encoding)
+  Headers headers;
+  std::optional<std::string> content_type;
+  std::optional<std::string> charset;
+  std::optional<std::string> reason;
+
+  Response() = default;  ///< empty body (Python `None`)
+  Response(std::nullopt_t) {}
+  Response(std::string text) : body(std::move(text)) {}
+  Response(std::string_view text) : body(text) {}
+  Response(const char* text) : body(text) {}
+  Response(Bytes bytes) : body(std::move(bytes.value)), binary(true) {}
+  Response(int status_code, std::string text, Headers extra_headers = {})
+      : status(status_code), body(std::move(text)), headers(std::move(extra_headers)) {}
+  Response(int status_code, const char* text, Headers extra_headers = {})
+      : status(status_code), body(text), headers(std::move(extra_headers)) {}
+  Response(int status_code, Bytes bytes, Headers extra_headers = {})
+      : status(status_code), body(std::move(bytes.value)), binary(true),
+        headers(std::move(extra_headers)) {}
+
+  /// `json.dumps(value)` as body with `Content-Type: application/json; charset=utf-8`.
+  static Response json(const boost::json::value& value, int status_code = 0);
+
+  /// Adds a header (kept in order; duplicates allowed, e.g. `Set-Cookie`).
+  Response& header(std::string name, std::string value) {
+    headers.emplace_back(std::move(name), std::move(value));
+    return *this;
+  }
+};
+
+/// Raise from a handler or middleware to answer with an HTTP status (a redirect,
+/// 403, ...). Goes through the `http_error` handler of that status if one exists;
+/// otherwise the body is the reason phrase (`Found`, `Forbidden`, ...).
+/// One field of a form body (`application/x-www-form-urlencoded` or
+/// `multipart/form-data`); uploaded files carry their `filename`.
+struct FormField {
+  std::string name;
+  std::string value;  ///< the field's bytes (file contents for uploads)
+  std::optional<std::string> filename;
+  std::string content_type;  ///< of a multipart part (`""` when not given)
+};
+
+class HttpError : public std::runtime_error {
+ public:
+  explicit HttpError(int status, Headers headers = {}, std::string body = {});
+  int status() const noexcept { return status_; }
+  const Headers& headers() const noexcept { return headers_; }
+  const std::string& body() const noexcept { return body_; }
+
+ private:
+  int status_;
+  Headers headers_;
+  std::string body_;
+};
+
+/// Raised for HTTP transport start errors (bind failure, access-log file).
+class HttpException : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+namespace detail {
+struct RequestState;
+}
+
+/// One HTTP request as the handler sees it. Valid for the duration of the handler call
+/// (copy out what must live longer). All accessors are cheap views.
+class Request {
+ public:
+  explicit Request(detail::RequestState& state) noexcept : state_(&state) {}
+
+  std::string_view method() const noexcept;
+  /// Percent-decoded path without the query string (what routes match against).
+  std::string_view path() const noexcept;
+  /// The request target as sent (`/a%20b?x=1`).
+  std::string_view target() const noexcept;
+  /// Raw query string without `?` (`""` when absent).
+  std::string_view query_string() const noexcept;
+  /// The first value of query parameter `name`, percent-decoded.
+  std::optional<std::string> query(std::string_view name) const;
+  /// `HTTP/1.1` or `HTTP/1.0`.
+  std::string_view http_version() const noexcept;
+
+  /// The first value of header `name` (case-insensitive).
+  std::optional<std::string_view> header(std::string_view name) const noexcept;
+  /// Every header as (name, value) pairs in the order received.
+  std::vector<std::pair<std::string_view, std::string_view>> headers() const;
+
+  /// The complete body (read before the handler runs).
+  std::string_view body() const noexcept;
+  /// The fields of a form body (urlencoded or multipart), parsed once and cached; empty for
+  /// other bodies. Throws HttpError(400) for a malformed multipart body.
+  const std::vector<FormField>& form() const;
+  /// The first form field named `name`, or null.
+  const FormField* form_field(std::string_view name) const;
+
+  /// A named group of the route pattern (`(?P<id>...)`); `""` when it did not
+  /// participate in the match or does not exist (see `matched`).
+  std::string_view match(std::string_view name) const noexcept;
+  /// True when group `name` participated in the match.
+  bool matched(std::string_view name) const noexcept;
+
+  /// Client address: the TCP peer, or the first address of `http.real_ip_header`
+  /// when the peer is one of `http.real_ip_from` (spec/http.md §3).
+  std::string_view remote_ip() const noexcept;
+  /// User name of a `Authorization: Basic` header (`""` when absent or undecodable).
+  std::string_view auth_user() const noexcept;
+
+  /// Inside an `http_error(status)` handler (and its middlewares): that status.
+  std::optional<int> status_code() const noexcept;
+  /// True while the client connection is open.
+  bool is_connected() const noexcept;
+  /// Websocket connection id (uuid4) for websocket requests, else `""`.
+  std::string_view websocket_id() const noexcept;
+
+  /// Per-request values shared by the middleware chain and the handler (Python's
+  /// middleware `context` dict and the keywords passed to `next(**kw)`).
+  boost::json::object& context() noexcept;
+
+  /// Logger `tomodachi.http.handler` bound to the handler name and type.
+  Logger logger() const;
+
+  detail::RequestState& state() noexcept { return *state_; }
+
+ private:
+  detail::RequestState* state_;
+};
+
+/// `next` of a middleware: runs the rest of the chain (inner middlewares, then the
+/// handler) and returns its response.
+using HttpNext = std::function<Task<Response>()>;
+
+/// An HTTP middleware: the first registered is the outermost. It may return
+/// without calling `next` (short-circuit), or change what `next` returned.
+using HttpMiddleware = std::function<Task<Response>(HttpNext& next, Request& request)>;
+
+/// A guard (Python `tomodachi.decorator` under an `http` decorator): runs before the
+/// handler; `std::nullopt` lets the handler run, a response is sent instead of it.
+using HttpGuard = std::function<Task<std::optional<Response>>(Service& service, Request& request)>;
+
+/// Options of `http(...)`.
+struct HttpRouteOptions {
+  /// Suppress the access-log record of this route (all of them when `ignore_logging`
+  /// is true, only these statuses when `ignore_logging_statuses` is non-empty).
+  bool ignore_logging = false;
+  std::vector<int> ignore_logging_statuses;
+  /// Guards run in order before the handler (see HttpGuard); template-argument
+  /// guards (`http<&S::fn, &S::guard>`) run first.
+  std::vector<HttpGuard> guards;
+};
+
+/// Options of `http_static(...)`.
+struct HttpStaticOptions {
+  bool ignore_logging = false;
+  std::vector<int> ignore_logging_statuses;
+};
+
+/// The status a handler result or an exception would produce (Python
+/// `get_http_response_status`): the response's status (default 200), an
+/// HttpError's status, 500 for other exceptions, 499 when `request` is given and its
+/// client is gone.
+int get_http_response_status(const Response& value, const Request* request = nullptr);
+int get_http_response_status(std::exception_ptr error, const Request* request = nullptr);
+
+/// The port the HTTP server of `service` listens on (the bound one when
+/// `http.port` is 0/unset); nullopt before it listens.
+std::optional<int> http_port(const Service& service);
+
+/// The HTTP stack version reported in the execution context (`http_server_version`).
+std::string_view http_server_version() noexcept;
+
+// ---- Registration plumbing (used by the Service::http* templates) -------------------
+
+namespace detail {
+
+/// Type-erased route handler: runs the user function on `service`.
+using HttpHandlerFn = std::function<Task<Response>(Service& service, Request& request)>;
+
+enum class HttpSpecKind { route, error, static_files, websocket, middleware };
+
+struct HttpSpec : HandlerSpec {
+  HttpSpec(HttpSpecKind spec_kind, std::string handler_name)
+      : HandlerSpec("http", std::move(handler_name)), kind(spec_kind) {}
+  HttpSpecKind kind;
+  std::vector<std::string> methods;  ///< route: upper-cased
+  std::string pattern;               ///< route/static/websocket: the regex as given
+  int status = 0;                    ///< error handler status
+  HttpHandlerFn handler;
+  std::vector<HttpGuard> guards;
+  bool ignore_logging = false;
+  std::vector<int> ignore_logging_statuses;
+  std::string static_path;  ///< static: directory (resolved against the registering source file)
+  std::string static_raw_path;  ///< static: the path as given
+  HttpMiddleware middleware;
+  std::function<Task<WebsocketCallbacks>(Service&, Websocket&, Request&)> websocket_handler;
+};
+
+void add_http_spec(Service& service, std::unique_ptr<HttpSpec> spec);
+/// An absolute static directory: `path` as is when absolute, else relative to the
+/// directory of the source file that registered it.
+std::string resolve_static_path(std::string_view path, const std::source_location& where);
+
+template <typename R>
+Response to_response(R&& value) {
+  if constexpr (std::is_same_v<std::decay_t<R>, Response>) {
+    return std::forward<R>(value);
+  } else if constexpr (std::is_same_v<std::decay_t<R>, boost::json::value> ||
+                       std::is_same_v<std::decay_t<R>, boost::json::object> ||
+                       std::is_same_v<std::decay_t<R>, boost::json::array>) {
+    return Response::json(boost::json::value(std::forward<R>(value)));
+  } else {
+    static_assert(std::is_convertible_v<R&&, Response>,
+                  "tomodachi: an HTTP handler must return something a tomodachi::Response converts from");
+    return Response(std::forward<R>(value));
+  }
+}
+
+template <typename T>
+struct is_task : std::false_type {};
+template <typename T>
+struct is_task<Task<T>> : std::true_type {
+  using value_type = T;
+};
+
+/// Calls `fn(args...)` and turns its result (coroutine or not, void or not) into a Response.
+template <typename F, typename... Args>
+Task<Response> call_to_response(F& fn, Args&... args) {
+  using Result = std::invoke_result_t<F&, Args&...>;
+  if constexpr (is_task<Result>::value) {
+    using Value = typename is_task<Result>::value_type;
+    if constexpr (std::is_void_v<Value>) {
+      co_await std::invoke(fn, args...);
+      co_return Response{};
+    } else {
+      co_return to_response(co_await std::invoke(fn, args...));
+    }
+  } else if constexpr (std::is_void_v<Result>) {
+    std::invoke(fn, args...);
+    co_return Response{};
+  } else {
+    co_return to_response(std::invoke(fn, args...));
+  }
+}
+
+template <auto Fn>
+Task<Response> invoke_member(Service& service, Request& request) {
+  auto& self = static_cast<handler_class_t<Fn>&>(service);
+  using Result = std::invoke_result_t<decltype(Fn), handler_class_t<Fn>&, Request&>;
+  if constexpr (is_task<Result>::value) {
+    using Value = typename is_task<Result>::value_type;
+    if constexpr (std::is_void_v<Value>) {
+      co_await (self.*Fn)(request);
+      co_return Response{};
+    } else {
+      co_return to_response(co_await (self.*Fn)(request));
+    }
+  } else if constexpr (std::is_void_v<Result>) {
+    (self.*Fn)(request);
+    co_return Response{};
+  } else {
+    co_return to_response((self.*Fn)(request));
+  }
+}
+
+/// Runs a guard member: a result of `std::nullopt` (or a void guard) lets the handler run.
+template <auto Guard>
+Task<std::optional<Response>> invoke_guard(Service& service, Request& request) {
+  auto& self = static_cast<handler_class_t<Guard>&>(service);
+  using Result = std::invoke_result_t<decltype(Guard), handler_class_t<Guard>&, Request&>;
+  if constexpr (is_task<Result>::value) {
+    using Value = typename is_task<Result>::value_type;
+    if constexpr (std::is_void_v<Value>) {
+      co_await (self.*Guard)(request);
+      co_return std::nullopt;
+    } else {
+      std::optional<Response> value = co_await (self.*Guard)(request);
+      co_return value;
+    }
+  } else if constexpr (std::is_void_v<Result>) {
+    (self.*Guard)(request);
+    co_return std::nullopt;
+  } else {
+    std::optional<Response> value = (self.*Guard)(request);
+    co_return value;
+  }
+}
+
+template <auto Fn, auto... Guards>
+std::unique_ptr<HttpSpec> make_route_spec(std::vector<std::string> methods, std::string_view pattern,
+                                          const HttpRouteOptions& options) {
+  auto spec = std::make_unique<HttpSpec>(HttpSpecKind::route, std::string(handler_name<Fn>()));
+  spec->methods = std::move(methods);
+  spec->pattern = std::string(pattern);
+  spec->handler = &invoke_member<Fn>;
+  (spec->guards.push_back(HttpGuard(&invoke_guard<Guards>)), ...);
+  for (const auto& guard : options.guards) spec->guards.push_back(guard);
+  spec->ignore_logging = options.ignore_logging;
+  spec->ignore_logging_statuses = options.ignore_logging_statuses;
+  return spec;
+}
+
+template <auto Fn>
+Task<WebsocketCallbacks> invoke_websocket(Service& service, Websocket& websocket, Request& request) {
+  auto& self = static_cast<handler_class_t<Fn>&>(service);
+  using Result = std::invoke_result_t<decltype(Fn), handler_class_t<Fn>&, Websocket&, Request&>;
+  if constexpr (is_task<Result>::value) {
+    using Value = typename is_task<Result>::value_type;
+    if constexpr (std::is_void_v<Value>) {
+      co_await (self.*Fn)(websocket, request);
+      co_return WebsocketCallbacks{};
+    } else {
+      WebsocketCallbacks callbacks = co_await (self.*Fn)(websocket, request);
+      co_return callbacks;
+    }
+  } else if constexpr (std::is_void_v<Result>) {
+    (self.*Fn)(websocket, request);
+    co_return WebsocketCallbacks{};
+  } else {
+    WebsocketCallbacks callbacks = (self.*Fn)(websocket, request);
+    co_return callbacks;
+  }
+}
+
+}  // namespace detail
+
+// ---- Service registration templates (declared in service.hpp) -------------------------
+
+template <auto Fn, auto... Guards>
+void Service::http(std::string_view method, std::string_view pattern,
+                   const HttpRouteOptions& options) {
+  detail::add_http_spec(*this, detail::make_route_spec<Fn, Guards...>({std::string(method)},
+                                                                       pattern, options));
+}
+
+template <auto Fn, auto... Guards>
+void Service::http(std::initializer_list<std::string_view> methods, std::string_view pattern,
+                   const HttpRouteOptions& options) {
+  std::vector<std::string> names;
+  for (auto m : methods) names.emplace_back(m);
+  detail::add_http_spec(*this, detail::make_route_spec<Fn, Guards...>(std::move(names), pattern,
+                                                                       options));
+}
+
+template <typename Handler>
+void Service::http(std::string_view method, std::string_view pattern, std::string name,
+                   Handler&& handler, const HttpRouteOptions& options) {
+  auto spec = std::make_unique<detail::HttpSpec>(detail::HttpSpecKind::route, std::move(name));
+  spec->methods = {std::string(method)};
+  spec->pattern = std::string(pattern);
+  spec->handler = [fn = std::forward<Handler>(handler)](Service&,
+                                                         Request& request) mutable -> Task<Response> {
+    return detail::call_to_response(fn, request);
+  };
+  spec->guards = options.guards;
+  spec->ignore_logging = options.ignore_logging;
+  spec->ignore_logging_statuses = options.ignore_logging_statuses;
+  detail::add_http_spec(*this, std::move(spec));
+}
+
+template <auto Fn>
+void Service::http_error(int status) {
+  auto spec = std::make_unique<detail::HttpSpec>(detail::HttpSpecKind::error,
+                                                 std::string(detail::handler_name<Fn>()));
+  spec->status = status;
+  spec->handler = &detail::invoke_member<Fn>;
+  detail::add_http_spec(*this, std::move(spec));
+}
+
+template <auto Fn>
+void Service::websocket(std::string_view url, const WebsocketOptions&) {
+  auto spec = std::make_unique<detail::HttpSpec>(detail::HttpSpecKind::websocket,
+                                                 std::string(detail::handler_name<Fn>()));
+  spec->methods = {"GET"};
+  spec->pattern = std::string(url);
+  spec->websocket_handler = &detail::invoke_websocket<Fn>;
+  detail::add_http_spec(*this, std::move(spec));
+}
+
+template <auto Fn>
+void Service::http_middleware() {
+  auto spec = std::make_unique<detail::HttpSpec>(detail::HttpSpecKind::middleware,
+                                                 std::string(detail::handler_name<Fn>()));
+  spec->middleware = [this](HttpNext& next, Request& request) -> Task<Response> {
+    auto& self = static_cast<detail::handler_class_t<Fn>&>(*this);
+    return (self.*Fn)(next, request);
+  };
+  detail::add_http_spec(*this, std::move(spec));
+}
+
+}  // namespace tomodachi

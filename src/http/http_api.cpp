@@ -1,0 +1,76 @@
+// Non-template public API of the HTTP transport and its registration with the runtime.
+
+#include "http/server.hpp"
+
+#include <tomodachi/http.hpp>
+#include <tomodachi/json.hpp>
+
+#include <filesystem>
+
+namespace tomodachi {
+
+Response Response::json(const boost::json::value& value, int status_code) {
+  Response response(tomodachi::json::dumps(value));
+  response.status = status_code;
+  response.content_type = "application/json";
+  response.charset = "utf-8";
+  return response;
+}
+
+HttpError::HttpError(int status, Headers headers, std::string body)
+    : std::runtime_error("HTTP " + std::to_string(status)),
+      status_(status),
+      headers_(std::move(headers)),
+      body_(std::move(body)) {}
+
+namespace detail {
+
+void add_http_spec(Service& service, std::unique_ptr<HttpSpec> spec) {
+  service.add_handler(std::move(spec));
+}
+
+std::string resolve_static_path(std::string_view path, const std::source_location& where) {
+  if (path.empty() || path == "/") {
+    throw std::invalid_argument("Invalid path '" + std::string(path) + "' for static route");
+  }
+  std::filesystem::path value(path);
+  if (value.is_relative()) {
+    std::filesystem::path source(where.file_name());
+    if (source.is_relative()) source = std::filesystem::current_path() / source;
+    value = source.parent_path() / value;
+  }
+  return value.lexically_normal().string();
+}
+
+}  // namespace detail
+
+void Service::http_static(std::string_view path, std::string_view url, std::source_location where) {
+  http_static(path, url, HttpStaticOptions{}, where);
+}
+
+void Service::http_static(std::string_view path, std::string_view url, const HttpStaticOptions& options,
+                          std::source_location where) {
+  auto spec = std::make_unique<detail::HttpSpec>(detail::HttpSpecKind::static_files, "static");
+  spec->methods = {"GET"};
+  spec->pattern = std::string(url);
+  spec->static_path = detail::resolve_static_path(path, where);
+  spec->static_raw_path = std::string(path);
+  spec->ignore_logging = options.ignore_logging;
+  spec->ignore_logging_statuses = options.ignore_logging_statuses;
+  detail::add_http_spec(*this, std::move(spec));
+}
+
+void Service::http_middleware(std::function<Task<Response>(HttpNext&, Request&)> middleware, std::string name) {
+  auto spec = std::make_unique<detail::HttpSpec>(detail::HttpSpecKind::middleware, std::move(name));
+  spec->middleware = std::move(middleware);
+  detail::add_http_spec(*this, std::move(spec));
+}
+
+namespace {
+const bool http_transport_registered = [] {
+  register_transport("http", &http_impl::make_http_transport);
+  return true;
+}();
+}  // namespace
+
+}  // namespace tomodachi

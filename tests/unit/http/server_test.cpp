@@ -1,0 +1,886 @@
+// The HTTP transport driven directly on an io_context with real sockets: routes, response
+// shapes, errors, middleware, guards, keep-alive, limits, static files, websockets, drain.
+
+#include "log_capture.hpp"
+#include "test_client.hpp"
+
+#include <tomodachi/http.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <thread>
+
+using namespace std::chrono_literals;
+using http_test::Connection;
+using http_test::get;
+using http_test::request;
+using tomodachi::Request;
+using tomodachi::Response;
+using tomodachi::Task;
+
+namespace {
+
+std::atomic<bool> slow_finished{false};
+std::atomic<int> guard_counter{0};
+
+class TestService : public tomodachi::Service {
+ public:
+  TestService() : Service("test_http") {
+    options.http.port = 0;
+    options.http.host = "127.0.0.1";
+    options.http.real_ip_from = {"127.0.0.1"};
+    http<&TestService::test>("GET", "/test/?");
+    http<&TestService::test_id>("GET", R"(/test/(?P<id>[^/]+?)/?)");
+    http<&TestService::dict_like>("GET", "/dict");
+    http<&TestService::tuple_like>("GET", "/tuple");
+    http<&TestService::explicit_response>("GET", "/response");
+    http<&TestService::exception>("GET", "/exception");
+    http<&TestService::redirect>("GET", "/redirect");
+    http<&TestService::slow>("GET", "/slow");
+    http<&TestService::passthrough>("GET", "/content-type/passthrough");
+    http<&TestService::latin1>("GET", "/content-type/latin1");
+    http<&TestService::unencodable>("GET", "/content-type/unencodable");
+    http<&TestService::bad_charset>("GET", "/content-type/utf-9");
+    http<&TestService::empty>("GET", "/empty");
+    http<&TestService::bytes>("GET", "/bytes");
+    http<&TestService::none>("GET", "/none");
+    http<&TestService::plain>("GET", "/plain");
+    http<&TestService::json>("GET", "/json");
+    http<&TestService::forwarded_for>("GET", "/forwarded-for");
+    http<&TestService::authorization>("GET", "/authorization");
+    http<&TestService::echo>({"POST", "PUT"}, "/echo");
+    http<&TestService::values>("GET", R"(/x/(?P<value1>[^/]+)/?)");
+    http<&TestService::values>("GET", R"(/y(?P<value1>[^/]+)/(?P<value2>[^/]+)/?)");
+    http<&TestService::values>("GET", "/z/?");
+    http<&TestService::counted, &TestService::count_guard>("GET", "/count/(?P<n>[0-9]+)");
+    http<&TestService::test>("GET", "/quiet", {.ignore_logging = true});
+    http<&TestService::created>("POST", "/ignore-200", {.ignore_logging_statuses = {200}});
+    http("GET", "/lambda", "lambda_handler", [](Request& request) -> Task<Response> {
+      co_return Response(201, "lambda " + std::string(request.query("q").value_or("-")));
+    });
+    // ccache may compile with relative paths; ctest gives the source folder.
+    const char* source_dir = std::getenv("TOMODACHI_SOURCE_DIR");
+    std::string files = source_dir ? std::string(source_dir) + "/tests/unit/http/static_files" : "static_files";
+    http_static(files, "/static/");
+    http_static(files, R"(/download/(?P<filename>[^/]+?)/image)");
+    websocket<&TestService::websocket_data>("/websocket-data");
+    http_middleware<&TestService::middleware>();
+    http_error<&TestService::error_404>(404);
+  }
+
+  Task<Response> test(Request&) { co_return "test"; }
+  Task<std::string> test_id(Request& request) { co_return "test " + std::string(request.match("id")); }
+  Task<Response> dict_like(Request&) {
+    co_return Response{200, "test dict", {{"X-Dict", "test"}}};
+  }
+  Task<Response> tuple_like(Request&) { co_return Response(200, "test tuple", {{"X-Tuple", "test"}}); }
+  Task<Response> explicit_response(Request&) {
+    Response response(200, "test tomodachi response", {{"X-Tomodachi-Response", "test"}});
+    co_return response;
+  }
+  Task<Response> exception(Request&) {
+    throw std::runtime_error("test exception");
+    co_return "never";
+  }
+  Task<Response> redirect(Request&) {
+    throw tomodachi::HttpError(302, {{"Location", "/test"}});
+    co_return "never";
+  }
+  Task<Response> slow(Request&) {
+    co_await tomodachi::sleep(std::chrono::milliseconds(1500));
+    slow_finished = true;
+    co_return "slow";
+  }
+  Task<Response> passthrough(Request&) {
+    co_return Response(200, "test", {{"Content-Type", "text/plain; "}});
+  }
+  Task<Response> latin1(Request&) {
+    co_return Response(200, "test \xC3\xA5\xC3\xA4\xC3\xB6", {{"Content-Type", "text/plain; charset=iso-8859-1"}});
+  }
+  Task<Response> unencodable(Request&) {
+    co_return Response(200, "test \xE5\x8F\x8B\xE9\x81\x94", {{"Content-Type", "text/plain; charset=iso-8859-1"}});
+  }
+  Task<Response> bad_charset(Request&) {
+    co_return Response(200, "test", {{"Content-Type", "text/plain; charset=utf-9"}});
+  }
+  Task<Response> empty(Request&) { co_return ""; }
+  Task<tomodachi::Bytes> bytes(Request&) { co_return tomodachi::Bytes{"test \xc3\xa5\xc3\xa4\xc3\xb6"}; }
+  Task<void> none(Request&) { co_return; }
+  std::string plain(Request&) { return "plain function"; }
+  Task<boost::json::value> json(Request&) { co_return boost::json::value{{"ok", true}}; }
+  Task<std::string> forwarded_for(Request& request) { co_return std::string(request.remote_ip()); }
+  Task<std::string> authorization(Request& request) { co_return std::string(request.auth_user()); }
+  Task<Response> echo(Request& request) {
+    co_return Response(200, std::string(request.method()) + ":" + std::string(request.body()));
+  }
+  Task<std::string> values(Request& request) {
+    co_return std::string(request.path()) + " " + std::string(request.match("value1")) + " " +
+        std::string(request.match("value2"));
+  }
+  Task<std::optional<Response>> count_guard(Request& request) {
+    int value = ++guard_counter;
+    if (request.match("n") == "0") co_return Response("0");
+    request.context()["count"] = value;
+    co_return std::nullopt;
+  }
+  Task<std::string> counted(Request& request) {
+    co_return std::to_string(request.context().at("count").as_int64());
+  }
+  Task<Response> created(Request& request) {
+    co_return Response(request.body() == "201" ? 201 : 200, "created!");
+  }
+  Task<tomodachi::WebsocketCallbacks> websocket_data(tomodachi::Websocket& websocket, Request&) {
+    co_return tomodachi::WebsocketCallbacks{
+        .on_receive = [websocket](std::string text) mutable -> Task<void> {
+          received = text;
+          co_await websocket.send_str("echo: " + text);
+        },
+        .on_close = []() -> Task<void> {
+          websocket_closed = true;
+          co_return;
+        }};
+  }
+  Task<Response> middleware(tomodachi::HttpNext& next, Request& request) {
+    auto mode = request.header("X-Use-Middleware");
+    if (mode == "Before") co_return "before";
+    request.context()["middleware"] = true;
+    Response response = co_await next();
+    if (mode == "After") co_return "after";
+    if (mode == "Set") response.headers.emplace_back("X-Middleware", "set");
+    co_return response;
+  }
+  Task<Response> error_404(Request&) { co_return "test 404"; }
+
+  static inline std::string received;
+  static inline std::atomic<bool> websocket_closed{false};
+};
+
+/// Runs a service's HTTP transport on its own loop thread.
+template <typename ServiceType>
+class Harness {
+ public:
+  template <typename Configure>
+  explicit Harness(Configure configure) {
+    configure(service_);
+    start();
+  }
+  Harness() { start(); }
+
+  ~Harness() {
+    if (!stopped_) stop(5s);
+    io_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  int port() const { return *tomodachi::http_port(service_); }
+  ServiceType& service() { return service_; }
+
+  void stop(std::chrono::steady_clock::duration grace) {
+    stopped_ = true;
+    auto deadline = std::chrono::steady_clock::now() + grace;
+    auto done = boost::asio::co_spawn(io_, transport_->stop(deadline), boost::asio::use_future);
+    done.get();
+  }
+
+  /// Starts stopping without waiting; returns the future.
+  std::future<void> stop_async(std::chrono::steady_clock::duration grace) {
+    stopped_ = true;
+    auto deadline = std::chrono::steady_clock::now() + grace;
+    return boost::asio::co_spawn(io_, transport_->stop(deadline), boost::asio::use_future);
+  }
+
+ private:
+  void start() {
+    tomodachi::test_stubs::capture();
+    std::vector<const tomodachi::HandlerSpec*> specs;
+    for (const auto& spec : service_.handlers()) specs.push_back(spec.get());
+    transport_ = tomodachi::test_stubs::transport_factory("http")(service_, specs);
+    thread_ = std::thread([this] {
+      auto guard = boost::asio::make_work_guard(io_);
+      io_.run();
+    });
+    auto ready = boost::asio::co_spawn(
+        io_,
+        [this]() -> Task<void> {
+          co_await transport_->setup();
+          co_await transport_->start();
+        },
+        boost::asio::use_future);
+    try {
+      ready.get();
+    } catch (...) {
+      io_.stop();
+      thread_.join();
+      throw;
+    }
+  }
+
+  boost::asio::io_context io_;
+  ServiceType service_;
+  std::unique_ptr<tomodachi::TransportInstance> transport_;
+  std::thread thread_;
+  bool stopped_ = false;
+};
+
+std::vector<tomodachi::test_stubs::CapturedRecord> records_of(const std::string& logger) {
+  std::vector<tomodachi::test_stubs::CapturedRecord> out;
+  for (auto& record : tomodachi::test_stubs::captured()) {
+    if (record.logger == logger) out.push_back(record);
+  }
+  return out;
+}
+
+const boost::json::value* field(const tomodachi::test_stubs::CapturedRecord& record, const std::string& key) {
+  for (const auto& f : record.fields) {
+    if (f.key == key) return &f.value;
+  }
+  return nullptr;
+}
+
+class HttpServer : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    harness_ = new Harness<TestService>();
+  }
+  static void TearDownTestSuite() {
+    delete harness_;
+    harness_ = nullptr;
+  }
+  static int port() { return harness_->port(); }
+  static inline Harness<TestService>* harness_ = nullptr;
+};
+
+TEST_F(HttpServer, ResponseShapes) {
+  auto reply = request(port(), get("/test"));
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_EQ(reply->body, "test");
+  EXPECT_EQ(reply->header("server"), "tomodachi");
+  EXPECT_EQ(reply->header("content-type"), "text/plain; charset=utf-8");
+
+  reply = request(port(), get("/dict"));
+  EXPECT_EQ(reply->body, "test dict");
+  EXPECT_EQ(reply->header("x-dict"), "test");
+  reply = request(port(), get("/tuple"));
+  EXPECT_EQ(reply->body, "test tuple");
+  EXPECT_EQ(reply->header("x-tuple"), "test");
+  reply = request(port(), get("/response"));
+  EXPECT_EQ(reply->body, "test tomodachi response");
+  EXPECT_EQ(reply->header("x-tomodachi-response"), "test");
+  reply = request(port(), get("/test/123456789"));
+  EXPECT_EQ(reply->body, "test 123456789");
+
+  reply = request(port(), get("/empty"));
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_EQ(reply->body, "");
+  EXPECT_EQ(reply->header("content-length"), "0");
+  EXPECT_EQ(reply->header("content-type"), "text/plain; charset=utf-8");
+  reply = request(port(), get("/bytes"));
+  EXPECT_EQ(reply->body, "test \xc3\xa5\xc3\xa4\xc3\xb6");
+  EXPECT_EQ(reply->header("content-type"), "text/plain; charset=utf-8");
+  reply = request(port(), get("/none"));
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_EQ(reply->body, "");
+  reply = request(port(), get("/plain"));
+  EXPECT_EQ(reply->body, "plain function");
+  reply = request(port(), get("/json"));
+  EXPECT_EQ(reply->body, "{\"ok\": true}");
+  EXPECT_EQ(reply->header("content-type"), "application/json; charset=utf-8");
+  reply = request(port(), get("/lambda?q=a+b%21"));
+  EXPECT_EQ(reply->status, 201);
+  EXPECT_EQ(reply->body, "lambda a b!");
+}
+
+TEST_F(HttpServer, ContentTypesAndCharsets) {
+  auto reply = request(port(), get("/content-type/passthrough"));
+  EXPECT_EQ(reply->header("content-type"), "text/plain; ");
+  reply = request(port(), get("/content-type/latin1"));
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_EQ(reply->body, "test \xE5\xE4\xF6");
+  reply = request(port(), get("/content-type/unencodable"));
+  EXPECT_EQ(reply->status, 500);
+  EXPECT_EQ(reply->header("content-type"), "text/plain; charset=utf-8");
+  EXPECT_EQ(reply->body, "Internal Server Error");
+  reply = request(port(), get("/content-type/utf-9"));
+  EXPECT_EQ(reply->status, 500);
+  EXPECT_EQ(reply->header("content-type"), "text/plain; charset=utf-8");
+}
+
+TEST_F(HttpServer, ErrorsNotFoundMethodNotAllowedHead) {
+  auto reply = request(port(), get("/unknown-path"));
+  EXPECT_EQ(reply->status, 404);
+  EXPECT_EQ(reply->body, "test 404");
+  reply = request(port(), "POST /test HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+  EXPECT_EQ(reply->status, 405);
+  EXPECT_EQ(reply->header("allow"), "GET, HEAD");
+  EXPECT_EQ(reply->body, "Method Not Allowed");
+  reply = request(port(), "HEAD /test HTTP/1.1\r\nHost: x\r\n\r\n", true);
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_EQ(reply->header("content-length"), "4");
+  reply = request(port(), get("/exception"));
+  EXPECT_EQ(reply->status, 500);
+  EXPECT_EQ(reply->body, "");
+  EXPECT_EQ(reply->header("server"), "tomodachi");
+  bool logged = false;
+  for (auto& record : records_of("exception")) {
+    logged |= record.message == "uncaught exception: test exception";
+  }
+  EXPECT_TRUE(logged);
+  reply = request(port(), get("/redirect"));
+  EXPECT_EQ(reply->status, 302);
+  EXPECT_EQ(reply->header("location"), "/test");
+  EXPECT_EQ(reply->body, "Found");
+}
+
+TEST_F(HttpServer, NamedGroupsAndPercentDecoding) {
+  EXPECT_EQ(request(port(), get("/x/4711"))->body, "/x/4711 4711 ");
+  EXPECT_EQ(request(port(), get("/ytest/0"))->body, "/ytest/0 test 0");
+  EXPECT_EQ(request(port(), get("/z"))->body, "/z  ");
+  EXPECT_EQ(request(port(), get("/test/a%20b"))->body, "test a b");
+}
+
+TEST_F(HttpServer, RealIpAndBasicAuth) {
+  EXPECT_EQ(request(port(), get("/forwarded-for"))->body, "127.0.0.1");
+  EXPECT_EQ(request(port(), get("/forwarded-for", "X-Forwarded-For: 192.168.0.1, 10.0.0.1\r\n"))->body,
+            "192.168.0.1");
+  EXPECT_EQ(request(port(), get("/authorization", "Authorization: Basic YXV0aHVzZXI6c2VjcmV0YWY=\r\n"))->body,
+            "authuser");
+  EXPECT_EQ(request(port(), get("/authorization", "Authorization: Basic 0123456789\r\n"))->body, "");
+}
+
+TEST_F(HttpServer, MiddlewareBeforeAfterSet) {
+  EXPECT_EQ(request(port(), get("/test", "X-Use-Middleware: Before\r\n"))->body, "before");
+  EXPECT_EQ(request(port(), get("/test", "X-Use-Middleware: After\r\n"))->body, "after");
+  auto reply = request(port(), get("/test", "X-Use-Middleware: Set\r\n"));
+  EXPECT_EQ(reply->body, "test");
+  EXPECT_EQ(reply->header("x-middleware"), "set");
+  // error handlers are wrapped too
+  EXPECT_EQ(request(port(), get("/nothing-here", "X-Use-Middleware: Before\r\n"))->body, "before");
+}
+
+TEST_F(HttpServer, GuardsShortCircuitLikeDecorators) {
+  guard_counter = 0;
+  EXPECT_EQ(request(port(), get("/count/1"))->body, "1");
+  EXPECT_EQ(request(port(), get("/count/1"))->body, "2");
+  EXPECT_EQ(request(port(), get("/count/0"))->body, "0");
+  EXPECT_EQ(guard_counter.load(), 3);
+}
+
+TEST_F(HttpServer, RequestBodiesAndLimits) {
+  auto reply = request(port(), "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
+  EXPECT_EQ(reply->body, "POST:hello");
+  reply = request(port(),
+                  "PUT /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
+  EXPECT_EQ(reply->body, "PUT:abcde");
+  // Expect: 100-continue
+  Connection connection(port());
+  connection.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n");
+  auto interim = connection.read_reply(true);
+  ASSERT_TRUE(interim);
+  EXPECT_EQ(interim->status, 100);
+  connection.send("abc");
+  auto final_reply = connection.read_reply();
+  ASSERT_TRUE(final_reply);
+  EXPECT_EQ(final_reply->body, "POST:abc");
+}
+
+TEST_F(HttpServer, MalformedInputGetsDefinedAnswers) {
+  // invalid request line
+  auto reply = request(port(), "THIS IS NOT HTTP\r\n\r\n");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 400);
+  EXPECT_EQ(reply->header("connection"), "close");
+  EXPECT_EQ(reply->header("server"), "tomodachi");
+  // oversized headers
+  reply = request(port(), "GET /test HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 431);
+  // oversized body (declared)
+  reply = request(port(), "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999\r\n\r\n");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 413);
+  // bad chunked encoding
+  reply = request(port(), "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\nabc\r\n0\r\n\r\n");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 400);
+  // header injection attempt via a bare LF in a header value
+  reply = request(port(), "GET /test HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\n\r\n");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 400);
+  // invalid websocket handshake (no upgrade headers), also as HEAD
+  reply = request(port(), get("/websocket-data"));
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 400);
+  reply = request(port(), "HEAD /websocket-data HTTP/1.1\r\nHost: x\r\n\r\n", true);
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 400);
+  // still serving
+  EXPECT_EQ(request(port(), get("/test"))->body, "test");
+}
+
+TEST_F(HttpServer, StaticFilesStayInsideTheirFolder) {
+  auto reply = request(port(), get("/static/image.png"));
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_EQ(reply->header("content-type"), "image/png");
+  EXPECT_EQ(reply->body, std::string("\x89PNG\r\n\x1a\nfake-image-bytes"));
+  reply = request(port(), get("/download/image.png/image"));
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_EQ(reply->header("content-type"), "image/png");
+  reply = request(port(), "HEAD /static/image.png HTTP/1.1\r\nHost: x\r\n\r\n", true);
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_EQ(reply->header("content-length"), "24");
+  EXPECT_EQ(request(port(), get("/static/sub/file.txt"))->body, "nested\n");
+  // ranges and conditional requests
+  reply = request(port(), get("/static/image.png", "Range: bytes=1-3\r\n"));
+  EXPECT_EQ(reply->status, 206);
+  EXPECT_EQ(reply->body, "PNG");
+  EXPECT_EQ(reply->header("content-range"), "bytes 1-3/24");
+  reply = request(port(), get("/static/image.png", "Range: bytes=-5\r\n"));
+  EXPECT_EQ(reply->body, "bytes");
+  reply = request(port(), get("/static/image.png", "Range: bytes=20-\r\n"));
+  EXPECT_EQ(reply->body, "ytes");
+  EXPECT_EQ(request(port(), get("/static/image.png", "Range: bytes=100-\r\n"))->status, 416);
+  EXPECT_EQ(request(port(), get("/static/image.png", "Range: bytes=0-1,3-4\r\n"))->status, 200);
+  auto full = request(port(), get("/static/image.png"));
+  EXPECT_EQ(full->header("accept-ranges"), "bytes");
+  reply = request(port(), get("/static/image.png", "If-Modified-Since: " + full->header("last-modified") + "\r\n"));
+  EXPECT_EQ(reply->status, 304);
+  EXPECT_EQ(reply->body, "");
+  EXPECT_EQ(request(port(), get("/static/image-404.png"))->status, 404);
+  EXPECT_EQ(request(port(), get("/static/sub"))->status, 404);  // directory
+  for (const char* attempt : {"/static/../secret.txt", "/static/..%2Fsecret.txt", "/static/%2e%2e/secret.txt",
+                              "/static/sub/../../secret.txt", "/static/escape.txt", "/static//etc/passwd",
+                              "/static/%2Fetc%2Fpasswd", "/static/sub%5C..%5C..%5Csecret.txt"}) {
+    reply = request(port(), get(attempt));
+    ASSERT_TRUE(reply) << attempt;
+    EXPECT_EQ(reply->status, 404) << attempt;
+    EXPECT_EQ(reply->body.find("top secret"), std::string::npos) << attempt;
+  }
+}
+
+TEST_F(HttpServer, KeepAliveOffByDefault) {
+  Connection connection(port());
+  connection.send(get("/test"));
+  auto reply = connection.read_reply();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->header("connection"), "close");
+  EXPECT_FALSE(reply->has_header("keep-alive"));
+  EXPECT_TRUE(connection.closed_by_server(2000ms));
+}
+
+TEST_F(HttpServer, WebsocketRoundTrip) {
+  Connection connection(port());
+  connection.send(
+      "GET /websocket-data HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nUser-Agent: ws-test\r\n\r\n");
+  auto reply = connection.read_reply();
+  ASSERT_TRUE(reply);
+  ASSERT_EQ(reply->status, 101);
+  EXPECT_EQ(reply->header("sec-websocket-accept"), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+  connection.ws_send_text("9e2546ef-7fe1-4f94-a3fc-5dc85a771a17");
+  auto [opcode, payload] = connection.ws_read();
+  EXPECT_EQ(opcode, 1);
+  EXPECT_EQ(payload, "echo: 9e2546ef-7fe1-4f94-a3fc-5dc85a771a17");
+  EXPECT_EQ(TestService::received, "9e2546ef-7fe1-4f94-a3fc-5dc85a771a17");
+  connection.ws_send_text("binary is ignored", 0x2);
+  connection.ws_send_text("", 0x8);  // close
+  auto [close_opcode, close_payload] = connection.ws_read();
+  EXPECT_EQ(close_opcode, 8);
+  ::shutdown(connection.fd(), SHUT_WR);  // the client ends the TCP connection after the close handshake
+  for (int i = 0; i < 100 && !TestService::websocket_closed; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(TestService::websocket_closed);
+  std::this_thread::sleep_for(50ms);
+  bool open_logged = false;
+  bool closed_logged = false;
+  for (auto& record : records_of("tomodachi.http.websocket")) {
+    auto state = field(record, "websocket_state");
+    if (state && state->as_string() == "open") open_logged = true;
+    if (state && state->as_string() == "closed") {
+      closed_logged = true;
+      EXPECT_TRUE(field(record, "total_request_time"));
+      EXPECT_EQ(field(record, "user_agent")->as_string(), "ws-test");
+    }
+  }
+  EXPECT_TRUE(open_logged);
+  EXPECT_TRUE(closed_logged);
+}
+
+TEST_F(HttpServer, AccessLogRecords) {
+  tomodachi::test_stubs::clear_captured();
+  request(port(), get("/test", "User-Agent: curl/7.88.1\r\n"));
+  request(port(), "POST /unknown HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123456789");
+  request(port(), get("/quiet"));
+  request(port(), "POST /ignore-200 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n200");
+  request(port(), "POST /ignore-200 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n201");
+  std::this_thread::sleep_for(50ms);
+  auto records = records_of("tomodachi.http.response");
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[0].message, "");
+  EXPECT_EQ(field(records[0], "status_code")->as_int64(), 200);
+  EXPECT_EQ(field(records[0], "request_path")->as_string(), "/test");
+  EXPECT_EQ(field(records[0], "user_agent")->as_string(), "curl/7.88.1");
+  EXPECT_EQ(field(records[0], "response_content_length")->as_int64(), 4);
+  EXPECT_TRUE(field(records[0], "handler_elapsed_time"));
+  EXPECT_EQ(field(records[1], "status_code")->as_int64(), 404);
+  EXPECT_EQ(field(records[1], "response_content_length")->as_int64(), 8);
+  EXPECT_EQ(field(records[1], "request_content_length")->as_int64(), 10);
+  EXPECT_EQ(field(records[1], "request_content_read_length")->as_int64(), 10);
+  EXPECT_EQ(field(records[2], "status_code")->as_int64(), 201);
+  EXPECT_EQ(field(records[2], "request_path")->as_string(), "/ignore-200");
+}
+
+// ---- keep-alive, limits, shutdown: services of their own -------------------------------
+
+class KeepAliveService : public tomodachi::Service {
+ public:
+  KeepAliveService() : Service("keepalive") {
+    options.http.port = 0;
+    options.http.keepalive_timeout = 2;
+    options.http.max_keepalive_requests = 3;
+    http<&KeepAliveService::hello>("GET", "/");
+  }
+  Task<std::string> hello(Request&) { co_return "hello"; }
+};
+
+TEST(HttpKeepAliveServer, HeadersLimitsAndIdleTimeout) {
+  Harness<KeepAliveService> harness;
+  Connection connection(harness.port());
+  for (int i = 1; i <= 3; ++i) {
+    connection.send(get("/"));
+    auto reply = connection.read_reply();
+    ASSERT_TRUE(reply) << i;
+    EXPECT_EQ(reply->body, "hello");
+    if (i < 3) {
+      EXPECT_EQ(reply->header("connection"), "keep-alive");
+      EXPECT_EQ(reply->header("keep-alive"), "timeout=2, max=3");
+    } else {
+      EXPECT_EQ(reply->header("connection"), "close");  // the N-th response closes
+    }
+  }
+  EXPECT_TRUE(connection.closed_by_server(1000ms));
+
+  // pipelined requests on one connection
+  Connection pipelined(harness.port());
+  pipelined.send(get("/") + get("/"));
+  EXPECT_EQ(pipelined.read_reply()->body, "hello");
+  EXPECT_EQ(pipelined.read_reply()->body, "hello");
+
+  // HTTP/1.0 without keep-alive closes; an idle connection is closed after the timeout
+  auto reply = request(harness.port(), "GET / HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(reply->header("connection"), "close");
+  Connection idle(harness.port());
+  idle.send(get("/"));
+  ASSERT_TRUE(idle.read_reply());
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_TRUE(idle.closed_by_server(4000ms));
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 1500ms);
+}
+
+class SlowService : public tomodachi::Service {
+ public:
+  SlowService() : Service("slow") {
+    options.http.port = 0;
+    options.http.header_read_timeout = 1;
+    options.http.client_max_size = std::int64_t{2048};
+    http<&SlowService::sleepy>("GET", "/sleep");
+    http<&SlowService::sleepy>("POST", "/upload");
+  }
+  Task<std::string> sleepy(Request&) {
+    co_await tomodachi::sleep(std::chrono::milliseconds(1000));
+    co_return "slept";
+  }
+};
+
+TEST(HttpProtection, SlowClientsAndBodies) {
+  Harness<SlowService> harness;
+  Connection slowloris(harness.port());
+  slowloris.send("GET /sleep HTTP/1.1\r\nHost: x\r\n");  // never finishes its headers
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_TRUE(slowloris.closed_by_server(3000ms));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 2500ms);
+  // chunked body beyond client_max_size
+  Connection big(harness.port());
+  big.send("POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+  std::string chunk = "400\r\n" + std::string(1024, 'x') + "\r\n";
+  try {
+    for (int i = 0; i < 4; ++i) big.send(chunk);
+  } catch (const std::exception&) {
+  }
+  auto reply = big.read_reply();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 413);
+  EXPECT_EQ(request(harness.port(), get("/sleep"))->body, "slept");
+}
+
+TEST(HttpShutdown, InFlightRequestsFinishAndTheListenerCloses) {
+  Harness<SlowService> harness;
+  int port = harness.port();
+  std::vector<std::unique_ptr<Connection>> clients;
+  for (int i = 0; i < 5; ++i) {
+    clients.push_back(std::make_unique<Connection>(port));
+    clients.back()->send(get("/sleep"));
+  }
+  std::this_thread::sleep_for(200ms);
+  auto stopping = harness.stop_async(10s);
+  for (auto& client : clients) {
+    auto reply = client->read_reply(false, 5000ms);
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->status, 200);
+    EXPECT_EQ(reply->body, "slept");
+    EXPECT_EQ(reply->header("connection"), "close");
+  }
+  EXPECT_THROW(Connection refused(port), std::runtime_error);
+  EXPECT_EQ(stopping.wait_for(5s), std::future_status::ready);
+}
+
+TEST(HttpShutdown, StragglersAreCutAtTheDeadline) {
+  Harness<SlowService> harness;
+  tomodachi::test_stubs::clear_captured();
+  Connection client(harness.port());
+  client.send(get("/sleep"));
+  std::this_thread::sleep_for(100ms);
+  harness.stop(300ms);
+  bool warned = false;
+  for (auto& record : records_of("tomodachi.http")) {
+    warned |= record.message == "all requests did not gracefully finish execution";
+  }
+  EXPECT_TRUE(warned);
+  EXPECT_TRUE(client.closed_by_server(2000ms));
+}
+
+class BadPatternService : public tomodachi::Service {
+ public:
+  BadPatternService() : Service("bad") {
+    options.http.port = 0;
+    http<&BadPatternService::handler>("GET", "/(?P<broken");
+  }
+  Task<std::string> handler(Request&) { co_return ""; }
+};
+
+TEST(HttpStartFailures, BadPatternAndBusyPort) {
+  tomodachi::test_stubs::capture();
+  BadPatternService bad;
+  std::vector<const tomodachi::HandlerSpec*> specs;
+  for (const auto& spec : bad.handlers()) specs.push_back(spec.get());
+  auto transport = tomodachi::test_stubs::transport_factory("http")(bad, specs);
+  boost::asio::io_context io;
+  auto setup = boost::asio::co_spawn(io, transport->setup(), boost::asio::use_future);
+  io.run();
+  try {
+    setup.get();
+    FAIL() << "expected a start failure";
+  } catch (const std::invalid_argument& error) {
+    EXPECT_NE(std::string(error.what()).find("Bad http route pattern '/(?P<broken'"), std::string::npos);
+  }
+
+  Harness<KeepAliveService> first;
+  KeepAliveService second;
+  second.options.http.port = first.port();
+  second.options.http.reuse_port = false;
+  std::vector<const tomodachi::HandlerSpec*> second_specs;
+  for (const auto& spec : second.handlers()) second_specs.push_back(spec.get());
+  auto second_transport = tomodachi::test_stubs::transport_factory("http")(second, second_specs);
+  boost::asio::io_context io2;
+  tomodachi::test_stubs::clear_captured();
+  auto started = boost::asio::co_spawn(
+      io2,
+      [&]() -> Task<void> {
+        co_await second_transport->setup();
+        co_await second_transport->start();
+      },
+      boost::asio::use_future);
+  io2.run();
+  EXPECT_THROW(started.get(), tomodachi::HttpException);
+  bool warned = false;
+  for (auto& record : records_of("tomodachi.http")) {
+    if (record.message.rfind("unable to bind service [http] to http://localhost:", 0) == 0) {
+      warned = true;
+      EXPECT_EQ(field(record, "error_message")->as_string(), "address already in use");
+    }
+  }
+  EXPECT_TRUE(warned);
+}
+
+class ReusePortService : public KeepAliveService {
+ public:
+  ReusePortService() { options.http.reuse_port = true; }
+};
+
+TEST(HttpReusePort, TwoServicesShareAPort) {
+  Harness<ReusePortService> first;
+  Harness<ReusePortService> second([&](ReusePortService& service) { service.options.http.port = first.port(); });
+  EXPECT_EQ(first.port(), second.port());
+  EXPECT_EQ(request(first.port(), get("/"))->body, "hello");
+}
+
+}  // namespace
+
+namespace {
+
+class WsService : public tomodachi::Service {
+ public:
+  WsService() : Service("ws") {
+    options.http.port = 0;
+    options.http.websocket_max_message_size = 1024;
+    websocket<&WsService::echo>("/ws");
+  }
+  Task<tomodachi::WebsocketCallbacks> echo(tomodachi::Websocket& websocket, Request&) {
+    co_return tomodachi::WebsocketCallbacks{.on_receive = [websocket](std::string text) mutable -> Task<void> {
+      co_await websocket.send_str(text);
+    }};
+  }
+};
+
+std::unique_ptr<Connection> ws_connect(int port) {
+  auto connection = std::make_unique<Connection>(port);
+  connection->send(
+      "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+  auto reply = connection->read_reply();
+  if (!reply || reply->status != 101) throw std::runtime_error("no upgrade");
+  return connection;
+}
+
+int close_code(const std::string& payload) {
+  return payload.size() >= 2 ? (static_cast<unsigned char>(payload[0]) << 8) | static_cast<unsigned char>(payload[1])
+                             : 0;
+}
+
+TEST(HttpWebsocket, MessagesAboveTheLimitCloseWith1009) {
+  Harness<WsService> harness;
+  auto connection = ws_connect(harness.port());
+  connection->ws_send_text(std::string(1000, 'a'));
+  auto [opcode, payload] = connection->ws_read();
+  EXPECT_EQ(opcode, 1);
+  EXPECT_EQ(payload.size(), 1000u);
+  connection->ws_send_text(std::string(2000, 'b'));
+  auto [close_opcode, close_payload] = connection->ws_read();
+  EXPECT_EQ(close_opcode, 8);
+  EXPECT_EQ(close_code(close_payload), 1009);
+}
+
+TEST(HttpWebsocket, ShutdownClosesOpenWebsockets) {
+  Harness<WsService> harness;
+  auto connection = ws_connect(harness.port());
+  connection->ws_send_text("ping");
+  EXPECT_EQ(connection->ws_read().second, "ping");
+  auto stopping = harness.stop_async(5s);
+  auto [opcode, payload] = connection->ws_read();
+  EXPECT_EQ(opcode, 8);
+  EXPECT_EQ(close_code(payload), 1001);
+  connection->ws_send_text("", 0x8);  // answer the close handshake
+  ::shutdown(connection->fd(), SHUT_WR);
+  EXPECT_EQ(stopping.wait_for(5s), std::future_status::ready);
+}
+
+}  // namespace
+
+namespace {
+
+class ErrorService : public tomodachi::Service {
+ public:
+  ErrorService() : Service("errors") {
+    options.http.port = 0;
+    options.http.content_type = "application/json; charset=utf-8";
+    http<&ErrorService::boom>("GET", "/boom");
+    http<&ErrorService::teapot>("GET", "/teapot");
+    http<&ErrorService::plain>("GET", "/plain");
+    http_middleware<&ErrorService::failing_middleware>();
+    http_error<&ErrorService::not_found>(404);
+    http_error<&ErrorService::server_error>(500);
+  }
+  Task<Response> boom(Request&) {
+    throw std::logic_error("boom");
+    co_return "";
+  }
+  Task<Response> teapot(Request&) {
+    throw tomodachi::HttpError(418);
+    co_return "";
+  }
+  Task<Response> plain(Request&) { co_return "{}"; }
+  Task<Response> failing_middleware(tomodachi::HttpNext& next, Request& request) {
+    if (request.header("X-Fail")) throw std::runtime_error("middleware failed");
+    co_return co_await next();
+  }
+  Task<Response> not_found(Request&) {
+    throw std::runtime_error("the 404 handler fails");
+    co_return "";
+  }
+  Task<Response> server_error(Request& request) {
+    co_return "custom " + std::to_string(request.status_code().value_or(0));
+  }
+};
+
+TEST(HttpErrorHandling, FallbacksAndDefaults) {
+  Harness<ErrorService> harness;
+  auto reply = request(harness.port(), get("/boom"));
+  EXPECT_EQ(reply->status, 500);
+  EXPECT_EQ(reply->body, "custom 500");
+  EXPECT_EQ(reply->header("content-type"), "application/json; charset=utf-8");  // service default
+  reply = request(harness.port(), get("/missing"));  // 404 handler throws → 500 handler
+  EXPECT_EQ(reply->status, 500);
+  EXPECT_EQ(reply->body, "custom 500");
+  reply = request(harness.port(), get("/teapot"));  // no 418 handler → reason phrase
+  EXPECT_EQ(reply->status, 418);
+  EXPECT_EQ(reply->body, "I'm a teapot");
+  EXPECT_EQ(reply->header("content-type"), "text/plain; charset=utf-8");
+  reply = request(harness.port(), get("/plain", "X-Fail: 1\r\n"));  // middleware exceptions too
+  EXPECT_EQ(reply->status, 500);
+  EXPECT_EQ(request(harness.port(), get("/plain"))->header("content-type"), "application/json; charset=utf-8");
+}
+
+}  // namespace
+
+namespace {
+
+class CallableService : public tomodachi::Service {
+ public:
+  CallableService() : Service("callables") {
+    options.http.port = 0;
+    http_middleware(
+        [](tomodachi::HttpNext& next, Request& request) -> Task<Response> {
+          request.context()["outer"] = "yes";
+          Response response = co_await next();
+          response.header("X-Outer", "1");
+          co_return response;
+        },
+        "outer");
+    tomodachi::HttpRouteOptions guarded;
+    guarded.guards.push_back([](tomodachi::Service&, Request& request) -> Task<std::optional<Response>> {
+      if (!request.query("token")) co_return Response{403, "no token"};
+      co_return std::nullopt;
+    });
+    http("GET", R"(/info/(?P<a>x)?(?P<b>y)?)", "info", [](Request& request) -> std::string {
+      std::string out = std::string(request.method()) + " " + std::string(request.path()) + " q=" +
+                        std::string(request.query_string()) + " a=" + (request.matched("a") ? "1" : "0") +
+                        " b=" + (request.matched("b") ? "1" : "0") + " outer=" +
+                        std::string(request.context().at("outer").as_string()) + " headers=";
+      for (auto [name, value] : request.headers()) out += std::string(name) + ",";
+      return out;
+    }, guarded);
+  }
+};
+
+TEST(HttpCallables, LambdaRoutesGuardsAndMiddlewares) {
+  Harness<CallableService> harness;
+  auto reply = request(harness.port(), get("/info/y?token=1", "X-Custom: 1\r\n"));
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_EQ(reply->body, "GET /info/y q=token=1 a=0 b=1 outer=yes headers=Host,X-Custom,");
+  EXPECT_EQ(reply->header("x-outer"), "1");
+  reply = request(harness.port(), get("/info/x"));
+  EXPECT_EQ(reply->status, 403);
+  EXPECT_EQ(reply->body, "no token");
+  EXPECT_EQ(reply->header("x-outer"), "1");
+}
+
+}  // namespace
