@@ -3,23 +3,13 @@
 // The service runs `every(1s).run_immediately()` and records, for every firing, how late
 // it ran after its due time (`invocation_time`). The immediate run marks the start t0, so
 // the last firing's offset from t0 + k·1s shows drift independently of the scheduler's
-// own bookkeeping. A minimal HTTP/1.1 keep-alive responder on the same loop (port from
+// own bookkeeping. An HTTP route of the same service (keep-alive, port from
 // BENCH_HTTP_PORT) takes the load from wrk; each response body is a JSON document built
 // per request, so a request costs what a small handler costs. At stop, one log record
 // `lateness summary` carries the figures (bench/schedule/run.py reads it).
 
-#include <tomodachi/loop.hpp>
 #include <tomodachi/tomodachi.hpp>
 
-#include <boost/asio/buffer.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/read_until.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/streambuf.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -28,29 +18,27 @@
 #include <optional>
 #include <vector>
 
-namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using Clock = std::chrono::system_clock;
 
 class LatenessBench : public tomodachi::Service {
  public:
   LatenessBench() : Service("bench-schedule-lateness") {
+    const char* port = std::getenv("BENCH_HTTP_PORT");
+    options.http.port = port ? std::atoi(port) : 0;
+    options.http.host = "127.0.0.1";
+    options.http.keepalive_timeout = 75;
+    options.http.access_log = false;
     schedule<&LatenessBench::tick>(tomodachi::every(1s).run_immediately());
+    http<&LatenessBench::status>("GET", R"(/.*)");
   }
 
-  tomodachi::Task<void> start_service() override {
-    const char* port = std::getenv("BENCH_HTTP_PORT");
-    acceptor_.emplace(tomodachi::get_executor(),
-                      asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"),
-                                              static_cast<unsigned short>(port ? std::atoi(port) : 0)));
-    logger().info("bench http listening", {{"port", acceptor_->local_endpoint().port()}});
-    asio::co_spawn(tomodachi::get_executor(), accept_loop(), asio::detached);
+  tomodachi::Task<void> started_service() override {
+    logger().info("bench http listening", {{"port", tomodachi::http_port(*this).value_or(0)}});
     co_return;
   }
 
   tomodachi::Task<void> stop_service() override {
-    boost::system::error_code ignored;
-    if (acceptor_) acceptor_->close(ignored);
     log_summary();
     co_return;
   }
@@ -67,32 +55,11 @@ class LatenessBench : public tomodachi::Service {
     co_return;
   }
 
-  tomodachi::Task<void> accept_loop() {
-    for (;;) {
-      boost::system::error_code error;
-      asio::ip::tcp::socket socket(tomodachi::get_executor());
-      co_await acceptor_->async_accept(socket, asio::redirect_error(asio::use_awaitable, error));
-      if (error) co_return;
-      asio::co_spawn(tomodachi::get_executor(), serve(std::move(socket)), asio::detached);
-    }
-  }
-
-  tomodachi::Task<void> serve(asio::ip::tcp::socket socket) {
-    asio::streambuf request;
-    for (;;) {
-      boost::system::error_code error;
-      const std::size_t length =
-          co_await asio::async_read_until(socket, request, "\r\n\r\n", asio::redirect_error(asio::use_awaitable, error));
-      if (error) co_return;
-      request.consume(length);
-      ++requests_;
-      const std::string body = tomodachi::json::dumps(boost::json::object{
-          {"status", "ok"}, {"requests", requests_}, {"firings", lateness_.size()}, {"service", name()}});
-      const std::string response = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
-                                   std::to_string(body.size()) + "\r\n\r\n" + body;
-      co_await asio::async_write(socket, asio::buffer(response), asio::redirect_error(asio::use_awaitable, error));
-      if (error) co_return;
-    }
+  // Each response is a small JSON document built per request, like a real handler.
+  tomodachi::Task<tomodachi::Response> status(tomodachi::Request&) {
+    ++requests_;
+    co_return tomodachi::Response::json(boost::json::object{
+        {"status", "ok"}, {"requests", requests_}, {"firings", lateness_.size()}, {"service", name()}});
   }
 
   void log_summary() {
@@ -119,7 +86,6 @@ class LatenessBench : public tomodachi::Service {
                                        {"http_requests", requests_}});
   }
 
-  std::optional<asio::ip::tcp::acceptor> acceptor_;
   std::vector<double> lateness_;
   std::optional<Clock::time_point> first_firing_;
   std::optional<Clock::time_point> last_firing_;
