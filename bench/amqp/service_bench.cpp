@@ -5,6 +5,10 @@
 //   BENCH_MODE=e2e|publish BENCH_COUNT=100000 BENCH_TAG=<unique> amqp_service_bench --production -c cfg.json
 //   BENCH_ENVELOPE=raw: the same with the JSON text as a raw payload (no envelope), to show
 //   what the envelope costs
+//   BENCH_MODE=consume / produce: the two halves in two processes (a publisher service and a
+//   consumer service, like the bare pair's two threads); `consume` logs `amqp bench ready`
+//   once consuming and `end_time` (epoch seconds) at the last message, `produce` logs
+//   `start_time` at its first publish.
 //
 // Logs `amqp bench` with `seconds`, `rate` and `payload_bytes`, then exits.
 #include <tomodachi/tomodachi.hpp>
@@ -28,13 +32,18 @@ class AmqpBench : public tomodachi::Service {
  public:
   AmqpBench() : Service("amqp-bench") {
     if (!raw_) message_envelope = std::make_shared<tomodachi::JsonBase>();
-    if (mode_ == "e2e") {
+    if (mode_ == "e2e" || mode_ == "consume") {
       amqp<&AmqpBench::on_message>("bench." + tag_, {.queue_name = "bench-" + tag_});
     }
   }
 
   tomodachi::Task<void> started_service() override {
+    if (mode_ == "consume") {
+      logger().info("amqp bench ready");
+      co_return;
+    }
     start_ = std::chrono::steady_clock::now();
+    logger().info("amqp bench start", {{"start_time", epoch_seconds()}});
     for (int worker = 0; worker < max_in_flight; ++worker) tomodachi::spawn(publish_share(worker), "publisher");
     co_return;
   }
@@ -51,7 +60,7 @@ class AmqpBench : public tomodachi::Service {
         co_await tomodachi::amqp_publish(*this, data, routing_key);
       }
     }
-    if (++publishers_done_ == max_in_flight && mode_ == "publish") report();
+    if (++publishers_done_ == max_in_flight && (mode_ == "publish" || mode_ == "produce")) report();
   }
 
   tomodachi::Task<void> on_message(tomodachi::Message& message) {
@@ -63,8 +72,13 @@ class AmqpBench : public tomodachi::Service {
   void report() {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     logger().info("amqp bench", {{"mode", mode_}, {"count", count_}, {"seconds", seconds},
-                                 {"rate", count_ / seconds}, {"payload_bytes", payload_bytes_}});
+                                 {"rate", count_ / seconds}, {"payload_bytes", payload_bytes_},
+                                 {"end_time", epoch_seconds()}});
     tomodachi::exit(0);
+  }
+
+  static double epoch_seconds() {
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   }
 
   const std::string mode_ = env("BENCH_MODE", "e2e");

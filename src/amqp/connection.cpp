@@ -1282,12 +1282,13 @@ Task<StepResult> Connection::execute(TopologyStep step) {
       initiation, boost::asio::use_awaitable, std::move(step));
 }
 
+// Not a coroutine: the awaitable of the initiation itself (one frame less per publish).
 Task<void> Connection::publish(OutgoingMessage message, Clock::time_point deadline) {
   auto initiation = [impl = impl_.get()](auto handler, OutgoingMessage m, Clock::time_point d) {
     PendingPublish publish{std::move(m), d, PublishCompletion{VoidHandler(std::move(handler)), {}}};
     impl->push_from_loop(PublishCommand{std::move(publish)});
   };
-  co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>, void(std::exception_ptr)>(
+  return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>, void(std::exception_ptr)>(
       initiation, boost::asio::use_awaitable, std::move(message), deadline);
 }
 
@@ -1322,6 +1323,8 @@ Task<void> Connection::close(Clock::time_point deadline) {
 }
 
 bool Connection::connected() const noexcept { return impl_->is_connected.load(); }
+
+bool Connection::has_connected() const noexcept { return impl_->has_connected.load(); }
 
 ConnectionStats Connection::stats() const noexcept {
   return ConnectionStats{impl_->stat_connects.load(), impl_->stat_published.load(),

@@ -125,6 +125,8 @@ class Connection {
   Task<void> close(Clock::time_point deadline);
 
   bool connected() const noexcept;
+  /// True once connect() succeeded (from then on the connection reconnects by itself).
+  bool has_connected() const noexcept;
   ConnectionStats stats() const noexcept;
   /// The current connection's epoch (increases with every reconnect).
   std::uint64_t epoch() const noexcept;

@@ -86,7 +86,7 @@ Task<void> publish_confirmed(LoopState& state, const Options::Amqp& options, Out
                              Clock::time_point deadline) {
   auto executor = co_await asio::this_coro::executor;
   Connection& publisher = state.publisher_connection(options, executor);
-  co_await publisher.connect();
+  if (!publisher.has_connected()) co_await publisher.connect();
   co_await publisher.publish(std::move(message), deadline);
 }
 
@@ -451,7 +451,7 @@ Task<void> publish_message(const Options::Amqp& amqp_options, rabbitmq::Outgoing
   auto executor = co_await boost::asio::this_coro::executor;
   auto& state = rabbitmq::LoopState::of(executor);
   rabbitmq::Connection& publisher = state.publisher_connection(amqp_options, executor);
-  co_await publisher.connect();
+  if (!publisher.has_connected()) co_await publisher.connect();
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   if (wait) {
     co_await publisher.publish(std::move(message), deadline);
