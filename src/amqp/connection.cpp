@@ -249,6 +249,8 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
   std::atomic<std::uint64_t> stat_connects{0}, stat_published{0}, stat_confirmed{0}, stat_deliveries{0};
   std::thread thread;
 
+  std::function<void(Delivery&)> preprocessor;  // set before connecting, then read by the I/O thread
+
   // -- loop thread only --
   DeliverySink sink;
   std::vector<Command> loop_commands;
@@ -894,6 +896,7 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
       return;
     }
     acks.delivered(delivery.delivery_tag);
+    if (preprocessor) preprocessor(delivery);
     batch.push_back(std::move(delivery));
   }
 
@@ -1263,6 +1266,10 @@ Connection::~Connection() {
 const ConnectionSettings& Connection::settings() const noexcept { return impl_->settings; }
 
 void Connection::on_deliveries(DeliverySink sink) { impl_->sink = std::move(sink); }
+
+void Connection::set_delivery_preprocessor(std::function<void(Delivery&)> preprocessor) {
+  impl_->preprocessor = std::move(preprocessor);
+}
 
 Task<void> Connection::connect() {
   if (impl_->has_connected.load()) co_return;  // reconnects are the connection's own business

@@ -55,6 +55,8 @@ struct Delivery {
   std::string routing_key;
   std::string body;
   AmqpProperties properties;
+  /// What the delivery preprocessor attached on the I/O thread (opaque to the connection).
+  std::shared_ptr<void> preparsed;
 };
 
 /// A message to publish; `routing_key` is the wire form (already prefixed and encoded).
@@ -90,6 +92,10 @@ class Connection {
 
   /// Where deliveries go; called on the loop with batches in delivery order.
   void on_deliveries(DeliverySink sink);
+
+  /// Runs on the I/O thread for every delivery of a live consumer before it is handed to the
+  /// loop (e.g. to parse its payload there). Set before connect(); must be thread-safe.
+  void set_delivery_preprocessor(std::function<void(Delivery&)> preprocessor);
 
   /// Connects (once; later calls return at once). Throws AmqpConnectionException with
   /// upstream's message `Unable to connect [amqp] to host:port (reason)`. After the first

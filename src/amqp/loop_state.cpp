@@ -1,5 +1,7 @@
 #include "amqp/loop_state.hpp"
 
+#include "amqp/preparse.hpp"
+
 #include <tomodachi/logging.hpp>
 
 #include <amqp.h>
@@ -31,6 +33,16 @@ Connection& LoopState::consumer_connection(const Options::Amqp& options,
     settings.connection_name = "tomodachi consumer";
     consumer_ = std::make_unique<Connection>(std::move(settings), executor);
     consumer_->on_deliveries([this](std::vector<Delivery>& batch) { route(batch); });
+    consumer_->set_delivery_preprocessor([this](Delivery& delivery) {
+      std::shared_ptr<const Envelope> envelope;
+      {
+        std::lock_guard lock(parse_mutex_);
+        const auto found = parse_envelopes_.find(delivery.consumer_id);
+        if (found == parse_envelopes_.end()) return;
+        envelope = found->second;
+      }
+      delivery.preparsed = preparse(*envelope, delivery.body);
+    });
     qos_claimed_ = false;
   }
   return *consumer_;
@@ -58,7 +70,16 @@ std::uint32_t LoopState::add_consumer(DeliveryHandler handler) {
   return consumer_id;
 }
 
-void LoopState::remove_consumer(std::uint32_t consumer_id) { consumers_.erase(consumer_id); }
+void LoopState::remove_consumer(std::uint32_t consumer_id) {
+  consumers_.erase(consumer_id);
+  std::lock_guard lock(parse_mutex_);
+  parse_envelopes_.erase(consumer_id);
+}
+
+void LoopState::parse_off_loop(std::uint32_t consumer_id, std::shared_ptr<const Envelope> envelope) {
+  std::lock_guard lock(parse_mutex_);
+  parse_envelopes_[consumer_id] = std::move(envelope);
+}
 
 void LoopState::route(std::vector<Delivery>& batch) {
   for (auto& delivery : batch) {
@@ -85,6 +106,8 @@ void LoopState::shutdown() {
   consumer_.reset();
   publisher_.reset();
   consumers_.clear();
+  std::lock_guard lock(parse_mutex_);
+  parse_envelopes_.clear();
 }
 
 }  // namespace tomodachi::rabbitmq

@@ -9,6 +9,8 @@
 
 #include "amqp/connection.hpp"
 
+#include <tomodachi/envelope.hpp>
+
 #include <tomodachi/context.hpp>
 #include <tomodachi/options.hpp>
 #include <tomodachi/transport.hpp>
@@ -19,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -50,6 +53,10 @@ class LoopState final : public boost::asio::execution_context::service {
   std::uint32_t add_consumer(DeliveryHandler handler);
   void remove_consumer(std::uint32_t id);
 
+  /// Deliveries of consumer `id` get their payload parsed with `envelope` on the consumer
+  /// connection's I/O thread (see amqp/preparse.hpp).
+  void parse_off_loop(std::uint32_t id, std::shared_ptr<const Envelope> envelope);
+
   /// A transport instance starts / stops using the consumer connection; the last one to
   /// stop closes it (after its acks went out, bounded by `deadline`).
   void retain_consumer_connection() { ++consumer_users_; }
@@ -71,6 +78,9 @@ class LoopState final : public boost::asio::execution_context::service {
   int consumer_users_ = 0;
   std::uint32_t next_consumer_id_ = 0;
   std::unordered_map<std::uint32_t, DeliveryHandler> consumers_;
+  // Read by the consumer connection's I/O thread.
+  std::mutex parse_mutex_;
+  std::unordered_map<std::uint32_t, std::shared_ptr<const Envelope>> parse_envelopes_;
   std::set<std::string> dead_letter_queues_;
   ExecutionCounter current_tasks_{"amqp_current_tasks"};
   ExecutionCounter total_tasks_{"amqp_total_tasks"};

@@ -5,6 +5,7 @@
 #include "amqp/connection.hpp"
 #include "amqp/loop_state.hpp"
 #include "amqp/naming.hpp"
+#include "amqp/preparse.hpp"
 #include "amqp/topology.hpp"
 
 #include <tomodachi/amqp.hpp>
@@ -70,6 +71,7 @@ struct Shared {
 
 struct Subscription {
   const AmqpHandlerSpec* spec = nullptr;
+  std::shared_ptr<const Envelope> parse_off_loop;  // JsonBase: parsed on the I/O thread
   std::unique_ptr<MessageDispatcher> dispatcher;
   SubscriptionSpec plan;
   std::string queue;
@@ -97,6 +99,7 @@ class AmqpDelivery final : public tomodachi::Delivery {
       : subscription_(std::move(subscription)), delivery_(std::move(delivery)) {}
 
   bool settled() const noexcept { return settled_; }
+  const std::string& body() const noexcept { return delivery_.body; }
 
   int attempt() const override {
     if (!delivery_.properties.headers) return 1;
@@ -231,13 +234,20 @@ Task<void> handle_delivery(std::shared_ptr<Subscription> subscription, rabbitmq:
       {"exchange_name", subscription->exchange_value},
       {"properties", properties_json(delivery.properties)},
   };
+  const auto preparsed = std::static_pointer_cast<Preparsed>(std::move(delivery.preparsed));
   AmqpDelivery settle(subscription, std::move(delivery));
+  std::optional<PreparsedScope> offer;
+  if (preparsed) {
+    preparsed->payload = settle.body();
+    offer.emplace(preparsed.get());
+  }
   std::exception_ptr error;
   try {
     co_await subscription->dispatcher->dispatch(std::move(incoming), settle);
   } catch (...) {
     error = std::current_exception();
   }
+  offer.reset();
   if (error) {
     log().error("settling an AMQP message failed - it goes back to its queue",
                 {{"error", boost::json::string(describe_exception(error))}});
@@ -281,6 +291,7 @@ class AmqpTransport final : public TransportInstance {
       subscription->plan.consumer_id = state_->add_consumer([this, weak](rabbitmq::Delivery&& delivery) {
         if (auto s = weak.lock()) receive(std::move(s), std::move(delivery));
       });
+      if (subscription->parse_off_loop) state_->parse_off_loop(subscription->plan.consumer_id, subscription->parse_off_loop);
       for (const auto& step : plan_subscription(subscription->plan, settings_, service_.uuid())) {
         co_await execute(step);
       }
@@ -352,8 +363,12 @@ class AmqpTransport final : public TransportInstance {
     if (!spec) throw std::invalid_argument("handler '" + base->name + "' is not an AMQP registration");
     auto subscription = std::make_shared<Subscription>();
     subscription->spec = spec;
-    subscription->dispatcher =
-        std::make_unique<MessageDispatcher>(SubscriptionConfig::from_spec(service_, *spec, "amqp"));
+    SubscriptionConfig config = SubscriptionConfig::from_spec(service_, *spec, "amqp");
+    if (preparsable(config.envelope)) {
+      subscription->parse_off_loop = config.envelope;
+      config.envelope = std::make_shared<PreparsedEnvelope>(config.envelope);
+    }
+    subscription->dispatcher = std::make_unique<MessageDispatcher>(std::move(config));
     subscription->plan.routing_key = spec->pattern;
     subscription->plan.handler_name = spec->name;
     subscription->plan.competing = spec->competing;
