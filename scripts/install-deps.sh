@@ -9,11 +9,11 @@ build_packages=(
   g++ cmake ninja-build ccache pkg-config make
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libre2-dev librabbitmq-dev libssl-dev libpugixml-dev libhowardhinnant-date-dev
-  libprotobuf-dev protobuf-compiler zlib1g-dev tzdata
+  libprotobuf-dev protobuf-compiler zlib1g-dev tzdata ca-certificates
 )
 test_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
-  rabbitmq-server python3 python3-botocore wrk nginx-light
+  rabbitmq-server python3 python3-botocore wrk nginx-light openssl
   clang-14 libclang-rt-14-dev
 )
 

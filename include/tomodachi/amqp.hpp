@@ -61,6 +61,8 @@ class EnvelopeRef {
   constexpr EnvelopeRef() noexcept = default;
   constexpr EnvelopeRef(std::nullptr_t) noexcept : kind_(Kind::raw) {}
   EnvelopeRef(const Envelope& envelope) noexcept : kind_(Kind::given), envelope_(&envelope) {}
+  /// As `AwsSnsSqsPublishOptions` takes it: null = raw mode.
+  EnvelopeRef(const Envelope* envelope) noexcept : kind_(envelope ? Kind::given : Kind::raw), envelope_(envelope) {}
   template <typename T>
     requires std::is_base_of_v<Envelope, T>
   EnvelopeRef(const std::shared_ptr<T>& envelope) noexcept

@@ -136,8 +136,13 @@ class Service {
   void amqp(std::string_view routing_key, std::string name, Handler&& handler, const AmqpOptions& options = {});
 
   // ---- AWS SNS + SQS (defined in <tomodachi/aws_sns_sqs.hpp>) ------------------------
+  /// Subscribe member `Fn` (`Task<void> Fn(Message&)`) to SNS topic `topic` through an
+  /// SQS queue; `topic` "" = consume `options.queue_name` without a topic.
   template <auto Fn>
   void aws_sns_sqs(std::string_view topic, const AwsSnsSqsOptions& options = {});
+  /// The same with any callable; `name` is the handler name (queue names, logs).
+  template <typename Handler>
+  void aws_sns_sqs(std::string_view topic, std::string name, Handler&& handler, const AwsSnsSqsOptions& options);
 
   // ---- Schedules (defined in <tomodachi/schedule.hpp>) ------------------------------
   /// Runs member `Fn` on `when` (`every(5s)`, `cron("0 * * * *")`, `at("08:00")`, or

@@ -4,6 +4,7 @@
 /// `tomodachi run` precompiles this header.
 
 #include <tomodachi/amqp.hpp>
+#include <tomodachi/aws_sns_sqs.hpp>
 #include <tomodachi/context.hpp>
 #include <tomodachi/delivery.hpp>
 #include <tomodachi/envelope.hpp>

@@ -5,7 +5,8 @@
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
-#include <boost/json/parse.hpp>
+#include <boost/json/basic_parser_impl.hpp>
+#include <boost/json/value_stack.hpp>
 #include <boost/json/string.hpp>
 
 #include <cctype>
@@ -13,10 +14,113 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 
 namespace tomodachi::json {
 namespace {
+
+
+/// The double nearest to a JSON number literal; out of range like Python's float():
+/// overflow gives ±inf, underflow ±0.0.
+double exact_double(std::string_view literal) {
+  double number = 0;
+  const auto result = std::from_chars(literal.data(), literal.data() + literal.size(), number);
+  if (result.ec == std::errc::result_out_of_range) {
+    const bool negative = !literal.empty() && literal.front() == '-';
+    const auto exponent = literal.find_first_of("eE");
+    const bool underflow =
+        exponent != std::string_view::npos && exponent + 1 < literal.size() && literal[exponent + 1] == '-';
+    const double magnitude = underflow ? 0.0 : std::numeric_limits<double>::infinity();
+    return negative ? -magnitude : magnitude;
+  }
+  return number;
+}
+
+// Boost.JSON's value builder with one change: doubles are converted from their text with
+// std::from_chars. Boost 1.81's own conversion is fast but not correctly rounded (about
+// one literal in six comes out one ulp off), and a Python float must survive the trip.
+struct ExactNumberHandler {
+  static constexpr std::size_t max_object_size = boost::json::object::max_size();
+  static constexpr std::size_t max_array_size = boost::json::array::max_size();
+  static constexpr std::size_t max_key_size = boost::json::string::max_size();
+  static constexpr std::size_t max_string_size = boost::json::string::max_size();
+
+  boost::json::value_stack stack;
+  std::string number_text;
+
+  using error_code = boost::system::error_code;
+  using string_view = boost::json::string_view;
+
+  bool on_document_begin(error_code&) { return true; }
+  bool on_document_end(error_code&) { return true; }
+  bool on_object_begin(error_code&) { return true; }
+  bool on_object_end(std::size_t n, error_code&) {
+    stack.push_object(n);
+    return true;
+  }
+  bool on_array_begin(error_code&) { return true; }
+  bool on_array_end(std::size_t n, error_code&) {
+    stack.push_array(n);
+    return true;
+  }
+  bool on_key_part(string_view s, std::size_t, error_code&) {
+    stack.push_chars(s);
+    return true;
+  }
+  bool on_key(string_view s, std::size_t, error_code&) {
+    stack.push_key(s);
+    return true;
+  }
+  bool on_string_part(string_view s, std::size_t, error_code&) {
+    stack.push_chars(s);
+    return true;
+  }
+  bool on_string(string_view s, std::size_t, error_code&) {
+    stack.push_string(s);
+    return true;
+  }
+  bool on_number_part(string_view s, error_code&) {
+    number_text.append(s.data(), s.size());
+    return true;
+  }
+  bool on_int64(std::int64_t i, string_view, error_code&) {
+    number_text.clear();
+    stack.push_int64(i);
+    return true;
+  }
+  bool on_uint64(std::uint64_t u, string_view, error_code&) {
+    number_text.clear();
+    stack.push_uint64(u);
+    return true;
+  }
+  bool on_double(double, string_view s, error_code&) {
+    number_text.append(s.data(), s.size());
+    stack.push_double(exact_double(number_text));
+    number_text.clear();
+    return true;
+  }
+  bool on_bool(bool b, error_code&) {
+    stack.push_bool(b);
+    return true;
+  }
+  bool on_null(error_code&) {
+    stack.push_null();
+    return true;
+  }
+  bool on_comment_part(string_view, error_code&) { return true; }
+  bool on_comment(string_view, error_code&) { return true; }
+};
+
+std::optional<boost::json::value> parse_standard_json(std::string_view text, std::size_t max_depth) {
+  boost::json::parse_options options;
+  options.max_depth = max_depth;
+  boost::json::basic_parser<ExactNumberHandler> parser(options);
+  boost::system::error_code error;
+  const std::size_t consumed = parser.write_some(false, text.data(), text.size(), error);
+  if (error || consumed != text.size() || !parser.done()) return std::nullopt;
+  return parser.handler().stack.release();
+}
 
 struct ParseError : std::exception {
   std::size_t offset;
@@ -274,20 +378,10 @@ class PythonJsonParser {
         return unsigned_value;
       }
     }
+    const std::string_view literal(first, static_cast<std::size_t>(last - first));
     double number = 0;
-    auto r = std::from_chars(first, last, number);
-    if (r.ec == std::errc::result_out_of_range) {
-      // Python: float('1e999') == inf and float('1e-999') == 0.0.
-      const std::string_view literal(first, static_cast<std::size_t>(last - first));
-      const bool negative = literal.front() == '-';
-      const auto exponent = literal.find_first_of("eE");
-      const bool underflow = exponent != std::string_view::npos && exponent + 1 < literal.size() &&
-                             literal[exponent + 1] == '-';
-      const double magnitude = underflow ? 0.0 : std::numeric_limits<double>::infinity();
-      number = negative ? -magnitude : magnitude;
-    } else if (r.ec != std::errc{}) {
-      fail("Expecting value");
-    }
+    if (std::from_chars(first, last, number).ec == std::errc::invalid_argument) fail("Expecting value");
+    number = exact_double(literal);
     return number;
   }
 
@@ -300,12 +394,7 @@ class PythonJsonParser {
 
 boost::json::value loads(std::string_view text, std::error_code& error, std::size_t max_depth) {
   error.clear();
-  boost::json::parse_options options;
-  options.max_depth = max_depth;
-  boost::system::error_code boost_error;
-  boost::json::value value = boost::json::parse(boost::json::string_view(text.data(), text.size()),
-                                                boost_error, {}, options);
-  if (!boost_error) return value;
+  if (auto value = parse_standard_json(text, max_depth)) return std::move(*value);
   try {
     return PythonJsonParser(text, max_depth).parse_document();
   } catch (const ParseError&) {
@@ -315,12 +404,7 @@ boost::json::value loads(std::string_view text, std::error_code& error, std::siz
 }
 
 boost::json::value loads(std::string_view text, std::size_t max_depth) {
-  boost::json::parse_options options;
-  options.max_depth = max_depth;
-  boost::system::error_code boost_error;
-  boost::json::value value = boost::json::parse(boost::json::string_view(text.data(), text.size()),
-                                                boost_error, {}, options);
-  if (!boost_error) return value;
+  if (auto value = parse_standard_json(text, max_depth)) return std::move(*value);
   try {
     return PythonJsonParser(text, max_depth).parse_document();
   } catch (const ParseError& e) {

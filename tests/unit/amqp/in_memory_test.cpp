@@ -56,6 +56,8 @@ TEST(AmqpPublishOptions, EnvelopeChoicesMapToTheMessagingCore) {
   EXPECT_EQ(*raw.message_envelope.as_override(), nullptr);
   const tomodachi::AmqpPublishOptions given{.message_envelope = json};
   EXPECT_EQ(given.message_envelope.as_override()->get(), json.get());
+  const tomodachi::AmqpPublishOptions pointer{.message_envelope = tomodachi::json_base().get()};
+  EXPECT_EQ(pointer.message_envelope.as_override()->get(), tomodachi::json_base().get());
   const tomodachi::EnvelopeOverride override_choice = json;
   EXPECT_EQ(tomodachi::EnvelopeRef(override_choice).as_override()->get(), json.get());
 }

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <regex>
 
 namespace enc = tomodachi::encoding;
@@ -63,4 +64,10 @@ TEST(Encoding, HmacSha256LongKey) {
   EXPECT_EQ(enc::hex_lower(enc::hmac_sha256(std::string(131, '\xaa'),
                                             "Test Using Larger Than Block-Size Key - Hash Key First")),
             "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+}
+
+TEST(TestHarness, EnvironmentReachesDiscoveredTests) {
+  // tests/CMakeLists.txt passes the test environment to every discovered gtest.
+  ASSERT_NE(std::getenv("TOMODACHI_FIXTURES_DIR"), nullptr);
+  ASSERT_NE(std::getenv("TOMODACHI_BIN"), nullptr);
 }

@@ -1,0 +1,202 @@
+#pragma once
+/// @file
+/// AWS SNS + SQS transport: `aws_sns_sqs<&Svc::handler>(topic, {...})` subscriptions (an
+/// SQS queue subscribed to an SNS topic), `aws_sns_sqs_publish(service, data, topic, {...})`
+/// and `sqs_send_message(service, data, queue, {...})`, wire-compatible with Python
+/// tomodachi (spec/wire.md §3): same topic and queue names, queue policies, subscription
+/// shape, message bodies and attribute typing. Beyond upstream: at-least-once delivery
+/// with client-side dead-lettering by default, visibility extension for slow handlers,
+/// batched deletes, graceful drain bounded by the stop deadline. See docs/aws_sns_sqs.md.
+///
+/// ```cpp
+/// class Orders : public tomodachi::Service {
+///  public:
+///   Orders() : Service("orders") {
+///     message_envelope = tomodachi::json_base();
+///     aws_sns_sqs<&Orders::on_order>("order-created", {.competing = true});
+///   }
+///   tomodachi::Task<void> on_order(tomodachi::Message& message) {
+///     tomodachi::MessageAttributes attributes{{"currency", "SEK"}};
+///     co_await tomodachi::aws_sns_sqs_publish(*this, message.data(), "order-accepted",
+///                                             {.message_attributes = &attributes});
+///   }
+/// };
+/// ```
+
+#include <tomodachi/delivery.hpp>
+#include <tomodachi/envelope.hpp>
+#include <tomodachi/message_attributes.hpp>
+#include <tomodachi/messaging.hpp>
+#include <tomodachi/service.hpp>
+#include <tomodachi/task.hpp>
+
+#include <boost/json/value.hpp>
+
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace tomodachi {
+
+// ---- Subscribing -------------------------------------------------------------------------
+
+/// Options of an `aws_sns_sqs(...)` registration (Python's decorator keywords).
+struct AwsSnsSqsOptions {
+  /// Competing consumers share one queue (`sha256(topic)`); non-competing instances get a
+  /// queue each (`sha256(topic + handler + service uuid)`). Unset: competing with an
+  /// explicit `queue_name`, otherwise non-competing (upstream's code behaviour).
+  std::optional<bool> competing;
+  /// Explicit queue: a name (option `aws_sns_sqs.queue_name_prefix` is prepended; FIFO
+  /// names must end in `.fifo`) or the ARN of an existing queue.
+  std::optional<std::string> queue_name;
+  /// SNS subscription filter policy: unset = leave the subscription as it is; a JSON
+  /// object = that policy; a JSON string = policy text (parsed and re-serialized); JSON
+  /// null = no filtering (`{}`).
+  std::optional<boost::json::value> filter_policy;
+  /// Queue VisibilityTimeout in seconds (0..43200); unset = leave the queue's value.
+  std::optional<int> visibility_timeout;
+  /// SQS redrive: both set = RedrivePolicy to this dead-letter queue (a name, created
+  /// with 14 days retention, or an existing queue's ARN) after `max_receive_count`
+  /// receives; `dead_letter_queue_name = ""` without a count = remove the RedrivePolicy;
+  /// both unset = leave it as it is.
+  std::optional<std::string> dead_letter_queue_name;
+  std::optional<int> max_receive_count;
+  /// FIFO topic and queue (`.fifo`); messages are consumed one at a time in order.
+  bool fifo = false;
+  /// Messages per ReceiveMessage and handler concurrency (1..10; default 10; FIFO: 1).
+  std::optional<int> max_number_of_consumed_messages;
+  /// Envelope override: unset = the service's `message_envelope`; `no_envelope` = raw.
+  EnvelopeOverride message_envelope;
+  /// What happens after the handler: at-least-once with retries and dead-lettering
+  /// (default), or `DeliveryPolicy::tomodachi()` for upstream's exact outcomes.
+  DeliveryPolicy delivery = DeliveryPolicy::at_least_once();
+  /// While a handler runs longer than half the queue's visibility timeout, extend the
+  /// message's visibility so no other consumer receives it meanwhile.
+  bool extend_visibility = true;
+};
+
+/// The registration record of one SNS/SQS subscription (`pattern` is the topic; "" for
+/// a queue without a topic).
+struct AwsSnsSqsHandlerSpec : MessageHandlerSpec {
+  using MessageHandlerSpec::MessageHandlerSpec;
+  AwsSnsSqsOptions options;
+};
+
+// ---- Publishing ------------------------------------------------------------------------
+
+/// Options of `aws_sns_sqs_publish`. Every member is trivially destructible on purpose:
+/// GCC 12 miscompiles aggregate temporaries with non-trivial destructors inside `co_await`
+/// expressions. Pointed-to values are only read during the call (copied when `wait` is
+/// false).
+struct AwsSnsSqsPublishOptions {
+  /// Unset = option `aws_sns_sqs.topic_prefix`; "" = no prefix.
+  std::optional<std::string_view> topic_prefix;
+  /// Unset = the service's `message_envelope`; `tomodachi::no_envelope` = raw mode; else
+  /// that envelope (e.g. `tomodachi::json_base().get()`).
+  std::optional<const Envelope*> message_envelope;
+  /// Message attributes (the envelope may add some).
+  const MessageAttributes* message_attributes = nullptr;
+  /// Attributes for CreateTopic when the topic does not exist yet.
+  const std::map<std::string, std::string>* topic_attributes = nullptr;
+  /// Overwrite differing attributes of an existing topic (default: warn and keep them).
+  bool overwrite_topic_attributes = false;
+  /// FIFO: set `group_id` to publish to `<topic>.fifo`; the deduplication id defaults to a uuid4.
+  std::optional<std::string_view> group_id;
+  std::optional<std::string_view> deduplication_id;
+  /// true: return the SNS MessageId when published; false: return "" at once, publish in
+  /// the background (a failure is logged).
+  bool wait = true;
+};
+static_assert(std::is_trivially_destructible_v<AwsSnsSqsPublishOptions>);
+
+/// Publishes `data`, wrapped by the envelope in effect, to SNS topic `topic` (looked up,
+/// created when missing). Returns the SNS MessageId. Throws AwsSnsSqsException after 3
+/// failed attempts, std::invalid_argument for an invalid topic name, EnvelopeError when
+/// the data does not suit the envelope.
+Task<std::string> aws_sns_sqs_publish(const Service& service, PublishData data, std::string_view topic,
+                                      AwsSnsSqsPublishOptions options = {});
+
+/// What a custom SQS body formatter receives.
+struct SqsBodyContext {
+  const Service& service;
+  const PublishData& data;
+  const MessageAttributes& message_attributes;
+  std::string_view queue_name;  ///< as given to sqs_send_message
+  std::string_view queue_url;
+  const Envelope* envelope;  ///< null in raw mode
+};
+/// Builds the SQS MessageBody (Python's `message_body_formatter`).
+using SqsBodyFormatter = std::string (*)(const SqsBodyContext& context);
+
+/// Options of `sqs_send_message` (trivially destructible, see AwsSnsSqsPublishOptions).
+struct SqsSendMessageOptions {
+  /// Unset = option `aws_sns_sqs.queue_name_prefix`; "" = no prefix. Not applied to ARNs and URLs.
+  std::optional<std::string_view> queue_name_prefix;
+  std::optional<const Envelope*> message_envelope;
+  const MessageAttributes* message_attributes = nullptr;
+  /// FIFO queues (`.fifo`): required group id; the deduplication id defaults to a uuid4.
+  std::optional<std::string_view> group_id;
+  std::optional<std::string_view> deduplication_id;
+  std::optional<int> delay_seconds;
+  /// true (default): the body is tomodachi's `{"Type": "Message", ..., "Message": <envelope
+  /// payload>, ...}`; false: the body is `data` itself (a string), no envelope (Python's
+  /// `message_body_formatter=None`).
+  bool tomodachi_body = true;
+  /// Custom body (overrides `tomodachi_body`).
+  SqsBodyFormatter body_formatter = nullptr;
+  bool wait = true;
+};
+static_assert(std::is_trivially_destructible_v<SqsSendMessageOptions>);
+
+/// Sends `data` straight to an SQS queue given by name, ARN or URL. Returns the SQS
+/// MessageId. Throws QueueDoesNotExistError for a missing queue, std::invalid_argument for
+/// a bad name or FIFO arguments, AwsSnsSqsException when SQS keeps failing.
+Task<std::string> sqs_send_message(const Service& service, PublishData data, std::string_view queue,
+                                   SqsSendMessageOptions options = {});
+
+// ---- Errors (the names of Python tomodachi's exceptions) ------------------------------------
+
+/// Base of the SNS/SQS transport errors.
+class AwsSnsSqsException : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+/// Missing region or credentials (`Invalid credentials [sns] to AWS (...)`).
+class AwsSnsSqsConnectionException : public AwsSnsSqsException {
+ public:
+  using AwsSnsSqsException::AwsSnsSqsException;
+};
+/// `sqs_send_message` to a queue that does not exist.
+class QueueDoesNotExistError : public AwsSnsSqsException {
+ public:
+  using AwsSnsSqsException::AwsSnsSqsException;
+};
+
+// ---- Service::aws_sns_sqs ----------------------------------------------------------------
+
+template <typename Handler>
+void Service::aws_sns_sqs(std::string_view topic, std::string name, Handler&& handler,
+                          const AwsSnsSqsOptions& options) {
+  auto spec = std::make_unique<AwsSnsSqsHandlerSpec>("aws_sns_sqs", std::move(name));
+  spec->pattern = std::string(topic);
+  spec->handler = MessageHandler(std::forward<Handler>(handler));
+  spec->message_envelope = options.message_envelope;
+  spec->delivery = options.delivery;
+  spec->queue_name = options.queue_name;
+  spec->competing = options.competing;
+  spec->options = options;
+  add_handler(std::move(spec));
+}
+
+template <auto Fn>
+void Service::aws_sns_sqs(std::string_view topic, const AwsSnsSqsOptions& options) {
+  using Class = detail::handler_class_t<Fn>;
+  aws_sns_sqs(topic, std::string(detail::handler_name<Fn>()), bind_message_handler<Fn>(static_cast<Class&>(*this)),
+              options);
+}
+
+}  // namespace tomodachi

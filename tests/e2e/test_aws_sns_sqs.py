@@ -1,0 +1,200 @@
+"""AWS SNS/SQS end to end: `tomodachi run` services against fauxqs, with a Python producer
+that speaks like Python tomodachi (botocore for SNS, the SQS JSON protocol for SQS):
+interop both ways, graceful drain on SIGTERM, and recovery from an emulator restart."""
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+import unittest
+import urllib.request
+import uuid
+
+import botocore.session
+
+import harness
+from harness import service
+
+AWS_SERVICE = service("aws_service.cpp")
+FAUXQS_SH = os.path.join(harness.SOURCE_DIR, "scripts", "test-peers", "fauxqs.sh")
+
+
+class Fauxqs:
+    """Requests to one fauxqs instance: SNS through botocore, SQS through its JSON protocol."""
+
+    def __init__(self, endpoint):
+        self.endpoint = endpoint
+        session = botocore.session.get_session()
+        self.sns = session.create_client("sns", region_name="eu-west-1", endpoint_url=endpoint,
+                                         aws_access_key_id="python", aws_secret_access_key="python")
+
+    def sqs(self, operation, **params):
+        request = urllib.request.Request(self.endpoint + "/", data=json.dumps(params).encode(), method="POST", headers={
+            "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS." + operation,
+            "Authorization": "AWS4-HMAC-SHA256 Credential=python/20240101/eu-west-1/sqs/aws4_request"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read() or b"{}")
+
+    def create_queue(self, name):
+        return self.sqs("CreateQueue", QueueName=name)["QueueUrl"]
+
+    def receive(self, url, wait=1):
+        answer = self.sqs("ReceiveMessage", QueueUrl=url, WaitTimeSeconds=wait, MaxNumberOfMessages=10,
+                          MessageAttributeNames=["All"], AttributeNames=["All"])
+        return answer.get("Messages", [])
+
+    def publish_json_base(self, topic, data, attributes=None):
+        """Publishes like Python tomodachi: JsonBase payload, botocore MessageAttributes."""
+        sender = str(uuid.uuid4())
+        payload = json.dumps({
+            "service": {"name": "python-producer", "uuid": sender},
+            "metadata": {"message_uuid": "%s.%s" % (sender, uuid.uuid4()), "protocol_version": "tomodachi-json-base--1.0.0",
+                         "compatible_protocol_versions": ["json_base-wip"], "timestamp": time.time(), "topic": topic,
+                         "data_encoding": "raw"},
+            "data": data})
+        topic_arn = self.sns.create_topic(Name=topic)["TopicArn"]
+        return self.sns.publish(TopicArn=topic_arn, Message=payload, MessageAttributes=attributes or {})["MessageId"]
+
+
+def competing_queue_name(topic):
+    return hashlib.sha256(topic.encode()).hexdigest()
+
+
+class AwsService:
+    def __init__(self, endpoint, topic, **env):
+        self.process = harness.Process(["run", "--production", "--logger", "json", AWS_SERVICE],
+                                       TOMODACHI_TEST_AWS_ENDPOINT=endpoint, TOMODACHI_TEST_TOPIC=topic, **env)
+
+    def records(self, message=None):
+        found = []
+        for line in self.process.log().splitlines():
+            if line.startswith("{"):
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue
+                if message is None or str(record.get("message", "")).startswith(message):
+                    found.append(record)
+        return found
+
+    def wait_for(self, message, count=1, timeout=60):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if len(self.records(message)) >= count:
+                return True
+            if self.process.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        return len(self.records(message)) >= count
+
+
+class AwsSnsSqsEndToEnd(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.endpoint = harness.peer_env("fauxqs")["TOMODACHI_TEST_AWS_ENDPOINT"]
+        cls.aws = Fauxqs(cls.endpoint)
+
+    def start(self, topic, **env):
+        svc = AwsService(self.endpoint, topic, **env)
+        self.addCleanup(svc.process.stop)
+        self.assertTrue(svc.process.wait_for_log("started service successfully", timeout=240), svc.process.log())
+        return svc
+
+    def test_python_producer_and_cpp_consumer_interoperate(self):
+        topic = "e2e-interop-" + uuid.uuid4().hex[:8]
+        reply_queue = "e2e-reply-" + uuid.uuid4().hex[:8]
+        reply_url = self.aws.create_queue(reply_queue)
+        svc = self.start(topic, TOMODACHI_TEST_REPLY_QUEUE=reply_queue)
+        attributes = {"currency": {"DataType": "String.Array", "StringValue": '["SEK"]'},
+                      "amount": {"DataType": "Number", "StringValue": "1338"},
+                      "note": {"DataType": "String", "StringValue": "v\u00e4rde"}}
+        sns_message_id = self.aws.publish_json_base(topic, {"order": 4711, "text": "h\u00e4j"}, attributes)
+        self.assertTrue(svc.wait_for("received event"), svc.process.log())
+        record = svc.records("received event")[0]
+        self.assertEqual(record["data"], {"order": 4711, "text": "h\u00e4j"})
+        self.assertEqual(record["message_attributes"], {"currency": ["SEK"], "amount": 1338, "note": "v\u00e4rde"})
+        self.assertEqual(record["topic"], topic)
+        self.assertEqual(record["sns_message_id"], sns_message_id)
+        # The reply, as Python tomodachi's sqs_send_message writes it.
+        replies = []
+        deadline = time.time() + 20
+        while not replies and time.time() < deadline:
+            replies = self.aws.receive(reply_url)
+        self.assertEqual(len(replies), 1)
+        body = json.loads(replies[0]["Body"])
+        self.assertEqual(list(body.keys()), ["Type", "QueueUrl", "Version", "Message", "Timestamp", "MessageAttributes"])
+        self.assertEqual((body["Type"], body["QueueUrl"], body["Version"]), ("Message", reply_url, "0"))
+        self.assertRegex(body["Timestamp"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+        self.assertEqual(body["MessageAttributes"], {"in-reply-to": {"Type": "String", "Value": sns_message_id}})
+        envelope = json.loads(body["Message"])
+        self.assertEqual(envelope["metadata"]["protocol_version"], "tomodachi-json-base--1.0.0")
+        self.assertEqual(envelope["metadata"]["topic"], "")
+        self.assertEqual(envelope["service"]["name"], "aws-test-service")
+        self.assertTrue(envelope["metadata"]["message_uuid"].startswith(envelope["service"]["uuid"] + "."))
+        self.assertEqual(envelope["data"], {"reply": {"order": 4711, "text": "h\u00e4j"}})
+        self.assertEqual(replies[0]["MessageAttributes"]["in-reply-to"],
+                         {"DataType": "String", "StringValue": sns_message_id})
+
+    def test_sigterm_drains_a_running_handler(self):
+        topic = "e2e-drain-" + uuid.uuid4().hex[:8]
+        svc = self.start(topic)
+        self.aws.publish_json_base(topic, {"sleep": 3})
+        self.assertTrue(svc.wait_for("received event"), svc.process.log())
+        svc.process.signal(signal.SIGTERM)
+        result = svc.process.wait(timeout=60)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        messages = [r.get("message") for r in svc.records()]
+        self.assertIn("draining sqs receiver loop", messages)
+        self.assertIn("slow handler done", messages)
+        self.assertLess(messages.index("slow handler done"), messages.index("terminated service"))
+        # Settled before the exit: nothing comes back.
+        url = self.aws.sqs("GetQueueUrl", QueueName=competing_queue_name(topic))["QueueUrl"]
+        self.assertEqual(self.aws.receive(url, wait=0), [])
+        answer = self.aws.sqs("GetQueueAttributes", QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        self.assertEqual(answer["ApproximateNumberOfMessagesNotVisible"], "0")
+
+
+class AwsEmulatorRestart(unittest.TestCase):
+    """The emulator stops and comes back (empty) while the service polls."""
+
+    def setUp(self):
+        self.peers = os.path.join(harness.BUILD_DIR, "test-peers-aws-fault-%d" % os.getpid())
+        shutil.rmtree(self.peers, ignore_errors=True)
+        os.makedirs(self.peers)
+        shared_npm = os.path.join(harness.PEERS_DIR, "npm")
+        if os.path.isdir(shared_npm):
+            os.symlink(shared_npm, os.path.join(self.peers, "npm"))
+        subprocess.run([FAUXQS_SH, "start", self.peers], check=True, capture_output=True, timeout=180)
+        self.addCleanup(self.cleanup)
+        with open(os.path.join(self.peers, "fauxqs", "env")) as f:
+            env = dict(line.strip().split("=", 1) for line in f if "=" in line)
+        self.endpoint = env["TOMODACHI_TEST_AWS_ENDPOINT"]
+        self.aws = Fauxqs(self.endpoint)
+
+    def cleanup(self):
+        subprocess.run([FAUXQS_SH, "stop", self.peers], capture_output=True, timeout=60)
+        shutil.rmtree(self.peers, ignore_errors=True)
+
+    def test_service_recovers_and_keeps_consuming(self):
+        topic = "e2e-restart-" + uuid.uuid4().hex[:8]
+        svc = AwsService(self.endpoint, topic)
+        self.addCleanup(svc.process.stop)
+        self.assertTrue(svc.process.wait_for_log("started service successfully", timeout=240), svc.process.log())
+        self.aws.publish_json_base(topic, {"n": 1})
+        self.assertTrue(svc.wait_for("received event", 1), svc.process.log())
+
+        subprocess.run([FAUXQS_SH, "restart", self.peers], check=True, capture_output=True, timeout=120)
+        self.assertTrue(svc.wait_for("Unable to receive message from queue [sqs] on AWS", timeout=60), svc.process.log())
+        self.assertTrue(svc.wait_for("Recreated the SNS/SQS subscription of the missing queue [sqs]", timeout=90),
+                        svc.process.log())
+        self.aws.publish_json_base(topic, {"n": 2})
+        self.assertTrue(svc.wait_for("received event", 2, timeout=60), svc.process.log())
+        self.assertEqual([r["data"] for r in svc.records("received event")], [{"n": 1}, {"n": 2}])
+        self.assertIsNone(svc.process.process.poll())
+
+
+if __name__ == "__main__":
+    harness.main()

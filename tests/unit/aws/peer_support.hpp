@@ -1,0 +1,45 @@
+#pragma once
+// Running coroutines in tests and finding the fauxqs test peer.
+
+#include <tomodachi/task.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <future>
+#include <fstream>
+#include <map>
+#include <string>
+
+namespace aws_test {
+
+/// Runs `task` on `io` until it completes and returns its result (rethrows its exception).
+template <typename T>
+T run(boost::asio::io_context& io, tomodachi::Task<T> task) {
+  auto future = boost::asio::co_spawn(io, std::move(task), boost::asio::use_future);
+  io.restart();
+  // Other work (a test server's accept loop) may keep the context busy: run until done.
+  while (future.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+    if (io.run_one() == 0) io.restart();
+  }
+  return future.get();
+}
+
+/// KEY=VALUE lines of $TOMODACHI_TEST_PEERS_DIR/fauxqs/env (empty when absent).
+inline std::map<std::string, std::string> fauxqs_env() {
+  std::map<std::string, std::string> values;
+  const char* dir = std::getenv("TOMODACHI_TEST_PEERS_DIR");
+  if (dir == nullptr) return values;
+  std::ifstream file(std::string(dir) + "/fauxqs/env");
+  std::string line;
+  while (std::getline(file, line)) {
+    const auto equals = line.find('=');
+    if (equals != std::string::npos) values[line.substr(0, equals)] = line.substr(equals + 1);
+  }
+  return values;
+}
+
+}  // namespace aws_test

@@ -1,0 +1,450 @@
+// The SNS/SQS transport against a real emulator (fauxqs): what a running service creates
+// (read back through the API), round trips SNS→SQS with each envelope, filter policies,
+// attributes of every type, FIFO order, sqs_send_message, redrive and client-side
+// dead-letter queues, visibility extension, wildcard subscriptions and bad input.
+
+#include "aws/aws_client.hpp"
+#include "aws/naming.hpp"
+#include "core/encoding.hpp"
+#include "core/transports.hpp"
+#include "peer_support.hpp"
+
+#include <tomodachi/aws_sns_sqs.hpp>
+#include <tomodachi/context.hpp>
+#include <tomodachi/json.hpp>
+#include <tomodachi/task.hpp>
+
+#include <gtest/gtest.h>
+
+#include <functional>
+
+namespace aws = tomodachi::aws;
+namespace json = boost::json;
+using aws_test::run;
+using namespace std::chrono_literals;
+using tomodachi::Message;
+using tomodachi::Task;
+
+namespace {
+
+std::string unique(std::string_view base) { return std::string(base) + "-" + tomodachi::encoding::uuid4().substr(0, 8); }
+
+/// A service with one SNS/SQS handler that records what it receives.
+class Receiver : public tomodachi::Service {
+ public:
+  Receiver(std::string_view topic, const tomodachi::AwsSnsSqsOptions& options,
+           std::shared_ptr<const tomodachi::Envelope> envelope = tomodachi::json_base())
+      : Service("aws-test-receiver") {
+    message_envelope = std::move(envelope);
+    aws_sns_sqs(topic, "on_message", [this](Message& message) -> Task<void> { return on_message(message); }, options);
+  }
+
+  struct Received {
+    json::value data;
+    std::string payload;
+    std::string topic;
+    std::string message_type;
+    tomodachi::MessageAttributes attributes;
+    std::optional<std::int64_t> receive_count;
+    std::optional<std::string> group_id;
+    int attempt = 0;
+  };
+  std::vector<Received> received;
+  std::function<Task<void>(Message&)> behaviour;
+
+ private:
+  Task<void> on_message(Message& message) {
+    received.push_back({message.data(), message.payload(), message.topic(), std::string(message.message_type()),
+                        message.message_attributes(), message.approximate_receive_count(), message.message_group_id(),
+                        message.attempt()});
+    if (behaviour) {
+      auto work = behaviour(message);
+      co_await std::move(work);
+    }
+  }
+};
+
+class AwsTransport : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto env = aws_test::fauxqs_env();
+    if (!env.contains("TOMODACHI_TEST_AWS_ENDPOINT")) {
+      GTEST_FAIL() << "the fauxqs peer is not running (scripts/test-peers/fauxqs.sh start <dir>; TOMODACHI_TEST_PEERS_DIR=<dir>)";
+    }
+    endpoint_ = env.at("TOMODACHI_TEST_AWS_ENDPOINT");
+    aws::AwsClientConfig config;
+    config.credentials = {"eu-west-1", "AKIDEXAMPLE", "secret", std::nullopt};
+    config.sns_endpoint = endpoint_;
+    config.sqs_endpoint = endpoint_;
+    client_ = std::make_unique<aws::AwsClient>(io_.get_executor(), config);
+  }
+
+  void configure(tomodachi::Service& service) {
+    auto& o = service.options;
+    o.aws_sns_sqs.region_name = "eu-west-1";
+    o.aws_sns_sqs.aws_access_key_id = "AKIDEXAMPLE";
+    o.aws_sns_sqs.aws_secret_access_key = "secret";
+    o.aws_endpoint_urls.sns = endpoint_;
+    o.aws_endpoint_urls.sqs = endpoint_;
+  }
+
+  std::unique_ptr<tomodachi::TransportInstance> start(tomodachi::Service& service) {
+    configure(service);
+    const auto factory = tomodachi::detail::find_transport("aws_sns_sqs");
+    EXPECT_TRUE(factory);
+    std::vector<const tomodachi::HandlerSpec*> specs;
+    for (const auto& handler : service.handlers()) specs.push_back(handler.get());
+    auto instance = (*factory)(service, specs);
+    run(io_, instance->setup());
+    run(io_, instance->start());
+    run(io_, instance->started());
+    return instance;
+  }
+
+  void stop(tomodachi::TransportInstance& instance, std::chrono::seconds grace = 10s) {
+    run(io_, instance.stop(std::chrono::steady_clock::now() + grace));
+  }
+
+  /// Runs the loop until `done` or `timeout`.
+  bool run_until(const std::function<bool()>& done, std::chrono::steady_clock::duration timeout = 15s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    io_.restart();
+    while (!done()) {
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      io_.run_one_for(50ms);
+      if (io_.stopped()) io_.restart();
+    }
+    return true;
+  }
+
+  void pause(std::chrono::steady_clock::duration duration) {
+    const auto until = std::chrono::steady_clock::now() + duration;
+    run_until([&] { return std::chrono::steady_clock::now() >= until; }, duration + 1s);
+  }
+
+  std::string publish(tomodachi::Service& service, tomodachi::PublishData data, std::string_view topic,
+                      tomodachi::AwsSnsSqsPublishOptions options = {}) {
+    return run(io_, tomodachi::aws_sns_sqs_publish(service, std::move(data), topic, options));
+  }
+
+  std::string queue_url(const std::string& name) { return run(io_, client_->get_queue_url(name, std::nullopt)); }
+
+  std::vector<aws::ReceivedMessage> receive_all(const std::string& url, std::chrono::seconds wait = 2s) {
+    aws::ReceiveMessageRequest request{url, static_cast<int>(wait.count()), 10};
+    request.attribute_names = {"All"};
+    return run(io_, client_->receive_message(request));
+  }
+
+  boost::asio::io_context io_;
+  std::string endpoint_;
+  std::unique_ptr<aws::AwsClient> client_;
+};
+
+}  // namespace
+
+TEST_F(AwsTransport, CreatesTopicQueuePolicyAndSubscriptionAsTheSpecSays) {
+  const auto topic = unique("created");
+  Receiver receiver(topic, {.competing = true, .filter_policy = json::object{{"currency", json::array{"SEK"}}},
+                            .visibility_timeout = 45});
+  auto instance = start(receiver);
+  const auto queue_name = aws::hashed_queue_name(aws::encode_topic(topic), "on_message", receiver.uuid(), true, "", false);
+  const auto url = queue_url(queue_name);
+  const auto attributes = run(io_, client_->get_queue_attributes(url, {"QueueArn", "Policy", "VisibilityTimeout"}));
+  EXPECT_EQ(attributes.at("VisibilityTimeout"), "45");
+  const auto topic_arn = "arn:aws:sns:eu-west-1:000000000000:" + topic;
+  const auto policy = tomodachi::json::loads(attributes.at("Policy"));
+  EXPECT_EQ(policy.at("Version"), "2012-10-17");
+  EXPECT_EQ(policy.at("Id"), json::value(attributes.at("QueueArn") + "/SQSDefaultPolicy"));
+  const auto& statement = policy.at("Statement").at(0);
+  EXPECT_EQ(statement.at("Effect"), "Allow");
+  EXPECT_EQ(statement.at("Principal"), "*");
+  EXPECT_EQ(statement.at("Action"), "SQS:SendMessage");
+  EXPECT_EQ(statement.at("Resource"), json::value(attributes.at("QueueArn")));
+  EXPECT_EQ(statement.at("Condition").at("ArnEquals").at("aws:SourceArn"), json::value(topic_arn));
+  EXPECT_EQ(run(io_, client_->get_topic_attributes(topic_arn)).at("TopicArn"), topic_arn);
+  const auto subscriptions = run(io_, client_->list_subscriptions_by_topic(topic_arn));
+  ASSERT_EQ(subscriptions.size(), 1u);
+  EXPECT_EQ(subscriptions[0].protocol, "sqs");
+  EXPECT_EQ(subscriptions[0].endpoint, attributes.at("QueueArn"));
+  const auto subscription = run(io_, client_->get_subscription_attributes(subscriptions[0].subscription_arn));
+  EXPECT_EQ(subscription.at("FilterPolicy"), R"({"currency": ["SEK"]})");
+  EXPECT_NE(subscription.count("RawMessageDelivery") ? subscription.at("RawMessageDelivery") : "false", "true");
+  stop(*instance);
+}
+
+TEST_F(AwsTransport, RoundTripJsonBaseWithAttributesOfEveryType) {
+  const auto topic = unique("roundtrip");
+  Receiver receiver(topic, {});
+  auto instance = start(receiver);
+  tomodachi::MessageAttributes attributes{{"s", "text"},     {"i", 4711},        {"f", 99.5},
+                                          {"t", true},       {"none", nullptr},  {"l", json::array{"SEK", "EUR"}},
+                                          {"b", tomodachi::Bytes{std::string("\x00\x01 bytes", 8)}}};
+  const auto id = publish(receiver, json::object{{"key", "v\u00e4rde"}, {"n", 1}}, topic, {.message_attributes = &attributes});
+  EXPECT_FALSE(id.empty());
+  ASSERT_TRUE(run_until([&] { return !receiver.received.empty(); }));
+  const auto& got = receiver.received.front();
+  EXPECT_EQ(got.data, (json::object{{"key", "v\u00e4rde"}, {"n", 1}}));
+  EXPECT_EQ(got.topic, topic);
+  EXPECT_EQ(got.message_type, "Notification");
+  EXPECT_EQ(got.attributes, attributes);
+  // Handled once, deleted (nothing comes back).
+  pause(1500ms);
+  EXPECT_EQ(receiver.received.size(), 1u);
+  const auto context = tomodachi::get_execution_context();
+  EXPECT_EQ(context.at("aws_sns_sqs_enabled"), true);
+  EXPECT_GE(context.at("aws_sns_sqs_total_tasks").as_int64(), 1);
+  EXPECT_EQ(context.at("aws_sns_sqs_current_tasks").as_int64(), 0);
+  stop(*instance);
+}
+
+TEST_F(AwsTransport, RoundTripRawAndProtobufLessRawMode) {
+  const auto topic = unique("raw");
+  Receiver receiver(topic, {}, nullptr);
+  auto instance = start(receiver);
+  publish(receiver, "plain text payload", topic);
+  ASSERT_TRUE(run_until([&] { return !receiver.received.empty(); }));
+  EXPECT_EQ(receiver.received.front().payload, "plain text payload");
+  EXPECT_EQ(receiver.received.front().data, "plain text payload");
+  stop(*instance);
+}
+
+TEST_F(AwsTransport, FilterPolicyDropsOtherMessages) {
+  const auto topic = unique("filter");
+  Receiver receiver(topic, {.filter_policy = json::object{{"currency", json::array{"SEK"}}}});
+  auto instance = start(receiver);
+  tomodachi::MessageAttributes usd{{"currency", "USD"}};
+  tomodachi::MessageAttributes sek{{"currency", "SEK"}};
+  publish(receiver, json::object{{"n", 1}}, topic, {.message_attributes = &usd});
+  publish(receiver, json::object{{"n", 2}}, topic, {.message_attributes = &sek});
+  ASSERT_TRUE(run_until([&] { return !receiver.received.empty(); }));
+  pause(1s);
+  ASSERT_EQ(receiver.received.size(), 1u);
+  EXPECT_EQ(receiver.received.front().data, (json::object{{"n", 2}}));
+  stop(*instance);
+}
+
+TEST_F(AwsTransport, FifoKeepsTheOrderWithinAGroup) {
+  const auto topic = unique("fifo");
+  Receiver receiver(topic, {.competing = true, .fifo = true});
+  auto instance = start(receiver);
+  for (int i = 0; i < 8; ++i) publish(receiver, json::object{{"i", i}}, topic, {.group_id = "group-1"});
+  ASSERT_TRUE(run_until([&] { return receiver.received.size() >= 8; }, 30s));
+  for (int i = 0; i < 8; ++i) {
+    EXPECT_EQ(receiver.received[i].data, (json::object{{"i", i}})) << i;
+    EXPECT_EQ(receiver.received[i].group_id, "group-1");
+    EXPECT_EQ(receiver.received[i].topic, topic + ".fifo");
+  }
+  stop(*instance);
+}
+
+TEST_F(AwsTransport, SqsSendMessageToNameArnAndUrl) {
+  const auto queue = unique("direct");
+  Receiver receiver("", {.queue_name = queue});
+  auto instance = start(receiver);
+  tomodachi::MessageAttributes attributes{{"n", 4711}};
+  run(io_, tomodachi::sqs_send_message(receiver, json::object{{"via", "name"}}, queue, {.message_attributes = &attributes}));
+  const auto url = queue_url(queue);
+  run(io_, tomodachi::sqs_send_message(receiver, json::object{{"via", "url"}}, url));
+  run(io_, tomodachi::sqs_send_message(receiver, json::object{{"via", "arn"}}, "arn:aws:sqs:eu-west-1:000000000000:" + queue));
+  ASSERT_TRUE(run_until([&] { return receiver.received.size() >= 3; }));
+  std::set<std::string> via;
+  for (const auto& got : receiver.received) {
+    via.insert(std::string(got.data.at("via").as_string()));
+    EXPECT_EQ(got.message_type, "Message");
+    EXPECT_EQ(got.topic, "");
+  }
+  EXPECT_EQ(via, (std::set<std::string>{"name", "url", "arn"}));
+  EXPECT_THROW(run(io_, tomodachi::sqs_send_message(receiver, "x", unique("missing"))), tomodachi::QueueDoesNotExistError);
+  stop(*instance);
+}
+
+TEST_F(AwsTransport, RedrivePolicyMovesAFailingMessageAfterMaxReceiveCount) {
+  const auto topic = unique("redrive");
+  const auto dlq = unique("redrive-dlq");
+  tomodachi::DeliveryPolicy policy;
+  policy.initial_backoff = 100ms;
+  policy.max_attempts = 2;
+  Receiver receiver(topic, {.dead_letter_queue_name = dlq, .max_receive_count = 3, .delivery = policy});
+  receiver.behaviour = [](Message&) -> Task<void> { throw std::runtime_error("always failing"); };
+  auto instance = start(receiver);
+  publish(receiver, json::object{{"doomed", true}}, topic);
+  const auto dlq_url = queue_url(dlq);
+  std::vector<aws::ReceivedMessage> dead;
+  ASSERT_TRUE(run_until(
+      [&] {
+        if (dead.empty()) dead = receive_all(dlq_url, 0s);
+        return !dead.empty();
+      },
+      30s));
+  EXPECT_EQ(receiver.received.size(), 3u);  // maxReceiveCount deliveries, then SQS moved it
+  const auto body = tomodachi::json::loads(dead.front().body);
+  EXPECT_EQ(body.at("Type"), "Notification");
+  const auto retention = run(io_, client_->get_queue_attributes(dlq_url, {"MessageRetentionPeriod"}));
+  EXPECT_EQ(retention.at("MessageRetentionPeriod"), "1209600");
+  stop(*instance);
+}
+
+TEST_F(AwsTransport, AtLeastOnceDeadLettersToTheClientSideQueue) {
+  const auto topic = unique("dead");
+  tomodachi::DeliveryPolicy policy;
+  policy.initial_backoff = 100ms;
+  policy.max_attempts = 3;
+  Receiver receiver(topic, {.competing = true, .delivery = policy});
+  receiver.behaviour = [](Message& message) -> Task<void> {
+    if (message.attempt() < 99) throw std::runtime_error("handler failure number " + std::to_string(message.attempt()));
+    co_return;
+  };
+  auto instance = start(receiver);
+  publish(receiver, json::object{{"n", 1}}, topic);
+  const auto queue_name = aws::hashed_queue_name(aws::encode_topic(topic), "on_message", receiver.uuid(), true, "", false);
+  std::vector<aws::ReceivedMessage> dead;
+  ASSERT_TRUE(run_until(
+      [&] {
+        try {
+          if (dead.empty()) dead = receive_all(queue_url(queue_name + "-dlq"), 0s);
+        } catch (const aws::AwsApiError&) {
+        }
+        return !dead.empty();
+      },
+      30s));
+  EXPECT_EQ(receiver.received.size(), 3u);
+  EXPECT_EQ(receiver.received[2].attempt, 3);
+  const auto& attributes = *dead.front().message_attributes;
+  EXPECT_EQ(attributes.at("x-tomodachi-error").at("StringValue"), "handler failure number 3");
+  EXPECT_EQ(attributes.at("x-tomodachi-attempts").at("StringValue"), "3");
+  EXPECT_EQ(attributes.at("x-tomodachi-source-queue").at("StringValue"), json::value(queue_name));
+  EXPECT_EQ(attributes.at("x-tomodachi-handler").at("StringValue"), "on_message");
+  // The original SQS body, unchanged: redrivable to the source queue.
+  EXPECT_EQ(tomodachi::json::loads(dead.front().body).at("Type"), "Notification");
+  // Gone from the source queue.
+  pause(1s);
+  EXPECT_TRUE(receive_all(queue_url(queue_name), 0s).empty());
+  stop(*instance);
+}
+
+TEST_F(AwsTransport, SlowHandlerKeepsItsMessageInvisible) {
+  const auto queue = unique("slow");
+  // A 2 s visibility timeout and a handler that takes 5 s: while it runs, another consumer
+  // polling the queue must never get the message.
+  Receiver receiver("", {.queue_name = queue, .visibility_timeout = 2});
+  bool finished = false;
+  receiver.behaviour = [&](Message&) -> Task<void> {
+    co_await tomodachi::sleep(5s);
+    finished = true;
+  };
+  auto instance = start(receiver);
+  run(io_, tomodachi::sqs_send_message(receiver, json::object{{"slow", true}}, queue));
+  ASSERT_TRUE(run_until([&] { return !receiver.received.empty(); }));
+  const auto url = queue_url(queue);
+  int stolen = 0;
+  while (!finished) {
+    stolen += static_cast<int>(receive_all(url, 0s).size());
+    pause(300ms);
+  }
+  EXPECT_EQ(stolen, 0);
+  pause(1s);
+  EXPECT_EQ(receiver.received.size(), 1u);
+  EXPECT_TRUE(receive_all(url, 0s).empty());  // deleted after the handler
+  stop(*instance);
+}
+
+TEST_F(AwsTransport, WildcardSubscriptionReceivesFromEveryMatchingTopic) {
+  const auto base = unique("wild");
+  const auto topic_a = base + "-created";
+  const auto topic_b = base + "-updated";
+  run(io_, client_->create_topic(topic_a, {}));
+  run(io_, client_->create_topic(topic_b, {}));
+  run(io_, client_->create_topic(base + "___2e_nested", {}));
+  Receiver receiver(base + "-*", {.competing = true});
+  auto instance = start(receiver);
+  publish(receiver, json::object{{"t", "a"}}, topic_a);
+  publish(receiver, json::object{{"t", "b"}}, topic_b);
+  publish(receiver, json::object{{"t", "nested"}}, base + "-x", {.topic_prefix = ""});
+  ASSERT_TRUE(run_until([&] { return receiver.received.size() >= 2; }));
+  pause(1s);
+  std::set<std::string> topics;
+  for (const auto& got : receiver.received) topics.insert(got.topic);
+  EXPECT_EQ(topics, (std::set<std::string>{topic_a, topic_b}));
+  stop(*instance);
+}
+
+TEST_F(AwsTransport, BadInputIsDeadLetteredUnderAtLeastOnce) {
+  const auto queue = unique("bad");
+  Receiver receiver("", {.queue_name = queue});
+  auto instance = start(receiver);
+  const auto url = queue_url(queue);
+  const std::vector<std::string> bodies = {
+      "not json at all",                                                      // non-JSON body
+      R"({"service": {"name": "x"}, "metadata": {}, "data": 1})",            // raw-delivery body: no Message
+      R"({"Type": "Message", "Message": "{broken envelope"})",                // broken envelope
+      R"({"Type": "Message", "Message": "x", "MessageAttributes": {"a": {"Type": "String.Array", "Value": "[nope"}}})"};
+  for (const auto& body : bodies) run(io_, client_->send_message(aws::SendMessageRequest{url, body, {}}));
+  std::vector<aws::ReceivedMessage> dead;
+  ASSERT_TRUE(run_until(
+      [&] {
+        try {
+          for (auto& message : receive_all(queue_url(queue + "-dlq"), 0s)) dead.push_back(std::move(message));
+        } catch (const aws::AwsApiError&) {
+        }
+        return dead.size() >= bodies.size();
+      },
+      20s));
+  std::set<std::string> dead_bodies;
+  for (const auto& message : dead) dead_bodies.insert(message.body);
+  EXPECT_EQ(dead_bodies, std::set<std::string>(bodies.begin(), bodies.end()));
+  EXPECT_TRUE(receiver.received.empty());
+  stop(*instance);
+}
+
+TEST_F(AwsTransport, BadInputIsDroppedUnderTheTomodachiPolicy) {
+  const auto queue = unique("bad-compat");
+  Receiver receiver("", {.queue_name = queue, .delivery = tomodachi::DeliveryPolicy::tomodachi()});
+  auto instance = start(receiver);
+  const auto url = queue_url(queue);
+  run(io_, client_->send_message(aws::SendMessageRequest{url, "not json", {}}));
+  run(io_, client_->send_message(aws::SendMessageRequest{url, R"({"Type": "Message", "Message": "{broken"})", {}}));
+  pause(2s);
+  EXPECT_TRUE(receive_all(url, 0s).empty());
+  EXPECT_THROW(queue_url(queue + "-dlq"), aws::AwsApiError);
+  stop(*instance);
+}
+
+TEST_F(AwsTransport, StartFailures) {
+  {
+    Receiver receiver("dotted.topic", {});
+    configure(receiver);
+    const auto factory = tomodachi::detail::find_transport("aws_sns_sqs");
+    std::vector<const tomodachi::HandlerSpec*> specs{receiver.handlers().front().get()};
+    auto instance = (*factory)(receiver, specs);
+    EXPECT_THROW(run(io_, instance->setup()), std::invalid_argument);
+  }
+  {
+    Receiver receiver(unique("t"), {.competing = false, .queue_name = "q"});
+    configure(receiver);
+    const auto factory = tomodachi::detail::find_transport("aws_sns_sqs");
+    std::vector<const tomodachi::HandlerSpec*> specs{receiver.handlers().front().get()};
+    auto instance = (*factory)(receiver, specs);
+    try {
+      run(io_, instance->setup());
+      FAIL();
+    } catch (const tomodachi::AwsSnsSqsException& error) {
+      EXPECT_STREQ(error.what(), "AWS SQS queue with predefined queue name must be competing");
+    }
+  }
+  {
+    Receiver receiver(unique("t"), {});
+    const auto factory = tomodachi::detail::find_transport("aws_sns_sqs");
+    std::vector<const tomodachi::HandlerSpec*> specs{receiver.handlers().front().get()};
+    auto instance = (*factory)(receiver, specs);
+    ::unsetenv("AWS_REGION");
+    ::unsetenv("AWS_DEFAULT_REGION");
+    ::setenv("AWS_CONFIG_FILE", "/nonexistent", 1);
+    run(io_, instance->setup());
+    try {
+      run(io_, instance->start());
+      FAIL();
+    } catch (const tomodachi::AwsSnsSqsConnectionException& error) {
+      EXPECT_STREQ(error.what(), "Invalid credentials [sqs] to AWS (You must specify a region.)");
+    }
+  }
+}
