@@ -127,8 +127,13 @@ class Service {
                        std::string name = "middleware");
 
   // ---- AMQP (defined in <tomodachi/amqp.hpp>) ---------------------------------------
+  /// Subscribe member `Fn` (`Task<void> (S::*)(Message&)`) to `routing_key` (`*`/`#` allowed).
   template <auto Fn>
   void amqp(std::string_view routing_key, const AmqpOptions& options = {});
+  /// The same with any callable `Task<void>(Message&)`; `name` plays the handler name's part
+  /// (queue names, duplicate keys, logs).
+  template <typename Handler>
+  void amqp(std::string_view routing_key, std::string name, Handler&& handler, const AmqpOptions& options = {});
 
   // ---- AWS SNS + SQS (defined in <tomodachi/aws_sns_sqs.hpp>) ------------------------
   /// Subscribe member `Fn` (`Task<void> Fn(Message&)`) to SNS topic `topic` through an

@@ -3,6 +3,7 @@
 /// Everything a service file needs: `#include <tomodachi/tomodachi.hpp>`.
 /// `tomodachi run` precompiles this header.
 
+#include <tomodachi/amqp.hpp>
 #include <tomodachi/aws_sns_sqs.hpp>
 #include <tomodachi/context.hpp>
 #include <tomodachi/delivery.hpp>

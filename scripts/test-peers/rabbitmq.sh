@@ -5,11 +5,14 @@
 #   rabbitmq.sh start <dir>   start, wait until it accepts AMQP, write <dir>/rabbitmq/env
 #   rabbitmq.sh stop <dir>    stop it and remove its data
 #   rabbitmq.sh ctl <dir> ... run rabbitmqctl against it
+#   rabbitmq.sh restart <dir> [seconds-down]
+#                             stop the node (all connections die), keep it down for the
+#                             given seconds, start it again identically (same ports, data)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/common.sh"
-command=${1:?usage: rabbitmq.sh start|stop|ctl <dir>}
-root=${2:?usage: rabbitmq.sh start|stop|ctl <dir>}/rabbitmq
+command=${1:?usage: rabbitmq.sh start|stop|restart|ctl <dir>}
+root=${2:?usage: rabbitmq.sh start|stop|restart|ctl <dir>}/rabbitmq
 bin=/usr/lib/rabbitmq/bin
 
 load_env() {
@@ -19,6 +22,36 @@ load_env() {
 }
 
 ctl() { "$bin/rabbitmqctl" -n "$TOMODACHI_TEST_AMQP_NODE" "$@"; }
+
+# Starts the server in the background (environment already exported) and waits until it
+# accepts AMQP connections.
+launch_and_wait() {
+  "$bin/rabbitmq-server" >>"$root/log/startup.log" 2>&1 &
+  echo $! >"$root/server.pid"
+  local started=""
+  for _ in $(seq 1 120); do
+    if ctl await_startup --timeout 60 >/dev/null 2>&1 && wait_for_port "$TOMODACHI_TEST_AMQP_PORT" 5; then started=1; break; fi
+    kill -0 "$(cat "$root/server.pid")" 2>/dev/null || break
+    sleep 0.5
+  done
+  if [[ -z "$started" ]]; then
+    echo "rabbitmq.sh: RabbitMQ did not start; see $root/log" >&2
+    tail -n 30 "$root/log/startup.log" >&2 || true
+    exit 1
+  fi
+}
+
+# Stops the node and waits until its server process is gone.
+stop_node() {
+  ctl stop >/dev/null 2>&1 || true
+  if [[ -f "$root/server.pid" ]]; then
+    local pid
+    pid=$(cat "$root/server.pid")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+}
 
 case "$command" in
 start)
@@ -47,41 +80,32 @@ ENV
     RABBITMQ_ADVANCED_CONFIG_FILE="$root/advanced.config" RABBITMQ_USE_LONGNAME=false
   # Remember how the node was started, so a fault test can restart it identically.
   env | grep -E '^(RABBITMQ_|ERL_EPMD_PORT|HOME=)' | sed 's/^/export /' >"$root/server-env"
-  "$bin/rabbitmq-server" >"$root/log/startup.log" 2>&1 &
-  echo $! >"$root/server.pid"
-  started=""
-  for _ in $(seq 1 120); do
-    if ctl await_startup --timeout 60 >/dev/null 2>&1 && wait_for_port "$amqp_port" 5; then started=1; break; fi
-    kill -0 "$(cat "$root/server.pid")" 2>/dev/null || break
-    sleep 0.5
-  done
-  if [[ -z "$started" ]]; then
-    echo "rabbitmq.sh: RabbitMQ did not start; see $root/log" >&2
-    tail -n 30 "$root/log/startup.log" >&2 || true
-    exit 1
-  fi
+  launch_and_wait
   echo "rabbitmq: node $node on 127.0.0.1:$amqp_port (data in $root)"
   ;;
 stop)
   [[ -f "$root/env" ]] || exit 0
   load_env
-  ctl stop >/dev/null 2>&1 || true
-  if [[ -f "$root/server.pid" ]]; then
-    pid=$(cat "$root/server.pid")
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -9 "$pid" 2>/dev/null || true
-  fi
+  stop_node
   # The epmd of this node runs on our own port; nothing else uses it.
   pkill -f "epmd.*-port $TOMODACHI_TEST_EPMD_PORT" 2>/dev/null || true
   ERL_EPMD_PORT=$TOMODACHI_TEST_EPMD_PORT epmd -kill >/dev/null 2>&1 || true
   rm -rf "$root"
   echo "rabbitmq: stopped $TOMODACHI_TEST_AMQP_NODE"
   ;;
+restart)
+  load_env
+  stop_node
+  sleep "${3:-0}"
+  # shellcheck disable=SC1091
+  source "$root/server-env"
+  launch_and_wait
+  echo "rabbitmq: restarted $TOMODACHI_TEST_AMQP_NODE"
+  ;;
 ctl)
   load_env
   shift 2
   ctl "$@"
   ;;
-*) echo "usage: rabbitmq.sh start|stop|ctl <dir>" >&2; exit 2 ;;
+*) echo "usage: rabbitmq.sh start|stop|restart|ctl <dir>" >&2; exit 2 ;;
 esac
