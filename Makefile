@@ -22,7 +22,7 @@ deps:
 test-deps:
 	@scripts/install-deps.sh test
 
-build/build.ninja: CMakeLists.txt CMakePresets.json
+build/build.ninja: CMakeLists.txt CMakePresets.json | deps
 	cmake --preset dev
 
 build: deps build/build.ninja
@@ -31,21 +31,23 @@ build: deps build/build.ninja
 run: build
 	build/bin/tomodachi run examples/http_service.cpp
 
-test: test-deps build/build.ninja
+# Configure again after installing the test packages: a tree first configured by
+# `make build` has no test suite yet.
+test: test-deps
+	cmake --preset dev
 	cmake --build --preset dev
 	ctest --preset dev $(CTEST_ARGS)
 
-build-asan/build.ninja: CMakeLists.txt CMakePresets.json
+test-asan: test-deps
 	cmake --preset asan
-
-test-asan: test-deps build-asan/build.ninja
 	cmake --build --preset asan
 	ctest --preset asan $(CTEST_ARGS)
 
 install: build
 	cmake --install build --prefix $(PREFIX)
 
-fuzz: test-deps
+fuzz: deps
+	@scripts/install-deps.sh fuzz
 	scripts/fuzz.sh
 
 bench: test-deps build

@@ -3,6 +3,7 @@
 # Idempotent: does nothing when everything is present; at most one `apt-get update`.
 #   scripts/install-deps.sh          build + run dependencies (make build / make run)
 #   scripts/install-deps.sh test     also what the test suite and benchmarks need
+#   scripts/install-deps.sh fuzz     also clang-14 and its libFuzzer runtime (make fuzz)
 set -euo pipefail
 
 build_packages=(
@@ -17,10 +18,15 @@ test_packages=(
   clang-14 libclang-rt-14-dev
 )
 
+fuzz_packages=(clang-14 libclang-rt-14-dev)
+
 packages=("${build_packages[@]}")
-if [[ "${1:-}" == "test" ]]; then
-  packages+=("${test_packages[@]}")
-fi
+case "${1:-}" in
+  test) packages+=("${test_packages[@]}") ;;
+  fuzz) packages+=("${fuzz_packages[@]}") ;;
+  "") ;;
+  *) echo "usage: install-deps.sh [test|fuzz]" >&2; exit 2 ;;
+esac
 
 missing=()
 for package in "${packages[@]}"; do
@@ -38,15 +44,14 @@ if ((${#missing[@]} > 0)); then
   fi
   # Services installed by apt must not start on the machine's default ports:
   # the test suite starts its own brokers (scripts/test-peers/).
-  policy_created=""
   if [[ ! -e /usr/sbin/policy-rc.d ]]; then
     printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
     $sudo chmod +x /usr/sbin/policy-rc.d
-    policy_created=1
+    # Removed however apt ends, so later installs on this machine start their services.
+    trap '$sudo rm -f /usr/sbin/policy-rc.d' EXIT
   fi
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
-  if [[ -n "$policy_created" ]]; then $sudo rm -f /usr/sbin/policy-rc.d; fi
 fi
 
 if [[ "${1:-}" == "test" ]]; then

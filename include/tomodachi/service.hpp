@@ -73,7 +73,10 @@ class Service {
   virtual Task<void> stopping_service();
   virtual Task<void> stop_service();
 
-  /// Logger `tomodachi.service` bound to `service=<name>`.
+  /// Inside a lifecycle hook: logger `tomodachi.lifecycle.handler` with `handler` (the
+  /// hook), `type="tomodachi.event"`, `event` and `service`, as upstream's hook context.
+  /// Elsewhere `tomodachi.service` with `service`; handlers get their own context from
+  /// `request.logger()` / `message.logger()` / the schedule invocation.
   Logger logger() const;
 
   /// The merged `-c` config files (empty without `-c`): services may read their own

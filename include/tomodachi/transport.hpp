@@ -49,6 +49,13 @@ class TransportInstance {
   virtual Task<void> stop(Deadline deadline) = 0;
 };
 
+/// Registers work the process must finish after every service's stop chain (and the
+/// services' own stop_service hooks, which may still publish) and before it exits, e.g.
+/// a publisher connection flushing unconfirmed messages. Runs concurrently with the
+/// other such drains, bounded by the stop deadline. Valid for the current run of the
+/// services (call it on the loop, e.g. when the connection is first opened).
+void on_process_stop(std::function<Task<void>(Deadline)> drain);
+
 /// Creates the instance of one transport for `service` from its specs of that kind
 /// (registration order).
 using TransportFactory = std::function<std::unique_ptr<TransportInstance>(

@@ -138,10 +138,15 @@ struct ContainerRun {
 class Launch;
 std::atomic<Launch*> current_launch{nullptr};
 
+using Hook = Task<void> (Service::*)();
+
 class StartAborted : public std::exception {
  public:
   const char* what() const noexcept override { return "service start aborted"; }
 };
+
+/// A file with nothing to run: upstream logs only `no transport handlers defined`.
+class NothingToRun : public StartAborted {};
 
 class Launch {
  public:
@@ -154,6 +159,7 @@ class Launch {
   void request_stop(bool restart) {
     if (stop_requested_) return;
     stop_requested_ = true;
+    stop_deadline();  // the one deadline runs from the stop request, even during start-up
     restart_ = restart && restart_allowed_;
     stop_event_.set();
     for (auto& signal : start_cancellations_) signal->emit(asio::cancellation_type::terminal);
@@ -176,6 +182,18 @@ class Launch {
     for (auto& error : errors) {
       if (error) log_uncaught_exception(error);
     }
+    co_await run_process_drains();
+  }
+
+  void add_process_drain(std::function<Task<void>(Deadline)> drain) { process_drains_.push_back(std::move(drain)); }
+
+  /// After every container stopped: what on_process_stop() registered, within the deadline.
+  Task<void> run_process_drains() {
+    const Deadline deadline = stop_deadline();
+    std::vector<Task<void>> drains;
+    for (auto& drain : process_drains_) drains.push_back(drain(deadline));
+    process_drains_.clear();
+    co_await when_all_logged(std::move(drains));
   }
 
   /// Services and transports are destroyed here, after the loop stopped.
@@ -214,8 +232,11 @@ class Launch {
 
   void abort_start(ContainerRun& container, std::exception_ptr error) {
     bool aborted_by_stop = false;
+    bool nothing_to_run = false;
     try {
       std::rethrow_exception(error);
+    } catch (const NothingToRun&) {
+      nothing_to_run = true;
     } catch (const StartAborted&) {
       // already logged where it happened
     } catch (const boost::system::system_error& e) {
@@ -226,6 +247,7 @@ class Launch {
     }
     if (aborted_by_stop) return;
     for (auto& run : container.services) {
+      if (nothing_to_run) break;
       get_logger("tomodachi.lifecycle")
           .warning("failed to start service",
                    {{"state", "aborting"}, {"service", boost::json::string(run.service->name())}});
@@ -298,6 +320,14 @@ class Launch {
     }
   }
 
+  /// `<base>-NNNN`: a service renamed for a clash with `base`.
+  static bool is_numbered_copy(const std::string& name, const std::string& base) {
+    if (name.size() != base.size() + 5 || name.compare(0, base.size(), base) != 0 || name[base.size()] != '-') {
+      return false;
+    }
+    return std::all_of(name.end() - 4, name.end(), [](char c) { return c >= '0' && c <= '9'; });
+  }
+
   /// Registers in get_service(); a name already taken gets -0001, -0002, ... suffixes.
   void register_service(Service& service) {
     const std::string base = service.name();
@@ -308,8 +338,7 @@ class Launch {
       if (other_name == base) {
         first_holder = other;
         ++count;
-      } else if (other_name.size() == base.size() + 5 && other_name.compare(0, base.size(), base) == 0 &&
-                 other_name[base.size()] == '-') {
+      } else if (is_numbered_copy(other_name, base)) {
         ++count;
       }
     }
@@ -336,7 +365,7 @@ class Launch {
     log_lifecycle(container, "starting the service", "starting");
 
     container.stop_hooks_allowed = true;
-    co_await run_hooks(container, &Service::start_service, "start_service");
+    co_await run_hooks(container, &Service::start_service, "start_service", "lifecycle.setup");
     for (auto& run : container.services) run.start_hook_done = true;
 
     co_await run_steps(container, "start", [](TransportInstance& t) { return t.start(); });
@@ -344,7 +373,7 @@ class Launch {
     get_logger("tomodachi.event").debug("-> lifecycle.initialized", {{"event", "lifecycle.initialized"}});
     log_lifecycle(container, "enabled handler functions", "initialized");
 
-    co_await run_hooks(container, &Service::started_service, "started_service");
+    co_await run_hooks(container, &Service::started_service, "started_service", "lifecycle.initialized");
     co_await run_steps(container, "started", [](TransportInstance& t) { return t.started(); });
 
     if (!has_handlers_or_hooks(container)) {
@@ -352,7 +381,7 @@ class Launch {
           .warning("no transport handlers defined",
                    {{"module", boost::json::string(file_module(container.spec.file_path))},
                     {"file_path", boost::json::string(container.spec.file_path)}});
-      throw StartAborted();
+      throw NothingToRun();
     }
   }
 
@@ -385,9 +414,11 @@ class Launch {
     rethrow_first(errors, step_name);
   }
 
-  Task<void> run_hooks(ContainerRun& container, Task<void> (Service::*hook)(), std::string_view hook_name) {
+  Task<void> run_hooks(ContainerRun& container, Hook hook, std::string_view hook_name, std::string_view event) {
     std::vector<Task<void>> tasks;
-    for (auto& run : container.services) tasks.push_back(((*run.service).*hook)());
+    for (auto& run : container.services) {
+      tasks.push_back(hook_in_context(run, hook, std::string(hook_name), std::string(event)));
+    }
     auto errors = co_await when_all(std::move(tasks));
     rethrow_first(errors, hook_name);
   }
@@ -421,22 +452,31 @@ class Launch {
     log_lifecycle(container, "stopping service", "stopping");
     get_logger("tomodachi.event").debug("-> lifecycle.interrupt", {{"event", "lifecycle.interrupt"}});
 
-    std::vector<Task<void>> stopping_hooks;
-    std::vector<Task<void>> stop_chains;
+    // The stopping_service hooks start first; ~10 ms later the stop chains (transports
+    // draining, then stop_service) run concurrently with them, and all are awaited.
     const Deadline transport_deadline = deadline - std::min<std::chrono::steady_clock::duration>(
                                                        1s, (deadline - std::chrono::steady_clock::now()) / 10);
+    auto executor = co_await asio::this_coro::executor;
+    std::vector<Task<void>> hooks_and_chains;
     for (auto& run : container.services) {
       const bool hooks = container.stop_hooks_allowed && run.start_hook_done;
-      if (hooks) stopping_hooks.push_back(logged(run.service->stopping_service()));
-      stop_chains.push_back(stop_chain(run, transport_deadline, hooks));
+      if (hooks) hooks_and_chains.push_back(run_hook(run, &Service::stopping_service, "stopping_service", "lifecycle.interrupt"));
     }
-    auto executor = co_await asio::this_coro::executor;
-    asio::co_spawn(executor, when_all_logged(std::move(stopping_hooks)), asio::detached);
-    asio::steady_timer yield_timer(executor, 10ms);
-    co_await yield_timer.async_wait(asio::use_awaitable);
-    co_await when_all_logged(std::move(stop_chains));
+    for (auto& run : container.services) {
+      const bool hooks = container.stop_hooks_allowed && run.start_hook_done;
+      hooks_and_chains.push_back(delayed_stop_chain(run, transport_deadline, hooks, executor));
+    }
+    co_await when_all_logged(std::move(hooks_and_chains));
     get_logger("tomodachi.event").debug("-> lifecycle.teardown", {{"event", "lifecycle.teardown"}});
     log_lifecycle(container, "terminated service", "terminated");
+  }
+
+  Task<void> delayed_stop_chain(ServiceRun& run, Deadline deadline, bool run_user_hook,
+                                asio::any_io_executor executor) {
+    asio::steady_timer yield_timer(executor, 10ms);
+    boost::system::error_code ignored;
+    co_await yield_timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+    co_await stop_chain(run, deadline, run_user_hook);
   }
 
   Task<void> stop_chain(ServiceRun& run, Deadline deadline, bool run_user_hook) {
@@ -449,7 +489,27 @@ class Launch {
       }
       if (error) log_uncaught_exception(error);
     }
-    if (run_user_hook) co_await logged(run.service->stop_service());
+    if (run_user_hook) co_await run_hook(run, &Service::stop_service, "stop_service", "lifecycle.teardown");
+  }
+
+  /// Runs a lifecycle hook with its logger context: Service::logger() is
+  /// `tomodachi.lifecycle.handler` with handler, type and event while it runs.
+  static Task<void> hook_in_context(ServiceRun& run, Hook hook, std::string hook_name, std::string event) {
+    detail::ServiceState& state = run.service->state();
+    state.current_hook = detail::HookContext{std::move(hook_name), std::move(event)};
+    std::exception_ptr error;
+    try {
+      co_await ((*run.service).*hook)();
+    } catch (...) {
+      error = std::current_exception();
+    }
+    state.current_hook.reset();
+    if (error) std::rethrow_exception(error);
+  }
+
+  /// A stop hook: its exception is logged and does not change the exit code.
+  static Task<void> run_hook(ServiceRun& run, Hook hook, std::string hook_name, std::string event) {
+    co_await logged(hook_in_context(run, hook, std::move(hook_name), std::move(event)));
   }
 
   static Task<void> logged(Task<void> task) {
@@ -469,6 +529,8 @@ class Launch {
     }
   }
 
+  /// Now + the largest `http.termination_grace_period_seconds` of the services created so
+  /// far (30 when none is set or a value is not positive, as upstream's `int(x or 30)`).
   Deadline stop_deadline() {
     if (!deadline_) {
       int grace = 0;
@@ -492,6 +554,7 @@ class Launch {
   Event stop_event_;
   std::vector<std::unique_ptr<ContainerRun>> containers_;
   std::vector<std::shared_ptr<asio::cancellation_signal>> start_cancellations_;
+  std::vector<std::function<Task<void>(Deadline)>> process_drains_;
   std::optional<Deadline> deadline_;
   bool stop_requested_ = false;
   bool restart_ = false;
@@ -539,7 +602,7 @@ class SignalHandling {
   void on_signal(int signal_number) {
     const char* name = signal_number == SIGINT ? "SIGINT" : "SIGTERM";
     const LogFields fields = {{"signal", name}, {"process_id", static_cast<std::int64_t>(getpid())}};
-    if (launch_.stop_requested()) {
+    if (++signals_received_ > 1) {
       get_logger("tomodachi.signal")
           .warning("received another signal while stopping - stopping at once", fields);
       std::_Exit(128 + signal_number);
@@ -555,6 +618,7 @@ class SignalHandling {
 
   asio::signal_set signals_;
   Launch& launch_;
+  int signals_received_ = 0;
 };
 
 }  // namespace
@@ -578,12 +642,13 @@ LaunchResult launch(std::vector<Container> containers, const LaunchOptions& opti
     if (error) log_uncaught_exception(error);
     finished = true;
     signals.cancel();
+    io.stop();  // leftover work (a spawned background loop, a blocking job) must not hold the exit
   });
 
-  // Run until every container stopped; after the stop deadline, give up on what remains.
+  // Run until every container stopped; at the stop deadline, give up on what remains.
   while (!finished) {
     if (auto deadline = launch_state.deadline()) {
-      io.run_until(*deadline + 250ms);
+      io.run_until(*deadline);
       if (!finished && std::chrono::steady_clock::now() >= *deadline) {
         get_logger("tomodachi.lifecycle")
             .warning("stop sequence did not finish within the grace period - exiting",
@@ -607,9 +672,8 @@ LaunchResult launch(std::vector<Container> containers, const LaunchOptions& opti
 }
 
 void request_restart() {
-  Launch* launch_state = current_launch.load();
-  if (!launch_state) return;
-  asio::post(launch_state->io(), [] {
+  if (!current_launch.load()) return;
+  asio::post(detail::loop(), [] {
     if (Launch* l = current_launch.load()) l->request_stop(true);
   });
 }
@@ -621,14 +685,17 @@ bool is_running() {
 
 }  // namespace detail
 
+void on_process_stop(std::function<Task<void>(Deadline)> drain) {
+  if (Launch* launch_state = current_launch.load()) launch_state->add_process_drain(std::move(drain));
+}
+
 void exit(std::optional<int> code) {
   if (code) set_service_exit_code(*code);
   const int exit_code = service_exit_code();
   get_logger("tomodachi.exit")
       .warning("tomodachi.exit [" + std::to_string(exit_code) + "] was called", {{"exit_code", exit_code}});
-  Launch* launch_state = current_launch.load();
-  if (!launch_state) return;
-  asio::post(launch_state->io(), [] {
+  if (!current_launch.load()) return;
+  asio::post(detail::loop(), [] {
     if (Launch* l = current_launch.load()) {
       l->forbid_restart();
       l->request_stop(false);

@@ -25,7 +25,15 @@ Task<void> Service::started_service() { co_return; }
 Task<void> Service::stopping_service() { co_return; }
 Task<void> Service::stop_service() { co_return; }
 
-Logger Service::logger() const { return Logger("tomodachi.service", {{"service", boost::json::string(name())}}); }
+Logger Service::logger() const {
+  if (state_->current_hook) {
+    return Logger("tomodachi.lifecycle.handler", {{"handler", state_->current_hook->handler},
+                                                  {"type", "tomodachi.event"},
+                                                  {"event", state_->current_hook->event},
+                                                  {"service", name()}});
+  }
+  return Logger("tomodachi.service", {{"service", name()}});
+}
 
 const std::vector<std::unique_ptr<HandlerSpec>>& Service::handlers() const noexcept { return state_->handlers; }
 

@@ -7,10 +7,17 @@
 #include <boost/json/object.hpp>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace tomodachi::detail {
+
+/// The lifecycle hook running now (for Service::logger()).
+struct HookContext {
+  std::string handler;  // "start_service", ...
+  std::string event;    // "lifecycle.setup", ...
+};
 
 struct ServiceState {
   std::string name;
@@ -19,6 +26,7 @@ struct ServiceState {
   std::string source_file;  // file of the TOMODACHI_SERVICE registration
   std::vector<std::unique_ptr<HandlerSpec>> handlers;
   boost::json::object config;
+  std::optional<HookContext> current_hook;
 };
 
 }  // namespace tomodachi::detail

@@ -112,6 +112,24 @@ class ExitCodes(unittest.TestCase):
         self.assertEqual(r.returncode, 1, r.output)
         self.assertIn("no transport handlers defined", r.stderr)
 
+    def test_file_without_a_service(self):
+        r = run(["run", "--production", service("no_service.cpp")])
+        self.assertEqual(r.returncode, 1, r.output)
+        self.assertIn("no transport handlers defined", r.stderr)
+        self.assertNotIn("failed to start service", r.stderr)
+
+    def test_lifecycle_hooks_log_with_their_context(self):
+        r = run(["run", "--production", "--logger", "json", LIFECYCLE], TOMODACHI_TEST_MODE="exit0")
+        self.assertEqual(r.returncode, 0, r.output)
+        hooks = [x for x in r.json_records() if x.get("message") == "hook"]
+        self.assertEqual([x["handler"] for x in hooks],
+                         ["start_service", "started_service", "stopping_service", "stop_service"])
+        for record in hooks:
+            self.assertEqual(record["logger"], "tomodachi.lifecycle.handler")
+            self.assertEqual(record["type"], "tomodachi.event")
+        self.assertEqual([x["event"] for x in hooks],
+                         ["lifecycle.setup", "lifecycle.initialized", "lifecycle.interrupt", "lifecycle.teardown"])
+
     def test_suffix_may_be_omitted(self):
         r = run(["run", "--production", LIFECYCLE[: -len(".cpp")]], TOMODACHI_TEST_MODE="exit0")
         self.assertEqual(r.returncode, 0, r.output)
@@ -122,8 +140,10 @@ class Signals(unittest.TestCase):
         p = harness.Process(["run", "--production", LIFECYCLE], TOMODACHI_TEST_MODE="wait")
         try:
             self.assertTrue(p.wait_for_log("started service successfully"), p.log())
+            started = time.time()
             p.signal(signum)
             r = p.wait(timeout=30)
+            self.assertLess(time.time() - started, 3.0)
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertIn(expected_record, r.stderr)
             self.assertIn("stopping service", r.stderr)
@@ -137,6 +157,44 @@ class Signals(unittest.TestCase):
 
     def test_sigterm(self):
         self.stop_with(signal.SIGTERM, "received termination signal")
+
+    def test_background_tasks_do_not_hold_the_exit(self):
+        p = harness.Process(["run", "--production", LIFECYCLE], TOMODACHI_TEST_MODE="background")
+        try:
+            self.assertTrue(p.wait_for_log("started service successfully"), p.log())
+            started = time.time()
+            p.signal(signal.SIGTERM)
+            r = p.wait(timeout=40)
+            self.assertLess(time.time() - started, 3.0, "a spawned endless task kept the process alive")
+            self.assertEqual(r.returncode, 0)
+        finally:
+            p.stop()
+
+    def test_stopping_hooks_are_awaited(self):
+        p = harness.Process(["run", "--production", LIFECYCLE], TOMODACHI_TEST_MODE="slow_stopping")
+        try:
+            self.assertTrue(p.wait_for_log("started service successfully"), p.log())
+            p.signal(signal.SIGTERM)
+            r = p.wait(timeout=30)
+            self.assertIn("stopping hook finished", r.stderr)
+            self.assertLess(r.stderr.index("stopping hook finished"), r.stderr.index("terminated service"))
+        finally:
+            p.stop()
+
+    def test_stop_during_a_blocking_start_is_bounded_by_the_deadline(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump({"options": {"http": {"termination_grace_period_seconds": 2}}}, f)
+        self.addCleanup(os.unlink, f.name)
+        p = harness.Process(["run", "--production", LIFECYCLE, "-c", f.name], TOMODACHI_TEST_MODE="blocking_start")
+        try:
+            self.assertTrue(p.wait_for_log("hook=start_service"), p.log())
+            started = time.time()
+            p.signal(signal.SIGTERM)
+            r = p.wait(timeout=30)
+            self.assertLess(time.time() - started, 4.0, "the 20 s blocking start held the stop")
+            self.assertIn("did not finish within the grace period", r.stderr)
+        finally:
+            p.stop()
 
     def test_stop_during_start_does_not_hang(self):
         p = harness.Process(["run", "--production", LIFECYCLE], TOMODACHI_TEST_MODE="slow_start")
@@ -226,7 +284,7 @@ class ConfigAndRegistry(unittest.TestCase):
     def test_two_services_with_the_same_name(self):
         r = run(["run", "--production", service("twin_services.cpp")])
         self.assertEqual(r.returncode, 0, r.output)
-        self.assertIn("names=twin-0001,twin-0002,", r.stderr)
+        self.assertIn("names=twin-0001,twin-0002,twin-prod,", r.stderr)
 
 
 class Build(unittest.TestCase):

@@ -1,9 +1,13 @@
 // Test service whose lifecycle behaviour is chosen by TOMODACHI_TEST_MODE:
 // exit0, exit1, exit128, start_exception, started_exception, init_exception, wait,
-// slow_start (start hook sleeps 4 s), stuck_stop (stop hook never returns), registry.
+// slow_start (start hook sleeps 4 s), stuck_stop (stop hook never returns), registry,
+// background (a spawned endless task), slow_stopping (stopping hook takes 1 s),
+// blocking_start (start hook blocks a worker thread for 20 s).
 #include <tomodachi/tomodachi.hpp>
 
+#include <chrono>
 #include <cstdlib>
+#include <thread>
 #include <stdexcept>
 #include <string>
 
@@ -24,6 +28,10 @@ class LifecycleService : public tomodachi::Service {
     log_hook("start_service");
     if (mode() == "start_exception") throw std::runtime_error("fail in _start_service()");
     if (mode() == "slow_start") co_await tomodachi::sleep(4.0);
+    if (mode() == "blocking_start") {
+      co_await tomodachi::run_blocking([] { std::this_thread::sleep_for(std::chrono::seconds(20)); });
+    }
+    if (mode() == "background") tomodachi::spawn(forever(), "forever");
     co_return;
   }
 
@@ -51,6 +59,10 @@ class LifecycleService : public tomodachi::Service {
 
   tomodachi::Task<void> stopping_service() override {
     log_hook("stopping_service");
+    if (mode() == "slow_stopping") {
+      co_await tomodachi::sleep(1.0);
+      logger().info("stopping hook finished");
+    }
     co_return;
   }
 
@@ -62,6 +74,10 @@ class LifecycleService : public tomodachi::Service {
 
  private:
   void log_hook(const char* hook) { logger().info("hook", {{"hook", hook}}); }
+
+  static tomodachi::Task<void> forever() {
+    for (;;) co_await tomodachi::sleep(3600.0);
+  }
 };
 
 TOMODACHI_SERVICE(LifecycleService);

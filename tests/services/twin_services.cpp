@@ -1,5 +1,5 @@
 // Two services with the same name in one file: they are renamed twin-0001, twin-0002
-// and start in alphabetical order of their class names.
+// and start in alphabetical order of their class names; "twin-prod" keeps its name.
 #include <tomodachi/tomodachi.hpp>
 
 class TwinB : public tomodachi::Service {
@@ -23,5 +23,13 @@ class TwinA : public tomodachi::Service {
   }
 };
 
+// A different name that only looks like a numbered copy: not renamed.
+class TwinC : public tomodachi::Service {
+ public:
+  TwinC() : Service("twin-prod") {}
+  tomodachi::Task<void> start_service() override { co_return; }
+};
+
 TOMODACHI_SERVICE(TwinB);
+TOMODACHI_SERVICE(TwinC);
 TOMODACHI_SERVICE(TwinA);
