@@ -57,8 +57,12 @@ int main(int argc, char** argv);
 #define TOMODACHI_DETAIL_CONCAT(a, b) TOMODACHI_DETAIL_CONCAT2(a, b)
 
 /// Registers `Class` (a tomodachi::Service with a default constructor) so that
-/// `tomodachi run` starts it. Place it once, after the class, at namespace scope.
+/// `tomodachi run` starts it. Place it once, after the class, at namespace scope. The
+/// ABI tag also goes into the object's `.tomodachi_abi` section, so `tomodachi run` can
+/// check it before loading the file.
 #define TOMODACHI_SERVICE(Class)                                                            \
+  [[gnu::used, gnu::section(".tomodachi_abi")]] static const char TOMODACHI_DETAIL_CONCAT(   \
+      tomodachi_abi_tag_, __COUNTER__)[] = TOMODACHI_ABI_TAG;                               \
   static const ::tomodachi::detail::ServiceRegistrar TOMODACHI_DETAIL_CONCAT(              \
       tomodachi_service_registrar_, __COUNTER__)(                                            \
       #Class, +[]() -> std::unique_ptr<::tomodachi::Service> { return std::make_unique<Class>(); }, \

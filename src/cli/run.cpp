@@ -3,6 +3,7 @@
 // tomodachi::main for services linked into their own binary.
 #include "cli/run.hpp"
 
+#include "cli/abi_section.hpp"
 #include "cli/args.hpp"
 #include "cli/banner.hpp"
 #include "cli/service_build.hpp"
@@ -61,17 +62,24 @@ void log_load_failure(const std::string& file, const std::string& error) {
              {{"file_path", boost::json::string(file)}, {"exception", boost::json::string(error)}});
 }
 
-/// Loads a service shared object; the classes it registers form one container.
+/// Loads a service shared object; the classes it registers form one container. The ABI
+/// tag is checked from the file first: a mismatch often shows up as an unresolved
+/// symbol or a missing libtomodachi version, which dlopen would report less clearly.
 detail::Container load_shared_object(const std::string& display_path, const std::string& so_path) {
+  check_abi_tags(so_path);
   detail::begin_loading(display_path);
   void* handle = ::dlopen(so_path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
-    const char* error = ::dlerror();
+    const char* error_text = ::dlerror();
+    std::string error = error_text ? error_text : "dlopen failed";
     try {
       detail::end_loading();
     } catch (...) {
     }
-    throw std::runtime_error(error ? error : "dlopen failed");
+    if (error.find("tomodachi") != std::string::npos) {
+      error += " (built for another tomodachi? rebuild it with this tomodachi: tomodachi build)";
+    }
+    throw std::runtime_error(error);
   }
   // The handle stays open for the life of the process (classes and code live in it).
   return detail::Container{display_path, detail::end_loading()};

@@ -308,6 +308,25 @@ class Build(unittest.TestCase):
             self.assertIn("error:", r.stderr)
             self.assertIn("unable to load service file", r.stderr)
 
+    def test_shared_object_for_another_version_is_refused_before_loading(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            so = os.path.join(tmp, "lifecycle.so")
+            r = run(["build", LIFECYCLE, "-o", so])
+            self.assertEqual(r.returncode, 0, r.output)
+            with open(so, "rb") as f:
+                data = f.read()
+            version = run(["-v"]).stdout.split()[1].encode()
+            marker = b"tomodachi " + version + b" |"
+            self.assertIn(marker, data)
+            other = b"tomodachi " + b"9" * len(version) + b" |"
+            with open(so, "wb") as f:
+                f.write(data.replace(marker, other))
+            r = run(["run", "--production", so], TOMODACHI_TEST_MODE="exit0")
+            self.assertEqual(r.returncode, 1, r.output)
+            self.assertIn("was built for [tomodachi " + "9" * len(version), r.stderr)
+            self.assertIn("rebuild it with this tomodachi", r.stderr)
+            self.assertNotIn("initializing service instance", r.stderr)
+
     def test_abi_mismatch_is_a_clear_error(self):
         r = run(["run", "--production", LIFECYCLE], TOMODACHI_TEST_MODE="exit0", TOMODACHI_CXXFLAGS="-std=c++2b")
         self.assertEqual(r.returncode, 1, r.output)
