@@ -60,6 +60,7 @@ start)
   amqp_port=$(free_port); dist_port=$(free_port); epmd_port=$(free_port)
   node="tomodachi-test-$amqp_port@localhost"
   printf '[].\n' >"$root/enabled_plugins"
+  : >"$root/rabbitmq-env.conf"  # not the machine's /etc/rabbitmq/rabbitmq-env.conf
   cat >"$root/rabbitmq.conf" <<CONF
 listeners.tcp.1 = 127.0.0.1:$amqp_port
 loopback_users = none
@@ -77,7 +78,8 @@ ENV
   export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT=$amqp_port RABBITMQ_DIST_PORT=$dist_port \
     RABBITMQ_CONFIG_FILE="$root/rabbitmq.conf" RABBITMQ_ENABLED_PLUGINS_FILE="$root/enabled_plugins" \
     RABBITMQ_MNESIA_BASE="$root/mnesia" RABBITMQ_LOG_BASE="$root/log" RABBITMQ_PID_FILE="$root/pid" \
-    RABBITMQ_ADVANCED_CONFIG_FILE="$root/advanced.config" RABBITMQ_USE_LONGNAME=false
+    RABBITMQ_ADVANCED_CONFIG_FILE="$root/advanced.config" RABBITMQ_USE_LONGNAME=false \
+    RABBITMQ_CONF_ENV_FILE="$root/rabbitmq-env.conf"
   # Remember how the node was started, so a fault test can restart it identically.
   env | grep -E '^(RABBITMQ_|ERL_EPMD_PORT|HOME=)' | sed 's/^/export /' >"$root/server-env"
   launch_and_wait

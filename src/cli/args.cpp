@@ -2,6 +2,7 @@
 
 #include "cli/build_info.hpp"
 #include "cli/build_time.hpp"
+#include "core/config.hpp"
 
 #include <tomodachi/version.hpp>
 
@@ -246,6 +247,13 @@ ParseResult parse_run_arguments(const std::vector<std::string>& input,
     }
     if (end == *i + 1) return plain_error("Missing config file on command line");
     args.erase(args.begin() + static_cast<std::ptrdiff_t>(*i), args.begin() + static_cast<std::ptrdiff_t>(end));
+  }
+  if (!run.config_files.empty()) {
+    try {
+      run.config = detail::parse_config_files(run.config_files);
+    } catch (const detail::ConfigError& e) {
+      return plain_error(e.what());
+    }
   }
 
   // --production

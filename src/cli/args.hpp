@@ -3,6 +3,9 @@
 
 #include <tomodachi/logging.hpp>
 
+#include <boost/json/object.hpp>
+
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,6 +16,7 @@ namespace tomodachi::cli {
 struct RunArguments {
   std::vector<std::string> service_files;  // as given (suffix may be omitted)
   std::vector<std::string> config_files;
+  boost::json::object config;  // the merged config files (read while parsing: first error wins)
   bool production = false;
   LogLevel log_level = LogLevel::info;
   LogFormat logger = LogFormat::console;

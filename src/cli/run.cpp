@@ -206,13 +206,7 @@ int run_services(const RunArguments& run, const std::vector<std::string>& argv,
   const bool restarting = std::getenv(restarting_variable) != nullptr;
   ::unsetenv(restarting_variable);
 
-  boost::json::object config;
-  try {
-    config = detail::parse_config_files(run.config_files);
-  } catch (const detail::ConfigError& e) {
-    std::cout << e.what() << std::endl;
-    return 2;
-  }
+  const boost::json::object& config = run.config;
 
   std::vector<std::string> files;
   for (const auto& argument : run.service_files) {
@@ -266,6 +260,8 @@ int run_services(const RunArguments& run, const std::vector<std::string>& argv,
   if (watch) {
     WatcherOptions options;
     options.roots = default_watch_roots(files, loaded->include_dirs);
+    std::error_code ec;
+    options.ignored_paths.push_back(fs::weakly_canonical(fs::absolute(cache_dir()), ec).string());  // compiler output
     if (auto it = config.find("options"); it != config.end() && it->value().is_object()) {
       try {
         const Options parsed = Options::from_json(it->value().get_object());

@@ -70,8 +70,8 @@ std::vector<std::string> string_list(const boost::json::value& value, const std:
   return out;
 }
 
-/// `#include "x"` targets of `content`, resolved against the including file's folder
-/// and the extra include folders.
+/// `#include "x"` targets of `content` resolved against the including file's folder and
+/// the declared include folders, and `#include <x>` targets found in the declared folders.
 std::vector<fs::path> local_includes(const std::string& content, const fs::path& directory,
                                      const std::vector<std::string>& include_dirs) {
   std::vector<fs::path> found;
@@ -83,11 +83,15 @@ std::vector<fs::path> local_includes(const std::string& content, const fs::path&
     i = line.find_first_not_of(" \t", i + 1);
     if (i == std::string::npos || line.compare(i, 7, "include") != 0) continue;
     i = line.find_first_not_of(" \t", i + 7);
-    if (i == std::string::npos || line[i] != '"') continue;
-    const auto end = line.find('"', i + 1);
+    if (i == std::string::npos || (line[i] != '"' && line[i] != '<')) continue;
+    const bool quoted = line[i] == '"';
+    const auto end = line.find(quoted ? '"' : '>', i + 1);
     if (end == std::string::npos) continue;
     const std::string name = line.substr(i + 1, end - i - 1);
-    std::vector<fs::path> candidates = {directory / name};
+    // "x": the including file's folder, then the declared include folders; <x>: only
+    // the declared include folders (system and tomodachi headers are fingerprinted apart).
+    std::vector<fs::path> candidates;
+    if (quoted) candidates.push_back(directory / name);
     for (const auto& dir : include_dirs) candidates.push_back(fs::path(dir) / name);
     for (const auto& candidate : candidates) {
       std::error_code ec;
@@ -258,7 +262,11 @@ int run_captured(const std::vector<std::string>& argv, std::string& output) {
   if (pid == 0) {
     ::dup2(pipe_fds[1], STDOUT_FILENO);
     ::dup2(pipe_fds[1], STDERR_FILENO);
-    ::syscall(SYS_close_range, 3U, ~0U, 0U);  // no listening socket leaks into the compiler
+    // No listening socket leaks into the compiler (close_range needs Linux 5.9).
+    if (::syscall(SYS_close_range, 3U, ~0U, 0U) != 0) {
+      const long limit = ::sysconf(_SC_OPEN_MAX);
+      for (long fd = 3; fd < (limit > 0 ? limit : 65536); ++fd) ::close(static_cast<int>(fd));
+    }
     ::execvp(c_argv[0], c_argv.data());
     const char message[] = "tomodachi: cannot execute the compiler\n";
     [[maybe_unused]] auto ignored = ::write(STDERR_FILENO, message, sizeof message - 1);
@@ -307,6 +315,24 @@ BuildResult build_service(const std::string& source, BuildMode mode, const Toolc
     }
   }
 
+  // pkg-config answers (package versions and paths) are inputs too.
+  std::vector<std::string> pkg_config_flags;
+  if (!directives.pkg_config.empty()) {
+    std::vector<std::string> pkg = {"pkg-config", "--cflags", "--libs"};
+    pkg.insert(pkg.end(), directives.pkg_config.begin(), directives.pkg_config.end());
+    std::string pkg_output;
+    if (run_captured(pkg, pkg_output) != 0) {
+      result.output += pkg_output;
+      return result;
+    }
+    std::vector<std::string> versions = {"pkg-config", "--modversion"};
+    versions.insert(versions.end(), directives.pkg_config.begin(), directives.pkg_config.end());
+    std::string version_output;
+    run_captured(versions, version_output);
+    key_text += pkg_output + version_output;
+    pkg_config_flags = split_words(pkg_output);
+  }
+
   const std::string key = encoding::sha256_hex(key_text).substr(0, 32);
   const fs::path so_dir = fs::path(cache_dir()) / "so";
   std::error_code ec;
@@ -349,16 +375,7 @@ BuildResult build_service(const std::string& source, BuildMode mode, const Toolc
   if (!pch.empty()) argv.insert(argv.end(), {"-include", pch, "-Winvalid-pch"});
   for (const auto& dir : directives.include_dirs) argv.push_back("-I" + dir);
   argv.insert(argv.end(), directives.cxxflags.begin(), directives.cxxflags.end());
-  if (!directives.pkg_config.empty()) {
-    std::vector<std::string> pkg = {"pkg-config", "--cflags", "--libs"};
-    pkg.insert(pkg.end(), directives.pkg_config.begin(), directives.pkg_config.end());
-    std::string pkg_output;
-    if (run_captured(pkg, pkg_output) != 0) {
-      result.output += pkg_output;
-      return result;
-    }
-    for (auto& word : split_words(pkg_output)) argv.push_back(std::move(word));
-  }
+  argv.insert(argv.end(), pkg_config_flags.begin(), pkg_config_flags.end());
   const fs::path partial = so_dir / (key + ".so.partial");
   argv.insert(argv.end(), {"-shared", "-o", partial.string(), source_path.string()});
   argv.insert(argv.end(), directives.sources.begin(), directives.sources.end());

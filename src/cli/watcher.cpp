@@ -57,6 +57,7 @@ struct Watcher::Impl {
   bool ignored_path(const fs::path& path) const {
     const std::string text = path.string();
     if (text.find("/.") != std::string::npos) return true;
+
     for (const auto& part : path) {
       if (ignored_name(part.string())) return true;
     }
@@ -71,7 +72,16 @@ struct Watcher::Impl {
   }
 
   // Relative to the root: ignore rules apply below the root and to the root's own name.
+  bool inside_ignored_folder(const fs::path& path) const {
+    const std::string text = path.string();
+    for (const auto& folder : options.ignored_paths) {
+      if (text == folder || text.rfind(folder + "/", 0) == 0) return true;
+    }
+    return false;
+  }
+
   bool ignored_below(const fs::path& root, const fs::path& path) const {
+    if (inside_ignored_folder(path)) return true;
     return ignored_path(fs::path(root.filename()) / path.lexically_relative(root));
   }
 

@@ -15,6 +15,7 @@ struct WatcherOptions {
   std::vector<std::string> roots;
   std::vector<std::string> ignored_dirs;          // added to the built-in list
   std::vector<std::string> watched_file_endings;  // added to the built-in list
+  std::vector<std::string> ignored_paths;         // folders never watched (absolute)
   int debounce_ms = 150;
 };
 

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
+
+#include <fstream>
 #include <map>
 
 using namespace tomodachi::cli;
@@ -121,13 +124,25 @@ TEST(CliArgs, EnvironmentMustAgreeWithFlags) {
 }
 
 TEST(CliArgs, RunArgumentsAnywhere) {
+  const std::string x = testing::TempDir() + "/x.json";
+  const std::string y = testing::TempDir() + "/y.json";
+  std::ofstream(x) << R"({"uuid": "u", "l": [1]})";
+  std::ofstream(y) << R"({"l": [2]})";
   const auto r = parse({"start", "a.cpp", "--production", "b.so", "--log-level", "debug", "--logger", "python",
-                        "--loop", "uvloop", "-c", "x.json", "y.json"});
+                        "--loop", "uvloop", "-c", x, y});
   ASSERT_FALSE(r.exit_code.has_value()) << r.output;
   EXPECT_EQ(r.run.service_files, (std::vector<std::string>{"a.cpp", "b.so"}));
-  EXPECT_EQ(r.run.config_files, (std::vector<std::string>{"x.json", "y.json"}));
+  EXPECT_EQ(r.run.config_files, (std::vector<std::string>{x, y}));
+  EXPECT_EQ(boost::json::value(r.run.config), boost::json::parse(R"({"uuid": "u", "l": [1, 2]})"));
   EXPECT_TRUE(r.run.production);
   EXPECT_EQ(r.run.log_level, tomodachi::LogLevel::debug);
   EXPECT_EQ(r.run.logger, tomodachi::LogFormat::console);
   EXPECT_EQ(r.run.loop, "uvloop");
+}
+
+TEST(CliArgs, ConfigErrorsComeInUpstreamOrder) {
+  // -c is processed before --log-level: the first error wins.
+  const auto r = parse({"run", "-c", "/nonexistent/config.json", "--log-level", "foo", "app.cpp"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.output.rfind("Invalid config file: ", 0), 0u) << r.output;
 }

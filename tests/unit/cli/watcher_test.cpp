@@ -84,3 +84,14 @@ TEST(Watcher, CallbackRunsOnChange) {
   EXPECT_EQ(future.get().updated, std::vector<std::string>{"./file.cpp"});
   watcher.stop();
 }
+
+TEST(Watcher, IgnoredFoldersByPath) {
+  const fs::path root = make_root();
+  fs::create_directories(root / "cache" / "pch");
+  std::ofstream(root / "cache" / "pch" / "tomodachi_pch.hpp") << "#include <x>";
+  WatcherOptions options;
+  options.roots = {root.string()};
+  EXPECT_EQ(Watcher(options).watched_files().size(), 3u);
+  options.ignored_paths = {(root / "cache").string()};
+  EXPECT_EQ(Watcher(options).watched_files().size(), 2u);
+}
