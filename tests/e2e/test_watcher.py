@@ -54,8 +54,12 @@ class WatcherRestart(unittest.TestCase):
             self.assertEqual(http_get(port, "/health"), "Healthy")
 
             self.replace_in_source('"Healthy"', '"Healthy and rebuilt"')
+            old_port = port
             port = self.wait_for_port_count(p, 2)
             self.assertEqual(http_get(port, "/health"), "Healthy and rebuilt")
+            # The old listening socket did not leak into the re-executed process.
+            with self.assertRaises(OSError):
+                http_get(old_port, "/health", timeout=2)
             log = p.log()
             self.assertIn("updated files", log)
             self.assertIn("./http_service.cpp", log)
