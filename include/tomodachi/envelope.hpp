@@ -132,7 +132,9 @@ struct BuildContext {
 struct ParsedMessage {
   /// Python's `message`: JsonBase/ProtobufBase `{"service", "metadata", "data"}` (for
   /// ProtobufBase `data` is null here, see `data_bytes`/`data_proto`); any value for a
-  /// custom envelope.
+  /// custom envelope. JsonBase builds decompressed data on a memory resource of its own:
+  /// move-construct a ParsedMessage rather than assign one (Boost.JSON copies a value
+  /// assigned across memory resources).
   boost::json::value message;
   /// `metadata.message_uuid` or null; a truthy value enables duplicate suppression.
   boost::json::value message_uuid;
@@ -185,8 +187,12 @@ inline std::shared_ptr<const Envelope> resolve_envelope(const EnvelopeOverride& 
 /// Throws EnvelopeError when the data is not a string.
 std::string build_raw_payload(const PublishData& data);
 
-/// Default bound for decompressed envelope data (compression bombs): 64 MiB.
-inline constexpr std::size_t default_max_decompressed_size = std::size_t{64} << 20;
+/// Default bound for decompressed envelope data (compression bombs): 16 MiB.
+inline constexpr std::size_t default_max_decompressed_size = std::size_t{16} << 20;
+/// Default bound for the memory that decompressed JSON data takes once parsed (the
+/// parser's working memory included): 64 MiB. JSON text can take ten times its size
+/// parsed (`[[0],[0],...]`); this keeps a message below 16 + 64 MiB.
+inline constexpr std::size_t default_max_parsed_size = std::size_t{64} << 20;
 
 /// JsonBase (`tomodachi-json-base--1.0.0`, spec/wire.md §1.1). Payloads are byte for
 /// byte what Python tomodachi writes; data whose Python JSON has 60000 characters or
@@ -196,10 +202,13 @@ class JsonBase final : public Envelope {
   static constexpr std::string_view protocol_version = "tomodachi-json-base--1.0.0";
   static constexpr std::size_t compression_threshold = 60000;
 
-  /// `max_decompressed_size` bounds the inflated size of `base64_gzip_json` data; a
-  /// larger body is rejected with an EnvelopeError.
-  explicit JsonBase(std::size_t max_decompressed_size = default_max_decompressed_size)
-      : max_decompressed_size_(max_decompressed_size) {}
+  /// `max_decompressed_size` bounds the inflated size of `base64_gzip_json` data and
+  /// `max_parsed_size` the memory its JSON takes parsed; a larger body is rejected with
+  /// an EnvelopeError (a poison message: dead-lettered by default). Uncompressed payloads
+  /// are bounded by the transport (SQS: 256 KiB; AMQP: the broker's maximum message size).
+  explicit JsonBase(std::size_t max_decompressed_size = default_max_decompressed_size,
+                    std::size_t max_parsed_size = default_max_parsed_size)
+      : max_decompressed_size_(max_decompressed_size), max_parsed_size_(max_parsed_size) {}
 
   std::string_view name() const noexcept override { return "JsonBase"; }
   std::string build(const PublishData& data, const BuildContext& context) const override;
@@ -207,6 +216,7 @@ class JsonBase final : public Envelope {
 
  private:
   std::size_t max_decompressed_size_;
+  std::size_t max_parsed_size_;
 };
 
 /// A shared JsonBase with default limits, for `message_envelope = tomodachi::json_base();`.

@@ -5,7 +5,9 @@
 #include <tomodachi/service.hpp>
 
 #include <map>
+#include <optional>
 #include <stdexcept>
+#include <utility>
 
 namespace tomodachi {
 namespace {
@@ -111,18 +113,23 @@ Task<DeliveryOutcome> MessageDispatcher::dispatch(IncomingMessage incoming, Deli
   const int attempt = delivery.attempt();
   Logger logger = incoming.log_context.empty() ? logger_ : logger_.bind(incoming.log_context);
 
-  // 1. The envelope.
-  ParsedMessage parsed;
-  std::exception_ptr parse_error;
-  if (config_.envelope) {
-    try {
-      parsed = config_.envelope->parse(incoming.payload,
-                                       incoming.message_attributes ? &*incoming.message_attributes : nullptr);
-    } catch (...) {
-      parse_error = std::current_exception();
+  // 1. The envelope (or what the transport parsed already).
+  std::optional<ParsedMessage> parsed = std::exchange(incoming.parsed, std::nullopt);
+  std::exception_ptr parse_error = std::exchange(incoming.parse_error, nullptr);
+  if (!parsed && !parse_error) {
+    if (config_.envelope) {
+      try {
+        // Constructed in place: a ParsedMessage is never assigned, so data parsed into
+        // its own memory resource (decompressed data, see JsonBase) is never copied.
+        parsed.emplace(config_.envelope->parse(incoming.payload,
+                                               incoming.message_attributes ? &*incoming.message_attributes : nullptr));
+      } catch (...) {
+        parse_error = std::current_exception();
+      }
+    } else {
+      parsed.emplace();
+      parsed->message = boost::json::string(incoming.payload);
     }
-  } else {
-    parsed.message = boost::json::string(incoming.payload);
   }
   if (parse_error) {
     if (compatible) {
@@ -131,7 +138,7 @@ Task<DeliveryOutcome> MessageDispatcher::dispatch(IncomingMessage incoming, Deli
       co_return DeliveryOutcome::dropped;
     }
     LogFields fields = error_fields(parse_error);
-    fields.push_back({"envelope", boost::json::string(config_.envelope->name())});
+    fields.push_back({"envelope", boost::json::string(config_.envelope ? config_.envelope->name() : "raw")});
     logger.error("unparseable message: dead-lettering it", std::move(fields));
     const DeadLetter letter{describe_exception(parse_error), exception_type_name(parse_error), attempt,
                             config_.handler_name, config_.delivery.dead_letter_queue};
@@ -139,15 +146,17 @@ Task<DeliveryOutcome> MessageDispatcher::dispatch(IncomingMessage incoming, Deli
     co_return DeliveryOutcome::dead_lettered;
   }
 
-  Message message(std::move(incoming), std::move(parsed),
+  Message message(std::move(incoming), std::move(*parsed),
                   Message::Context{config_.service, config_.handler_name, std::move(logger), attempt,
                                    !config_.envelope});
   const Logger& log = message.logger();
 
   // 2. Duplicates.
   DuplicateRegistry& duplicates = config_.duplicates ? *config_.duplicates : DuplicateRegistry::process();
-  std::optional<std::string> key;
-  if (std::optional<std::string> uuid = message.message_uuid()) key = *uuid + ":" + config_.handler_name;
+  std::optional<DuplicateRegistry::Key> key;
+  if (std::optional<std::string> uuid = message.message_uuid()) {
+    key = DuplicateRegistry::key_of(*uuid + ":" + config_.handler_name);
+  }
   if (key) {
     const DuplicateRegistry::Seen seen = duplicates.begin(*key);
     if (seen == DuplicateRegistry::Seen::completed) {
