@@ -175,6 +175,49 @@ inline constexpr std::nullptr_t no_envelope = nullptr;
 /// `no_envelope` → raw mode; else that envelope.
 using EnvelopeOverride = std::optional<std::shared_ptr<const Envelope>>;
 
+/// The envelope choice of a publish call (`AmqpPublishOptions`, `AwsSnsSqsPublishOptions`,
+/// `SqsSendMessageOptions`): unset → the service default; `tomodachi::no_envelope` (or a
+/// null pointer) → raw mode; else that envelope, which the caller keeps alive during the
+/// call (`tomodachi::json_base()` and other shared envelopes are). Unlike
+/// `EnvelopeOverride` it is trivially destructible: GCC 12 miscompiles aggregate
+/// temporaries with non-trivial destructors inside `co_await` expressions, and
+/// `co_await publish(..., {.message_envelope = tomodachi::json_base()})` is the natural call.
+class EnvelopeRef {
+ public:
+  constexpr EnvelopeRef() noexcept = default;
+  constexpr EnvelopeRef(std::nullptr_t) noexcept : kind_(Kind::raw) {}
+  EnvelopeRef(const Envelope& envelope) noexcept : kind_(Kind::given), envelope_(&envelope) {}
+  EnvelopeRef(const Envelope* envelope) noexcept : kind_(envelope ? Kind::given : Kind::raw), envelope_(envelope) {}
+  template <typename T>
+    requires std::is_base_of_v<Envelope, T>
+  EnvelopeRef(const std::shared_ptr<T>& envelope) noexcept
+      : kind_(envelope ? Kind::given : Kind::raw), envelope_(envelope.get()) {}
+  EnvelopeRef(const EnvelopeOverride& choice) noexcept {
+    if (choice) *this = EnvelopeRef(*choice);
+  }
+
+  /// Unset: the service's default applies.
+  bool is_default() const noexcept { return kind_ == Kind::service_default; }
+  /// The envelope given; null for the service default and for raw mode.
+  const Envelope* get() const noexcept { return envelope_; }
+
+  /// The choice as `EnvelopeOverride`, not owning the envelope (valid during the call).
+  EnvelopeOverride as_override() const {
+    switch (kind_) {
+      case Kind::service_default: return std::nullopt;
+      case Kind::raw: return std::shared_ptr<const Envelope>();
+      case Kind::given: return std::shared_ptr<const Envelope>(std::shared_ptr<const Envelope>(), envelope_);
+    }
+    return std::nullopt;
+  }
+
+ private:
+  enum class Kind { service_default, raw, given };
+  Kind kind_ = Kind::service_default;
+  const Envelope* envelope_ = nullptr;
+};
+static_assert(std::is_trivially_destructible_v<EnvelopeRef>);
+
 /// The envelope in effect for `choice` on `service` (null = raw mode).
 std::shared_ptr<const Envelope> resolve_envelope(const EnvelopeOverride& choice, const Service& service);
 /// The same with the service default given directly.
