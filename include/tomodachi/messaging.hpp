@@ -194,8 +194,11 @@ struct PublishRequest {
 /// Returns an id of the published message.
 using PublishOverride = std::function<Task<std::string>(PublishRequest request)>;
 
-/// Installs (or, with an empty function, removes) the override for transport `kind`.
-void set_publish_override(std::string kind, PublishOverride hook);
+/// Installs (or, with an empty function, removes) the override for transport `kind`,
+/// replacing any other. Returns a token for `remove_publish_override` (0 when removing).
+std::uint64_t set_publish_override(std::string kind, PublishOverride hook);
+/// Removes the override for `kind` only if it is still the one installed with `token`.
+void remove_publish_override(std::string_view kind, std::uint64_t token) noexcept;
 /// The override for `kind`, or null.
 const PublishOverride* publish_override(std::string_view kind) noexcept;
 

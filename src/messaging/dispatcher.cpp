@@ -29,10 +29,17 @@ LogFields error_fields(const std::exception_ptr& error) {
   return {{"exc_type", boost::json::string(type)}, {"exc_message", boost::json::string(describe_exception(error))}};
 }
 
-std::map<std::string, PublishOverride, std::less<>>& publish_overrides() {
-  static std::map<std::string, PublishOverride, std::less<>> instance;
+struct InstalledOverride {
+  PublishOverride hook;
+  std::uint64_t token = 0;
+};
+
+std::map<std::string, InstalledOverride, std::less<>>& publish_overrides() {
+  static std::map<std::string, InstalledOverride, std::less<>> instance;
   return instance;
 }
+
+std::uint64_t next_override_token = 0;
 
 }  // namespace
 
@@ -221,18 +228,26 @@ Task<DeliveryOutcome> MessageDispatcher::dispatch(IncomingMessage incoming, Deli
   co_return DeliveryOutcome::dead_lettered;
 }
 
-void set_publish_override(std::string kind, PublishOverride hook) {
-  if (hook) {
-    publish_overrides().insert_or_assign(std::move(kind), std::move(hook));
-  } else {
+std::uint64_t set_publish_override(std::string kind, PublishOverride hook) {
+  if (!hook) {
     publish_overrides().erase(kind);
+    return 0;
   }
+  const std::uint64_t token = ++next_override_token;
+  publish_overrides().insert_or_assign(std::move(kind), InstalledOverride{std::move(hook), token});
+  return token;
+}
+
+void remove_publish_override(std::string_view kind, std::uint64_t token) noexcept {
+  auto& overrides = publish_overrides();
+  const auto it = overrides.find(kind);
+  if (it != overrides.end() && it->second.token == token) overrides.erase(it);
 }
 
 const PublishOverride* publish_override(std::string_view kind) noexcept {
   const auto& overrides = publish_overrides();
   const auto it = overrides.find(kind);
-  return it == overrides.end() ? nullptr : &it->second;
+  return it == overrides.end() ? nullptr : &it->second.hook;
 }
 
 std::string build_payload(PublishRequest& request, BuildContext context) {
