@@ -116,9 +116,9 @@ class BudgetResource final : public boost::json::memory_resource {
   void do_deallocate(void* pointer, std::size_t bytes, std::size_t alignment) override {
     if (!budget_->sealed) budget_->held -= bytes;
     if (over_aligned(alignment)) {
-      ::operator delete(pointer, bytes, std::align_val_t(alignment));
+      ::operator delete(pointer, std::align_val_t(alignment));
     } else {
-      ::operator delete(pointer, bytes);
+      ::operator delete(pointer);
     }
   }
 
