@@ -2,11 +2,14 @@
 # `make fuzz`: builds the libFuzzer targets of tests/fuzz/ with clang-14 in build-fuzz/
 # and runs each for FUZZ_SECONDS (default 60) with a 2 GB RSS limit. New inputs go to
 # build-fuzz/corpus/<target>/ (the checked-in corpus tests/fuzz/corpus/<target>/ is read,
-# not written); crashes go to build-fuzz/artifacts/<target>/ and fail the run.
+# not written); crashes, ASan and UBSan findings go to build-fuzz/artifacts/<target>/ and
+# fail the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds="${FUZZ_SECONDS:-60}"
+# UBSan findings are fatal (the build also has -fno-sanitize-recover=all) and show a stack.
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 cmake -S tests/fuzz/clang -B build-fuzz -G Ninja \
   -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build-fuzz -j2

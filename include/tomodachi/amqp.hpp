@@ -53,40 +53,6 @@ struct AmqpHandlerSpec : MessageHandlerSpec {
   std::string exchange_name;  ///< "" = option amqp.exchange_name
 };
 
-/// An envelope choice for a publish: the service's default (empty), raw mode
-/// (`tomodachi::no_envelope`), or an envelope the caller keeps alive during the call.
-/// Unlike `EnvelopeOverride` it is trivially destructible (see AmqpPublishOptions).
-class EnvelopeRef {
- public:
-  constexpr EnvelopeRef() noexcept = default;
-  constexpr EnvelopeRef(std::nullptr_t) noexcept : kind_(Kind::raw) {}
-  EnvelopeRef(const Envelope& envelope) noexcept : kind_(Kind::given), envelope_(&envelope) {}
-  /// As `AwsSnsSqsPublishOptions` takes it: null = raw mode.
-  EnvelopeRef(const Envelope* envelope) noexcept : kind_(envelope ? Kind::given : Kind::raw), envelope_(envelope) {}
-  template <typename T>
-    requires std::is_base_of_v<Envelope, T>
-  EnvelopeRef(const std::shared_ptr<T>& envelope) noexcept
-      : kind_(envelope ? Kind::given : Kind::raw), envelope_(envelope.get()) {}
-  EnvelopeRef(const EnvelopeOverride& choice) noexcept {
-    if (choice) *this = EnvelopeRef(*choice);
-  }
-
-  /// The choice as `EnvelopeOverride`, not owning the envelope (valid during the call).
-  EnvelopeOverride as_override() const {
-    switch (kind_) {
-      case Kind::service_default: return std::nullopt;
-      case Kind::raw: return std::shared_ptr<const Envelope>();
-      case Kind::given: return std::shared_ptr<const Envelope>(std::shared_ptr<const Envelope>(), envelope_);
-    }
-    return std::nullopt;
-  }
-
- private:
-  enum class Kind { service_default, raw, given };
-  Kind kind_ = Kind::service_default;
-  const Envelope* envelope_ = nullptr;
-};
-
 /// Options of `amqp_publish` (Python's keywords plus confirms and persistence).
 /// Every member is trivially destructible on purpose: GCC 12 miscompiles aggregate
 /// temporaries with non-trivial destructors inside `co_await` expressions, and

@@ -96,8 +96,8 @@ struct AwsSnsSqsPublishOptions {
   /// Unset = option `aws_sns_sqs.topic_prefix`; "" = no prefix.
   std::optional<std::string_view> topic_prefix;
   /// Unset = the service's `message_envelope`; `tomodachi::no_envelope` = raw mode; else
-  /// that envelope (e.g. `tomodachi::json_base().get()`).
-  std::optional<const Envelope*> message_envelope;
+  /// that envelope (e.g. `tomodachi::json_base()`), kept alive by the caller during the call.
+  EnvelopeRef message_envelope;
   /// Message attributes (the envelope may add some).
   const MessageAttributes* message_attributes = nullptr;
   /// Attributes for CreateTopic when the topic does not exist yet.
@@ -136,7 +136,8 @@ using SqsBodyFormatter = std::string (*)(const SqsBodyContext& context);
 struct SqsSendMessageOptions {
   /// Unset = option `aws_sns_sqs.queue_name_prefix`; "" = no prefix. Not applied to ARNs and URLs.
   std::optional<std::string_view> queue_name_prefix;
-  std::optional<const Envelope*> message_envelope;
+  /// As in AwsSnsSqsPublishOptions.
+  EnvelopeRef message_envelope;
   const MessageAttributes* message_attributes = nullptr;
   /// FIFO queues (`.fifo`): required group id; the deduplication id defaults to a uuid4.
   std::optional<std::string_view> group_id;

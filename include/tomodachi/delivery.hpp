@@ -14,7 +14,8 @@
 ///   are logged and dropped.
 ///
 /// Dead-lettering is done by the client: the original payload is published to the
-/// dead-letter queue (default: the source queue's name + `.dlq`, prefixes applied,
+/// dead-letter queue (default per transport: AMQP `<queue>.dlq`; SNS/SQS `<queue>-dlq`,
+/// `<queue>-dlq.fifo` for FIFO queues, as SQS names allow no dots; prefixes applied,
 /// created on first use) with the error, attempt count and source queue attached, and
 /// only then is the original acked/deleted. No queue arguments or redrive policies are
 /// added to the user's queues.
@@ -89,7 +90,8 @@ struct DeliveryPolicy {
   std::chrono::milliseconds initial_backoff{1000};
   double backoff_multiplier = 2.0;
   std::chrono::milliseconds max_backoff{std::chrono::minutes(5)};
-  /// Dead-letter queue name, unprefixed; unset = the source queue's name + `.dlq`.
+  /// Dead-letter queue name, unprefixed; unset = `default_dead_letter_queue(source queue,
+  /// transport)`: AMQP `<queue>.dlq`, SNS/SQS `<queue>-dlq`.
   std::optional<std::string> dead_letter_queue;
 
   static DeliveryPolicy at_least_once() { return {}; }
@@ -106,9 +108,12 @@ struct DeliveryPolicy {
   void validate() const;
 };
 
-/// The dead-letter queue default for `source_queue`: `source_queue + ".dlq"`
-/// (`orders.fifo` → `orders.dlq.fifo`, SQS FIFO queue names must end in `.fifo`).
+/// The AMQP dead-letter queue default for `source_queue`: `source_queue + ".dlq"`
+/// (`x.fifo` → `x.dlq.fifo`).
 std::string default_dead_letter_queue(std::string_view source_queue);
+/// The dead-letter queue default of `transport` for `source_queue`: AMQP (and other
+/// kinds) `<queue>.dlq`; `aws_sns_sqs` `<queue>-dlq` (`orders.fifo` → `orders-dlq.fifo`).
+std::string default_dead_letter_queue(std::string_view source_queue, std::string_view transport);
 
 /// AMQP: the header carrying the attempt number of a redelivered copy (`retry_later`
 /// republishes with it; a message without it is attempt 1).

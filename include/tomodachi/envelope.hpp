@@ -132,7 +132,9 @@ struct BuildContext {
 struct ParsedMessage {
   /// Python's `message`: JsonBase/ProtobufBase `{"service", "metadata", "data"}` (for
   /// ProtobufBase `data` is null here, see `data_bytes`/`data_proto`); any value for a
-  /// custom envelope.
+  /// custom envelope. JsonBase builds decompressed data on a memory resource of its own:
+  /// move-construct a ParsedMessage rather than assign one (Boost.JSON copies a value
+  /// assigned across memory resources).
   boost::json::value message;
   /// `metadata.message_uuid` or null; a truthy value enables duplicate suppression.
   boost::json::value message_uuid;
@@ -173,6 +175,49 @@ inline constexpr std::nullptr_t no_envelope = nullptr;
 /// `no_envelope` → raw mode; else that envelope.
 using EnvelopeOverride = std::optional<std::shared_ptr<const Envelope>>;
 
+/// The envelope choice of a publish call (`AmqpPublishOptions`, `AwsSnsSqsPublishOptions`,
+/// `SqsSendMessageOptions`): unset → the service default; `tomodachi::no_envelope` (or a
+/// null pointer) → raw mode; else that envelope, which the caller keeps alive during the
+/// call (`tomodachi::json_base()` and other shared envelopes are). Unlike
+/// `EnvelopeOverride` it is trivially destructible: GCC 12 miscompiles aggregate
+/// temporaries with non-trivial destructors inside `co_await` expressions, and
+/// `co_await publish(..., {.message_envelope = tomodachi::json_base()})` is the natural call.
+class EnvelopeRef {
+ public:
+  constexpr EnvelopeRef() noexcept = default;
+  constexpr EnvelopeRef(std::nullptr_t) noexcept : kind_(Kind::raw) {}
+  EnvelopeRef(const Envelope& envelope) noexcept : kind_(Kind::given), envelope_(&envelope) {}
+  EnvelopeRef(const Envelope* envelope) noexcept : kind_(envelope ? Kind::given : Kind::raw), envelope_(envelope) {}
+  template <typename T>
+    requires std::is_base_of_v<Envelope, T>
+  EnvelopeRef(const std::shared_ptr<T>& envelope) noexcept
+      : kind_(envelope ? Kind::given : Kind::raw), envelope_(envelope.get()) {}
+  EnvelopeRef(const EnvelopeOverride& choice) noexcept {
+    if (choice) *this = EnvelopeRef(*choice);
+  }
+
+  /// Unset: the service's default applies.
+  bool is_default() const noexcept { return kind_ == Kind::service_default; }
+  /// The envelope given; null for the service default and for raw mode.
+  const Envelope* get() const noexcept { return envelope_; }
+
+  /// The choice as `EnvelopeOverride`, not owning the envelope (valid during the call).
+  EnvelopeOverride as_override() const {
+    switch (kind_) {
+      case Kind::service_default: return std::nullopt;
+      case Kind::raw: return std::shared_ptr<const Envelope>();
+      case Kind::given: return std::shared_ptr<const Envelope>(std::shared_ptr<const Envelope>(), envelope_);
+    }
+    return std::nullopt;
+  }
+
+ private:
+  enum class Kind { service_default, raw, given };
+  Kind kind_ = Kind::service_default;
+  const Envelope* envelope_ = nullptr;
+};
+static_assert(std::is_trivially_destructible_v<EnvelopeRef>);
+
 /// The envelope in effect for `choice` on `service` (null = raw mode).
 std::shared_ptr<const Envelope> resolve_envelope(const EnvelopeOverride& choice, const Service& service);
 /// The same with the service default given directly.
@@ -185,8 +230,12 @@ inline std::shared_ptr<const Envelope> resolve_envelope(const EnvelopeOverride& 
 /// Throws EnvelopeError when the data is not a string.
 std::string build_raw_payload(const PublishData& data);
 
-/// Default bound for decompressed envelope data (compression bombs): 64 MiB.
-inline constexpr std::size_t default_max_decompressed_size = std::size_t{64} << 20;
+/// Default bound for decompressed envelope data (compression bombs): 16 MiB.
+inline constexpr std::size_t default_max_decompressed_size = std::size_t{16} << 20;
+/// Default bound for the memory that decompressed JSON data takes once parsed (the
+/// parser's working memory included): 64 MiB. JSON text can take ten times its size
+/// parsed (`[[0],[0],...]`); this keeps a message below 16 + 64 MiB.
+inline constexpr std::size_t default_max_parsed_size = std::size_t{64} << 20;
 
 /// JsonBase (`tomodachi-json-base--1.0.0`, spec/wire.md §1.1). Payloads are byte for
 /// byte what Python tomodachi writes; data whose Python JSON has 60000 characters or
@@ -196,10 +245,13 @@ class JsonBase final : public Envelope {
   static constexpr std::string_view protocol_version = "tomodachi-json-base--1.0.0";
   static constexpr std::size_t compression_threshold = 60000;
 
-  /// `max_decompressed_size` bounds the inflated size of `base64_gzip_json` data; a
-  /// larger body is rejected with an EnvelopeError.
-  explicit JsonBase(std::size_t max_decompressed_size = default_max_decompressed_size)
-      : max_decompressed_size_(max_decompressed_size) {}
+  /// `max_decompressed_size` bounds the inflated size of `base64_gzip_json` data and
+  /// `max_parsed_size` the memory its JSON takes parsed; a larger body is rejected with
+  /// an EnvelopeError (a poison message: dead-lettered by default). Uncompressed payloads
+  /// are bounded by the transport (SQS: 256 KiB; AMQP: the broker's maximum message size).
+  explicit JsonBase(std::size_t max_decompressed_size = default_max_decompressed_size,
+                    std::size_t max_parsed_size = default_max_parsed_size)
+      : max_decompressed_size_(max_decompressed_size), max_parsed_size_(max_parsed_size) {}
 
   std::string_view name() const noexcept override { return "JsonBase"; }
   std::string build(const PublishData& data, const BuildContext& context) const override;
@@ -207,6 +259,7 @@ class JsonBase final : public Envelope {
 
  private:
   std::size_t max_decompressed_size_;
+  std::size_t max_parsed_size_;
 };
 
 /// A shared JsonBase with default limits, for `message_envelope = tomodachi::json_base();`.

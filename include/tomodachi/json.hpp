@@ -30,7 +30,10 @@ std::string python_repr(const boost::json::value& value);
 /// Parses JSON text like Python's `json.loads`: standard JSON plus `NaN`, `Infinity`,
 /// `-Infinity`; duplicate keys keep the last value; integers beyond 64 bits become
 /// doubles. Nesting deeper than `max_depth` is an error.
-boost::json::value loads(std::string_view text, std::error_code& error, std::size_t max_depth = 512);
+/// The result and the parser's working memory come from `storage` (default: the default
+/// resource); an exception its allocation throws propagates.
+boost::json::value loads(std::string_view text, std::error_code& error, std::size_t max_depth = 512,
+                         boost::json::storage_ptr storage = {});
 
 /// As above; throws std::invalid_argument with the parser's message and offset.
 boost::json::value loads(std::string_view text, std::size_t max_depth = 512);

@@ -28,6 +28,7 @@
 #include <boost/json/value.hpp>
 
 #include <any>
+#include <exception>
 #include <map>
 #include <memory>
 #include <optional>
@@ -60,6 +61,12 @@ struct IncomingMessage {
   boost::json::object transport_values;
   /// Extra fields bound to the handler's logger (e.g. `topic`, `sns_message_id`).
   LogFields log_context;
+  /// A transport that parsed the payload already (AMQP parses JsonBase payloads on its
+  /// I/O thread) hands over what the subscription's envelope returned for `payload`...
+  std::optional<ParsedMessage> parsed;
+  /// ... or what it threw. The core then does not parse again; with neither set it
+  /// parses `payload` with the subscription's envelope itself.
+  std::exception_ptr parse_error;
 };
 
 /// Per-message state shared by the middleware chain (Python's middleware `context`
@@ -165,6 +172,8 @@ class Message {
   /// The value a Python handler parameter of this name would get: transport values
   /// (`message`, `message_uuid`, `topic`, ...), the envelope's top-level keys (`data`,
   /// `metadata`, `service`), then values set by middleware. Null when none.
+  /// `message_attributes` is a JSON object of the SNS/SQS attributes with `Binary` values
+  /// as base64 text (null for AMQP); `message_attributes()` has the typed values.
   const boost::json::value& get(std::string_view name) const noexcept;
 
   /// Adds a value for later middleware and the handler (Python's `next(name=value)`).
@@ -206,7 +215,8 @@ class Message {
   IncomingMessage incoming_;
   ParsedMessage parsed_;
   Context context_;
-  boost::json::object values_;  // set by middleware
+  boost::json::value attributes_json_;  // `get("message_attributes")`
+  boost::json::object values_;          // set by middleware
 };
 
 /// A message handler: a service member function bound to its instance.

@@ -21,15 +21,15 @@
 #include <tomodachi/task.hpp>
 #include <tomodachi/transport.hpp>
 
+#include <array>
 #include <chrono>
 #include <cstddef>
-#include <deque>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace tomodachi {
@@ -63,11 +63,19 @@ MessageHandler bind_message_handler(S& service) {
 /// Duplicate suppression (spec/wire.md §2.8, §3.11): keys `"{message_uuid}:{handler}"`.
 /// A key is in progress while its handler runs; a completed key suppresses copies for
 /// `window` (60 s); a failed attempt forgets its key so the retry is not swallowed.
-/// Memory is bounded: beyond `max_entries` the oldest entries are dropped. One registry
-/// per process, used from the loop thread only.
+///
+/// Memory is bounded by count and size: a key is kept as a 16-byte digest (the first
+/// half of its SHA-256; the sender chooses the uuid, so neither its length nor a hash
+/// collision is in its hands), about 120 bytes per entry with the containers, so at most
+/// about 12 MB for the default 100000 entries. Completed keys older than `window` are
+/// dropped as new keys arrive; beyond `max_entries` the oldest completed keys go first
+/// (only then the oldest in-progress ones), one for each new key. One registry per
+/// process, used from the loop thread only.
 class DuplicateRegistry {
  public:
   using Clock = std::chrono::steady_clock;
+  /// A key as stored: 128 bits of its SHA-256.
+  using Key = std::array<std::uint64_t, 2>;
   enum class Seen {
     no,           ///< new (now recorded as in progress)
     in_progress,  ///< a copy is being handled right now
@@ -76,34 +84,37 @@ class DuplicateRegistry {
 
   explicit DuplicateRegistry(std::size_t max_entries = 100000, Clock::duration window = std::chrono::seconds(60),
                              std::function<Clock::time_point()> now = {});
+  ~DuplicateRegistry();
+  DuplicateRegistry(const DuplicateRegistry&) = delete;
+  DuplicateRegistry& operator=(const DuplicateRegistry&) = delete;
+
+  /// The stored form of `text` (`"{message_uuid}:{handler}"`).
+  static Key key_of(std::string_view text);
 
   /// Records `key` as in progress unless it was seen; returns what was there.
-  Seen begin(const std::string& key);
+  Seen begin(const Key& key);
   /// The handler of `key` succeeded.
-  void complete(const std::string& key);
+  void complete(const Key& key);
   /// The handler of `key` failed: a later copy (the retry) is handled normally.
-  void forget(const std::string& key);
+  void forget(const Key& key);
 
-  std::size_t size() const noexcept { return entries_.size(); }
+  Seen begin(std::string_view text) { return begin(key_of(text)); }
+  void complete(std::string_view text) { complete(key_of(text)); }
+  void forget(std::string_view text) { forget(key_of(text)); }
+
+  std::size_t size() const noexcept;
 
   /// The process-wide registry used by default.
   static DuplicateRegistry& process();
 
  private:
-  struct Entry {
-    Clock::time_point time;
-    bool completed = false;
-    std::uint64_t sequence = 0;
-  };
+  struct State;
   Clock::time_point now() const { return now_ ? now_() : Clock::now(); }
-  void prune(Clock::time_point now);
 
   std::size_t max_entries_;
   Clock::duration window_;
   std::function<Clock::time_point()> now_;
-  std::unordered_map<std::string, Entry> entries_;
-  std::deque<std::pair<std::uint64_t, std::string>> order_;  // (sequence, key), oldest first
-  std::uint64_t next_sequence_ = 0;
+  std::unique_ptr<State> state_;
 };
 
 /// How the core settled one delivery (for transports' metrics and tests).
@@ -183,8 +194,11 @@ struct PublishRequest {
 /// Returns an id of the published message.
 using PublishOverride = std::function<Task<std::string>(PublishRequest request)>;
 
-/// Installs (or, with an empty function, removes) the override for transport `kind`.
-void set_publish_override(std::string kind, PublishOverride hook);
+/// Installs (or, with an empty function, removes) the override for transport `kind`,
+/// replacing any other. Returns a token for `remove_publish_override` (0 when removing).
+std::uint64_t set_publish_override(std::string kind, PublishOverride hook);
+/// Removes the override for `kind` only if it is still the one installed with `token`.
+void remove_publish_override(std::string_view kind, std::uint64_t token) noexcept;
 /// The override for `kind`, or null.
 const PublishOverride* publish_override(std::string_view kind) noexcept;
 

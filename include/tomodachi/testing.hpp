@@ -11,6 +11,7 @@
 ///   tomodachi::testing::Broker broker;          // own loop, virtual clock
 ///   OrderService service;
 ///   broker.attach(service);                     // its amqp / aws_sns_sqs handlers
+///                                               // (here on_order, with competing = true)
 ///   broker.publish(service, {{"id", "A-1"}}, "order.created");
 ///   broker.run_until_idle();                    // backoff delays pass in virtual time
 ///   EXPECT_EQ(broker.messages("order-service.on_order.dlq").size(), 1);
@@ -71,8 +72,14 @@ struct BrokerMessage {
 /// A subscription made directly on the broker.
 struct SubscribeOptions {
   /// Queue to consume from; subscriptions naming the same queue compete for its
-  /// messages. "" = a queue of its own, `<service name>.<handler name>`.
+  /// messages. "" = a queue named after the subscription (see `competing`).
   std::string queue;
+  /// Without `queue`: true or unset = `<service name>.<handler name>`, one queue that every
+  /// instance of the service consumes (competing consumers); false = a queue per instance,
+  /// `<service name>.<handler name>.<service uuid>` (each instance gets every message).
+  /// `attach()` and `transport_factory()` read registrations as the real transports do:
+  /// a registration without `queue_name` and without `competing = true` is non-competing.
+  std::optional<bool> competing;
   /// Envelope override (unset: the service's `message_envelope`).
   EnvelopeOverride message_envelope;
   DeliveryPolicy delivery;
@@ -105,7 +112,9 @@ class Broker {
  public:
   /// A broker with its own loop and a virtual clock, driven by `run_until_idle()`.
   Broker();
-  /// A broker on `executor`'s loop with real timers. It must outlive its deliveries.
+  /// A broker on `executor`'s loop with real timers. It must outlive the deliveries
+  /// running on that loop; delayed redeliveries still waiting when it is destroyed are
+  /// cancelled.
   explicit Broker(boost::asio::any_io_executor executor);
   /// A broker on the loop of the services it serves through `transport_factory()`
   /// (bound when the first of them starts), with real timers.
@@ -150,7 +159,8 @@ class Broker {
   TransportFactory transport_factory();
 
   /// Routes the services' own publishing (`amqp_publish`, `aws_sns_sqs_publish`,
-  /// `sqs_send_message`) to this broker until it is destroyed.
+  /// `sqs_send_message`) to this broker until it is destroyed (or another broker
+  /// intercepts; destroying this one then leaves the other's in place).
   void intercept_publishing();
 
   /// Runs deliveries, handlers and delayed redeliveries until nothing is left; the

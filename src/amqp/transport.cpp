@@ -234,20 +234,17 @@ Task<void> handle_delivery(std::shared_ptr<Subscription> subscription, rabbitmq:
       {"exchange_name", subscription->exchange_value},
       {"properties", properties_json(delivery.properties)},
   };
-  const auto preparsed = std::static_pointer_cast<Preparsed>(std::move(delivery.preparsed));
-  AmqpDelivery settle(subscription, std::move(delivery));
-  std::optional<PreparsedScope> offer;
-  if (preparsed) {
-    preparsed->payload = settle.body();
-    offer.emplace(preparsed.get());
+  if (const auto preparsed = std::static_pointer_cast<Preparsed>(std::move(delivery.preparsed))) {
+    incoming.parsed = std::move(preparsed->parsed);
+    incoming.parse_error = preparsed->error;
   }
+  AmqpDelivery settle(subscription, std::move(delivery));
   std::exception_ptr error;
   try {
     co_await subscription->dispatcher->dispatch(std::move(incoming), settle);
   } catch (...) {
     error = std::current_exception();
   }
-  offer.reset();
   if (error) {
     log().error("settling an AMQP message failed - it goes back to its queue",
                 {{"error", boost::json::string(describe_exception(error))}});
@@ -364,10 +361,7 @@ class AmqpTransport final : public TransportInstance {
     auto subscription = std::make_shared<Subscription>();
     subscription->spec = spec;
     SubscriptionConfig config = SubscriptionConfig::from_spec(service_, *spec, "amqp");
-    if (preparsable(config.envelope)) {
-      subscription->parse_off_loop = config.envelope;
-      config.envelope = std::make_shared<PreparsedEnvelope>(config.envelope);
-    }
+    if (preparsable(config.envelope)) subscription->parse_off_loop = config.envelope;
     subscription->dispatcher = std::make_unique<MessageDispatcher>(std::move(config));
     subscription->plan.routing_key = spec->pattern;
     subscription->plan.handler_name = spec->name;

@@ -238,11 +238,6 @@ const bool registered = [] {
   return true;
 }();
 
-EnvelopeOverride override_of(const std::optional<const Envelope*>& choice) {
-  if (!choice) return std::nullopt;
-  return std::shared_ptr<const Envelope>(std::shared_ptr<const Envelope>(), *choice);
-}
-
 }  // namespace
 }  // namespace aws
 
@@ -252,7 +247,7 @@ Task<std::string> aws_sns_sqs_publish(const Service& service, PublishData data, 
                                       AwsSnsSqsPublishOptions options) {
   MessageAttributes attributes = options.message_attributes ? *options.message_attributes : MessageAttributes{};
   if (const auto* hook = publish_override("aws_sns_sqs")) {
-    PublishRequest request{&service, std::move(data), std::string(topic), aws::override_of(options.message_envelope),
+    PublishRequest request{&service, std::move(data), std::string(topic), options.message_envelope.as_override(),
                            std::move(attributes), std::nullopt};
     co_return co_await (*hook)(std::move(request));
   }
@@ -263,7 +258,7 @@ Task<std::string> aws_sns_sqs_publish(const Service& service, PublishData data, 
   input.data = std::move(data);
   input.topic = std::string(topic);
   input.topic_prefix = options.topic_prefix ? std::string(*options.topic_prefix) : service.options.aws_sns_sqs.topic_prefix;
-  input.envelope = aws::override_of(options.message_envelope);
+  input.envelope = options.message_envelope.as_override();
   input.attributes = std::move(attributes);
   if (options.topic_attributes) input.topic_attributes = *options.topic_attributes;
   input.overwrite_topic_attributes = options.overwrite_topic_attributes;
@@ -293,7 +288,7 @@ Task<std::string> sqs_send_message(const Service& service, PublishData data, std
                                    SqsSendMessageOptions options) {
   MessageAttributes attributes = options.message_attributes ? *options.message_attributes : MessageAttributes{};
   if (const auto* hook = publish_override("aws_sns_sqs")) {
-    PublishRequest request{&service, std::move(data), "", aws::override_of(options.message_envelope),
+    PublishRequest request{&service, std::move(data), "", options.message_envelope.as_override(),
                            std::move(attributes), std::string(queue)};
     co_return co_await (*hook)(std::move(request));
   }
@@ -305,7 +300,7 @@ Task<std::string> sqs_send_message(const Service& service, PublishData data, std
   input.queue = std::string(queue);
   input.queue_name_prefix =
       options.queue_name_prefix ? std::string(*options.queue_name_prefix) : service.options.aws_sns_sqs.queue_name_prefix;
-  input.envelope = aws::override_of(options.message_envelope);
+  input.envelope = options.message_envelope.as_override();
   input.attributes = std::move(attributes);
   if (options.group_id) input.group_id = std::string(*options.group_id);
   if (options.deduplication_id) input.deduplication_id = std::string(*options.deduplication_id);

@@ -1,13 +1,20 @@
 #include "envelope/envelope_common.hpp"
 
 #include <tomodachi/envelope.hpp>
+#include <tomodachi/json.hpp>
 
 #include "core/encoding.hpp"
 
 #include <zlib.h>
 
+#include <boost/json/memory_resource.hpp>
+#include <boost/json/storage_ptr.hpp>
+
 #include <array>
 #include <chrono>
+#include <memory>
+#include <new>
+#include <system_error>
 
 namespace tomodachi::envelope_detail {
 
@@ -70,6 +77,74 @@ std::string inflate(std::string_view compressed, std::size_t max_size, std::stri
                                                      : ": invalid zlib stream (incorrect header or corrupt data)"));
   }
   return out;
+}
+
+namespace {
+
+struct BudgetExceeded : std::bad_alloc {
+  const char* what() const noexcept override { return "JSON parse budget exceeded"; }
+};
+
+// What a BudgetResource counts. Shared with the parse that seals it: Boost.JSON keeps a
+// shared resource as a member of its own wrapper, out of reach once made.
+struct Budget {
+  std::size_t limit = 0;
+  std::size_t held = 0;
+  bool sealed = false;
+};
+
+// Counts the bytes held while parsing and refuses to exceed the budget; sealed after the
+// parse, it only forwards to operator new/delete (no shared mutable state).
+class BudgetResource final : public boost::json::memory_resource {
+ public:
+  explicit BudgetResource(std::shared_ptr<Budget> budget) noexcept : budget_(std::move(budget)) {}
+
+ private:
+  static bool over_aligned(std::size_t alignment) noexcept {
+    return alignment > __STDCPP_DEFAULT_NEW_ALIGNMENT__;
+  }
+
+  void* do_allocate(std::size_t bytes, std::size_t alignment) override {
+    Budget& budget = *budget_;
+    if (!budget.sealed) {
+      if (bytes > budget.limit - budget.held) throw BudgetExceeded();
+      budget.held += bytes;
+    }
+    return over_aligned(alignment) ? ::operator new(bytes, std::align_val_t(alignment)) : ::operator new(bytes);
+  }
+
+  void do_deallocate(void* pointer, std::size_t bytes, std::size_t alignment) override {
+    if (!budget_->sealed) budget_->held -= bytes;
+    if (over_aligned(alignment)) {
+      ::operator delete(pointer, std::align_val_t(alignment));
+    } else {
+      ::operator delete(pointer);
+    }
+  }
+
+  bool do_is_equal(const boost::json::memory_resource& other) const noexcept override { return this == &other; }
+
+  std::shared_ptr<Budget> budget_;
+};
+
+}  // namespace
+
+boost::json::value parse_json_within(std::string_view text, std::size_t max_bytes, std::string_view what) {
+  const auto budget = std::make_shared<Budget>(Budget{max_bytes});
+  boost::json::storage_ptr storage = boost::json::make_shared_resource<BudgetResource>(budget);
+  std::error_code error;
+  const auto parse = [&]() -> boost::json::value {
+    try {
+      return json::loads(text, error, 512, storage);
+    } catch (const BudgetExceeded&) {
+      throw EnvelopeError(std::string(what) + " needs more than " + std::to_string(max_bytes) +
+                          " bytes of memory when parsed (the limit)");
+    }
+  };
+  boost::json::value value = parse();  // constructed, not assigned: it keeps `storage`
+  budget->sealed = true;
+  if (error) throw EnvelopeError(std::string(what) + " is not valid JSON");
+  return value;
 }
 
 double time_now() noexcept {

@@ -70,17 +70,15 @@ boost::json::value take_or_null(boost::json::object& object, std::string_view ke
   return it == object.end() ? boost::json::value() : std::move(it->value());
 }
 
-boost::json::value decode_compressed_data(const boost::json::value& data, std::size_t max_size) {
+boost::json::value decode_compressed_data(const boost::json::value& data, std::size_t max_size,
+                                          std::size_t max_parsed_size) {
   if (!data.is_string()) {
     throw EnvelopeError("JsonBase: base64_gzip_json data is JSON " + std::string(envelope_detail::kind_name(data)) +
                         ", not a string");
   }
   const std::string compressed = envelope_detail::decode_base64_strict(data.get_string(), "JsonBase");
   const std::string text = envelope_detail::inflate(compressed, max_size, "JsonBase");
-  std::error_code error;
-  boost::json::value decoded = json::loads(text, error);
-  if (error) throw EnvelopeError("JsonBase: base64_gzip_json data is not valid JSON");
-  return decoded;
+  return envelope_detail::parse_json_within(text, max_parsed_size, "JsonBase: base64_gzip_json data");
 }
 
 }  // namespace
@@ -125,31 +123,35 @@ ParsedMessage JsonBase::parse(std::string_view payload, const MessageAttributes*
   boost::json::object metadata = take_section(message, "metadata");
 
   boost::json::value data_encoding = take_or_null(metadata, "data_encoding");
-  boost::json::value data;
-  if (data_encoding.is_string() && data_encoding.get_string() == raw_encoding) {
-    data = take_or_null(message, "data");
-  } else if (data_encoding.is_string() && data_encoding.get_string() == compressed_encoding) {
-    data = decode_compressed_data(take_or_null(message, "data"), max_decompressed_size_);
-  }
+  // Decompressed data lives in its own (budgeted) memory resource: the result is built on
+  // it, and constructed rather than assigned all the way out, so it is never copied.
+  boost::json::value data = [&]() -> boost::json::value {
+    if (data_encoding.is_string() && data_encoding.get_string() == raw_encoding) return take_or_null(message, "data");
+    if (data_encoding.is_string() && data_encoding.get_string() == compressed_encoding) {
+      return decode_compressed_data(take_or_null(message, "data"), max_decompressed_size_, max_parsed_size_);
+    }
+    return nullptr;
+  }();
 
-  ParsedMessage result;
-  result.message_uuid = take_or_null(metadata, "message_uuid");
-  result.timestamp = take_or_null(metadata, "timestamp");
-  boost::json::object out_service(2);
+  const boost::json::storage_ptr storage = data.storage();
+  boost::json::value message_uuid = take_or_null(metadata, "message_uuid");
+  boost::json::value timestamp = take_or_null(metadata, "timestamp");
+  boost::json::object out_service(2, storage);
   out_service.emplace("name", take_or_null(service, "name"));
   out_service.emplace("uuid", take_or_null(service, "uuid"));
-  boost::json::object out_metadata(5);
-  out_metadata.emplace("message_uuid", result.message_uuid);
+  boost::json::object out_metadata(5, storage);
+  out_metadata.emplace("message_uuid", message_uuid);
   out_metadata.emplace("protocol_version", take_or_null(metadata, "protocol_version"));
-  out_metadata.emplace("timestamp", result.timestamp);
+  out_metadata.emplace("timestamp", timestamp);
   out_metadata.emplace("topic", take_or_null(metadata, "topic"));
   out_metadata.emplace("data_encoding", std::move(data_encoding));
-  boost::json::object out(3);
+  boost::json::object out(3, storage);
   out.emplace("service", std::move(out_service));
   out.emplace("metadata", std::move(out_metadata));
   out.emplace("data", std::move(data));
-  result.message = std::move(out);
-  return result;
+  return ParsedMessage{.message = boost::json::value(std::move(out)),
+                       .message_uuid = std::move(message_uuid),
+                       .timestamp = std::move(timestamp)};
 }
 
 std::shared_ptr<const Envelope> json_base() {

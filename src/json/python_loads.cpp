@@ -49,6 +49,8 @@ struct ExactNumberHandler {
   boost::json::value_stack stack;
   std::string number_text;
 
+  explicit ExactNumberHandler(const boost::json::storage_ptr& storage) : stack(storage) { stack.reset(storage); }
+
   using error_code = boost::system::error_code;
   using string_view = boost::json::string_view;
 
@@ -112,10 +114,11 @@ struct ExactNumberHandler {
   bool on_comment(string_view, error_code&) { return true; }
 };
 
-std::optional<boost::json::value> parse_standard_json(std::string_view text, std::size_t max_depth) {
+std::optional<boost::json::value> parse_standard_json(std::string_view text, std::size_t max_depth,
+                                                     const boost::json::storage_ptr& storage) {
   boost::json::parse_options options;
   options.max_depth = max_depth;
-  boost::json::basic_parser<ExactNumberHandler> parser(options);
+  boost::json::basic_parser<ExactNumberHandler> parser(options, storage);
   boost::system::error_code error;
   const std::size_t consumed = parser.write_some(false, text.data(), text.size(), error);
   if (error || consumed != text.size() || !parser.done()) return std::nullopt;
@@ -131,7 +134,8 @@ struct ParseError : std::exception {
 
 class PythonJsonParser {
  public:
-  PythonJsonParser(std::string_view text, std::size_t max_depth) : text_(text), max_depth_(max_depth) {}
+  PythonJsonParser(std::string_view text, std::size_t max_depth, boost::json::storage_ptr storage)
+      : text_(text), max_depth_(max_depth), storage_(std::move(storage)) {}
 
   boost::json::value parse_document() {
     skip_whitespace();
@@ -166,22 +170,22 @@ class PythonJsonParser {
     switch (c) {
       case '{': return parse_object(depth + 1);
       case '[': return parse_array(depth + 1);
-      case '"': return boost::json::string(parse_string());
+      case '"': return boost::json::value(boost::json::string(parse_string(), storage_));
       default: break;
     }
-    if (consume("null")) return nullptr;
-    if (consume("true")) return true;
-    if (consume("false")) return false;
-    if (consume("NaN")) return std::numeric_limits<double>::quiet_NaN();
-    if (consume("Infinity")) return std::numeric_limits<double>::infinity();
-    if (consume("-Infinity")) return -std::numeric_limits<double>::infinity();
+    if (consume("null")) return boost::json::value(nullptr, storage_);
+    if (consume("true")) return boost::json::value(true, storage_);
+    if (consume("false")) return boost::json::value(false, storage_);
+    if (consume("NaN")) return boost::json::value(std::numeric_limits<double>::quiet_NaN(), storage_);
+    if (consume("Infinity")) return boost::json::value(std::numeric_limits<double>::infinity(), storage_);
+    if (consume("-Infinity")) return boost::json::value(-std::numeric_limits<double>::infinity(), storage_);
     return parse_number();
   }
 
   boost::json::value parse_object(std::size_t depth) {
     if (depth > max_depth_) fail("Too deeply nested");
     ++position_;  // '{'
-    boost::json::object object;
+    boost::json::object object(storage_);
     skip_whitespace();
     if (position_ < text_.size() && text_[position_] == '}') {
       ++position_;
@@ -214,7 +218,7 @@ class PythonJsonParser {
   boost::json::value parse_array(std::size_t depth) {
     if (depth > max_depth_) fail("Too deeply nested");
     ++position_;  // '['
-    boost::json::array array;
+    boost::json::array array(storage_);
     skip_whitespace();
     if (position_ < text_.size() && text_[position_] == ']') {
       ++position_;
@@ -371,32 +375,34 @@ class PythonJsonParser {
     if (is_integer) {
       std::int64_t signed_value = 0;
       if (auto r = std::from_chars(first, last, signed_value); r.ec == std::errc{} && r.ptr == last) {
-        return signed_value;
+        return boost::json::value(signed_value, storage_);
       }
       std::uint64_t unsigned_value = 0;
       if (auto r = std::from_chars(first, last, unsigned_value); r.ec == std::errc{} && r.ptr == last) {
-        return unsigned_value;
+        return boost::json::value(unsigned_value, storage_);
       }
     }
     const std::string_view literal(first, static_cast<std::size_t>(last - first));
     double number = 0;
     if (std::from_chars(first, last, number).ec == std::errc::invalid_argument) fail("Expecting value");
     number = exact_double(literal);
-    return number;
+    return boost::json::value(number, storage_);
   }
 
   std::string_view text_;
   std::size_t max_depth_;
+  boost::json::storage_ptr storage_;
   std::size_t position_ = 0;
 };
 
 }  // namespace
 
-boost::json::value loads(std::string_view text, std::error_code& error, std::size_t max_depth) {
+boost::json::value loads(std::string_view text, std::error_code& error, std::size_t max_depth,
+                         boost::json::storage_ptr storage) {
   error.clear();
-  if (auto value = parse_standard_json(text, max_depth)) return std::move(*value);
+  if (auto value = parse_standard_json(text, max_depth, storage)) return std::move(*value);
   try {
-    return PythonJsonParser(text, max_depth).parse_document();
+    return PythonJsonParser(text, max_depth, std::move(storage)).parse_document();
   } catch (const ParseError&) {
     error = std::make_error_code(std::errc::invalid_argument);
     return nullptr;
@@ -404,9 +410,9 @@ boost::json::value loads(std::string_view text, std::error_code& error, std::siz
 }
 
 boost::json::value loads(std::string_view text, std::size_t max_depth) {
-  if (auto value = parse_standard_json(text, max_depth)) return std::move(*value);
+  if (auto value = parse_standard_json(text, max_depth, {})) return std::move(*value);
   try {
-    return PythonJsonParser(text, max_depth).parse_document();
+    return PythonJsonParser(text, max_depth, {}).parse_document();
   } catch (const ParseError& e) {
     throw std::invalid_argument(std::string(e.what()) + ": line 1 column " + std::to_string(e.offset + 1) +
                                 " (char " + std::to_string(e.offset) + ")");

@@ -38,12 +38,26 @@ void DeliveryPolicy::validate() const {
   }
 }
 
+namespace {
+constexpr std::string_view fifo_suffix = ".fifo";
+bool is_fifo(std::string_view queue) {
+  return queue.size() > fifo_suffix.size() && queue.substr(queue.size() - fifo_suffix.size()) == fifo_suffix;
+}
+}  // namespace
+
 std::string default_dead_letter_queue(std::string_view source_queue) {
-  constexpr std::string_view fifo = ".fifo";
-  if (source_queue.size() > fifo.size() && source_queue.substr(source_queue.size() - fifo.size()) == fifo) {
-    return std::string(source_queue.substr(0, source_queue.size() - fifo.size())) + ".dlq.fifo";
+  if (is_fifo(source_queue)) {
+    return std::string(source_queue.substr(0, source_queue.size() - fifo_suffix.size())) + ".dlq.fifo";
   }
   return std::string(source_queue) + ".dlq";
+}
+
+std::string default_dead_letter_queue(std::string_view source_queue, std::string_view transport) {
+  if (transport != "aws_sns_sqs") return default_dead_letter_queue(source_queue);
+  if (is_fifo(source_queue)) {
+    return std::string(source_queue.substr(0, source_queue.size() - fifo_suffix.size())) + "-dlq.fifo";
+  }
+  return std::string(source_queue) + "-dlq";
 }
 
 }  // namespace tomodachi

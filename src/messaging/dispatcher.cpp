@@ -5,7 +5,9 @@
 #include <tomodachi/service.hpp>
 
 #include <map>
+#include <optional>
 #include <stdexcept>
+#include <utility>
 
 namespace tomodachi {
 namespace {
@@ -27,10 +29,17 @@ LogFields error_fields(const std::exception_ptr& error) {
   return {{"exc_type", boost::json::string(type)}, {"exc_message", boost::json::string(describe_exception(error))}};
 }
 
-std::map<std::string, PublishOverride, std::less<>>& publish_overrides() {
-  static std::map<std::string, PublishOverride, std::less<>> instance;
+struct InstalledOverride {
+  PublishOverride hook;
+  std::uint64_t token = 0;
+};
+
+std::map<std::string, InstalledOverride, std::less<>>& publish_overrides() {
+  static std::map<std::string, InstalledOverride, std::less<>> instance;
   return instance;
 }
+
+std::uint64_t next_override_token = 0;
 
 }  // namespace
 
@@ -111,18 +120,23 @@ Task<DeliveryOutcome> MessageDispatcher::dispatch(IncomingMessage incoming, Deli
   const int attempt = delivery.attempt();
   Logger logger = incoming.log_context.empty() ? logger_ : logger_.bind(incoming.log_context);
 
-  // 1. The envelope.
-  ParsedMessage parsed;
-  std::exception_ptr parse_error;
-  if (config_.envelope) {
-    try {
-      parsed = config_.envelope->parse(incoming.payload,
-                                       incoming.message_attributes ? &*incoming.message_attributes : nullptr);
-    } catch (...) {
-      parse_error = std::current_exception();
+  // 1. The envelope (or what the transport parsed already).
+  std::optional<ParsedMessage> parsed = std::exchange(incoming.parsed, std::nullopt);
+  std::exception_ptr parse_error = std::exchange(incoming.parse_error, nullptr);
+  if (!parsed && !parse_error) {
+    if (config_.envelope) {
+      try {
+        // Constructed in place: a ParsedMessage is never assigned, so data parsed into
+        // its own memory resource (decompressed data, see JsonBase) is never copied.
+        parsed.emplace(config_.envelope->parse(incoming.payload,
+                                               incoming.message_attributes ? &*incoming.message_attributes : nullptr));
+      } catch (...) {
+        parse_error = std::current_exception();
+      }
+    } else {
+      parsed.emplace();
+      parsed->message = boost::json::string(incoming.payload);
     }
-  } else {
-    parsed.message = boost::json::string(incoming.payload);
   }
   if (parse_error) {
     if (compatible) {
@@ -131,7 +145,7 @@ Task<DeliveryOutcome> MessageDispatcher::dispatch(IncomingMessage incoming, Deli
       co_return DeliveryOutcome::dropped;
     }
     LogFields fields = error_fields(parse_error);
-    fields.push_back({"envelope", boost::json::string(config_.envelope->name())});
+    fields.push_back({"envelope", boost::json::string(config_.envelope ? config_.envelope->name() : "raw")});
     logger.error("unparseable message: dead-lettering it", std::move(fields));
     const DeadLetter letter{describe_exception(parse_error), exception_type_name(parse_error), attempt,
                             config_.handler_name, config_.delivery.dead_letter_queue};
@@ -139,15 +153,17 @@ Task<DeliveryOutcome> MessageDispatcher::dispatch(IncomingMessage incoming, Deli
     co_return DeliveryOutcome::dead_lettered;
   }
 
-  Message message(std::move(incoming), std::move(parsed),
+  Message message(std::move(incoming), std::move(*parsed),
                   Message::Context{config_.service, config_.handler_name, std::move(logger), attempt,
                                    !config_.envelope});
   const Logger& log = message.logger();
 
   // 2. Duplicates.
   DuplicateRegistry& duplicates = config_.duplicates ? *config_.duplicates : DuplicateRegistry::process();
-  std::optional<std::string> key;
-  if (std::optional<std::string> uuid = message.message_uuid()) key = *uuid + ":" + config_.handler_name;
+  std::optional<DuplicateRegistry::Key> key;
+  if (std::optional<std::string> uuid = message.message_uuid()) {
+    key = DuplicateRegistry::key_of(*uuid + ":" + config_.handler_name);
+  }
   if (key) {
     const DuplicateRegistry::Seen seen = duplicates.begin(*key);
     if (seen == DuplicateRegistry::Seen::completed) {
@@ -212,18 +228,26 @@ Task<DeliveryOutcome> MessageDispatcher::dispatch(IncomingMessage incoming, Deli
   co_return DeliveryOutcome::dead_lettered;
 }
 
-void set_publish_override(std::string kind, PublishOverride hook) {
-  if (hook) {
-    publish_overrides().insert_or_assign(std::move(kind), std::move(hook));
-  } else {
+std::uint64_t set_publish_override(std::string kind, PublishOverride hook) {
+  if (!hook) {
     publish_overrides().erase(kind);
+    return 0;
   }
+  const std::uint64_t token = ++next_override_token;
+  publish_overrides().insert_or_assign(std::move(kind), InstalledOverride{std::move(hook), token});
+  return token;
+}
+
+void remove_publish_override(std::string_view kind, std::uint64_t token) noexcept {
+  auto& overrides = publish_overrides();
+  const auto it = overrides.find(kind);
+  if (it != overrides.end() && it->second.token == token) overrides.erase(it);
 }
 
 const PublishOverride* publish_override(std::string_view kind) noexcept {
   const auto& overrides = publish_overrides();
   const auto it = overrides.find(kind);
-  return it == overrides.end() ? nullptr : &it->second;
+  return it == overrides.end() ? nullptr : &it->second.hook;
 }
 
 std::string build_payload(PublishRequest& request, BuildContext context) {

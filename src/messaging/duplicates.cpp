@@ -1,72 +1,106 @@
-// Duplicate suppression (spec/wire.md §2.8, §3.11), bounded in memory.
+// Duplicate suppression (spec/wire.md §2.8, §3.11), bounded in count and size.
 #include <tomodachi/messaging.hpp>
+
+#include "core/encoding.hpp"
+
+#include <cstring>
+#include <list>
+#include <unordered_map>
 
 namespace tomodachi {
 
+// Two lists hold the entries: in-progress keys (handlers running; few, as many as the
+// deliveries in flight) and completed keys in completion order, so the ones that leave
+// the window first are always at the front. The map finds an entry by key.
+struct DuplicateRegistry::State {
+  struct Entry {
+    Key key;
+    Clock::time_point completed_at;
+    bool completed = false;
+  };
+  using List = std::list<Entry>;
+  struct KeyHash {
+    std::size_t operator()(const Key& key) const noexcept { return static_cast<std::size_t>(key[0]); }
+  };
+
+  List in_progress;
+  List completed;
+  std::unordered_map<Key, List::iterator, KeyHash> index;
+
+  void erase(std::unordered_map<Key, List::iterator, KeyHash>::iterator found) {
+    (found->second->completed ? completed : in_progress).erase(found->second);
+    index.erase(found);
+  }
+
+  void erase_front(List& list) {
+    index.erase(list.front().key);
+    list.pop_front();
+  }
+
+  void drop_expired(Clock::time_point now, Clock::duration window) {
+    while (!completed.empty() && now - completed.front().completed_at >= window) erase_front(completed);
+  }
+
+  // One entry out for one coming in: the completed key nearest to the end of its window,
+  // else (every entry is in progress) the oldest in-progress one.
+  void make_room(std::size_t max_entries) {
+    while (index.size() >= max_entries) erase_front(completed.empty() ? in_progress : completed);
+  }
+};
+
 DuplicateRegistry::DuplicateRegistry(std::size_t max_entries, Clock::duration window,
                                      std::function<Clock::time_point()> now)
-    : max_entries_(max_entries == 0 ? 1 : max_entries), window_(window), now_(std::move(now)) {}
+    : max_entries_(max_entries == 0 ? 1 : max_entries),
+      window_(window),
+      now_(std::move(now)),
+      state_(std::make_unique<State>()) {}
+
+DuplicateRegistry::~DuplicateRegistry() = default;
 
 DuplicateRegistry& DuplicateRegistry::process() {
   static DuplicateRegistry instance;
   return instance;
 }
 
-DuplicateRegistry::Seen DuplicateRegistry::begin(const std::string& key) {
+DuplicateRegistry::Key DuplicateRegistry::key_of(std::string_view text) {
+  const std::string digest = encoding::sha256(text);
+  Key key;
+  static_assert(sizeof(key) == 16);
+  std::memcpy(key.data(), digest.data(), sizeof(key));
+  return key;
+}
+
+std::size_t DuplicateRegistry::size() const noexcept { return state_->index.size(); }
+
+DuplicateRegistry::Seen DuplicateRegistry::begin(const Key& key) {
   const Clock::time_point current = now();
-  auto it = entries_.find(key);
-  if (it != entries_.end()) {
-    if (!it->second.completed) return Seen::in_progress;
-    if (current - it->second.time < window_) return Seen::completed;
+  State& state = *state_;
+  state.drop_expired(current, window_);
+  if (const auto found = state.index.find(key); found != state.index.end()) {
+    return found->second->completed ? Seen::completed : Seen::in_progress;
   }
-  const std::uint64_t sequence = ++next_sequence_;
-  entries_.insert_or_assign(key, Entry{current, false, sequence});
-  order_.emplace_back(sequence, key);
-  prune(current);
+  state.make_room(max_entries_);
+  state.in_progress.push_back(State::Entry{key, {}, false});
+  state.index.emplace(key, std::prev(state.in_progress.end()));
   return Seen::no;
 }
 
-void DuplicateRegistry::complete(const std::string& key) {
-  const auto it = entries_.find(key);
-  if (it == entries_.end()) return;
+void DuplicateRegistry::complete(const Key& key) {
+  State& state = *state_;
+  const auto found = state.index.find(key);
+  if (found == state.index.end()) return;  // dropped to make room meanwhile
   const Clock::time_point current = now();
-  it->second.completed = true;
-  it->second.time = current;
-  it->second.sequence = ++next_sequence_;
-  order_.emplace_back(it->second.sequence, key);
-  prune(current);
+  State::List::iterator entry = found->second;
+  entry->completed_at = current;
+  State::List& from = entry->completed ? state.completed : state.in_progress;
+  entry->completed = true;
+  state.completed.splice(state.completed.end(), from, entry);
+  state.drop_expired(current, window_);
 }
 
-void DuplicateRegistry::forget(const std::string& key) { entries_.erase(key); }
-
-void DuplicateRegistry::prune(Clock::time_point current) {
-  // Amortised O(1): nothing happens until the order records or the entries exceed their
-  // bounds; then one pass drops stale records and expired entries, and the oldest
-  // entries go until 90% of the bound remains.
-  const bool too_many_records = order_.size() > 2 * max_entries_ + 64;
-  const bool too_many_entries = entries_.size() > max_entries_;
-  if (!too_many_records && !too_many_entries) return;
-
-  std::deque<std::pair<std::uint64_t, std::string>> kept;
-  for (auto& record : order_) {
-    const auto it = entries_.find(record.second);
-    if (it == entries_.end() || it->second.sequence != record.first) continue;  // stale record
-    if (it->second.completed && current - it->second.time >= window_) {
-      entries_.erase(it);
-      continue;
-    }
-    kept.push_back(std::move(record));
-  }
-  order_ = std::move(kept);
-
-  if (entries_.size() > max_entries_) {
-    const std::size_t target = max_entries_ - max_entries_ / 10;
-    while (entries_.size() > target && !order_.empty()) {
-      const auto it = entries_.find(order_.front().second);
-      if (it != entries_.end() && it->second.sequence == order_.front().first) entries_.erase(it);
-      order_.pop_front();
-    }
-  }
+void DuplicateRegistry::forget(const Key& key) {
+  const auto found = state_->index.find(key);
+  if (found != state_->index.end()) state_->erase(found);
 }
 
 }  // namespace tomodachi

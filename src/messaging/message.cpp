@@ -2,6 +2,8 @@
 #include <tomodachi/json.hpp>
 #include <tomodachi/message.hpp>
 
+#include "core/encoding.hpp"
+
 #include <array>
 #include <stdexcept>
 
@@ -37,6 +39,21 @@ std::string python_str(const boost::json::value& value) {
   return json::python_repr(value);
 }
 
+// `message_attributes` by name: the decoded attributes as JSON, `Binary` values as their
+// base64 text (as they travel on the wire).
+boost::json::value attributes_as_json(const MessageAttributes& attributes) {
+  boost::json::object object;
+  object.reserve(attributes.size());
+  for (const auto& [name, value] : attributes) {
+    if (const auto* bytes = std::get_if<Bytes>(&value)) {
+      object[name] = encoding::base64_encode(bytes->value);
+    } else {
+      object[name] = std::get<boost::json::value>(value);
+    }
+  }
+  return object;
+}
+
 constexpr std::array<std::string_view, 3> fixed_names = {"message", "message_uuid", "message_attributes"};
 
 }  // namespace
@@ -55,6 +72,7 @@ Message::Message(IncomingMessage incoming, ParsedMessage parsed, Context context
     : incoming_(std::move(incoming)), parsed_(std::move(parsed)), context_(std::move(context)) {
   auto& values = incoming_.transport_values;
   if (!values.contains("topic") && !values.contains("routing_key")) values["topic"] = incoming_.topic;
+  if (incoming_.message_attributes) attributes_json_ = attributes_as_json(*incoming_.message_attributes);
 }
 
 const boost::json::value& Message::data() const noexcept {
@@ -108,6 +126,7 @@ std::optional<std::string> Message::message_group_id() const {
 const boost::json::value& Message::get(std::string_view name) const noexcept {
   if (name == "message") return parsed_.message;
   if (name == "message_uuid") return parsed_.message_uuid;
+  if (name == "message_attributes") return attributes_json_;
   if (const auto it = incoming_.transport_values.find(name); it != incoming_.transport_values.end()) {
     return it->value();
   }

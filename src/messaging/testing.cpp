@@ -81,6 +81,9 @@ struct BrokerState {
 
   std::unique_ptr<boost::asio::io_context> own_context;
   boost::asio::any_io_executor executor;
+  // Handlers queued on an external loop check it: they may run after the broker is gone.
+  std::shared_ptr<int> alive = std::make_shared<int>(0);
+  std::vector<std::weak_ptr<boost::asio::steady_timer>> real_timers;  // cancelled on destruction
   std::chrono::milliseconds now{0};
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers;
   std::uint64_t timer_sequence = 0;
@@ -89,7 +92,7 @@ struct BrokerState {
   std::map<std::string, Queue, std::less<>> queues;
   BrokerStats stats;
   std::exception_ptr error;
-  bool intercepting = false;
+  std::vector<std::pair<std::string, std::uint64_t>> publish_overrides;  // (kind, token) installed
   DuplicateRegistry duplicates;
 
   BrokerState()
@@ -115,7 +118,7 @@ struct BrokerState {
     auto subscriber = std::make_shared<Subscriber>();
     subscriber->pattern = pattern;
     subscriber->transport = options.transport;
-    subscriber->queue = options.queue.empty() ? service.name() + "." + handler_name : options.queue;
+    subscriber->queue = queue_of(service, handler_name, options);
     subscriber->dispatcher = std::make_unique<MessageDispatcher>(std::move(config));
 
     Queue& q = queue(subscriber->queue);
@@ -130,6 +133,15 @@ struct BrokerState {
   void unsubscribe(const std::shared_ptr<Subscriber>& subscriber) {
     Queue& q = queue(subscriber->queue);
     q.consumers.erase(std::remove(q.consumers.begin(), q.consumers.end(), subscriber), q.consumers.end());
+  }
+
+  // `queue`, else `<service name>.<handler name>`, one queue for every instance of the
+  // service; non-competing: `<service name>.<handler name>.<service uuid>`, one per instance.
+  static std::string queue_of(const Service& service, const std::string& handler_name, const SubscribeOptions& options) {
+    if (!options.queue.empty()) return options.queue;
+    std::string name = service.name() + "." + handler_name;
+    if (!options.competing.value_or(true)) name += "." + service.uuid();
+    return name;
   }
 
   std::chrono::milliseconds clock_now() const {
@@ -154,8 +166,11 @@ struct BrokerState {
       return;
     }
     auto timer = std::make_shared<boost::asio::steady_timer>(executor, delay);
-    timer->async_wait([timer, action = std::move(action)](const boost::system::error_code& ec) {
-      if (!ec) action();
+    std::erase_if(real_timers, [](const auto& weak) { return weak.expired(); });
+    real_timers.push_back(timer);
+    timer->async_wait([timer, alive = std::weak_ptr<int>(alive), action = std::move(action)](
+                          const boost::system::error_code& ec) {
+      if (!ec && !alive.expired()) action();
     });
   }
 
@@ -199,16 +214,25 @@ struct BrokerState {
       ++consumer->in_flight;
       // Each delivery starts from the loop, never inside the caller (a publishing
       // handler, a settling delivery), as over a real broker.
-      boost::asio::post(executor, [this, consumer, queue_name, message = std::move(message)]() mutable {
+      boost::asio::post(executor, [this, alive = std::weak_ptr<int>(alive), consumer, queue_name,
+                                   message = std::move(message)]() mutable {
+        if (alive.expired()) return;
         boost::asio::co_spawn(executor, deliver(consumer, queue_name, std::move(message)),
-                              [this](std::exception_ptr failure) {
-                                if (failure && !error) error = failure;
+                              [this, alive](std::exception_ptr failure) {
+                                if (failure && !alive.expired() && !error) error = failure;
                               });
       });
     }
   }
 
   Task<void> deliver(std::shared_ptr<Subscriber> consumer, std::string queue_name, BrokerMessage message);
+
+  // From the loop, unless the broker is gone by then.
+  void pump_later(std::string queue_name) {
+    boost::asio::post(executor, [this, alive = std::weak_ptr<int>(alive), queue_name = std::move(queue_name)] {
+      if (!alive.expired()) pump(queue_name);
+    });
+  }
 };
 
 struct Broker::Impl : BrokerState {
@@ -220,8 +244,8 @@ namespace {
 // The broker side of one delivery: the Delivery contract over the in-memory queues.
 class MemoryDelivery final : public Delivery {
  public:
-  MemoryDelivery(BrokerState& broker, std::string queue, BrokerMessage message)
-      : broker_(broker), queue_(std::move(queue)), message_(std::move(message)) {}
+  MemoryDelivery(BrokerState& broker, std::string queue, std::string_view transport, BrokerMessage message)
+      : broker_(broker), queue_(std::move(queue)), transport_(transport), message_(std::move(message)) {}
 
   int attempt() const override { return message_.attempt; }
 
@@ -251,7 +275,7 @@ class MemoryDelivery final : public Delivery {
     dead.headers.insert_or_assign(std::string(dead_letter_header::source_queue), queue_);
     dead.headers.insert_or_assign(std::string(dead_letter_header::handler), letter.handler);
     dead.attempt = 1;
-    broker_.enqueue(letter.queue ? *letter.queue : default_dead_letter_queue(queue_), std::move(dead));
+    broker_.enqueue(letter.queue ? *letter.queue : default_dead_letter_queue(queue_, transport_), std::move(dead));
     co_return;
   }
 
@@ -271,6 +295,7 @@ class MemoryDelivery final : public Delivery {
 
   BrokerState& broker_;
   std::string queue_;
+  std::string_view transport_;  // the subscriber's, which outlives the delivery
   BrokerMessage message_;
 };
 
@@ -311,7 +336,7 @@ IncomingMessage incoming_for(const std::string& transport, const std::string& pa
 
 Task<void> BrokerState::deliver(std::shared_ptr<Subscriber> consumer, std::string queue_name, BrokerMessage message) {
   IncomingMessage incoming = incoming_for(consumer->transport, consumer->pattern, queue_name, message);
-  MemoryDelivery delivery(*this, queue_name, std::move(message));
+  MemoryDelivery delivery(*this, queue_name, consumer->transport, std::move(message));
   struct InFlight {  // released on every path, exceptions and destruction included
     Subscriber& subscriber;
     bool released = false;
@@ -324,10 +349,22 @@ Task<void> BrokerState::deliver(std::shared_ptr<Subscriber> consumer, std::strin
   if (outcome == DeliveryOutcome::duplicate_deferred) ++stats.duplicates_deferred;
   --consumer->in_flight;
   in_flight.released = true;
-  boost::asio::post(executor, [this, queue_name] { pump(queue_name); });
+  pump_later(std::move(queue_name));
 }
 
 namespace {
+
+// A registration as the real transports read it: an explicit queue name is a shared queue;
+// without one, `competing` unset means non-competing (a queue per instance), as upstream.
+SubscribeOptions subscribe_options_of(const MessageHandlerSpec& spec) {
+  SubscribeOptions options;
+  options.queue = spec.queue_name.value_or(std::string());
+  options.competing = spec.queue_name ? spec.competing.value_or(true) : spec.competing.value_or(false);
+  options.message_envelope = spec.message_envelope;
+  options.delivery = spec.delivery;
+  options.transport = spec.transport;
+  return options;
+}
 
 // Serves a running service's registrations of one transport kind from the broker.
 class MemoryTransport final : public TransportInstance {
@@ -348,18 +385,19 @@ class MemoryTransport final : public TransportInstance {
         throw std::invalid_argument("in-memory transport: handler '" + spec->name + "' of kind '" + spec->transport +
                                     "' is not a message subscription");
       }
-      SubscribeOptions options;
-      options.queue = message_spec->queue_name.value_or(std::string());
-      options.message_envelope = message_spec->message_envelope;
-      options.delivery = message_spec->delivery;
-      options.transport = message_spec->transport;
       subscribers_.push_back(broker_.subscribe(service_, message_spec->pattern, message_spec->name,
-                                               message_spec->handler, std::move(options)));
+                                               message_spec->handler, subscribe_options_of(*message_spec)));
     }
   }
 
-  Task<void> stop(Deadline deadline) override {
+  // No new deliveries from the moment the process starts stopping; what waits in the
+  // queues stays there, as on a real broker.
+  void stop_requested() noexcept override {
     for (const auto& subscriber : subscribers_) broker_.unsubscribe(subscriber);
+  }
+
+  Task<void> stop(Deadline deadline) override {
+    stop_requested();
     boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
     while (busy() && std::chrono::steady_clock::now() < deadline) {
       timer.expires_after(std::chrono::milliseconds(10));
@@ -402,9 +440,13 @@ TransportFactory Broker::transport_factory() {
 }
 
 Broker::~Broker() {
-  if (impl_->intercepting) {
-    set_publish_override("amqp", {});
-    set_publish_override("aws_sns_sqs", {});
+  // Only where ours is still installed: a newer broker may have replaced it.
+  for (const auto& [kind, token] : impl_->publish_overrides) remove_publish_override(kind, token);
+  // Redeliveries waiting on an external loop are cancelled; handlers already queued there
+  // find the broker gone.
+  impl_->alive.reset();
+  for (const auto& weak : impl_->real_timers) {
+    if (const auto timer = weak.lock()) timer->cancel();
   }
   // Deliveries still suspended on the own loop are destroyed with it, before the queues.
   impl_->own_context.reset();
@@ -421,12 +463,8 @@ void Broker::attach(Service& service) {
   for (const auto& spec : service.handlers()) {
     const auto* message_spec = dynamic_cast<const MessageHandlerSpec*>(spec.get());
     if (message_spec == nullptr) continue;
-    SubscribeOptions options;
-    options.queue = message_spec->queue_name.value_or(std::string());
-    options.message_envelope = message_spec->message_envelope;
-    options.delivery = message_spec->delivery;
-    options.transport = message_spec->transport;
-    subscribe(service, message_spec->pattern, message_spec->name, message_spec->handler, std::move(options));
+    subscribe(service, message_spec->pattern, message_spec->name, message_spec->handler,
+              subscribe_options_of(*message_spec));
   }
 }
 
@@ -474,9 +512,7 @@ void Broker::intercept_publishing() {
     (void)impl;
     co_return publish_payload(std::move(request.topic), std::move(payload), std::move(request.message_attributes));
   };
-  set_publish_override("amqp", hook);
-  set_publish_override("aws_sns_sqs", hook);
-  impl_->intercepting = true;
+  for (const char* kind : {"amqp", "aws_sns_sqs"}) impl_->publish_overrides.emplace_back(kind, set_publish_override(kind, hook));
 }
 
 void Broker::run_until_idle(std::chrono::milliseconds max_virtual_time) {

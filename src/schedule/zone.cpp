@@ -7,7 +7,11 @@
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
+#include <map>
+#include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace tomodachi::scheduling {
@@ -98,7 +102,76 @@ std::string first_line_of(const std::filesystem::path& path) {
   return line;
 }
 
+std::optional<std::string> read_file(const std::filesystem::path& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return std::nullopt;
+  std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  if (file.bad()) return std::nullopt;
+  return bytes;
+}
+
+bool file_has_bytes(const std::filesystem::path& path, const std::string& bytes) {
+  std::error_code error;
+  if (std::filesystem::file_size(path, error) != bytes.size() || error) return false;
+  const std::optional<std::string> content = read_file(path);
+  return content && *content == bytes;
+}
+
+// Every regular file under `zoneinfo` with exactly `bytes`, as zone names, best first.
+std::vector<std::string> zone_files_with_bytes(const std::filesystem::path& zoneinfo, const std::string& bytes) {
+  std::vector<std::string> names;
+  std::error_code error;
+  std::filesystem::recursive_directory_iterator it(zoneinfo, error);
+  const std::filesystem::recursive_directory_iterator end;
+  for (; !error && it != end; it.increment(error)) {
+    const std::filesystem::directory_entry& entry = *it;
+    const std::string name = entry.path().lexically_relative(zoneinfo).generic_string();
+    if (it.depth() == 0 && (name == "posix" || name == "right")) {
+      it.disable_recursion_pending();  // the same zones again (right/: with leap seconds)
+      continue;
+    }
+    std::error_code status_error;
+    if (entry.is_symlink(status_error) || !entry.is_regular_file(status_error)) continue;  // links: the target counts
+    if (file_has_bytes(entry.path(), bytes)) names.push_back(name);
+  }
+  std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
+    const bool a_region = a.find('/') != std::string::npos;
+    const bool b_region = b.find('/') != std::string::npos;
+    return a_region != b_region ? a_region : a < b;
+  });
+  return names;
+}
+
 }  // namespace
+
+std::optional<std::string> zone_name_of_file_content(const std::filesystem::path& zoneinfo, const std::string& bytes,
+                                                     const std::optional<std::string>& preferred) {
+  if (preferred && !preferred->empty() && file_has_bytes(zoneinfo / *preferred, bytes)) {
+    try {
+      (void)Zone::named(*preferred);
+      return preferred;
+    } catch (const ScheduleError&) {
+      // Not a zone the tzdata library knows: search.
+    }
+  }
+  static std::mutex mutex;
+  static std::map<std::pair<std::string, std::string>, std::optional<std::string>> cache;
+  const std::scoped_lock lock(mutex);
+  auto key = std::make_pair(zoneinfo.string(), bytes);
+  if (const auto cached = cache.find(key); cached != cache.end()) return cached->second;
+  std::optional<std::string> found;
+  for (const std::string& name : zone_files_with_bytes(zoneinfo, bytes)) {
+    try {
+      (void)Zone::named(name);
+      found = name;
+      break;
+    } catch (const ScheduleError&) {
+      // A data file that happens to match (or a name the library does not know): next.
+    }
+  }
+  cache.emplace(std::move(key), found);
+  return found;
+}
 
 Zone Zone::utc() { return Zone(nullptr); }
 
@@ -177,9 +250,21 @@ LocalZone detect_local_zone(const LocalZoneSources& sources) {
       }
     }
   }
-  if (std::filesystem::exists(sources.timezone_file, error)) {
+  std::optional<std::string> timezone_name;
+  if (std::filesystem::exists(sources.timezone_file, error)) timezone_name = first_line_of(sources.timezone_file);
+  // A copied file (container images often copy instead of linking), or a link to a file
+  // of no known name: the zone with the same bytes. The C library reads these bytes, so
+  // they win over /etc/timezone.
+  if (std::filesystem::is_regular_file(sources.localtime, error)) {
+    if (const std::optional<std::string> bytes = read_file(sources.localtime)) {
+      if (const auto name = zone_name_of_file_content(sources.zoneinfo, *bytes, timezone_name)) {
+        return {Zone::named(*name), std::nullopt};
+      }
+    }
+  }
+  if (timezone_name) {
     try {
-      return {Zone::named(first_line_of(sources.timezone_file)), std::nullopt};
+      return {Zone::named(*timezone_name), std::nullopt};
     } catch (const ScheduleError&) {
       // Fall through to UTC.
     }

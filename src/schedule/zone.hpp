@@ -59,6 +59,8 @@ struct LocalZoneSources {
   std::optional<std::string> tz_variable;  ///< value of `TZ`, if set
   std::filesystem::path localtime = "/etc/localtime";
   std::filesystem::path timezone_file = "/etc/timezone";
+  /// The system tzdata, searched for a copy of a non-symlink `localtime`.
+  std::filesystem::path zoneinfo = "/usr/share/zoneinfo";
 
   static LocalZoneSources from_environment();
 };
@@ -70,9 +72,18 @@ struct LocalZone {
 };
 
 /// `TZ` when set (a zone name, `:name` or a path under a `zoneinfo` folder), else the
-/// zone `/etc/localtime` links to (or the name in `/etc/timezone`), else UTC with a
-/// warning. An unknown `TZ` also gives UTC with a warning (as the C library does).
+/// zone `/etc/localtime` links to, or — when it is a copied file, as in many container
+/// images — the zoneinfo file with identical bytes, else the name in `/etc/timezone`,
+/// else UTC with a warning. An unknown `TZ` also gives UTC with a warning (as the C
+/// library does).
 LocalZone detect_local_zone(const LocalZoneSources& sources);
+
+/// The name of a zone under `zoneinfo` whose file has exactly `bytes` (a TZif file), or
+/// nullopt. `preferred` is taken when it matches; otherwise names with a region
+/// (`America/New_York`) go before bare aliases, then alphabetical order; `posix/` and
+/// `right/` are not searched. The answer is cached per folder and content.
+std::optional<std::string> zone_name_of_file_content(const std::filesystem::path& zoneinfo, const std::string& bytes,
+                                                     const std::optional<std::string>& preferred = std::nullopt);
 
 /// The process's local zone, detected once (`detect_local_zone` of the environment).
 const LocalZone& local_zone();

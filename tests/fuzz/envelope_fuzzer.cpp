@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <optional>
 #include <string_view>
 
 #include "person.pb.h"
@@ -21,22 +22,25 @@ namespace {
 struct Order {
   std::string id;
   std::vector<std::int64_t> quantities;
+  std::optional<std::uint64_t> count;
+  std::optional<std::int32_t> small;
   std::optional<double> total;
 };
-BOOST_DESCRIBE_STRUCT(Order, (), (id, quantities, total))
+BOOST_DESCRIBE_STRUCT(Order, (), (id, quantities, count, small, total))
 
 // What a handler would do: read every value, decode typed data.
 void use(const tomodachi::Envelope& envelope, std::string_view payload) {
-  tomodachi::ParsedMessage parsed;
+  std::optional<tomodachi::ParsedMessage> parsed;
   try {
-    parsed = envelope.parse(payload, nullptr);
+    parsed.emplace(envelope.parse(payload, nullptr));  // constructed, as the core does
   } catch (const std::exception&) {
     return;  // rejected with a clear error: fine
   }
-  (void)tomodachi::json::dumps(parsed.message);
+  (void)tomodachi::json::dumps(parsed->message);
   tomodachi::IncomingMessage incoming;
   incoming.payload = std::string(payload);
-  const tomodachi::Message message(std::move(incoming), std::move(parsed), {});
+  const tomodachi::Message message(std::move(incoming), std::move(*parsed), {});
+  (void)message.get("message_attributes");
   (void)message.message_uuid();
   (void)message.get("data");
   try {

@@ -74,6 +74,23 @@ inline std::string join_path(const std::string& path, std::string_view key) {
 template <typename T>
 T json_to(const boost::json::value& value, const std::string& path);
 
+/// Whether integral double `v` converts to T without overflow. The bounds are powers of
+/// two, exact as doubles: `double(max)` is not (it rounds up to 2^63 / 2^64, and the
+/// conversion of that is undefined behaviour). For 64-bit fields -2^63 is excluded too: as
+/// a double it is also what out-of-range integer literals down to -2^63-1024 round to.
+template <typename T>
+bool double_fits(double v) noexcept {
+  using Limits = std::numeric_limits<T>;
+  const double bound = std::ldexp(1.0, Limits::digits);  // max + 1
+  if (!(v < bound)) return false;
+  if constexpr (std::is_signed_v<T>) {
+    constexpr bool exact_minimum = Limits::digits < std::numeric_limits<double>::digits;
+    return exact_minimum ? v >= -bound : v > -bound;
+  } else {
+    return v >= 0;
+  }
+}
+
 template <typename T>
 T integer_from(const boost::json::value& value, const std::string& path) {
   using Limits = std::numeric_limits<T>;
@@ -95,10 +112,9 @@ T integer_from(const boost::json::value& value, const std::string& path) {
   }
   if (value.is_double()) {
     const double v = value.get_double();
-    if (std::isfinite(v) && std::trunc(v) == v && v >= static_cast<double>(Limits::min()) &&
-        v <= static_cast<double>(Limits::max())) {
-      return static_cast<T>(v);
-    }
+    if (!std::isfinite(v) || std::trunc(v) != v) fail(path, "an integer", value);
+    if (double_fits<T>(v)) return static_cast<T>(v);
+    fail(path, "an integer that fits the field", value);
   }
   fail(path, "an integer", value);
 }

@@ -6,6 +6,9 @@
 #include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <optional>
+
 #include "person.pb.h"
 #include "test_support.hpp"
 
@@ -261,6 +264,147 @@ TEST(Broker, RunsOnAnExternalLoopWithRealTimers) {
   loop.run();
   EXPECT_EQ(attempts, 2);
   EXPECT_THROW(broker.run_until_idle(), std::logic_error);
+}
+
+// ---- queues per instance or shared, as over the real brokers ---------------------------
+
+// An instance of a service whose registration has the given `competing` / `queue_name`.
+struct Worker : tomodachi::Service {
+  Worker(std::vector<std::string>& seen, std::string id, std::optional<bool> competing,
+         std::optional<std::string> queue_name)
+      : Service("workers"), seen_(seen), id_(std::move(id)) {
+    auto spec = std::make_unique<tomodachi::MessageHandlerSpec>("amqp", "on_job");
+    spec->pattern = "job.created";
+    spec->competing = competing;
+    spec->queue_name = std::move(queue_name);
+    spec->handler = tomodachi::bind_message_handler<&Worker::on_job>(*this);
+    add_handler(std::move(spec));
+  }
+  Task<void> on_job(Message&) {
+    seen_.push_back(id_);
+    co_return;
+  }
+  std::vector<std::string>& seen_;
+  std::string id_;
+};
+
+std::vector<std::string> deliveries_to_two_instances(std::optional<bool> competing,
+                                                     std::optional<std::string> queue_name = std::nullopt) {
+  std::vector<std::string> seen;
+  Worker first(seen, "first", competing, queue_name);
+  Worker second(seen, "second", competing, queue_name);
+  Broker broker;
+  broker.attach(first);
+  broker.attach(second);
+  broker.publish_payload("job.created", "1");
+  broker.publish_payload("job.created", "2");
+  broker.run_until_idle();
+  std::sort(seen.begin(), seen.end());
+  return seen;
+}
+
+TEST(Broker, HonoursCompetingAsTheRealTransportsDo) {
+  using Seen = std::vector<std::string>;
+  // Non-competing (also by default): each instance has a queue of its own and gets every message.
+  EXPECT_EQ(deliveries_to_two_instances(std::nullopt), (Seen{"first", "first", "second", "second"}));
+  EXPECT_EQ(deliveries_to_two_instances(false), (Seen{"first", "first", "second", "second"}));
+  // Competing, or an explicit queue: the instances share one queue and each message once.
+  EXPECT_EQ(deliveries_to_two_instances(true), (Seen{"first", "second"}));
+  EXPECT_EQ(deliveries_to_two_instances(std::nullopt, "jobs"), (Seen{"first", "second"}));
+}
+
+TEST(Broker, NamesPerInstanceQueuesWithTheServiceUuid) {
+  std::vector<std::string> seen;
+  Worker worker(seen, "w", std::nullopt, std::nullopt);
+  worker.set_uuid("uuid-1");
+  Broker broker;
+  broker.attach(worker);
+  TestService service;
+  tomodachi::testing::SubscribeOptions own;
+  own.competing = false;
+  broker.subscribe(service, "other", "on_other", [](Message&) -> Task<void> { co_return; }, own);
+  broker.subscribe(service, "shared", "on_shared", [](Message&) -> Task<void> { co_return; });
+  EXPECT_EQ(broker.queue_names(),
+            (std::vector<std::string>{"workers.on_job.uuid-1", "test-service.on_other." + service.uuid(),
+                                      "test-service.on_shared"}));
+}
+
+// ---- lifecycle --------------------------------------------------------------------------
+
+TEST(Broker, AServiceStopsReceivingTheMomentItsStopIsRequested) {
+  boost::asio::io_context loop;
+  std::vector<std::string> seen;
+  Worker worker(seen, "w", true, std::nullopt);
+  Broker broker(loop.get_executor());
+  std::vector<const tomodachi::HandlerSpec*> specs;
+  for (const auto& spec : worker.handlers()) specs.push_back(spec.get());
+  auto transport = broker.transport_factory()(worker, specs);
+  boost::asio::co_spawn(loop, transport->start(), boost::asio::detached);
+  loop.run();
+  loop.restart();
+  broker.publish_payload("job.created", "before");
+  loop.run();
+  loop.restart();
+  EXPECT_EQ(seen, (std::vector<std::string>{"w"}));
+
+  transport->stop_requested();  // the stop chain has not run yet
+  broker.publish_payload("job.created", "after");
+  loop.run();
+  loop.restart();
+  EXPECT_EQ(seen, (std::vector<std::string>{"w"}));
+  EXPECT_EQ(broker.messages("workers.on_job").size(), 1u);  // kept in the queue, as by a broker
+  boost::asio::co_spawn(loop, transport->stop(std::chrono::steady_clock::now() + std::chrono::seconds(1)),
+                        boost::asio::detached);
+  loop.run();
+}
+
+TEST(Broker, DestroyingABrokerOnAnExternalLoopCancelsItsRedeliveries) {
+  boost::asio::io_context loop;
+  TestService service;
+  int attempts = 0;
+  auto broker = std::make_unique<Broker>(loop.get_executor());
+  tomodachi::testing::SubscribeOptions options;
+  options.delivery.initial_backoff = std::chrono::milliseconds(50);
+  broker->subscribe(
+      service, "t", "h", [&attempts](Message&) -> Task<void> {
+        ++attempts;
+        throw std::runtime_error("fails");
+      },
+      options);
+  broker->publish_payload("t", "x");
+  while (broker->stats().retries_scheduled == 0 && loop.run_one() > 0) {
+  }
+  ASSERT_EQ(broker->stats().retries_scheduled, 1u);
+  broker.reset();  // the retry is still 50 ms away
+  const auto begin = std::chrono::steady_clock::now();
+  loop.run();  // must neither touch the destroyed broker nor wait for the cancelled timer
+  EXPECT_EQ(attempts, 1);
+  EXPECT_LT(std::chrono::steady_clock::now() - begin, std::chrono::milliseconds(45));
+}
+
+TEST(Broker, LeavesAnotherBrokersPublishingHookInPlace) {
+  TestService service;
+  auto first = std::make_unique<Broker>();
+  auto second = std::make_unique<Broker>();
+  first->intercept_publishing();
+  second->intercept_publishing();  // the newest wins
+  first.reset();
+  ASSERT_NE(tomodachi::publish_override("amqp"), nullptr);
+  ASSERT_NE(tomodachi::publish_override("aws_sns_sqs"), nullptr);
+  tomodachi::testing::SubscribeOptions options;
+  options.queue = "audit";
+  std::vector<std::string> seen;
+  second->subscribe(service, "order.audited", "audit", [&seen](Message& message) -> Task<void> {
+    seen.push_back(message.payload());
+    co_return;
+  }, options);
+  boost::asio::co_spawn(second->executor(), publish_like_a_transport(service, "audited", "order.audited"),
+                        boost::asio::detached);
+  second->run_until_idle();
+  EXPECT_EQ(seen, (std::vector<std::string>{"audited"}));
+  second.reset();
+  EXPECT_EQ(tomodachi::publish_override("amqp"), nullptr);
+  EXPECT_EQ(tomodachi::publish_override("aws_sns_sqs"), nullptr);
 }
 
 }  // namespace

@@ -170,6 +170,24 @@ TEST(DeliveryPolicy, BadValuesAreRejectedAtRegistration) {
 TEST(DeliveryPolicy, DefaultDeadLetterQueueNames) {
   EXPECT_EQ(tomodachi::default_dead_letter_queue("orders"), "orders.dlq");
   EXPECT_EQ(tomodachi::default_dead_letter_queue("orders.fifo"), "orders.dlq.fifo");
+  EXPECT_EQ(tomodachi::default_dead_letter_queue("orders", "amqp"), "orders.dlq");
+  EXPECT_EQ(tomodachi::default_dead_letter_queue("orders", "aws_sns_sqs"), "orders-dlq");
+  EXPECT_EQ(tomodachi::default_dead_letter_queue("orders.fifo", "aws_sns_sqs"), "orders-dlq.fifo");
+}
+
+TEST(AtLeastOnce, TheInMemoryBrokerNamesDeadLetterQueuesAsEachTransportDoes) {
+  TestService service;
+  Broker broker;
+  DeliveryPolicy policy;
+  policy.max_attempts = 1;
+  const auto failing = [](Message&) -> Task<void> { throw std::runtime_error("no"); };
+  broker.subscribe(service, "a", "on_amqp", failing, with_policy(policy, "amqp"));
+  broker.subscribe(service, "s", "on_sns", failing, with_policy(policy, "aws_sns_sqs"));
+  broker.publish_payload("a", "x");
+  broker.publish_payload("s", "x");
+  broker.run_until_idle();
+  EXPECT_EQ(broker.messages("test-service.on_amqp.dlq").size(), 1u);
+  EXPECT_EQ(broker.messages("test-service.on_sns-dlq").size(), 1u);
 }
 
 // ---- tomodachi (upstream) compatibility -----------------------------------------------

@@ -6,6 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include <malloc.h>
+
+#include <algorithm>
+
 #include "test_support.hpp"
 
 namespace {
@@ -74,6 +78,71 @@ TEST(DuplicateRegistry, ExpiredKeysArePrunedWhenTheBoundIsReached) {
   registry.begin("new");  // 11 > 10: the expired entries go
   EXPECT_EQ(registry.size(), 2u);
   EXPECT_EQ(registry.begin("running"), DuplicateRegistry::Seen::in_progress);
+}
+
+TEST(DuplicateRegistry, ExpiredKeysLeaveBeforeAnyFreshOne) {
+  FakeClock clock;
+  DuplicateRegistry registry(10, 60s, clock.function());
+  for (int i = 0; i < 5; ++i) {
+    registry.begin("old" + std::to_string(i));
+    registry.complete("old" + std::to_string(i));
+  }
+  clock.now += 30s;
+  for (int i = 0; i < 5; ++i) {
+    registry.begin("fresh" + std::to_string(i));
+    registry.complete("fresh" + std::to_string(i));
+  }
+  clock.now += 31s;  // the old keys are 61 s old, the fresh ones 31 s
+  for (int i = 0; i < 5; ++i) registry.begin("new" + std::to_string(i));
+  EXPECT_EQ(registry.size(), 10u);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(registry.begin("fresh" + std::to_string(i)), DuplicateRegistry::Seen::completed) << i;
+  }
+}
+
+// At the bound one key makes room for one: the completed key nearest to the end of its
+// window. (Dropping a tenth of the bound at once forgot thousands of fresh keys.)
+TEST(DuplicateRegistry, AtTheBoundOnlyTheOldestCompletedKeyMakesRoom) {
+  FakeClock clock;
+  DuplicateRegistry registry(10, 60s, clock.function());
+  registry.begin("running");  // in progress: outlives completed keys
+  for (int i = 0; i < 9; ++i) {
+    clock.now += 1s;
+    registry.begin("k" + std::to_string(i));
+    registry.complete("k" + std::to_string(i));
+  }
+  registry.begin("k9");
+  registry.complete("k9");
+  EXPECT_EQ(registry.size(), 10u);
+  EXPECT_EQ(registry.begin("k0"), DuplicateRegistry::Seen::no);  // the oldest went (and is back now)
+  EXPECT_EQ(registry.begin("running"), DuplicateRegistry::Seen::in_progress);
+  for (int i = 2; i < 10; ++i) {
+    EXPECT_EQ(registry.begin("k" + std::to_string(i)), DuplicateRegistry::Seen::completed) << i;
+  }
+}
+
+// Senders choose message uuids of any length: the registry keeps a fixed-size digest,
+// never the text.
+TEST(DuplicateRegistry, KeysOfAnyLengthTakeFixedSpace) {
+  FakeClock clock;
+  DuplicateRegistry registry(1000, 60s, clock.function());
+  const std::string long_uuid(64 * 1024, 'u');
+  const auto allocated = [] {
+    const struct mallinfo2 info = mallinfo2();
+    return info.uordblks + info.hblkhd;
+  };
+  const std::size_t before = allocated();
+  for (int i = 0; i < 500; ++i) {  // 32 MB of key text
+    const std::string key = long_uuid + std::to_string(i) + ":handler";
+    registry.begin(key);
+    registry.complete(key);
+  }
+  const std::size_t after = allocated();
+  EXPECT_EQ(registry.size(), 500u);
+  EXPECT_LT(after - std::min(after, before), std::size_t{1} << 20);  // < 1 MB (0 where ASan replaces malloc)
+  EXPECT_EQ(registry.begin(long_uuid + "7:handler"), DuplicateRegistry::Seen::completed);
+  EXPECT_EQ(DuplicateRegistry::key_of("a:h"), DuplicateRegistry::key_of(std::string("a:h")));
+  EXPECT_NE(DuplicateRegistry::key_of("a:h"), DuplicateRegistry::key_of("a:g"));
 }
 
 std::string json_payload(const std::string& message_uuid) {

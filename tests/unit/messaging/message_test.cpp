@@ -4,6 +4,10 @@
 #include <boost/describe.hpp>
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <limits>
+#include <map>
+
 #include "person.pb.h"
 
 namespace {
@@ -58,6 +62,22 @@ TEST(Message, OffersTheEnvelopeValuesByName) {
   EXPECT_EQ(message.queue_url(), "");
   EXPECT_EQ(message.message_group_id(), std::nullopt);
   EXPECT_TRUE(message.get("no_such_value").is_null());
+}
+
+TEST(Message, MessageAttributesByNameAreJsonWithBinaryAsBase64) {
+  tomodachi::IncomingMessage incoming;
+  incoming.message_attributes = tomodachi::MessageAttributes{
+      {"currency", boost::json::value("SEK")},
+      {"blob", tomodachi::Bytes{std::string("\x00\x01robo", 6)}},
+      {"list", boost::json::value{1, "two"}}};
+  auto message = json_message(envelope_with_data({{"id", "A-1"}}), incoming);
+  EXPECT_EQ(message.get("message_attributes"),
+            (boost::json::value{{"currency", "SEK"}, {"blob", "AAFyb2Jv"}, {"list", {1, "two"}}}));
+  EXPECT_EQ(message.message_attributes().size(), 3u);
+  EXPECT_THROW(message.set("message_attributes", 1), std::invalid_argument);
+
+  const auto amqp = json_message(envelope_with_data({{"id", "A-1"}}));  // no attributes
+  EXPECT_TRUE(amqp.get("message_attributes").is_null());
 }
 
 TEST(Message, RawModeOffersThePayloadAsData) {
@@ -125,6 +145,43 @@ TEST(Message, DataAsNamesTheFieldThatDoesNotFit) {
   EXPECT_THROW((void)json_message(envelope_with_data(300)).data_as<std::int8_t>(), tomodachi::DataError);
   EXPECT_EQ(json_message(envelope_with_data(3.0)).data_as<int>(), 3);
   EXPECT_EQ((json_message(envelope_with_data({1, 2, 3})).data_as<std::vector<int>>()), (std::vector<int>{1, 2, 3}));
+}
+
+// Doubles at the 64-bit limits: double(INT64_MAX) is 2^63 and double(UINT64_MAX) is 2^64, so a
+// bound written with them let these through to an undefined conversion (INT64_MIN / 0).
+TEST(Message, DataAsRejectsIntegersBeyondSixtyFourBitsNamingTheField) {
+  const auto data = [](const char* json) {
+    return json_message(std::string(R"({"metadata": {"data_encoding": "raw"}, "data": {"n": )") + json + "}}");
+  };
+  const auto expect_rejected = [](const tomodachi::Message& message, auto type, const char* what) {
+    try {
+      (void)message.data_as<std::map<std::string, decltype(type)>>();
+      FAIL() << what << ": converted";
+    } catch (const tomodachi::DataError& e) {
+      EXPECT_EQ(e.path(), "n") << what;
+      EXPECT_NE(std::string(e.what()).find("expected an integer that fits the field"), std::string::npos) << e.what();
+    }
+  };
+  expect_rejected(data("9223372036854775808.0"), std::int64_t{}, "2^63 as int64");
+  expect_rejected(data("18446744073709551616"), std::uint64_t{}, "2^64 (a double) as uint64");
+  expect_rejected(data("18446744073709551616.0"), std::int64_t{}, "2^64 as int64");
+  expect_rejected(data("-9223372036854776832"), std::int64_t{}, "-2^63-1024 (rounds to the double -2^63) as int64");
+  expect_rejected(data("-1.0"), std::uint64_t{}, "-1.0 as uint64");
+
+  // The largest doubles below the bounds, and the exact integer literals, still convert.
+  EXPECT_EQ((data("9223372036854774784.0").data_as<std::map<std::string, std::int64_t>>().at("n")),
+            std::int64_t{9223372036854774784});
+  EXPECT_EQ((data("9223372036854775808.0").data_as<std::map<std::string, std::uint64_t>>().at("n")),
+            std::uint64_t{1} << 63);
+  EXPECT_EQ((data("18446744073709549568.0").data_as<std::map<std::string, std::uint64_t>>().at("n")),
+            std::uint64_t{18446744073709549568u});
+  EXPECT_EQ((data("-9223372036854775808").data_as<std::map<std::string, std::int64_t>>().at("n")),
+            std::numeric_limits<std::int64_t>::min());
+  EXPECT_EQ((data("18446744073709551615").data_as<std::map<std::string, std::uint64_t>>().at("n")),
+            std::numeric_limits<std::uint64_t>::max());
+  EXPECT_EQ((data("-2147483648.0").data_as<std::map<std::string, std::int32_t>>().at("n")),
+            std::numeric_limits<std::int32_t>::min());
+  expect_rejected(data("2147483648.0"), std::int32_t{}, "2^31 as int32");
 }
 
 TEST(Message, DataAsDecodesProtobufData) {

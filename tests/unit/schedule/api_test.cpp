@@ -12,6 +12,7 @@
 #include <chrono>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace tomodachi {
 namespace {
@@ -117,8 +118,8 @@ TEST(ScheduleCallables, WithoutArgumentsOrWithTheInvocation) {
   EXPECT_EQ(seen_interval, "3 seconds");
 }
 
-// Every registration form must compile against a real service class. (Constructing one
-// needs the core runtime; the registrations themselves are exercised by the e2e test.)
+// Every registration form, on a real service: members returning Task<void> or void, with
+// and without the invocation, the callable form, and the shorthands.
 class Reports : public Service {
  public:
   Reports() : Service("reports") {
@@ -126,7 +127,10 @@ class Reports : public Service {
     schedule<&Reports::with_invocation>(cron("*/5 * * * *", "Europe/Stockholm"));
     schedule<&Reports::plain>(at("08:00"));
     schedule<&Reports::plain_with_invocation>({.interval = 10, .immediately = true});
-    schedule({.interval = "hourly"}, "lambda", []() -> Task<void> { co_return; });
+    schedule({.interval = "hourly"}, "lambda", [this]() -> Task<void> {
+      calls.push_back("lambda");
+      co_return;
+    });
     heartbeat<&Reports::tick>();
     every_second<&Reports::tick>();
     minutely<&Reports::tick>();
@@ -135,12 +139,66 @@ class Reports : public Service {
     monthly<&Reports::tick>();
   }
 
+  std::vector<std::string> calls;
+
  private:
-  Task<void> tick() { co_return; }
-  Task<void> with_invocation(const ScheduleInvocation&) { co_return; }
-  void plain() {}
-  void plain_with_invocation(const ScheduleInvocation&) {}
+  Task<void> tick() {
+    calls.push_back("tick");
+    co_return;
+  }
+  Task<void> with_invocation(const ScheduleInvocation& invocation) {
+    calls.push_back("with_invocation:" + invocation.interval->to_string());
+    co_return;
+  }
+  void plain() { calls.push_back("plain"); }
+  void plain_with_invocation(const ScheduleInvocation& invocation) {
+    calls.push_back("plain_with_invocation:" + invocation.interval->to_string());
+  }
 };
+
+TEST(ScheduleRegistrations, EveryFormRegistersAndRunsItsFunction) {
+  Reports reports;
+  struct Registered {
+    std::string name;
+    std::string when;  // interval text, or `at <timestamp>`
+    std::string qualified_name;
+  };
+  std::vector<Registered> registered;
+  for (const auto& handler : reports.handlers()) {
+    const auto* spec = dynamic_cast<const ScheduleHandlerSpec*>(handler.get());
+    ASSERT_NE(spec, nullptr) << handler->name;
+    EXPECT_EQ(spec->transport, "schedule");
+    const std::string when = spec->when.interval ? spec->when.interval->to_string() : "at " + *spec->when.timestamp;
+    registered.push_back({spec->name, when, spec->qualified_name});
+    run_once(spec->invoke, ScheduleInvocation{.interval = spec->when.interval});
+  }
+  const std::vector<Registered> expected{
+      {"tick", "5", "Reports.tick"},
+      {"with_invocation", "*/5 * * * *", "Reports.with_invocation"},
+      {"plain", "at 08:00", "Reports.plain"},
+      {"plain_with_invocation", "10", "Reports.plain_with_invocation"},
+      {"lambda", "hourly", "lambda"},
+      {"tick", "1", "Reports.tick"},  // heartbeat
+      {"tick", "1", "Reports.tick"},  // every_second
+      {"tick", "minutely", "Reports.tick"},
+      {"tick", "hourly", "Reports.tick"},
+      {"tick", "daily", "Reports.tick"},
+      {"tick", "monthly", "Reports.tick"},
+  };
+  ASSERT_EQ(registered.size(), expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(registered[i].name, expected[i].name) << i;
+    EXPECT_EQ(registered[i].when, expected[i].when) << i;
+    EXPECT_EQ(registered[i].qualified_name, expected[i].qualified_name) << i;
+  }
+  const auto& specs = reports.handlers();
+  const auto& cron_spec = dynamic_cast<const ScheduleHandlerSpec&>(*specs[1]);
+  EXPECT_EQ(cron_spec.when.timezone, "Europe/Stockholm");
+  EXPECT_TRUE(dynamic_cast<const ScheduleHandlerSpec&>(*specs[3]).when.immediately);
+  EXPECT_EQ(reports.calls,
+            (std::vector<std::string>{"tick", "with_invocation:*/5 * * * *", "plain", "plain_with_invocation:10",
+                                      "lambda", "tick", "tick", "tick", "tick", "tick", "tick"}));
+}
 
 TEST(ScheduleHandlerSpec, IsAScheduleRegistration) {
   const ScheduleHandlerSpec spec("tick", every(5s), [](const ScheduleInvocation&) -> Task<void> {

@@ -175,6 +175,48 @@ TEST_F(LocalZoneDetection, CopiedLocaltimeFileFallsBackToTheTimezoneFile) {
   EXPECT_EQ(detect_local_zone(sources_).zone.name(), "America/New_York");
 }
 
+// Container images often copy the zone file to /etc/localtime instead of linking it, and
+// have no /etc/timezone.
+TEST_F(LocalZoneDetection, CopiedLocaltimeFileIsFoundByItsBytes) {
+  for (const char* zone : {"America/New_York", "Asia/Tokyo", "Europe/Stockholm"}) {
+    std::filesystem::remove(sources_.localtime);
+    std::filesystem::copy_file(std::filesystem::path("/usr/share/zoneinfo") / zone, sources_.localtime);
+    ASSERT_FALSE(std::filesystem::exists(sources_.timezone_file));
+    const auto local = detect_local_zone(sources_);
+    EXPECT_EQ(local.zone.name(), zone);
+    EXPECT_FALSE(local.warning) << zone;
+  }
+}
+
+TEST_F(LocalZoneDetection, CopiedLocaltimeBytesWinOverADisagreeingTimezoneFile) {
+  std::filesystem::copy_file("/usr/share/zoneinfo/Asia/Tokyo", sources_.localtime);
+  write_file(sources_.timezone_file, "America/New_York\n");  // what the C library reads is Tokyo
+  EXPECT_EQ(detect_local_zone(sources_).zone.name(), "Asia/Tokyo");
+}
+
+TEST_F(LocalZoneDetection, IdenticalZoneFilesPreferTheTimezoneFileThenARegionName) {
+  // A zoneinfo folder where one zone is present under three names (as hard links or
+  // copies are on some systems); posix/ is skipped.
+  const auto zoneinfo = directory_ / "zoneinfo";
+  for (const char* name : {"Japan", "Asia/Tokyo", "posix/Asia/Tokyo", "America/New_York"}) {
+    std::filesystem::create_directories((zoneinfo / name).parent_path());
+    const char* source = std::string_view(name).ends_with("New_York") ? "America/New_York" : "Asia/Tokyo";
+    std::filesystem::copy_file(std::filesystem::path("/usr/share/zoneinfo") / source, zoneinfo / name);
+  }
+  sources_.zoneinfo = zoneinfo;
+  std::filesystem::copy_file("/usr/share/zoneinfo/Asia/Tokyo", sources_.localtime);
+  EXPECT_EQ(detect_local_zone(sources_).zone.name(), "Asia/Tokyo");
+  write_file(sources_.timezone_file, "Japan\n");
+  EXPECT_EQ(detect_local_zone(sources_).zone.name(), "Japan");
+}
+
+TEST_F(LocalZoneDetection, AnUnknownCopiedLocaltimeWithoutTimezoneFileIsUtcWithAWarning) {
+  write_file(sources_.localtime, "TZif not a zone of the tzdata");
+  const auto local = detect_local_zone(sources_);
+  EXPECT_EQ(local.zone.name(), "UTC");
+  ASSERT_TRUE(local.warning);
+}
+
 TEST_F(LocalZoneDetection, NothingFoundIsUtcWithAWarning) {
   const auto local = detect_local_zone(sources_);
   EXPECT_EQ(local.zone.name(), "UTC");
