@@ -1,10 +1,11 @@
 #include "aws/attributes.hpp"
 
+#include "aws/ascii.hpp"
+
 #include "core/encoding.hpp"
 
 #include <tomodachi/json.hpp>
 
-#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -14,8 +15,8 @@ namespace tomodachi::aws {
 namespace {
 
 std::string_view strip(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  while (!text.empty() && ascii::is_space(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+  while (!text.empty() && ascii::is_space(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
   return text;
 }
 
@@ -26,8 +27,8 @@ std::optional<std::string> without_underscores(std::string_view text) {
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
     if (text[i] == '_') {
-      const bool between_digits = i > 0 && i + 1 < text.size() && std::isdigit(static_cast<unsigned char>(text[i - 1])) &&
-                                  std::isdigit(static_cast<unsigned char>(text[i + 1]));
+      const bool between_digits = i > 0 && i + 1 < text.size() && ascii::is_digit(static_cast<unsigned char>(text[i - 1])) &&
+                                  ascii::is_digit(static_cast<unsigned char>(text[i + 1]));
       if (!between_digits) return std::nullopt;
       continue;
     }
@@ -47,7 +48,7 @@ std::optional<boost::json::value> python_int(std::string_view text) {
   }
   if (digits.empty()) return std::nullopt;
   for (char c : digits) {
-    if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
+    if (!ascii::is_digit(static_cast<unsigned char>(c))) return std::nullopt;
   }
   std::uint64_t magnitude = 0;
   const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), magnitude);
@@ -71,7 +72,7 @@ std::optional<boost::json::value> python_float(std::string_view text) {
   auto cleaned = without_underscores(strip(text));
   if (!cleaned || cleaned->empty()) return std::nullopt;
   std::string lowered = *cleaned;
-  for (auto& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto& c : lowered) c = ascii::to_lower(c);
   std::string_view body = lowered;
   const bool negative = !body.empty() && body.front() == '-';
   if (!body.empty() && (body.front() == '+' || body.front() == '-')) body.remove_prefix(1);
@@ -82,17 +83,17 @@ std::optional<boost::json::value> python_float(std::string_view text) {
   // Python float syntax: digits [. digits] [e [sign] digits], at least one digit before or after the dot.
   std::size_t i = 0;
   std::size_t mantissa_digits = 0;
-  while (i < body.size() && std::isdigit(static_cast<unsigned char>(body[i]))) ++i, ++mantissa_digits;
+  while (i < body.size() && ascii::is_digit(static_cast<unsigned char>(body[i]))) ++i, ++mantissa_digits;
   if (i < body.size() && body[i] == '.') {
     ++i;
-    while (i < body.size() && std::isdigit(static_cast<unsigned char>(body[i]))) ++i, ++mantissa_digits;
+    while (i < body.size() && ascii::is_digit(static_cast<unsigned char>(body[i]))) ++i, ++mantissa_digits;
   }
   if (mantissa_digits == 0) return std::nullopt;
   if (i < body.size() && body[i] == 'e') {
     ++i;
     if (i < body.size() && (body[i] == '+' || body[i] == '-')) ++i;
     const auto exponent_start = i;
-    while (i < body.size() && std::isdigit(static_cast<unsigned char>(body[i]))) ++i;
+    while (i < body.size() && ascii::is_digit(static_cast<unsigned char>(body[i]))) ++i;
     if (i == exponent_start) return std::nullopt;
   }
   if (i != body.size()) return std::nullopt;

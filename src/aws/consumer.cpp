@@ -190,8 +190,14 @@ Consumer::Consumer(asio::any_io_executor executor, AwsResources& resources,
       handlers_(executor),
       settling_(executor) {
   if (config_.max_messages < 1 || config_.max_messages > 10) config_.max_messages = 10;
-  if (config_.queue.fifo || config_.queue.queue_url.ends_with(".fifo")) config_.max_messages = 1;
+  if (fifo()) {
+    // One message per receive, and its group stays locked until it is deleted: settle at once.
+    config_.max_messages = 1;
+    config_.delete_delay = std::chrono::milliseconds(0);
+  }
 }
+
+bool Consumer::fifo() const noexcept { return config_.queue.fifo || config_.queue.queue_url.ends_with(".fifo"); }
 
 ReceiveMessageRequest Consumer::receive_request() const {
   ReceiveMessageRequest request;
@@ -271,6 +277,7 @@ Task<void> Consumer::receive_loop() {
         std::exception_ptr setup_failure;
         try {
           config_.queue = co_await resubscribe_();
+          dead_letter_queues_.clear();  // the endpoint may have lost them too
           logger_.info("Recreated the SNS/SQS subscription of the missing queue [sqs]",
                        {{"queue_url", boost::json::string(config_.queue.queue_url)}});
           continue;
@@ -293,6 +300,8 @@ Task<void> Consumer::receive_loop() {
     const auto count = static_cast<int>(messages.size());
     const bool waiting = Clock::now() - started < config_.batch_window;
     co_await process_batch(std::move(messages));
+    // FIFO: the group is locked until the message is deleted; settle before receiving again.
+    if (fifo()) co_await settling_.wait();
     // Messages were already waiting and the batch was not full: let the next one fill up.
     if (count < config_.max_messages && waiting && config_.max_messages > 1) {
       if (!co_await sleep(config_.batch_window)) break;
@@ -396,30 +405,33 @@ Task<void> Consumer::settle_unprocessable(const ReceivedMessage& message, const 
   co_await dead_letter(message, letter);
 }
 
-std::string sqs_dead_letter_queue_name(std::string_view source_queue) {
-  // SQS names allow no '.' but the `.fifo` suffix: `<queue>-dlq`, `<queue>-dlq.fifo`.
-  if (source_queue.ends_with(".fifo")) {
-    return std::string(source_queue.substr(0, source_queue.size() - 5)) + "-dlq.fifo";
-  }
-  return std::string(source_queue) + "-dlq";
+std::string Consumer::dead_letter_queue_name(const std::optional<std::string>& name) const {
+  if (!config_.queue.dead_letter_target_arn.empty()) return parse_sqs_arn(config_.queue.dead_letter_target_arn).name;
+  return name ? config_.queue_name_prefix + *name : sqs_dead_letter_queue_name(config_.queue.queue_name);
 }
 
 Task<QueueRef> Consumer::dead_letter_queue(const std::optional<std::string>& name) {
-  const auto queue_name = name ? config_.queue_name_prefix + *name : sqs_dead_letter_queue_name(config_.queue.queue_name);
+  const auto queue_name = dead_letter_queue_name(name);
   if (const auto it = dead_letter_queues_.find(queue_name); it != dead_letter_queues_.end()) co_return it->second;
-  auto queue = co_await resources_.ensure_queue(queue_name, config_.queue.fifo, true);
+  QueueRef queue;
+  if (const auto& target = config_.queue.dead_letter_target_arn; !target.empty()) {
+    // The queue's RedrivePolicy target: it exists (checked or made at the setup).
+    const auto arn = parse_sqs_arn(target);
+    std::optional<std::string> owner;
+    if (!arn.own_account()) owner = arn.account;
+    auto url = co_await resources_.api().get_queue_url(arn.name, std::move(owner));
+    queue = QueueRef{arn.name, std::move(url), target};
+  } else {
+    queue = co_await resources_.ensure_queue(queue_name, config_.queue.fifo, true);
+  }
   dead_letter_queues_[queue_name] = queue;
   co_return queue;
 }
 
 Task<void> Consumer::dead_letter(const ReceivedMessage& message, const DeadLetter& letter) {
-  if (config_.queue.redrive) {
-    // The queue's own RedrivePolicy moves it after maxReceiveCount receives.
-    enqueue_visibility(message.receipt_handle, 0);
-    co_return;
-  }
-  const auto queue = co_await dead_letter_queue(letter.queue);
-  SendMessageRequest request{queue.url, message.body, {}, std::nullopt, std::nullopt, std::nullopt};
+  // Sent by the client, also with an SQS RedrivePolicy (to its target): SQS would only move
+  // the message after maxReceiveCount receives, ignoring max_attempts and the backoff.
+  SendMessageRequest request{"", message.body, {}, std::nullopt, std::nullopt, std::nullopt};
   WireAttributes headers{
       {std::string(dead_letter_header::error), {"String", letter.error.empty() ? "-" : letter.error.substr(0, 4096), std::nullopt}},
       {std::string(dead_letter_header::error_type), {"String", letter.error_type.empty() ? "-" : letter.error_type, std::nullopt}},
@@ -441,10 +453,31 @@ Task<void> Consumer::dead_letter(const ReceivedMessage& message, const DeadLette
     request.message_group_id = group != message.attributes.end() ? group->second : std::string("dead-letter");
     request.message_deduplication_id = message.message_id;
   }
-  co_await resources_.api().send_message(std::move(request));
+  auto queue = co_await dead_letter_queue(letter.queue);
+  request.queue_url = queue.url;
+  if (!co_await send_dead_letter(request)) {
+    // The cached queue is gone (deleted, or the endpoint lost its state): find or create it again.
+    logger_.warning("dead-letter queue [sqs] no longer exists - looking it up again",
+                    {{"dead_letter_queue", boost::json::string(queue.name)}});
+    dead_letter_queues_.erase(dead_letter_queue_name(letter.queue));
+    queue = co_await dead_letter_queue(letter.queue);
+    request.queue_url = queue.url;
+    auto send = resources_.api().send_message(request);
+    co_await std::move(send);
+  }
   logger_.warning("message dead-lettered", {{"dead_letter_queue", boost::json::string(queue.name)},
                                             {"sqs_message_id", boost::json::string(message.message_id)}});
   enqueue_delete(message.receipt_handle);
+}
+
+Task<bool> Consumer::send_dead_letter(const SendMessageRequest& request) {
+  try {
+    co_await resources_.api().send_message(request);
+    co_return true;
+  } catch (const AwsApiError& error) {
+    if (!error.non_existent_queue()) throw;
+  }
+  co_return false;
 }
 
 Task<void> Consumer::extend_visibility(std::shared_ptr<std::vector<std::string>> receipts,
@@ -475,11 +508,19 @@ Task<void> Consumer::extend_visibility(std::shared_ptr<std::vector<std::string>>
 // ---- batched deletes and visibility changes --------------------------------------------
 
 void Consumer::enqueue_delete(const std::string& receipt_handle) {
+  if (receipt_handle.empty()) {
+    logger_.warning("Unable to delete message [sqs] on AWS (missing receipt handle)");
+    return;
+  }
   pending_deletes_.push_back(receipt_handle);
   schedule_flush();
 }
 
 void Consumer::enqueue_visibility(const std::string& receipt_handle, int seconds) {
+  if (receipt_handle.empty()) {
+    logger_.warning("Unable to change message visibility [sqs] on AWS (missing receipt handle)");
+    return;
+  }
   for (auto& change : pending_visibility_) {
     if (change.receipt_handle == receipt_handle) {
       change.visibility_timeout = seconds;
@@ -599,8 +640,10 @@ Task<bool> Consumer::drain(Deadline deadline) {
     logger_.warning("stop deadline reached with running handlers: their messages return to the queue",
                     {{"task_count", handlers_.count()}});
   }
-  if (flush_timer_) flush_timer_->cancel();  // send what is pending now
-  co_await flush();
+  // Send what is pending now, within the deadline (a chunk may take several attempts).
+  if (flush_timer_) flush_timer_->cancel();
+  settling_.add();
+  asio::co_spawn(executor_, flush(), [self](std::exception_ptr) { self->settling_.done(); });
   done = co_await settling_.wait(deadline) && done;
   running_.clear();
   co_return done;

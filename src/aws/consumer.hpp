@@ -6,6 +6,7 @@
 
 #include "aws/api.hpp"
 #include "aws/async_util.hpp"
+#include "aws/naming.hpp"
 #include "aws/setup.hpp"
 
 #include <tomodachi/context.hpp>
@@ -46,10 +47,6 @@ struct ConvertedMessage {
   std::string problem;  ///< what is wrong, for kinds other than deliver/drain
 };
 
-/// The client-side dead-letter queue of `source_queue` (messaging's `<queue>.dlq` in the
-/// form SQS accepts): `<queue>-dlq`, FIFO `<queue>-dlq.fifo`.
-std::string sqs_dead_letter_queue_name(std::string_view source_queue);
-
 /// Converts a received SQS message as upstream's receive loop does (§3.9 steps 1-6).
 ConvertedMessage convert_message(const ReceivedMessage& message, const std::string& queue_url,
                                  const std::string& topic_prefix);
@@ -64,7 +61,7 @@ struct ConsumerConfig {
   /// After a receive that came back at once with a partial batch, wait this long before
   /// the next one so that batches fill up (fewer calls per message under load).
   std::chrono::milliseconds batch_window{100};
-  /// Deletes are sent in batches of 10, or when the oldest waited this long.
+  /// Deletes are sent in batches of 10, or when the oldest waited this long (FIFO: at once).
   std::chrono::milliseconds delete_delay{500};
   int wait_time_seconds = 20;
 };
@@ -122,7 +119,10 @@ class Consumer : public std::enable_shared_from_this<Consumer> {
   Task<void> settle_unprocessable(const ReceivedMessage& message, const ConvertedMessage& converted);
   Task<void> extend_visibility(std::shared_ptr<std::vector<std::string>> running, std::shared_ptr<Event> finished);
   Task<void> dead_letter(const ReceivedMessage& message, const DeadLetter& letter);
+  Task<bool> send_dead_letter(const SendMessageRequest& request);  // false: NonExistentQueue
+  std::string dead_letter_queue_name(const std::optional<std::string>& name) const;
   Task<QueueRef> dead_letter_queue(const std::optional<std::string>& name);
+  bool fifo() const noexcept;
   Task<bool> sleep(std::chrono::steady_clock::duration duration);  // false when stopped meanwhile
 
   void enqueue_delete(const std::string& receipt_handle);
@@ -147,7 +147,7 @@ class Consumer : public std::enable_shared_from_this<Consumer> {
   std::vector<VisibilityChange> pending_visibility_;
   bool flush_scheduled_ = false;
   std::shared_ptr<boost::asio::steady_timer> flush_timer_;
-  std::map<std::string, QueueRef> dead_letter_queues_;
+  std::map<std::string, QueueRef> dead_letter_queues_;  // by name; cleared when the setup is redone
   std::set<std::string> running_;  // receipt handles whose handlers run (visibility extension)
   std::uint64_t visibility_ids_ = 0;
 };

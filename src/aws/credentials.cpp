@@ -1,16 +1,18 @@
 #include "aws/credentials.hpp"
 
 #include "aws/api.hpp"
+#include "aws/ascii.hpp"
 
 #include <tomodachi/json.hpp>
+#include <tomodachi/logging.hpp>
 
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
-#include <cctype>
 #include <cstdlib>
 #include <ctime>
 #include <deque>
@@ -30,8 +32,8 @@ std::optional<std::string> env(const char* name) {
 }
 
 std::string_view trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  while (!text.empty() && ascii::is_space(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+  while (!text.empty() && ascii::is_space(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
   return text;
 }
 
@@ -71,6 +73,15 @@ std::optional<std::string> lookup(const IniSection& section, const char* key) {
   return it->second;
 }
 
+// Hosts a container credentials URL may name over plain http (as botocore and the AWS
+// SDKs allow): loopback addresses and the ECS / EKS pod identity agent addresses.
+bool allowed_container_host(const std::string& host) {
+  if (host == "localhost" || host == "169.254.170.2" || host == "169.254.170.23" || host == "fd00:ec2::23") return true;
+  boost::system::error_code error;
+  const auto address = asio::ip::make_address(host, error);
+  return !error && address.is_loopback();
+}
+
 Credentials from_json_document(std::string_view body, std::string_view where) {
   std::error_code error;
   const auto document = json::loads(body, error);
@@ -88,6 +99,13 @@ Credentials from_json_document(std::string_view body, std::string_view where) {
   Credentials credentials{text("AccessKeyId"), text("SecretAccessKey"), text("Token"), std::nullopt};
   if (const auto expiration = text("Expiration"); !expiration.empty()) {
     credentials.expiration = parse_iso8601(expiration);
+    if (!credentials.expiration) {
+      // Temporary all the same: used for a few minutes, then fetched again (never "forever").
+      credentials.expiration = system_clock::now() + CredentialProvider::refresh_margin + unparsable_expiration_lifetime;
+      Logger("tomodachi.awssnssqs")
+          .warning("Unparsable Expiration '" + expiration + "' in the credentials from " + std::string(where) +
+                   " - refreshing them in " + std::to_string(unparsable_expiration_lifetime.count()) + " minutes");
+    }
   }
   if (!credentials.complete()) {
     throw AwsCredentialsError("Incomplete credentials from " + std::string(where));
@@ -121,7 +139,7 @@ std::map<std::string, IniSection> parse_aws_ini(std::string_view text) {
     const auto equals = line.find('=');
     if (equals == std::string_view::npos) continue;
     std::string key(trim(line.substr(0, equals)));
-    for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto& c : key) c = ascii::to_lower(c);
     const auto value = trim(line.substr(equals + 1));
     in_nested = value.empty();
     (*current)[key] = std::string(value);
@@ -168,7 +186,7 @@ std::optional<system_clock::time_point> parse_iso8601(std::string_view text) {
   std::string_view rest = text.substr(static_cast<std::size_t>(consumed));
   if (!rest.empty() && rest.front() == '.') {
     rest.remove_prefix(1);
-    while (!rest.empty() && std::isdigit(static_cast<unsigned char>(rest.front()))) rest.remove_prefix(1);
+    while (!rest.empty() && ascii::is_digit(static_cast<unsigned char>(rest.front()))) rest.remove_prefix(1);
   }
   if (rest.size() >= 6 && (rest.front() == '+' || rest.front() == '-')) {
     const int sign = rest.front() == '+' ? 1 : -1;
@@ -252,6 +270,11 @@ struct CredentialProvider::Impl : std::enable_shared_from_this<CredentialProvide
       co_return std::nullopt;
     }
     const auto url = Url::parse(url_text);
+    if (!url.tls && !allowed_container_host(url.host)) {
+      throw AwsCredentialsError("Unsupported host '" + url.host +
+                                "' in AWS_CONTAINER_CREDENTIALS_FULL_URI: over http only a loopback address, "
+                                "169.254.170.2, 169.254.170.23 or fd00:ec2::23 (https: any host)");
+    }
     HttpRequest request;
     request.method = "GET";
     request.target = url.path + (url.query.empty() ? "" : "?" + url.query);

@@ -42,6 +42,10 @@ std::optional<std::string> resolve_region(const CredentialSettings& settings);
 /// ISO 8601 UTC time (`2024-04-05T19:34:38Z`, fractions and offsets accepted).
 std::optional<std::chrono::system_clock::time_point> parse_iso8601(std::string_view text);
 
+/// How long credentials whose `Expiration` cannot be parsed are used (after the refresh
+/// margin): they are temporary, so they are fetched again soon rather than never.
+inline constexpr std::chrono::minutes unparsable_expiration_lifetime{5};
+
 /// Resolves credentials once, caches them and refreshes temporary ones ahead of expiry.
 class CredentialProvider {
  public:

@@ -1,5 +1,7 @@
 #include "aws/http_client.hpp"
 
+#include "aws/ascii.hpp"
+
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -14,7 +16,6 @@
 #include <openssl/ssl.h>
 
 #include <algorithm>
-#include <cctype>
 #include <deque>
 #include <map>
 #include <variant>
@@ -30,7 +31,7 @@ namespace {
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           return ascii::to_lower(x) == ascii::to_lower(y);
          });
 }
 

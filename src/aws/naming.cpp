@@ -1,9 +1,10 @@
 #include "aws/naming.hpp"
 
+#include "aws/ascii.hpp"
+
 #include "core/encoding.hpp"
 
 #include <algorithm>
-#include <cctype>
 
 namespace tomodachi::aws {
 namespace {
@@ -12,10 +13,10 @@ constexpr char hex_digits[] = "0123456789abcdef";
 constexpr std::string_view encoded_dot = "___2e_";
 
 bool is_topic_char(unsigned char c) {
-  return std::isalnum(c) || c == '_' || c == '*' || c == '#' || c == '-';
+  return ascii::is_alnum(c) || c == '_' || c == '*' || c == '#' || c == '-';
 }
 
-bool is_name_char(unsigned char c) { return std::isalnum(c) || c == '_' || c == '-'; }
+bool is_name_char(unsigned char c) { return ascii::is_alnum(c) || c == '_' || c == '-'; }
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -209,6 +210,16 @@ std::string hashed_queue_name(std::string_view encoded_topic, std::string_view f
 
 bool SqsArn::own_account() const noexcept {
   return std::all_of(account.begin(), account.end(), [](char c) { return c == '0'; });
+}
+
+std::string sqs_dead_letter_queue_name(std::string_view source_queue) {
+  const bool fifo = source_queue.ends_with(".fifo");
+  const auto base = fifo ? source_queue.substr(0, source_queue.size() - 5) : source_queue;
+  const std::string suffix = fifo ? "-dlq.fifo" : "-dlq";
+  if (base.size() + suffix.size() <= max_queue_name_length) return std::string(base) + suffix;
+  const std::string digest = "-" + encoding::sha256_hex(source_queue).substr(0, 8);
+  const auto keep = max_queue_name_length - suffix.size() - digest.size();
+  return std::string(base.substr(0, keep)) + digest + suffix;
 }
 
 bool looks_like_sqs_arn(std::string_view text) noexcept {

@@ -52,6 +52,16 @@ std::string hashed_queue_name(std::string_view encoded_topic, std::string_view f
                               std::string_view service_uuid, bool competing,
                               std::string_view queue_name_prefix, bool fifo);
 
+/// The client-side dead-letter queue of `source_queue` (messaging's `<queue>.dlq` in the
+/// form SQS accepts, no '.' but the `.fifo` suffix): `<queue>-dlq`, FIFO
+/// `<queue>-dlq.fifo`. When that exceeds SQS's 80 characters (hashed names behind a long
+/// `queue_name_prefix`), the source name is cut and `-<8 hex of its sha256>` keeps it
+/// distinct: deterministic, so every instance finds the same queue.
+std::string sqs_dead_letter_queue_name(std::string_view source_queue);
+
+/// SQS's limit for queue names (`.fifo` included).
+inline constexpr std::size_t max_queue_name_length = 80;
+
 /// `arn:aws:sqs:<region>:<account>:<name>` split up.
 struct SqsArn {
   std::string partition;

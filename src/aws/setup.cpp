@@ -151,7 +151,36 @@ void validate_subscription(const SubscriptionRequest& request, const std::string
       }
     }
   }
+  if (const auto& dlq = options.delivery.dead_letter_queue) {
+    // Checked here: a name SQS rejects would leave every failing message in the queue.
+    const auto name = queue_name_prefix + *dlq;
+    try {
+      validate_queue_name(name);
+    } catch (const InvalidNameError& error) {
+      fail("Invalid dead-letter queue (delivery.dead_letter_queue '" + *dlq + "'): " + error.what());
+    }
+    if (name.ends_with(".fifo") != options.fifo) {
+      fail("Invalid dead-letter queue (delivery.dead_letter_queue '" + *dlq + "'): the dead-letter queue of a " +
+           (options.fifo ? "FIFO queue must be a FIFO queue (name ending in .fifo)"
+                         : "Standard queue must be a Standard queue (no .fifo suffix)"));
+    }
+  }
   filter_policy_text(options.filter_policy);
+}
+
+std::string redrive_target_arn(const std::string& redrive_policy) {
+  if (empty_redrive(redrive_policy)) return {};
+  std::error_code error;
+  const auto value = json::loads(redrive_policy, error);
+  if (error || !value.is_object()) return {};
+  const auto* target = value.as_object().if_contains("deadLetterTargetArn");
+  if (target == nullptr || !target->is_string() || !looks_like_sqs_arn(target->as_string())) return {};
+  try {
+    parse_sqs_arn(target->as_string());
+  } catch (const InvalidNameError&) {
+    return {};
+  }
+  return std::string(target->as_string());
 }
 
 AwsResources::AwsResources(AwsApi& api, SetupSettings settings, Logger logger)
@@ -291,10 +320,10 @@ Task<std::vector<std::string>> AwsResources::wildcard_topic_arns(const std::stri
   co_return matches;
 }
 
-Task<void> AwsResources::reconcile_queue(const SubscribedQueue& queue, const SubscriptionRequest& request,
+Task<void> AwsResources::reconcile_queue(SubscribedQueue& queue, const SubscriptionRequest& request,
                                          const std::optional<std::string>& redrive,
-                                         const std::vector<std::string>* policy_arns,
-                                         std::optional<int>& visibility_timeout) {
+                                         const std::vector<std::string>* policy_arns) {
+  auto& visibility_timeout = queue.visibility_timeout;
   const auto current = co_await api_.get_queue_attributes(queue.queue_url, reconcile_attribute_names);
   AttributeMap changes;
   const auto current_policy = value_or_empty(current, "Policy");
@@ -316,13 +345,17 @@ Task<void> AwsResources::reconcile_queue(const SubscribedQueue& queue, const Sub
     changes["VisibilityTimeout"] = std::to_string(*wanted);
     visibility_timeout = *wanted;
   }
+  const auto current_redrive = value_or_empty(current, "RedrivePolicy");
   if (redrive) {
-    const auto current_redrive = value_or_empty(current, "RedrivePolicy");
     if (*redrive == "{}") {
       if (!empty_redrive(current_redrive)) changes["RedrivePolicy"] = "{}";
     } else if (!same_redrive(current_redrive, *redrive)) {
       changes["RedrivePolicy"] = *redrive;
     }
+    queue.dead_letter_target_arn = redrive_target_arn(*redrive);
+  } else {
+    // A RedrivePolicy made elsewhere (terraform, the console) counts as well.
+    queue.dead_letter_target_arn = redrive_target_arn(current_redrive);
   }
   const auto current_kms = value_or_empty(current, "KmsMasterKeyId");
   bool kms_enabled = !current_kms.empty();
@@ -437,7 +470,6 @@ Task<SubscribedQueue> AwsResources::subscribe(const SubscriptionRequest& request
     }
     redrive = json::dumps(boost::json::object{{"deadLetterTargetArn", dlq_arn},
                                               {"maxReceiveCount", *options.max_receive_count}});
-    queue.redrive = true;
   }
 
   // Its topics.
@@ -453,10 +485,8 @@ Task<SubscribedQueue> AwsResources::subscribe(const SubscriptionRequest& request
           co_await create_topic(sns_topic_name(request.topic, settings_.topic_prefix, fifo), attributes, true));
     }
   }
-  std::optional<int> visibility_timeout;
   const std::vector<std::string>* policy_arns = topic_arns.empty() ? nullptr : &topic_arns;
-  co_await reconcile_queue(queue, request, redrive, policy_arns, visibility_timeout);
-  queue.visibility_timeout = visibility_timeout;
+  co_await reconcile_queue(queue, request, redrive, policy_arns);
   for (const auto& topic_arn : topic_arns) co_await subscribe_queue(topic_arn, queue.queue_arn, filter_policy);
   queue.topic_arns = std::move(topic_arns);
   co_return queue;

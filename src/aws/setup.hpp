@@ -49,8 +49,9 @@ struct SubscribedQueue {
   std::vector<std::string> topic_arns;
   /// The queue's VisibilityTimeout after the setup (seconds; nullopt when unknown).
   std::optional<int> visibility_timeout;
-  /// An SQS RedrivePolicy is in effect (the queue's own dead-letter queue).
-  bool redrive = false;
+  /// The `deadLetterTargetArn` of the queue's SQS RedrivePolicy (set here or found on the
+  /// queue, e.g. made by terraform); "" without one. Client-side dead-letters go there.
+  std::string dead_letter_target_arn;
 };
 
 struct QueueRef {
@@ -99,9 +100,8 @@ class AwsResources {
   Task<std::string> create_topic(std::string encoded_name, AttributeMap attributes, bool overwrite);
   Task<std::vector<std::string>> wildcard_topic_arns(const std::string& topic, bool fifo);
   Task<std::optional<std::string>> lookup_topic(const std::string& encoded_name);
-  Task<void> reconcile_queue(const SubscribedQueue& queue, const SubscriptionRequest& request,
-                             const std::optional<std::string>& redrive, const std::vector<std::string>* policy_arns,
-                             std::optional<int>& visibility_timeout);
+  Task<void> reconcile_queue(SubscribedQueue& queue, const SubscriptionRequest& request,
+                             const std::optional<std::string>& redrive, const std::vector<std::string>* policy_arns);
   Task<void> subscribe_queue(const std::string& topic_arn, const std::string& queue_arn,
                              const std::optional<std::string>& filter_policy);
 
@@ -122,7 +122,12 @@ std::optional<std::string> filter_policy_text(const std::optional<boost::json::v
 /// queue takes none. Throws std::invalid_argument (upstream's two texts, un-swapped).
 void check_send_fifo_arguments(std::string_view queue, bool has_group_id);
 
-/// Checks the arguments of a subscription before any request (start failures).
+/// The deadLetterTargetArn of a RedrivePolicy attribute value ("" when there is none or
+/// it is not an SQS ARN).
+std::string redrive_target_arn(const std::string& redrive_policy);
+
+/// Checks the arguments of a subscription before any request (start failures), including
+/// the name of the client-side dead-letter queue (`delivery.dead_letter_queue`).
 void validate_subscription(const SubscriptionRequest& request, const std::string& queue_name_prefix);
 
 }  // namespace tomodachi::aws

@@ -1,9 +1,10 @@
 #include "aws/sigv4.hpp"
 
+#include "aws/ascii.hpp"
+
 #include "core/encoding.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <ctime>
 #include <utility>
 
@@ -14,7 +15,7 @@ constexpr std::string_view algorithm = "AWS4-HMAC-SHA256";
 constexpr char hex_upper[] = "0123456789ABCDEF";
 
 bool is_unreserved(unsigned char c) {
-  return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~';
+  return ascii::is_alnum(c) || c == '-' || c == '_' || c == '.' || c == '~';
 }
 
 // Python's str.split() whitespace for ASCII text.
@@ -24,7 +25,7 @@ bool is_python_space(unsigned char c) {
 
 std::string lower(std::string_view text) {
   std::string out(text);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto& c : out) c = ascii::to_lower(c);
   return out;
 }
 

@@ -60,12 +60,43 @@ SetupSettings settings_of(const Options& options) {
   return settings;
 }
 
+// The options an endpoint depends on, length-prefixed (cheap: computed on every publish).
+std::string endpoint_key(const Options& options) {
+  std::string key;
+  const auto add = [&key](const std::string& value) {
+    key += std::to_string(value.size());
+    key += ':';
+    key += value;
+  };
+  const auto add_optional = [&](const std::optional<std::string>& value) {
+    key += value ? '+' : '-';
+    if (value) add(*value);
+  };
+  const auto& o = options.aws_sns_sqs;
+  add_optional(o.region_name);
+  add_optional(o.aws_access_key_id);
+  add_optional(o.aws_secret_access_key);
+  add(o.topic_prefix);
+  add(o.queue_name_prefix);
+  add_optional(o.sns_kms_master_key_id);
+  add_optional(o.sqs_kms_master_key_id);
+  add_optional(o.sqs_kms_data_key_reuse_period ? std::optional<std::string>(std::to_string(*o.sqs_kms_data_key_reuse_period))
+                                               : std::nullopt);
+  add_optional(o.queue_policy);
+  add_optional(o.wildcard_queue_policy);
+  const auto& urls = options.aws_endpoint_urls;
+  add_optional(urls.sns);
+  add_optional(urls.sqs);
+  add_optional(urls.sts);
+  return key;
+}
+
 std::shared_ptr<AwsEndpoint> endpoint_for(const Service& service, const boost::asio::any_io_executor& executor,
                                           std::string_view service_kind = "sqs") {
   const auto& options = service.options;
-  const std::string key = json::dumps(options.get("aws_sns_sqs")) + json::dumps(options.get("aws_endpoint_urls"));
+  std::string key = endpoint_key(options);
   auto& endpoints = registry().endpoints;
-  const auto id = std::make_pair(static_cast<const void*>(&executor.context()), key);
+  auto id = std::make_pair(static_cast<const void*>(&executor.context()), std::move(key));
   if (auto it = endpoints.find(id); it != endpoints.end()) return it->second;
 
   AwsClientConfig config;
@@ -84,7 +115,7 @@ std::shared_ptr<AwsEndpoint> endpoint_for(const Service& service, const boost::a
   }
   endpoint->resources = std::make_unique<AwsResources>(*endpoint->client, settings_of(options), transport_logger());
   endpoint->resources->uuid4 = [] { return encoding::uuid4(); };
-  endpoints.emplace(id, endpoint);
+  endpoints.emplace(std::move(id), endpoint);
   return endpoint;
 }
 
@@ -166,6 +197,12 @@ class AwsSnsSqsTransport final : public TransportInstance {
         failure = std::make_exception_ptr(AwsSnsSqsConnectionException(error.what()));
       }
       if (failure) std::rethrow_exception(failure);
+      if (!queue.dead_letter_target_arn.empty() && spec->options.delivery.dead_letter_queue) {
+        transport_logger().warning("dead-lettered messages go to the target of the queue's RedrivePolicy, not to "
+                                   "delivery.dead_letter_queue '" + *spec->options.delivery.dead_letter_queue + "'",
+                                   {{"handler", boost::json::string(spec->name)},
+                                    {"dead_letter_target_arn", boost::json::string(queue.dead_letter_target_arn)}});
+      }
 
       ConsumerConfig config;
       config.handler_name = spec->name;
@@ -308,6 +345,27 @@ Task<std::string> sqs_send_message(const Service& service, PublishData data, std
   input.tomodachi_body = options.tomodachi_body;
   input.formatter = options.body_formatter;
   if (!options.wait) {
+    // Nothing of the caller's (the envelope) may be used after the return: the body, or at
+    // least the envelope payload, is built now.
+    if (input.formatter) {
+      // A body formatter runs during the call, with the queue URL looked up first.
+      aws::check_send_fifo_arguments(input.queue, input.group_id.has_value());
+      auto lookup = endpoint->resources->send_queue_url(input.queue, input.queue_name_prefix);
+      const auto url = co_await aws::translate_errors(std::move(lookup), "sqs");
+      const auto envelope = resolve_envelope(input.envelope, service);
+      const SqsBodyContext context{service, input.data, input.attributes, input.queue, url, envelope.get()};
+      auto body = input.formatter(context);
+      input.queue = url;
+      input.data = PublishData(boost::json::value(std::move(body)));
+      input.formatter = nullptr;
+      input.tomodachi_body = false;
+    } else if (input.tomodachi_body) {
+      MessageAttributes built_attributes = input.attributes;
+      auto payload = aws::build_envelope_payload(&service, input.data, "", input.envelope, built_attributes);
+      input.data = PublishData(boost::json::value(std::move(payload)));
+      input.attributes = std::move(built_attributes);
+    }
+    input.envelope = std::shared_ptr<const Envelope>();  // raw: the payload is ready
     auto background = [](std::shared_ptr<aws::AwsEndpoint> endpoint, aws::SendInput input) -> Task<void> {
       auto send = aws::send_sqs_message(*endpoint->resources, std::move(input));
       co_await aws::translate_errors(std::move(send), "sqs");

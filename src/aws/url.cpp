@@ -1,9 +1,10 @@
 #include "aws/url.hpp"
 
+#include "aws/ascii.hpp"
+
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 
-#include <cctype>
 #include <charconv>
 #include <stdexcept>
 
@@ -17,7 +18,7 @@ Url Url::parse(std::string_view text) {
   const boost::urls::url_view& view = *parsed;
   Url url;
   std::string scheme(view.scheme());
-  for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto& c : scheme) c = ascii::to_lower(c);
   if (scheme == "https") {
     url.tls = true;
   } else if (scheme == "http") {
@@ -30,7 +31,7 @@ Url Url::parse(std::string_view text) {
   }
   const bool ipv6 = view.host_type() == boost::urls::host_type::ipv6;
   url.host = ipv6 ? std::string(view.host_ipv6_address().to_string()) : std::string(view.encoded_host());
-  for (auto& c : url.host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto& c : url.host) c = ascii::to_lower(c);
   const std::uint16_t default_port = url.tls ? 443 : 80;
   url.port = default_port;
   if (view.has_port()) {

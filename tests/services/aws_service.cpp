@@ -2,11 +2,14 @@
 // topic / queue names from TOMODACHI_TEST_TOPIC, TOMODACHI_TEST_REPLY_QUEUE.
 //
 // `on_event` (topic TOMODACHI_TEST_TOPIC, competing, JsonBase) logs `received event` with
-// the data and message attributes; data {"sleep": s} makes it sleep s seconds first; then
-// it answers with sqs_send_message to TOMODACHI_TEST_REPLY_QUEUE (when set).
+// the data and message attributes; data {"sleep": s} makes it sleep s seconds first, data
+// {"fail": ...} makes it throw (dead-lettered after 3 quick attempts); then it answers with
+// sqs_send_message to TOMODACHI_TEST_REPLY_QUEUE (when set).
 #include <tomodachi/tomodachi.hpp>
 
+#include <chrono>
 #include <cstdlib>
+#include <stdexcept>
 #include <string>
 
 namespace {
@@ -27,7 +30,9 @@ class AwsTestService : public tomodachi::Service {
     options.aws_sns_sqs.aws_access_key_id = "test";
     options.aws_sns_sqs.aws_secret_access_key = "test";
     options.http.termination_grace_period_seconds = std::atoi(env("TOMODACHI_TEST_GRACE", "30").c_str());
-    aws_sns_sqs<&AwsTestService::on_event>(env("TOMODACHI_TEST_TOPIC"), {.competing = true});
+    tomodachi::DeliveryPolicy delivery;
+    delivery.initial_backoff = std::chrono::milliseconds(200);
+    aws_sns_sqs<&AwsTestService::on_event>(env("TOMODACHI_TEST_TOPIC"), {.competing = true, .delivery = delivery});
   }
 
  private:
@@ -40,6 +45,7 @@ class AwsTestService : public tomodachi::Service {
                                              {"message_attributes", attributes},
                                              {"receive_count", message.approximate_receive_count().value_or(0)}});
     const auto& data = message.data();
+    if (data.is_object() && data.as_object().contains("fail")) throw std::runtime_error("failing on purpose");
     if (data.is_object() && data.as_object().contains("sleep")) {
       co_await tomodachi::sleep(data.at("sleep").to_number<double>());
       message.logger().info("slow handler done");

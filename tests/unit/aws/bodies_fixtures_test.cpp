@@ -297,7 +297,7 @@ TEST(SqsBodiesFixture, Receive) {
     consumer_config.handler_name = "handler";
     const std::string queue_name(subscription.at("queue_name").as_string());
     consumer_config.queue = {queue_name, aws_test::FakeAws::queue_url(queue_name), aws_test::FakeAws::queue_arn(queue_name),
-                             subscription.at("fifo").as_bool(), {}, 30, false};
+                             subscription.at("fifo").as_bool(), {}, 30, ""};
     consumer_config.topic_prefix = settings.topic_prefix;
     consumer_config.extend_visibility = false;
     auto consumer = std::make_shared<aws::Consumer>(io.get_executor(), resources, dispatcher, consumer_config,

@@ -1,11 +1,15 @@
 // The receive loop's behaviour against a scripted AwsApi: error logging and recovery, the
-// re-setup of a vanished queue, batched deletes, and a stop that cancels the long poll.
+// re-setup of a vanished queue, batched deletes (FIFO: at once), a stop that cancels the
+// long poll and a drain bounded by its deadline, dead-letter queue names and targets.
 
 #include "aws/consumer.hpp"
 #include "aws/http_client.hpp"
+#include "aws/naming.hpp"
+#include "aws/setup.hpp"
 #include "fake_aws.hpp"
 #include "peer_support.hpp"
 
+#include <tomodachi/aws_sns_sqs.hpp>
 #include <tomodachi/envelope.hpp>
 #include <tomodachi/logging.hpp>
 #include <tomodachi/messaging.hpp>
@@ -20,16 +24,45 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// A FakeAws whose ReceiveMessage answers come from a script.
+/// A FakeAws whose ReceiveMessage answers come from a script; SendMessage to a queue that
+/// does not exist fails as SQS does, and deletes can be made to hang.
 class ScriptedAws : public aws_test::FakeAws {
  public:
   std::function<tomodachi::Task<std::vector<aws::ReceivedMessage>>(int call)> script;
   int receives = 0;
+  int failed_sends = 0;
+  std::chrono::milliseconds delete_delay{0};
 
   tomodachi::Task<std::vector<aws::ReceivedMessage>> receive_message(aws::ReceiveMessageRequest request) override {
     co_await FakeAws::receive_message(request);  // recorded
     auto answer = script(++receives);
     co_return co_await std::move(answer);
+  }
+
+  tomodachi::Task<std::string> send_message(aws::SendMessageRequest request) override {
+    if (!has_queue(request.queue_url.substr(request.queue_url.rfind('/') + 1))) {
+      ++failed_sends;
+      throw aws::AwsApiError("sqs", "SendMessage", 400, "AWS.SimpleQueueService.NonExistentQueue",
+                             "The specified queue does not exist.");
+    }
+    co_return co_await FakeAws::send_message(std::move(request));
+  }
+
+  tomodachi::Task<void> delete_message(std::string url, std::string receipt_handle) override {
+    co_await pause(delete_delay);
+    co_await FakeAws::delete_message(std::move(url), std::move(receipt_handle));
+  }
+
+  tomodachi::Task<aws::BatchResult> delete_message_batch(std::string url, std::vector<std::string> handles) override {
+    co_await pause(delete_delay);
+    co_return co_await FakeAws::delete_message_batch(std::move(url), std::move(handles));
+  }
+
+ private:
+  static tomodachi::Task<void> pause(std::chrono::milliseconds delay) {
+    if (delay.count() == 0) co_return;
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, delay);
+    co_await timer.async_wait(boost::asio::use_awaitable);
   }
 };
 
@@ -43,7 +76,24 @@ aws::ReceivedMessage message(int n) {
                               {{"ApproximateReceiveCount", "1"}}, std::nullopt};
 }
 
+aws::ReceivedMessage unparsable(int n) {
+  return aws::ReceivedMessage{"id-" + std::to_string(n), "rh-" + std::to_string(n), "not json " + std::to_string(n),
+                              {{"ApproximateReceiveCount", "1"}}, std::nullopt};
+}
+
+aws::SubscribedQueue subscribed_queue(const std::string& name) {
+  aws::SubscribedQueue queue;
+  queue.queue_name = name;
+  queue.queue_url = aws_test::FakeAws::queue_url(name);
+  queue.queue_arn = aws_test::FakeAws::queue_arn(name);
+  queue.fifo = name.ends_with(".fifo");
+  queue.visibility_timeout = 30;
+  return queue;
+}
+
 struct Harness {
+  using Tweak = std::function<void(tomodachi::SubscriptionConfig&, aws::ConsumerConfig&)>;
+
   boost::asio::io_context io;
   ScriptedAws fake;
   aws::AwsResources resources{fake, {}, tomodachi::Logger("tomodachi.awssnssqs")};
@@ -56,8 +106,7 @@ struct Harness {
   int resubscribed = 0;
   tomodachi::DuplicateRegistry duplicates;  // per test: the messages reuse uuids
 
-  Harness() {
-    fake.add_queue("q");
+  explicit Harness(const Tweak& tweak = {}) {
     tomodachi::SubscriptionConfig config;
     config.handler_name = "handler";
     config.transport = "aws_sns_sqs";
@@ -69,15 +118,17 @@ struct Harness {
     };
     aws::ConsumerConfig consumer_config;
     consumer_config.handler_name = "handler";
-    consumer_config.queue = {"q", aws_test::FakeAws::queue_url("q"), aws_test::FakeAws::queue_arn("q"), false, {}, 30, false};
+    consumer_config.queue = subscribed_queue("q");
     consumer_config.delete_delay = 10ms;
+    if (tweak) tweak(config, consumer_config);
+    fake.add_queue(consumer_config.queue.queue_name);
+    const auto queue = consumer_config.queue;
     consumer = std::make_shared<aws::Consumer>(
         io.get_executor(), resources, std::make_shared<const tomodachi::MessageDispatcher>(std::move(config)),
         consumer_config,
-        [this]() -> tomodachi::Task<aws::SubscribedQueue> {
+        [this, queue]() -> tomodachi::Task<aws::SubscribedQueue> {
           ++resubscribed;
-          co_return aws::SubscribedQueue{"q", aws_test::FakeAws::queue_url("q"), aws_test::FakeAws::queue_arn("q"),
-                                         false, {}, 30, false};
+          co_return queue;
         },
         std::nullopt);
   }
@@ -89,6 +140,12 @@ struct Harness {
 
   /// Runs the loop until `done`, then stops it and waits for it to end.
   void run_until(const std::function<bool()>& done, std::chrono::seconds timeout = 10s) {
+    run_loop_until(done, timeout);
+    aws_test::run(io, consumer->drain(std::chrono::steady_clock::now() + 5s));
+  }
+
+  /// The same without the drain.
+  void run_loop_until(const std::function<bool()>& done, std::chrono::seconds timeout = 10s) {
     bool finished = false;
     boost::asio::co_spawn(io, consumer->run(), [&](std::exception_ptr) { finished = true; });
     const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -96,7 +153,14 @@ struct Harness {
     consumer->request_stop();
     while (!finished && std::chrono::steady_clock::now() < deadline + 5s) io.run_one_for(20ms);
     EXPECT_TRUE(finished) << "the loop did not end after request_stop";
-    aws_test::run(io, consumer->drain(std::chrono::steady_clock::now() + 5s));
+  }
+
+  std::vector<boost::json::object> sends_to(const std::string& queue) const {
+    std::vector<boost::json::object> result;
+    for (auto& call : fake.calls_of("SendMessage")) {
+      if (call.at("QueueUrl") == boost::json::value(aws_test::FakeAws::queue_url(queue))) result.push_back(call);
+    }
+    return result;
   }
 };
 
@@ -197,4 +261,191 @@ TEST(Consumer, UnsupportedBodiesAreDeadLettered) {
 TEST(Consumer, DeadLetterQueueNames) {
   EXPECT_EQ(aws::sqs_dead_letter_queue_name("orders"), "orders-dlq");
   EXPECT_EQ(aws::sqs_dead_letter_queue_name("orders.fifo"), "orders-dlq.fifo");
+  // Hashed queue names behind a prefix longer than 12 (standard) / 7 (FIFO) characters:
+  // `<queue>-dlq` would exceed SQS's 80 characters; the name is cut and keeps a digest.
+  for (const std::string prefix : {"", "team-", "prefix-of-12", "prefix-of-13-", "a-16-char-prefix"}) {
+    for (const bool fifo : {false, true}) {
+      const auto source = aws::hashed_queue_name("orders", "handler", "uuid", true, prefix, fifo);
+      const auto other = aws::hashed_queue_name("orders", "handler", "uuid-2", false, prefix, fifo);
+      const auto dlq = aws::sqs_dead_letter_queue_name(source);
+      SCOPED_TRACE(dlq);
+      EXPECT_NO_THROW(aws::validate_queue_name(dlq));
+      EXPECT_LE(dlq.size(), 80u);
+      EXPECT_TRUE(dlq.starts_with(prefix));
+      EXPECT_TRUE(dlq.ends_with(fifo ? "-dlq.fifo" : "-dlq"));
+      EXPECT_EQ(dlq, aws::sqs_dead_letter_queue_name(source));  // every instance finds the same queue
+      EXPECT_NE(dlq, aws::sqs_dead_letter_queue_name(other));
+      if (source.size() + 4 <= 80) {
+        EXPECT_EQ(dlq, source.substr(0, source.size() - (fifo ? 5 : 0)) + (fifo ? "-dlq.fifo" : "-dlq"));
+      }
+    }
+  }
+}
+
+TEST(Consumer, InvalidDeadLetterQueueNamesFailTheStart) {
+  const auto start_failure = [](std::optional<std::string> dlq, bool fifo, const std::string& prefix = "") -> std::string {
+    aws::SubscriptionRequest request{"handler", "uuid", fifo ? "orders.fifo" : "orders", {}};
+    request.options.fifo = fifo;
+    request.options.delivery.dead_letter_queue = std::move(dlq);
+    try {
+      aws::validate_subscription(request, prefix);
+    } catch (const tomodachi::AwsSnsSqsException& error) {
+      return error.what();
+    }
+    return "";
+  };
+  EXPECT_EQ(start_failure("orders-dead", false), "");
+  EXPECT_EQ(start_failure("orders-dead.fifo", true), "");
+  EXPECT_EQ(start_failure(std::nullopt, true), "");
+  EXPECT_EQ(start_failure("orders.dlq", false),
+            "Invalid dead-letter queue (delivery.dead_letter_queue 'orders.dlq'): Queue name (orders.dlq) may only "
+            "contain alphanumeric characters, hyphens (-), and underscores (_).");
+  EXPECT_NE(start_failure("orders-dead", true).find("FIFO queue must be a FIFO queue"), std::string::npos);
+  EXPECT_NE(start_failure("orders-dead.fifo", false).find("Standard queue must be a Standard queue"), std::string::npos);
+  EXPECT_NE(start_failure(std::string(70, 'd'), false, "a-long-prefix-").find("is too long"), std::string::npos);
+}
+
+TEST(Consumer, FifoDeletesBeforeTheNextReceive) {
+  // A FIFO group stays locked until its message is deleted: no delete batching window.
+  Harness h([](tomodachi::SubscriptionConfig&, aws::ConsumerConfig& config) {
+    config.queue = subscribed_queue("q.fifo");
+    config.delete_delay = 10s;
+  });
+  std::vector<std::string> deleted_at_second_receive;
+  h.fake.script = [&](int call) {
+    if (call == 1) return answer({message(1)});
+    if (call == 2) deleted_at_second_receive = h.fake.deleted_receipt_handles;
+    if (call == 2) return answer({message(2)});
+    return long_poll();
+  };
+  h.run_until([&] { return h.fake.receives >= 3; });
+  EXPECT_EQ(deleted_at_second_receive, std::vector<std::string>{"rh-1"});
+  EXPECT_EQ(h.handled, (std::vector<int>{1, 2}));
+  EXPECT_EQ(h.fake.calls_of("ReceiveMessage").front().at("MaxNumberOfMessages"), 1);
+}
+
+TEST(Consumer, DrainEndsAtTheDeadlineWhileDeletesHang) {
+  Harness h([](tomodachi::SubscriptionConfig&, aws::ConsumerConfig& config) { config.delete_delay = 10s; });
+  h.fake.delete_delay = 3s;  // e.g. an endpoint that stopped answering
+  h.fake.script = [](int call) {
+    if (call == 1) return answer({message(1)});
+    return long_poll();
+  };
+  h.run_loop_until([&] { return !h.handled.empty(); });
+  const auto started = std::chrono::steady_clock::now();
+  const bool drained = aws_test::run(h.io, h.consumer->drain(started + 500ms));
+  EXPECT_FALSE(drained);  // the pending delete did not finish
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
+  h.io.restart();
+  h.io.run_for(3500ms);  // let the delete end
+  EXPECT_EQ(h.fake.deleted_receipt_handles, std::vector<std::string>{"rh-1"});
+}
+
+TEST(Consumer, AVanishedDeadLetterQueueIsCreatedAgain) {
+  Harness h;
+  h.fake.script = [&](int call) {
+    if (call == 1) return answer({unparsable(1)});
+    if (call == 2) {
+      h.fake.remove_queue("q-dlq");  // e.g. deleted by hand: the cached URL is stale
+      return answer({unparsable(2)});
+    }
+    return long_poll();
+  };
+  h.run_until([&] { return h.fake.deleted_receipt_handles.size() >= 2; });
+  EXPECT_EQ(h.fake.deleted_receipt_handles, (std::vector<std::string>{"rh-1", "rh-2"}));
+  EXPECT_EQ(h.sends_to("q-dlq").size(), 2u);
+  EXPECT_EQ(h.fake.failed_sends, 1);
+  EXPECT_EQ(h.fake.calls_of("CreateQueue").size(), 2u);
+  EXPECT_TRUE(h.fake.has_queue("q-dlq"));
+}
+
+TEST(Consumer, RecoveryForgetsTheDeadLetterQueues) {
+  Harness h;
+  h.fake.script = [&](int call) {
+    if (call == 1) return answer({unparsable(1)});
+    if (call == 2) {
+      h.fake.remove_queue("q-dlq");  // the endpoint lost its state
+      return fail_with(std::make_exception_ptr(aws::AwsApiError("sqs", "ReceiveMessage", 400,
+                                                                "AWS.SimpleQueueService.NonExistentQueue", "gone")));
+    }
+    if (call == 3) return answer({unparsable(2)});
+    return long_poll();
+  };
+  h.run_until([&] { return h.fake.deleted_receipt_handles.size() >= 2; }, 15s);
+  EXPECT_EQ(h.resubscribed, 1);
+  EXPECT_EQ(h.sends_to("q-dlq").size(), 2u);
+  EXPECT_EQ(h.fake.failed_sends, 0);  // not even one send to the stale URL
+}
+
+TEST(Consumer, AMissingReceiptHandleIsNotDeleted) {
+  Harness h;
+  h.fake.script = [](int call) {
+    if (call == 1) {
+      auto without_handle = message(1);
+      without_handle.receipt_handle.clear();
+      return answer({without_handle, message(2)});
+    }
+    return long_poll();
+  };
+  h.run_until([&] { return h.handled.size() == 2 && !h.fake.deleted_receipt_handles.empty(); });
+  EXPECT_EQ(h.fake.deleted_receipt_handles, std::vector<std::string>{"rh-2"});
+  EXPECT_TRUE(h.logged("Unable to delete message [sqs] on AWS (missing receipt handle)"));
+}
+
+TEST(Consumer, WithARedrivePolicyDeadLettersGoToItsTargetAtOnce) {
+  // SQS would move the message only after maxReceiveCount receives: the client sends it
+  // to the RedrivePolicy's target itself, after max_attempts deliveries.
+  Harness h([](tomodachi::SubscriptionConfig& config, aws::ConsumerConfig& consumer) {
+    consumer.queue.dead_letter_target_arn = aws_test::FakeAws::queue_arn("redrive-target");
+    config.delivery.max_attempts = 2;
+    config.handler = [](tomodachi::Message&) -> tomodachi::Task<void> {
+      throw std::runtime_error("handler failure");
+      co_return;
+    };
+  });
+  h.fake.add_queue("redrive-target");
+  h.fake.script = [](int call) {
+    if (call == 1) return answer({unparsable(1)});
+    if (call == 2) {
+      auto failing = message(2);
+      failing.attributes["ApproximateReceiveCount"] = "2";  // the last of max_attempts
+      return answer({failing});
+    }
+    return long_poll();
+  };
+  h.run_until([&] { return h.fake.deleted_receipt_handles.size() >= 2; });
+  const auto sent = h.sends_to("redrive-target");
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[0].at("MessageBody"), "not json 1");
+  EXPECT_EQ(sent[0].at("MessageAttributes").at("x-tomodachi-error-type").at("StringValue"), "UnsupportedMessageBody");
+  EXPECT_EQ(sent[1].at("MessageAttributes").at("x-tomodachi-error").at("StringValue"), "handler failure");
+  EXPECT_EQ(sent[1].at("MessageAttributes").at("x-tomodachi-attempts").at("StringValue"), "2");
+  EXPECT_EQ(h.fake.deleted_receipt_handles, (std::vector<std::string>{"rh-1", "rh-2"}));
+  EXPECT_TRUE(h.fake.visibility_changes.empty());
+  EXPECT_FALSE(h.fake.has_queue("q-dlq"));
+}
+
+TEST(Setup, AnExistingRedrivePolicyIsTheDeadLetterTarget) {
+  // A RedrivePolicy made by terraform (the subscription sets none) counts as redrive.
+  boost::asio::io_context io;
+  aws_test::FakeAws fake;
+  aws::AwsResources resources{fake, {}, tomodachi::Logger("tomodachi.awssnssqs")};
+  const auto target = aws_test::FakeAws::queue_arn("orders-terraform-dlq");
+  fake.add_queue("orders", {{"RedrivePolicy", R"({"deadLetterTargetArn":")" + target + R"(","maxReceiveCount":"5"})"}});
+  fake.add_queue("plain");
+  aws::SubscriptionRequest request{"handler", "uuid", "", {}};
+  request.options.queue_name = "orders";
+  EXPECT_EQ(aws_test::run(io, resources.subscribe(request)).dead_letter_target_arn, target);
+  request.options.queue_name = "plain";
+  EXPECT_EQ(aws_test::run(io, resources.subscribe(request)).dead_letter_target_arn, "");
+  // Set by the subscription.
+  request.options.queue_name = "orders";
+  request.options.dead_letter_queue_name = "orders-dead";
+  request.options.max_receive_count = 3;
+  EXPECT_EQ(aws_test::run(io, resources.subscribe(request)).dead_letter_target_arn,
+            aws_test::FakeAws::queue_arn("orders-dead"));
+  // Removed by the subscription.
+  request.options.dead_letter_queue_name = "";
+  request.options.max_receive_count.reset();
+  EXPECT_EQ(aws_test::run(io, resources.subscribe(request)).dead_letter_target_arn, "");
 }

@@ -190,3 +190,36 @@ TEST_F(CredentialChain, InstanceMetadataV2) {
   ASSERT_EQ(server.requests().size(), 3u);
   EXPECT_EQ(server.requests()[0].headers.at("x-aws-ec2-metadata-token-ttl-seconds"), "21600");
 }
+
+TEST_F(CredentialChain, ContainerFullUriOverHttpOnlyToLoopbackAndEcsHosts) {
+  // As botocore: a plain-http FULL_URI may not send the authorization token anywhere.
+  for (const char* url : {"http://169.254.169.254/credentials", "http://example.com/credentials",
+                          "http://10.0.0.1:8080/credentials"}) {
+    ::setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", url, 1);
+    try {
+      resolve();
+      ADD_FAILURE() << url;
+    } catch (const aws::AwsCredentialsError& error) {
+      EXPECT_NE(std::string(error.what()).find("Unsupported host"), std::string::npos) << error.what();
+    }
+  }
+  // Loopback addresses other than 127.0.0.1 are loopback too.
+  aws_test::MiniHttpServer server(io_, [](const aws_test::RecordedRequest&) {
+    return aws_test::CannedResponse{200, R"({"AccessKeyId": "LKEY", "SecretAccessKey": "S", "Token": "T"})"};
+  });
+  const auto port = server.url().substr(server.url().rfind(':'));
+  ::setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", ("http://localhost" + port + "/creds").c_str(), 1);
+  EXPECT_EQ(resolve().access_key_id, "LKEY");
+}
+
+TEST_F(CredentialChain, AnUnparsableExpirationMeansRefreshSoon) {
+  aws_test::MiniHttpServer server(io_, [](const aws_test::RecordedRequest&) {
+    return aws_test::CannedResponse{200, R"({"AccessKeyId": "CKEY", "SecretAccessKey": "S", "Token": "T",)"
+                                         R"( "Expiration": "tomorrow at noon"})"};
+  });
+  ::setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", (server.url() + "/creds").c_str(), 1);
+  const auto credentials = resolve();
+  EXPECT_EQ(credentials.access_key_id, "CKEY");
+  ASSERT_TRUE(credentials.expiration);  // not "never expires"
+  EXPECT_LT(*credentials.expiration, system_clock::now() + aws::CredentialProvider::refresh_margin + std::chrono::minutes(6));
+}

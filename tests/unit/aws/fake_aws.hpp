@@ -25,6 +25,7 @@ class FakeAws : public tomodachi::aws::AwsApi {
 
   // ---- world -----------------------------------------------------------------------
   void add_queue(const std::string& name, AttributeMap attributes = {}) { queues_[name] = std::move(attributes); }
+  void remove_queue(const std::string& name) { queues_.erase(name); }
   void add_topic(const std::string& name) { topics_.insert(name); }
   /// ARNs ListTopics returns (besides created topics), `page_size` per page.
   void set_listed_topics(std::vector<std::string> arns, std::size_t page_size) {

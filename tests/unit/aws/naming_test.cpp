@@ -1,11 +1,14 @@
 // Topic and queue naming, ARN handling, wildcard matching and queue policies against every
 // case of tests/fixtures/upstream/aws_names.json and queue_policy.json (generate_queue_policy).
 
+#include "aws/ascii.hpp"
 #include "aws/naming.hpp"
 #include "aws/policy.hpp"
 #include "fixture_support.hpp"
 
 #include <gtest/gtest.h>
+
+#include <clocale>
 
 namespace aws = tomodachi::aws;
 namespace json = boost::json;
@@ -194,4 +197,22 @@ TEST(QueuePolicy, StatementsAreComparedWithoutSid) {
   const auto other_topic = aws::queue_policy("arn:aws:sqs:r:1:q", "arn:aws:sns:r:1:u", "uuid", 1.5);
   EXPECT_FALSE(aws::same_policy_statements(tomodachi::json::dumps(other_topic), wanted));
   EXPECT_FALSE(aws::same_policy_statements("not json", wanted));
+}
+
+TEST(AwsNames, CharacterClassesAreAsciiWhateverTheLocale) {
+  for (int c = 0; c < 256; ++c) {
+    const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    EXPECT_EQ(aws::ascii::is_alnum(static_cast<unsigned char>(c)), alnum) << c;
+    EXPECT_EQ(aws::ascii::is_space(static_cast<unsigned char>(c)), c == ' ' || (c >= 9 && c <= 13)) << c;
+    EXPECT_EQ(aws::ascii::to_lower(static_cast<char>(c)), c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : static_cast<char>(c));
+  }
+  // In a single-byte locale <cctype> calls 0xe4 ('ä' in Latin-1) alphanumeric; SQS does not.
+  const char* previous = std::setlocale(LC_CTYPE, nullptr);
+  const std::string saved = previous ? previous : "C";
+  for (const char* locale : {"de_DE.ISO-8859-1", "de_DE.iso88591", "en_US.ISO-8859-1", "C"}) {
+    if (std::setlocale(LC_CTYPE, locale) == nullptr) continue;
+    EXPECT_THROW(aws::validate_queue_name("k\xe4se"), aws::InvalidNameError) << locale;
+    EXPECT_EQ(aws::encode_topic("k\xc3\xa4se"), "k___c3a4_se") << locale;
+  }
+  std::setlocale(LC_CTYPE, saved.c_str());
 }

@@ -162,6 +162,7 @@ TEST(AwsNamesFixture, SubscriptionNames) {
 TEST(AwsNamesFixture, WildcardSubscriptions) {
   const std::string file = "aws_names.json";
   const auto cases = fixture_cases(file, "wildcard_topic_subscription");
+  ASSERT_EQ(cases.size(), 10u);
   for (const auto& c : cases) {
     const auto expected = expected_of(file, c);
     const auto& input = c.at("input").as_object();
