@@ -1079,7 +1079,9 @@ void ServerCore::log_handler_error(std::exception_ptr error, const detail::Reque
   // The fields upstream's bound handler context gives every record of a handler.
   LogFields fields;
   if (state.status_code && state.error_spec) {
-    fields = {{"handler", boost::json::string(state.error_spec->name)}, {"type", "tomodachi.http_error"}};
+    fields = {{"handler", boost::json::string(state.error_spec->name)},
+              {"type", "tomodachi.http_error"},
+              {"status_code", *state.status_code}};
   } else if (state.route) {
     const bool websocket = state.route->spec->kind == detail::HttpSpecKind::websocket;
     fields = {{"handler", boost::json::string(state.route->spec->name)},
