@@ -27,26 +27,34 @@ class WebsocketExample : public tomodachi::Service {
   tomodachi::Task<tomodachi::WebsocketCallbacks> chat(tomodachi::Websocket& websocket, tomodachi::Request& request) {
     auto self = clients_.insert(clients_.end(), websocket);
     std::string who = std::string(request.remote_ip()) + "#" + std::string(websocket.id().substr(0, 4));
-    co_await broadcast(who + " joined");
+    broadcast(who + " joined");
     co_return tomodachi::WebsocketCallbacks{
         .on_receive = [this, who](std::string text) -> tomodachi::Task<void> {
-          co_await broadcast(who + ": " + text);
+          broadcast(who + ": " + text);
+          co_return;
         },
         .on_close = [this, self, who]() -> tomodachi::Task<void> {
           clients_.erase(self);
-          co_await broadcast(who + " left");
+          broadcast(who + " left");
+          co_return;
         }};
   }
 
  private:
-  tomodachi::Task<void> broadcast(std::string text) {
-    for (auto client : clients_) {  // a copy: the list may change while we await
-      if (client.closed()) continue;
-      try {
-        co_await client.send_str(text);
-      } catch (const std::exception&) {
-        // that client went away; its on_close removes it
-      }
+  // One send task per client: a slow or stuck client delays only its own messages (and is
+  // cut after http.websocket_idle_timeout), never the chat. The task returned by
+  // send_str holds the connection, so it may outlive `client`, a loop copy.
+  void broadcast(const std::string& text) {
+    for (const auto& client : clients_) {
+      if (!client.closed()) tomodachi::spawn(deliver(client, text), "chat-send");
+    }
+  }
+
+  static tomodachi::Task<void> deliver(tomodachi::Websocket client, std::string text) {
+    try {
+      co_await client.send_str(std::move(text));
+    } catch (const std::exception&) {
+      // that client went away meanwhile; its on_close removes it
     }
   }
 

@@ -80,9 +80,6 @@ struct Response {
   }
 };
 
-/// Raise from a handler or middleware to answer with an HTTP status (a redirect,
-/// 403, ...). Goes through the `http_error` handler of that status if one exists;
-/// otherwise the body is the reason phrase (`Found`, `Forbidden`, ...).
 /// One field of a form body (`application/x-www-form-urlencoded` or
 /// `multipart/form-data`); uploaded files carry their `filename`.
 struct FormField {
@@ -92,6 +89,10 @@ struct FormField {
   std::string content_type;  ///< of a multipart part (`""` when not given)
 };
 
+/// Raise from a handler or middleware to answer with an HTTP status (a redirect,
+/// 403, ...). Goes through the `http_error` handler of that status if one exists;
+/// otherwise the body is `body` (`text/plain; charset=utf-8` unless `headers` say
+/// otherwise), or the reason phrase (`Found`, `Forbidden`, ...) when `body` is empty.
 class HttpError : public std::runtime_error {
  public:
   explicit HttpError(int status, Headers headers = {}, std::string body = {});
@@ -295,8 +296,7 @@ Task<Response> call_to_response(F& fn, Args&... args) {
 }
 
 template <auto Fn>
-Task<Response> invoke_member(Service& service, Request& request) {
-  auto& self = static_cast<handler_class_t<Fn>&>(service);
+Task<Response> invoke_member_converting(handler_class_t<Fn>& self, Request& request) {
   using Result = std::invoke_result_t<decltype(Fn), handler_class_t<Fn>&, Request&>;
   if constexpr (is_task<Result>::value) {
     using Value = typename is_task<Result>::value_type;
@@ -311,6 +311,19 @@ Task<Response> invoke_member(Service& service, Request& request) {
     co_return Response{};
   } else {
     co_return to_response((self.*Fn)(request));
+  }
+}
+
+/// Runs handler member `Fn`: a `Task<Response>` handler is returned as is (no wrapping
+/// coroutine frame per request), anything else is converted.
+template <auto Fn>
+Task<Response> invoke_member(Service& service, Request& request) {
+  auto& self = static_cast<handler_class_t<Fn>&>(service);
+  using Result = std::invoke_result_t<decltype(Fn), handler_class_t<Fn>&, Request&>;
+  if constexpr (std::is_same_v<Result, Task<Response>>) {
+    return (self.*Fn)(request);
+  } else {
+    return invoke_member_converting<Fn>(self, request);
   }
 }
 
@@ -401,7 +414,11 @@ void Service::http(std::string_view method, std::string_view pattern, std::strin
   spec->pattern = std::string(pattern);
   spec->handler = [fn = std::forward<Handler>(handler)](Service&,
                                                          Request& request) mutable -> Task<Response> {
-    return detail::call_to_response(fn, request);
+    if constexpr (std::is_same_v<std::invoke_result_t<decltype(fn)&, Request&>, Task<Response>>) {
+      return fn(request);  // already the right task: no converting frame
+    } else {
+      return detail::call_to_response(fn, request);
+    }
   };
   spec->guards = options.guards;
   spec->ignore_logging = options.ignore_logging;

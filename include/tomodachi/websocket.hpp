@@ -32,14 +32,17 @@ struct WebsocketState;
 
 /// A websocket connection. A cheap, copyable handle: keep copies to send from anywhere
 /// on the loop (broadcasts, background tasks) for as long as the connection is open.
-/// Sends are queued and written in order.
+/// Sends are queued and written in the order they were started. The tasks returned by
+/// `send_str`, `send_bytes` and `close` hold the connection themselves, so they may
+/// outlive the handle they came from (`tomodachi::spawn(copy.send_str(text))`).
 class Websocket {
  public:
   Websocket() = default;
   explicit Websocket(std::shared_ptr<detail::WebsocketState> state) noexcept
       : state_(std::move(state)) {}
 
-  /// Sends a text message. Throws std::system_error when the connection is closed.
+  /// Sends a text message. Throws std::system_error when the connection is closed, or
+  /// when the send was stuck for `http.websocket_idle_timeout` (the connection is cut).
   Task<void> send_str(std::string text);
   /// Sends a binary message.
   Task<void> send_bytes(std::string bytes);

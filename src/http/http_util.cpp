@@ -174,31 +174,36 @@ std::int64_t parse_client_max_size(const std::variant<std::int64_t, std::string>
   return bytes;
 }
 
+KeepAliveConfig::KeepAliveConfig(int timeout_seconds, int max_requests_per_connection, int max_seconds)
+    : timeout(timeout_seconds), max_requests(max_requests_per_connection), max_time(max_seconds) {
+  if (timeout > 0) {
+    header = "timeout=" + std::to_string(timeout);
+    if (max_requests > 0) header += ", max=" + std::to_string(max_requests);
+  }
+}
+
 KeepAliveConfig keepalive_config(const Options::Http& http) {
-  KeepAliveConfig config;
-  config.timeout = http.keepalive_timeout ? http.keepalive_timeout : http.keepalive_expiry;
-  if (config.timeout < 0) {
-    throw std::invalid_argument("Bad value for http option keepalive_timeout: " +
-                                std::to_string(config.timeout));
+  const int timeout = http.keepalive_timeout ? http.keepalive_timeout : http.keepalive_expiry;
+  if (timeout < 0) {
+    throw std::invalid_argument("Bad value for http option keepalive_timeout: " + std::to_string(timeout));
   }
-  config.max_requests = http.max_keepalive_requests.value_or(0);
-  config.max_time = http.max_keepalive_time.value_or(0);
-  if (config.max_requests < 0) {
+  const int max_requests = http.max_keepalive_requests.value_or(0);
+  const int max_time = http.max_keepalive_time.value_or(0);
+  if (max_requests < 0) {
     throw std::invalid_argument("Bad value for http option max_keepalive_requests: " +
-                                std::to_string(config.max_requests));
+                                std::to_string(max_requests));
   }
-  if (config.max_time < 0) {
-    throw std::invalid_argument("Bad value for http option max_keepalive_time: " +
-                                std::to_string(config.max_time));
+  if (max_time < 0) {
+    throw std::invalid_argument("Bad value for http option max_keepalive_time: " + std::to_string(max_time));
   }
-  for (auto [name, value] : {std::pair<const char*, int>{"max_keepalive_requests", config.max_requests},
-                             {"max_keepalive_time", config.max_time}}) {
-    if (value && !config.enabled()) {
+  for (auto [name, value] : {std::pair<const char*, int>{"max_keepalive_requests", max_requests},
+                             {"max_keepalive_time", max_time}}) {
+    if (value && timeout <= 0) {
       throw std::invalid_argument(std::string("HTTP keep-alive must be enabled to use http option ") +
                                   name + " - a http.keepalive_timeout option value is required");
     }
   }
-  return config;
+  return KeepAliveConfig(timeout, max_requests, max_time);
 }
 
 KeepAliveDecision decide_keep_alive(const KeepAliveConfig& config, bool client_wants_keep_alive,
@@ -213,8 +218,7 @@ KeepAliveDecision decide_keep_alive(const KeepAliveConfig& config, bool client_w
   }
   if (config.max_time > 0 && connection_age > std::chrono::seconds(config.max_time)) return decision;
   decision.keep_alive = true;
-  decision.keep_alive_header = "timeout=" + std::to_string(config.timeout);
-  if (config.max_requests > 0) decision.keep_alive_header += ", max=" + std::to_string(config.max_requests);
+  decision.keep_alive_header = config.header;
   return decision;
 }
 
@@ -438,21 +442,30 @@ std::optional<std::vector<FormField>> parse_form(std::string_view content_type, 
 
 // ---- responses -----------------------------------------------------------------------
 
+ContentDefaults::ContentDefaults(std::string mime_type, std::string default_charset)
+    : mime(std::move(mime_type)), charset(std::move(default_charset)), header(mime + "; charset=" + charset) {}
+
 ContentDefaults content_defaults(std::string_view content_type, std::string_view charset) {
-  ContentDefaults defaults{std::string(content_type), std::string(charset)};
   if (content_type.find(';') != std::string_view::npos) {
     if (auto segment = charset_segment(content_type)) {
-      defaults.charset = *segment;
-      defaults.mime = std::string(trim(content_type.substr(0, content_type.find(';'))));
+      return ContentDefaults(std::string(trim(content_type.substr(0, content_type.find(';')))), *segment);
     }
   }
-  return defaults;
+  return ContentDefaults(std::string(content_type), std::string(charset));
 }
 
-std::optional<std::string> encode_text(std::string_view utf8, std::string_view charset) {
+namespace {
+bool is_utf8_name(std::string_view charset) noexcept {
+  charset = trim(charset);
+  return iequals(charset, "utf-8") || iequals(charset, "utf8");
+}
+}  // namespace
+
+std::optional<std::string> encode_text(std::string utf8, std::string_view charset) {
+  if (is_utf8_name(charset)) return utf8;  // the common case: no copy, no lower-casing
   std::string name = lower(trim(charset));
   std::replace(name.begin(), name.end(), '_', '-');
-  if (one_of(name, {"utf-8", "utf8", "u8", "utf", "cp65001"})) return std::string(utf8);
+  if (one_of(name, {"utf-8", "utf8", "u8", "utf", "cp65001"})) return utf8;
   if (one_of(name, {"latin-1", "latin1", "iso-8859-1", "iso8859-1", "iso-8859-1:1987", "8859",
                     "cp819", "l1", "latin", "iso-ir-100", "iso8859"})) {
     return encode_narrow(utf8, 0xFF);
@@ -467,25 +480,35 @@ std::optional<std::string> encode_text(std::string_view utf8, std::string_view c
   return std::nullopt;
 }
 
+std::string_view WireResponse::content_type_value() const noexcept {
+  if (const std::string* header = find_header(headers, "Content-Type")) return *header;
+  return content_type;
+}
+
+void WireResponse::add_header(std::string name, std::string value) {
+  if (iequals(name, "Content-Type")) content_type = {};
+  headers.emplace_back(std::move(name), std::move(value));
+}
+
 WireResponse to_wire(Response&& response, int default_status, const ContentDefaults& defaults) {
   WireResponse wire;
   wire.status = response.status ? response.status : default_status;
   if (response.reason) wire.reason = std::move(*response.reason);
   wire.headers = std::move(response.headers);
   const std::string* header = find_header(wire.headers, "Content-Type");
-  std::optional<std::string> content_type;
-  std::optional<std::string> charset;
+  const bool service_default = !header && !response.content_type && !response.charset;
+  std::optional<std::string> charset_from_header;
+  const std::string* charset = nullptr;
   if (header) {
-    if (header->find(';') != std::string::npos) charset = charset_segment(*header);
-  } else if (!response.content_type && !response.charset) {
-    content_type = defaults.mime;
-    charset = defaults.charset;
-  } else {
-    content_type = std::move(response.content_type);
-    charset = std::move(response.charset);
+    if (header->find(';') != std::string::npos) charset_from_header = charset_segment(*header);
+    if (charset_from_header) charset = &*charset_from_header;
+  } else if (service_default) {
+    charset = &defaults.charset;
+  } else if (response.charset) {
+    charset = &*response.charset;
   }
   if (!response.body.empty() && !response.binary && charset) {
-    auto encoded = encode_text(response.body, *charset);
+    auto encoded = encode_text(std::move(response.body), *charset);
     if (!encoded) {
       throw ResponseEncodingError("unable to encode the response body with charset '" + *charset + "'");
     }
@@ -493,9 +516,11 @@ WireResponse to_wire(Response&& response, int default_status, const ContentDefau
   } else {
     wire.body = std::move(response.body);
   }
-  if (!header) {
-    std::string value = content_type ? *content_type : defaults.mime;
-    if (charset) value += "; charset=" + *charset;
+  if (service_default) {
+    wire.content_type = defaults.header;
+  } else if (!header) {
+    std::string value = response.content_type ? std::move(*response.content_type) : defaults.mime;
+    if (response.charset) value += "; charset=" + *response.charset;
     wire.headers.emplace_back("Content-Type", std::move(value));
   }
   return wire;
@@ -505,7 +530,7 @@ WireResponse status_response(int status, bool empty_body) {
   WireResponse wire;
   wire.status = status;
   if (!empty_body) wire.body = std::string(reason_phrase(status));
-  wire.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
+  wire.content_type = plain_text_utf8;
   return wire;
 }
 
@@ -610,13 +635,14 @@ LogFields access_log_fields(const AccessLogEntry& entry) {
   }
   fields.push_back({"http_version", boost::json::string(entry.http_version)});
   if (entry.response_content_length) {
-    fields.push_back({"response_content_length", entry.response_content_length});
+    fields.push_back({"response_content_length", *entry.response_content_length});
   }
   if (entry.replaced_response_content_length) {
     fields.push_back({"replaced_response_content_length", entry.replaced_response_content_length});
   }
   std::int64_t request_length = entry.request_content_length ? entry.request_content_length
-                                                             : entry.request_content_read_length;
+                                 : entry.request_length_from_read ? entry.request_content_read_length
+                                                                  : 0;
   if (request_length) fields.push_back({"request_content_length", request_length});
   if (entry.request_content_read_length) {
     fields.push_back({"request_content_read_length", entry.request_content_read_length});
@@ -625,7 +651,9 @@ LogFields access_log_fields(const AccessLogEntry& entry) {
   if (entry.handler_elapsed_seconds) {
     fields.push_back({"handler_elapsed_time", boost::json::string(format_seconds(*entry.handler_elapsed_seconds))});
   }
-  fields.push_back({"request_time", boost::json::string(format_seconds(entry.request_seconds))});
+  if (entry.request_seconds) {
+    fields.push_back({"request_time", boost::json::string(format_seconds(*entry.request_seconds))});
+  }
   return fields;
 }
 

@@ -24,9 +24,11 @@ namespace tomodachi::http_impl {
 std::int64_t parse_client_max_size(const std::variant<std::int64_t, std::string>& value);
 
 struct KeepAliveConfig {
-  int timeout = 0;           ///< seconds; 0 = off
-  int max_requests = 0;      ///< 0 = unlimited
-  int max_time = 0;          ///< seconds; 0 = unlimited
+  KeepAliveConfig(int timeout_seconds = 0, int max_requests_per_connection = 0, int max_seconds = 0);
+  int timeout = 0;       ///< seconds; 0 = off
+  int max_requests = 0;  ///< 0 = unlimited
+  int max_time = 0;      ///< seconds; 0 = unlimited
+  std::string header;    ///< `timeout=75, max=100`, formatted once
   bool enabled() const noexcept { return timeout > 0; }
 };
 
@@ -36,10 +38,11 @@ KeepAliveConfig keepalive_config(const Options::Http& http);
 
 struct KeepAliveDecision {
   bool keep_alive = false;
-  std::string keep_alive_header;  ///< `timeout=75, max=100` (empty when closing)
+  std::string_view keep_alive_header;  ///< the config's `timeout=75, max=100` (empty when closing)
 };
 
-/// What one response says and does about its connection.
+/// What one response says and does about its connection (the header view points into
+/// `config`).
 KeepAliveDecision decide_keep_alive(const KeepAliveConfig& config, bool client_wants_keep_alive,
                                     std::uint64_t requests_on_connection,
                                     std::chrono::steady_clock::duration connection_age,
@@ -86,22 +89,32 @@ std::optional<std::vector<FormField>> parse_form(std::string_view content_type, 
 
 /// The service defaults of spec/http.md §5.
 struct ContentDefaults {
-  std::string mime = "text/plain";
-  std::string charset = "utf-8";
+  ContentDefaults(std::string mime_type = "text/plain", std::string default_charset = "utf-8");
+  std::string mime;
+  std::string charset;
+  std::string header;  ///< `<mime>; charset=<charset>`, formatted once per service
 };
 ContentDefaults content_defaults(std::string_view content_type, std::string_view charset);
 
 /// Text (UTF-8) encoded with `charset` (case-insensitive; utf-8, latin-1 and its
 /// aliases, ascii, utf-16/-le/-be, utf-32/-le/-be); nullopt when the charset is unknown or
-/// a character cannot be encoded.
-std::optional<std::string> encode_text(std::string_view utf8, std::string_view charset);
+/// a character cannot be encoded. UTF-8 text is moved through unchanged.
+std::optional<std::string> encode_text(std::string utf8, std::string_view charset);
 
-/// A response ready for the wire (status, headers incl. Content-Type, body bytes).
+/// A response ready for the wire (status, headers, body bytes).
 struct WireResponse {
   int status = 200;
   std::string reason;  ///< empty: standard phrase
   Headers headers;
+  /// The Content-Type when `headers` has none: the service default or a constant, so the
+  /// common response allocates no header (the viewed string outlives the response).
+  std::string_view content_type;
   std::string body;
+
+  /// The Content-Type sent (from `headers`, else `content_type`).
+  std::string_view content_type_value() const noexcept;
+  /// Adds a header; a `Content-Type` replaces `content_type`.
+  void add_header(std::string name, std::string value);
 };
 
 /// Error converting a handler result (unknown charset, unencodable text).
@@ -117,6 +130,9 @@ WireResponse to_wire(Response&& response, int default_status, const ContentDefau
 /// The plain-text response of a status without error handler: body = reason phrase
 /// (empty for 500 when `empty_500`), `text/plain; charset=utf-8`.
 WireResponse status_response(int status, bool empty_body = false);
+
+/// `text/plain; charset=utf-8`: the content type of status and protocol-error responses.
+inline constexpr std::string_view plain_text_utf8 = "text/plain; charset=utf-8";
 
 /// `Not Found`, `Method Not Allowed`, ... ("" when unknown).
 std::string_view reason_phrase(int status) noexcept;
@@ -140,13 +156,17 @@ struct AccessLogEntry {
   std::string_view path;
   std::string_view query_string;
   std::string_view http_version = "HTTP/1.1";
-  std::int64_t response_content_length = 0;
-  std::int64_t replaced_response_content_length = 0;
+  /// Present for every response upstream knows the length of (0 included).
+  std::optional<std::int64_t> response_content_length;
+  std::int64_t replaced_response_content_length = 0;  ///< 0 = omitted
   std::int64_t request_content_length = 0;  ///< header value (0 = absent)
   std::int64_t request_content_read_length = 0;
+  /// Without a Content-Length header, log the bytes read as `request_content_length`
+  /// (upstream does, except for a body cut short).
+  bool request_length_from_read = true;
   std::string_view user_agent;
   std::optional<double> handler_elapsed_seconds;
-  double request_seconds = 0;
+  std::optional<double> request_seconds;  ///< absent in the `ignored http request` records
 };
 
 /// The fields of one `tomodachi.http.response` record in upstream order (spec §8).

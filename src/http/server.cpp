@@ -32,8 +32,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <charconv>
 #include <climits>
+#include <deque>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
@@ -97,18 +99,61 @@ struct RequestState {
 };
 
 struct WebsocketState {
-  explicit WebsocketState(tcp::socket&& socket)
-      : ws(std::move(socket)), write_ready(ws.get_executor()) {
-    write_ready.expires_at(asio::steady_timer::time_point::max());
-  }
+  explicit WebsocketState(tcp::socket&& socket) : ws(std::move(socket)), write_timer(ws.get_executor()) {}
   bws::stream<tcp::socket> ws;
-  asio::steady_timer write_ready;
   std::string id;
-  bool writing = false;
   bool closing = false;
+  /// One write at a time: the owner of the write slot writes, the others wait in
+  /// `write_queue` (each on a timer of its own frame) and get the slot in arrival order.
+  bool writing = false;
+  std::deque<asio::steady_timer*> write_queue;
+  /// A write that makes no progress for `write_timeout` cuts the connection (a peer that
+  /// stopped reading must not hold every sender forever).
+  asio::steady_timer write_timer;
+  std::chrono::steady_clock::duration write_timeout = std::chrono::steady_clock::duration::zero();
 };
 
 }  // namespace detail
+
+namespace {
+
+/// Waits for the write slot of `state` (first come, first served).
+Task<void> acquire_write(const std::shared_ptr<detail::WebsocketState>& state) {
+  if (!state->writing) {
+    state->writing = true;
+    co_return;
+  }
+  asio::steady_timer turn(state->ws.get_executor(), asio::steady_timer::time_point::max());
+  state->write_queue.push_back(&turn);
+  auto [ec] = co_await turn.async_wait(asio::as_tuple(asio::use_awaitable));
+  (void)ec;  // handed over: the slot is ours now
+}
+
+/// Hands the write slot to the next waiter, or frees it.
+void release_write(detail::WebsocketState& state) {
+  if (state.write_queue.empty()) {
+    state.writing = false;
+    return;
+  }
+  asio::steady_timer* next = state.write_queue.front();
+  state.write_queue.pop_front();
+  next->cancel();
+}
+
+/// Starts the write timeout of the write about to begin.
+void arm_write_timeout(const std::shared_ptr<detail::WebsocketState>& state) {
+  if (state->write_timeout <= std::chrono::steady_clock::duration::zero()) return;
+  state->write_timer.expires_after(state->write_timeout);
+  state->write_timer.async_wait([weak = std::weak_ptr<detail::WebsocketState>(state)](boost::system::error_code ec) {
+    auto state = weak.lock();
+    if (ec || !state) return;
+    state->closing = true;
+    boost::system::error_code ignored;
+    beast::get_lowest_layer(state->ws).close(ignored);  // the stuck write fails, the receive loop ends
+  });
+}
+
+}  // namespace
 
 namespace http_impl {
 namespace {
@@ -207,6 +252,7 @@ struct Connection {
   std::uint64_t requests = 0;
   bool idle = true;       ///< waiting for the next request (safe to close at shutdown)
   bool upgraded = false;  ///< handed to a websocket
+  bool linger = false;    ///< an error answer left request bytes unread: drain before closing
   std::string out;        ///< response head buffer, reused
   detail::RequestState request;
 
@@ -240,26 +286,49 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
 
  private:
   friend class tomodachi::Websocket;
+  enum class SendResult { done, failed, pending };
+  /// What serve_static did: sent the file (`length` bytes, or -1 when the connection
+  /// broke), or found nothing to send (`error_status` 404/403 for the error handlers).
+  struct StaticOutcome {
+    int status = 200;
+    std::int64_t length = 0;
+    int error_status = 0;
+    bool read_failed = false;  ///< logged as a warning; the connection is closed
+    Clock::time_point resolved_at;
+  };
+
   Task<void> accept_loop();
   Task<void> session(tcp::socket socket);
   Task<void> watchdog(std::shared_ptr<Connection> connection);
+  Task<void> discard_unread(Connection& connection);
+  /// One non-blocking send of head + body; `sent` counts the bytes written.
+  SendResult send_now(Connection& connection, asio::const_buffer head, asio::const_buffer body, std::size_t& sent);
+  /// The rest of a send that did not fit into the socket buffer.
+  Task<bool> send_rest(Connection& connection, asio::const_buffer head, asio::const_buffer body, std::size_t sent);
   Task<bool> write_all(Connection& connection, asio::const_buffer head, asio::const_buffer body);
   Task<bool> serve_one(Connection& connection);
   Task<Response> run_chain(std::size_t index, Request& request, int kind);
   Task<Response> call_inner(Request& request, int kind);
-  Task<WireResponse> error_response(int status, Request& request, Headers extra, bool empty_500);
+  /// The response of an HTTP status: its http_error handler (then the 500 one), else the
+  /// reason phrase, or `body` when an HttpError carried one.
+  Task<WireResponse> error_response(int status, Request& request, Headers extra, bool empty_500, std::string body);
+  /// Formats the response head into `connection.out`; returns the body bytes to send.
+  asio::const_buffer format_response(Connection& connection, const WireResponse& wire, bool head,
+                                     const KeepAliveDecision& keep_alive, bool force_close);
   Task<bool> write_response(Connection& connection, WireResponse& wire, bool head,
                             const KeepAliveDecision& keep_alive, bool force_close);
   Task<bool> write_simple(Connection& connection, int status, bool empty_body = false);
-  Task<std::int64_t> serve_static(Connection& connection, const Route& route, bool head,
-                                  const KeepAliveDecision& keep_alive, int& status);
+  Task<StaticOutcome> serve_static(Connection& connection, const Route& route, bool head,
+                                   const KeepAliveDecision& keep_alive);
   Task<void> run_websocket(Connection& connection, Request& request);
   void log_access(const detail::RequestState& state, const AccessLogEntry& entry,
                   const Route* route) const;
+  void log_disconnected_while_writing(const detail::RequestState& state, const AccessLogEntry& entry) const;
   void log_websocket(const detail::RequestState& state, std::string_view ws_state,
                      std::optional<double> total_seconds) const;
   void log_protocol_error(Connection& connection, int status, std::int64_t length) const;
-  std::string head_line(int status, std::string_view reason) const;
+  void log_handler_error(std::exception_ptr error, const detail::RequestState& state) const;
+  Task<void> pause(Clock::duration duration, Deadline deadline);
 
   Service& service_;
   std::vector<const detail::HttpSpec*> specs_;
@@ -282,8 +351,10 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   std::chrono::seconds body_timeout_{60};
   std::size_t max_header_size_ = 16384;
   std::size_t websocket_max_message_ = 4194304;
+  std::chrono::seconds websocket_idle_timeout_{300};
 
   Logger access_logger_{"tomodachi.http.response"};
+  Logger websocket_logger_{"tomodachi.http.websocket"};
   Logger http_logger_{"tomodachi.http"};
 
   std::optional<tcp::acceptor> acceptor_;
@@ -293,6 +364,8 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   std::size_t active_requests_ = 0;
   std::list<Connection*> connections_;
   std::list<std::shared_ptr<detail::WebsocketState>> websockets_;
+  Clock::time_point accept_warned_at_{};
+  std::uint64_t accept_errors_suppressed_ = 0;
 };
 
 // ---- set-up --------------------------------------------------------------------------
@@ -319,6 +392,7 @@ void ServerCore::setup() {
   header_timeout_ = std::chrono::seconds(std::max(1, http.header_read_timeout));
   body_timeout_ = std::chrono::seconds(std::max(1, http.body_read_timeout));
   websocket_max_message_ = static_cast<std::size_t>(std::max(1, http.websocket_max_message_size));
+  websocket_idle_timeout_ = std::chrono::seconds(std::max(0, http.websocket_idle_timeout));
 
   routes_.clear();
   router_ = Router();
@@ -463,9 +537,19 @@ Task<void> ServerCore::accept_loop() {
     auto [ec, socket] = co_await acceptor_->async_accept(asio::as_tuple(asio::use_awaitable));
     if (ec == asio::error::operation_aborted || !acceptor_ || !acceptor_->is_open()) break;
     if (ec) {
-      // Out of descriptors and the like: back off instead of spinning.
-      http_logger_.warning("unable to accept http connection",
-                           {{"error_message", boost::json::string(lower_ascii(ec.message()))}});
+      // Out of descriptors and the like: back off instead of spinning, and warn at most
+      // every 10 s (with the number of failures not logged in between).
+      if (Clock::now() - accept_warned_at_ >= std::chrono::seconds(10)) {
+        LogFields fields{{"error_message", boost::json::string(lower_ascii(ec.message()))}};
+        if (accept_errors_suppressed_ > 0) {
+          fields.push_back({"suppressed_count", static_cast<std::int64_t>(accept_errors_suppressed_)});
+        }
+        http_logger_.warning("unable to accept http connection", std::move(fields));
+        accept_warned_at_ = Clock::now();
+        accept_errors_suppressed_ = 0;
+      } else {
+        ++accept_errors_suppressed_;
+      }
       asio::steady_timer timer(executor, std::chrono::milliseconds(50));
       co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
       continue;
@@ -505,6 +589,9 @@ Task<void> ServerCore::session(tcp::socket socket) {
   } catch (const std::exception& error) {
     http_logger_.warning("error in http connection", {{"error_message", boost::json::string(error.what())}});
   }
+  if (connection->linger && !connection->upgraded && !connection->timed_out) {
+    co_await discard_unread(*connection);
+  }
   connections_.erase(position);
   connection->closed = true;
   connection->watchdog.cancel();
@@ -535,13 +622,19 @@ Task<void> ServerCore::watchdog(std::shared_ptr<Connection> connection) {
   connection->armed = Clock::time_point::max();
 }
 
-Task<bool> ServerCore::write_all(Connection& connection, asio::const_buffer head, asio::const_buffer body) {
+ServerCore::SendResult ServerCore::send_now(Connection& connection, asio::const_buffer head, asio::const_buffer body,
+                                            std::size_t& sent) {
   std::array<asio::const_buffer, 2> buffers{head, body};
-  const std::size_t total = head.size() + body.size();
   boost::system::error_code ec;
-  std::size_t sent = connection.socket.write_some(buffers, ec);  // non-blocking: the common case ends here
-  if (!ec && sent == total) co_return true;
-  if (ec && ec != asio::error::would_block && ec != asio::error::try_again) co_return false;
+  sent = connection.socket.write_some(buffers, ec);  // non-blocking: the common case ends here
+  if (!ec && sent == head.size() + body.size()) return SendResult::done;
+  if (ec && ec != asio::error::would_block && ec != asio::error::try_again) return SendResult::failed;
+  return SendResult::pending;
+}
+
+Task<bool> ServerCore::send_rest(Connection& connection, asio::const_buffer head, asio::const_buffer body,
+                                 std::size_t sent) {
+  std::array<asio::const_buffer, 2> buffers{head, body};
   if (sent >= head.size()) {
     buffers[1] = asio::const_buffer(static_cast<const char*>(body.data()) + (sent - head.size()),
                                     body.size() - (sent - head.size()));
@@ -553,6 +646,37 @@ Task<bool> ServerCore::write_all(Connection& connection, asio::const_buffer head
   auto [write_ec, written] = co_await asio::async_write(connection.socket, buffers, asio::as_tuple(asio::use_awaitable));
   (void)written;
   co_return !write_ec;
+}
+
+Task<bool> ServerCore::write_all(Connection& connection, asio::const_buffer head, asio::const_buffer body) {
+  std::size_t sent = 0;
+  switch (send_now(connection, head, body, sent)) {
+    case SendResult::done: co_return true;
+    case SendResult::failed: co_return false;
+    case SendResult::pending: break;
+  }
+  bool ok = co_await send_rest(connection, head, body, sent);
+  co_return ok;
+}
+
+// Lingering close (nginx's lingering_close): after an error answer with request bytes still
+// unread, closing at once would make the kernel send RST, and a client still uploading may
+// lose the answer. Half-close instead, then read and drop what comes for at most 2 s / 64 KiB.
+Task<void> ServerCore::discard_unread(Connection& connection) {
+  boost::system::error_code ec;
+  connection.socket.shutdown(tcp::socket::shutdown_send, ec);
+  if (ec) co_return;
+  connection.idle = true;  // nothing to finish: shutdown may cut it
+  connection.handling = false;
+  connection.set_deadline(std::chrono::seconds(2));
+  std::size_t discarded = connection.buffer.size();
+  connection.buffer.consume(connection.buffer.size());
+  while (discarded < 64 * 1024 && !connection.timed_out) {
+    auto [read_ec, n] = co_await connection.socket.async_read_some(connection.buffer.prepare(16384),
+                                                                   asio::as_tuple(asio::use_awaitable));
+    if (read_ec) break;  // the client closed too, or the watchdog cut it at the deadline
+    discarded += n;
+  }
 }
 
 Task<bool> ServerCore::serve_one(Connection& connection) {
@@ -582,7 +706,7 @@ Task<bool> ServerCore::serve_one(Connection& connection) {
         co_await write_simple(connection, 431);
         co_return false;
       }
-      if (ec == bhttp::error::body_limit) {
+      if (ec == bhttp::error::body_limit) {  // a declared Content-Length above client_max_size
         co_await write_simple(connection, 413);
         co_return false;
       }
@@ -609,8 +733,19 @@ Task<bool> ServerCore::serve_one(Connection& connection) {
   auto started = Clock::now();
   ++connection.requests;
   counters().total.add();
+  // Active from its parsed head on (like upstream's middleware task): a body still being
+  // uploaded when the stop begins is waited for, not cut.
+  ++active_requests_;
+  counters().current.add();
+  struct ActiveGuard {
+    ServerCore* core;
+    ~ActiveGuard() {
+      --core->active_requests_;
+      counters().current.sub();
+    }
+  } active_guard{this};
+
   auto& message = parser.get();
-  auto& stream = connection;  // for the peer check below
   auto& state = connection.request;
   state.reset();
   state.message = &message;
@@ -646,13 +781,6 @@ Task<bool> ServerCore::serve_one(Connection& connection) {
   if (auto authorization = message.find(bhttp::field::authorization); authorization != message.end()) {
     state.auth_user = basic_auth_user(std::string_view(authorization->value().data(), authorization->value().size()));
   }
-  if (connection.peer_ip.empty()) {
-    // No remote address (the client was gone before we looked): ignored, nothing sent.
-    if (access_log_) {
-      access_logger_.info("ignored http request", {{"status_code", 499}});
-    }
-    co_return false;
-  }
   std::string_view user_agent;
   if (auto agent = message.find(bhttp::field::user_agent); agent != message.end()) {
     user_agent = std::string_view(agent->value().data(), agent->value().size());
@@ -667,6 +795,17 @@ Task<bool> ServerCore::serve_one(Connection& connection) {
   entry.http_version = state.version;
   entry.user_agent = user_agent;
   if (auto length = parser.content_length()) entry.request_content_length = static_cast<std::int64_t>(*length);
+
+  if (connection.peer_ip.empty()) {
+    // No remote address (the client was gone before we looked): ignored, nothing sent
+    // (spec §3.4; upstream's record of its internal 499 response, without times).
+    if (access_log_) {
+      entry.status = 499;
+      entry.response_content_length = 0;
+      access_logger_.info("ignored http request", access_log_fields(entry));
+    }
+    co_return false;
+  }
 
   // Body pre-read (spec §3.2).
   if (!parser.is_done()) {
@@ -704,12 +843,15 @@ Task<bool> ServerCore::serve_one(Connection& connection) {
       buffer.commit(n);
     }
     if (failed) {
+      // Upstream's record of this case: its internal 499 response (length 0), the bytes
+      // read, no request length fallback and no times.
       if (access_log_) {
         entry.status = 499;
+        entry.response_content_length = 0;
         entry.request_content_read_length = static_cast<std::int64_t>(message.body().size());
-        entry.request_seconds = seconds_since(started);
-        auto fields = access_log_fields(entry);
-        access_logger_.info("ignored http request - connection closed before body was sent", std::move(fields));
+        entry.request_length_from_read = false;
+        access_logger_.info("ignored http request - connection closed before body was sent",
+                            access_log_fields(entry));
       }
       co_return false;
     }
@@ -723,85 +865,105 @@ Task<bool> ServerCore::serve_one(Connection& connection) {
   const bool head = state.method == "HEAD";
   const bool client_keep_alive = message.keep_alive();
   WireResponse wire;
-  std::optional<double> handler_seconds;
 
-  ++active_requests_;
-  counters().current.add();
-  struct ActiveGuard {
-    ServerCore* core;
-    ~ActiveGuard() {
-      --core->active_requests_;
-      counters().current.sub();
-    }
-  } active_guard{this};
-
+  // Everything below is upstream's "handler" (its middleware times it for every outcome,
+  // 404/405 and static files included).
+  auto handler_started = Clock::now();
+  std::optional<Clock::time_point> handler_stopped;
   if (state.match.outcome == Router::Outcome::found) {
     state.route = &routes_[state.match.route];
     const auto kind = state.route->spec->kind;
     if (kind == detail::HttpSpecKind::static_files) {
       auto keep = decide_keep_alive(keep_alive_, client_keep_alive, connection.requests,
                                     Clock::now() - connection.accepted_at, stopping_);
-      int status = 200;
-      std::int64_t length = co_await serve_static(connection, *state.route, head, keep, status);
-      if (length < 0) co_return false;
-      entry.status = status;
-      entry.response_content_length = length;
-      entry.request_seconds = seconds_since(started);
-      log_access(state, entry, state.route);
-      co_return keep.keep_alive;
-    }
-    if (kind == detail::HttpSpecKind::websocket) {
+      StaticOutcome outcome = co_await serve_static(connection, *state.route, head, keep);
+      if (outcome.error_status == 0) {
+        entry.status = outcome.status;
+        entry.response_content_length = outcome.length < 0 ? 0 : outcome.length;
+        entry.handler_elapsed_seconds =
+            std::chrono::duration<double>(outcome.resolved_at - handler_started).count();
+        entry.request_seconds = seconds_since(started);
+        if (outcome.length < 0) {
+          if (!outcome.read_failed) log_disconnected_while_writing(state, entry);
+          co_return false;
+        }
+        log_access(state, entry, state.route);
+        co_return keep.keep_alive;
+      }
+      // Missing or unreadable: upstream raises HTTPNotFound / HTTPForbidden, which go
+      // through the http_error handlers like every other status.
+      Headers no_headers;
+      std::string no_body;
+      wire = co_await error_response(outcome.error_status, request, std::move(no_headers), false,
+                                     std::move(no_body));
+      handler_stopped = Clock::now();
+    } else if (kind == detail::HttpSpecKind::websocket) {
       co_await run_websocket(connection, request);
       co_return false;
-    }
-  }
-
-  auto handler_started = Clock::now();
-  if (state.match.outcome == Router::Outcome::found) {
-    std::exception_ptr error;
-    try {
-      if (!accepting_requests_) throw HttpError(503);
-      Response response = co_await run_chain(0, request, 0);
-      wire = to_wire(std::move(response), 200, defaults_);
-    } catch (...) {
-      error = std::current_exception();
-    }
-    if (error) {
-      int status = 500;
-      Headers extra;
-      bool generic = false;
+    } else {
+      std::exception_ptr error;
       try {
-        std::rethrow_exception(error);
-      } catch (const HttpError& http_error) {
-        status = http_error.status();
-        extra = http_error.headers();
-      } catch (const ResponseEncodingError& encoding_error) {
-        log_uncaught_exception(error);
+        if (!accepting_requests_) throw HttpError(503);
+        const detail::HttpSpec* spec = state.route->spec;
+        if (middlewares_.empty() && spec->guards.empty()) {
+          auto task = spec->handler(service_, request);  // the common case: no chain frames
+          Response response = co_await std::move(task);
+          wire = to_wire(std::move(response), 200, defaults_);
+        } else {
+          auto task = run_chain(0, request, 0);
+          Response response = co_await std::move(task);
+          wire = to_wire(std::move(response), 200, defaults_);
+        }
       } catch (...) {
-        generic = true;
-        log_uncaught_exception(error);
+        error = std::current_exception();
       }
-      wire = co_await error_response(status, request, std::move(extra), generic);
+      if (error) {
+        int status = 500;
+        Headers extra;
+        std::string body;
+        bool generic = false;
+        try {
+          std::rethrow_exception(error);
+        } catch (const HttpError& http_error) {
+          status = http_error.status();
+          extra = http_error.headers();
+          body = http_error.body();
+        } catch (const ResponseEncodingError&) {
+          log_handler_error(error, state);
+        } catch (...) {
+          generic = true;
+          log_handler_error(error, state);
+        }
+        wire = co_await error_response(status, request, std::move(extra), generic, std::move(body));
+      }
+      handler_stopped = Clock::now();
     }
-    handler_seconds = seconds_since(handler_started);
   } else if (state.match.outcome == Router::Outcome::method_not_allowed) {
     Headers allow;
     allow.emplace_back("Allow", state.match.allow);
-    wire = co_await error_response(405, request, std::move(allow), false);
+    std::string no_body;
+    wire = co_await error_response(405, request, std::move(allow), false, std::move(no_body));
+    handler_stopped = Clock::now();
   } else {
-    Headers none;
-    wire = co_await error_response(404, request, std::move(none), false);
+    Headers no_headers;
+    std::string no_body;
+    wire = co_await error_response(404, request, std::move(no_headers), false, std::move(no_body));
+    handler_stopped = Clock::now();
   }
+  if (handler_stopped) {
+    entry.handler_elapsed_seconds = std::chrono::duration<double>(*handler_stopped - handler_started).count();
+  }
+  const Route* logged_route = state.match.outcome == Router::Outcome::found ? state.route : nullptr;
 
   // The client went away while the handler ran: nothing is sent (spec §3.8).
-  const bool handler_waited = handler_seconds && *handler_seconds > 0.001;
-  if (handler_waited && !peer_connected(stream.socket.native_handle())) {
+  const bool handler_waited = entry.handler_elapsed_seconds && *entry.handler_elapsed_seconds > 0.001;
+  if (handler_waited && !peer_connected(connection.socket.native_handle())) {
     entry.status = 499;
     entry.replaced_status = wire.status;
+    entry.response_content_length = 0;  // upstream's internal 499 response
     entry.replaced_response_content_length = static_cast<std::int64_t>(wire.body.size());
-    entry.handler_elapsed_seconds = handler_seconds;
     entry.request_seconds = seconds_since(started);
-    log_access(state, entry, state.route);
+    log_access(state, entry, logged_route);
     co_return false;
   }
 
@@ -810,25 +972,20 @@ Task<bool> ServerCore::serve_one(Connection& connection) {
                                 Clock::now() - connection.accepted_at, stopping_);
   entry.status = wire.status;
   entry.response_content_length = static_cast<std::int64_t>(wire.body.size());
-  bool written = co_await write_response(connection, wire, head, keep, false);
-  entry.handler_elapsed_seconds = handler_seconds;
+  // Head and body in one non-blocking send; a coroutine only when the socket buffer is full.
+  asio::const_buffer body = format_response(connection, wire, head, keep, false);
+  asio::const_buffer head_bytes = asio::buffer(connection.out);
+  std::size_t sent = 0;
+  SendResult result = send_now(connection, head_bytes, body, sent);
+  bool written = result == SendResult::done;
+  if (result == SendResult::pending) written = co_await send_rest(connection, head_bytes, body, sent);
   entry.request_seconds = seconds_since(started);
   if (!written) {
-    // The peer vanished while the response was being sent (spec §8).
-    if (access_log_) {
-      LogFields fields{{"status_code", 499}, {"remote_ip", boost::json::string(state.remote_ip)}};
-      if (!state.auth_user.empty()) fields.push_back({"auth_user", boost::json::string(state.auth_user)});
-      fields.push_back({"response_content_length", entry.response_content_length});
-      if (entry.request_content_length) fields.push_back({"request_content_length", entry.request_content_length});
-      if (entry.request_content_read_length) {
-        fields.push_back({"request_content_read_length", entry.request_content_read_length});
-      }
-      access_logger_.info("client disconnected during writing", std::move(fields));
-    }
+    log_disconnected_while_writing(state, entry);  // the peer vanished mid-response (spec §8)
     co_return false;
   }
-  log_access(state, entry, state.match.outcome == Router::Outcome::found ? state.route : nullptr);
-  co_return written && keep.keep_alive;
+  log_access(state, entry, logged_route);
+  co_return keep.keep_alive;
 }
 
 // ---- handlers, middlewares, errors -----------------------------------------------------
@@ -860,12 +1017,21 @@ Task<Response> ServerCore::run_chain(std::size_t index, Request& request, int ki
     auto task = call_inner(request, kind);
     co_return co_await std::move(task);
   }
-  HttpNext next = [this, &request, index, kind]() { return run_chain(index + 1, request, kind); };
+  // `next` captures one pointer to this frame's link: small enough for std::function's
+  // inline storage, so building it allocates nothing.
+  struct Link {
+    ServerCore* core;
+    Request* request;
+    std::size_t index;
+    int kind;
+  } link{this, &request, index + 1, kind};
+  HttpNext next = [&link]() { return link.core->run_chain(link.index, *link.request, link.kind); };
   auto task = middlewares_[index]->middleware(next, request);
   co_return co_await std::move(task);
 }
 
-Task<WireResponse> ServerCore::error_response(int status, Request& request, Headers extra, bool empty_500) {
+Task<WireResponse> ServerCore::error_response(int status, Request& request, Headers extra, bool empty_500,
+                                              std::string body) {
   auto& state = request.state();
   // First the handler of `status`, then (when that one fails) the handler of 500.
   for (int attempt = 0; attempt < 2; ++attempt) {
@@ -875,45 +1041,59 @@ Task<WireResponse> ServerCore::error_response(int status, Request& request, Head
     if (it == error_handlers_.end()) {
       if (attempt_status != status) break;  // no 500 handler to fall back to
       WireResponse wire = status_response(status, status == 500 && empty_500);
-      for (auto& header : extra) wire.headers.push_back(std::move(header));
+      if (!body.empty()) wire.body = std::move(body);  // HttpError(status, headers, body)
+      for (auto& header : extra) wire.add_header(std::move(header.first), std::move(header.second));
       co_return wire;
     }
     state.error_spec = it->second;
     state.status_code = attempt_status;
     std::exception_ptr error;
     try {
-      Response response = co_await run_chain(0, request, 1);
+      Response response;
+      if (middlewares_.empty()) {
+        auto task = it->second->handler(service_, request);
+        response = co_await std::move(task);
+      } else {
+        auto task = run_chain(0, request, 1);
+        response = co_await std::move(task);
+      }
       WireResponse wire = to_wire(std::move(response), attempt_status, defaults_);
       if (attempt_status == status) {
-        for (auto& header : extra) {
-          if (!find_header(wire.headers, header.first)) wire.headers.push_back(std::move(header));
+        for (auto& header : extra) {  // the handler's own headers win
+          const bool present = iequals(header.first, "Content-Type") ? !wire.content_type_value().empty()
+                                                                    : find_header(wire.headers, header.first) != nullptr;
+          if (!present) wire.add_header(std::move(header.first), std::move(header.second));
         }
       }
       co_return wire;
     } catch (...) {
       error = std::current_exception();
     }
-    log_uncaught_exception(error);
+    log_handler_error(error, state);
     if (attempt_status == 500) break;
   }
   co_return status_response(500, true);
 }
 
-// ---- writing -------------------------------------------------------------------------
-
-std::string ServerCore::head_line(int status, std::string_view reason) const {
-  std::string line;
-  line.reserve(32);
-  line += "HTTP/1.1 ";
-  line += std::to_string(status);
-  line += ' ';
-  line += reason.empty() ? reason_phrase(status) : reason;
-  line += "\r\n";
-  return line;
+void ServerCore::log_handler_error(std::exception_ptr error, const detail::RequestState& state) const {
+  // The fields upstream's bound handler context gives every record of a handler.
+  LogFields fields;
+  if (state.status_code && state.error_spec) {
+    fields = {{"handler", boost::json::string(state.error_spec->name)},
+              {"type", "tomodachi.http_error"},
+              {"status_code", *state.status_code}};
+  } else if (state.route) {
+    const bool websocket = state.route->spec->kind == detail::HttpSpecKind::websocket;
+    fields = {{"handler", boost::json::string(state.route->spec->name)},
+              {"type", websocket ? "tomodachi.websocket" : "tomodachi.http"}};
+  }
+  log_uncaught_exception(error, std::move(fields));
 }
 
-Task<bool> ServerCore::write_response(Connection& connection, WireResponse& wire, bool head,
-                                      const KeepAliveDecision& keep_alive, bool force_close) {
+// ---- writing -------------------------------------------------------------------------
+
+asio::const_buffer ServerCore::format_response(Connection& connection, const WireResponse& wire, bool head,
+                                               const KeepAliveDecision& keep_alive, bool force_close) {
   auto& out = connection.out;
   out.clear();
   out += "HTTP/1.1 ";
@@ -929,6 +1109,11 @@ Task<bool> ServerCore::write_response(Connection& connection, WireResponse& wire
   out += "\r\nDate: ";
   out += http_date();
   out += "\r\n";
+  if (!wire.content_type.empty()) {
+    out += "Content-Type: ";
+    out += wire.content_type;
+    out += "\r\n";
+  }
   for (const auto& [name, value] : wire.headers) {
     if (iequals(name, "Content-Length") || iequals(name, "Connection") || iequals(name, "Keep-Alive") ||
         iequals(name, "Transfer-Encoding") || iequals(name, "Server") || iequals(name, "Date")) {
@@ -954,12 +1139,18 @@ Task<bool> ServerCore::write_response(Connection& connection, WireResponse& wire
     out += "Connection: close\r\n\r\n";
   }
   const bool send_body = !(head || no_body_status);
-  bool ok = co_await write_all(connection, asio::buffer(out),
-                               asio::buffer(wire.body.data(), send_body ? wire.body.size() : 0));
+  return asio::buffer(wire.body.data(), send_body ? wire.body.size() : 0);
+}
+
+Task<bool> ServerCore::write_response(Connection& connection, WireResponse& wire, bool head,
+                                      const KeepAliveDecision& keep_alive, bool force_close) {
+  asio::const_buffer body = format_response(connection, wire, head, keep_alive, force_close);
+  bool ok = co_await write_all(connection, asio::buffer(connection.out), body);
   co_return ok;
 }
 
 Task<bool> ServerCore::write_simple(Connection& connection, int status, bool empty_body) {
+  connection.linger = true;  // request bytes may be left unread: drain them before closing
   WireResponse wire = status_response(status, empty_body || status == 500);
   log_protocol_error(connection, status, static_cast<std::int64_t>(wire.body.size()));
   KeepAliveDecision close;
@@ -993,22 +1184,30 @@ void ServerCore::log_access(const detail::RequestState&, const AccessLogEntry& e
   access_logger_.info("", access_log_fields(entry));
 }
 
+void ServerCore::log_disconnected_while_writing(const detail::RequestState& state, const AccessLogEntry& entry) const {
+  if (!access_log_) return;
+  // Upstream's fields for this record (its handle_error): no lengths but the declared one.
+  LogFields fields{{"status_code", 499}, {"remote_ip", boost::json::string(state.remote_ip)}};
+  if (!state.auth_user.empty()) fields.push_back({"auth_user", boost::json::string(state.auth_user)});
+  fields.push_back({"request_method", boost::json::string(state.method)});
+  fields.push_back({"request_path", boost::json::string(state.path)});
+  if (!state.query.empty()) fields.push_back({"request_query_string", boost::json::string(state.query)});
+  fields.push_back({"http_version", boost::json::string(state.version)});
+  if (entry.request_content_length) fields.push_back({"request_content_length", entry.request_content_length});
+  fields.push_back({"user_agent", boost::json::string(entry.user_agent)});
+  access_logger_.info("client disconnected during writing", std::move(fields));
+}
+
 // ---- static files --------------------------------------------------------------------
 
-Task<std::int64_t> ServerCore::serve_static(Connection& connection, const Route& route, bool head,
-                                            const KeepAliveDecision& keep_alive, int& status) {
+Task<ServerCore::StaticOutcome> ServerCore::serve_static(Connection& connection, const Route& route, bool head,
+                                                         const KeepAliveDecision& keep_alive) {
   auto& state = connection.request;
+  StaticOutcome outcome;
   std::string_view filename;
   if (route.filename_group >= 0 && static_cast<std::size_t>(route.filename_group) < state.match.groups.size()) {
     filename = state.match.groups[static_cast<std::size_t>(route.filename_group)];
   }
-  auto not_found = [&]() -> Task<std::int64_t> {
-    status = 404;
-    WireResponse wire = status_response(404);
-    std::int64_t length = static_cast<std::int64_t>(wire.body.size());
-    bool ok = co_await write_response(connection, wire, head, keep_alive, false);
-    co_return ok ? length : -1;
-  };
   // The path must stay inside the folder: no NUL, no `..` segment, and the real path
   // (symlinks resolved) strictly below the real base.
   bool suspicious = filename.empty() || filename.find('\0') != std::string_view::npos ||
@@ -1035,53 +1234,76 @@ Task<std::int64_t> ServerCore::serve_static(Connection& connection, const Route&
       }
     }
   }
-  struct stat info {};
-  if (suspicious || ::stat(real.c_str(), &info) != 0 || S_ISDIR(info.st_mode) || !S_ISREG(info.st_mode)) {
-    auto task = not_found();
-    co_return co_await std::move(task);
+  if (suspicious) {
+    outcome.error_status = 404;
+    co_return outcome;
   }
-  int fd = ::open(real.c_str(), O_RDONLY | O_CLOEXEC);
+  // Open what was checked: O_NOFOLLOW refuses a last component swapped for a symlink since,
+  // and fstat looks at the opened file itself (no check-then-use race on the name).
+  int fd = ::open(real.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) {
-    status = errno == EACCES ? 403 : 404;
-    WireResponse wire = status_response(status);
-    std::int64_t length = static_cast<std::int64_t>(wire.body.size());
-    bool ok = co_await write_response(connection, wire, head, keep_alive, false);
-    co_return ok ? length : -1;
+    outcome.error_status = errno == EACCES || errno == EPERM ? 403 : 404;
+    co_return outcome;
   }
   struct FdCloser {
     int fd;
     ~FdCloser() { ::close(fd); }
   } closer{fd};
-
-  WireResponse wire;
-  wire.status = 200;
-  wire.headers.emplace_back("Content-Type", std::string(mime_type_for(real)));
+  struct stat info {};
+  if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {  // a directory, device or fifo
+    outcome.error_status = 404;
+    co_return outcome;
+  }
   {
-    char buffer[64];
+    int flags = ::fcntl(fd, F_GETFL);
+    if (flags >= 0) ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);  // O_NONBLOCK only kept open() off fifos
+  }
+  outcome.resolved_at = Clock::now();
+
+  char last_modified_buffer[64];
+  std::string_view last_modified;
+  {
     std::tm tm{};
     std::time_t mtime = info.st_mtime;
     gmtime_r(&mtime, &tm);
-    std::size_t n = std::strftime(buffer, sizeof buffer, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    wire.headers.emplace_back("Last-Modified", std::string(buffer, n));
+    std::size_t n = std::strftime(last_modified_buffer, sizeof last_modified_buffer, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    last_modified = std::string_view(last_modified_buffer, n);
   }
-  const std::string last_modified = wire.headers.back().second;
   const std::int64_t size = static_cast<std::int64_t>(info.st_size);
   const auto& message = *state.message;
-  auto keep_alive_lines = [&] {
-    return keep_alive.keep_alive ? "Connection: keep-alive\r\nKeep-Alive: " + keep_alive.keep_alive_header + "\r\n\r\n"
-                                 : std::string("Connection: close\r\n\r\n");
+  auto& out = connection.out;
+  auto start_head = [&](std::string_view status_line) {
+    out.clear();
+    out += status_line;
+    out += "\r\nServer: ";
+    out += server_header_;
+    out += "\r\nDate: ";
+    out += http_date();
+    out += "\r\n";
+  };
+  auto end_head = [&] {
+    if (keep_alive.keep_alive) {
+      out += "Connection: keep-alive\r\nKeep-Alive: ";
+      out += keep_alive.keep_alive_header;
+      out += "\r\n\r\n";
+    } else {
+      out += "Connection: close\r\n\r\n";
+    }
   };
   connection.handling = false;
-  auto& out = connection.out;
 
   // Conditional request: an unchanged file is answered with 304.
   if (auto since = message.find(bhttp::field::if_modified_since);
       since != message.end() && std::string_view(since->value().data(), since->value().size()) == last_modified) {
-    out = "HTTP/1.1 304 Not Modified\r\nServer: " + server_header_ + "\r\nDate: " + std::string(http_date()) +
-          "\r\nLast-Modified: " + last_modified + "\r\n" + keep_alive_lines();
+    start_head("HTTP/1.1 304 Not Modified");
+    out += "Last-Modified: ";
+    out += last_modified;
+    out += "\r\n";
+    end_head();
     bool sent = co_await write_all(connection, asio::buffer(out), asio::const_buffer());
-    status = 304;
-    co_return sent ? 0 : -1;
+    outcome.status = 304;
+    outcome.length = sent ? 0 : -1;
+    co_return outcome;
   }
 
   // One byte range (`bytes=a-b`, `bytes=a-`, `bytes=-n`); several ranges get the whole file.
@@ -1113,12 +1335,13 @@ Task<std::int64_t> ServerCore::serve_static(Connection& connection, const Route&
         }
       }
       if (valid && (first >= size || size == 0)) {
-        out = "HTTP/1.1 416 Requested Range Not Satisfiable\r\nServer: " + server_header_ + "\r\nDate: " +
-              std::string(http_date()) + "\r\nContent-Range: bytes */" + std::to_string(size) +
-              "\r\nContent-Length: 0\r\n" + keep_alive_lines();
+        start_head("HTTP/1.1 416 Requested Range Not Satisfiable");
+        out += "Content-Range: bytes */" + std::to_string(size) + "\r\nContent-Length: 0\r\n";
+        end_head();
         bool sent = co_await write_all(connection, asio::buffer(out), asio::const_buffer());
-        status = 416;
-        co_return sent ? 0 : -1;
+        outcome.status = 416;
+        outcome.length = sent ? 0 : -1;
+        co_return outcome;
       }
       partial = valid;
       if (!partial) {
@@ -1130,34 +1353,60 @@ Task<std::int64_t> ServerCore::serve_static(Connection& connection, const Route&
   const std::int64_t length = size == 0 ? 0 : last - first + 1;
 
   // Head, then the bytes in 256 KiB chunks.
-  out = partial ? std::string("HTTP/1.1 206 Partial Content\r\n") : std::string("HTTP/1.1 200 OK\r\n");
-  out += "Server: " + server_header_ + "\r\nDate: " + std::string(http_date()) + "\r\n";
-  for (const auto& [name, value] : wire.headers) out += name + ": " + value + "\r\n";
-  out += "Accept-Ranges: bytes\r\n";
+  start_head(partial ? "HTTP/1.1 206 Partial Content" : "HTTP/1.1 200 OK");
+  out += "Content-Type: ";
+  out += mime_type_for(real);
+  out += "\r\nLast-Modified: ";
+  out += last_modified;
+  out += "\r\nAccept-Ranges: bytes\r\n";
   if (partial) {
     out += "Content-Range: bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" + std::to_string(size) +
            "\r\n";
   }
   out += "Content-Length: " + std::to_string(length) + "\r\n";
-  out += keep_alive_lines();
+  end_head();
+  outcome.status = partial ? 206 : 200;
+  outcome.length = -1;
   bool head_sent = co_await write_all(connection, asio::buffer(out), asio::const_buffer());
-  if (!head_sent) co_return -1;
+  if (!head_sent) co_return outcome;
   if (!head && length > 0) {
-    if (first > 0 && ::lseek(fd, static_cast<off_t>(first), SEEK_SET) < 0) co_return -1;
-    std::string chunk(static_cast<std::size_t>(std::min<std::int64_t>(256 * 1024, length)), '\0');
+    if (first > 0 && ::lseek(fd, static_cast<off_t>(first), SEEK_SET) < 0) co_return outcome;
+    constexpr std::int64_t chunk_size = 256 * 1024;
+    std::string chunk(static_cast<std::size_t>(std::min(chunk_size, length)), '\0');
     std::int64_t remaining = length;
     while (remaining > 0) {
-      ssize_t got = ::read(fd, chunk.data(), static_cast<std::size_t>(std::min<std::int64_t>(
-                                                  static_cast<std::int64_t>(chunk.size()), remaining)));
-      if (got <= 0) co_return -1;
+      const std::size_t want = static_cast<std::size_t>(std::min<std::int64_t>(chunk_size, remaining));
+      ssize_t got = 0;
+      int read_errno = 0;
+      if (length <= chunk_size) {
+        got = ::read(fd, chunk.data(), want);  // one small read: not worth a thread hop
+        read_errno = errno;
+      } else {
+        // Large files: the reads (maybe from a slow disk) run off the loop.
+        auto job = [fd, data = chunk.data(), want, &read_errno]() -> ssize_t {
+          ssize_t n = ::read(fd, data, want);
+          read_errno = errno;
+          return n;
+        };
+        auto read_task = run_blocking(std::move(job));
+        got = co_await std::move(read_task);
+      }
+      if (got <= 0) {
+        http_logger_.warning("unable to read static file",
+                             {{"file_path", boost::json::string(real)},
+                              {"error_message", boost::json::string(got < 0 ? std::strerror(read_errno)
+                                                                            : "file shrank while being sent")}});
+        outcome.read_failed = true;
+        co_return outcome;
+      }
       bool chunk_sent = co_await write_all(connection, asio::buffer(chunk.data(), static_cast<std::size_t>(got)),
                                            asio::const_buffer());
-      if (!chunk_sent) co_return -1;
+      if (!chunk_sent) co_return outcome;
       remaining -= got;
     }
   }
-  status = partial ? 206 : 200;
-  co_return length;
+  outcome.length = length;
+  co_return outcome;
 }
 
 // ---- websockets ----------------------------------------------------------------------
@@ -1179,7 +1428,14 @@ void ServerCore::log_websocket(const detail::RequestState& state, std::string_vi
   }
   fields.push_back({"user_agent", boost::json::string(agent)});
   if (total_seconds) fields.push_back({"total_request_time", boost::json::string(format_seconds(*total_seconds))});
-  Logger("tomodachi.http.websocket").info("", std::move(fields));
+  // As upstream: `closed` comes from the request's access-log record (logger
+  // tomodachi.http.response, so it also reaches the access-log file); open, cancelled and
+  // error from the websocket handler (tomodachi.http.websocket).
+  if (ws_state == "closed") {
+    access_logger_.info("", std::move(fields));
+  } else {
+    websocket_logger_.info("", std::move(fields));
+  }
 }
 
 Task<void> ServerCore::run_websocket(Connection& connection, Request& request) {
@@ -1210,10 +1466,18 @@ Task<void> ServerCore::run_websocket(Connection& connection, Request& request) {
   ws_state->id = state.websocket_id;
   auto& ws = ws_state->ws;
   ws.read_message_max(websocket_max_message_);
+  // A dead or silent peer: a ping every half of the idle timeout, cut when nothing (not
+  // even a pong) came for the whole of it. A peer that stops reading: the write timeout.
   bws::stream_base::timeout timeouts{};
   timeouts.handshake_timeout = std::chrono::seconds(30);
-  timeouts.idle_timeout = bws::stream_base::none();
-  timeouts.keep_alive_pings = false;
+  if (websocket_idle_timeout_.count() > 0) {
+    timeouts.idle_timeout = websocket_idle_timeout_;
+    timeouts.keep_alive_pings = true;
+    ws_state->write_timeout = websocket_idle_timeout_;
+  } else {
+    timeouts.idle_timeout = bws::stream_base::none();
+    timeouts.keep_alive_pings = false;
+  }
   ws.set_option(timeouts);
   ws.set_option(bws::stream_base::decorator([server = server_header_](bws::response_type& response) {
     response.set(bhttp::field::server, server);
@@ -1247,13 +1511,20 @@ Task<void> ServerCore::run_websocket(Connection& connection, Request& request) {
     error = std::current_exception();
   }
   if (error) {
-    log_uncaught_exception(error);
+    log_handler_error(error, state);
     log_websocket(state, "error", std::nullopt);
     websockets_.erase(position);
     if (!ws_state->closing) {
-      ws_state->closing = true;
-      auto [ec] = co_await ws.async_close(bws::close_code::internal_error, asio::as_tuple(asio::use_awaitable));
-      (void)ec;
+      auto slot = acquire_write(ws_state);
+      co_await std::move(slot);
+      if (!ws_state->closing) {
+        ws_state->closing = true;
+        arm_write_timeout(ws_state);
+        auto [ec] = co_await ws.async_close(bws::close_code::internal_error, asio::as_tuple(asio::use_awaitable));
+        (void)ec;
+        ws_state->write_timer.cancel();
+      }
+      release_write(*ws_state);
     }
     co_return;
   }
@@ -1279,7 +1550,7 @@ Task<void> ServerCore::run_websocket(Connection& connection, Request& request) {
     } catch (...) {
       receive_error = std::current_exception();
     }
-    if (receive_error) log_uncaught_exception(receive_error);
+    if (receive_error) log_handler_error(receive_error, state);
   }
   if (callbacks.on_close) {
     std::exception_ptr close_error;
@@ -1289,7 +1560,7 @@ Task<void> ServerCore::run_websocket(Connection& connection, Request& request) {
     } catch (...) {
       close_error = std::current_exception();
     }
-    if (close_error) log_uncaught_exception(close_error);
+    if (close_error) log_handler_error(close_error, state);
   }
   websockets_.erase(position);
   ws_state->closing = true;
@@ -1318,52 +1589,100 @@ void ServerCore::stop_listening() noexcept {
   }
 }
 
+Task<void> ServerCore::pause(Clock::duration duration, Deadline deadline) {
+  auto executor = co_await asio::this_coro::executor;
+  asio::steady_timer timer(executor, std::min(duration, std::max(Clock::duration::zero(), deadline - Clock::now())));
+  co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+}
+
+// Upstream's stop steps (spec §9), each bounded by the one process deadline; where upstream
+// sleeps a fixed second, this waits at most that long and goes on as soon as there is
+// nothing to wait for.
 Task<void> ServerCore::stop(Deadline deadline) {
   auto self = shared_from_this();
   auto executor = co_await asio::this_coro::executor;
-  auto pause = [&](Clock::duration duration) -> Task<void> {
-    asio::steady_timer timer(executor, std::min(duration, std::max(Clock::duration::zero(), deadline - Clock::now())));
-    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  constexpr auto step = std::chrono::milliseconds(25);
+  stop_listening();  // 1-2. keep-alive off, listener closed, idle keep-alive connections closed
+  auto receiving = [this] {  // connections reading a request head or body
+    return std::any_of(connections_.begin(), connections_.end(), [](const Connection* connection) {
+      return !connection->idle && !connection->handling && !connection->upgraded;
+    });
   };
-  stop_listening();
-  // 5. Close websockets.
+  // 3-4. Without keep-alive, requests that have not reached their handler within a second
+  // get 503 (upstream: sleep 1 s, then stop accepting).
+  if (!keep_alive_.enabled()) {
+    auto until = std::min(deadline, Clock::now() + std::chrono::seconds(1));
+    while (receiving() && Clock::now() < until) {
+      auto wait = pause(step, deadline);
+      co_await std::move(wait);
+    }
+    accepting_requests_ = false;
+  }
+  // 5. Close websockets (in parallel, at most 10 s).
   if (!websockets_.empty()) {
     http_logger_.info("closing websocket connections", {{"connection_count", static_cast<std::int64_t>(websockets_.size())}});
     for (const auto& ws_state : websockets_) {
       if (ws_state->closing) continue;
-      ws_state->closing = true;
-      asio::co_spawn(executor,
-                     [ws_state]() -> Task<void> {
-                       while (ws_state->writing) {
-                         co_await ws_state->write_ready.async_wait(asio::as_tuple(asio::use_awaitable));
-                       }
-                       auto [ec] = co_await ws_state->ws.async_close(bws::close_code::going_away,
-                                                                      asio::as_tuple(asio::use_awaitable));
-                       (void)ec;
-                     },
-                     asio::detached);
+      auto closer = [ws_state]() -> Task<void> {
+        auto slot = acquire_write(ws_state);
+        co_await std::move(slot);
+        if (!ws_state->closing) {
+          ws_state->closing = true;
+          arm_write_timeout(ws_state);
+          auto [ec] = co_await ws_state->ws.async_close(bws::close_code::going_away, asio::as_tuple(asio::use_awaitable));
+          (void)ec;
+          ws_state->write_timer.cancel();
+        }
+        release_write(*ws_state);
+      };
+      asio::co_spawn(executor, std::move(closer), asio::detached);
     }
     auto ws_deadline = std::min(deadline, Clock::now() + std::chrono::seconds(10));
     while (!websockets_.empty() && Clock::now() < ws_deadline) {
-      co_await pause(std::chrono::milliseconds(50));
+      auto wait = pause(step, deadline);
+      co_await std::move(wait);
     }
   }
-  // 7-9. Await in-flight requests within the grace period.
-  const int grace = service_.options.http.termination_grace_period_seconds > 0
-                        ? service_.options.http.termination_grace_period_seconds
-                        : 30;
-  if (active_requests_ > 0) {
+  // 6-7. With keep-alive: wait for requests and connections to finish together.
+  int grace = service_.options.http.termination_grace_period_seconds > 0
+                  ? service_.options.http.termination_grace_period_seconds
+                  : 30;
+  bool requests_logged = false;
+  auto log_awaiting_requests = [&] {
+    requests_logged = true;
     http_logger_.info("awaiting requests to complete",
-                      {{"request_count", static_cast<std::int64_t>(active_requests_)},
-                       {"grace_period_seconds", grace}});
-  }
-  while (active_requests_ > 0 && Clock::now() < deadline) {
-    co_await pause(std::chrono::milliseconds(25));
+                      {{"request_count", static_cast<std::int64_t>(active_requests_)}, {"grace_period_seconds", grace}});
+  };
+  if (keep_alive_.enabled() && !connections_.empty()) {
+    const auto wait_started = Clock::now();
+    const auto until = std::min(deadline, wait_started + std::chrono::seconds(std::max(2, grace)));
+    bool logged = false;
+    while ((active_requests_ > 0 || !connections_.empty()) && Clock::now() < until) {
+      if (!logged) {
+        logged = true;
+        if (connections_.size() != active_requests_) {
+          http_logger_.info("awaiting keep-alive connections",
+                            {{"connection_count", static_cast<std::int64_t>(connections_.size())}});
+        }
+        if (active_requests_ > 0) log_awaiting_requests();
+      }
+      for (Connection* connection : connections_) {
+        if (connection->idle && !connection->upgraded) connection->cut();  // answered: close now
+      }
+      auto wait = pause(step, deadline);
+      co_await std::move(wait);
+    }
+    grace -= static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - wait_started).count());
   }
   accepting_requests_ = false;  // 8. 503 from now on
+  // 9. Await the requests still running.
   if (active_requests_ > 0) {
-    http_logger_.warning("all requests did not gracefully finish execution",
-                         {{"remaining_request_count", static_cast<std::int64_t>(active_requests_)}});
+    if (!requests_logged) log_awaiting_requests();
+    const auto until = std::min(deadline, Clock::now() + std::chrono::seconds(std::max(2, grace)));
+    while (active_requests_ > 0 && Clock::now() < until) {
+      auto wait = pause(step, deadline);
+      co_await std::move(wait);
+    }
   }
   // Responses of just-finished requests are being written: give them a moment.
   auto write_deadline = std::min(deadline, Clock::now() + std::chrono::milliseconds(500));
@@ -1371,7 +1690,12 @@ Task<void> ServerCore::stop(Deadline deadline) {
     for (Connection* connection : connections_) {
       if (connection->idle && !connection->upgraded) connection->cut();
     }
-    co_await pause(std::chrono::milliseconds(10));
+    auto wait = pause(std::chrono::milliseconds(10), deadline);
+    co_await std::move(wait);
+  }
+  if (active_requests_ > 0) {
+    http_logger_.warning("all requests did not gracefully finish execution",
+                         {{"remaining_request_count", static_cast<std::int64_t>(active_requests_)}});
   }
   // 11. Stragglers.
   if (!connections_.empty() || !websockets_.empty()) {
@@ -1381,6 +1705,7 @@ Task<void> ServerCore::stop(Deadline deadline) {
       if (!connection->upgraded) connection->cut();
     }
     for (const auto& ws_state : websockets_) {
+      ws_state->closing = true;
       boost::system::error_code ignored;
       beast::get_lowest_layer(ws_state->ws).close(ignored);
     }
@@ -1522,7 +1847,9 @@ Logger Request::logger() const {
               {"type", "tomodachi.http_error"},
               {"status_code", *state_->status_code}};
   } else if (state_->route) {
-    fields = {{"handler", boost::json::string(state_->route->spec->name)}, {"type", "tomodachi.http"}};
+    const bool websocket = state_->route->spec->kind == detail::HttpSpecKind::websocket;
+    fields = {{"handler", boost::json::string(state_->route->spec->name)},
+              {"type", websocket ? "tomodachi.websocket" : "tomodachi.http"}};
   }
   return Logger("tomodachi.http.handler", std::move(fields));
 }
@@ -1557,48 +1884,51 @@ std::string_view http_server_version() noexcept { return BOOST_BEAST_VERSION_STR
 // ---- websocket handle ----------------------------------------------------------------
 
 namespace {
+// Free coroutines owning a reference to the connection state: what Websocket's members
+// return, so a send started from a temporary handle (`spawn(copy.send_str(...))`) never
+// reads the handle after it is gone.
 Task<void> websocket_write(std::shared_ptr<detail::WebsocketState> state, std::string data, bool binary) {
   if (!state || state->closing) {
     throw std::system_error(std::make_error_code(std::errc::not_connected), "websocket is closed");
   }
-  while (state->writing) {
-    co_await state->write_ready.async_wait(asio::as_tuple(asio::use_awaitable));
-  }
+  auto slot = acquire_write(state);
+  co_await std::move(slot);
   if (state->closing) {
+    release_write(*state);
     throw std::system_error(std::make_error_code(std::errc::not_connected), "websocket is closed");
   }
-  state->writing = true;
   state->ws.binary(binary);
+  arm_write_timeout(state);
   auto [ec, n] = co_await state->ws.async_write(asio::buffer(data), asio::as_tuple(asio::use_awaitable));
   (void)n;
-  state->writing = false;
-  state->write_ready.cancel();
+  state->write_timer.cancel();
+  release_write(*state);
   if (ec) throw boost::system::system_error(ec, "websocket send failed");
+}
+
+Task<void> websocket_close(std::shared_ptr<detail::WebsocketState> state, int code, std::string reason) {
+  if (!state || state->closing) co_return;
+  auto slot = acquire_write(state);
+  co_await std::move(slot);
+  if (!state->closing) {
+    state->closing = true;
+    bws::close_reason close_reason;
+    close_reason.code = static_cast<std::uint16_t>(code);
+    close_reason.reason = beast::static_string<123>(reason.substr(0, 123));
+    arm_write_timeout(state);
+    auto [ec] = co_await state->ws.async_close(close_reason, asio::as_tuple(asio::use_awaitable));
+    (void)ec;
+    state->write_timer.cancel();
+  }
+  release_write(*state);
 }
 }  // namespace
 
-Task<void> Websocket::send_str(std::string text) {
-  co_await websocket_write(state_, std::move(text), false);
-}
+Task<void> Websocket::send_str(std::string text) { return websocket_write(state_, std::move(text), false); }
 
-Task<void> Websocket::send_bytes(std::string bytes) {
-  co_await websocket_write(state_, std::move(bytes), true);
-}
+Task<void> Websocket::send_bytes(std::string bytes) { return websocket_write(state_, std::move(bytes), true); }
 
-Task<void> Websocket::close(int code, std::string reason) {
-  auto state = state_;
-  if (!state || state->closing) co_return;
-  while (state->writing) {
-    co_await state->write_ready.async_wait(asio::as_tuple(asio::use_awaitable));
-  }
-  if (state->closing) co_return;
-  state->closing = true;
-  bws::close_reason close_reason;
-  close_reason.code = static_cast<std::uint16_t>(code);
-  close_reason.reason = beast::static_string<123>(reason.substr(0, 123));
-  auto [ec] = co_await state->ws.async_close(close_reason, asio::as_tuple(asio::use_awaitable));
-  (void)ec;
-}
+Task<void> Websocket::close(int code, std::string reason) { return websocket_close(state_, code, std::move(reason)); }
 
 bool Websocket::closed() const noexcept { return !state_ || state_->closing || !state_->ws.is_open(); }
 std::string_view Websocket::id() const noexcept { return state_ ? std::string_view(state_->id) : std::string_view(); }

@@ -3,13 +3,14 @@
 
 import json
 import os
+import socket
 import sys
 import tempfile
 import unittest
 import subprocess
 
 sys.path.insert(0, os.path.dirname(__file__))
-from http_support import BIN, ServiceProcess, get, request, websocket_connect  # noqa: E402
+from http_support import BIN, Connection, ServiceProcess, get, request, websocket_connect  # noqa: E402
 
 ROOT = os.environ.get("TOMODACHI_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 
@@ -85,6 +86,25 @@ class Examples(unittest.TestCase):
         bob.close()
         self.assertTrue(alice.ws_read()[1].endswith(b" left"))
         alice.close()
+
+    def test_websocket_service_a_stuck_client_does_not_freeze_the_chat(self):
+        port = self.start("websocket_service")
+        stuck = Connection(port)
+        stuck.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stuck.send("GET /chat HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        self.assertEqual(stuck.read_reply().status, 101)  # and then it never reads again
+        bob, _ = websocket_connect(port, "/chat")
+        bob.sock.settimeout(5)
+        self.assertTrue(bob.ws_read()[1].endswith(b" joined"))
+        # far more than the stuck client's socket buffers hold: every message still comes back to bob
+        text = "x" * 16384
+        for i in range(600):
+            bob.ws_send(text)
+            opcode, payload = bob.ws_read_message()
+            self.assertTrue(payload.endswith(text.encode()), i)
+        bob.close()
+        stuck.close()
 
 
 if __name__ == "__main__":

@@ -177,9 +177,22 @@ class Connection:
         masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
         self.send(header + mask + masked)
 
+    def ws_read_message(self):
+        """One whole message: a frame plus its continuation frames (servers fragment)."""
+        fin, opcode, payload = self._ws_frame()
+        while not fin:
+            fin, _, more = self._ws_frame()
+            payload += more
+        return opcode, payload
+
     def ws_read(self):
+        _, opcode, payload = self._ws_frame()
+        return opcode, payload
+
+    def _ws_frame(self):
         while len(self.buffer) < 2:
             self._fill()
+        fin = bool(self.buffer[0] & 0x80)
         opcode = self.buffer[0] & 0x0F
         length = self.buffer[1] & 0x7F
         offset = 2
@@ -197,7 +210,7 @@ class Connection:
             self._fill()
         payload = self.buffer[offset:offset + length]
         self.buffer = self.buffer[offset + length:]
-        return opcode, payload
+        return fin, opcode, payload
 
 
 def get(path, headers=""):

@@ -2,6 +2,7 @@
 the HTTP/websocket scenarios of spec/tests.md (test_http_service.py, test_access_log,
 test_start_2_process_http_0.py) plus malformed input, keep-alive limits and the drain."""
 
+import json
 import os
 import signal
 import socket
@@ -98,6 +99,26 @@ class HttpService(unittest.TestCase):
         reply = request(self.port, get("/slow"))
         self.assertEqual(reply.body, b"slow")
 
+    def test_slow_exception_after_the_client_left(self):
+        connection = Connection(self.port, timeout=0.1)
+        connection.send(get("/slow-exception"))
+        with self.assertRaises(socket.timeout):
+            connection.read_reply()
+        connection.close()
+        record = self.service.wait_for(
+            lambda r: r.get("request_path") == "/slow-exception" and r.get("status_code") == 499, 5)
+        self.assertIsNotNone(record, self.service.output())
+        self.assertEqual(record["replaced_status_code"], 500)
+        error = self.service.wait_for(lambda r: r.get("message") == "uncaught exception: test slow exception", 5)
+        self.assertIsNotNone(error, self.service.output())
+        self.assertEqual((error.get("handler"), error.get("type")), ("slow_exception", "tomodachi.http"))
+
+    def test_stacked_routes_on_one_handler(self):
+        # spec/http.md §2: three routes on one handler; a group that did not participate is empty
+        self.assertEqual(self.get("/x/4711").body, b"/x/4711 4711 ")
+        self.assertEqual(self.get("/ytest/0").body, b"/ytest/0 test 0")
+        self.assertEqual(self.get("/z").body, b"/z  ")
+
     def test_real_ip_and_basic_auth(self):
         self.assertEqual(self.get("/forwarded-for").body, b"127.0.0.1")
         self.assertEqual(self.get("/forwarded-for", "X-Forwarded-For: 192.168.0.1, 10.0.0.1\r\n").body, b"192.168.0.1")
@@ -117,12 +138,14 @@ class HttpService(unittest.TestCase):
         for path in ("/static/image.png", "/download/image.png/image"):
             reply = self.get(path)
             self.assertEqual((reply.status, reply.header("content-type"), reply.body), (200, "image/png", IMAGE), path)
-        self.assertEqual(self.get("/static/image-404.png").status, 404)
+        # a missing file goes through the http_error(404) handler, as upstream's HTTPNotFound
+        reply = self.get("/static/image-404.png")
+        self.assertEqual((reply.status, reply.body), (404, b"test 404"))
         for attempt in ("/static/../secret.txt", "/static/..%2Fsecret.txt", "/static/%2e%2e/secret.txt",
                         "/static/escape.txt", "/static//etc/passwd", "/static/%2Fetc%2Fpasswd",
                         "/static/../../../../etc/passwd"):
             reply = self.get(attempt)
-            self.assertEqual(reply.status, 404, attempt)
+            self.assertEqual((reply.status, reply.body), (404, b"test 404"), attempt)
             self.assertNotIn(b"top secret", reply.body)
             self.assertNotIn(b"root:", reply.body)
 
@@ -136,7 +159,7 @@ class HttpService(unittest.TestCase):
         self.assertEqual((reply.status, reply.body), (200, b"image.png: " + IMAGE))
         reply = request(self.port, "POST /file-upload HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; "
                         "boundary=x\r\nContent-Length: 7\r\n\r\ngarbage")
-        self.assertEqual(reply.status, 400)
+        self.assertEqual((reply.status, reply.body), (400, b"malformed multipart body"))
 
     def test_websocket_round_trip(self):
         connection, reply = websocket_connect(self.port, "/websocket-data", "User-Agent: e2e-websocket\r\n")
@@ -153,8 +176,17 @@ class HttpService(unittest.TestCase):
         connection.close()
         record = self.service.wait_for(lambda r: r.get("websocket_state") == "closed", 5)
         self.assertIsNotNone(record, self.service.output())
+        self.assertEqual(record["logger"], "tomodachi.http.response")  # spec §10, like upstream
         self.assertEqual(record["user_agent"], "e2e-websocket")
         self.assertRegex(record["total_request_time"], r"^\d+\.\d{5}s$")
+        opened = self.service.wait_for(lambda r: r.get("websocket_state") == "open", 5)
+        self.assertEqual(opened["logger"], "tomodachi.http.websocket")
+        # the access-log file takes tomodachi.http.response records: the closed one too
+        time.sleep(0.1)
+        with open(self.access_log, encoding="utf-8") as file:
+            lines = [json.loads(line) for line in file if '"websocket_state"' in line]
+        self.assertEqual([line["websocket_state"] for line in lines if line["websocket_id"] == record["websocket_id"]],
+                         ["closed"])
 
     def test_malformed_input(self):
         cases = [
@@ -178,6 +210,8 @@ class HttpService(unittest.TestCase):
         request(self.port, "POST /test_ignore_one HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
         self.get("/test_ignore_all")
         request(self.port, "POST /unknown-path HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123456789")
+        self.get("/404")
+        request(self.port, "POST /zero-post HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
         time.sleep(0.2)
         with open(self.access_log, encoding="utf-8") as file:
             text = file.read()
@@ -193,6 +227,16 @@ class HttpService(unittest.TestCase):
                       '"request_path": "/unknown-path", "http_version": "HTTP/1.1", '
                       '"response_content_length": 8, "request_content_length": 10, '
                       '"request_content_read_length": 10, "user_agent": ', text)
+        # upstream's test_access_log strings for a GET and an empty POST to unknown paths
+        self.assertIn('"status_code": 404, "remote_ip": "127.0.0.1", "request_method": "GET", "request_path": "/404", '
+                      '"http_version": "HTTP/1.1", "response_content_length": 8, "user_agent": ', text)
+        self.assertIn('"status_code": 404, "remote_ip": "127.0.0.1", "request_method": "POST", '
+                      '"request_path": "/zero-post", "http_version": "HTTP/1.1", "response_content_length": 8, '
+                      '"user_agent": ', text)
+        for line in text.splitlines():
+            record = json.loads(line)
+            if record.get("request_path") in ("/404", "/zero-post"):
+                self.assertRegex(record["handler_elapsed_time"], r"^\d+\.\d{5}s$")
 
 
 class KeepAlive(unittest.TestCase):
@@ -221,6 +265,23 @@ class KeepAlive(unittest.TestCase):
         finally:
             self.assertEqual(service.stop(), 0)
 
+    def test_max_keepalive_time(self):
+        service = ServiceProcess(SERVICE, env={"HTTP_E2E_KEEPALIVE_TIMEOUT": "5",
+                                               "HTTP_E2E_MAX_KEEPALIVE_TIME": "1"})
+        try:
+            port = service.port()
+            connection = Connection(port)
+            connection.send(get("/test"))
+            reply = connection.read_reply()
+            self.assertEqual((reply.header("connection"), reply.header("keep-alive")), ("keep-alive", "timeout=5"))
+            time.sleep(1.3)  # the connection is now older than max_keepalive_time
+            connection.send(get("/test"))
+            reply = connection.read_reply()
+            self.assertEqual((reply.body, reply.header("connection")), (b"test", "close"))
+            self.assertTrue(connection.closed_by_server(2))
+        finally:
+            self.assertEqual(service.stop(), 0)
+
     def test_bad_combination_is_a_start_failure(self):
         service = ServiceProcess(SERVICE, env={"HTTP_E2E_MAX_KEEPALIVE_REQUESTS": "3"})
         code = service.proc.wait(60)
@@ -238,6 +299,27 @@ class SlowClients(unittest.TestCase):
             started = time.monotonic()
             self.assertTrue(slow.closed_by_server(4))
             self.assertLess(time.monotonic() - started, 3)
+            self.assertEqual(request(port, get("/test")).body, b"test")
+        finally:
+            self.assertEqual(service.stop(), 0)
+
+
+class LingeringClose(unittest.TestCase):
+    def test_a_large_upload_without_expect_gets_its_413(self):
+        service = ServiceProcess(SERVICE, env={"HTTP_E2E_CLIENT_MAX_SIZE": "2048"})
+        try:
+            port = service.port()
+            connection = Connection(port)
+            connection.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n" + "x" * 10000)
+            reply = connection.read_reply()
+            self.assertEqual((reply.status, reply.header("connection")), (413, "close"))
+            # the server reads on after its answer: the rest of the upload is no reset
+            time.sleep(0.05)
+            connection.send(b"y" * 16384)
+            time.sleep(0.05)
+            connection.send(b"y" * 16384)
+            self.assertTrue(connection.closed_by_server(3))
+            connection.close()
             self.assertEqual(request(port, get("/test")).body, b"test")
         finally:
             self.assertEqual(service.stop(), 0)
@@ -277,6 +359,22 @@ class Drain(unittest.TestCase):
         self.assertEqual(service.proc.wait(20), 0, service.output())
 
 
+    def test_an_upload_in_progress_completes(self):
+        service = ServiceProcess(SERVICE, env={"HTTP_E2E_GRACE": "10", "HTTP_E2E_KEEPALIVE_TIMEOUT": "5"})
+        self.addCleanup(lambda: service.proc.poll() is None and service.proc.kill())
+        port = service.port()
+        connection = Connection(port, timeout=15)
+        connection.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + "a" * 500)
+        time.sleep(0.3)
+        service.signal(signal.SIGTERM)
+        time.sleep(1.5)  # the body is still arriving well after the stop began
+        connection.send("b" * 500)
+        reply = connection.read_reply()
+        self.assertEqual((reply.status, reply.body), (200, b"a" * 500 + b"b" * 500))
+        self.assertEqual(reply.header("connection"), "close")
+        self.assertEqual(service.proc.wait(20), 0, service.output())
+
+
 class ReusePort(unittest.TestCase):
     def test_two_services_in_one_process_share_the_port(self):
         port = free_port()
@@ -295,6 +393,13 @@ class ReusePort(unittest.TestCase):
             self.assertEqual(len(uuids), 2)
         finally:
             self.assertEqual(service.stop(), 0)
+        # upstream's function_order, for each of the two services
+        order = {}
+        for record in service.find(lambda r: r.get("message") == "hook called"):
+            order.setdefault(record.get("service"), []).append(record["hook"])
+        self.assertEqual(order, {"share_a": ["start_service", "started_service", "stop_service"],
+                                 "share_b": ["start_service", "started_service", "stop_service"]},
+                         service.output())
 
     def test_bind_failure_is_exit_1_with_the_spec_message(self):
         blocker = socket.socket()

@@ -36,6 +36,11 @@ class HttpE2eService : public tomodachi::Service {
     http<&HttpE2eService::explicit_response>("GET", "/response");
     http<&HttpE2eService::exception>("GET", "/exception");
     http<&HttpE2eService::slow>("GET", "/slow");
+    http<&HttpE2eService::slow_exception>("GET", "/slow-exception/?");
+    // upstream's stacked decorators on one handler (spec/http.md §2 vectors)
+    http<&HttpE2eService::values>("GET", R"(/x/(?P<value1>[^/]+)/?)");
+    http<&HttpE2eService::values>("GET", R"(/y(?P<value1>[^/]+)/(?P<value2>[^/]+)/?)");
+    http<&HttpE2eService::values>("GET", "/z/?");
     http<&HttpE2eService::passthrough>("GET", "/content-type/passthrough");
     http<&HttpE2eService::latin1>("GET", "/content-type/latin1");
     http<&HttpE2eService::unencodable>("GET", "/content-type/unencodable");
@@ -84,6 +89,15 @@ class HttpE2eService : public tomodachi::Service {
   tomodachi::Task<tomodachi::Response> slow(tomodachi::Request&) {
     co_await tomodachi::sleep(2.0);
     co_return "slow";
+  }
+  tomodachi::Task<tomodachi::Response> slow_exception(tomodachi::Request&) {
+    co_await tomodachi::sleep(2.0);
+    throw std::runtime_error("test slow exception");
+    co_return "never";
+  }
+  tomodachi::Task<std::string> values(tomodachi::Request& request) {
+    co_return std::string(request.path()) + " " + std::string(request.match("value1")) + " " +
+        std::string(request.match("value2"));
   }
   tomodachi::Task<tomodachi::Response> passthrough(tomodachi::Request&) {
     co_return tomodachi::Response(200, "test", {{"Content-Type", "text/plain; "}});

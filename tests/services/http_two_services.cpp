@@ -11,6 +11,20 @@ class ShareA : public tomodachi::Service {
     http<&ShareA::get_uuid>("GET", "/get-uuid");
   }
   tomodachi::Task<std::string> get_uuid(tomodachi::Request&) { co_return uuid(); }
+
+  // upstream's function_order: the hooks of each service run in this order.
+  tomodachi::Task<void> start_service() override {
+    logger().info("hook called", {{"hook", "start_service"}});
+    co_return;
+  }
+  tomodachi::Task<void> started_service() override {
+    logger().info("hook called", {{"hook", "started_service"}});
+    co_return;
+  }
+  tomodachi::Task<void> stop_service() override {
+    logger().info("hook called", {{"hook", "stop_service"}});
+    co_return;
+  }
 };
 
 class ShareB : public ShareA {

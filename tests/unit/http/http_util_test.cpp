@@ -131,14 +131,16 @@ TEST(HttpCharset, Encode) {
   EXPECT_EQ(*encode_text("A", "utf-16-be"), std::string("\0A", 2));
   EXPECT_EQ(*encode_text("A", "utf-16"), std::string("\xFF\xFE" "A\0", 4));
   EXPECT_EQ(*encode_text("\xF0\x9F\x98\x80", "utf-16-le"), std::string("\x3D\xD8\x00\xDE", 4));
+  EXPECT_EQ(*encode_text("caf\xC3\xA9", " UTF-8 "), "caf\xC3\xA9");
+  EXPECT_EQ(*encode_text("caf\xC3\xA9", "UTF_8"), "caf\xC3\xA9");
 }
 
 namespace {
 const ContentDefaults default_types{"text/plain", "utf-8"};
 
 std::string content_type_of(const WireResponse& wire) {
-  const std::string* value = find_header(wire.headers, "content-type");
-  return value ? *value : std::string("<none>");
+  std::string_view value = wire.content_type_value();
+  return value.empty() ? std::string("<none>") : std::string(value);
 }
 }  // namespace
 
@@ -147,6 +149,9 @@ TEST(HttpResponseShapes, StringBytesNoneTuples) {
   EXPECT_EQ(wire.status, 200);
   EXPECT_EQ(wire.body, "test");
   EXPECT_EQ(content_type_of(wire), "text/plain; charset=utf-8");
+  // the service default is a view of the once-formatted header: no header allocated
+  EXPECT_TRUE(wire.headers.empty());
+  EXPECT_EQ(wire.content_type.data(), default_types.header.data());
 
   wire = to_wire(Response(Bytes{"test \xc3\xa5\xc3\xa4\xc3\xb6"}), 200, default_types);
   EXPECT_EQ(wire.body, "test \xc3\xa5\xc3\xa4\xc3\xb6");
@@ -255,23 +260,40 @@ TEST(HttpAccessLog, FieldsInUpstreamOrder) {
   full.auth_user = "authuser";
   full.query_string = "a=1";
   full.replaced_response_content_length = 4;
-  full.response_content_length = 0;
+  full.response_content_length = 0;  // an empty body is logged as 0, like aiohttp's content_length
   keys.clear();
   for (const auto& field : access_log_fields(full)) keys.push_back(field.key);
   EXPECT_EQ(keys, (std::vector<std::string>{"status_code", "replaced_status_code", "remote_ip", "auth_user",
                                             "request_method", "request_path", "request_query_string",
-                                            "http_version", "replaced_response_content_length",
-                                            "request_content_length", "request_content_read_length",
-                                            "user_agent", "handler_elapsed_time", "request_time"}));
+                                            "http_version", "response_content_length",
+                                            "replaced_response_content_length", "request_content_length",
+                                            "request_content_read_length", "user_agent", "handler_elapsed_time",
+                                            "request_time"}));
 
   AccessLogEntry minimal;
   minimal.status = 200;
   minimal.method = "GET";
   minimal.path = "/";
+  minimal.request_seconds = 0.0;
   keys.clear();
   for (const auto& field : access_log_fields(minimal)) keys.push_back(field.key);
   EXPECT_EQ(keys, (std::vector<std::string>{"status_code", "remote_ip", "request_method", "request_path",
                                             "http_version", "user_agent", "request_time"}));
+
+  // A body cut short (`ignored http request - connection closed before body was sent`): the
+  // bytes read are not a request length, and there is no request time.
+  AccessLogEntry cut;
+  cut.status = 499;
+  cut.method = "POST";
+  cut.path = "/upload";
+  cut.response_content_length = 0;
+  cut.request_content_read_length = 100;
+  cut.request_length_from_read = false;
+  keys.clear();
+  for (const auto& field : access_log_fields(cut)) keys.push_back(field.key);
+  EXPECT_EQ(keys, (std::vector<std::string>{"status_code", "remote_ip", "request_method", "request_path",
+                                            "http_version", "response_content_length",
+                                            "request_content_read_length", "user_agent"}));
 }
 
 TEST(HttpAccessLog, Formats) {

@@ -72,6 +72,9 @@ class TestService : public tomodachi::Service {
     http_static(files, "/static/");
     http_static(files, R"(/download/(?P<filename>[^/]+?)/image)");
     websocket<&TestService::websocket_data>("/websocket-data");
+    websocket<&TestService::websocket_temporary>("/websocket-temporary");
+    http<&TestService::custom_error_body>("GET", "/custom-error-body");
+    http<&TestService::form_fields>("POST", "/form");
     http_middleware<&TestService::middleware>();
     http_error<&TestService::error_404>(404);
   }
@@ -137,7 +140,24 @@ class TestService : public tomodachi::Service {
   Task<Response> created(Request& request) {
     co_return Response(request.body() == "201" ? 201 : 200, "created!");
   }
-  Task<tomodachi::WebsocketCallbacks> websocket_data(tomodachi::Websocket& websocket, Request&) {
+  Task<tomodachi::WebsocketCallbacks> websocket_temporary(tomodachi::Websocket& websocket, Request&) {
+    co_return tomodachi::WebsocketCallbacks{.on_receive = [websocket](std::string text) -> Task<void> {
+      std::optional<tomodachi::Websocket> copy(websocket);
+      auto task = copy->send_str("from a temporary: " + text);
+      copy.reset();
+      copy.emplace();  // the handle's storage now holds an empty handle
+      co_await std::move(task);
+    }};
+  }
+  Task<Response> custom_error_body(Request&) {
+    throw tomodachi::HttpError(422, {{"X-Reason", "fields"}}, "field 'name' is required");
+    co_return "";
+  }
+  Task<std::string> form_fields(Request& request) {
+    co_return std::to_string(request.form().size());
+  }
+  Task<tomodachi::WebsocketCallbacks> websocket_data(tomodachi::Websocket& websocket, Request& request) {
+    request.logger().info("websocket connected");
     co_return tomodachi::WebsocketCallbacks{
         .on_receive = [websocket](std::string text) mutable -> Task<void> {
           received = text;
@@ -338,6 +358,25 @@ TEST_F(HttpServer, ErrorsNotFoundMethodNotAllowedHead) {
   EXPECT_EQ(reply->status, 302);
   EXPECT_EQ(reply->header("location"), "/test");
   EXPECT_EQ(reply->body, "Found");
+  // an HttpError's body is the answer when no http_error handler takes the status
+  reply = request(port(), get("/custom-error-body"));
+  EXPECT_EQ(reply->status, 422);
+  EXPECT_EQ(reply->body, "field 'name' is required");
+  EXPECT_EQ(reply->header("x-reason"), "fields");
+  EXPECT_EQ(reply->header("content-type"), "text/plain; charset=utf-8");
+  reply = request(port(), "POST /form HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=x\r\n"
+                          "Content-Length: 7\r\n\r\ngarbage");
+  EXPECT_EQ(reply->status, 400);
+  EXPECT_EQ(reply->body, "malformed multipart body");
+  // handler exceptions carry the handler's fields
+  bool with_fields = false;
+  for (auto& record : records_of("exception")) {
+    if (record.message == "uncaught exception: test exception" && field(record, "handler")) {
+      with_fields = field(record, "handler")->as_string() == "exception" &&
+                    field(record, "type")->as_string() == "tomodachi.http";
+    }
+  }
+  EXPECT_TRUE(with_fields);
 }
 
 TEST_F(HttpServer, NamedGroupsAndPercentDecoding) {
@@ -456,15 +495,20 @@ TEST_F(HttpServer, StaticFilesStayInsideTheirFolder) {
   reply = request(port(), get("/static/image.png", "If-Modified-Since: " + full->header("last-modified") + "\r\n"));
   EXPECT_EQ(reply->status, 304);
   EXPECT_EQ(reply->body, "");
-  EXPECT_EQ(request(port(), get("/static/image-404.png"))->status, 404);
-  EXPECT_EQ(request(port(), get("/static/sub"))->status, 404);  // directory
+  // Missing files go through the http_error(404) handler, like upstream's HTTPNotFound.
+  reply = request(port(), get("/static/image-404.png"));
+  EXPECT_EQ(reply->status, 404);
+  EXPECT_EQ(reply->body, "test 404");
+  reply = request(port(), get("/static/sub"));  // directory
+  EXPECT_EQ(reply->status, 404);
+  EXPECT_EQ(reply->body, "test 404");
   for (const char* attempt : {"/static/../secret.txt", "/static/..%2Fsecret.txt", "/static/%2e%2e/secret.txt",
                               "/static/sub/../../secret.txt", "/static/escape.txt", "/static//etc/passwd",
                               "/static/%2Fetc%2Fpasswd", "/static/sub%5C..%5C..%5Csecret.txt"}) {
     reply = request(port(), get(attempt));
     ASSERT_TRUE(reply) << attempt;
     EXPECT_EQ(reply->status, 404) << attempt;
-    EXPECT_EQ(reply->body.find("top secret"), std::string::npos) << attempt;
+    EXPECT_EQ(reply->body, "test 404") << attempt;
   }
 }
 
@@ -500,11 +544,17 @@ TEST_F(HttpServer, WebsocketRoundTrip) {
   for (int i = 0; i < 100 && !TestService::websocket_closed; ++i) std::this_thread::sleep_for(10ms);
   EXPECT_TRUE(TestService::websocket_closed);
   std::this_thread::sleep_for(50ms);
+  // spec §10: open/cancelled/error come from logger tomodachi.http.websocket, closed from
+  // the access logger tomodachi.http.response (so it reaches the access-log file too).
   bool open_logged = false;
   bool closed_logged = false;
   for (auto& record : records_of("tomodachi.http.websocket")) {
     auto state = field(record, "websocket_state");
     if (state && state->as_string() == "open") open_logged = true;
+    EXPECT_FALSE(state && state->as_string() == "closed") << "closed record on the websocket logger";
+  }
+  for (auto& record : records_of("tomodachi.http.response")) {
+    auto state = field(record, "websocket_state");
     if (state && state->as_string() == "closed") {
       closed_logged = true;
       EXPECT_TRUE(field(record, "total_request_time"));
@@ -513,6 +563,28 @@ TEST_F(HttpServer, WebsocketRoundTrip) {
   }
   EXPECT_TRUE(open_logged);
   EXPECT_TRUE(closed_logged);
+  // the handler's logger says it is a websocket handler
+  bool typed = false;
+  for (auto& record : records_of("tomodachi.http.handler")) {
+    if (record.message == "websocket connected") typed = field(record, "type")->as_string() == "tomodachi.websocket";
+  }
+  EXPECT_TRUE(typed);
+}
+
+TEST_F(HttpServer, WebsocketSendFromATemporaryHandle) {
+  // The task of send_str owns the connection: the handle it came from may be gone before
+  // the task first runs (e.g. `spawn(copy.send_str(...))` on a loop copy).
+  Connection connection(port());
+  connection.send(
+      "GET /websocket-temporary HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+  auto reply = connection.read_reply();
+  ASSERT_TRUE(reply);
+  ASSERT_EQ(reply->status, 101);
+  connection.ws_send_text("hello");
+  auto [opcode, payload] = connection.ws_read();
+  EXPECT_EQ(opcode, 1);
+  EXPECT_EQ(payload, "from a temporary: hello");
 }
 
 TEST_F(HttpServer, AccessLogRecords) {
@@ -535,8 +607,53 @@ TEST_F(HttpServer, AccessLogRecords) {
   EXPECT_EQ(field(records[1], "response_content_length")->as_int64(), 8);
   EXPECT_EQ(field(records[1], "request_content_length")->as_int64(), 10);
   EXPECT_EQ(field(records[1], "request_content_read_length")->as_int64(), 10);
+  EXPECT_TRUE(field(records[1], "handler_elapsed_time"));  // upstream times 404s too
   EXPECT_EQ(field(records[2], "status_code")->as_int64(), 201);
   EXPECT_EQ(field(records[2], "request_path")->as_string(), "/ignore-200");
+
+  tomodachi::test_stubs::clear_captured();
+  request(port(), get("/empty"));
+  request(port(), "DELETE /test HTTP/1.1\r\nHost: x\r\n\r\n");
+  request(port(), get("/static/image.png"));
+  std::this_thread::sleep_for(50ms);
+  records = records_of("tomodachi.http.response");
+  ASSERT_EQ(records.size(), 3u);
+  // an empty body is logged with length 0 (aiohttp's content_length of an empty body)
+  ASSERT_TRUE(field(records[0], "response_content_length"));
+  EXPECT_EQ(field(records[0], "response_content_length")->as_int64(), 0);
+  EXPECT_EQ(field(records[1], "status_code")->as_int64(), 405);
+  EXPECT_TRUE(field(records[1], "handler_elapsed_time"));
+  EXPECT_EQ(field(records[2], "status_code")->as_int64(), 200);
+  EXPECT_EQ(field(records[2], "response_content_length")->as_int64(), 24);
+  EXPECT_TRUE(field(records[2], "handler_elapsed_time"));
+}
+
+TEST_F(HttpServer, AccessLogOfABodyCutShort) {
+  tomodachi::test_stubs::clear_captured();
+  {
+    Connection connection(port());
+    connection.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\nUser-Agent: cut\r\n\r\n0123456789");
+    std::this_thread::sleep_for(100ms);
+  }  // the client goes away before its body is complete
+  const tomodachi::test_stubs::CapturedRecord* found = nullptr;
+  std::vector<tomodachi::test_stubs::CapturedRecord> records;
+  for (int i = 0; i < 100 && !found; ++i) {
+    std::this_thread::sleep_for(20ms);
+    records = records_of("tomodachi.http.response");
+    for (auto& record : records) {
+      if (record.message == "ignored http request - connection closed before body was sent") found = &record;
+    }
+  }
+  ASSERT_TRUE(found);
+  std::vector<std::string> keys;
+  for (const auto& f : found->fields) keys.push_back(f.key);
+  EXPECT_EQ(keys, (std::vector<std::string>{"status_code", "remote_ip", "request_method", "request_path",
+                                            "http_version", "response_content_length", "request_content_length",
+                                            "request_content_read_length", "user_agent"}));
+  EXPECT_EQ(field(*found, "status_code")->as_int64(), 499);
+  EXPECT_EQ(field(*found, "response_content_length")->as_int64(), 0);
+  EXPECT_EQ(field(*found, "request_content_length")->as_int64(), 100);
+  EXPECT_EQ(field(*found, "request_content_read_length")->as_int64(), 10);
 }
 
 // ---- keep-alive, limits, shutdown: services of their own -------------------------------
@@ -881,6 +998,191 @@ TEST(HttpCallables, LambdaRoutesGuardsAndMiddlewares) {
   EXPECT_EQ(reply->status, 403);
   EXPECT_EQ(reply->body, "no token");
   EXPECT_EQ(reply->header("x-outer"), "1");
+}
+
+}  // namespace
+
+// ---- uploads at shutdown, lingering close --------------------------------------------------
+
+namespace {
+
+class UploadService : public tomodachi::Service {
+ public:
+  UploadService() : Service("upload") {
+    options.http.port = 0;
+    options.http.client_max_size = std::int64_t{2048};
+    http<&UploadService::upload>("POST", "/upload");
+    http<&UploadService::sleepy>("GET", "/sleep");
+  }
+  Task<std::string> upload(Request& request) { co_return "got " + std::to_string(request.body().size()); }
+  Task<std::string> sleepy(Request&) {
+    co_await tomodachi::sleep(std::chrono::milliseconds(1000));
+    co_return "slept";
+  }
+};
+
+class KeepAliveUploadService : public UploadService {
+ public:
+  KeepAliveUploadService() { options.http.keepalive_timeout = 5; }
+};
+
+/// Starts a 1000-byte upload, sends half, stops the server, waits, sends the rest.
+std::optional<http_test::HttpReply> upload_across_a_stop(int port, std::function<std::future<void>()> stop) {
+  Connection client(port);
+  client.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + std::string(500, 'a'));
+  std::this_thread::sleep_for(100ms);
+  auto stopping = stop();
+  std::this_thread::sleep_for(1500ms);  // longer than upstream's one second before step 4
+  client.send(std::string(500, 'b'));
+  auto reply = client.read_reply(false, 5000ms);
+  EXPECT_EQ(stopping.wait_for(5s), std::future_status::ready);
+  return reply;
+}
+
+TEST(HttpShutdown, AnUploadInProgressIsWaitedForWithKeepAlive) {
+  Harness<KeepAliveUploadService> harness;
+  auto reply = upload_across_a_stop(harness.port(), [&] { return harness.stop_async(10s); });
+  ASSERT_TRUE(reply) << "the upload was cut at the stop";
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_EQ(reply->body, "got 1000");
+  EXPECT_EQ(reply->header("connection"), "close");
+}
+
+TEST(HttpShutdown, AnUploadInProgressGets503WithoutKeepAlive) {
+  // spec §9 step 4: without keep-alive, requests that have not reached their handler a
+  // second after the stop began get 503 - but the upload is still read and answered.
+  Harness<UploadService> harness;
+  auto reply = upload_across_a_stop(harness.port(), [&] { return harness.stop_async(10s); });
+  ASSERT_TRUE(reply) << "the upload was cut at the stop";
+  EXPECT_EQ(reply->status, 503);
+  EXPECT_EQ(reply->body, "Service Unavailable");
+}
+
+TEST(HttpShutdown, AwaitingKeepAliveConnectionsAndRequests) {
+  Harness<KeepAliveUploadService> harness;
+  tomodachi::test_stubs::clear_captured();
+  Connection busy(harness.port());
+  busy.send(get("/sleep"));
+  Connection half(harness.port());
+  half.send("GET /sleep HTTP/1.1\r\n");  // a request head still arriving
+  std::this_thread::sleep_for(200ms);
+  auto stopping = harness.stop_async(3s);
+  auto reply = busy.read_reply(false, 5000ms);
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->body, "slept");
+  EXPECT_EQ(stopping.wait_for(5s), std::future_status::ready);
+  std::optional<std::int64_t> connection_count;
+  std::optional<std::int64_t> request_count;
+  for (auto& record : records_of("tomodachi.http")) {
+    if (record.message == "awaiting keep-alive connections") connection_count = field(record, "connection_count")->as_int64();
+    if (record.message == "awaiting requests to complete") request_count = field(record, "request_count")->as_int64();
+  }
+  EXPECT_EQ(connection_count, 2);
+  EXPECT_EQ(request_count, 1);
+}
+
+TEST(HttpProtection, ErrorAnswersDrainTheRequestBeforeClosing) {
+  Harness<UploadService> harness;
+  // After a 413 the server half-closes and reads on: the client can finish sending without
+  // a reset, and then sees an orderly end of the connection (nginx's lingering close).
+  Connection client(harness.port());
+  client.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n" + std::string(10000, 'x'));
+  auto reply = client.read_reply();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 413);
+  EXPECT_EQ(reply->header("connection"), "close");
+  std::this_thread::sleep_for(50ms);
+  EXPECT_NO_THROW(client.send(std::string(16384, 'y')));
+  std::this_thread::sleep_for(50ms);
+  EXPECT_NO_THROW(client.send(std::string(16384, 'y')));
+  EXPECT_TRUE(client.closed_by_server(1000ms));
+
+  // A client that uploads a large body without `Expect: 100-continue` gets its 413.
+  Connection uploader(harness.port());
+  std::thread sender([&] {
+    try {
+      uploader.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 4194304\r\n\r\n" + std::string(4194304, 'z'));
+    } catch (const std::exception&) {
+      // the server stops reading after its bounded drain
+    }
+  });
+  reply = uploader.read_reply();
+  sender.join();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 413);
+}
+
+// ---- websocket liveness -------------------------------------------------------------------
+
+class IdleWsService : public tomodachi::Service {
+ public:
+  IdleWsService() : Service("idle_ws") {
+    options.http.port = 0;
+    options.http.websocket_idle_timeout = 2;
+    websocket<&IdleWsService::silent>("/ws");
+    websocket<&IdleWsService::flood>("/flood");
+  }
+  Task<tomodachi::WebsocketCallbacks> silent(tomodachi::Websocket&, Request&) { co_return tomodachi::WebsocketCallbacks{}; }
+  // Sends 1 MiB messages until a send fails (a client that never reads).
+  Task<tomodachi::WebsocketCallbacks> flood(tomodachi::Websocket& websocket, Request&) {
+    auto executor = co_await boost::asio::this_coro::executor;
+    auto sender = [websocket]() mutable -> Task<void> {
+      try {
+        for (;;) co_await websocket.send_str(std::string(1 << 20, 'f'));
+      } catch (const std::exception&) {
+        flood_failed = true;
+      }
+    };
+    boost::asio::co_spawn(executor, std::move(sender), boost::asio::detached);
+    co_return tomodachi::WebsocketCallbacks{};
+  }
+  static inline std::atomic<bool> flood_failed{false};
+};
+
+std::unique_ptr<Connection> ws_connect_to(int port, const std::string& path, int receive_buffer = 0) {
+  auto connection = std::make_unique<Connection>(port, receive_buffer);
+  connection->send("GET " + path +
+                   " HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+  auto reply = connection->read_reply();
+  if (!reply || reply->status != 101) throw std::runtime_error("no upgrade");
+  return connection;
+}
+
+TEST(HttpWebsocket, IdlePeersArePingedThenCut) {
+  Harness<IdleWsService> harness;
+  auto connection = ws_connect_to(harness.port(), "/ws");
+  auto [opcode, payload] = connection->ws_read(3000ms);
+  EXPECT_EQ(opcode, 9);  // ping after half the idle timeout
+  // no pong, nothing sent: cut after the idle timeout
+  EXPECT_TRUE(connection->closed_by_server(5000ms));
+}
+
+TEST(HttpWebsocket, APeerThatAnswersPingsStaysConnected) {
+  Harness<IdleWsService> harness;
+  auto connection = ws_connect_to(harness.port(), "/ws");
+  for (int i = 0; i < 3; ++i) {
+    auto [opcode, payload] = connection->ws_read(3000ms);
+    ASSERT_EQ(opcode, 9);
+    connection->ws_send_text(payload, 0xA);  // pong
+  }
+  EXPECT_FALSE(connection->closed_by_server(200ms));
+}
+
+TEST(HttpWebsocket, ASendStuckOnAPeerThatDoesNotReadIsCut) {
+  Harness<IdleWsService> harness;
+  IdleWsService::flood_failed = false;
+  auto connection = ws_connect_to(harness.port(), "/flood", 4096);
+  // The client keeps talking (so it is not idle) but never reads.
+  for (int i = 0; i < 40 && !IdleWsService::flood_failed; ++i) {
+    try {
+      connection->ws_send_text("still here");
+    } catch (const std::exception&) {
+      break;  // the server cut the connection
+    }
+    std::this_thread::sleep_for(200ms);
+  }
+  EXPECT_TRUE(IdleWsService::flood_failed);
 }
 
 }  // namespace

@@ -34,8 +34,11 @@ struct HttpReply {
 
 class Connection {
  public:
-  explicit Connection(int port) {
+  /// `receive_buffer` > 0: a small SO_RCVBUF (set before connecting) for a client that
+  /// stops reading and should fill the server's socket buffer quickly.
+  explicit Connection(int port, int receive_buffer = 0) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (receive_buffer > 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(static_cast<uint16_t>(port));
