@@ -18,5 +18,6 @@
 #include <tomodachi/service.hpp>
 #include <tomodachi/task.hpp>
 #include <tomodachi/transport.hpp>
+#include <tomodachi/validation.hpp>
 #include <tomodachi/version.hpp>
 #include <tomodachi/websocket.hpp>

@@ -27,14 +27,25 @@ class Examples(unittest.TestCase):
     def tearDownClass(cls):
         cls.work.cleanup()
 
-    def start(self, name):
+    def start(self, name, source=None):
         output = os.path.join(self.work.name, name + ".so")
-        build = subprocess.run([BIN, "build", os.path.join(ROOT, "examples", name + ".cpp"), "-o", output],
-                               capture_output=True, text=True)
+        source = source or os.path.join(ROOT, "examples", name + ".cpp")
+        build = subprocess.run([BIN, "build", source, "-o", output], capture_output=True, text=True)
         self.assertEqual(build.returncode, 0, build.stdout + build.stderr)
         service = ServiceProcess(output, args=("-c", self.config))
         self.addCleanup(lambda: self.assertEqual(service.stop(), 0, service.output()))
         return service.port()
+
+    def test_readme_30_second_service(self):
+        with open(os.path.join(ROOT, "README.md")) as file:
+            readme = file.read()
+        start = readme.index("```cpp\n// hello.cpp\n") + len("```cpp\n")
+        source = os.path.join(self.work.name, "hello.cpp")
+        with open(source, "w") as file:
+            file.write(readme[start:readme.index("```", start)])
+        port = self.start("hello", source)
+        reply = request(port, get("/hello/world"))
+        self.assertEqual((reply.status, reply.body), (200, b"hello, world!"))
 
     def test_http_service(self):
         port = self.start("http_service")
