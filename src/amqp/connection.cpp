@@ -14,6 +14,8 @@
 #include <boost/json/string.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <arpa/inet.h>
@@ -50,6 +52,8 @@ using StepHandler = boost::asio::any_completion_handler<void(std::exception_ptr,
 constexpr int frames_per_round = 512;
 constexpr int publishes_per_round = 512;
 constexpr std::chrono::milliseconds close_rpc_timeout{2000};
+constexpr std::chrono::milliseconds min_close_rpc_timeout{100};
+constexpr std::chrono::milliseconds stop_connect_timeout{500};
 
 const Logger& log() {
   static const Logger logger("tomodachi.amqp");
@@ -167,6 +171,7 @@ struct PendingPublish {
   OutgoingMessage message;
   Clock::time_point deadline;
   PublishCompletion completion;
+  std::optional<std::string> returned;  // basic.return received: "312 NO_ROUTE"
 };
 
 struct ReadyPublish {
@@ -176,6 +181,7 @@ struct ReadyPublish {
 
 struct ConnectCommand {
   VoidHandler handler;
+  Clock::time_point deadline;  // the first connect gives up here (a publish's timeout)
 };
 struct ExecuteCommand {
   TopologyStep step;
@@ -196,7 +202,7 @@ struct CancelCommand {
 };
 struct CloseCommand {
   Clock::time_point deadline;
-  std::optional<VoidHandler> handler;
+  std::function<void()> closed;  // posted to the loop once closed (none from the destructor)
   bool exit_thread = false;  // from the destructor: the I/O thread ends after closing
 };
 struct NetworkFailureCommand {};
@@ -244,6 +250,7 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
   std::atomic<bool> is_connected{false};
   std::atomic<bool> has_connected{false};  // once true, connect() returns at once
   std::atomic<bool> detached{false};  // the loop is going away: post nothing
+  std::atomic<bool> stopping{false};  // the process stops: reconnect attempts are short
   std::atomic<int> socket_fd{-1};
   std::atomic<std::uint64_t> current_epoch{0};
   std::atomic<std::uint64_t> stat_connects{0}, stat_published{0}, stat_confirmed{0}, stat_deliveries{0};
@@ -262,6 +269,9 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
   bool ever_connected = false;
   std::uint64_t epoch = 0;
   std::chrono::milliseconds backoff{0};
+  std::size_t replay_remaining = 0;  // replayed steps not answered yet after a reconnect
+  bool replay_failed = false;        // the broker refused a replayed step: keep the backoff
+  Clock::time_point connected_at{};
   Clock::time_point next_attempt{};
   Clock::time_point lost_at{};
   std::string last_failure;
@@ -277,6 +287,7 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
   std::map<std::string, std::uint32_t, std::less<>> consumer_of_tag;
   std::map<std::uint32_t, std::string> tag_of_consumer;
   std::vector<std::unique_ptr<CancelJob>> cancel_jobs;
+  std::set<std::uint32_t> cancelled_consumers;  // never consume for these again
 
   std::deque<PendingPublish> pending;          // not sent yet
   ConfirmQueue<PendingPublish> unconfirmed;  // by publish sequence number
@@ -295,7 +306,7 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
 
   bool exit_requested = false;
   Clock::time_point close_deadline{};
-  std::optional<VoidHandler> close_handler;
+  std::function<void()> close_handler;
 
   // ---- posting results to the loop ----
 
@@ -311,9 +322,13 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
 
   // Publish outcomes are many (one per confirm): they go to the loop in batches, one post per
   // round of the frame loop.
+  static void log_unconfirmed(const std::exception_ptr& error) {
+    log().warning("unconfirmed publish [amqp]", LogFields{LogField{"error", boost::json::string(describe_exception(error))}});
+  }
+
   void complete_publish(PublishCompletion completion, std::exception_ptr error) {
     if (!completion.handler && !completion.callback) {
-      if (error) log().warning("unconfirmed publish [amqp]", LogFields{LogField{"error", boost::json::string(describe_exception(error))}});
+      if (error) log_unconfirmed(error);
       return;
     }
     ready_publishes.push_back(ReadyPublish{std::move(completion), error});
@@ -323,6 +338,10 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
     flush_deliveries();
     if (ready_publishes.empty()) return;
     if (detached.load()) {
+      // Nobody is left to tell: the failures go to the log, never nowhere.
+      for (const auto& ready : ready_publishes) {
+        if (ready.error) log_unconfirmed(ready.error);
+      }
       ready_publishes.clear();
       return;
     }
@@ -458,7 +477,10 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
       return;
     }
     std::string reason;
-    if (open_connection(reason)) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(command.deadline - Clock::now());
+    const bool connected_now = left.count() > 0 && open_connection(reason, std::min(settings.connect_timeout, left));
+    if (left.count() <= 0) reason = "timed out";
+    if (connected_now) {
       ever_connected = true;
       has_connected.store(true);
       log().debug("connected [amqp] to " + settings.address());
@@ -470,7 +492,7 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
     }
   }
 
-  bool open_connection(std::string& reason) {
+  bool open_connection(std::string& reason, std::chrono::milliseconds connect_timeout) {
     amqp_connection_state_t c = amqp_new_connection();
     if (!c) {
       reason = "out of memory";
@@ -487,11 +509,12 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
       auto* context = static_cast<SSL_CTX*>(amqp_ssl_socket_get_context(socket));
       if (context) SSL_CTX_set_default_verify_paths(context);
     }
-    timeval timeout = to_timeval(settings.connect_timeout);
+    connect_timeout = std::max(connect_timeout, std::chrono::milliseconds(1));
+    timeval timeout = to_timeval(connect_timeout);
     if (const int status = amqp_socket_open_noblock(socket, settings.host.c_str(), settings.port, &timeout);
         status != AMQP_STATUS_OK) {
       if (status == AMQP_STATUS_SOCKET_ERROR) {
-        return fail(probe_connect_error(settings.host, settings.port, settings.connect_timeout));
+        return fail(probe_connect_error(settings.host, settings.port, connect_timeout));
       }
       return fail(status == AMQP_STATUS_TIMEOUT ? "timed out" : describe_status(status));
     }
@@ -556,6 +579,7 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
     state = State::connected;
     is_connected.store(true);
     ++stat_connects;
+    connected_at = Clock::now();
     next_maintenance = Clock::now() + maintenance_interval();
     return true;
   }
@@ -575,11 +599,16 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
       return;
     }
     std::string reason;
-    if (open_connection(reason)) {
+    // While the process stops, an attempt must not hold the I/O thread (and the close) up.
+    const auto timeout = stopping.load() ? std::min(settings.connect_timeout, stop_connect_timeout)
+                                         : settings.connect_timeout;
+    if (open_connection(reason, timeout)) {
       const double outage = std::chrono::duration<double>(Clock::now() - lost_at).count();
       log().info("reconnected [amqp] to " + settings.address(), LogFields{LogField{"outage_seconds", outage}});
-      backoff = std::chrono::milliseconds(0);
+      // The backoff is reset once the replay went through (replay_finished), not here: a
+      // replay the broker refuses would otherwise reconnect in a tight loop.
       replay_topology();
+      if (replay_remaining == 0) replay_finished();
       return;
     }
     if (reason != last_failure) {
@@ -593,6 +622,8 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
   void replay_topology() {
     std::deque<StepJob> replay;
     for (const auto& step : recorded) replay.push_back(StepJob{step, std::nullopt});
+    replay_remaining = replay.size();
+    replay_failed = false;
     for (auto& job : steps) replay.push_back(std::move(job));
     steps = std::move(replay);
   }
@@ -621,7 +652,10 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
     steps = std::move(kept);
 
     auto resend = unconfirmed.take_all();
-    for (auto it = resend.rbegin(); it != resend.rend(); ++it) pending.push_front(std::move(*it));
+    for (auto it = resend.rbegin(); it != resend.rend(); ++it) {
+      it->returned.reset();  // sent again: the broker routes it anew
+      pending.push_front(std::move(*it));
+    }
 
     for (auto& job : cancel_jobs) complete(std::move(job->handler), std::exception_ptr{});
     cancel_jobs.clear();
@@ -632,7 +666,13 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
     flush_deliveries();
 
     state = State::reconnecting;
-    backoff = settings.reconnect_min_delay;
+    // Lost again before the replay went through, or soon after connecting: keep growing
+    // the backoff (a replay the broker refuses must not become a reconnect storm).
+    const bool unstable =
+        replay_remaining > 0 || replay_failed || Clock::now() - connected_at < settings.reconnect_max_delay;
+    backoff = unstable ? std::clamp(backoff * 2, settings.reconnect_min_delay, settings.reconnect_max_delay)
+                       : settings.reconnect_min_delay;
+    replay_remaining = 0;
     next_attempt = Clock::now() + backoff;
   }
 
@@ -697,6 +737,9 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
         if (frame.channel == consumer_channel && assembling && !assembling->have_header) {
           const auto* properties = static_cast<const amqp_basic_properties_t*>(frame.payload.properties.decoded);
           assembling->delivery.properties = decode_properties(*properties);
+          if (properties->_flags & AMQP_BASIC_HEADERS_FLAG) {
+            assembling->delivery.raw_headers = std::make_shared<ReceivedHeaders>(properties->headers);
+          }
           assembling->body_size = static_cast<std::size_t>(frame.payload.properties.body_size);
           assembling->have_header = true;
           assembling->delivery.body.reserve(assembling->body_size);
@@ -747,7 +790,16 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
         broker_cancelled(to_string(cancel->consumer_tag));
         return;
       }
-      case AMQP_BASIC_RETURN_METHOD: return;  // mandatory is never set
+      case AMQP_BASIC_RETURN_METHOD: {
+        // Sent before the confirm of the same message; its header and body frames that
+        // follow on the publish channel are skipped (handle_frame keeps only the consumers').
+        const auto* returned = static_cast<const amqp_basic_return_t*>(method.decoded);
+        if (channel == publish_channel) {
+          mark_returned(to_string(returned->exchange), to_string(returned->routing_key), returned->reply_code,
+                        to_string(returned->reply_text));
+        }
+        return;
+      }
       default: break;
     }
     auto& queue = expectations[channel < expectations.size() ? channel : 0];
@@ -892,7 +944,12 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
     ++stat_deliveries;
     if (delivery.consumer_id == 0) {
       // Its consumer was cancelled: hand the message back to the queue at once.
-      amqp_basic_nack(conn, consumer_channel, delivery.delivery_tag, 0, 1);
+      if (const int status = amqp_basic_nack(conn, consumer_channel, delivery.delivery_tag, 0, 1);
+          status != AMQP_STATUS_OK) {
+        // The message is not lost: the broker requeues it with the connection.
+        log().warning("cannot return a message of a cancelled consumer [amqp] (basic.nack: " + describe_status(status) + ")");
+        connection_lost(describe_status(status));
+      }
       return;
     }
     acks.delivered(delivery.delivery_tag);
@@ -922,6 +979,8 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
     }
     const int status = amqp_basic_nack(conn, consumer_channel, command.delivery_tag, 0, command.requeue ? 1 : 0);
     if (status != AMQP_STATUS_OK) {
+      log().warning("basic.nack [amqp] failed: " + describe_status(status) +
+                    " - the broker requeues the message with the connection");
       connection_lost(describe_status(status));
       return;
     }
@@ -982,10 +1041,26 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
 
   void handle(CancelCommand& command) {
     std::set<std::uint32_t> ids(command.consumer_ids.begin(), command.consumer_ids.end());
-    std::erase_if(recorded, [&](const TopologyStep& step) {
+    const auto cancelled_consume = [&](const TopologyStep& step) {
       const auto* consume = std::get_if<ConsumeStep>(&step);
-      return consume && ids.count(consume->consumer_id);
-    });
+      return consume && ids.count(consume->consumer_id) > 0;
+    };
+    std::erase_if(recorded, cancelled_consume);
+    // Consume steps not sent yet (a replay after a reconnect, or a start still running)
+    // never go out; one in flight is cancelled when its consume-ok arrives.
+    for (auto it = steps.begin(); it != steps.end();) {
+      if (!cancelled_consume(it->step)) {
+        ++it;
+        continue;
+      }
+      if (it->handler) {
+        complete(std::move(*it->handler),
+                 std::make_exception_ptr(AmqpConnectionException("the consumer was cancelled before it started")),
+                 StepResult{});
+      }
+      it = steps.erase(it);
+    }
+    cancelled_consumers.insert(ids.begin(), ids.end());
     auto job = std::make_unique<CancelJob>(CancelJob{{}, std::move(command.handler)});
     for (auto id : ids) {
       const auto tag = tag_of_consumer.find(id);
@@ -1012,6 +1087,17 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
       return;
     }
     cancel_jobs.push_back(std::move(job));
+  }
+
+  void cancel_consumer_tag(const std::string& consumer_tag) {
+    amqp_basic_cancel_t cancel{};
+    cancel.consumer_tag = bytes_of(consumer_tag);
+    cancel.nowait = 0;
+    if (amqp_send_method(conn, consumer_channel, AMQP_BASIC_CANCEL_METHOD, &cancel) != AMQP_STATUS_OK) {
+      connection_lost("cannot cancel a consumer");
+      return;
+    }
+    expect(consumer_channel, AMQP_BASIC_CANCEL_OK_METHOD, [](const amqp_method_t*, const BrokerError*) {});
   }
 
   void finish_cancel_job(CancelJob* raw) {
@@ -1052,12 +1138,21 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
     });
   }
 
+  void replay_finished() {
+    backoff = std::chrono::milliseconds(0);
+    log().debug("re-declared after reconnecting [amqp] to " + settings.address());
+  }
+
   void step_finished(const amqp_method_t* reply, const BrokerError* error) {
     if (!step_in_flight) return;
     StepJob job = std::move(*step_in_flight);
     step_in_flight.reset();
     encoded_in_flight.reset();
     const bool replay = !job.handler;
+    if (replay && replay_remaining > 0) {
+      if (error) replay_failed = true;
+      if (--replay_remaining == 0 && !replay_failed) replay_finished();
+    }
     if (error) {
       if (replay) {
         log().error("re-declaring after a reconnect failed [amqp]: " + describe(job.step) + " (" +
@@ -1077,6 +1172,17 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
       }
     }
     if (const auto* consume = std::get_if<ConsumeStep>(&job.step)) {
+      if (cancelled_consumers.count(consume->consumer_id)) {
+        // Cancelled while its basic.consume was on the wire: cancel it at the broker at once
+        // (deliveries before the cancel-ok have no consumer and go back to the queue).
+        cancel_consumer_tag(result.consumer_tag);
+        if (!replay) {
+          complete(std::move(*job.handler),
+                   std::make_exception_ptr(AmqpConnectionException("the consumer was cancelled before it started")),
+                   StepResult{});
+        }
+        return;
+      }
       consumer_of_tag[result.consumer_tag] = consume->consumer_id;
       tag_of_consumer[consume->consumer_id] = result.consumer_tag;
     }
@@ -1107,13 +1213,14 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
       PendingPublish& next = pending.front();
       const auto& message = next.message;
       int status;
-      if (message.properties.empty()) {
+      const amqp_boolean_t mandatory = message.mandatory ? 1 : 0;
+      if (message.properties.empty() && !message.original_headers) {
         status = amqp_basic_publish(conn, publish_channel, bytes_of(message.exchange),
-                                    bytes_of(message.routing_key), 0, 0, nullptr, bytes_of(message.body));
+                                    bytes_of(message.routing_key), mandatory, 0, nullptr, bytes_of(message.body));
       } else {
-        EncodedProperties properties(message.properties);
+        EncodedProperties properties(message.properties, message.original_headers);
         status = amqp_basic_publish(conn, publish_channel, bytes_of(message.exchange),
-                                    bytes_of(message.routing_key), 0, 0, &properties.properties(),
+                                    bytes_of(message.routing_key), mandatory, 0, &properties.properties(),
                                     bytes_of(message.body));
       }
       if (status != AMQP_STATUS_OK) {
@@ -1126,8 +1233,31 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
     }
   }
 
+  // The oldest unconfirmed mandatory publish with this exchange and routing key is the one
+  // returned (returns and confirms come in publish order).
+  void mark_returned(const std::string& exchange, const std::string& routing_key, int code, const std::string& text) {
+    bool found = false;
+    unconfirmed.remove_if([&](PendingPublish& publish) {
+      if (!found && !publish.returned && publish.message.mandatory && publish.message.exchange == exchange &&
+          publish.message.routing_key == routing_key) {
+        publish.returned = std::to_string(code) + " " + text;
+        found = true;
+      }
+      return false;
+    });
+    if (!found) log().warning("basic.return [amqp] for a message not waiting for its confirm: exchange \"" + exchange +
+                              "\", routing key \"" + routing_key + "\" (" + std::to_string(code) + " " + text + ")");
+  }
+
   void confirm(std::uint64_t tag, bool multiple, bool acked) {
     const auto settle = [&](PendingPublish& publish) {
+      if (acked && publish.returned) {
+        const std::string message = "the broker returned the message published to exchange \"" +
+                                    publish.message.exchange + "\" with routing key \"" +
+                                    publish.message.routing_key + "\": no queue took it (" + *publish.returned + ")";
+        complete_publish(std::move(publish.completion), std::make_exception_ptr(AmqpUnroutable(message)));
+        return;
+      }
       if (acked) {
         ++stat_confirmed;
         complete_publish(std::move(publish.completion), std::exception_ptr{});
@@ -1177,11 +1307,19 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
   void handle(CloseCommand& command) {
     exit_requested = exit_requested || command.exit_thread;
     if (state == State::closed) {
-      if (command.handler) complete(std::move(*command.handler), std::exception_ptr{});
+      if (command.closed) post_closed(std::move(command.closed));
       return;
     }
-    close_handler = std::move(command.handler);
-    close_deadline = command.deadline;
+    if (close_handler && command.closed) {
+      // A second close (the destructor's, or another caller's): both are told.
+      close_handler = [first = std::move(close_handler), second = std::move(command.closed)] {
+        first();
+        second();
+      };
+    } else if (command.closed) {
+      close_handler = std::move(command.closed);
+    }
+    close_deadline = state == State::closing ? std::min(close_deadline, command.deadline) : command.deadline;
     if (state == State::connected) {
       state = State::closing;
       return;
@@ -1208,15 +1346,27 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
     for (auto& job : cancel_jobs) complete(std::move(job->handler), std::exception_ptr{});
     cancel_jobs.clear();
     if (conn) {
-      timeval timeout = to_timeval(close_rpc_timeout);
+      // connection.close, bounded: at most close_rpc_timeout, less when the deadline is near.
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(close_deadline - Clock::now());
+      timeval timeout = to_timeval(std::clamp(left, min_close_rpc_timeout, close_rpc_timeout));
       amqp_set_rpc_timeout(conn, &timeout);
-      amqp_connection_close(conn, AMQP_REPLY_SUCCESS);
+      if (const auto reply = amqp_connection_close(conn, AMQP_REPLY_SUCCESS); reply.reply_type != AMQP_RESPONSE_NORMAL) {
+        log().debug("connection.close [amqp] to " + settings.address() + " unanswered: " + describe_reply(reply));
+      }
       destroy_connection();
     }
     is_connected.store(false);
     state = State::closed;
-    if (close_handler) complete(std::move(*close_handler), std::exception_ptr{});
-    close_handler.reset();
+    // Publish outcomes go to the loop before the close completes (whoever awaits the close
+    // may destroy the connection right after).
+    flush_results();
+    if (close_handler) post_closed(std::move(close_handler));
+    close_handler = nullptr;
+  }
+
+  void post_closed(std::function<void()> closed) {
+    if (detached.load()) return;
+    boost::asio::post(loop, std::move(closed));
   }
 
   void handle(NetworkFailureCommand&) {
@@ -1246,9 +1396,10 @@ Connection::Connection(ConnectionSettings settings, boost::asio::any_io_executor
 }
 
 Connection::~Connection() {
+  impl_->stopping.store(true);
   impl_->detached.store(true);
   impl_->hand_over();  // acks collected in this turn of the loop still go out
-  impl_->push(CloseCommand{Clock::now(), std::nullopt, true});
+  impl_->push(CloseCommand{Clock::now(), nullptr, true});
   // A write blocked by a dead peer ends when the socket is shut down.
   auto& thread = impl_->thread;
   std::promise<void> joined;
@@ -1271,14 +1422,16 @@ void Connection::set_delivery_preprocessor(std::function<void(Delivery&)> prepro
   impl_->preprocessor = std::move(preprocessor);
 }
 
-Task<void> Connection::connect() {
+Task<void> Connection::connect(Clock::time_point deadline) {
   if (impl_->has_connected.load()) co_return;  // reconnects are the connection's own business
-  auto initiation = [impl = impl_.get()](auto handler) {
-    impl->push_from_loop(ConnectCommand{VoidHandler(std::move(handler))});
+  auto initiation = [impl = impl_.get()](auto handler, Clock::time_point d) {
+    impl->push_from_loop(ConnectCommand{VoidHandler(std::move(handler)), d});
   };
   co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>, void(std::exception_ptr)>(
-      initiation, boost::asio::use_awaitable);
+      initiation, boost::asio::use_awaitable, deadline);
 }
+
+Task<void> Connection::connect() { co_await connect(Clock::now() + impl_->settings.connect_timeout); }
 
 Task<StepResult> Connection::execute(TopologyStep step) {
   auto initiation = [impl = impl_.get()](auto handler, TopologyStep s) {
@@ -1292,7 +1445,7 @@ Task<StepResult> Connection::execute(TopologyStep step) {
 // Not a coroutine: the awaitable of the initiation itself (one frame less per publish).
 Task<void> Connection::publish(OutgoingMessage message, Clock::time_point deadline) {
   auto initiation = [impl = impl_.get()](auto handler, OutgoingMessage m, Clock::time_point d) {
-    PendingPublish publish{std::move(m), d, PublishCompletion{VoidHandler(std::move(handler)), {}}};
+    PendingPublish publish{std::move(m), d, PublishCompletion{VoidHandler(std::move(handler)), {}}, std::nullopt};
     impl->push_from_loop(PublishCommand{std::move(publish)});
   };
   return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>, void(std::exception_ptr)>(
@@ -1301,7 +1454,7 @@ Task<void> Connection::publish(OutgoingMessage message, Clock::time_point deadli
 
 void Connection::publish_detached(OutgoingMessage message, Clock::time_point deadline,
                                   std::function<void(std::exception_ptr)> done) {
-  PendingPublish publish{std::move(message), deadline, PublishCompletion{std::nullopt, std::move(done)}};
+  PendingPublish publish{std::move(message), deadline, PublishCompletion{std::nullopt, std::move(done)}, std::nullopt};
   impl_->push_from_loop(PublishCommand{std::move(publish)});
 }
 
@@ -1321,13 +1474,31 @@ Task<void> Connection::cancel(std::vector<std::uint32_t> consumer_ids) {
       initiation, boost::asio::use_awaitable, std::move(consumer_ids));
 }
 
-Task<void> Connection::close(Clock::time_point deadline) {
-  auto initiation = [impl = impl_.get()](auto handler, Clock::time_point d) {
-    impl->push_from_loop(CloseCommand{d, VoidHandler(std::move(handler))});
+// Raced against the deadline on the loop: when the I/O thread has not closed by then (a
+// peer that stopped answering), the socket is shut down, which ends any call blocked on it.
+Task<bool> Connection::close(Clock::time_point deadline) {
+  struct Wait {
+    explicit Wait(boost::asio::any_io_executor executor) : timer(std::move(executor)) {}
+    boost::asio::steady_timer timer;
+    bool closed = false;
   };
-  co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>, void(std::exception_ptr)>(
-      initiation, boost::asio::use_awaitable, deadline);
+  impl_->stopping.store(true);
+  auto wait = std::make_shared<Wait>(impl_->loop);
+  wait->timer.expires_at(deadline);
+  impl_->push_from_loop(CloseCommand{deadline, [wait] {
+                                       wait->closed = true;
+                                       wait->timer.cancel();
+                                     }});
+  boost::system::error_code ignored;
+  co_await wait->timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ignored));
+  if (wait->closed) co_return true;
+  log().warning("closing the connection [amqp] to " + impl_->settings.address() +
+                " did not finish within the grace period - dropping it");
+  if (const int fd = impl_->socket_fd.load(); fd >= 0) ::shutdown(fd, SHUT_RDWR);
+  co_return false;
 }
+
+void Connection::stop_requested() noexcept { impl_->stopping.store(true); }
 
 bool Connection::connected() const noexcept { return impl_->is_connected.load(); }
 

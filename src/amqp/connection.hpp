@@ -44,6 +44,16 @@ struct ConnectionSettings {
   std::string address() const;
 };
 
+/// A delivery's header table as the broker sent it (a deep copy in its own pool), so that a
+/// retry or dead-letter copy carries every header with its original AMQP field type.
+struct ReceivedHeaders;
+
+/// A mandatory publish came back from the broker (basic.return): no queue took it.
+class AmqpUnroutable : public AmqpException {
+ public:
+  using AmqpException::AmqpException;
+};
+
 /// One message delivered to a consumer. `epoch` identifies the connection it came on:
 /// acknowledgements for an older epoch are dropped (the broker redelivers those messages).
 struct Delivery {
@@ -55,6 +65,8 @@ struct Delivery {
   std::string routing_key;
   std::string body;
   AmqpProperties properties;
+  /// The headers table as received (set when the message has headers).
+  std::shared_ptr<const ReceivedHeaders> raw_headers;
   /// What the delivery preprocessor attached on the I/O thread (opaque to the connection).
   std::shared_ptr<void> preparsed;
 };
@@ -65,6 +77,12 @@ struct OutgoingMessage {
   std::string routing_key;
   std::string body;
   AmqpProperties properties;  ///< empty: no properties at all (upstream's wire shape)
+  /// basic.publish(mandatory): a message no queue takes comes back (basic.return) and the
+  /// publish fails with AmqpUnroutable instead of being confirmed into nowhere.
+  bool mandatory = false;
+  /// Header entries to keep exactly as received (their AMQP field types included); the
+  /// entries of `properties.headers` are added, replacing those with the same key.
+  std::shared_ptr<const ReceivedHeaders> original_headers;
 };
 
 /// Counters for tests and logs (read from any thread).
@@ -101,6 +119,9 @@ class Connection {
   /// upstream's message `Unable to connect [amqp] to host:port (reason)`. After the first
   /// success the connection reconnects on its own whenever it is lost.
   Task<void> connect();
+  /// The same, giving up at `deadline` (e.g. a publish's timeout): the attempt's TCP connect
+  /// and handshake are bounded by it.
+  Task<void> connect(Clock::time_point deadline);
 
   /// Runs a topology step on the broker and remembers it for replay after reconnects.
   /// Throws AmqpChannelClosed (the broker's code and text), AmqpExclusiveQueueLockedException,
@@ -127,8 +148,14 @@ class Connection {
   Task<void> cancel(std::vector<std::uint32_t> consumer_ids);
 
   /// Waits (until `deadline`) for unconfirmed publishes and queued acks, then closes the
-  /// connection. Remaining publishes fail with AmqpConnectionException.
-  Task<void> close(Clock::time_point deadline);
+  /// connection (connection.close, its reply awaited at most 2 s and not past the deadline).
+  /// Remaining publishes fail with AmqpConnectionException. Raced against `deadline`: false
+  /// when the I/O thread had not closed by then (its socket is shut down; the destructor
+  /// joins the thread).
+  Task<bool> close(Clock::time_point deadline);
+
+  /// The process is stopping: reconnect attempts from now on use a short connect timeout.
+  void stop_requested() noexcept;
 
   bool connected() const noexcept;
   /// True once connect() succeeded (from then on the connection reconnects by itself).

@@ -10,6 +10,13 @@
 #include <boost/asio/query.hpp>
 #include <boost/json.hpp>
 
+namespace {
+const tomodachi::Logger& log() {
+  static const tomodachi::Logger logger("tomodachi.amqp");
+  return logger;
+}
+}  // namespace
+
 namespace tomodachi::rabbitmq {
 
 boost::asio::execution_context::id LoopState::id;
@@ -54,6 +61,8 @@ Connection& LoopState::publisher_connection(const Options::Amqp& options,
     auto settings = ConnectionSettings::from(options);
     settings.connection_name = "tomodachi publisher";
     publisher_ = std::make_unique<Connection>(std::move(settings), executor);
+    // Not a coroutine lambda: the runtime drops the function once the drain started.
+    on_process_stop([this](Deadline deadline) { return drain_publisher(deadline); });
   }
   return *publisher_;
 }
@@ -99,6 +108,20 @@ Task<void> LoopState::release_consumer_connection(Deadline deadline) {
   std::unique_ptr<Connection> closing = std::move(consumer_);
   dead_letter_queues_.clear();
   co_await closing->close(deadline);
+}
+
+Task<void> LoopState::drain_publisher(Deadline deadline) {
+  if (!publisher_) co_return;
+  std::unique_ptr<Connection> closing = std::move(publisher_);
+  const ConnectionStats before = closing->stats();
+  const bool closed = co_await closing->close(deadline);
+  const ConnectionStats after = closing->stats();
+  log().debug("publisher connection closed [amqp]",
+              {{"published", static_cast<std::int64_t>(after.published)},
+               {"confirmed", static_cast<std::int64_t>(after.confirmed)},
+               {"confirmed_while_closing", static_cast<std::int64_t>(after.confirmed - before.confirmed)},
+               {"clean", closed}});
+  closing.reset();  // joins the I/O thread
 }
 
 void LoopState::shutdown() {

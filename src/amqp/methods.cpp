@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include <limits>
+#include <new>
 
 namespace tomodachi::rabbitmq {
 namespace {
@@ -211,8 +212,13 @@ amqp_field_value_t EncodedTable::encode(const boost::json::value& value) {
       field.value.i64 = value.get_int64();
       break;
     case boost::json::kind::uint64:
-      field.kind = AMQP_FIELD_KIND_U64;
-      field.value.u64 = value.get_uint64();
+      if (value.get_uint64() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+        field.kind = AMQP_FIELD_KIND_I64;
+        field.value.i64 = static_cast<std::int64_t>(value.get_uint64());
+      } else {
+        field.kind = AMQP_FIELD_KIND_U64;
+        field.value.u64 = value.get_uint64();
+      }
       break;
     case boost::json::kind::double_:
       field.kind = AMQP_FIELD_KIND_F64;
@@ -250,6 +256,16 @@ amqp_field_value_t EncodedTable::encode(const boost::json::value& value) {
   return field;
 }
 
+ReceivedHeaders::ReceivedHeaders(const amqp_table_t& original) {
+  init_amqp_pool(&pool, 4096);
+  if (amqp_table_clone(&original, &table, &pool) != AMQP_STATUS_OK) {
+    empty_amqp_pool(&pool);
+    throw std::bad_alloc();
+  }
+}
+
+ReceivedHeaders::~ReceivedHeaders() { empty_amqp_pool(&pool); }
+
 AmqpProperties decode_properties(const amqp_basic_properties_t& p) {
   AmqpProperties out;
   const amqp_flags_t f = p._flags;
@@ -269,7 +285,9 @@ AmqpProperties decode_properties(const amqp_basic_properties_t& p) {
   return out;
 }
 
-EncodedProperties::EncodedProperties(const AmqpProperties& properties) : source_(properties) {
+EncodedProperties::EncodedProperties(const AmqpProperties& properties,
+                                     std::shared_ptr<const ReceivedHeaders> original_headers)
+    : source_(properties), original_headers_(std::move(original_headers)) {
   amqp_basic_properties_t& p = properties_;
   const auto set_bytes = [&](const std::optional<std::string>& value, amqp_flags_t bit,
                              amqp_bytes_t& field) {
@@ -279,8 +297,21 @@ EncodedProperties::EncodedProperties(const AmqpProperties& properties) : source_
   };
   set_bytes(source_.content_type, AMQP_BASIC_CONTENT_TYPE_FLAG, p.content_type);
   set_bytes(source_.content_encoding, AMQP_BASIC_CONTENT_ENCODING_FLAG, p.content_encoding);
-  if (source_.headers) {
-    headers_ = std::make_unique<EncodedTable>(*source_.headers);
+  if (source_.headers) headers_ = std::make_unique<EncodedTable>(*source_.headers);
+  if (original_headers_) {
+    const amqp_table_t& original = original_headers_->table;
+    for (int i = 0; i < original.num_entries; ++i) {
+      const amqp_table_entry_t& entry = original.entries[i];
+      if (source_.headers && source_.headers->contains(to_string(entry.key))) continue;  // replaced
+      merged_headers_.push_back(entry);
+    }
+    if (headers_) {
+      const amqp_table_t& added = headers_->table();
+      merged_headers_.insert(merged_headers_.end(), added.entries, added.entries + added.num_entries);
+    }
+    p._flags |= AMQP_BASIC_HEADERS_FLAG;
+    p.headers = table_of(merged_headers_);
+  } else if (headers_) {
     p._flags |= AMQP_BASIC_HEADERS_FLAG;
     p.headers = headers_->table();
   }

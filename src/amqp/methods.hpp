@@ -63,7 +63,8 @@ StepResult decode_step_reply(const amqp_method_t& reply);
 /// strings as text), nested tables and arrays, timestamps as integers, void as null.
 boost::json::object table_to_json(const amqp_table_t& table);
 
-/// Owned storage of an encoded field table (JSON object -> amqp_table_t).
+/// Owned storage of an encoded field table (JSON object -> amqp_table_t). Integers are
+/// signed 64-bit (`l`, what RabbitMQ and Python's pamqp use), unsigned only above INT64_MAX.
 class EncodedTable {
  public:
   explicit EncodedTable(const boost::json::object& object);
@@ -79,20 +80,36 @@ class EncodedTable {
   amqp_table_t table_{};
 };
 
+/// A received header table, deep-copied into its own pool (rabbitmq-c's frame memory is
+/// recycled after every frame).
+struct ReceivedHeaders {
+  explicit ReceivedHeaders(const amqp_table_t& original);
+  ~ReceivedHeaders();
+  ReceivedHeaders(const ReceivedHeaders&) = delete;
+  ReceivedHeaders& operator=(const ReceivedHeaders&) = delete;
+  amqp_pool_t pool{};
+  amqp_table_t table{};
+};
+
 /// Basic properties of a delivery as AmqpProperties.
 AmqpProperties decode_properties(const amqp_basic_properties_t& properties);
 
 /// Owned storage of encoded basic properties for a publish (flags 0 when `properties` is empty).
+/// With `original_headers`, the headers are those entries with their original field types,
+/// then `properties.headers` (replacing entries of the same key).
 class EncodedProperties {
  public:
-  explicit EncodedProperties(const AmqpProperties& properties);
+  explicit EncodedProperties(const AmqpProperties& properties,
+                             std::shared_ptr<const ReceivedHeaders> original_headers = nullptr);
   EncodedProperties(const EncodedProperties&) = delete;
   EncodedProperties& operator=(const EncodedProperties&) = delete;
   const amqp_basic_properties_t& properties() const noexcept { return properties_; }
 
  private:
   AmqpProperties source_;
+  std::shared_ptr<const ReceivedHeaders> original_headers_;
   std::unique_ptr<EncodedTable> headers_;
+  std::vector<amqp_table_entry_t> merged_headers_;
   amqp_basic_properties_t properties_{};
 };
 

@@ -21,6 +21,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
+#include <list>
 #include <memory>
 #include <vector>
 
@@ -33,6 +34,11 @@ using Clock = std::chrono::steady_clock;
 
 /// How long a retry or dead-letter publish may take before the message goes back to the queue.
 constexpr std::chrono::seconds settle_publish_timeout{30};
+
+/// At most this many retries of one transport instance wait out their backoff at a time
+/// (each holds its unacked delivery and a coroutine). A retry beyond it is published at
+/// once, without the backoff (its attempt is still counted), and a warning is logged.
+constexpr std::size_t max_delayed_retries = 1000;
 
 const Logger& log() {
   static const Logger logger("tomodachi.amqp");
@@ -66,7 +72,7 @@ struct Shared {
   asio::steady_timer drained;  // cancelled when the last handler finished during a stop
   bool consumers_cancelled = false;
   asio::steady_timer cancelled;  // cancelled when the broker confirmed basic.cancel
-  std::vector<std::weak_ptr<asio::steady_timer>> retry_waits;  // cut short by a stop
+  std::list<std::shared_ptr<asio::steady_timer>> retry_waits;  // cut short by a stop; bounded
 };
 
 struct Subscription {
@@ -88,7 +94,7 @@ Task<void> publish_confirmed(LoopState& state, const Options::Amqp& options, Out
                              Clock::time_point deadline) {
   auto executor = co_await asio::this_coro::executor;
   Connection& publisher = state.publisher_connection(options, executor);
-  if (!publisher.has_connected()) co_await publisher.connect();
+  if (!publisher.has_connected()) co_await publisher.connect(deadline);
   co_await publisher.publish(std::move(message), deadline);
 }
 
@@ -132,25 +138,28 @@ class AmqpDelivery final : public tomodachi::Delivery {
 
   Task<void> retry_later(std::chrono::milliseconds delay) override {
     auto executor = co_await asio::this_coro::executor;
-    auto timer = std::make_shared<asio::steady_timer>(executor, delay);
-    auto& shared = *subscription_->shared;
-    if (!shared.stopping) {
-      shared.retry_waits.push_back(timer);
+    auto shared = subscription_->shared;
+    if (!shared->stopping && shared->retry_waits.size() >= max_delayed_retries) {
+      log().warning("too many delayed retries [amqp] - this one is published without its backoff",
+                    {{"limit", static_cast<std::int64_t>(max_delayed_retries)},
+                     {"queue", boost::json::string(subscription_->queue)}});
+    } else if (!shared->stopping) {
+      auto timer = std::make_shared<asio::steady_timer>(executor, delay);
+      const auto position = shared->retry_waits.insert(shared->retry_waits.end(), timer);
       boost::system::error_code ignored;
       co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+      if (!shared->stopping) shared->retry_waits.erase(position);  // a stop cleared the list
     }
     // Republish the copy straight to the queue (default exchange) with the next attempt
     // number, and only then settle this one.
-    AmqpProperties properties = delivery_.properties;
-    if (!properties.headers) properties.headers.emplace();
-    (*properties.headers)[attempt_header] = attempt() + 1;
-    OutgoingMessage copy{"", subscription_->queue, delivery_.body, std::move(properties)};
+    boost::json::object added{{attempt_header, attempt() + 1}};
+    OutgoingMessage copy = copy_with_headers(subscription_->queue, std::move(added));
     co_await republish_then_ack(std::move(copy), "retry");
   }
 
   Task<void> dead_letter(const DeadLetter& letter) override {
     const std::string queue = letter.queue ? subscription_->queue_name_prefix + *letter.queue
-                                           : default_dead_letter_queue(subscription_->queue);
+                                           : subscription_->queue + ".dlq";  // no `.fifo` rule on AMQP
     std::exception_ptr error;
     try {
       auto& declared = subscription_->state->declared_dead_letter_queues();
@@ -168,17 +177,17 @@ class AmqpDelivery final : public tomodachi::Delivery {
       co_await requeue();
       co_return;
     }
-    AmqpProperties properties = delivery_.properties;
-    if (!properties.headers) properties.headers.emplace();
-    auto& headers = *properties.headers;
-    headers[dead_letter_header::error] = letter.error;
-    headers[dead_letter_header::error_type] = letter.error_type;
-    headers[dead_letter_header::attempts] = letter.attempts;
-    headers[dead_letter_header::source_queue] = subscription_->queue;
-    headers[dead_letter_header::handler] = letter.handler;
-    properties.delivery_mode = 2;  // the dead-letter queue is durable: keep the message
-    OutgoingMessage dead{"", queue, delivery_.body, std::move(properties)};
-    co_await republish_then_ack(std::move(dead), "dead-letter");
+    boost::json::object added;
+    added[dead_letter_header::error] = letter.error;
+    added[dead_letter_header::error_type] = letter.error_type;
+    added[dead_letter_header::attempts] = letter.attempts;
+    added[dead_letter_header::source_queue] = subscription_->queue;
+    added[dead_letter_header::handler] = letter.handler;
+    OutgoingMessage dead = copy_with_headers(queue, std::move(added));
+    dead.properties.delivery_mode = 2;  // the dead-letter queue is durable: keep the message
+    const bool published = co_await republish_then_ack(std::move(dead), "dead-letter");
+    // Returned (the queue went away) or not confirmed: declare it again next time.
+    if (!published) subscription_->state->declared_dead_letter_queues().erase(queue);
   }
 
  private:
@@ -200,7 +209,27 @@ class AmqpDelivery final : public tomodachi::Delivery {
     co_await subscription_->consumer->execute(dead_letter_queue_step(queue));
   }
 
-  Task<void> republish_then_ack(OutgoingMessage message, const char* what) {
+  // A copy of this message for `queue` (through the default exchange): its properties, its
+  // headers exactly as received (field types included) plus `added`. Mandatory: when no
+  // queue takes it, the publish fails instead of the message vanishing.
+  OutgoingMessage copy_with_headers(const std::string& queue, boost::json::object added) const {
+    AmqpProperties properties = delivery_.properties;
+    if (delivery_.raw_headers) {
+      properties.headers = std::move(added);  // added to the original table, replacing keys
+    } else {
+      if (!properties.headers) properties.headers.emplace();
+      for (auto& [key, value] : added) (*properties.headers)[key] = std::move(value);
+    }
+    OutgoingMessage copy{"", queue, delivery_.body, std::move(properties)};
+    copy.mandatory = true;
+    copy.original_headers = delivery_.raw_headers;
+    return copy;
+  }
+
+  // The copy is confirmed: ack this one. It is not (returned by the broker because no
+  // queue took it, nacked, or no confirm in time): log and requeue this one, so the
+  // message is never acked away. Returns whether the copy went out.
+  Task<bool> republish_then_ack(OutgoingMessage message, const char* what) {
     const std::string target = message.routing_key;
     std::exception_ptr error;
     try {
@@ -214,9 +243,10 @@ class AmqpDelivery final : public tomodachi::Delivery {
                       "\" - it goes back to its queue",
                   {{"error", boost::json::string(describe_exception(error))}});
       co_await requeue();
-      co_return;
+      co_return false;
     }
     co_await ack();
+    co_return true;
   }
 
   std::shared_ptr<Subscription> subscription_;
@@ -300,18 +330,19 @@ class AmqpTransport final : public TransportInstance {
   void stop_requested() noexcept override {
     if (!shared_ || shared_->stopping) return;
     shared_->stopping = true;
-    for (auto& wait : shared_->retry_waits) {
-      if (auto timer = wait.lock()) timer->cancel();
-    }
+    for (auto& timer : shared_->retry_waits) timer->cancel();
     shared_->retry_waits.clear();
     std::vector<std::uint32_t> consumer_ids;
     for (const auto& subscription : subscriptions_) {
       if (subscription->plan.consumer_id) consumer_ids.push_back(subscription->plan.consumer_id);
     }
-    if (!consumer_ || !consumer_->connected() || consumer_ids.empty()) {
+    if (!consumer_ || consumer_ids.empty()) {
       shared_->consumers_cancelled = true;
       return;
     }
+    // Also while reconnecting: the cancel removes the consumers from what the connection
+    // replays and drops consume steps still queued, so nothing starts consuming now.
+    consumer_->stop_requested();
     auto cancel = [](Connection* consumer, std::vector<std::uint32_t> ids, std::shared_ptr<Shared> shared) -> Task<void> {
       std::exception_ptr error;
       try {
@@ -460,8 +491,9 @@ Task<void> publish_message(const Options::Amqp& amqp_options, rabbitmq::Outgoing
   auto executor = co_await boost::asio::this_coro::executor;
   auto& state = rabbitmq::LoopState::of(executor);
   rabbitmq::Connection& publisher = state.publisher_connection(amqp_options, executor);
-  if (!publisher.has_connected()) co_await publisher.connect();
+  // The publish's timeout bounds everything, the first (shared) connect included.
   const auto deadline = std::chrono::steady_clock::now() + timeout;
+  if (!publisher.has_connected()) co_await publisher.connect(deadline);
   if (wait) {
     co_await publisher.publish(std::move(message), deadline);
     co_return;

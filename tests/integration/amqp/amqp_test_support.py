@@ -36,6 +36,23 @@ def ctl(*args):
     return result.stdout
 
 
+def raw_client(*args, **kwargs):
+    """tests/integration/amqp/raw_client.cpp: a bare rabbitmq-c client (no AMQP library for
+    Python on Debian)."""
+    binary = os.path.join(os.environ.get("TOMODACHI_BUILD_DIR", os.path.join(SOURCE_DIR, "build")), "bin",
+                          "amqp_raw_client")
+    return [binary, "127.0.0.1", str(broker_port())] + list(args)
+
+
+def raw_get(queue):
+    result = subprocess.run(raw_client("get", queue), capture_output=True, text=True, timeout=60)
+    if result.returncode == 2:
+        return None
+    if result.returncode != 0:
+        raise RuntimeError("amqp_raw_client get failed: " + result.stderr)
+    return json.loads(result.stdout)
+
+
 def restart_broker(seconds_down=0):
     subprocess.run([RABBITMQ_SH, "restart", harness.PEERS_DIR, str(seconds_down)], check=True, timeout=300,
                    capture_output=True)

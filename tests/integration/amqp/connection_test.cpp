@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <thread>
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -448,4 +449,114 @@ TEST_F(AmqpConnection, SurvivesABrokerRestartWithPublishesMadeDuringTheOutage) {
   ASSERT_TRUE(run_until(io, [&] { return received.size() == 21; }, 30s)) << received.size();
   for (int i = 0; i < 20; ++i) EXPECT_EQ(received[1 + i].body, "during-" + std::to_string(i));
   EXPECT_GE(connection.stats().connects, 2u);
+}
+
+// ---- review fixes ---------------------------------------------------------------------
+
+TEST_F(AmqpConnection, AMandatoryPublishNoQueueTakesFailsInsteadOfBeingConfirmedIntoNowhere) {
+  rmq::Connection connection(settings(), io.get_executor());
+  run(io, connection.connect());
+  // Through the default exchange to a queue that does not exist, as a retry or dead-letter
+  // copy would be when its queue was deleted.
+  rmq::OutgoingMessage lost{"", unique("it-no-such-queue"), "copy", {}};
+  lost.mandatory = true;
+  const std::string error = error_of<rmq::AmqpUnroutable>(io, connection.publish(lost, deadline()));
+  EXPECT_NE(error.find("no queue took it (312 NO_ROUTE)"), std::string::npos) << error;
+  // The same without mandatory is confirmed (upstream's publishes are not mandatory), and
+  // the channel stays usable.
+  lost.mandatory = false;
+  EXPECT_NO_THROW(run(io, connection.publish(lost, deadline())));
+  const std::string queue = subscribe(connection, unique("it.mandatory"), 1);
+  rmq::OutgoingMessage routed{"", queue, "copy", {}};
+  routed.mandatory = true;
+  EXPECT_NO_THROW(run(io, connection.publish(routed, deadline())));
+  EXPECT_EQ(connection.stats().connects, 1u);
+}
+
+TEST_F(AmqpConnection, ACancelDropsTheConsumeStepsOfAReplayStillQueued) {
+  rmq::Connection connection(settings(), io.get_executor());
+  collect(connection);
+  run(io, connection.connect());
+  std::vector<std::string> queues;
+  std::vector<std::uint32_t> ids;
+  for (std::uint32_t id = 1; id <= 40; ++id) {
+    queues.push_back(subscribe(connection, unique("it.replaycancel"), id));
+    ids.push_back(id);
+  }
+  const auto epoch = connection.epoch();
+  connection.simulate_network_failure();
+  // Cancel the moment the new connection is up, while its replay (120 steps, one round
+  // trip each) is still queued.
+  while (connection.epoch() == epoch) std::this_thread::sleep_for(std::chrono::microseconds(200));
+  run(io, connection.cancel(ids));
+  run_until(io, [] { return false; }, 1500ms);  // let whatever was queued run
+  const auto consumers = broker->queues("consumers");
+  for (const auto& queue : queues) EXPECT_EQ(consumers.at(queue), std::vector<std::string>{"0"}) << queue;
+  EXPECT_TRUE(connection.connected());
+}
+
+TEST_F(AmqpConnection, AReplayTheBrokerRefusesBacksOffInsteadOfReconnectingInATightLoop) {
+  amqp_test::TcpProxy proxy(broker->host, broker->port);
+  rmq::Connection connection(settings(proxy.port()), io.get_executor());
+  rmq::Connection owner(settings(), io.get_executor());
+  run(io, connection.connect());
+  run(io, owner.connect());
+  const std::string queue = subscribe(connection, unique("it.storm"), 1);
+  // While our connection is away, another one takes the queue exclusively: the replayed
+  // basic.consume fails (405) and closes the consumer channel, so every reconnect fails.
+  proxy.freeze();
+  proxy.cut();
+  ASSERT_TRUE(run_until(io, [&] { return !connection.connected(); }, 10s));
+  broker->ctl("delete_queue " + queue);
+  rmq::QueueDeclareStep exclusive{queue};
+  exclusive.exclusive = true;
+  exclusive.durable = false;
+  run(io, owner.execute(exclusive));
+  const auto before = connection.stats().connects;
+  proxy.thaw();
+  run_until(io, [] { return false; }, 4s);
+  const auto attempts = connection.stats().connects - before;
+  // Backoff 0.1, 0.2, 0.4, 0.8, 1.6 s ...: about 5 connects in 4 s, not one every 0.1 s.
+  EXPECT_GE(attempts, 2u);
+  EXPECT_LE(attempts, 7u) << "reconnect storm";
+}
+
+TEST_F(AmqpConnection, TheFirstConnectIsBoundedByItsDeadline) {
+  amqp_test::TcpProxy proxy(broker->host, broker->port);
+  proxy.freeze();  // accepts, never answers: the handshake hangs
+  auto s = settings(proxy.port());
+  s.connect_timeout = 10s;
+  rmq::Connection connection(s, io.get_executor());
+  const auto started = std::chrono::steady_clock::now();
+  const std::string error =
+      error_of<tomodachi::AmqpConnectionException>(io, connection.connect(rmq::Connection::Clock::now() + 700ms));
+  const auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_NE(error.find("Unable to connect [amqp] to 127.0.0.1:" + std::to_string(proxy.port())), std::string::npos)
+      << error;
+  EXPECT_LT(took, 3s);
+  proxy.thaw();
+}
+
+TEST_F(AmqpConnection, CloseIsBoundedByTheDeadlineWhenThePeerIsDead) {
+  amqp_test::TcpProxy proxy(broker->host, broker->port);
+  auto s = settings(proxy.port());
+  s.heartbeat = 30;  // no detection by heartbeats within this test
+  rmq::Connection connection(s, io.get_executor());
+  run(io, connection.connect());
+  proxy.freeze();
+  std::exception_ptr outcome;
+  bool done = false;
+  connection.publish_detached(message("it.deadclose", "x"), deadline(60s), [&](std::exception_ptr error) {
+    outcome = error;
+    done = true;
+  });
+  const auto started = std::chrono::steady_clock::now();
+  run(io, connection.close(rmq::Connection::Clock::now() + 1s));
+  const auto took = std::chrono::steady_clock::now() - started;
+  // Confirms are awaited until the deadline, connection.close is not awaited past it.
+  EXPECT_GE(took, 900ms);
+  EXPECT_LT(took, 1800ms);
+  ASSERT_TRUE(run_until(io, [&] { return done; }, 3s));
+  EXPECT_TRUE(outcome);  // the unconfirmed publish failed, it is not lost silently
+  proxy.thaw();
 }

@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import socket
+import subprocess
 import time
 import unittest
 
@@ -113,6 +114,63 @@ class DeliveryPolicies(unittest.TestCase):
         for key in ["test.flaky", "test.compat.error", "test.compat.internal"]:
             self.assertEqual(queues[t.queue_name(tag + "-", key)]["messages"], 0, key)
         self.assertEqual(queues[tag + "-poison"]["messages"], 0)
+
+
+class HeaderTypes(unittest.TestCase):
+    def test_retry_and_dead_letter_copies_keep_every_header_with_its_amqp_type(self):
+        tag = t.unique_tag("typed")
+        config = t.write_config(amqp_config(tag))
+        p = harness.Process(["run", "--production", "--logger", "json", MODES, "-c", config],
+                            TOMODACHI_TEST_MODE="typed")
+        try:
+            self.assertTrue(p.wait_for_log("started service successfully", timeout=120), p.log()[-3000:])
+            subprocess.run(t.raw_client("publish-typed", "amq.topic", tag + ".test.typed", "typed body"), check=True,
+                           timeout=60)
+            deadline = time.time() + 30
+            while time.time() < deadline and t.queues().get(tag + "-typed.dlq", {}).get("messages") != 1:
+                time.sleep(0.5)
+            log = p.log()
+        finally:
+            p.stop()
+        # Attempt 1 failed (retry copy), attempt 2 failed: dead-lettered. The dead letter is a
+        # copy of the retry copy, so both copies kept every header with its type.
+        self.assertEqual([r["attempt"] for r in t.messages(log, "typed attempt")], [1, 2], log[-3000:])
+        dead = t.raw_get(tag + "-typed.dlq")
+        self.assertIsNotNone(dead)
+        self.assertEqual(dead["body"], "typed body")
+        headers = dead["headers"]
+        expected = {"i8": ["b", -8], "i16": ["s", -1600], "i32": ["I", 320000], "i64": ["l", 6400000000],
+                    "timestamp": ["T", 1712345678], "flag": ["t", True], "double": ["d", 0.25], "float": ["f", 0.5],
+                    "decimal": ["D", [2, 1234]], "string": ["S", "text"], "bytes": ["x", "\u0000\u00ffb"],
+                    "void": ["V", None]}
+        for key, value in expected.items():
+            self.assertEqual(headers.get(key), value, key)
+        # Ours: signed 64-bit integers ('l', as RabbitMQ and pamqp), strings.
+        self.assertEqual(headers["x-tomodachi-attempt"], ["l", 2])
+        self.assertEqual(headers["x-tomodachi-attempts"], ["l", 2])
+        self.assertEqual(headers["x-tomodachi-error"], ["S", "typed failure"])
+        self.assertEqual(headers["x-tomodachi-source-queue"], ["S", tag + "-typed"])
+        self.assertEqual(dead["delivery_mode"], 2)
+        self.assertEqual(t.queues()[tag + "-typed"]["messages"], 0)
+
+
+class PublisherDrain(unittest.TestCase):
+    def test_publishes_made_while_stopping_are_confirmed_before_exit(self):
+        tag = t.unique_tag("onstop")
+        config = t.write_config(amqp_config(tag))
+        p = harness.Process(["run", "--production", "--logger", "json", MODES, "-c", config],
+                            TOMODACHI_TEST_MODE="stop_publish", TOMODACHI_TEST_COUNT="3000")
+        self.assertTrue(p.wait_for_log("started service successfully", timeout=120), p.log()[-3000:])
+        p.signal(signal.SIGTERM)
+        try:
+            result = p.wait(timeout=60)
+        finally:
+            p.stop()
+        self.assertEqual(result.returncode, 0, result.stderr[-3000:])
+        self.assertEqual(len(t.messages(result.stderr, "stop publishes handed over")), 1, result.stderr[-3000:])
+        self.assertNotIn("unconfirmed publish", result.stderr)
+        # Every fire-and-forget publish of the stop_service hook reached the queue.
+        self.assertEqual(t.queues()[tag + "-onstop"]["messages"], 3000)
 
 
 class BadInput(unittest.TestCase):
@@ -241,6 +299,21 @@ class StartFailures(unittest.TestCase):
             self.assertIn((name, queue, tag + ".test.wait"), set(t.bindings()))
         finally:
             p.stop()
+
+    def test_queue_locked_by_another_connection_fails_the_start(self):
+        tag = t.unique_tag("lock")
+        holder = subprocess.Popen(t.raw_client("hold-exclusive", tag + "-locked"), stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
+        try:
+            self.assertEqual(holder.stdout.readline().strip(), "holding")
+            r = self.run_modes(amqp_config(tag), TOMODACHI_TEST_MODE="locked")
+        finally:
+            holder.stdin.close()
+            holder.wait(timeout=30)
+        self.assertEqual(r.returncode, 1, r.stderr[-3000:])
+        self.assertIn("Unable to declare queue [amqp]: locked by another connection's exclusive consumer", r.stderr)
+        self.assertIn("RESOURCE_LOCKED", r.stderr)
+        self.assertIn("failed to start service", r.stderr)
 
     def test_second_instance_of_a_non_competing_queue_fails(self):
         tag = t.unique_tag("max")

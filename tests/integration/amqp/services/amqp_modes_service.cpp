@@ -7,6 +7,11 @@
 //               `published` / `publish failed` / `handled` records; runs until stopped
 //   bad_input   non-UTF-8, malformed and huge payloads, then a good one
 //   drain       slow handlers (2 s); the driver stops the service while they run
+//   typed       a handler that always fails (2 attempts, then dead-lettered); the driver
+//               publishes a message with typed headers and reads the dead letter raw
+//   stop_publish  publishes TOMODACHI_TEST_COUNT messages without waiting from its
+//               stop_service hook (the publisher drain must deliver every one)
+//   locked      one handler on the explicit queue `locked` (held exclusively by the driver)
 // Results are log records (`--logger json`) the driver reads.
 #include <tomodachi/tomodachi.hpp>
 
@@ -50,7 +55,28 @@ class AmqpModes : public tomodachi::Service {
       amqp<&AmqpModes::huge>("test.huge", {.competing = true, .message_envelope = tomodachi::no_envelope});
     } else if (mode == "drain") {
       amqp<&AmqpModes::slow>("test.slow", {.queue_name = "slow"});
+    } else if (mode == "typed") {
+      tomodachi::DeliveryPolicy twice = tomodachi::DeliveryPolicy::at_least_once();
+      twice.initial_backoff = std::chrono::milliseconds(100);
+      twice.max_attempts = 2;
+      amqp<&AmqpModes::always_failing>("test.typed", {.queue_name = "typed", .message_envelope = tomodachi::no_envelope,
+                                                      .delivery = twice});
+    } else if (mode == "stop_publish") {
+      amqp<&AmqpModes::waiting>("test.onstop", {.queue_name = "onstop"});
+    } else if (mode == "locked") {
+      amqp<&AmqpModes::waiting>("test.locked", {.queue_name = "locked"});
     }
+  }
+
+  tomodachi::Task<void> stop_service() override {
+    if (mode != "stop_publish") co_return;
+    const int count = std::stoi(env("TOMODACHI_TEST_COUNT", "300"));
+    const std::string pad(4000, 'p');  // enough bytes that sending takes several rounds
+    for (int i = 0; i < count; ++i) {
+      const boost::json::object data{{"i", i}, {"pad", pad}};
+      co_await tomodachi::amqp_publish(*this, data, "test.onstop", {.wait = false, .persistent = true});
+    }
+    record("stop publishes handed over", {{"count", count}});
   }
 
   tomodachi::Task<void> started_service() override {
@@ -158,6 +184,13 @@ class AmqpModes : public tomodachi::Service {
   }
   tomodachi::Task<void> huge(tomodachi::Message& message) {
     record("huge handled", {{"size", message.payload().size()}});
+    co_return;
+  }
+
+  // ---- typed ----
+  tomodachi::Task<void> always_failing(tomodachi::Message& message) {
+    record("typed attempt", {{"attempt", message.attempt()}});
+    throw std::runtime_error("typed failure");
     co_return;
   }
 

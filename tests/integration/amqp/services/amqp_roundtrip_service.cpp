@@ -36,8 +36,8 @@ class AmqpRoundTrip : public tomodachi::Service {
     const boost::json::object user{{"user", 1}};
     co_await tomodachi::amqp_publish(*this, token, "test.topic");
     co_await tomodachi::amqp_publish(*this, user, "test.user.created");
-    co_await tomodachi::amqp_publish(*this, env("TOMODACHI_TEST_PYTHON_PAYLOAD"), "test.python",
-                                     {.message_envelope = tomodachi::no_envelope});
+    const std::string python_payload = env("TOMODACHI_TEST_PYTHON_PAYLOAD");
+    co_await tomodachi::amqp_publish(*this, python_payload, "test.python", {.message_envelope = tomodachi::no_envelope});
     const std::string raw_text = "raw \u00c5\u00c4\u00d6 \u53cb\u9054";
     co_await tomodachi::amqp_publish(*this, raw_text, "test.raw", {.message_envelope = tomodachi::no_envelope});
     tomodachi::spawn(watchdog(), "watchdog");
