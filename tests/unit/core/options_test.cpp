@@ -53,6 +53,15 @@ TEST(Options, DefaultsMatchUpstream) {
   EXPECT_EQ(d.at("watcher.watched_file_endings"), boost::json::array());
 }
 
+TEST(Options, FalsyQueueTtlMeansNoExpiry) {
+  // wire.md §2.4: `x-expires` only when queue_ttl is truthy; 0 is our "none".
+  EXPECT_EQ(Options::from_json(object(R"({"amqp.queue_ttl": null})")).amqp.queue_ttl, 0);
+  EXPECT_EQ(Options::from_json(object(R"({"amqp": {"queue_ttl": false}})")).amqp.queue_ttl, 0);
+  EXPECT_EQ(Options::from_json(object(R"({"amqp.queue_ttl": 60})")).amqp.queue_ttl, 60);
+  EXPECT_THROW(Options::from_json(object(R"({"amqp.queue_ttl": "1 day"})")), tomodachi::OptionError);
+  EXPECT_THROW(Options::from_json(object(R"({"amqp.heartbeat": null})")), tomodachi::OptionError);
+}
+
 TEST(Options, DottedNestedAndMixedConstruction) {
   auto options = Options::from_json(object(R"({"http": {"keepalive_timeout": 5}, "http.port": 555})"));
   EXPECT_EQ(options.http.keepalive_timeout, 5);
