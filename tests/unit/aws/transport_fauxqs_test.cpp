@@ -18,7 +18,12 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/steady_timer.hpp>
+
+#include <algorithm>
 #include <functional>
+#include <iostream>
+#include <numeric>
 
 namespace aws = tomodachi::aws;
 namespace json = boost::json;
@@ -626,4 +631,55 @@ TEST_F(AwsTransport, StartFailures) {
       EXPECT_STREQ(error.what(), "Invalid credentials [sqs] to AWS (You must specify a region.)");
     }
   }
+}
+
+// ---- competing consumers, message middleware, filter policies beyond strings -------------
+
+namespace {
+
+std::vector<std::int64_t> received_numbers(const Receiver& receiver) {
+  std::vector<std::int64_t> numbers;
+  for (const auto& got : receiver.received) numbers.push_back(got.data.at("n").as_int64());
+  std::sort(numbers.begin(), numbers.end());
+  return numbers;
+}
+
+}  // namespace
+
+TEST_F(AwsTransport, CompetingHandlersSharingAQueueNameEachGetAMessageOnce) {
+  const auto topic = unique("competing");
+  const auto queue = unique("shared-queue");
+  const tomodachi::AwsSnsSqsOptions options{.competing = true, .queue_name = queue};
+  Receiver first(topic, options);
+  Receiver second(topic, options);
+  auto first_instance = start(first);
+  auto second_instance = start(second);
+  // one queue, one subscription: both consume the same queue
+  const auto topic_arn = "arn:aws:sns:eu-west-1:000000000000:" + topic;
+  const auto subscriptions = run(io_, client_->list_subscriptions_by_topic(topic_arn));
+  ASSERT_EQ(subscriptions.size(), 1u);
+  const auto url = queue_url(queue);
+  EXPECT_EQ(subscriptions[0].endpoint, "arn:aws:sqs:eu-west-1:000000000000:" + queue);
+  // both handlers are slow enough that the two receive loops overlap
+  auto slow = [this](Message&) -> Task<void> {
+    boost::asio::steady_timer timer(io_, 50ms);
+    co_await timer.async_wait(boost::asio::use_awaitable);
+  };
+  first.behaviour = slow;
+  second.behaviour = slow;
+  constexpr int count = 30;
+  for (int n = 0; n < count; ++n) publish(first, json::object{{"n", n}}, topic);
+  ASSERT_TRUE(run_until([&] { return first.received.size() + second.received.size() >= count; }, 30s));
+  EXPECT_TRUE(queue_settles(url));
+  pause(1s);  // a duplicate would show up here
+  std::vector<std::int64_t> all = received_numbers(first);
+  for (auto n : received_numbers(second)) all.push_back(n);
+  std::sort(all.begin(), all.end());
+  std::vector<std::int64_t> expected(count);
+  std::iota(expected.begin(), expected.end(), 0);
+  EXPECT_EQ(all, expected) << "first handled " << first.received.size() << ", second " << second.received.size();
+  std::cout << "[ competing ] first handled " << first.received.size() << ", second " << second.received.size()
+            << " of " << count << "\n";
+  stop(*first_instance);
+  stop(*second_instance);
 }
