@@ -683,3 +683,74 @@ TEST_F(AwsTransport, CompetingHandlersSharingAQueueNameEachGetAMessageOnce) {
   stop(*first_instance);
   stop(*second_instance);
 }
+
+TEST_F(AwsTransport, MessageMiddlewareRunsOverSnsAndSqsAndCanShortCircuit) {
+  const auto topic = unique("middleware");
+  const auto queue = unique("middleware-queue");
+  struct Seen {
+    std::string topic;
+    std::string message_type;
+    json::value data;
+    std::string attribute;
+  };
+  std::vector<Seen> seen;
+  auto install = [&seen](tomodachi::Service& service) {
+    service.message_middleware = {
+        [&seen](Message& message, tomodachi::MiddlewareContext&, const tomodachi::MessageNext& next) -> Task<void> {
+          const auto& attributes = message.message_attributes();
+          const auto* origin = attributes.find("origin");
+          const bool text = origin != nullptr && std::holds_alternative<json::value>(*origin);
+          seen.push_back({message.topic(), std::string(message.message_type()), message.data(),
+                          text ? tomodachi::json::dumps(std::get<json::value>(*origin)) : std::string()});
+          if (message.data().as_object().contains("skip")) co_return;  // the handler does not run
+          message.set("seen_by", "audit");
+          co_await next();
+        }};
+  };
+  Receiver via_topic(topic, {});
+  Receiver via_queue("", {.queue_name = queue});
+  install(via_topic);
+  install(via_queue);
+  std::vector<std::string> handler_saw;
+  auto record = [&handler_saw](Message& message) -> Task<void> {
+    handler_saw.push_back(message.get("seen_by").is_string() ? std::string(message.get("seen_by").as_string()) : "-");
+    co_return;
+  };
+  via_topic.behaviour = record;
+  via_queue.behaviour = record;
+  auto topic_instance = start(via_topic);
+  auto queue_instance = start(via_queue);
+
+  tomodachi::MessageAttributes attributes{{"origin", "test"}};
+  publish(via_topic, json::object{{"n", 1}}, topic, {.message_attributes = &attributes});
+  publish(via_topic, json::object{{"n", 2}, {"skip", true}}, topic);
+  run(io_, tomodachi::sqs_send_message(via_queue, json::object{{"n", 3}}, queue, {.message_attributes = &attributes}));
+  run(io_, tomodachi::sqs_send_message(via_queue, json::object{{"n", 4}, {"skip", true}}, queue));
+  ASSERT_TRUE(run_until([&] { return seen.size() >= 4; }, 20s));
+  // short-circuited messages count as handled: deleted, not redelivered
+  EXPECT_TRUE(queue_settles(queue_url(queue)));
+  const auto topic_queue =
+      aws::hashed_queue_name(aws::encode_topic(topic), "on_message", via_topic.uuid(), false, "", false);
+  EXPECT_TRUE(queue_settles(queue_url(topic_queue)));
+  pause(500ms);
+
+  ASSERT_EQ(seen.size(), 4u);
+  std::map<std::int64_t, Seen> by_n;
+  for (const auto& s : seen) by_n[s.data.at("n").as_int64()] = s;
+  EXPECT_EQ(by_n[1].topic, topic);
+  EXPECT_EQ(by_n[1].message_type, "Notification");
+  EXPECT_EQ(by_n[1].attribute, "\"test\"");
+  EXPECT_EQ(by_n[2].topic, topic);
+  EXPECT_EQ(by_n[3].topic, "");
+  EXPECT_EQ(by_n[3].message_type, "Message");
+  EXPECT_EQ(by_n[3].attribute, "\"test\"");
+  EXPECT_EQ(by_n[4].message_type, "Message");
+  // the handlers ran only for the messages the middleware passed on, and saw its value
+  ASSERT_EQ(via_topic.received.size(), 1u);
+  EXPECT_EQ(via_topic.received[0].data, (json::object{{"n", 1}}));
+  ASSERT_EQ(via_queue.received.size(), 1u);
+  EXPECT_EQ(via_queue.received[0].data, (json::object{{"n", 3}}));
+  EXPECT_EQ(handler_saw, (std::vector<std::string>{"audit", "audit"}));
+  stop(*topic_instance);
+  stop(*queue_instance);
+}
