@@ -90,7 +90,16 @@ std::string json_string(const boost::json::object& object, std::string_view key)
   return value != nullptr && value->is_string() ? std::string(value->as_string()) : std::string();
 }
 
-bool retryable_status(int status) { return status == 500 || status == 502 || status == 503 || status == 504; }
+// 5xx as botocore; 408 too: the server timed out waiting for the request, which may be
+// sent again (an empty 408 is what upstream's publish retries, spec/wire.md §3.4).
+bool retryable_status(int status) {
+  return status == 408 || status == 500 || status == 502 || status == 503 || status == 504;
+}
+
+// botocore's transient error codes.
+bool transient_code(std::string_view code) {
+  return code == "RequestTimeout" || code == "RequestTimeoutException";
+}
 
 }  // namespace
 
@@ -224,7 +233,7 @@ struct AwsClient::Impl : std::enable_shared_from_this<AwsClient::Impl> {
         if (response.status < 300) co_return response;
         auto error = error_from(service, operation, response);
         if (error.invalid_credentials()) credentials->invalidate();
-        retry = error.throttling() || retryable_status(response.status);
+        retry = error.throttling() || retryable_status(response.status) || transient_code(error.code());
         if (!retry || attempt >= config.max_attempts || Clock::now() + std::chrono::seconds(1) >= deadline) {
           throw error;
         }

@@ -18,7 +18,12 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/steady_timer.hpp>
+
+#include <algorithm>
 #include <functional>
+#include <iostream>
+#include <numeric>
 
 namespace aws = tomodachi::aws;
 namespace json = boost::json;
@@ -626,4 +631,197 @@ TEST_F(AwsTransport, StartFailures) {
       EXPECT_STREQ(error.what(), "Invalid credentials [sqs] to AWS (You must specify a region.)");
     }
   }
+}
+
+// ---- competing consumers, message middleware, filter policies beyond strings -------------
+
+namespace {
+
+std::vector<std::int64_t> received_numbers(const Receiver& receiver) {
+  std::vector<std::int64_t> numbers;
+  for (const auto& got : receiver.received) numbers.push_back(got.data.at("n").as_int64());
+  std::sort(numbers.begin(), numbers.end());
+  return numbers;
+}
+
+}  // namespace
+
+TEST_F(AwsTransport, CompetingHandlersSharingAQueueNameEachGetAMessageOnce) {
+  const auto topic = unique("competing");
+  const auto queue = unique("shared-queue");
+  const tomodachi::AwsSnsSqsOptions options{.competing = true, .queue_name = queue};
+  Receiver first(topic, options);
+  Receiver second(topic, options);
+  auto first_instance = start(first);
+  auto second_instance = start(second);
+  // one queue, one subscription: both consume the same queue
+  const auto topic_arn = "arn:aws:sns:eu-west-1:000000000000:" + topic;
+  const auto subscriptions = run(io_, client_->list_subscriptions_by_topic(topic_arn));
+  ASSERT_EQ(subscriptions.size(), 1u);
+  const auto url = queue_url(queue);
+  EXPECT_EQ(subscriptions[0].endpoint, "arn:aws:sqs:eu-west-1:000000000000:" + queue);
+  // both handlers are slow enough that the two receive loops overlap
+  auto slow = [this](Message&) -> Task<void> {
+    boost::asio::steady_timer timer(io_, 50ms);
+    co_await timer.async_wait(boost::asio::use_awaitable);
+  };
+  first.behaviour = slow;
+  second.behaviour = slow;
+  constexpr int count = 30;
+  for (int n = 0; n < count; ++n) publish(first, json::object{{"n", n}}, topic);
+  ASSERT_TRUE(run_until([&] { return first.received.size() + second.received.size() >= count; }, 30s));
+  EXPECT_TRUE(queue_settles(url));
+  pause(1s);  // a duplicate would show up here
+  std::vector<std::int64_t> all = received_numbers(first);
+  for (auto n : received_numbers(second)) all.push_back(n);
+  std::sort(all.begin(), all.end());
+  std::vector<std::int64_t> expected(count);
+  std::iota(expected.begin(), expected.end(), 0);
+  EXPECT_EQ(all, expected) << "first handled " << first.received.size() << ", second " << second.received.size();
+  std::cout << "[ competing ] first handled " << first.received.size() << ", second " << second.received.size()
+            << " of " << count << "\n";
+  stop(*first_instance);
+  stop(*second_instance);
+}
+
+TEST_F(AwsTransport, MessageMiddlewareRunsOverSnsAndSqsAndCanShortCircuit) {
+  const auto topic = unique("middleware");
+  const auto queue = unique("middleware-queue");
+  struct Seen {
+    std::string topic;
+    std::string message_type;
+    json::value data;
+    std::string attribute;
+  };
+  std::vector<Seen> seen;
+  auto install = [&seen](tomodachi::Service& service) {
+    service.message_middleware = {
+        [&seen](Message& message, tomodachi::MiddlewareContext&, const tomodachi::MessageNext& next) -> Task<void> {
+          const auto& attributes = message.message_attributes();
+          const auto* origin = attributes.find("origin");
+          const bool text = origin != nullptr && std::holds_alternative<json::value>(*origin);
+          seen.push_back({message.topic(), std::string(message.message_type()), message.data(),
+                          text ? tomodachi::json::dumps(std::get<json::value>(*origin)) : std::string()});
+          if (message.data().as_object().contains("skip")) co_return;  // the handler does not run
+          message.set("seen_by", "audit");
+          co_await next();
+        }};
+  };
+  Receiver via_topic(topic, {});
+  Receiver via_queue("", {.queue_name = queue});
+  install(via_topic);
+  install(via_queue);
+  std::vector<std::string> handler_saw;
+  auto record = [&handler_saw](Message& message) -> Task<void> {
+    handler_saw.push_back(message.get("seen_by").is_string() ? std::string(message.get("seen_by").as_string()) : "-");
+    co_return;
+  };
+  via_topic.behaviour = record;
+  via_queue.behaviour = record;
+  auto topic_instance = start(via_topic);
+  auto queue_instance = start(via_queue);
+
+  tomodachi::MessageAttributes attributes{{"origin", "test"}};
+  publish(via_topic, json::object{{"n", 1}}, topic, {.message_attributes = &attributes});
+  publish(via_topic, json::object{{"n", 2}, {"skip", true}}, topic);
+  run(io_, tomodachi::sqs_send_message(via_queue, json::object{{"n", 3}}, queue, {.message_attributes = &attributes}));
+  run(io_, tomodachi::sqs_send_message(via_queue, json::object{{"n", 4}, {"skip", true}}, queue));
+  ASSERT_TRUE(run_until([&] { return seen.size() >= 4; }, 20s));
+  // short-circuited messages count as handled: deleted, not redelivered
+  EXPECT_TRUE(queue_settles(queue_url(queue)));
+  const auto topic_queue =
+      aws::hashed_queue_name(aws::encode_topic(topic), "on_message", via_topic.uuid(), false, "", false);
+  EXPECT_TRUE(queue_settles(queue_url(topic_queue)));
+  pause(500ms);
+
+  ASSERT_EQ(seen.size(), 4u);
+  std::map<std::int64_t, Seen> by_n;
+  for (const auto& s : seen) by_n[s.data.at("n").as_int64()] = s;
+  EXPECT_EQ(by_n[1].topic, topic);
+  EXPECT_EQ(by_n[1].message_type, "Notification");
+  EXPECT_EQ(by_n[1].attribute, "\"test\"");
+  EXPECT_EQ(by_n[2].topic, topic);
+  EXPECT_EQ(by_n[3].topic, "");
+  EXPECT_EQ(by_n[3].message_type, "Message");
+  EXPECT_EQ(by_n[3].attribute, "\"test\"");
+  EXPECT_EQ(by_n[4].message_type, "Message");
+  // the handlers ran only for the messages the middleware passed on, and saw its value
+  ASSERT_EQ(via_topic.received.size(), 1u);
+  EXPECT_EQ(via_topic.received[0].data, (json::object{{"n", 1}}));
+  ASSERT_EQ(via_queue.received.size(), 1u);
+  EXPECT_EQ(via_queue.received[0].data, (json::object{{"n", 3}}));
+  EXPECT_EQ(handler_saw, (std::vector<std::string>{"audit", "audit"}));
+  stop(*topic_instance);
+  stop(*queue_instance);
+}
+
+namespace {
+
+std::string subscription_filter_policy(aws::AwsClient& client, boost::asio::io_context& io, const std::string& topic) {
+  const auto topic_arn = "arn:aws:sns:eu-west-1:000000000000:" + topic;
+  const auto subscriptions = run(io, client.list_subscriptions_by_topic(topic_arn));
+  if (subscriptions.size() != 1) return "<" + std::to_string(subscriptions.size()) + " subscriptions>";
+  const auto attributes = run(io, client.get_subscription_attributes(subscriptions[0].subscription_arn));
+  const auto it = attributes.find("FilterPolicy");
+  return it == attributes.end() ? "<none>" : it->second;
+}
+
+}  // namespace
+
+TEST_F(AwsTransport, FilterPolicyNumericPrefixAnythingButAndValueLists) {
+  // fauxqs 1.9.2 evaluates numeric, prefix, suffix, anything-but, exists and lists of
+  // values (OR) on message attributes (dist/sns/filter.js), so these are filtered for real.
+  const auto topic = unique("filter-kinds");
+  const json::value policy = tomodachi::json::loads(
+      R"({"price": [{"numeric": [">=", 99.51]}], "currency": [{"prefix": "SE"}, "EUR"],)"
+      R"( "region": [{"anything-but": ["eu-north-1"]}]})");
+  Receiver receiver(topic, {.filter_policy = policy});
+  auto instance = start(receiver);
+  EXPECT_EQ(subscription_filter_policy(*client_, io_, topic),
+            R"({"price": [{"numeric": [">=", 99.51]}], "currency": [{"prefix": "SE"}, "EUR"], )"
+            R"("region": [{"anything-but": ["eu-north-1"]}]})");
+  struct Case {
+    int n;
+    tomodachi::MessageAttributes attributes;
+    bool delivered;
+  };
+  const std::vector<Case> cases{
+      {1, {{"price", 99.51}, {"currency", "SEK"}, {"region", "eu-west-1"}}, true},
+      {2, {{"price", 99.5}, {"currency", "SEK"}, {"region", "eu-west-1"}}, false},   // numeric below
+      {3, {{"price", 4711}, {"currency", "USD"}, {"region", "eu-west-1"}}, false},   // no prefix / value
+      {4, {{"price", 4711}, {"currency", "EUR"}, {"region", "eu-north-1"}}, false},  // anything-but
+      {5, {{"price", 4711}, {"currency", "EUR"}, {"region", "us-east-1"}}, true},    // value list
+      {6, {{"currency", "SEK"}, {"region", "eu-west-1"}}, false},                    // price missing
+      {7, {{"price", 1000.25}, {"currency", "SEKX"}, {"region", "ap-south-1"}}, true},
+  };
+  for (const auto& c : cases) {
+    auto attributes = c.attributes;
+    publish(receiver, json::object{{"n", c.n}}, topic, {.message_attributes = &attributes});
+  }
+  ASSERT_TRUE(run_until([&] { return receiver.received.size() >= 3; }));
+  pause(1500ms);  // anything filtered wrongly would arrive by now
+  EXPECT_EQ(received_numbers(receiver), (std::vector<std::int64_t>{1, 5, 7}));
+  stop(*instance);
+}
+
+TEST_F(AwsTransport, FilterPolicyOnAnArrayAttributeIsSentAsWritten) {
+  // On AWS a policy value matches any element of a String.Array attribute. fauxqs 1.9.2
+  // compares the attribute's whole StringValue instead (getStringValue in
+  // dist/sns/filter.js), so delivery cannot be asserted here: this checks what we send,
+  // the subscription's FilterPolicy, and that the array attribute itself arrives intact.
+  const auto topic = unique("filter-array");
+  Receiver receiver(topic, {.filter_policy = json::object{{"tags", json::array{"urgent", "vip"}}}});
+  auto instance = start(receiver);
+  EXPECT_EQ(subscription_filter_policy(*client_, io_, topic), R"({"tags": ["urgent", "vip"]})");
+  stop(*instance);
+
+  // the attribute on the wire: a String.Array whose StringValue is the JSON list
+  const auto plain_topic = unique("array-attribute");
+  Receiver plain(plain_topic, {});
+  auto plain_instance = start(plain);
+  tomodachi::MessageAttributes attributes{{"tags", json::array{"urgent", "other"}}};
+  publish(plain, json::object{{"n", 1}}, plain_topic, {.message_attributes = &attributes});
+  ASSERT_TRUE(run_until([&] { return !plain.received.empty(); }));
+  EXPECT_EQ(plain.received[0].attributes, attributes);
+  stop(*plain_instance);
 }

@@ -4,6 +4,7 @@
 #include "log_capture.hpp"
 #include "test_client.hpp"
 
+#include <tomodachi/context.hpp>
 #include <tomodachi/http.hpp>
 
 #include <boost/asio/co_spawn.hpp>
@@ -1183,6 +1184,249 @@ TEST(HttpWebsocket, ASendStuckOnAPeerThatDoesNotReadIsCut) {
     std::this_thread::sleep_for(200ms);
   }
   EXPECT_TRUE(IdleWsService::flood_failed);
+}
+
+}  // namespace
+
+// ---- execution-context counters, get_http_response_status, websocket error/cancelled ----
+
+namespace {
+
+std::int64_t context_int(const std::string& key) {
+  auto context = tomodachi::get_execution_context();
+  auto it = context.find(key);
+  return it == context.end() ? -1 : it->value().as_int64();
+}
+
+/// The value of `key` once it equals `expected` (a request is counted until just after
+/// its answer is written), or its value after a second.
+std::int64_t settled_context_int(const std::string& key, std::int64_t expected) {
+  for (int i = 0; i < 100 && context_int(key) != expected; ++i) std::this_thread::sleep_for(10ms);
+  return context_int(key);
+}
+
+class ObservedService : public tomodachi::Service {
+ public:
+  ObservedService() : Service("observed") {
+    options.http.port = 0;
+    options.http.host = "127.0.0.1";
+    http<&ObservedService::held>("GET", "/held");
+    http<&ObservedService::connected_status>("GET", "/connected-status");
+    http<&ObservedService::disconnected_status>("GET", "/disconnected-status");
+    websocket<&ObservedService::throwing_websocket>("/ws-throws");
+    websocket<&ObservedService::echo_websocket>("/ws-echo");
+  }
+
+  /// Answers only once the test releases it: an in-flight request to observe.
+  Task<Response> held(Request&) {
+    held_entered = true;
+    for (int i = 0; i < 500 && !release_held; ++i) co_await tomodachi::sleep(std::chrono::milliseconds(10));
+    co_return "held";
+  }
+  Task<Response> connected_status(Request& request) {
+    int shaped = tomodachi::get_http_response_status(Response(201, "x"), &request);
+    int failed = tomodachi::get_http_response_status(std::make_exception_ptr(tomodachi::HttpError(418)), &request);
+    co_return std::to_string(shaped) + " " + std::to_string(failed);
+  }
+  /// Waits for its client to go away, then records what the helper says about it.
+  Task<Response> disconnected_status(Request& request) {
+    for (int i = 0; i < 300 && request.is_connected(); ++i) co_await tomodachi::sleep(std::chrono::milliseconds(10));
+    status_after_disconnect = tomodachi::get_http_response_status(Response(200, "late"), &request);
+    error_status_after_disconnect =
+        tomodachi::get_http_response_status(std::make_exception_ptr(std::runtime_error("x")), &request);
+    co_return "late";
+  }
+  Task<tomodachi::WebsocketCallbacks> throwing_websocket(tomodachi::Websocket&, Request&) {
+    throw std::runtime_error("the websocket handler fails");
+    co_return tomodachi::WebsocketCallbacks{};
+  }
+  Task<tomodachi::WebsocketCallbacks> echo_websocket(tomodachi::Websocket& websocket, Request&) {
+    co_return tomodachi::WebsocketCallbacks{.on_receive = [websocket](std::string text) mutable -> Task<void> {
+      co_await websocket.send_str(text);
+    }};
+  }
+
+  static inline std::atomic<bool> held_entered{false};
+  static inline std::atomic<bool> release_held{false};
+  static inline std::atomic<int> status_after_disconnect{0};
+  static inline std::atomic<int> error_status_after_disconnect{0};
+};
+
+const std::string ws_upgrade_headers =
+    "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+    "Sec-WebSocket-Version: 13\r\nUser-Agent: ws-observer\r\n\r\n";
+
+/// The websocket_state records (any logger) of requests to `path`, in order.
+std::vector<tomodachi::test_stubs::CapturedRecord> websocket_records(const std::string& path) {
+  std::vector<tomodachi::test_stubs::CapturedRecord> out;
+  for (auto& record : tomodachi::test_stubs::captured()) {
+    auto state = field(record, "websocket_state");
+    auto request_path = field(record, "request_path");
+    if (state && request_path && request_path->as_string() == path) out.push_back(record);
+  }
+  return out;
+}
+
+TEST(HttpExecutionContext, CountersFollowServedRequests) {
+  Harness<ObservedService> harness;
+  auto context = tomodachi::get_execution_context();
+  EXPECT_EQ(context.at("http_enabled"), true);
+  EXPECT_EQ(context.at("http_server_version").as_string(), tomodachi::http_server_version());
+  const auto total_before = context_int("http_total_tasks");
+  const auto current_before = context_int("http_current_tasks");
+  ASSERT_GE(total_before, 0) << "http_total_tasks missing from the execution context";
+  ASSERT_GE(current_before, 0) << "http_current_tasks missing from the execution context";
+
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(request(harness.port(), get("/connected-status"))->status, 200);
+  EXPECT_EQ(context_int("http_total_tasks"), total_before + 3);
+  EXPECT_EQ(settled_context_int("http_current_tasks", current_before), current_before);
+
+  // a request in flight is a current task until it is answered
+  ObservedService::release_held = false;
+  ObservedService::held_entered = false;
+  Connection connection(harness.port());
+  connection.send(get("/held"));
+  for (int i = 0; i < 300 && !ObservedService::held_entered; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(ObservedService::held_entered);
+  EXPECT_EQ(context_int("http_current_tasks"), current_before + 1);
+  EXPECT_EQ(context_int("http_total_tasks"), total_before + 4);
+  ObservedService::release_held = true;
+  auto reply = connection.read_reply();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->body, "held");
+  EXPECT_EQ(settled_context_int("http_current_tasks", current_before), current_before);
+
+  // unmatched routes are requests served too
+  EXPECT_EQ(request(harness.port(), get("/nowhere"))->status, 404);
+  EXPECT_EQ(context_int("http_total_tasks"), total_before + 5);
+}
+
+TEST(HttpResponseStatus, ShapesAndErrors) {
+  using tomodachi::get_http_response_status;
+  EXPECT_EQ(get_http_response_status(Response()), 200);  // None
+  EXPECT_EQ(get_http_response_status(Response("text")), 200);
+  EXPECT_EQ(get_http_response_status(Response(tomodachi::Bytes{"raw"})), 200);
+  EXPECT_EQ(get_http_response_status(Response(201, "created")), 201);
+  EXPECT_EQ(get_http_response_status(Response(404, tomodachi::Bytes{"gone"})), 404);
+  EXPECT_EQ(get_http_response_status(Response::json(boost::json::value{{"a", 1}})), 200);
+  EXPECT_EQ(get_http_response_status(Response::json(boost::json::value{{"a", 1}}, 202)), 202);
+  EXPECT_EQ(get_http_response_status(Response(204, "", {{"X-A", "b"}})), 204);
+
+  EXPECT_EQ(get_http_response_status(std::exception_ptr()), 200);
+  EXPECT_EQ(get_http_response_status(std::make_exception_ptr(tomodachi::HttpError(302, {{"Location", "/"}}))), 302);
+  EXPECT_EQ(get_http_response_status(std::make_exception_ptr(tomodachi::HttpError(503))), 503);
+  EXPECT_EQ(get_http_response_status(std::make_exception_ptr(std::runtime_error("boom"))), 500);
+  EXPECT_EQ(get_http_response_status(std::make_exception_ptr(42)), 500);
+}
+
+TEST(HttpResponseStatus, WithARequestAnd499WhenTheClientLeft) {
+  Harness<ObservedService> harness;
+  auto reply = request(harness.port(), get("/connected-status"));
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->body, "201 418");
+
+  ObservedService::status_after_disconnect = 0;
+  {
+    Connection connection(harness.port());
+    connection.send(get("/disconnected-status"));
+    std::this_thread::sleep_for(100ms);
+  }  // the client goes away without reading its answer
+  for (int i = 0; i < 500 && ObservedService::status_after_disconnect == 0; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(ObservedService::status_after_disconnect, 499);
+  EXPECT_EQ(ObservedService::error_status_after_disconnect, 499);
+}
+
+TEST(HttpWebsocketRecords, AHandlerThatThrowsLogsErrorAndClosesWith1011) {
+  tomodachi::test_stubs::capture();
+  Harness<ObservedService> harness;
+  Connection connection(harness.port());
+  connection.send("GET /ws-throws?x=1 HTTP/1.1\r\nHost: x\r\n" + ws_upgrade_headers);
+  auto reply = connection.read_reply();
+  ASSERT_TRUE(reply);
+  ASSERT_EQ(reply->status, 101);
+  auto [opcode, payload] = connection.ws_read();
+  EXPECT_EQ(opcode, 8);
+  EXPECT_EQ(close_code(payload), 1011);
+  std::this_thread::sleep_for(50ms);
+
+  auto records = websocket_records("/ws-throws");
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(field(records[0], "websocket_state")->as_string(), "open");
+  const auto& error = records[1];
+  EXPECT_EQ(error.logger, "tomodachi.http.websocket");
+  EXPECT_EQ(field(error, "websocket_state")->as_string(), "error");
+  EXPECT_EQ(field(error, "remote_ip")->as_string(), "127.0.0.1");
+  EXPECT_EQ(field(error, "request_query_string")->as_string(), "x=1");
+  EXPECT_EQ(field(error, "user_agent")->as_string(), "ws-observer");
+  EXPECT_EQ(field(error, "websocket_id")->as_string().size(), 36u);
+  EXPECT_EQ(field(error, "websocket_id")->as_string(), field(records[0], "websocket_id")->as_string());
+  EXPECT_EQ(field(error, "total_request_time"), nullptr);
+  // the exception itself is logged, naming the handler
+  bool exception_logged = false;
+  for (auto& record : tomodachi::test_stubs::captured()) {
+    auto message = field(record, "exc_message");
+    auto handler = field(record, "handler");
+    if (message && message->as_string() == "the websocket handler fails" && handler &&
+        handler->as_string() == "throwing_websocket") {
+      exception_logged = true;
+    }
+  }
+  EXPECT_TRUE(exception_logged);
+  // the service keeps serving websockets
+  Connection next(harness.port());
+  next.send("GET /ws-echo HTTP/1.1\r\nHost: x\r\n" + ws_upgrade_headers);
+  ASSERT_EQ(next.read_reply()->status, 101);
+  next.ws_send_text("still here");
+  EXPECT_EQ(next.ws_read().second, "still here");
+}
+
+TEST(HttpWebsocketRecords, ARefusedUpgradeLogsCancelled) {
+  tomodachi::test_stubs::capture();
+  Harness<ObservedService> harness;
+  // a version this server does not speak: refused before the upgrade
+  auto reply = request(harness.port(),
+                       "GET /ws-echo?y=2 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n"
+                       "User-Agent: old-client\r\n\r\n");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 400);
+  std::this_thread::sleep_for(50ms);
+  auto records = websocket_records("/ws-echo");
+  ASSERT_EQ(records.size(), 1u);
+  const auto& cancelled = records[0];
+  EXPECT_EQ(cancelled.logger, "tomodachi.http.websocket");
+  EXPECT_EQ(field(cancelled, "websocket_state")->as_string(), "cancelled");
+  EXPECT_EQ(field(cancelled, "request_query_string")->as_string(), "y=2");
+  EXPECT_EQ(field(cancelled, "user_agent")->as_string(), "old-client");
+  EXPECT_EQ(field(cancelled, "websocket_id")->as_string().size(), 36u);
+  EXPECT_EQ(field(cancelled, "total_request_time"), nullptr);
+  // no access-log record for it (spec §10: websocket requests have none of those)
+  for (auto& record : records_of("tomodachi.http.response")) {
+    auto path = field(record, "request_path");
+    EXPECT_FALSE(path && path->as_string() == "/ws-echo");
+  }
+}
+
+TEST(HttpWebsocketRecords, AnUpgradeDuringShutdownLogsCancelled) {
+  tomodachi::test_stubs::capture();
+  Harness<ObservedService> harness;
+  // the upgrade request's head is still arriving when the stop begins
+  Connection late(harness.port());
+  late.send("GET /ws-echo?z=3 HTTP/1.1\r\nHost: x\r\n");
+  std::this_thread::sleep_for(100ms);
+  auto stopping = harness.stop_async(5s);
+  std::this_thread::sleep_for(100ms);
+  late.send(ws_upgrade_headers);
+  auto reply = late.read_reply();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 503);
+  EXPECT_EQ(stopping.wait_for(5s), std::future_status::ready);
+  auto records = websocket_records("/ws-echo");
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].logger, "tomodachi.http.websocket");
+  EXPECT_EQ(field(records[0], "websocket_state")->as_string(), "cancelled");
+  EXPECT_EQ(field(records[0], "request_query_string")->as_string(), "z=3");
+  EXPECT_EQ(field(records[0], "total_request_time"), nullptr);
 }
 
 }  // namespace
