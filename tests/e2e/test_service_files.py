@@ -5,9 +5,12 @@ compile cache key, and several service files in one process (spec/service.md §3
 import glob
 import os
 import signal
+import socket
 import tempfile
 import textwrap
+import time
 import unittest
+import urllib.request
 import zlib
 
 import harness
@@ -94,6 +97,12 @@ def cache_dir():
     return harness.environment()["TOMODACHI_CACHE_DIR"]
 
 
+def remove_cached_objects(stem):
+    """This test's compiled service files (their stems are unique per test run)."""
+    for path in glob.glob(os.path.join(cache_dir(), "so", stem + "-*.so")):
+        os.unlink(path)
+
+
 class BuildDirectives(unittest.TestCase):
     def setUp(self):
         tmp = tempfile.TemporaryDirectory()
@@ -105,14 +114,10 @@ class BuildDirectives(unittest.TestCase):
         write(self.source, SERVICE)
         write(os.path.join(self.dir, "include", "helper.hpp"), HEADER)
         write(os.path.join(self.dir, "extra", "helper.cpp"), HELPER)
-        self.addCleanup(self.remove_cached_objects)
+        self.addCleanup(remove_cached_objects, self.stem)
 
     def cached_objects(self):
         return sorted(glob.glob(os.path.join(cache_dir(), "so", self.stem + "-*.so")))
-
-    def remove_cached_objects(self):
-        for path in self.cached_objects():
-            os.unlink(path)
 
     def answer(self):
         r = run(["run", "--production", "--logger", "json", self.source])
@@ -172,6 +177,92 @@ class BuildDirectives(unittest.TestCase):
         self.assertEqual(r.returncode, 1, r.output)
         self.assertIn("no-such-package-xyz", r.stderr)
         self.assertIn("unable to load service file", r.stderr)
+
+
+# One service per file; each answers over HTTP on its own port with its name and the
+# number of services running in its process.
+TWO_FILES_SERVICE = textwrap.dedent("""\
+    #include <tomodachi/tomodachi.hpp>
+
+    #include <cstdlib>
+    #include <string>
+
+    class CLASS_NAME : public tomodachi::Service {
+     public:
+      CLASS_NAME() : Service("SERVICE_NAME") {
+        options.http.port = std::atoi(std::getenv("PORT_VARIABLE"));
+        http<&CLASS_NAME::whoami>("GET", "/whoami");
+      }
+      tomodachi::Task<std::string> whoami(tomodachi::Request&) {
+        co_return name() + " of " + std::to_string(tomodachi::get_services().size());
+      }
+      tomodachi::Task<void> started_service() override {
+        logger().info("SERVICE_NAME is ready");
+        co_return;
+      }
+      tomodachi::Task<void> stop_service() override {
+        logger().info("SERVICE_NAME stopped");
+        co_return;
+      }
+    };
+
+    TOMODACHI_SERVICE(CLASS_NAME);
+    """)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(port, path, timeout=60):
+    """The body of GET http://127.0.0.1:<port><path>, retried until the service listens."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through a proxy
+            with opener.open("http://127.0.0.1:%d%s" % (port, path), timeout=5) as response:
+                return response.read().decode()
+        except OSError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+class TwoServiceFiles(unittest.TestCase):
+    def test_both_files_start_answer_and_stop_with_one_sigterm(self):
+        self.addCleanup(remove_cached_objects, "alpha_%d" % os.getpid())
+        self.addCleanup(remove_cached_objects, "beta_%d" % os.getpid())
+        with tempfile.TemporaryDirectory() as tmp:
+            files = []
+            for class_name, name, variable in (("Alpha", "alpha", "ALPHA_PORT"), ("Beta", "beta", "BETA_PORT")):
+                path = os.path.join(tmp, "%s_%d.cpp" % (name, os.getpid()))
+                write(path, TWO_FILES_SERVICE.replace("CLASS_NAME", class_name).replace("SERVICE_NAME", name)
+                      .replace("PORT_VARIABLE", variable))
+                files.append(path)
+            ports = {"alpha": free_port(), "beta": free_port()}
+            p = harness.Process(["run"] + files, ALPHA_PORT=ports["alpha"], BETA_PORT=ports["beta"])
+            try:
+                self.assertTrue(p.wait_for_log("alpha is ready", timeout=120), p.log())
+                self.assertTrue(p.wait_for_log("beta is ready", timeout=60), p.log())
+                self.assertEqual(get(ports["alpha"], "/whoami"), "alpha of 2")
+                self.assertEqual(get(ports["beta"], "/whoami"), "beta of 2")
+                p.signal(signal.SIGTERM)
+                r = p.wait(timeout=60)
+            finally:
+                p.stop()
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("service file [1]", r.stdout)
+            self.assertIn("service file [2]", r.stdout)
+            self.assertEqual(r.stderr.count("received termination signal"), 1, r.stderr)
+            self.assertIn("alpha stopped", r.stderr)
+            self.assertIn("beta stopped", r.stderr)
+            self.assertEqual(r.stderr.count("started service successfully"), 2, r.stderr)
+            self.assertEqual(r.stderr.count("terminated service"), 2, r.stderr)
+            for port in ports.values():
+                with self.assertRaises(OSError, msg="port %d still served after the stop" % port):
+                    socket.create_connection(("127.0.0.1", port), timeout=2).close()
 
 
 if __name__ == "__main__":
