@@ -315,22 +315,29 @@ BuildResult build_service(const std::string& source, BuildMode mode, const Toolc
     }
   }
 
-  // pkg-config answers (package versions and paths) are inputs too.
-  std::vector<std::string> pkg_config_flags;
+  // pkg-config answers (package versions and paths) are inputs too. Compile flags go
+  // before the sources, libraries after them: the linker (--as-needed) drops a library
+  // named before the objects that use it.
+  std::vector<std::string> pkg_config_cflags;
+  std::vector<std::string> pkg_config_libs;
   if (!directives.pkg_config.empty()) {
-    std::vector<std::string> pkg = {"pkg-config", "--cflags", "--libs"};
-    pkg.insert(pkg.end(), directives.pkg_config.begin(), directives.pkg_config.end());
-    std::string pkg_output;
-    if (run_captured(pkg, pkg_output) != 0) {
-      result.output += pkg_output;
+    const auto ask_pkg_config = [&](const char* what, std::string& answer) {
+      std::vector<std::string> pkg = {"pkg-config", what};
+      pkg.insert(pkg.end(), directives.pkg_config.begin(), directives.pkg_config.end());
+      if (run_captured(pkg, answer) == 0) return true;
+      result.output += answer;
+      return false;
+    };
+    std::string cflags_output;
+    std::string libs_output;
+    std::string version_output;
+    if (!ask_pkg_config("--cflags", cflags_output) || !ask_pkg_config("--libs", libs_output) ||
+        !ask_pkg_config("--modversion", version_output)) {
       return result;
     }
-    std::vector<std::string> versions = {"pkg-config", "--modversion"};
-    versions.insert(versions.end(), directives.pkg_config.begin(), directives.pkg_config.end());
-    std::string version_output;
-    run_captured(versions, version_output);
-    key_text += pkg_output + version_output;
-    pkg_config_flags = split_words(pkg_output);
+    key_text += cflags_output + libs_output + version_output;
+    pkg_config_cflags = split_words(cflags_output);
+    pkg_config_libs = split_words(libs_output);
   }
 
   const std::string key = encoding::sha256_hex(key_text).substr(0, 32);
@@ -375,11 +382,12 @@ BuildResult build_service(const std::string& source, BuildMode mode, const Toolc
   if (!pch.empty()) argv.insert(argv.end(), {"-include", pch, "-Winvalid-pch"});
   for (const auto& dir : directives.include_dirs) argv.push_back("-I" + dir);
   argv.insert(argv.end(), directives.cxxflags.begin(), directives.cxxflags.end());
-  argv.insert(argv.end(), pkg_config_flags.begin(), pkg_config_flags.end());
+  argv.insert(argv.end(), pkg_config_cflags.begin(), pkg_config_cflags.end());
   const fs::path partial = so_dir / (key + ".so.partial");
   argv.insert(argv.end(), {"-shared", "-o", partial.string(), source_path.string()});
   argv.insert(argv.end(), directives.sources.begin(), directives.sources.end());
   argv.insert(argv.end(), toolchain.link_flags.begin(), toolchain.link_flags.end());
+  argv.insert(argv.end(), pkg_config_libs.begin(), pkg_config_libs.end());
   for (const auto& lib : directives.libraries) argv.push_back("-l" + lib);
 
   const int status = run_captured(argv, result.output);

@@ -568,7 +568,8 @@ void init_execution_context(bool watcher_enabled) {
   const auto cwd = std::filesystem::current_path(ec);
   detail::reset_execution_context(boost::json::object{
       {"tomodachi_version", std::string(version)},
-      {"cpp_version", std::string("GCC ") + __VERSION__ + ", C++" + std::to_string(__cplusplus)},
+      // The language level as the banner shows it ("C++20"), not the raw __cplusplus (202002).
+      {"cpp_version", std::string("GCC ") + __VERSION__ + ", C++" + std::to_string(__cplusplus / 100 % 100)},
       {"system_platform", system.sysname},
       {"process_id", static_cast<std::int64_t>(getpid())},
       {"init_timestamp", iso8601_utc(std::chrono::system_clock::now())},

@@ -3,6 +3,10 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include <map>
+#include <string>
+#include <vector>
+
 using tomodachi::OptionError;
 using tomodachi::Options;
 
@@ -138,4 +142,128 @@ TEST(Options, WrongTypesAreRejectedWithKeyAndValue) {
   }
   EXPECT_THROW(Options().set("amqp.ssl", 1), OptionError);
   EXPECT_THROW(Options().set("http", 1), OptionError);
+}
+
+// ---- every legacy alias of spec/service.md §2.2, table-driven ------------------------
+// Written from the spec's list (not from the implementation's table): each alias, given
+// as a dotted key, as nested objects and through Options::set, changes exactly the
+// canonical keys it names and nothing else.
+
+namespace {
+
+struct AliasCase {
+  std::string alias;
+  std::vector<std::string> canonical;
+};
+
+std::vector<AliasCase> spec_aliases() {
+  const std::vector<std::string> all_endpoints = {"aws_endpoint_urls.sns", "aws_endpoint_urls.sqs",
+                                                  "aws_endpoint_urls.sts"};
+  const std::vector<std::string> both_kms = {"aws_sns_sqs.sns_kms_master_key_id", "aws_sns_sqs.sqs_kms_master_key_id"};
+  const std::string reuse = "aws_sns_sqs.sqs_kms_data_key_reuse_period";
+  std::vector<AliasCase> cases = {
+      // Top level `aws.*`.
+      {"aws.region_name", {"aws_sns_sqs.region_name"}},
+      {"aws.aws_region_name", {"aws_sns_sqs.region_name"}},
+      {"aws.secret_access_key", {"aws_sns_sqs.aws_secret_access_key"}},
+      {"aws.aws_secret_access_key", {"aws_sns_sqs.aws_secret_access_key"}},
+      {"aws.access_key_id", {"aws_sns_sqs.aws_access_key_id"}},
+      {"aws.aws_access_key_id", {"aws_sns_sqs.aws_access_key_id"}},
+      {"aws.endpoint_url", all_endpoints},
+      {"aws.aws_endpoint_url", all_endpoints},
+      {"aws.topic_prefix", {"aws_sns_sqs.topic_prefix"}},
+      {"aws.queue_name_prefix", {"aws_sns_sqs.queue_name_prefix"}},
+      {"aws.queue_policy", {"aws_sns_sqs.queue_policy"}},
+      {"aws.wildcard_queue_policy", {"aws_sns_sqs.wildcard_queue_policy"}},
+      {"aws.aws_kms_master_key_id", both_kms},
+      {"aws.kms_master_key_id", both_kms},
+      {"aws.aws_sns_kms_master_key_id", {"aws_sns_sqs.sns_kms_master_key_id"}},
+      {"aws.sns_kms_master_key_id", {"aws_sns_sqs.sns_kms_master_key_id"}},
+      {"aws.aws_sqs_kms_master_key_id", {"aws_sns_sqs.sqs_kms_master_key_id"}},
+      {"aws.sqs_kms_master_key_id", {"aws_sns_sqs.sqs_kms_master_key_id"}},
+      {"aws.aws_sqs_kms_data_key_reuse_period", {reuse}},
+      {"aws.aws_kms_data_key_reuse_period", {reuse}},
+      {"aws.kms_data_key_reuse_period", {reuse}},
+      // Inside `aws_sns_sqs`.
+      {"aws_sns_sqs.aws_region_name", {"aws_sns_sqs.region_name"}},
+      {"aws_sns_sqs.secret_access_key", {"aws_sns_sqs.aws_secret_access_key"}},
+      {"aws_sns_sqs.access_key_id", {"aws_sns_sqs.aws_access_key_id"}},
+      {"aws_sns_sqs.endpoint_url", all_endpoints},
+      {"aws_sns_sqs.aws_endpoint_url", all_endpoints},
+      {"aws_sns_sqs.aws_kms_master_key_id", both_kms},
+      {"aws_sns_sqs.kms_master_key_id", both_kms},
+      {"aws_sns_sqs.aws_sns_kms_master_key_id", {"aws_sns_sqs.sns_kms_master_key_id"}},
+      {"aws_sns_sqs.aws_sqs_kms_master_key_id", {"aws_sns_sqs.sqs_kms_master_key_id"}},
+      {"aws_sns_sqs.aws_sqs_kms_data_key_reuse_period", {reuse}},
+      {"aws_sns_sqs.aws_kms_data_key_reuse_period", {reuse}},
+      {"aws_sns_sqs.kms_data_key_reuse_period", {reuse}},
+      // Inside `http`.
+      {"http.max_buffer_size", {"http.client_max_size"}},
+      {"http.max_upload_size", {"http.client_max_size"}},
+  };
+  // The per-endpoint forms, in both groups.
+  for (const std::string group : {"aws", "aws_sns_sqs"}) {
+    for (const std::string endpoint : {"sns", "sqs", "sts"}) {
+      const std::vector<std::string> target = {"aws_endpoint_urls." + endpoint};
+      cases.push_back({group + ".endpoint_urls." + endpoint, target});
+      cases.push_back({group + ".aws_" + endpoint + "_endpoint_url", target});
+      cases.push_back({group + "." + endpoint + "_endpoint_url", target});
+    }
+  }
+  return cases;
+}
+
+/// A value of the canonical option's type, different from its default.
+boost::json::value value_for(const std::string& canonical) {
+  if (canonical == "aws_sns_sqs.sqs_kms_data_key_reuse_period") return 300;
+  if (canonical == "http.client_max_size") return 2048;
+  return "value-for-test";
+}
+
+/// The dotted keys whose value differs from a default-constructed Options.
+std::map<std::string, boost::json::value> changed_keys(const Options& options) {
+  const auto defaults = Options().asdict();
+  std::map<std::string, boost::json::value> changed;
+  for (const auto& member : options.asdict()) {
+    if (defaults.at(member.key()) != member.value()) changed[std::string(member.key())] = member.value();
+  }
+  return changed;
+}
+
+/// {"a": {"b": {"c": value}}} for "a.b.c".
+boost::json::object nested(const std::string& dotted, const boost::json::value& value) {
+  const auto dot = dotted.find('.');
+  boost::json::object out;
+  if (dot == std::string::npos) {
+    out[dotted] = value;
+  } else {
+    out[dotted.substr(0, dot)] = nested(dotted.substr(dot + 1), value);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(Options, EveryLegacyAliasOfTheSpecSetsExactlyItsCanonicalKeys) {
+  const auto cases = spec_aliases();
+  EXPECT_EQ(cases.size(), 53u);
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.alias);
+    const boost::json::value value = value_for(c.canonical.front());
+    std::map<std::string, boost::json::value> expected;
+    for (const auto& key : c.canonical) expected[key] = value;
+
+    EXPECT_TRUE(Options::has_key(c.alias));
+
+    boost::json::object dotted;
+    dotted[c.alias] = value;
+    EXPECT_EQ(changed_keys(Options::from_json(dotted)), expected) << "as a dotted key";
+    EXPECT_EQ(changed_keys(Options::from_json(nested(c.alias, value))), expected) << "as nested objects";
+
+    Options options;
+    options.set(c.alias, value);
+    EXPECT_EQ(changed_keys(options), expected) << "through Options::set";
+    // Reading an alias answers the (first) canonical option.
+    EXPECT_EQ(options.get(c.alias), value);
+  }
 }
