@@ -14,7 +14,10 @@ target_compile_options(tomodachi_warnings INTERFACE
 if(TOMODACHI_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
                       # GCC 12 reports false positives in std::regex and Asio under sanitizers
-                      -Wno-error=maybe-uninitialized)
+                      -Wno-error=maybe-uninitialized
+                      # ... and pairs Asio's aligned_alloc'd coroutine frames with their sized
+                      # operator delete once both are inlined at -O1 (ASan checks the real pairs)
+                      -Wno-mismatched-new-delete)
   add_link_options(-fsanitize=address,undefined)
   list(APPEND TOMODACHI_PUBLIC_DEFINITIONS TOMODACHI_SANITIZE=1)
 endif()
