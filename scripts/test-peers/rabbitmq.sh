@@ -55,6 +55,12 @@ stop_node() {
 
 case "$command" in
 start)
+  # The node is named <name>@localhost; Erlang's distribution needs that name to resolve.
+  if ! getent hosts localhost >/dev/null; then
+    echo "rabbitmq.sh: 'localhost' does not resolve on this machine (RabbitMQ's node name needs it);" \
+      "add '127.0.0.1 localhost' to /etc/hosts" >&2
+    exit 1
+  fi
   if [[ -f "$root/env" ]]; then "$0" stop "$(dirname "$root")" || true; fi
   rm -rf "$root"; mkdir -p "$root"/{mnesia,log,home}
   amqp_port=$(free_port); dist_port=$(free_port); epmd_port=$(free_port)
