@@ -108,8 +108,8 @@ struct DeliveryPolicy {
   void validate() const;
 };
 
-/// The AMQP dead-letter queue default for `source_queue`: `source_queue + ".dlq"`
-/// (`x.fifo` → `x.dlq.fifo`).
+/// The AMQP dead-letter queue default for `source_queue`: `source_queue + ".dlq"` (RabbitMQ
+/// has no FIFO naming rule: `x.fifo` → `x.fifo.dlq`).
 std::string default_dead_letter_queue(std::string_view source_queue);
 /// The dead-letter queue default of `transport` for `source_queue`: AMQP (and other
 /// kinds) `<queue>.dlq`; `aws_sns_sqs` `<queue>-dlq` (`orders.fifo` → `orders-dlq.fifo`).

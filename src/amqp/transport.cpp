@@ -159,7 +159,7 @@ class AmqpDelivery final : public tomodachi::Delivery {
 
   Task<void> dead_letter(const DeadLetter& letter) override {
     const std::string queue = letter.queue ? subscription_->queue_name_prefix + *letter.queue
-                                           : subscription_->queue + ".dlq";  // no `.fifo` rule on AMQP
+                                           : default_dead_letter_queue(subscription_->queue);
     std::exception_ptr error;
     try {
       auto& declared = subscription_->state->declared_dead_letter_queues();

@@ -45,12 +45,7 @@ bool is_fifo(std::string_view queue) {
 }
 }  // namespace
 
-std::string default_dead_letter_queue(std::string_view source_queue) {
-  if (is_fifo(source_queue)) {
-    return std::string(source_queue.substr(0, source_queue.size() - fifo_suffix.size())) + ".dlq.fifo";
-  }
-  return std::string(source_queue) + ".dlq";
-}
+std::string default_dead_letter_queue(std::string_view source_queue) { return std::string(source_queue) + ".dlq"; }
 
 std::string default_dead_letter_queue(std::string_view source_queue, std::string_view transport) {
   if (transport != "aws_sns_sqs") return default_dead_letter_queue(source_queue);

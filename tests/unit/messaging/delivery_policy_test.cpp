@@ -169,7 +169,8 @@ TEST(DeliveryPolicy, BadValuesAreRejectedAtRegistration) {
 
 TEST(DeliveryPolicy, DefaultDeadLetterQueueNames) {
   EXPECT_EQ(tomodachi::default_dead_letter_queue("orders"), "orders.dlq");
-  EXPECT_EQ(tomodachi::default_dead_letter_queue("orders.fifo"), "orders.dlq.fifo");
+  EXPECT_EQ(tomodachi::default_dead_letter_queue("orders.fifo"), "orders.fifo.dlq");  // no FIFO rule on AMQP
+  EXPECT_EQ(tomodachi::default_dead_letter_queue("orders.fifo", "amqp"), "orders.fifo.dlq");
   EXPECT_EQ(tomodachi::default_dead_letter_queue("orders", "amqp"), "orders.dlq");
   EXPECT_EQ(tomodachi::default_dead_letter_queue("orders", "aws_sns_sqs"), "orders-dlq");
   EXPECT_EQ(tomodachi::default_dead_letter_queue("orders.fifo", "aws_sns_sqs"), "orders-dlq.fifo");
