@@ -27,9 +27,26 @@ std::string float_repr(double value);
 /// `{'key': 'value', 'n': 1, 'ok': True, 'none': None}`.
 std::string python_repr(const boost::json::value& value);
 
+/// Integers beyond 64 bits (Python ints are unbounded; Boost.JSON stops at int64/uint64).
+/// Such a value is held exactly as a one-member object `{big_int_key: "<digits>"}`:
+/// `dumps` and `python_repr` write the bare digits, `loads` produces it for integer
+/// literals outside int64/uint64, so they pass through a C++ service byte for byte.
+inline constexpr std::string_view big_int_key{"\0tomodachi.big_int", 18};
+
+/// A big integer from its decimal digits (optional leading `-`); throws
+/// std::invalid_argument for anything else. Values within int64/uint64 come back as
+/// plain int64/uint64 values.
+boost::json::value big_int(std::string_view digits);
+
+/// True when `value` is a big integer made by big_int() or loads().
+bool is_big_int(const boost::json::value& value) noexcept;
+
+/// The decimal digits of a big integer (is_big_int(value) must be true).
+std::string_view big_int_digits(const boost::json::value& value);
+
 /// Parses JSON text like Python's `json.loads`: standard JSON plus `NaN`, `Infinity`,
 /// `-Infinity`; duplicate keys keep the last value; integers beyond 64 bits become
-/// doubles. Nesting deeper than `max_depth` is an error.
+/// big integers (see big_int). Nesting deeper than `max_depth` is an error.
 /// The result and the parser's working memory come from `storage` (default: the default
 /// resource); an exception its allocation throws propagates.
 boost::json::value loads(std::string_view text, std::error_code& error, std::size_t max_depth = 512,

@@ -63,9 +63,9 @@ std::optional<boost::json::value> python_int(std::string_view text) {
       return boost::json::value(static_cast<std::int64_t>(0 - magnitude));
     }
   }
-  // Beyond 64 bits: a double (the project's JSON data model).
-  double value = std::strtod(std::string(digits).c_str(), nullptr);
-  return boost::json::value(negative ? -value : value);
+  // Beyond 64 bits: an exact big integer, written as Python's str(int) writes it.
+  const auto significant = digits.find_first_not_of('0');
+  return json::big_int((negative ? "-" : "") + std::string(digits.substr(significant)));
 }
 
 std::optional<boost::json::value> python_float(std::string_view text) {
@@ -147,6 +147,7 @@ WireAttribute encode_attribute(const AttributeValue& value) {
     case boost::json::kind::array:
       return {"String.Array", json::dumps(json_value), std::nullopt};
     case boost::json::kind::object:
+      if (json::is_big_int(json_value)) return {"Number", std::string(json::big_int_digits(json_value)), std::nullopt};
       // Python `str(dict)`: anything that is not a str/number/bool/None/bytes/list.
       return {"String", json::python_repr(json_value), std::nullopt};
   }

@@ -173,7 +173,44 @@ std::string float_repr(double value) {
   return out;
 }
 
+bool is_big_int(const boost::json::value& value) noexcept {
+  const auto* object = value.if_object();
+  if (object == nullptr || object->size() != 1) return false;
+  const auto& member = *object->begin();
+  return std::string_view(member.key().data(), member.key().size()) == big_int_key && member.value().is_string();
+}
+
+std::string_view big_int_digits(const boost::json::value& value) {
+  if (!is_big_int(value)) throw std::invalid_argument("big_int_digits: not a big integer: " + dumps(value));
+  const auto& digits = value.get_object().begin()->value().get_string();
+  return {digits.data(), digits.size()};
+}
+
+boost::json::value big_int(std::string_view digits) {
+  const std::string_view magnitude = !digits.empty() && digits.front() == '-' ? digits.substr(1) : digits;
+  const bool well_formed = !magnitude.empty() && (magnitude == "0" || magnitude.front() != '0') &&
+                           magnitude.find_first_not_of("0123456789") == std::string_view::npos;
+  if (!well_formed) throw std::invalid_argument("big_int: not a decimal integer: '" + std::string(digits) + "'");
+  const char* const first = digits.data();
+  const char* const last = digits.data() + digits.size();
+  std::int64_t signed_value = 0;
+  if (const auto [end, ec] = std::from_chars(first, last, signed_value); ec == std::errc{} && end == last) {
+    return signed_value;
+  }
+  std::uint64_t unsigned_value = 0;
+  if (const auto [end, ec] = std::from_chars(first, last, unsigned_value); ec == std::errc{} && end == last) {
+    return unsigned_value;
+  }
+  boost::json::object holder;
+  holder.emplace(big_int_key, boost::json::string(digits));
+  return holder;
+}
+
 void dumps_to(std::string& out, const boost::json::value& value) {
+  if (value.is_object() && is_big_int(value)) {
+    out += big_int_digits(value);
+    return;
+  }
   switch (value.kind()) {
     case boost::json::kind::null: out += "null"; return;
     case boost::json::kind::bool_: out += value.get_bool() ? "true" : "false"; return;
@@ -285,6 +322,10 @@ void append_python_str_repr(std::string& out, std::string_view text) {
 }
 
 void append_python_repr(std::string& out, const boost::json::value& value) {
+  if (value.is_object() && is_big_int(value)) {
+    out += big_int_digits(value);
+    return;
+  }
   switch (value.kind()) {
     case boost::json::kind::null: out += "None"; return;
     case boost::json::kind::bool_: out += value.get_bool() ? "True" : "False"; return;

@@ -37,6 +37,11 @@ double exact_double(std::string_view literal) {
   return number;
 }
 
+/// True for a literal with neither fraction nor exponent: an integer, however long.
+bool is_integer_literal(std::string_view literal) {
+  return literal.find_first_of(".eE") == std::string_view::npos;
+}
+
 // Boost.JSON's value builder with one change: doubles are converted from their text with
 // std::from_chars. Boost 1.81's own conversion is fast but not correctly rounded (about
 // one literal in six comes out one ulp off), and a Python float must survive the trip.
@@ -98,7 +103,13 @@ struct ExactNumberHandler {
   }
   bool on_double(double, string_view s, error_code&) {
     number_text.append(s.data(), s.size());
-    stack.push_double(exact_double(number_text));
+    if (is_integer_literal(number_text)) {  // beyond int64/uint64: kept exactly
+      stack.push_key(big_int_key);
+      stack.push_string(number_text);
+      stack.push_object(1);
+    } else {
+      stack.push_double(exact_double(number_text));
+    }
     number_text.clear();
     return true;
   }
@@ -381,6 +392,9 @@ class PythonJsonParser {
       if (auto r = std::from_chars(first, last, unsigned_value); r.ec == std::errc{} && r.ptr == last) {
         return boost::json::value(unsigned_value, storage_);
       }
+      boost::json::object holder(storage_);
+      holder.emplace(big_int_key, boost::json::string(std::string_view(first, last - first), storage_));
+      return holder;
     }
     const std::string_view literal(first, static_cast<std::size_t>(last - first));
     double number = 0;

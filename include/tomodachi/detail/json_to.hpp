@@ -12,10 +12,12 @@
 #include <boost/json/value.hpp>
 #include <boost/json/value_to.hpp>
 #include <boost/mp11/algorithm.hpp>
+#include <tomodachi/json.hpp>
 
 #include <cmath>
 #include <concepts>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <map>
 #include <optional>
@@ -116,6 +118,7 @@ T integer_from(const boost::json::value& value, const std::string& path) {
     if (double_fits<T>(v)) return static_cast<T>(v);
     fail(path, "an integer that fits the field", value);
   }
+  if (json::is_big_int(value)) fail(path, "an integer that fits the field", value);
   fail(path, "an integer", value);
 }
 
@@ -154,6 +157,9 @@ T json_to(const boost::json::value& value, const std::string& path) {
   } else if constexpr (std::is_integral_v<T>) {
     return integer_from<T>(value, path);
   } else if constexpr (std::is_floating_point_v<T>) {
+    if (json::is_big_int(value)) {  // Python's float(int): the nearest double
+      return static_cast<T>(std::strtod(std::string(json::big_int_digits(value)).c_str(), nullptr));
+    }
     if (!value.is_number()) fail(path, "a number", value);
     return static_cast<T>(value.to_number<double>());
   } else if constexpr (std::is_same_v<T, std::string>) {

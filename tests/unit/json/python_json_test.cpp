@@ -101,7 +101,28 @@ TEST(Loads, KeepsIntegerKinds) {
   EXPECT_TRUE(a[2].is_uint64());
   EXPECT_TRUE(a[3].is_double());
   EXPECT_TRUE(a[4].is_double());
-  EXPECT_TRUE(a[5].is_double());
+  EXPECT_TRUE(tomodachi::json::is_big_int(a[5]));
+  EXPECT_EQ(tomodachi::json::big_int_digits(a[5]), "100000000000000000000000000000");
+}
+
+TEST(BigInt, IntegersBeyondSixtyFourBitsPassThroughExactly) {
+  // Python ints are unbounded; json.dumps writes their digits.
+  const std::string text = R"({"2^64": 18446744073709551616, "-2^63-1": -9223372036854775809, "10^30": 1000000000000000000000000000000, "f": 1e+30})";
+  EXPECT_EQ(dumps(loads(text)), text);
+  EXPECT_EQ(tomodachi::json::python_repr(loads("[18446744073709551616]")), "[18446744073709551616]");
+  // The NaN/Infinity-tolerant path keeps them too.
+  EXPECT_EQ(dumps(loads("[NaN, 18446744073709551616]")), "[NaN, 18446744073709551616]");
+}
+
+TEST(BigInt, MadeFromDigits) {
+  EXPECT_EQ(dumps(tomodachi::json::big_int("18446744073709551616")), "18446744073709551616");
+  EXPECT_EQ(dumps(tomodachi::json::big_int("-18446744073709551616")), "-18446744073709551616");
+  EXPECT_TRUE(tomodachi::json::big_int("42").is_int64());
+  EXPECT_TRUE(tomodachi::json::big_int("18446744073709551615").is_uint64());
+  EXPECT_THROW(tomodachi::json::big_int("1e30"), std::invalid_argument);
+  EXPECT_THROW(tomodachi::json::big_int("007"), std::invalid_argument);
+  EXPECT_THROW(tomodachi::json::big_int(""), std::invalid_argument);
+  EXPECT_FALSE(tomodachi::json::is_big_int(loads(R"({"digits": "1"})")));
 }
 
 TEST(PythonRepr, PrintsLikePython) {

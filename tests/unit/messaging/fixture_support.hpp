@@ -3,6 +3,7 @@
 // deliberate-difference list (tests/fixtures/deliberate_differences/messaging.json).
 
 #include <boost/json.hpp>
+#include <tomodachi/json.hpp>
 
 #include <cstdlib>
 #include <fstream>
@@ -27,7 +28,7 @@ inline std::string fixtures_dir() {
 }
 
 inline boost::json::object load(const std::string& relative_path) {
-  return boost::json::parse(read_file(fixtures_dir() + "/" + relative_path)).as_object();
+  return tomodachi::json::loads(read_file(fixtures_dir() + "/" + relative_path)).as_object();  // big ints exact
 }
 
 struct Case {

@@ -163,7 +163,8 @@ TEST(Message, DataAsRejectsIntegersBeyondSixtyFourBitsNamingTheField) {
     }
   };
   expect_rejected(data("9223372036854775808.0"), std::int64_t{}, "2^63 as int64");
-  expect_rejected(data("18446744073709551616"), std::uint64_t{}, "2^64 (a double) as uint64");
+  expect_rejected(data("18446744073709551616"), std::uint64_t{}, "2^64 (a big integer) as uint64");
+  expect_rejected(data("-9223372036854775809"), std::int64_t{}, "-2^63-1 (a big integer) as int64");
   expect_rejected(data("18446744073709551616.0"), std::int64_t{}, "2^64 as int64");
   expect_rejected(data("-9223372036854776832"), std::int64_t{}, "-2^63-1024 (rounds to the double -2^63) as int64");
   expect_rejected(data("-1.0"), std::uint64_t{}, "-1.0 as uint64");
@@ -182,6 +183,8 @@ TEST(Message, DataAsRejectsIntegersBeyondSixtyFourBitsNamingTheField) {
   EXPECT_EQ((data("-2147483648.0").data_as<std::map<std::string, std::int32_t>>().at("n")),
             std::numeric_limits<std::int32_t>::min());
   expect_rejected(data("2147483648.0"), std::int32_t{}, "2^31 as int32");
+  // A big integer into a floating-point field: the nearest double, as Python's float(int).
+  EXPECT_EQ((data("18446744073709551616").data_as<std::map<std::string, double>>().at("n")), 18446744073709551616.0);
 }
 
 TEST(Message, DataAsDecodesProtobufData) {
