@@ -3,6 +3,10 @@
 # records for compiling service files.
 set(TOMODACHI_PUBLIC_DEFINITIONS
     BOOST_ASIO_SEPARATE_COMPILATION
+    # Beast is compiled once into the library (src/http/beast_impl.cpp); code that includes
+    # Beast headers next to it must use those definitions, or two copies of its error
+    # categories exist and error codes stop comparing equal.
+    BOOST_BEAST_SEPARATE_COMPILATION
     BOOST_ASIO_NO_DEPRECATED
     BOOST_JSON_NO_LIB
     BOOST_URL_NO_LIB)

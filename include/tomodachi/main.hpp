@@ -27,10 +27,15 @@
 #else
 #define TOMODACHI_DETAIL_ABI_ASIO ""
 #endif
+#if defined(BOOST_BEAST_SEPARATE_COMPILATION)
+#define TOMODACHI_DETAIL_ABI_BEAST "+beast-separate"
+#else
+#define TOMODACHI_DETAIL_ABI_BEAST ""
+#endif
 #define TOMODACHI_ABI_TAG                                                                  \
   "tomodachi " TOMODACHI_VERSION_STRING " | " __VERSION__ " | c++" TOMODACHI_DETAIL_STR(  \
       __cplusplus) " | cxx11-abi " TOMODACHI_DETAIL_STR(_GLIBCXX_USE_CXX11_ABI)           \
-      TOMODACHI_DETAIL_ABI_ASAN TOMODACHI_DETAIL_ABI_DEBUG TOMODACHI_DETAIL_ABI_ASIO
+      TOMODACHI_DETAIL_ABI_ASAN TOMODACHI_DETAIL_ABI_DEBUG TOMODACHI_DETAIL_ABI_ASIO TOMODACHI_DETAIL_ABI_BEAST
 
 namespace tomodachi {
 

@@ -41,6 +41,8 @@ class Install(unittest.TestCase):
             deadline = time.time() + 60
             while time.time() < deadline and port is None:
                 line = process.stderr.readline()
+                if not line and process.poll() is not None:
+                    break
                 match = re.search(r'"listen_port": (\d+)', line)
                 if match:
                     port = int(match.group(1))
