@@ -80,6 +80,15 @@ pugi::xml_node find_element(pugi::xml_node node, std::string_view name) {
   return {};
 }
 
+/// The `<Attributes><entry><key/><value/></entry>...` map of an SNS answer.
+AttributeMap attribute_entries(pugi::xml_node document) {
+  AttributeMap attributes;
+  if (const auto list = find_element(document, "Attributes")) {
+    for (auto entry : list.children("entry")) attributes[entry.child_value("key")] = entry.child_value("value");
+  }
+  return attributes;
+}
+
 std::string element_text(pugi::xml_node node, std::string_view name) {
   const auto element = find_element(node, name);
   return element ? element.child_value() : std::string();
@@ -330,11 +339,7 @@ Task<AttributeMap> AwsClient::get_topic_attributes(std::string topic_arn) {
   Form form("GetTopicAttributes", sns_version);
   form.add("TopicArn", topic_arn);
   const auto document = co_await impl->call_xml("sns", "GetTopicAttributes", form.take());
-  AttributeMap attributes;
-  if (const auto list = find_element(document, "Attributes")) {
-    for (auto entry : list.children("entry")) attributes[entry.child_value("key")] = entry.child_value("value");
-  }
-  co_return attributes;
+  co_return attribute_entries(document);
 }
 
 Task<void> AwsClient::set_topic_attributes(std::string topic_arn, std::string name, std::string value) {
@@ -543,11 +548,7 @@ Task<AttributeMap> AwsClient::get_subscription_attributes(std::string subscripti
   Form form("GetSubscriptionAttributes", sns_version);
   form.add("SubscriptionArn", subscription_arn);
   const auto document = co_await impl->call_xml("sns", "GetSubscriptionAttributes", form.take());
-  AttributeMap attributes;
-  if (const auto list = find_element(document, "Attributes")) {
-    for (auto entry : list.children("entry")) attributes[entry.child_value("key")] = entry.child_value("value");
-  }
-  co_return attributes;
+  co_return attribute_entries(document);
 }
 
 }  // namespace tomodachi::aws

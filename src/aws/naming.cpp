@@ -78,7 +78,7 @@ std::string_view strip_fifo_characters(std::string_view name) {
 }
 
 void validate_name(std::string_view kind, std::string_view name, std::size_t max_length) {
-  if (code_point_count(name) > max_length) {
+  if (encoding::code_point_count(name) > max_length) {
     throw InvalidNameError(std::string(kind) + " name (" + std::string(name) + ") is too long.");
   }
   const auto stripped = strip_fifo_characters(name);
@@ -94,11 +94,6 @@ bool all_digits(std::string_view text) {
 }
 
 }  // namespace
-
-std::size_t code_point_count(std::string_view text) noexcept {
-  return static_cast<std::size_t>(
-      std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xc0) != 0x80; }));
-}
 
 std::string encode_topic(std::string_view topic) {
   std::string out;

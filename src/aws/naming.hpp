@@ -110,7 +110,4 @@ class WildcardTopicPattern {
 /// whenever the ARNs differ.)
 std::string policy_source_arn(const std::vector<std::string>& topic_arns);
 
-/// Python `len()` of UTF-8 text (code points).
-std::size_t code_point_count(std::string_view text) noexcept;
-
 }  // namespace tomodachi::aws

@@ -253,4 +253,10 @@ std::string uuid4() {
   return out;
 }
 
+std::size_t code_point_count(std::string_view text) noexcept {
+  std::size_t count = 0;
+  for (const char c : text) count += (static_cast<unsigned char>(c) & 0xC0U) != 0x80U ? 1 : 0;
+  return count;
+}
+
 }  // namespace tomodachi::encoding

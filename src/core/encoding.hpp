@@ -36,4 +36,7 @@ std::optional<std::string> zlib_decompress(std::string_view bytes, std::size_t m
 /// A random (version 4) uuid in canonical lower-case form.
 std::string uuid4();
 
+/// Python `len()` of UTF-8 text: the number of code points (continuation bytes not counted).
+std::size_t code_point_count(std::string_view text) noexcept;
+
 }  // namespace tomodachi::encoding

@@ -1,3 +1,5 @@
+#include "core/encoding.hpp"
+
 #include <tomodachi/json.hpp>
 #include <tomodachi/validation.hpp>
 
@@ -49,16 +51,6 @@ const RE2& compiled_pattern(std::string_view pattern) {
   return *cache.emplace(key, std::move(regex)).first->second;
 }
 
-std::ptrdiff_t code_point_count(std::string_view text) {
-  std::ptrdiff_t count = 0;
-  for (const char c : text) {
-    if ((static_cast<unsigned char>(c) & 0xC0U) != 0x80U) {
-      ++count;
-    }
-  }
-  return count;
-}
-
 void check_length(std::ptrdiff_t length, std::string_view shown_value, std::ptrdiff_t min_length,
                   std::ptrdiff_t max_length) {
   if (min_length != -1 && length < min_length) {
@@ -89,7 +81,7 @@ void validate_field_regex(std::string_view value, std::string_view pattern) {
 }
 
 void validate_field_length(std::string_view value, std::ptrdiff_t min_length, std::ptrdiff_t max_length) {
-  check_length(code_point_count(value), value, min_length, max_length);
+  check_length(static_cast<std::ptrdiff_t>(encoding::code_point_count(value)), value, min_length, max_length);
 }
 
 void validate_field_length(const boost::json::value& value, std::ptrdiff_t min_length, std::ptrdiff_t max_length) {

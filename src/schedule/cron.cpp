@@ -93,14 +93,8 @@ bool contains(std::string_view text, char c) { return text.find(c) != std::strin
 
 /// A non-negative integer as Python's `int()` reads one here (optional `+`).
 std::optional<std::int64_t> parse_number(std::string_view text) {
-  if (text.starts_with('+')) text.remove_prefix(1);
-  if (text.empty() || !std::all_of(text.begin(), text.end(),
-                                   [](char c) { return c >= '0' && c <= '9'; })) {
-    return std::nullopt;
-  }
-  std::int64_t value = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  const auto value = python_int(text);
+  if (!value || *value < 0 || text.starts_with('-')) return std::nullopt;
   return value;
 }
 
@@ -357,6 +351,19 @@ std::string CronExpression::describe(CronField field) const {
     value = run_end + 1;
   }
   return text;
+}
+
+std::optional<std::int64_t> python_int(std::string_view text) {
+  std::string_view digits = text;
+  if (!digits.empty() && (digits.front() == '+' || digits.front() == '-')) digits.remove_prefix(1);
+  if (digits.empty() || !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::nullopt;
+  }
+  if (text.front() == '+') text.remove_prefix(1);  // from_chars takes '-' only
+  std::int64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
 }
 
 }  // namespace tomodachi::scheduling

@@ -81,4 +81,8 @@ class CronExpression {
   bool last_weekday_of_month_ = false;
 };
 
+/// Python's `int()` of a short text without surrounding whitespace: optional sign, then
+/// decimal digits that fit 64 bits; anything else is nullopt.
+std::optional<std::int64_t> python_int(std::string_view text);
+
 }  // namespace tomodachi::scheduling

@@ -76,22 +76,7 @@ std::string_view trim(std::string_view text) {
 }
 
 /// Python's `int()` of a short text: optional sign, digits, surrounding whitespace.
-std::optional<std::int64_t> parse_integer(std::string_view text) {
-  text = trim(text);
-  bool negative = false;
-  if (!text.empty() && (text.front() == '+' || text.front() == '-')) {
-    negative = text.front() == '-';
-    text.remove_prefix(1);
-  }
-  if (text.empty() || !std::all_of(text.begin(), text.end(),
-                                   [](char c) { return c >= '0' && c <= '9'; })) {
-    return std::nullopt;
-  }
-  std::int64_t value = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return negative ? -value : value;
-}
+std::optional<std::int64_t> parse_integer(std::string_view text) { return python_int(trim(text)); }
 
 /// `"3 seconds"`, `"30s"`, `"5 s"`: upstream removes every `seconds`, then every `s`,
 /// then every space, and reads the rest as an integer.

@@ -3,6 +3,7 @@
 // deliberate-difference list (tests/fixtures/deliberate_differences/messaging.json).
 
 #include <boost/json.hpp>
+#include <tomodachi/envelope.hpp>
 #include <tomodachi/json.hpp>
 
 #include <cstdlib>
@@ -29,6 +30,26 @@ inline std::string fixtures_dir() {
 
 inline boost::json::object load(const std::string& relative_path) {
   return tomodachi::json::loads(read_file(fixtures_dir() + "/" + relative_path)).as_object();  // big ints exact
+}
+
+/// The build inputs of a fixture case: sender, topic, pinned uuid4 and time.
+inline tomodachi::BuildContext build_context(const boost::json::object& input) {
+  const auto& service = input.at("service").as_object();
+  tomodachi::BuildContext context;
+  if (!service.contains("name_absent") && !service.at("name").is_null()) {
+    context.sender.name = std::string(service.at("name").as_string());
+  }
+  if (service.contains("uuid_absent")) {
+    context.sender.message_uuid_prefix = "";
+  } else if (service.at("uuid").is_null()) {
+    context.sender.message_uuid_prefix = "None";  // Python formats a None uuid as "None"
+  } else {
+    context.sender.uuid = std::string(service.at("uuid").as_string());
+  }
+  context.topic = std::string(input.at("topic").as_string());
+  context.uuid4 = std::string(input.at("pinned_uuid4").as_string());
+  context.time = input.at("pinned_time").to_number<double>();
+  return context;
 }
 
 struct Case {

@@ -10,30 +10,12 @@
 
 namespace {
 
+using fixtures::build_context;
 using fixtures::Case;
 using fixtures::materialize;
 using fixtures::same;
 
 constexpr const char* fixture_file = "upstream/json_base.json";
-
-tomodachi::BuildContext build_context(const boost::json::object& input) {
-  const auto& service = input.at("service").as_object();
-  tomodachi::BuildContext context;
-  if (!service.contains("name_absent") && !service.at("name").is_null()) {
-    context.sender.name = std::string(service.at("name").as_string());
-  }
-  if (service.contains("uuid_absent")) {
-    context.sender.message_uuid_prefix = "";
-  } else if (service.at("uuid").is_null()) {
-    context.sender.message_uuid_prefix = "None";  // Python formats a None uuid as "None"
-  } else {
-    context.sender.uuid = std::string(service.at("uuid").as_string());
-  }
-  context.topic = std::string(input.at("topic").as_string());
-  context.uuid4 = std::string(input.at("pinned_uuid4").as_string());
-  context.time = input.at("pinned_time").to_number<double>();
-  return context;
-}
 
 // Expected parse result: {"message", "message_uuid", "timestamp"} with tags expanded.
 // Large cases carry `data_python_json_sha256` inside `message` (the SHA-256 of the
