@@ -1,7 +1,8 @@
 // AMQP subscriptions and publishing (Python tomodachi's examples/basic_examples/amqp_service.py).
 //
 //   tomodachi run examples/amqp_service.cpp            # RabbitMQ on 127.0.0.1:5672, guest/guest
-//   tomodachi run examples/amqp_service.cpp -c my.json # {"options": {"amqp": {"host": ..., "port": ...}}}
+//   tomodachi run examples/amqp_service.cpp -c my.json # {"options": {"amqp": {"host": ..., "port":
+//   ...}}}
 //
 // Messages use the JsonBase envelope, so Python tomodachi services subscribed to the same
 // routing keys receive them too (and the other way round).
@@ -21,16 +22,18 @@ class ExampleAmqpService : public tomodachi::Service {
     amqp<&ExampleAmqpService::wildcard>("example.#");
     // Raw payloads (no envelope), with upstream's exact outcome rules instead of retries
     // and dead-lettering.
-    amqp<&ExampleAmqpService::legacy>("legacy.example", {.message_envelope = tomodachi::no_envelope,
-                                                         .delivery = tomodachi::DeliveryPolicy::tomodachi()});
+    amqp<&ExampleAmqpService::legacy>("legacy.example",
+                                      {.message_envelope = tomodachi::no_envelope,
+                                       .delivery = tomodachi::DeliveryPolicy::tomodachi()});
   }
 
   tomodachi::Task<void> started_service() override {
     const boost::json::object greeting{{"text", "hello from C++"}, {"sender", name()}};
-    co_await tomodachi::amqp_publish(*this, greeting, "example.route1");        // returns when confirmed
+    co_await tomodachi::amqp_publish(*this, greeting, "example.route1");  // returns when confirmed
     co_await tomodachi::amqp_publish(*this, greeting, "example.route2", {.persistent = true});
     const std::string raw = "no envelope, just text";
-    co_await tomodachi::amqp_publish(*this, raw, "legacy.example", {.message_envelope = tomodachi::no_envelope});
+    co_await tomodachi::amqp_publish(*this, raw, "legacy.example",
+                                     {.message_envelope = tomodachi::no_envelope});
   }
 
  private:

@@ -4,9 +4,9 @@
 // Against the fauxqs emulator (no AWS account needed):
 //
 //   scripts/test-peers/fauxqs.sh start /tmp/peers
-//   export $(cat /tmp/peers/fauxqs/env)            # TOMODACHI_TEST_AWS_ENDPOINT=http://127.0.0.1:<port>
-//   build/bin/tomodachi run examples/aws_sns_sqs_service.cpp
-//   scripts/test-peers/fauxqs.sh stop /tmp/peers
+//   export $(cat /tmp/peers/fauxqs/env)            #
+//   TOMODACHI_TEST_AWS_ENDPOINT=http://127.0.0.1:<port> build/bin/tomodachi run
+//   examples/aws_sns_sqs_service.cpp scripts/test-peers/fauxqs.sh stop /tmp/peers
 //
 // Against AWS: leave TOMODACHI_TEST_AWS_ENDPOINT unset; region and credentials come from
 // the usual places (AWS_REGION, AWS_PROFILE, the container or instance role), or from
@@ -32,7 +32,8 @@ class AwsExample : public tomodachi::Service {
     // Every instance gets its own queue for "another-example-topic" (non-competing), with an
     // SNS filter policy: only messages whose `kind` attribute is "forwarded".
     aws_sns_sqs<&AwsExample::on_forwarded>(
-        "another-example-topic", {.filter_policy = boost::json::object{{"kind", boost::json::array{"forwarded"}}}});
+        "another-example-topic",
+        {.filter_policy = boost::json::object{{"kind", boost::json::array{"forwarded"}}}});
   }
 
   tomodachi::Task<void> started_service() override {
@@ -51,8 +52,8 @@ class AwsExample : public tomodachi::Service {
   }
 
   tomodachi::Task<void> on_forwarded(tomodachi::Message& message) {
-    message.logger().info("forwarded message arrived", {{"data", message.data()},
-                                                        {"sns_message_id", message.sns_message_id()}});
+    message.logger().info("forwarded message arrived",
+                          {{"data", message.data()}, {"sns_message_id", message.sns_message_id()}});
     co_return;
   }
 };

@@ -25,14 +25,18 @@ class AuthExample : public tomodachi::Service {
       co_return std::nullopt;
     }
     // Basic credentials: the user name was already decoded by the transport.
-    if (request.auth_user() == "admin" && request.header("Authorization") == "Basic YWRtaW46c2VjcmV0") {
+    if (request.auth_user() == "admin" &&
+        request.header("Authorization") == "Basic YWRtaW46c2VjcmV0") {
       request.context()["user"] = "admin";
       co_return std::nullopt;
     }
-    co_return tomodachi::Response{401, "authentication required", {{"WWW-Authenticate", R"(Basic realm="example")"}}};
+    co_return tomodachi::Response{
+        401, "authentication required", {{"WWW-Authenticate", R"(Basic realm="example")"}}};
   }
 
-  tomodachi::Task<tomodachi::Response> public_page(tomodachi::Request&) { co_return "anyone may read this"; }
+  tomodachi::Task<tomodachi::Response> public_page(tomodachi::Request&) {
+    co_return "anyone may read this";
+  }
 
   tomodachi::Task<tomodachi::Response> private_page(tomodachi::Request& request) {
     co_return "hello " + std::string(request.context().at("user").as_string());

@@ -16,22 +16,26 @@ class MiddlewareExample : public tomodachi::Service {
 
     http<&MiddlewareExample::hello>("GET", "/hello");
     // Guards run just before the handler and may answer instead of it.
-    http<&MiddlewareExample::item, &MiddlewareExample::even_ids_only>("GET", R"(/items/(?P<id>\d+))");
+    http<&MiddlewareExample::item, &MiddlewareExample::even_ids_only>("GET",
+                                                                      R"(/items/(?P<id>\d+))");
   }
 
   // Measures the whole chain and tags the response.
-  tomodachi::Task<tomodachi::Response> timing(tomodachi::HttpNext& next, tomodachi::Request& request) {
+  tomodachi::Task<tomodachi::Response> timing(tomodachi::HttpNext& next,
+                                              tomodachi::Request& request) {
     const auto started = std::chrono::steady_clock::now();
     request.context()["request_id"] = request_counter_++;
     tomodachi::Response response = co_await next();
-    const auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const auto elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     response.header("X-Request-Id", std::to_string(request.context()["request_id"].as_int64()));
     response.header("X-Elapsed", std::to_string(elapsed));
     co_return response;
   }
 
   // Short-circuits: the handler never runs while the header is set.
-  tomodachi::Task<tomodachi::Response> maintenance(tomodachi::HttpNext& next, tomodachi::Request& request) {
+  tomodachi::Task<tomodachi::Response> maintenance(tomodachi::HttpNext& next,
+                                                   tomodachi::Request& request) {
     if (request.header("X-Maintenance")) co_return tomodachi::Response{503, "down for maintenance"};
     co_return co_await next();
   }

@@ -15,7 +15,8 @@ class WebsocketExample : public tomodachi::Service {
   }
 
   tomodachi::Task<tomodachi::Response> page(tomodachi::Request&) {
-    std::ifstream file(std::filesystem::path(source_file()).parent_path() / "websocket_service.html");
+    std::ifstream file(std::filesystem::path(source_file()).parent_path() /
+                       "websocket_service.html");
     std::string html((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
     tomodachi::Response response(html);
     response.content_type = "text/html";
@@ -24,9 +25,11 @@ class WebsocketExample : public tomodachi::Service {
   }
 
   // Called once per connection after the upgrade; returns what to do with its messages.
-  tomodachi::Task<tomodachi::WebsocketCallbacks> chat(tomodachi::Websocket& websocket, tomodachi::Request& request) {
+  tomodachi::Task<tomodachi::WebsocketCallbacks> chat(tomodachi::Websocket& websocket,
+                                                      tomodachi::Request& request) {
     auto self = clients_.insert(clients_.end(), websocket);
-    std::string who = std::string(request.remote_ip()) + "#" + std::string(websocket.id().substr(0, 4));
+    std::string who =
+        std::string(request.remote_ip()) + "#" + std::string(websocket.id().substr(0, 4));
     broadcast(who + " joined");
     co_return tomodachi::WebsocketCallbacks{
         .on_receive = [this, who](std::string text) -> tomodachi::Task<void> {

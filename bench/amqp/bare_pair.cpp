@@ -26,10 +26,12 @@ constexpr int max_in_flight = 256;
 constexpr int prefetch = 100;
 
 void check(amqp_rpc_reply_t reply, const char* what) {
-  if (reply.reply_type != AMQP_RESPONSE_NORMAL) throw std::runtime_error(std::string(what) + " failed");
+  if (reply.reply_type != AMQP_RESPONSE_NORMAL)
+    throw std::runtime_error(std::string(what) + " failed");
 }
 void check(int status, const char* what) {
-  if (status != AMQP_STATUS_OK) throw std::runtime_error(std::string(what) + ": " + amqp_error_string2(status));
+  if (status != AMQP_STATUS_OK)
+    throw std::runtime_error(std::string(what) + ": " + amqp_error_string2(status));
 }
 
 amqp_connection_state_t open(const char* host, int port) {
@@ -48,7 +50,8 @@ void close(amqp_connection_state_t c) {
   amqp_destroy_connection(c);
 }
 
-void publish_all(const char* host, int port, const std::string& routing_key, const std::string& body, int count) {
+void publish_all(const char* host, int port, const std::string& routing_key,
+                 const std::string& body, int count) {
   amqp_connection_state_t c = open(host, port);
   amqp_confirm_select(c, 1);
   check(amqp_get_rpc_reply(c), "confirm.select");
@@ -67,8 +70,9 @@ void publish_all(const char* host, int port, const std::string& routing_key, con
   };
   for (int i = 0; i < count; ++i) {
     while (sent - confirmed >= max_in_flight) read_confirm();
-    check(amqp_basic_publish(c, 1, amqp_cstring_bytes("amq.topic"), amqp_cstring_bytes(routing_key.c_str()), 0, 0,
-                             nullptr, amqp_bytes_t{body.size(), const_cast<char*>(body.data())}),
+    check(amqp_basic_publish(c, 1, amqp_cstring_bytes("amq.topic"),
+                             amqp_cstring_bytes(routing_key.c_str()), 0, 0, nullptr,
+                             amqp_bytes_t{body.size(), const_cast<char*>(body.data())}),
           "publish");
     ++sent;
   }
@@ -76,11 +80,13 @@ void publish_all(const char* host, int port, const std::string& routing_key, con
   close(c);
 }
 
-void consume_all(const char* host, int port, const std::string& queue, int count, std::atomic<bool>& ready) {
+void consume_all(const char* host, int port, const std::string& queue, int count,
+                 std::atomic<bool>& ready) {
   amqp_connection_state_t c = open(host, port);
   amqp_basic_qos(c, 1, 0, prefetch, 0);
   check(amqp_get_rpc_reply(c), "basic.qos");
-  amqp_basic_consume(c, 1, amqp_cstring_bytes(queue.c_str()), amqp_empty_bytes, 0, 0, 0, amqp_empty_table);
+  amqp_basic_consume(c, 1, amqp_cstring_bytes(queue.c_str()), amqp_empty_bytes, 0, 0, 0,
+                     amqp_empty_table);
   check(amqp_get_rpc_reply(c), "basic.consume");
   ready = true;
   for (int received = 0; received < count;) {
@@ -88,7 +94,8 @@ void consume_all(const char* host, int port, const std::string& queue, int count
     amqp_maybe_release_buffers(c);
     const amqp_rpc_reply_t reply = amqp_consume_message(c, &envelope, nullptr, 0);
     if (reply.reply_type != AMQP_RESPONSE_NORMAL) {
-      if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && reply.library_error == AMQP_STATUS_UNEXPECTED_STATE) {
+      if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION &&
+          reply.library_error == AMQP_STATUS_UNEXPECTED_STATE) {
         amqp_frame_t frame;
         check(amqp_simple_wait_frame(c, &frame), "unexpected frame");
         continue;
@@ -149,10 +156,12 @@ int main(int argc, char** argv) {
   const auto start = std::chrono::steady_clock::now();
   publish_all(host, port, routing_key, body, count);
   if (consumer.joinable()) consumer.join();
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   amqp_queue_delete(admin, 1, amqp_cstring_bytes(queue.c_str()), 0, 0);
   close(admin);
-  std::printf("%s %d messages in %.3f s: %.0f msg/s\n", mode.c_str(), count, seconds, count / seconds);
+  std::printf("%s %d messages in %.3f s: %.0f msg/s\n", mode.c_str(), count, seconds,
+              count / seconds);
   return 0;
 }

@@ -2,13 +2,12 @@
 // `amqp_publish` (confirms, at most 256 in flight, non-persistent) and consuming them with
 // an `amqp` handler (prefetch 100, one ack per message) — the settings of bare_pair.cpp.
 //
-//   BENCH_MODE=e2e|publish BENCH_COUNT=100000 BENCH_TAG=<unique> amqp_service_bench --production -c cfg.json
-//   BENCH_ENVELOPE=raw: the same with the JSON text as a raw payload (no envelope), to show
-//   what the envelope costs
-//   BENCH_MODE=consume / produce: the two halves in two processes (a publisher service and a
-//   consumer service, like the bare pair's two threads); `consume` logs `amqp bench ready`
-//   once consuming and `end_time` (epoch seconds) at the last message, `produce` logs
-//   `start_time` at its first publish.
+//   BENCH_MODE=e2e|publish BENCH_COUNT=100000 BENCH_TAG=<unique> amqp_service_bench --production -c
+//   cfg.json BENCH_ENVELOPE=raw: the same with the JSON text as a raw payload (no envelope), to
+//   show what the envelope costs BENCH_MODE=consume / produce: the two halves in two processes (a
+//   publisher service and a consumer service, like the bare pair's two threads); `consume` logs
+//   `amqp bench ready` once consuming and `end_time` (epoch seconds) at the last message, `produce`
+//   logs `start_time` at its first publish.
 //
 // Logs `amqp bench` with `seconds`, `rate` and `payload_bytes`, then exits.
 #include <tomodachi/tomodachi.hpp>
@@ -44,7 +43,8 @@ class AmqpBench : public tomodachi::Service {
     }
     start_ = std::chrono::steady_clock::now();
     logger().info("amqp bench start", {{"start_time", epoch_seconds()}});
-    for (int worker = 0; worker < max_in_flight; ++worker) tomodachi::spawn(publish_share(worker), "publisher");
+    for (int worker = 0; worker < max_in_flight; ++worker)
+      tomodachi::spawn(publish_share(worker), "publisher");
     co_return;
   }
 
@@ -70,15 +70,20 @@ class AmqpBench : public tomodachi::Service {
   }
 
   void report() {
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    logger().info("amqp bench", {{"mode", mode_}, {"count", count_}, {"seconds", seconds},
-                                 {"rate", count_ / seconds}, {"payload_bytes", payload_bytes_},
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    logger().info("amqp bench", {{"mode", mode_},
+                                 {"count", count_},
+                                 {"seconds", seconds},
+                                 {"rate", count_ / seconds},
+                                 {"payload_bytes", payload_bytes_},
                                  {"end_time", epoch_seconds()}});
     tomodachi::exit(0);
   }
 
   static double epoch_seconds() {
-    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
   }
 
   const std::string mode_ = env("BENCH_MODE", "e2e");

@@ -10,7 +10,8 @@ class BenchService : public tomodachi::Service {
     options.http.port = std::atoi(std::getenv("BENCH_PORT") ? std::getenv("BENCH_PORT") : "9700");
     options.http.host = "127.0.0.1";
     options.http.access_log = false;
-    options.http.keepalive_timeout = std::atoi(std::getenv("BENCH_KEEPALIVE") ? std::getenv("BENCH_KEEPALIVE") : "75");
+    options.http.keepalive_timeout =
+        std::atoi(std::getenv("BENCH_KEEPALIVE") ? std::getenv("BENCH_KEEPALIVE") : "75");
     http<&BenchService::plaintext>("GET", "/plaintext");
     http<&BenchService::json>("GET", "/json");
     http<&BenchService::resource>("GET", R"(/resource/(?P<id>[^/]+?)/?)");

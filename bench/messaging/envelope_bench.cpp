@@ -43,10 +43,13 @@ class BenchService : public tomodachi::Service {
 }  // namespace
 
 int main() {
-  const boost::json::value data = {{"order_id", "A-12345"}, {"customer", {{"name", "Sven Svensson"}, {"city", "Malm\xc3\xb6"}}},
-                                   {"items", {{{"sku", "x-1"}, {"qty", 2}, {"price", 19.95}},
-                                              {{"sku", "y-2"}, {"qty", 1}, {"price", 5.5}}}},
-                                   {"paid", true}};
+  const boost::json::value data = {
+      {"order_id", "A-12345"},
+      {"customer", {{"name", "Sven Svensson"}, {"city", "Malm\xc3\xb6"}}},
+      {"items",
+       {{{"sku", "x-1"}, {"qty", 2}, {"price", 19.95}},
+        {{"sku", "y-2"}, {"qty", 1}, {"price", 5.5}}}},
+      {"paid", true}};
   const tomodachi::JsonBase envelope;
   tomodachi::BuildContext context;
   context.sender.name = "bench";
@@ -60,18 +63,23 @@ int main() {
   constexpr int iterations = 200000;
   std::size_t sink = 0;
   const tomodachi::PublishData publish_data(data);  // what a publish call hands over (moved in)
-  const double build = ns_per_op([&] { sink += envelope.build(publish_data, context).size(); }, iterations);
-  const double reference_serialize = ns_per_op([&] { sink += boost::json::serialize(document).size(); }, iterations);
-  const double parse = ns_per_op([&] { sink += envelope.parse(payload, nullptr).message.as_object().size(); }, iterations);
-  const double reference_parse = ns_per_op([&] { sink += boost::json::parse(payload).as_object().size(); }, iterations);
+  const double build =
+      ns_per_op([&] { sink += envelope.build(publish_data, context).size(); }, iterations);
+  const double reference_serialize =
+      ns_per_op([&] { sink += boost::json::serialize(document).size(); }, iterations);
+  const double parse = ns_per_op(
+      [&] { sink += envelope.parse(payload, nullptr).message.as_object().size(); }, iterations);
+  const double reference_parse =
+      ns_per_op([&] { sink += boost::json::parse(payload).as_object().size(); }, iterations);
 
   BenchService service;
   tomodachi::testing::Broker broker;
   std::size_t handled = 0;
-  broker.subscribe(service, "order.created", "on_order", [&handled](tomodachi::Message& message) -> tomodachi::Task<void> {
-    handled += message.data().as_object().size();
-    co_return;
-  });
+  broker.subscribe(service, "order.created", "on_order",
+                   [&handled](tomodachi::Message& message) -> tomodachi::Task<void> {
+                     handled += message.data().as_object().size();
+                     co_return;
+                   });
   constexpr int messages = 100000;
   // Distinct message uuids (duplicates would be skipped): raw payload variants.
   std::vector<std::string> payloads;
@@ -107,22 +115,28 @@ int main() {
       boost::asio::detached);
   loop.run();
   const double core =
-      std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - core_start).count() / messages;
+      std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - core_start)
+          .count() /
+      messages;
 
   const auto start = std::chrono::steady_clock::now();
   for (auto& p : payloads) broker.publish_payload("order.created", std::move(p));
   broker.run_until_idle();
-  const double dispatch = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count() / messages;
+  const double dispatch =
+      std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count() /
+      messages;
 
   std::printf("payload: %zu bytes\n", payload.size());
-  std::printf("JsonBase build   %8.0f ns/op   Boost.JSON serialize %8.0f ns/op   ratio %.2f\n", build,
-              reference_serialize, build / reference_serialize);
-  std::printf("JsonBase parse   %8.0f ns/op   Boost.JSON parse     %8.0f ns/op   ratio %.2f\n", parse,
-              reference_parse, parse / reference_parse);
-  std::printf("messaging core   %8.0f ns/message (parse, duplicate check, Message, handler, ack)\n", core);
-  std::printf("in-memory broker %8.0f ns/message end to end (route, parse, duplicate check, handler, ack); "
-              "%.0f%% of it is the envelope parse\n",
-              dispatch, 100.0 * parse / dispatch);
+  std::printf("JsonBase build   %8.0f ns/op   Boost.JSON serialize %8.0f ns/op   ratio %.2f\n",
+              build, reference_serialize, build / reference_serialize);
+  std::printf("JsonBase parse   %8.0f ns/op   Boost.JSON parse     %8.0f ns/op   ratio %.2f\n",
+              parse, reference_parse, parse / reference_parse);
+  std::printf("messaging core   %8.0f ns/message (parse, duplicate check, Message, handler, ack)\n",
+              core);
+  std::printf(
+      "in-memory broker %8.0f ns/message end to end (route, parse, duplicate check, handler, ack); "
+      "%.0f%% of it is the envelope parse\n",
+      dispatch, 100.0 * parse / dispatch);
   std::printf("(checksum %zu %zu, %zu acked)\n", sink, handled, broker.stats().acked);
   return 0;
 }

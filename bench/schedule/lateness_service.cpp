@@ -5,10 +5,10 @@
 // start + k·1s, with two references for the start: the immediate run's `invocation_time`
 // (the schedule's start, which the k-th due time is defined from; the bar applies to this
 // one), and the wall-clock time the immediate run actually began (independent of the
-// scheduler's bookkeeping, but biased early by that run's own lateness). An HTTP route of the same service (keep-alive, port from
-// BENCH_HTTP_PORT) takes the load from wrk; each response body is a JSON document built
-// per request, so a request costs what a small handler costs. At stop, one log record
-// `lateness summary` carries the figures (bench/schedule/run.py reads it).
+// scheduler's bookkeeping, but biased early by that run's own lateness). An HTTP route of the same
+// service (keep-alive, port from BENCH_HTTP_PORT) takes the load from wrk; each response body is a
+// JSON document built per request, so a request costs what a small handler costs. At stop, one log
+// record `lateness summary` carries the figures (bench/schedule/run.py reads it).
 
 #include <tomodachi/tomodachi.hpp>
 
@@ -52,7 +52,8 @@ class LatenessBench : public tomodachi::Service {
       first_firing_ = now;  // the immediate run
       start_ = invocation.invocation_time;
     } else {
-      lateness_.push_back(std::chrono::duration<double, std::milli>(now - invocation.invocation_time).count());
+      lateness_.push_back(
+          std::chrono::duration<double, std::milli>(now - invocation.invocation_time).count());
       last_firing_ = now;
     }
     co_return;
@@ -61,8 +62,10 @@ class LatenessBench : public tomodachi::Service {
   // Each response is a small JSON document built per request, like a real handler.
   tomodachi::Task<tomodachi::Response> status(tomodachi::Request&) {
     ++requests_;
-    co_return tomodachi::Response::json(boost::json::object{
-        {"status", "ok"}, {"requests", requests_}, {"firings", lateness_.size()}, {"service", name()}});
+    co_return tomodachi::Response::json(boost::json::object{{"status", "ok"},
+                                                            {"requests", requests_},
+                                                            {"firings", lateness_.size()},
+                                                            {"service", name()}});
   }
 
   void log_summary() {
@@ -77,21 +80,24 @@ class LatenessBench : public tomodachi::Service {
     double last_offset_from_first_run_ms = 0;
     if (first_firing_ && last_firing_) {
       const auto k = std::chrono::seconds(static_cast<long>(lateness_.size()));
-      last_offset_ms = std::chrono::duration<double, std::milli>(*last_firing_ - (*start_ + k)).count();
+      last_offset_ms =
+          std::chrono::duration<double, std::milli>(*last_firing_ - (*start_ + k)).count();
       last_offset_from_first_run_ms =
           std::chrono::duration<double, std::milli>(*last_firing_ - (*first_firing_ + k)).count();
     }
     boost::json::array worst;
-    for (auto it = sorted.rbegin(); it != sorted.rend() && worst.size() < 5; ++it) worst.push_back(*it);
-    logger().info("lateness summary", {{"firings", lateness_.size()},
-                                       {"worst_ms", std::move(worst)},
-                                       {"median_ms", percentile(0.5)},
-                                       {"p99_ms", percentile(0.99)},
-                                       {"max_ms", sorted.empty() ? 0.0 : sorted.back()},
-                                       {"last_firing_offset_ms", last_offset_ms},
-                                       {"last_firing_offset_from_first_run_ms", last_offset_from_first_run_ms},
-                                       {"first_run_lateness_ms", first_run_lateness_ms()},
-                                       {"http_requests", requests_}});
+    for (auto it = sorted.rbegin(); it != sorted.rend() && worst.size() < 5; ++it)
+      worst.push_back(*it);
+    logger().info("lateness summary",
+                  {{"firings", lateness_.size()},
+                   {"worst_ms", std::move(worst)},
+                   {"median_ms", percentile(0.5)},
+                   {"p99_ms", percentile(0.99)},
+                   {"max_ms", sorted.empty() ? 0.0 : sorted.back()},
+                   {"last_firing_offset_ms", last_offset_ms},
+                   {"last_firing_offset_from_first_run_ms", last_offset_from_first_run_ms},
+                   {"first_run_lateness_ms", first_run_lateness_ms()},
+                   {"http_requests", requests_}});
   }
 
   double first_run_lateness_ms() const {

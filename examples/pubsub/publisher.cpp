@@ -30,13 +30,16 @@ class Publisher : public tomodachi::Service {
       } catch (...) {
         error = std::current_exception();  // e.g. the broker stayed away longer than the timeout
       }
-      if (error) logger().warning("greeting not published", {{"n", n}, {"error", tomodachi::describe_exception(error)}});
+      if (error)
+        logger().warning("greeting not published",
+                         {{"n", n}, {"error", tomodachi::describe_exception(error)}});
       co_await tomodachi::sleep(1.0);
     }
   }
 
   tomodachi::Task<void> on_reply(tomodachi::Message& message) {
-    message.logger().info("reply received", {{"data", message.data()}, {"from", message.service().at("name")}});
+    message.logger().info("reply received",
+                          {{"data", message.data()}, {"from", message.service().at("name")}});
     co_return;
   }
 

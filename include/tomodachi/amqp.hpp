@@ -182,7 +182,8 @@ std::string queue_name(std::string_view routing_key, std::string_view handler_na
 // ---- Service::amqp ----------------------------------------------------------------------
 
 template <typename Handler>
-void Service::amqp(std::string_view routing_key, std::string name, Handler&& handler, const AmqpOptions& options) {
+void Service::amqp(std::string_view routing_key, std::string name, Handler&& handler,
+                   const AmqpOptions& options) {
   auto spec = std::make_unique<AmqpHandlerSpec>("amqp", std::move(name));
   spec->pattern = std::string(routing_key);
   spec->handler = MessageHandler(std::forward<Handler>(handler));

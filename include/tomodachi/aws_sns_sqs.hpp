@@ -117,8 +117,8 @@ static_assert(std::is_trivially_destructible_v<AwsSnsSqsPublishOptions>);
 /// created when missing). Returns the SNS MessageId. Throws AwsSnsSqsException after 3
 /// failed attempts, std::invalid_argument for an invalid topic name, EnvelopeError when
 /// the data does not suit the envelope.
-Task<std::string> aws_sns_sqs_publish(const Service& service, PublishData data, std::string_view topic,
-                                      AwsSnsSqsPublishOptions options = {});
+Task<std::string> aws_sns_sqs_publish(const Service& service, PublishData data,
+                                      std::string_view topic, AwsSnsSqsPublishOptions options = {});
 
 /// What a custom SQS body formatter receives.
 struct SqsBodyContext {
@@ -196,8 +196,8 @@ void Service::aws_sns_sqs(std::string_view topic, std::string name, Handler&& ha
 template <auto Fn>
 void Service::aws_sns_sqs(std::string_view topic, const AwsSnsSqsOptions& options) {
   using Class = detail::handler_class_t<Fn>;
-  aws_sns_sqs(topic, std::string(detail::handler_name<Fn>()), bind_message_handler<Fn>(static_cast<Class&>(*this)),
-              options);
+  aws_sns_sqs(topic, std::string(detail::handler_name<Fn>()),
+              bind_message_handler<Fn>(static_cast<Class&>(*this)), options);
 }
 
 }  // namespace tomodachi

@@ -36,11 +36,13 @@ namespace tomodachi {
 /// dropping it. Under `at_least_once` they are retried like any other exception.
 class InternalServiceError : public std::runtime_error {
  public:
-  explicit InternalServiceError(const std::string& what = "internal service error") : std::runtime_error(what) {}
+  explicit InternalServiceError(const std::string& what = "internal service error")
+      : std::runtime_error(what) {}
   ~InternalServiceError() override;  // key function: one type identity across shared objects
 };
 
-/// AMQP handlers: throw to have the message nacked with requeue (Python `AmqpInternalServiceError`).
+/// AMQP handlers: throw to have the message nacked with requeue (Python
+/// `AmqpInternalServiceError`).
 class AmqpInternalServiceError : public InternalServiceError {
  public:
   using InternalServiceError::InternalServiceError;
@@ -58,7 +60,8 @@ class AmqpInternalServiceException : public AmqpInternalServiceError {
   ~AmqpInternalServiceException() override;
 };
 
-/// SNS/SQS handlers: throw to keep the message in the queue (Python `AWSSNSSQSInternalServiceError`).
+/// SNS/SQS handlers: throw to keep the message in the queue (Python
+/// `AWSSNSSQSInternalServiceError`).
 class AwsSnsSqsInternalServiceError : public InternalServiceError {
  public:
   using InternalServiceError::InternalServiceError;

@@ -87,13 +87,15 @@ class PublishData {
   PublishData(std::initializer_list<boost::json::value_ref> init) : json_(init) {}
   PublishData(ProtobufData data) : protobuf_(std::move(data)) {}
   template <ProtobufMessage T>
-  PublishData(const T& message) : protobuf_(ProtobufData{message.GetTypeName(), message.SerializeAsString()}) {}
+  PublishData(const T& message)
+      : protobuf_(ProtobufData{message.GetTypeName(), message.SerializeAsString()}) {}
   /// Strings, numbers, JSON containers, and whatever `boost::json::value_from` converts.
   template <typename T>
-    requires(!ProtobufMessage<std::remove_cvref_t<T>> && !std::is_same_v<std::remove_cvref_t<T>, PublishData> &&
-             !std::is_same_v<std::remove_cvref_t<T>, ProtobufData> &&
-             !std::is_same_v<std::remove_cvref_t<T>, boost::json::value>)
-  PublishData(T&& value) : json_(to_json(std::forward<T>(value))) {}
+  requires(!ProtobufMessage<std::remove_cvref_t<T>> &&
+           !std::is_same_v<std::remove_cvref_t<T>, PublishData> &&
+           !std::is_same_v<std::remove_cvref_t<T>, ProtobufData> &&
+           !std::is_same_v<std::remove_cvref_t<T>, boost::json::value>) PublishData(T&& value)
+      : json_(to_json(std::forward<T>(value))) {}
 
   bool is_protobuf() const noexcept { return protobuf_.has_value(); }
   /// The JSON value (null for protobuf data).
@@ -165,7 +167,8 @@ class Envelope {
 
   /// Unwraps a received payload. `message_attributes` is non-null on SNS/SQS deliveries.
   /// Throws (EnvelopeError or any exception) when the payload cannot be parsed.
-  virtual ParsedMessage parse(std::string_view payload, const MessageAttributes* message_attributes) const = 0;
+  virtual ParsedMessage parse(std::string_view payload,
+                              const MessageAttributes* message_attributes) const = 0;
 };
 
 /// Explicit raw mode in a per-subscription / per-publish `message_envelope` option.
@@ -187,11 +190,11 @@ class EnvelopeRef {
   constexpr EnvelopeRef() noexcept = default;
   constexpr EnvelopeRef(std::nullptr_t) noexcept : kind_(Kind::raw) {}
   EnvelopeRef(const Envelope& envelope) noexcept : kind_(Kind::given), envelope_(&envelope) {}
-  EnvelopeRef(const Envelope* envelope) noexcept : kind_(envelope ? Kind::given : Kind::raw), envelope_(envelope) {}
+  EnvelopeRef(const Envelope* envelope) noexcept
+      : kind_(envelope ? Kind::given : Kind::raw), envelope_(envelope) {}
   template <typename T>
-    requires std::is_base_of_v<Envelope, T>
-  EnvelopeRef(const std::shared_ptr<T>& envelope) noexcept
-      : kind_(envelope ? Kind::given : Kind::raw), envelope_(envelope.get()) {}
+  requires std::is_base_of_v<Envelope, T> EnvelopeRef(const std::shared_ptr<T>& envelope)
+  noexcept : kind_(envelope ? Kind::given : Kind::raw), envelope_(envelope.get()) {}
   EnvelopeRef(const EnvelopeOverride& choice) noexcept {
     if (choice) *this = EnvelopeRef(*choice);
   }
@@ -204,9 +207,12 @@ class EnvelopeRef {
   /// The choice as `EnvelopeOverride`, not owning the envelope (valid during the call).
   EnvelopeOverride as_override() const {
     switch (kind_) {
-      case Kind::service_default: return std::nullopt;
-      case Kind::raw: return std::shared_ptr<const Envelope>();
-      case Kind::given: return std::shared_ptr<const Envelope>(std::shared_ptr<const Envelope>(), envelope_);
+      case Kind::service_default:
+        return std::nullopt;
+      case Kind::raw:
+        return std::shared_ptr<const Envelope>();
+      case Kind::given:
+        return std::shared_ptr<const Envelope>(std::shared_ptr<const Envelope>(), envelope_);
     }
     return std::nullopt;
   }
@@ -219,10 +225,11 @@ class EnvelopeRef {
 static_assert(std::is_trivially_destructible_v<EnvelopeRef>);
 
 /// The envelope in effect for `choice` on `service` (null = raw mode).
-std::shared_ptr<const Envelope> resolve_envelope(const EnvelopeOverride& choice, const Service& service);
+std::shared_ptr<const Envelope> resolve_envelope(const EnvelopeOverride& choice,
+                                                 const Service& service);
 /// The same with the service default given directly.
-inline std::shared_ptr<const Envelope> resolve_envelope(const EnvelopeOverride& choice,
-                                                        std::shared_ptr<const Envelope> service_default) {
+inline std::shared_ptr<const Envelope> resolve_envelope(
+    const EnvelopeOverride& choice, std::shared_ptr<const Envelope> service_default) {
   return choice ? *choice : std::move(service_default);
 }
 
@@ -255,7 +262,8 @@ class JsonBase final : public Envelope {
 
   std::string_view name() const noexcept override { return "JsonBase"; }
   std::string build(const PublishData& data, const BuildContext& context) const override;
-  ParsedMessage parse(std::string_view payload, const MessageAttributes* message_attributes) const override;
+  ParsedMessage parse(std::string_view payload,
+                      const MessageAttributes* message_attributes) const override;
 
  private:
   std::size_t max_decompressed_size_;
@@ -288,17 +296,20 @@ class ProtobufBase final : public Envelope {
   /// (Python `validator=`): called with each decoded message; an exception it throws is
   /// logged as a warning (logger `tomodachi.envelope`) and makes the parse fail.
   template <ProtobufMessage T>
-  static std::shared_ptr<const ProtobufBase> of(std::function<void(const T&)> validator = {},
-                                                std::size_t max_decompressed_size = default_max_decompressed_size) {
-    Factory factory = [] { return std::shared_ptr<google::protobuf::MessageLite>(std::make_shared<T>()); };
+  static std::shared_ptr<const ProtobufBase> of(
+      std::function<void(const T&)> validator = {},
+      std::size_t max_decompressed_size = default_max_decompressed_size) {
+    Factory factory = [] {
+      return std::shared_ptr<google::protobuf::MessageLite>(std::make_shared<T>());
+    };
     Validator erased;
     if (validator) {
       erased = [validator = std::move(validator)](const google::protobuf::MessageLite& message) {
         validator(static_cast<const T&>(message));
       };
     }
-    return std::shared_ptr<const ProtobufBase>(
-        new ProtobufBase(T().GetTypeName(), std::move(factory), std::move(erased), max_decompressed_size));
+    return std::shared_ptr<const ProtobufBase>(new ProtobufBase(
+        T().GetTypeName(), std::move(factory), std::move(erased), max_decompressed_size));
   }
 
   /// The bound message type (`proto.Person`), or "" without one.
@@ -307,10 +318,12 @@ class ProtobufBase final : public Envelope {
   std::string_view name() const noexcept override { return "ProtobufBase"; }
   void validate() const override;
   std::string build(const PublishData& data, const BuildContext& context) const override;
-  ParsedMessage parse(std::string_view payload, const MessageAttributes* message_attributes) const override;
+  ParsedMessage parse(std::string_view payload,
+                      const MessageAttributes* message_attributes) const override;
 
  private:
-  ProtobufBase(std::string type_name, Factory factory, Validator validator, std::size_t max_decompressed_size);
+  ProtobufBase(std::string type_name, Factory factory, Validator validator,
+               std::size_t max_decompressed_size);
 
   std::string type_name_;
   Factory factory_;

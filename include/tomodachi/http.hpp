@@ -67,7 +67,9 @@ struct Response {
   Response(int status_code, const char* text, Headers extra_headers = {})
       : status(status_code), body(text), headers(std::move(extra_headers)) {}
   Response(int status_code, Bytes bytes, Headers extra_headers = {})
-      : status(status_code), body(std::move(bytes.value)), binary(true),
+      : status(status_code),
+        body(std::move(bytes.value)),
+        binary(true),
         headers(std::move(extra_headers)) {}
 
   /// `json.dumps(value)` as body with `Content-Type: application/json; charset=utf-8`.
@@ -262,8 +264,9 @@ Response to_response(R&& value) {
                        std::is_same_v<std::decay_t<R>, boost::json::array>) {
     return Response::json(boost::json::value(std::forward<R>(value)));
   } else {
-    static_assert(std::is_convertible_v<R&&, Response>,
-                  "tomodachi: an HTTP handler must return something a tomodachi::Response converts from");
+    static_assert(
+        std::is_convertible_v<R&&, Response>,
+        "tomodachi: an HTTP handler must return something a tomodachi::Response converts from");
     return Response(std::forward<R>(value));
   }
 }
@@ -351,7 +354,8 @@ Task<std::optional<Response>> invoke_guard(Service& service, Request& request) {
 }
 
 template <auto Fn, auto... Guards>
-std::unique_ptr<HttpSpec> make_route_spec(std::vector<std::string> methods, std::string_view pattern,
+std::unique_ptr<HttpSpec> make_route_spec(std::vector<std::string> methods,
+                                          std::string_view pattern,
                                           const HttpRouteOptions& options) {
   auto spec = std::make_unique<HttpSpec>(HttpSpecKind::route, std::string(handler_name<Fn>()));
   spec->methods = std::move(methods);
@@ -365,7 +369,8 @@ std::unique_ptr<HttpSpec> make_route_spec(std::vector<std::string> methods, std:
 }
 
 template <auto Fn>
-Task<WebsocketCallbacks> invoke_websocket(Service& service, Websocket& websocket, Request& request) {
+Task<WebsocketCallbacks> invoke_websocket(Service& service, Websocket& websocket,
+                                          Request& request) {
   auto& self = static_cast<handler_class_t<Fn>&>(service);
   using Result = std::invoke_result_t<decltype(Fn), handler_class_t<Fn>&, Websocket&, Request&>;
   if constexpr (is_task<Result>::value) {
@@ -393,8 +398,8 @@ Task<WebsocketCallbacks> invoke_websocket(Service& service, Websocket& websocket
 template <auto Fn, auto... Guards>
 void Service::http(std::string_view method, std::string_view pattern,
                    const HttpRouteOptions& options) {
-  detail::add_http_spec(*this, detail::make_route_spec<Fn, Guards...>({std::string(method)},
-                                                                       pattern, options));
+  detail::add_http_spec(
+      *this, detail::make_route_spec<Fn, Guards...>({std::string(method)}, pattern, options));
 }
 
 template <auto Fn, auto... Guards>
@@ -402,8 +407,8 @@ void Service::http(std::initializer_list<std::string_view> methods, std::string_
                    const HttpRouteOptions& options) {
   std::vector<std::string> names;
   for (auto m : methods) names.emplace_back(m);
-  detail::add_http_spec(*this, detail::make_route_spec<Fn, Guards...>(std::move(names), pattern,
-                                                                       options));
+  detail::add_http_spec(*this,
+                        detail::make_route_spec<Fn, Guards...>(std::move(names), pattern, options));
 }
 
 template <typename Handler>
@@ -412,8 +417,8 @@ void Service::http(std::string_view method, std::string_view pattern, std::strin
   auto spec = std::make_unique<detail::HttpSpec>(detail::HttpSpecKind::route, std::move(name));
   spec->methods = {std::string(method)};
   spec->pattern = std::string(pattern);
-  spec->handler = [fn = std::forward<Handler>(handler)](Service&,
-                                                         Request& request) mutable -> Task<Response> {
+  spec->handler = [fn = std::forward<Handler>(handler)](
+                      Service&, Request& request) mutable -> Task<Response> {
     if constexpr (std::is_same_v<std::invoke_result_t<decltype(fn)&, Request&>, Task<Response>>) {
       return fn(request);  // already the right task: no converting frame
     } else {

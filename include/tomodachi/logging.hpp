@@ -99,11 +99,21 @@ class Logger {
   /// Writes a record; a nullopt message writes a record without `message` key.
   void log(LogLevel level, std::optional<std::string_view> message, LogFields fields = {}) const;
 
-  void debug(std::string_view message, LogFields fields = {}) const { log(LogLevel::debug, message, std::move(fields)); }
-  void info(std::string_view message, LogFields fields = {}) const { log(LogLevel::info, message, std::move(fields)); }
-  void warning(std::string_view message, LogFields fields = {}) const { log(LogLevel::warning, message, std::move(fields)); }
-  void error(std::string_view message, LogFields fields = {}) const { log(LogLevel::error, message, std::move(fields)); }
-  void critical(std::string_view message, LogFields fields = {}) const { log(LogLevel::critical, message, std::move(fields)); }
+  void debug(std::string_view message, LogFields fields = {}) const {
+    log(LogLevel::debug, message, std::move(fields));
+  }
+  void info(std::string_view message, LogFields fields = {}) const {
+    log(LogLevel::info, message, std::move(fields));
+  }
+  void warning(std::string_view message, LogFields fields = {}) const {
+    log(LogLevel::warning, message, std::move(fields));
+  }
+  void error(std::string_view message, LogFields fields = {}) const {
+    log(LogLevel::error, message, std::move(fields));
+  }
+  void critical(std::string_view message, LogFields fields = {}) const {
+    log(LogLevel::critical, message, std::move(fields));
+  }
 
   /// Error record for `error` with the fields `exception` (`Type('what')`),
   /// `exc_type` and `exc_message`, like Python's `logger.exception`.

@@ -32,10 +32,11 @@
 #else
 #define TOMODACHI_DETAIL_ABI_BEAST ""
 #endif
-#define TOMODACHI_ABI_TAG                                                                  \
-  "tomodachi " TOMODACHI_VERSION_STRING " | " __VERSION__ " | c++" TOMODACHI_DETAIL_STR(  \
-      __cplusplus) " | cxx11-abi " TOMODACHI_DETAIL_STR(_GLIBCXX_USE_CXX11_ABI)           \
-      TOMODACHI_DETAIL_ABI_ASAN TOMODACHI_DETAIL_ABI_DEBUG TOMODACHI_DETAIL_ABI_ASIO TOMODACHI_DETAIL_ABI_BEAST
+#define TOMODACHI_ABI_TAG                                                                \
+  "tomodachi " TOMODACHI_VERSION_STRING " | " __VERSION__ " | c++" TOMODACHI_DETAIL_STR( \
+      __cplusplus) " | cxx11-abi " TOMODACHI_DETAIL_STR(_GLIBCXX_USE_CXX11_ABI)          \
+      TOMODACHI_DETAIL_ABI_ASAN TOMODACHI_DETAIL_ABI_DEBUG TOMODACHI_DETAIL_ABI_ASIO     \
+          TOMODACHI_DETAIL_ABI_BEAST
 
 namespace tomodachi {
 
@@ -66,13 +67,14 @@ int main(int argc, char** argv);
 /// ABI tag also goes into the object's `.tomodachi_abi` section, so `tomodachi run` can
 /// check it before loading the file.
 #define TOMODACHI_SERVICE(Class)                                                            \
-  [[gnu::used, gnu::section(".tomodachi_abi")]] static const char TOMODACHI_DETAIL_CONCAT(   \
+  [[gnu::used, gnu::section(".tomodachi_abi")]] static const char TOMODACHI_DETAIL_CONCAT(  \
       tomodachi_abi_tag_, __COUNTER__)[] = TOMODACHI_ABI_TAG;                               \
-  static const ::tomodachi::detail::ServiceRegistrar TOMODACHI_DETAIL_CONCAT(              \
-      tomodachi_service_registrar_, __COUNTER__)(                                            \
-      #Class, +[]() -> std::unique_ptr<::tomodachi::Service> { return std::make_unique<Class>(); }, \
+  static const ::tomodachi::detail::ServiceRegistrar TOMODACHI_DETAIL_CONCAT(               \
+      tomodachi_service_registrar_, __COUNTER__)(                                           \
+      #Class,                                                                               \
+      +[]() -> std::unique_ptr<::tomodachi::Service> { return std::make_unique<Class>(); }, \
       TOMODACHI_ABI_TAG, __FILE__)
 
 /// Defines `main` for a binary that links its services in (instead of `tomodachi run`).
-#define TOMODACHI_MAIN()                                  \
+#define TOMODACHI_MAIN() \
   int main(int argc, char** argv) { return ::tomodachi::main(argc, argv); }

@@ -144,7 +144,9 @@ class Message {
   /// SNS/SQS message attributes (empty for AMQP).
   const MessageAttributes& message_attributes() const noexcept;
   /// All transport values by their Python names.
-  const boost::json::object& transport_values() const noexcept { return incoming_.transport_values; }
+  const boost::json::object& transport_values() const noexcept {
+    return incoming_.transport_values;
+  }
 
   /// A transport string value by name ("" when absent): `receipt_handle`, `queue_url`,
   /// `sns_message_id`, `sqs_message_id`, `message_type`, `raw_message_body`,
@@ -155,8 +157,12 @@ class Message {
   std::string_view sns_message_id() const noexcept { return transport_string("sns_message_id"); }
   std::string_view sqs_message_id() const noexcept { return transport_string("sqs_message_id"); }
   std::string_view message_type() const noexcept { return transport_string("message_type"); }
-  std::string_view raw_message_body() const noexcept { return transport_string("raw_message_body"); }
-  std::string_view message_timestamp() const noexcept { return transport_string("message_timestamp"); }
+  std::string_view raw_message_body() const noexcept {
+    return transport_string("raw_message_body");
+  }
+  std::string_view message_timestamp() const noexcept {
+    return transport_string("message_timestamp");
+  }
   std::string_view routing_key() const noexcept { return transport_string("routing_key"); }
   std::string_view exchange_name() const noexcept { return transport_string("exchange_name"); }
   /// SQS `ApproximateReceiveCount` (nullopt when unknown).

@@ -82,7 +82,8 @@ class DuplicateRegistry {
     completed,    ///< a copy was handled successfully within the window
   };
 
-  explicit DuplicateRegistry(std::size_t max_entries = 100000, Clock::duration window = std::chrono::seconds(60),
+  explicit DuplicateRegistry(std::size_t max_entries = 100000,
+                             Clock::duration window = std::chrono::seconds(60),
                              std::function<Clock::time_point()> now = {});
   ~DuplicateRegistry();
   DuplicateRegistry(const DuplicateRegistry&) = delete;
@@ -150,7 +151,8 @@ struct SubscriptionConfig {
 
   /// The configuration of `spec` registered by `service`: its envelope choice resolved
   /// against `service.message_envelope`, the service's `message_middleware`.
-  static SubscriptionConfig from_spec(Service& service, const MessageHandlerSpec& spec, std::string transport);
+  static SubscriptionConfig from_spec(Service& service, const MessageHandlerSpec& spec,
+                                      std::string transport);
 };
 
 /// Runs received messages of one subscription through the messaging core.

@@ -52,10 +52,11 @@ class ScheduleInterval {
   // Implicit on purpose: `.interval = 5`, `.interval = 5min` and `.interval = "hourly"`
   // read like Python's keyword argument.
   template <typename Integer>
-    requires(std::is_integral_v<Integer> && !std::is_same_v<Integer, bool>)
-  ScheduleInterval(Integer seconds) : value_(static_cast<std::int64_t>(seconds)) {}
+  requires(std::is_integral_v<Integer> && !std::is_same_v<Integer, bool>)
+      ScheduleInterval(Integer seconds)
+      : value_(static_cast<std::int64_t>(seconds)) {}
   template <typename Rep, typename Period>
-    requires std::is_convertible_v<std::chrono::duration<Rep, Period>, std::chrono::seconds>
+  requires std::is_convertible_v<std::chrono::duration<Rep, Period>, std::chrono::seconds>
   ScheduleInterval(std::chrono::duration<Rep, Period> period)
       : value_(std::chrono::seconds(period).count()) {}
   ScheduleInterval(std::string text) : value_(std::move(text)) {}

@@ -101,7 +101,8 @@ class Service {
   /// `Guards` are members run before `Fn` that may answer instead of it
   /// (Python's `@tomodachi.decorator`), e.g. `http<&S::fn, &S::check_token>(...)`.
   template <auto Fn, auto... Guards>
-  void http(std::string_view method, std::string_view pattern, const HttpRouteOptions& options = {});
+  void http(std::string_view method, std::string_view pattern,
+            const HttpRouteOptions& options = {});
   template <auto Fn, auto... Guards>
   void http(std::initializer_list<std::string_view> methods, std::string_view pattern,
             const HttpRouteOptions& options = {});
@@ -136,7 +137,8 @@ class Service {
   /// The same with any callable `Task<void>(Message&)`; `name` plays the handler name's part
   /// (queue names, duplicate keys, logs).
   template <typename Handler>
-  void amqp(std::string_view routing_key, std::string name, Handler&& handler, const AmqpOptions& options = {});
+  void amqp(std::string_view routing_key, std::string name, Handler&& handler,
+            const AmqpOptions& options = {});
 
   // ---- AWS SNS + SQS (defined in <tomodachi/aws_sns_sqs.hpp>) ------------------------
   /// Subscribe member `Fn` (`Task<void> Fn(Message&)`) to SNS topic `topic` through an
@@ -145,7 +147,8 @@ class Service {
   void aws_sns_sqs(std::string_view topic, const AwsSnsSqsOptions& options = {});
   /// The same with any callable; `name` is the handler name (queue names, logs).
   template <typename Handler>
-  void aws_sns_sqs(std::string_view topic, std::string name, Handler&& handler, const AwsSnsSqsOptions& options);
+  void aws_sns_sqs(std::string_view topic, std::string name, Handler&& handler,
+                   const AwsSnsSqsOptions& options);
 
   // ---- Schedules (defined in <tomodachi/schedule.hpp>) ------------------------------
   /// Runs member `Fn` on `when` (`every(5s)`, `cron("0 * * * *")`, `at("08:00")`, or

@@ -130,8 +130,8 @@ class Broker {
   /// key matches `pattern`. The service's `message_middleware` and `message_envelope`
   /// apply as they are now. Throws std::invalid_argument like a real registration
   /// (e.g. ProtobufBase without message type).
-  void subscribe(Service& service, std::string pattern, std::string handler_name, MessageHandler handler,
-                 SubscribeOptions options = {});
+  void subscribe(Service& service, std::string pattern, std::string handler_name,
+                 MessageHandler handler, SubscribeOptions options = {});
 
   /// Subscribes member function `Fn` (`Task<void> (S::*)(Message&)`).
   template <auto Fn, typename S>
@@ -149,9 +149,11 @@ class Broker {
   std::string publish(const Service& sender, const PublishData& data, std::string routing_key,
                       PublishOptions options = {});
   /// Puts `payload` on the exchange as is (no envelope), e.g. a poison message.
-  std::string publish_payload(std::string routing_key, std::string payload, MessageAttributes attributes = {});
+  std::string publish_payload(std::string routing_key, std::string payload,
+                              MessageAttributes attributes = {});
   /// Sends `payload` straight to queue `queue` (created when missing).
-  std::string send_to_queue(std::string queue, std::string payload, MessageAttributes attributes = {});
+  std::string send_to_queue(std::string queue, std::string payload,
+                            MessageAttributes attributes = {});
 
   /// A transport factory for `tomodachi::register_transport`: the registrations of a
   /// running service (`MessageHandlerSpec`s) are subscribed when it starts and drained

@@ -51,7 +51,8 @@ void validate_field_regex(std::string_view value, std::string_view pattern);
 /// Throws TooSmallException / TooLargeException when `value`'s length in characters
 /// (Unicode code points of the UTF-8 text, as Python's `len(str)`) is outside
 /// [min_length, max_length]; a bound of -1 is not checked.
-void validate_field_length(std::string_view value, std::ptrdiff_t min_length = -1, std::ptrdiff_t max_length = -1);
+void validate_field_length(std::string_view value, std::ptrdiff_t min_length = -1,
+                           std::ptrdiff_t max_length = -1);
 
 /// The same for a JSON value: a string by its characters, an array or object by its number
 /// of items. The message shows the value as Python would print it in JSON form. Other
@@ -60,7 +61,8 @@ void validate_field_length(const boost::json::value& value, std::ptrdiff_t min_l
                            std::ptrdiff_t max_length = -1);
 
 /// Text overloads (a literal or std::string would otherwise fit both of the above).
-inline void validate_field_length(const char* value, std::ptrdiff_t min_length = -1, std::ptrdiff_t max_length = -1) {
+inline void validate_field_length(const char* value, std::ptrdiff_t min_length = -1,
+                                  std::ptrdiff_t max_length = -1) {
   validate_field_length(std::string_view(value), min_length, max_length);
 }
 inline void validate_field_length(const std::string& value, std::ptrdiff_t min_length = -1,

@@ -11,12 +11,12 @@
 #include <amqp_tcp_socket.h>
 
 #include <boost/asio/any_completion_handler.hpp>
-#include <boost/json/string.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json/string.hpp>
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -74,7 +74,8 @@ std::string lower_first(std::string text) {
 
 // rabbitmq-c loses the errno of a failed connect(); ask the network ourselves so the log
 // says "connection refused" / "no route to host" like upstream does.
-std::string probe_connect_error(const std::string& host, int port, std::chrono::milliseconds timeout) {
+std::string probe_connect_error(const std::string& host, int port,
+                                std::chrono::milliseconds timeout) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -85,7 +86,8 @@ std::string probe_connect_error(const std::string& host, int port, std::chrono::
   }
   std::string reason = "socket error";
   for (addrinfo* a = found; a; a = a->ai_next) {
-    const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+    const int fd =
+        ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
     if (fd < 0) continue;
     int error = 0;
     if (::connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
@@ -117,9 +119,12 @@ std::string describe_status(int status) { return amqp_error_string2(status); }
 // "ACCESS_REFUSED - Login was refused ..." or the library's error text.
 std::string describe_reply(const amqp_rpc_reply_t& reply) {
   switch (reply.reply_type) {
-    case AMQP_RESPONSE_NORMAL: return "ok";
-    case AMQP_RESPONSE_NONE: return "no reply";
-    case AMQP_RESPONSE_LIBRARY_EXCEPTION: return describe_status(reply.library_error);
+    case AMQP_RESPONSE_NORMAL:
+      return "ok";
+    case AMQP_RESPONSE_NONE:
+      return "no reply";
+    case AMQP_RESPONSE_LIBRARY_EXCEPTION:
+      return describe_status(reply.library_error);
     case AMQP_RESPONSE_SERVER_EXCEPTION:
       if (reply.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
         const auto* close = static_cast<const amqp_connection_close_t*>(reply.reply.decoded);
@@ -154,16 +159,18 @@ std::exception_ptr step_error(const TopologyStep& step, const BrokerError& error
         describe(step) + " failed: " + std::to_string(error.code) + " " + error.text));
   }
   if (error.code == 0) {
-    return std::make_exception_ptr(AmqpConnectionException(describe(step) + " failed: " + error.text));
+    return std::make_exception_ptr(
+        AmqpConnectionException(describe(step) + " failed: " + error.text));
   }
   return std::make_exception_ptr(AmqpChannelClosed(
-      error.code, error.text, describe(step) + " failed: " + std::to_string(error.code) + " " + error.text));
+      error.code, error.text,
+      describe(step) + " failed: " + std::to_string(error.code) + " " + error.text));
 }
 
 // ---- commands from the loop ----------------------------------------------------------------
 
 struct PublishCompletion {
-  std::optional<VoidHandler> handler;             // an awaiting coroutine
+  std::optional<VoidHandler> handler;                // an awaiting coroutine
   std::function<void(std::exception_ptr)> callback;  // a detached publish
 };
 
@@ -203,7 +210,7 @@ struct CancelCommand {
 struct CloseCommand {
   Clock::time_point deadline;
   std::function<void()> closed;  // posted to the loop once closed (none from the destructor)
-  bool exit_thread = false;  // from the destructor: the I/O thread ends after closing
+  bool exit_thread = false;      // from the destructor: the I/O thread ends after closing
 };
 struct NetworkFailureCommand {};
 
@@ -249,14 +256,16 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
   std::vector<Command> commands;
   std::atomic<bool> is_connected{false};
   std::atomic<bool> has_connected{false};  // once true, connect() returns at once
-  std::atomic<bool> detached{false};  // the loop is going away: post nothing
-  std::atomic<bool> stopping{false};  // the process stops: reconnect attempts are short
+  std::atomic<bool> detached{false};       // the loop is going away: post nothing
+  std::atomic<bool> stopping{false};       // the process stops: reconnect attempts are short
   std::atomic<int> socket_fd{-1};
   std::atomic<std::uint64_t> current_epoch{0};
-  std::atomic<std::uint64_t> stat_connects{0}, stat_published{0}, stat_confirmed{0}, stat_deliveries{0};
+  std::atomic<std::uint64_t> stat_connects{0}, stat_published{0}, stat_confirmed{0},
+      stat_deliveries{0};
   std::thread thread;
 
-  std::function<void(Delivery&)> preprocessor;  // set before connecting, then read by the I/O thread
+  std::function<void(Delivery&)>
+      preprocessor;  // set before connecting, then read by the I/O thread
 
   // -- loop thread only --
   DeliverySink sink;
@@ -289,7 +298,7 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
   std::vector<std::unique_ptr<CancelJob>> cancel_jobs;
   std::set<std::uint32_t> cancelled_consumers;  // never consume for these again
 
-  std::deque<PendingPublish> pending;          // not sent yet
+  std::deque<PendingPublish> pending;        // not sent yet
   ConfirmQueue<PendingPublish> unconfirmed;  // by publish sequence number
   std::uint64_t publish_seq = 0;
   Clock::time_point next_expiry = Clock::time_point::max();
@@ -323,7 +332,8 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
   // Publish outcomes are many (one per confirm): they go to the loop in batches, one post per
   // round of the frame loop.
   static void log_unconfirmed(const std::exception_ptr& error) {
-    log().warning("unconfirmed publish [amqp]", LogFields{LogField{"error", boost::json::string(describe_exception(error))}});
+    log().warning("unconfirmed publish [amqp]",
+                  LogFields{LogField{"error", boost::json::string(describe_exception(error))}});
   }
 
   void complete_publish(PublishCompletion completion, std::exception_ptr error) {
@@ -348,7 +358,7 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
     boost::asio::post(loop, [batch = std::move(ready_publishes)]() mutable {
       for (auto& ready : batch) {
         if (ready.completion.handler) {
-          std::move(*ready.completion.handler)(ready.error);
+          std::move (*ready.completion.handler)(ready.error);
         } else {
           ready.completion.callback(ready.error);
         }
@@ -409,10 +419,16 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
       expire_publishes();
       flush_results();
       switch (state) {
-        case State::idle: wait_events(-1); break;
-        case State::reconnecting: reconnect_step(); break;
+        case State::idle:
+          wait_events(-1);
+          break;
+        case State::reconnecting:
+          reconnect_step();
+          break;
         case State::connected:
-        case State::closing: service_connection(); break;
+        case State::closing:
+          service_connection();
+          break;
         case State::closed:
           if (!exit_requested) wait_events(-1);  // commands are refused from now on
           break;
@@ -454,7 +470,8 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
 
   int milliseconds_until(Clock::time_point when) const {
     if (when == Clock::time_point::max()) return -1;
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(when - Clock::now()).count();
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(when - Clock::now()).count();
     return static_cast<int>(std::clamp<long long>(left + 1, 0, 3600 * 1000));
   }
 
@@ -477,8 +494,10 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
       return;
     }
     std::string reason;
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(command.deadline - Clock::now());
-    const bool connected_now = left.count() > 0 && open_connection(reason, std::min(settings.connect_timeout, left));
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(command.deadline - Clock::now());
+    const bool connected_now =
+        left.count() > 0 && open_connection(reason, std::min(settings.connect_timeout, left));
     if (left.count() <= 0) reason = "timed out";
     if (connected_now) {
       ever_connected = true;
@@ -486,9 +505,11 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
       log().debug("connected [amqp] to " + settings.address());
       complete(std::move(command.handler), std::exception_ptr{});
     } else {
-      const std::string message = "Unable to connect [amqp] to " + settings.address() + " (" + reason + ")";
+      const std::string message =
+          "Unable to connect [amqp] to " + settings.address() + " (" + reason + ")";
       log().warning(message);
-      complete(std::move(command.handler), std::make_exception_ptr(AmqpConnectionException(message)));
+      complete(std::move(command.handler),
+               std::make_exception_ptr(AmqpConnectionException(message)));
     }
   }
 
@@ -511,7 +532,8 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
     }
     connect_timeout = std::max(connect_timeout, std::chrono::milliseconds(1));
     timeval timeout = to_timeval(connect_timeout);
-    if (const int status = amqp_socket_open_noblock(socket, settings.host.c_str(), settings.port, &timeout);
+    if (const int status =
+            amqp_socket_open_noblock(socket, settings.host.c_str(), settings.port, &timeout);
         status != AMQP_STATUS_OK) {
       if (status == AMQP_STATUS_SOCKET_ERROR) {
         return fail(probe_connect_error(settings.host, settings.port, connect_timeout));
@@ -553,7 +575,8 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
     for (amqp_channel_t channel : {consumer_channel, management_channel, publish_channel}) {
       amqp_channel_open(c, channel);
       if (const auto reply = amqp_get_rpc_reply(c); reply.reply_type != AMQP_RESPONSE_NORMAL) {
-        return fail("cannot open channel " + std::to_string(channel) + ": " + describe_reply(reply));
+        return fail("cannot open channel " + std::to_string(channel) + ": " +
+                    describe_reply(reply));
       }
     }
     amqp_confirm_select(c, publish_channel);
@@ -604,7 +627,8 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
                                          : settings.connect_timeout;
     if (open_connection(reason, timeout)) {
       const double outage = std::chrono::duration<double>(Clock::now() - lost_at).count();
-      log().info("reconnected [amqp] to " + settings.address(), LogFields{LogField{"outage_seconds", outage}});
+      log().info("reconnected [amqp] to " + settings.address(),
+                 LogFields{LogField{"outage_seconds", outage}});
       // The backoff is reset once the replay went through (replay_finished), not here: a
       // replay the broker refuses would otherwise reconnect in a tight loop.
       replay_topology();
@@ -612,7 +636,8 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
       return;
     }
     if (reason != last_failure) {
-      log().warning("Unable to connect [amqp] to " + settings.address() + " (" + reason + ") - retrying");
+      log().warning("Unable to connect [amqp] to " + settings.address() + " (" + reason +
+                    ") - retrying");
       last_failure = reason;
     }
     backoff = std::clamp(backoff * 2, settings.reconnect_min_delay, settings.reconnect_max_delay);
@@ -632,12 +657,14 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
   // publishes), drop what belonged to it, and schedule a reconnect.
   void connection_lost(const std::string& reason) {
     if (state == State::closing) {
-      log().warning("lost connection [amqp] to " + settings.address() + " while closing (" + reason + ")");
+      log().warning("lost connection [amqp] to " + settings.address() + " while closing (" +
+                    reason + ")");
       destroy_connection();
       finish_close();
       return;
     }
-    log().warning("lost connection [amqp] to " + settings.address() + " (" + reason + ") - reconnecting");
+    log().warning("lost connection [amqp] to " + settings.address() + " (" + reason +
+                  ") - reconnecting");
     destroy_connection();
     lost_at = Clock::now();
     last_failure.clear();
@@ -668,9 +695,10 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
     state = State::reconnecting;
     // Lost again before the replay went through, or soon after connecting: keep growing
     // the backoff (a replay the broker refuses must not become a reconnect storm).
-    const bool unstable =
-        replay_remaining > 0 || replay_failed || Clock::now() - connected_at < settings.reconnect_max_delay;
-    backoff = unstable ? std::clamp(backoff * 2, settings.reconnect_min_delay, settings.reconnect_max_delay)
+    const bool unstable = replay_remaining > 0 || replay_failed ||
+                          Clock::now() - connected_at < settings.reconnect_max_delay;
+    backoff = unstable ? std::clamp(backoff * 2, settings.reconnect_min_delay,
+                                    settings.reconnect_max_delay)
                        : settings.reconnect_min_delay;
     replay_remaining = 0;
     next_attempt = Clock::now() + backoff;
@@ -693,7 +721,8 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
     send_pending_publishes();
     pump_steps();
     if (!conn) return;
-    if (state == State::closing && ((pending.empty() && unconfirmed.empty()) || Clock::now() >= close_deadline)) {
+    if (state == State::closing &&
+        ((pending.empty() && unconfirmed.empty()) || Clock::now() >= close_deadline)) {
       finish_close();
       return;
     }
@@ -702,7 +731,8 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
     if (!readable) {
       int timeout = milliseconds_until(next_maintenance);
       timeout = min_timeout(timeout, milliseconds_until(next_expiry));
-      if (state == State::closing) timeout = min_timeout(timeout, milliseconds_until(close_deadline));
+      if (state == State::closing)
+        timeout = min_timeout(timeout, milliseconds_until(close_deadline));
       if (!pending.empty() && channel_ready[publish_channel] && !blocked) timeout = 0;
       readable = wait_events(timeout);
     }
@@ -732,13 +762,17 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
 
   void handle_frame(const amqp_frame_t& frame) {
     switch (frame.frame_type) {
-      case AMQP_FRAME_METHOD: handle_method(frame.channel, frame.payload.method); break;
+      case AMQP_FRAME_METHOD:
+        handle_method(frame.channel, frame.payload.method);
+        break;
       case AMQP_FRAME_HEADER:
         if (frame.channel == consumer_channel && assembling && !assembling->have_header) {
-          const auto* properties = static_cast<const amqp_basic_properties_t*>(frame.payload.properties.decoded);
+          const auto* properties =
+              static_cast<const amqp_basic_properties_t*>(frame.payload.properties.decoded);
           assembling->delivery.properties = decode_properties(*properties);
           if (properties->_flags & AMQP_BASIC_HEADERS_FLAG) {
-            assembling->delivery.raw_headers = std::make_shared<ReceivedHeaders>(properties->headers);
+            assembling->delivery.raw_headers =
+                std::make_shared<ReceivedHeaders>(properties->headers);
           }
           assembling->body_size = static_cast<std::size_t>(frame.payload.properties.body_size);
           assembling->have_header = true;
@@ -753,7 +787,8 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
           if (assembling->delivery.body.size() >= assembling->body_size) finish_delivery();
         }
         break;
-      default: break;
+      default:
+        break;
     }
   }
 
@@ -774,7 +809,9 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
         channel_closed(channel, error);
         return;
       }
-      case AMQP_BASIC_DELIVER_METHOD: start_delivery(channel, method); return;
+      case AMQP_BASIC_DELIVER_METHOD:
+        start_delivery(channel, method);
+        return;
       case AMQP_BASIC_ACK_METHOD: {
         const auto* ack = static_cast<const amqp_basic_ack_t*>(method.decoded);
         if (channel == publish_channel) confirm(ack->delivery_tag, ack->multiple != 0, true);
@@ -795,12 +832,13 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
         // follow on the publish channel are skipped (handle_frame keeps only the consumers').
         const auto* returned = static_cast<const amqp_basic_return_t*>(method.decoded);
         if (channel == publish_channel) {
-          mark_returned(to_string(returned->exchange), to_string(returned->routing_key), returned->reply_code,
-                        to_string(returned->reply_text));
+          mark_returned(to_string(returned->exchange), to_string(returned->routing_key),
+                        returned->reply_code, to_string(returned->reply_text));
         }
         return;
       }
-      default: break;
+      default:
+        break;
     }
     auto& queue = expectations[channel < expectations.size() ? channel : 0];
     if (!queue.empty() && queue.front().reply_id == method.id) {
@@ -826,7 +864,8 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
       case AMQP_CONNECTION_BLOCKED_METHOD: {
         const auto* blocked_method = static_cast<const amqp_connection_blocked_t*>(method.decoded);
         blocked = true;
-        log().warning("publishing blocked by the broker [amqp] (" + to_string(blocked_method->reason) + ")");
+        log().warning("publishing blocked by the broker [amqp] (" +
+                      to_string(blocked_method->reason) + ")");
         return;
       }
       case AMQP_CONNECTION_UNBLOCKED_METHOD:
@@ -834,7 +873,8 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
         log().info("publishing unblocked by the broker [amqp]");
         return;
       default:
-        log().debug(std::string("unexpected connection method [amqp]: ") + amqp_method_name(method.id));
+        log().debug(std::string("unexpected connection method [amqp]: ") +
+                    amqp_method_name(method.id));
     }
   }
 
@@ -856,7 +896,8 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
   // The broker discards everything published after the failing message; the failing one is
   // the publish to the exchange the error names (404), or unknown (then fail them all).
   void fail_unconfirmed_after_channel_error(const BrokerError& error) {
-    const auto missing_exchange = error.code == AMQP_NOT_FOUND ? quoted_name(error.text) : std::nullopt;
+    const auto missing_exchange =
+        error.code == AMQP_NOT_FOUND ? quoted_name(error.text) : std::nullopt;
     std::deque<PendingPublish> retry;
     for (auto& publish : unconfirmed.take_all()) {
       if (missing_exchange && publish.message.exchange != *missing_exchange) {
@@ -879,8 +920,8 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
         if (it->message.exchange == *missing_exchange) {
           const std::string message = "publish to exchange \"" + it->message.exchange +
                                       "\" failed: " + std::to_string(error.code) + " " + error.text;
-          complete_publish(std::move(it->completion),
-                           std::make_exception_ptr(AmqpChannelClosed(error.code, error.text, message)));
+          complete_publish(std::move(it->completion), std::make_exception_ptr(AmqpChannelClosed(
+                                                          error.code, error.text, message)));
           it = pending.erase(it);
         } else {
           ++it;
@@ -896,24 +937,27 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
       connection_lost("cannot reopen channel " + std::to_string(channel));
       return;
     }
-    expect(channel, AMQP_CHANNEL_OPEN_OK_METHOD, [this, channel](const amqp_method_t* reply, const BrokerError*) {
-      if (!reply) return;
-      if (channel != publish_channel) {
-        channel_ready[channel] = true;
-        return;
-      }
-      amqp_confirm_select_t select{};
-      select.nowait = 0;
-      if (amqp_send_method(conn, channel, AMQP_CONFIRM_SELECT_METHOD, &select) != AMQP_STATUS_OK) {
-        connection_lost("cannot enable publisher confirms");
-        return;
-      }
-      expect(channel, AMQP_CONFIRM_SELECT_OK_METHOD, [this, channel](const amqp_method_t* ok, const BrokerError*) {
-        if (!ok) return;
-        publish_seq = 0;
-        channel_ready[channel] = true;
-      });
-    });
+    expect(channel, AMQP_CHANNEL_OPEN_OK_METHOD,
+           [this, channel](const amqp_method_t* reply, const BrokerError*) {
+             if (!reply) return;
+             if (channel != publish_channel) {
+               channel_ready[channel] = true;
+               return;
+             }
+             amqp_confirm_select_t select{};
+             select.nowait = 0;
+             if (amqp_send_method(conn, channel, AMQP_CONFIRM_SELECT_METHOD, &select) !=
+                 AMQP_STATUS_OK) {
+               connection_lost("cannot enable publisher confirms");
+               return;
+             }
+             expect(channel, AMQP_CONFIRM_SELECT_OK_METHOD,
+                    [this, channel](const amqp_method_t* ok, const BrokerError*) {
+                      if (!ok) return;
+                      publish_seq = 0;
+                      channel_ready[channel] = true;
+                    });
+           });
   }
 
   void expect(amqp_channel_t channel, amqp_method_number_t reply_id,
@@ -931,7 +975,8 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
     next.delivery.redelivered = deliver->redelivered != 0;
     next.delivery.exchange = to_string(deliver->exchange);
     next.delivery.routing_key = to_string(deliver->routing_key);
-    const std::string_view tag(static_cast<const char*>(deliver->consumer_tag.bytes), deliver->consumer_tag.len);
+    const std::string_view tag(static_cast<const char*>(deliver->consumer_tag.bytes),
+                               deliver->consumer_tag.len);
     const auto consumer = consumer_of_tag.find(tag);
     next.delivery.consumer_id = consumer == consumer_of_tag.end() ? 0 : consumer->second;
     if (channel != consumer_channel) return;
@@ -947,7 +992,8 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
       if (const int status = amqp_basic_nack(conn, consumer_channel, delivery.delivery_tag, 0, 1);
           status != AMQP_STATUS_OK) {
         // The message is not lost: the broker requeues it with the connection.
-        log().warning("cannot return a message of a cancelled consumer [amqp] (basic.nack: " + describe_status(status) + ")");
+        log().warning("cannot return a message of a cancelled consumer [amqp] (basic.nack: " +
+                      describe_status(status) + ")");
         connection_lost(describe_status(status));
       }
       return;
@@ -977,7 +1023,8 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
       acks.acked(command.delivery_tag);
       return;
     }
-    const int status = amqp_basic_nack(conn, consumer_channel, command.delivery_tag, 0, command.requeue ? 1 : 0);
+    const int status =
+        amqp_basic_nack(conn, consumer_channel, command.delivery_tag, 0, command.requeue ? 1 : 0);
     if (status != AMQP_STATUS_OK) {
       log().warning("basic.nack [amqp] failed: " + describe_status(status) +
                     " - the broker requeues the message with the connection");
@@ -991,13 +1038,15 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
     if (!conn) return;
     const AckTracker::Plan plan = acks.take();
     if (plan.multiple_through) {
-      if (const int status = amqp_basic_ack(conn, consumer_channel, *plan.multiple_through, 1); status != AMQP_STATUS_OK) {
+      if (const int status = amqp_basic_ack(conn, consumer_channel, *plan.multiple_through, 1);
+          status != AMQP_STATUS_OK) {
         connection_lost(describe_status(status));
         return;
       }
     }
     for (const std::uint64_t tag : plan.singles) {
-      if (const int status = amqp_basic_ack(conn, consumer_channel, tag, 0); status != AMQP_STATUS_OK) {
+      if (const int status = amqp_basic_ack(conn, consumer_channel, tag, 0);
+          status != AMQP_STATUS_OK) {
         connection_lost(describe_status(status));
         return;
       }
@@ -1014,11 +1063,13 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
     // it again from what we recorded.
     std::string queue;
     for (const auto& step : recorded) {
-      if (const auto* consume = std::get_if<ConsumeStep>(&step); consume && consume->consumer_id == consumer_id) {
+      if (const auto* consume = std::get_if<ConsumeStep>(&step);
+          consume && consume->consumer_id == consumer_id) {
         queue = consume->queue;
       }
     }
-    log().warning("consumer cancelled by the broker [amqp] for queue \"" + queue + "\" - consuming again");
+    log().warning("consumer cancelled by the broker [amqp] for queue \"" + queue +
+                  "\" - consuming again");
     std::deque<StepJob> again;
     for (const auto& step : recorded) {
       const bool same_queue = std::visit(
@@ -1055,7 +1106,8 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
       }
       if (it->handler) {
         complete(std::move(*it->handler),
-                 std::make_exception_ptr(AmqpConnectionException("the consumer was cancelled before it started")),
+                 std::make_exception_ptr(
+                     AmqpConnectionException("the consumer was cancelled before it started")),
                  StepResult{});
       }
       it = steps.erase(it);
@@ -1068,18 +1120,20 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
       amqp_basic_cancel_t cancel{};
       cancel.consumer_tag = bytes_of(tag->second);
       cancel.nowait = 0;
-      if (amqp_send_method(conn, consumer_channel, AMQP_BASIC_CANCEL_METHOD, &cancel) != AMQP_STATUS_OK) {
+      if (amqp_send_method(conn, consumer_channel, AMQP_BASIC_CANCEL_METHOD, &cancel) !=
+          AMQP_STATUS_OK) {
         connection_lost("cannot cancel a consumer");
         break;
       }
       job->remaining_tags.insert(tag->second);
       CancelJob* raw = job.get();
       const std::string consumer_tag = tag->second;
-      expect(consumer_channel, AMQP_BASIC_CANCEL_OK_METHOD, [this, raw, consumer_tag](const amqp_method_t*, const BrokerError*) {
-        consumer_of_tag.erase(consumer_tag);
-        raw->remaining_tags.erase(consumer_tag);
-        if (raw->remaining_tags.empty()) finish_cancel_job(raw);
-      });
+      expect(consumer_channel, AMQP_BASIC_CANCEL_OK_METHOD,
+             [this, raw, consumer_tag](const amqp_method_t*, const BrokerError*) {
+               consumer_of_tag.erase(consumer_tag);
+               raw->remaining_tags.erase(consumer_tag);
+               if (raw->remaining_tags.empty()) finish_cancel_job(raw);
+             });
     }
     for (auto id : ids) tag_of_consumer.erase(id);
     if (job->remaining_tags.empty()) {
@@ -1093,15 +1147,18 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
     amqp_basic_cancel_t cancel{};
     cancel.consumer_tag = bytes_of(consumer_tag);
     cancel.nowait = 0;
-    if (amqp_send_method(conn, consumer_channel, AMQP_BASIC_CANCEL_METHOD, &cancel) != AMQP_STATUS_OK) {
+    if (amqp_send_method(conn, consumer_channel, AMQP_BASIC_CANCEL_METHOD, &cancel) !=
+        AMQP_STATUS_OK) {
       connection_lost("cannot cancel a consumer");
       return;
     }
-    expect(consumer_channel, AMQP_BASIC_CANCEL_OK_METHOD, [](const amqp_method_t*, const BrokerError*) {});
+    expect(consumer_channel, AMQP_BASIC_CANCEL_OK_METHOD,
+           [](const amqp_method_t*, const BrokerError*) {});
   }
 
   void finish_cancel_job(CancelJob* raw) {
-    const auto it = std::find_if(cancel_jobs.begin(), cancel_jobs.end(), [raw](const auto& j) { return j.get() == raw; });
+    const auto it = std::find_if(cancel_jobs.begin(), cancel_jobs.end(),
+                                 [raw](const auto& j) { return j.get() == raw; });
     if (it == cancel_jobs.end()) return;
     complete(std::move((*it)->handler), std::exception_ptr{});
     cancel_jobs.erase(it);
@@ -1125,7 +1182,8 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
     if (!channel_ready[encoded->channel()]) return;  // reopening after an error
     step_in_flight = std::move(steps.front());
     steps.pop_front();
-    const int status = amqp_send_method(conn, encoded->channel(), encoded->method_id(), encoded->method());
+    const int status =
+        amqp_send_method(conn, encoded->channel(), encoded->method_id(), encoded->method());
     const amqp_channel_t channel = encoded->channel();
     const amqp_method_number_t reply_id = encoded->reply_id();
     encoded_in_flight = std::move(encoded);
@@ -1178,7 +1236,8 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
         cancel_consumer_tag(result.consumer_tag);
         if (!replay) {
           complete(std::move(*job.handler),
-                   std::make_exception_ptr(AmqpConnectionException("the consumer was cancelled before it started")),
+                   std::make_exception_ptr(
+                       AmqpConnectionException("the consumer was cancelled before it started")),
                    StepResult{});
         }
         return;
@@ -1216,12 +1275,13 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
       const amqp_boolean_t mandatory = message.mandatory ? 1 : 0;
       if (message.properties.empty() && !message.original_headers) {
         status = amqp_basic_publish(conn, publish_channel, bytes_of(message.exchange),
-                                    bytes_of(message.routing_key), mandatory, 0, nullptr, bytes_of(message.body));
+                                    bytes_of(message.routing_key), mandatory, 0, nullptr,
+                                    bytes_of(message.body));
       } else {
         EncodedProperties properties(message.properties, message.original_headers);
         status = amqp_basic_publish(conn, publish_channel, bytes_of(message.exchange),
-                                    bytes_of(message.routing_key), mandatory, 0, &properties.properties(),
-                                    bytes_of(message.body));
+                                    bytes_of(message.routing_key), mandatory, 0,
+                                    &properties.properties(), bytes_of(message.body));
       }
       if (status != AMQP_STATUS_OK) {
         connection_lost(describe_status(status));
@@ -1235,18 +1295,21 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
 
   // The oldest unconfirmed mandatory publish with this exchange and routing key is the one
   // returned (returns and confirms come in publish order).
-  void mark_returned(const std::string& exchange, const std::string& routing_key, int code, const std::string& text) {
+  void mark_returned(const std::string& exchange, const std::string& routing_key, int code,
+                     const std::string& text) {
     bool found = false;
     unconfirmed.remove_if([&](PendingPublish& publish) {
-      if (!found && !publish.returned && publish.message.mandatory && publish.message.exchange == exchange &&
-          publish.message.routing_key == routing_key) {
+      if (!found && !publish.returned && publish.message.mandatory &&
+          publish.message.exchange == exchange && publish.message.routing_key == routing_key) {
         publish.returned = std::to_string(code) + " " + text;
         found = true;
       }
       return false;
     });
-    if (!found) log().warning("basic.return [amqp] for a message not waiting for its confirm: exchange \"" + exchange +
-                              "\", routing key \"" + routing_key + "\" (" + std::to_string(code) + " " + text + ")");
+    if (!found)
+      log().warning("basic.return [amqp] for a message not waiting for its confirm: exchange \"" +
+                    exchange + "\", routing key \"" + routing_key + "\" (" + std::to_string(code) +
+                    " " + text + ")");
   }
 
   void confirm(std::uint64_t tag, bool multiple, bool acked) {
@@ -1254,8 +1317,10 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
       if (acked && publish.returned) {
         const std::string message = "the broker returned the message published to exchange \"" +
                                     publish.message.exchange + "\" with routing key \"" +
-                                    publish.message.routing_key + "\": no queue took it (" + *publish.returned + ")";
-        complete_publish(std::move(publish.completion), std::make_exception_ptr(AmqpUnroutable(message)));
+                                    publish.message.routing_key + "\": no queue took it (" +
+                                    *publish.returned + ")";
+        complete_publish(std::move(publish.completion),
+                         std::make_exception_ptr(AmqpUnroutable(message)));
         return;
       }
       if (acked) {
@@ -1263,10 +1328,11 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
         complete_publish(std::move(publish.completion), std::exception_ptr{});
         return;
       }
-      const std::string message = "the broker rejected (nack) the message published to exchange \"" +
-                                  publish.message.exchange + "\" with routing key \"" +
-                                  publish.message.routing_key + "\"";
-      complete_publish(std::move(publish.completion), std::make_exception_ptr(AmqpException(message)));
+      const std::string message =
+          "the broker rejected (nack) the message published to exchange \"" +
+          publish.message.exchange + "\" with routing key \"" + publish.message.routing_key + "\"";
+      complete_publish(std::move(publish.completion),
+                       std::make_exception_ptr(AmqpException(message)));
     };
     unconfirmed.confirm(tag, multiple, settle);
   }
@@ -1280,9 +1346,11 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
                                   ": the message to exchange \"" + publish.message.exchange +
                                   "\" with routing key \"" + publish.message.routing_key +
                                   "\" was not confirmed in time";
-      complete_publish(std::move(publish.completion), std::make_exception_ptr(AmqpConnectionException(message)));
+      complete_publish(std::move(publish.completion),
+                       std::make_exception_ptr(AmqpConnectionException(message)));
     };
-    const char* state_text = state == State::connected ? "no confirm from the broker" : "not connected";
+    const char* state_text =
+        state == State::connected ? "no confirm from the broker" : "not connected";
     for (auto it = pending.begin(); it != pending.end();) {
       if (it->deadline <= now) {
         fail(*it, state_text);
@@ -1319,7 +1387,8 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
     } else if (command.closed) {
       close_handler = std::move(command.closed);
     }
-    close_deadline = state == State::closing ? std::min(close_deadline, command.deadline) : command.deadline;
+    close_deadline =
+        state == State::closing ? std::min(close_deadline, command.deadline) : command.deadline;
     if (state == State::connected) {
       state = State::closing;
       return;
@@ -1330,14 +1399,18 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
 
   void finish_close() {
     const auto closed_error = [&] {
-      return std::make_exception_ptr(AmqpConnectionException(
-          "the AMQP connection to " + settings.address() + " closed before the message was confirmed"));
+      return std::make_exception_ptr(
+          AmqpConnectionException("the AMQP connection to " + settings.address() +
+                                  " closed before the message was confirmed"));
     };
-    for (auto& publish : unconfirmed.take_all()) complete_publish(std::move(publish.completion), closed_error());
+    for (auto& publish : unconfirmed.take_all())
+      complete_publish(std::move(publish.completion), closed_error());
     for (auto& publish : pending) complete_publish(std::move(publish.completion), closed_error());
     pending.clear();
-    const auto not_open = std::make_exception_ptr(AmqpConnectionException("the AMQP connection is closed"));
-    if (step_in_flight && step_in_flight->handler) complete(std::move(*step_in_flight->handler), not_open, StepResult{});
+    const auto not_open =
+        std::make_exception_ptr(AmqpConnectionException("the AMQP connection is closed"));
+    if (step_in_flight && step_in_flight->handler)
+      complete(std::move(*step_in_flight->handler), not_open, StepResult{});
     step_in_flight.reset();
     for (auto& job : steps) {
       if (job.handler) complete(std::move(*job.handler), not_open, StepResult{});
@@ -1347,11 +1420,14 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
     cancel_jobs.clear();
     if (conn) {
       // connection.close, bounded: at most close_rpc_timeout, less when the deadline is near.
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(close_deadline - Clock::now());
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(close_deadline - Clock::now());
       timeval timeout = to_timeval(std::clamp(left, min_close_rpc_timeout, close_rpc_timeout));
       amqp_set_rpc_timeout(conn, &timeout);
-      if (const auto reply = amqp_connection_close(conn, AMQP_REPLY_SUCCESS); reply.reply_type != AMQP_RESPONSE_NORMAL) {
-        log().debug("connection.close [amqp] to " + settings.address() + " unanswered: " + describe_reply(reply));
+      if (const auto reply = amqp_connection_close(conn, AMQP_REPLY_SUCCESS);
+          reply.reply_type != AMQP_RESPONSE_NORMAL) {
+        log().debug("connection.close [amqp] to " + settings.address() +
+                    " unanswered: " + describe_reply(reply));
       }
       destroy_connection();
     }
@@ -1427,11 +1503,14 @@ Task<void> Connection::connect(Clock::time_point deadline) {
   auto initiation = [impl = impl_.get()](auto handler, Clock::time_point d) {
     impl->push_from_loop(ConnectCommand{VoidHandler(std::move(handler)), d});
   };
-  co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>, void(std::exception_ptr)>(
+  co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>,
+                                       void(std::exception_ptr)>(
       initiation, boost::asio::use_awaitable, deadline);
 }
 
-Task<void> Connection::connect() { co_await connect(Clock::now() + impl_->settings.connect_timeout); }
+Task<void> Connection::connect() {
+  co_await connect(Clock::now() + impl_->settings.connect_timeout);
+}
 
 Task<StepResult> Connection::execute(TopologyStep step) {
   auto initiation = [impl = impl_.get()](auto handler, TopologyStep s) {
@@ -1445,16 +1524,19 @@ Task<StepResult> Connection::execute(TopologyStep step) {
 // Not a coroutine: the awaitable of the initiation itself (one frame less per publish).
 Task<void> Connection::publish(OutgoingMessage message, Clock::time_point deadline) {
   auto initiation = [impl = impl_.get()](auto handler, OutgoingMessage m, Clock::time_point d) {
-    PendingPublish publish{std::move(m), d, PublishCompletion{VoidHandler(std::move(handler)), {}}, std::nullopt};
+    PendingPublish publish{std::move(m), d, PublishCompletion{VoidHandler(std::move(handler)), {}},
+                           std::nullopt};
     impl->push_from_loop(PublishCommand{std::move(publish)});
   };
-  return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>, void(std::exception_ptr)>(
+  return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>,
+                                     void(std::exception_ptr)>(
       initiation, boost::asio::use_awaitable, std::move(message), deadline);
 }
 
 void Connection::publish_detached(OutgoingMessage message, Clock::time_point deadline,
                                   std::function<void(std::exception_ptr)> done) {
-  PendingPublish publish{std::move(message), deadline, PublishCompletion{std::nullopt, std::move(done)}, std::nullopt};
+  PendingPublish publish{std::move(message), deadline,
+                         PublishCompletion{std::nullopt, std::move(done)}, std::nullopt};
   impl_->push_from_loop(PublishCommand{std::move(publish)});
 }
 
@@ -1470,7 +1552,8 @@ Task<void> Connection::cancel(std::vector<std::uint32_t> consumer_ids) {
   auto initiation = [impl = impl_.get()](auto handler, std::vector<std::uint32_t> ids) {
     impl->push_from_loop(CancelCommand{std::move(ids), VoidHandler(std::move(handler))});
   };
-  co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>, void(std::exception_ptr)>(
+  co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>,
+                                       void(std::exception_ptr)>(
       initiation, boost::asio::use_awaitable, std::move(consumer_ids));
 }
 

@@ -87,10 +87,10 @@ struct OutgoingMessage {
 
 /// Counters for tests and logs (read from any thread).
 struct ConnectionStats {
-  std::uint64_t connects = 0;       ///< successful connects, the first one included
-  std::uint64_t published = 0;      ///< basic.publish frames sent (republishes included)
-  std::uint64_t confirmed = 0;      ///< publishes the broker acked
-  std::uint64_t deliveries = 0;     ///< messages received
+  std::uint64_t connects = 0;    ///< successful connects, the first one included
+  std::uint64_t published = 0;   ///< basic.publish frames sent (republishes included)
+  std::uint64_t confirmed = 0;   ///< publishes the broker acked
+  std::uint64_t deliveries = 0;  ///< messages received
 };
 
 /// All member functions are called on the service loop's thread (the loop of `loop`).

@@ -23,7 +23,8 @@ boost::asio::execution_context::id LoopState::id;
 
 LoopState::LoopState(boost::asio::execution_context& context)
     : boost::asio::execution_context::service(context) {
-  set_execution_context(boost::json::object{{"amqp_enabled", true}, {"librabbitmq_version", amqp_version()}});
+  set_execution_context(
+      boost::json::object{{"amqp_enabled", true}, {"librabbitmq_version", amqp_version()}});
 }
 
 LoopState::~LoopState() { shutdown(); }
@@ -85,7 +86,8 @@ void LoopState::remove_consumer(std::uint32_t consumer_id) {
   parse_envelopes_.erase(consumer_id);
 }
 
-void LoopState::parse_off_loop(std::uint32_t consumer_id, std::shared_ptr<const Envelope> envelope) {
+void LoopState::parse_off_loop(std::uint32_t consumer_id,
+                               std::shared_ptr<const Envelope> envelope) {
   std::lock_guard lock(parse_mutex_);
   parse_envelopes_[consumer_id] = std::move(envelope);
 }
@@ -116,11 +118,12 @@ Task<void> LoopState::drain_publisher(Deadline deadline) {
   const ConnectionStats before = closing->stats();
   const bool closed = co_await closing->close(deadline);
   const ConnectionStats after = closing->stats();
-  log().debug("publisher connection closed [amqp]",
-              {{"published", static_cast<std::int64_t>(after.published)},
-               {"confirmed", static_cast<std::int64_t>(after.confirmed)},
-               {"confirmed_while_closing", static_cast<std::int64_t>(after.confirmed - before.confirmed)},
-               {"clean", closed}});
+  log().debug(
+      "publisher connection closed [amqp]",
+      {{"published", static_cast<std::int64_t>(after.published)},
+       {"confirmed", static_cast<std::int64_t>(after.confirmed)},
+       {"confirmed_while_closing", static_cast<std::int64_t>(after.confirmed - before.confirmed)},
+       {"clean", closed}});
   closing.reset();  // joins the I/O thread
 }
 

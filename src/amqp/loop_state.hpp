@@ -41,12 +41,14 @@ class LoopState final : public boost::asio::execution_context::service {
 
   /// The consumer connection; the first caller's options configure it (as upstream, where
   /// the first service to connect decides). Not connected yet.
-  Connection& consumer_connection(const Options::Amqp& options, const boost::asio::any_io_executor& executor);
+  Connection& consumer_connection(const Options::Amqp& options,
+                                  const boost::asio::any_io_executor& executor);
   /// The publisher connection, created on first use. Its drain is registered with
   /// on_process_stop(): after every service stopped (stop_service hooks may still publish),
   /// unconfirmed publishes get until the stop deadline, then the connection is closed and
   /// its I/O thread joined.
-  Connection& publisher_connection(const Options::Amqp& options, const boost::asio::any_io_executor& executor);
+  Connection& publisher_connection(const Options::Amqp& options,
+                                   const boost::asio::any_io_executor& executor);
 
   /// True once per consumer connection: whoever gets it sends basic.qos.
   bool claim_qos();

@@ -44,32 +44,49 @@ boost::json::array array_to_json(const amqp_array_t& array) {
 
 boost::json::value field_to_json(const amqp_field_value_t& field) {
   switch (field.kind) {
-    case AMQP_FIELD_KIND_BOOLEAN: return field.value.boolean != 0;
-    case AMQP_FIELD_KIND_I8: return field.value.i8;
-    case AMQP_FIELD_KIND_U8: return field.value.u8;
-    case AMQP_FIELD_KIND_I16: return field.value.i16;
-    case AMQP_FIELD_KIND_U16: return field.value.u16;
-    case AMQP_FIELD_KIND_I32: return field.value.i32;
-    case AMQP_FIELD_KIND_U32: return field.value.u32;
-    case AMQP_FIELD_KIND_I64: return field.value.i64;
-    case AMQP_FIELD_KIND_U64: return field.value.u64;
-    case AMQP_FIELD_KIND_TIMESTAMP: return field.value.u64;
-    case AMQP_FIELD_KIND_F32: return static_cast<double>(field.value.f32);
-    case AMQP_FIELD_KIND_F64: return field.value.f64;
+    case AMQP_FIELD_KIND_BOOLEAN:
+      return field.value.boolean != 0;
+    case AMQP_FIELD_KIND_I8:
+      return field.value.i8;
+    case AMQP_FIELD_KIND_U8:
+      return field.value.u8;
+    case AMQP_FIELD_KIND_I16:
+      return field.value.i16;
+    case AMQP_FIELD_KIND_U16:
+      return field.value.u16;
+    case AMQP_FIELD_KIND_I32:
+      return field.value.i32;
+    case AMQP_FIELD_KIND_U32:
+      return field.value.u32;
+    case AMQP_FIELD_KIND_I64:
+      return field.value.i64;
+    case AMQP_FIELD_KIND_U64:
+      return field.value.u64;
+    case AMQP_FIELD_KIND_TIMESTAMP:
+      return field.value.u64;
+    case AMQP_FIELD_KIND_F32:
+      return static_cast<double>(field.value.f32);
+    case AMQP_FIELD_KIND_F64:
+      return field.value.f64;
     case AMQP_FIELD_KIND_DECIMAL: {
       double value = field.value.decimal.value;
       for (int i = 0; i < field.value.decimal.decimals; ++i) value /= 10;
       return value;
     }
     case AMQP_FIELD_KIND_UTF8:
-    case AMQP_FIELD_KIND_BYTES: return boost::json::string(to_string(field.value.bytes));
-    case AMQP_FIELD_KIND_TABLE: return table_to_json(field.value.table);
-    case AMQP_FIELD_KIND_ARRAY: return array_to_json(field.value.array);
-    default: return nullptr;
+    case AMQP_FIELD_KIND_BYTES:
+      return boost::json::string(to_string(field.value.bytes));
+    case AMQP_FIELD_KIND_TABLE:
+      return table_to_json(field.value.table);
+    case AMQP_FIELD_KIND_ARRAY:
+      return array_to_json(field.value.array);
+    default:
+      return nullptr;
   }
 }
 
-std::optional<std::string> optional_bytes(amqp_flags_t flags, amqp_flags_t bit, amqp_bytes_t bytes) {
+std::optional<std::string> optional_bytes(amqp_flags_t flags, amqp_flags_t bit,
+                                          amqp_bytes_t bytes) {
   if ((flags & bit) == 0) return std::nullopt;
   return to_string(bytes);
 }
@@ -202,7 +219,9 @@ EncodedTable::EncodedTable(const boost::json::object& object) {
 amqp_field_value_t EncodedTable::encode(const boost::json::value& value) {
   amqp_field_value_t field{};
   switch (value.kind()) {
-    case boost::json::kind::null: field.kind = AMQP_FIELD_KIND_VOID; break;
+    case boost::json::kind::null:
+      field.kind = AMQP_FIELD_KIND_VOID;
+      break;
     case boost::json::kind::bool_:
       field.kind = AMQP_FIELD_KIND_BOOLEAN;
       field.value.boolean = flag(value.get_bool());
@@ -212,7 +231,8 @@ amqp_field_value_t EncodedTable::encode(const boost::json::value& value) {
       field.value.i64 = value.get_int64();
       break;
     case boost::json::kind::uint64:
-      if (value.get_uint64() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+      if (value.get_uint64() <=
+          static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
         field.kind = AMQP_FIELD_KIND_I64;
         field.value.i64 = static_cast<std::int64_t>(value.get_uint64());
       } else {
@@ -307,7 +327,8 @@ EncodedProperties::EncodedProperties(const AmqpProperties& properties,
     }
     if (headers_) {
       const amqp_table_t& added = headers_->table();
-      merged_headers_.insert(merged_headers_.end(), added.entries, added.entries + added.num_entries);
+      merged_headers_.insert(merged_headers_.end(), added.entries,
+                             added.entries + added.num_entries);
     }
     p._flags |= AMQP_BASIC_HEADERS_FLAG;
     p.headers = table_of(merged_headers_);

@@ -125,7 +125,8 @@ std::string decode_routing_key(std::string_view encoded) {
 
 std::string prefixed_routing_key(std::string_view routing_key, std::string_view option_prefix,
                                  const std::optional<std::string>& prefix_override) {
-  const std::string_view prefix = prefix_override ? std::string_view(*prefix_override) : option_prefix;
+  const std::string_view prefix =
+      prefix_override ? std::string_view(*prefix_override) : option_prefix;
   std::string out;
   out.reserve(prefix.size() + routing_key.size());
   out += prefix;

@@ -26,7 +26,8 @@ class AckTracker {
 
   /// The loop acked `tag` (sent with the next plan). Unknown tags are ignored.
   void acked(std::uint64_t tag) {
-    if (Entry* entry = find(tag); entry && entry->state == State::pending) entry->state = State::acked;
+    if (Entry* entry = find(tag); entry && entry->state == State::pending)
+      entry->state = State::acked;
   }
 
   /// `tag` was nacked (already sent): a later multiple-ack may cover it, the broker has
@@ -79,7 +80,9 @@ class AckTracker {
 template <typename Publish>
 class ConfirmQueue {
  public:
-  void sent(std::uint64_t sequence, Publish publish) { entries_.emplace_back(sequence, std::move(publish)); }
+  void sent(std::uint64_t sequence, Publish publish) {
+    entries_.emplace_back(sequence, std::move(publish));
+  }
 
   /// basic.ack / basic.nack from the broker: calls `settle(publish)` for each confirmed one.
   template <typename Settle>

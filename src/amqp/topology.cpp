@@ -51,8 +51,10 @@ std::string exchange_of(const SubscriptionSpec& subscription, const TopologySett
 
 std::vector<TopologyStep> plan_qos(const TopologySettings& settings) {
   return {
-      QosStep{prefetch_count(settings.queue_prefetch_count, "amqp.qos.queue_prefetch_count"), false},
-      QosStep{prefetch_count(settings.global_prefetch_count, "amqp.qos.global_prefetch_count"), true},
+      QosStep{prefetch_count(settings.queue_prefetch_count, "amqp.qos.queue_prefetch_count"),
+              false},
+      QosStep{prefetch_count(settings.global_prefetch_count, "amqp.qos.global_prefetch_count"),
+              true},
   };
 }
 
@@ -68,12 +70,13 @@ std::vector<TopologyStep> plan_subscription(const SubscriptionSpec& subscription
   declare.x_expires = x_expires_ms(settings.queue_ttl);
   // Upstream applies the one-consumer check whenever `competing` is not truthy, also for an
   // explicit queue name given with competing=false (spec/wire.md §2.4, §2.5).
-  declare.single_consumer = !resolve_competing(subscription.competing, subscription.queue_name.has_value());
+  declare.single_consumer =
+      !resolve_competing(subscription.competing, subscription.queue_name.has_value());
   steps.push_back(declare);
 
-  steps.push_back(QueueBindStep{
-      declare.queue, exchange,
-      wire_routing_key(subscription.routing_key, settings.routing_key_prefix)});
+  steps.push_back(
+      QueueBindStep{declare.queue, exchange,
+                    wire_routing_key(subscription.routing_key, settings.routing_key_prefix)});
   steps.push_back(ConsumeStep{declare.queue, subscription.consumer_id});
   return steps;
 }

@@ -81,8 +81,8 @@ struct Subscription {
   std::unique_ptr<MessageDispatcher> dispatcher;
   SubscriptionSpec plan;
   std::string queue;
-  std::string exchange;       // what the binding uses
-  std::string exchange_value; // offered to handlers as `exchange_name`
+  std::string exchange;        // what the binding uses
+  std::string exchange_value;  // offered to handlers as `exchange_name`
   std::string queue_name_prefix;
   Connection* consumer = nullptr;
   LoopState* state = nullptr;
@@ -90,8 +90,8 @@ struct Subscription {
   std::shared_ptr<Shared> shared;
 };
 
-Task<void> publish_confirmed(LoopState& state, const Options::Amqp& options, OutgoingMessage message,
-                             Clock::time_point deadline) {
+Task<void> publish_confirmed(LoopState& state, const Options::Amqp& options,
+                             OutgoingMessage message, Clock::time_point deadline) {
   auto executor = co_await asio::this_coro::executor;
   Connection& publisher = state.publisher_connection(options, executor);
   if (!publisher.has_connected()) co_await publisher.connect(deadline);
@@ -112,7 +112,8 @@ class AmqpDelivery final : public tomodachi::Delivery {
     const auto* value = delivery_.properties.headers->if_contains(attempt_header);
     if (!value) return 1;
     if (value->is_int64()) return static_cast<int>(std::max<std::int64_t>(1, value->get_int64()));
-    if (value->is_uint64()) return static_cast<int>(std::max<std::uint64_t>(1, value->get_uint64()));
+    if (value->is_uint64())
+      return static_cast<int>(std::max<std::uint64_t>(1, value->get_uint64()));
     if (value->is_string()) {
       try {
         return std::max(1, std::stoi(std::string(value->get_string())));
@@ -126,13 +127,15 @@ class AmqpDelivery final : public tomodachi::Delivery {
   // broker has requeued the message already: nothing to send.
   Task<void> ack() override {
     settled_ = true;
-    if (auto* consumer = subscription_->consumer) consumer->ack(delivery_.epoch, delivery_.delivery_tag);
+    if (auto* consumer = subscription_->consumer)
+      consumer->ack(delivery_.epoch, delivery_.delivery_tag);
     co_return;
   }
 
   Task<void> requeue() override {
     settled_ = true;
-    if (auto* consumer = subscription_->consumer) consumer->nack(delivery_.epoch, delivery_.delivery_tag, true);
+    if (auto* consumer = subscription_->consumer)
+      consumer->nack(delivery_.epoch, delivery_.delivery_tag, true);
     co_return;
   }
 
@@ -254,7 +257,8 @@ class AmqpDelivery final : public tomodachi::Delivery {
   bool settled_ = false;
 };
 
-Task<void> handle_delivery(std::shared_ptr<Subscription> subscription, rabbitmq::Delivery delivery) {
+Task<void> handle_delivery(std::shared_ptr<Subscription> subscription,
+                           rabbitmq::Delivery delivery) {
   auto shared = subscription->shared;
   IncomingMessage incoming;
   incoming.payload = delivery.body;
@@ -291,7 +295,8 @@ class AmqpTransport final : public TransportInstance {
 
   ~AmqpTransport() override {
     if (state_) {
-      for (const auto& subscription : subscriptions_) state_->remove_consumer(subscription->plan.consumer_id);
+      for (const auto& subscription : subscriptions_)
+        state_->remove_consumer(subscription->plan.consumer_id);
     }
   }
 
@@ -315,10 +320,12 @@ class AmqpTransport final : public TransportInstance {
   Task<void> start() override {
     for (auto& subscription : subscriptions_) {
       std::weak_ptr<Subscription> weak = subscription;
-      subscription->plan.consumer_id = state_->add_consumer([this, weak](rabbitmq::Delivery&& delivery) {
-        if (auto s = weak.lock()) receive(std::move(s), std::move(delivery));
-      });
-      if (subscription->parse_off_loop) state_->parse_off_loop(subscription->plan.consumer_id, subscription->parse_off_loop);
+      subscription->plan.consumer_id =
+          state_->add_consumer([this, weak](rabbitmq::Delivery&& delivery) {
+            if (auto s = weak.lock()) receive(std::move(s), std::move(delivery));
+          });
+      if (subscription->parse_off_loop)
+        state_->parse_off_loop(subscription->plan.consumer_id, subscription->parse_off_loop);
       for (const auto& step : plan_subscription(subscription->plan, settings_, service_.uuid())) {
         co_await execute(step);
       }
@@ -343,14 +350,17 @@ class AmqpTransport final : public TransportInstance {
     // Also while reconnecting: the cancel removes the consumers from what the connection
     // replays and drops consume steps still queued, so nothing starts consuming now.
     consumer_->stop_requested();
-    auto cancel = [](Connection* consumer, std::vector<std::uint32_t> ids, std::shared_ptr<Shared> shared) -> Task<void> {
+    auto cancel = [](Connection* consumer, std::vector<std::uint32_t> ids,
+                     std::shared_ptr<Shared> shared) -> Task<void> {
       std::exception_ptr error;
       try {
         co_await consumer->cancel(std::move(ids));
       } catch (...) {
         error = std::current_exception();
       }
-      if (error) log().warning("cancelling amqp consumers failed", {{"error", boost::json::string(describe_exception(error))}});
+      if (error)
+        log().warning("cancelling amqp consumers failed",
+                      {{"error", boost::json::string(describe_exception(error))}});
       shared->consumers_cancelled = true;
       shared->cancelled.cancel();
     };
@@ -370,12 +380,15 @@ class AmqpTransport final : public TransportInstance {
     }
 
     if (shared_->in_flight > 0) {
-      log().info("draining amqp handlers", {{"task_count", static_cast<std::int64_t>(shared_->in_flight)}});
+      log().info("draining amqp handlers",
+                 {{"task_count", static_cast<std::int64_t>(shared_->in_flight)}});
       shared_->drained.expires_at(deadline);
       co_await shared_->drained.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
       if (shared_->in_flight > 0) {
-        log().warning("amqp handlers still running at the end of the grace period - their messages will be redelivered",
-                      {{"task_count", static_cast<std::int64_t>(shared_->in_flight)}});
+        log().warning(
+            "amqp handlers still running at the end of the grace period - their messages will be "
+            "redelivered",
+            {{"task_count", static_cast<std::int64_t>(shared_->in_flight)}});
       }
     }
     if (retained_) {
@@ -388,7 +401,8 @@ class AmqpTransport final : public TransportInstance {
  private:
   std::shared_ptr<Subscription> make_subscription(const HandlerSpec* base) {
     const auto* spec = dynamic_cast<const AmqpHandlerSpec*>(base);
-    if (!spec) throw std::invalid_argument("handler '" + base->name + "' is not an AMQP registration");
+    if (!spec)
+      throw std::invalid_argument("handler '" + base->name + "' is not an AMQP registration");
     auto subscription = std::make_shared<Subscription>();
     subscription->spec = spec;
     SubscriptionConfig config = SubscriptionConfig::from_spec(service_, *spec, "amqp");
@@ -401,7 +415,8 @@ class AmqpTransport final : public TransportInstance {
     if (!spec->exchange_name.empty()) subscription->plan.exchange_name = spec->exchange_name;
     subscription->queue = queue_name_of(subscription->plan, settings_, service_.uuid());
     subscription->exchange = exchange_of(subscription->plan, settings_);
-    subscription->exchange_value = spec->exchange_name.empty() ? service_.options.amqp.exchange_name : spec->exchange_name;
+    subscription->exchange_value =
+        spec->exchange_name.empty() ? service_.options.amqp.exchange_name : spec->exchange_name;
     subscription->queue_name_prefix = settings_.queue_name_prefix;
     subscription->state = state_;
     subscription->options = &service_.options.amqp;
@@ -417,7 +432,8 @@ class AmqpTransport final : public TransportInstance {
     ++shared_->in_flight;
     state_->current_tasks().add();
     state_->total_tasks().add();
-    asio::co_spawn(executor_, handle_delivery(std::move(subscription), std::move(delivery)), asio::detached);
+    asio::co_spawn(executor_, handle_delivery(std::move(subscription), std::move(delivery)),
+                   asio::detached);
   }
 
   // One declaration step with upstream's warnings for the failures it names.
@@ -435,22 +451,27 @@ class AmqpTransport final : public TransportInstance {
       if (const auto* exchange = std::get_if<ExchangeDeclareStep>(&step)) {
         const std::string name = exchange->exchange;
         if (e.reply_code() == 403 && name.rfind("amq.", 0) == 0) {
-          log().warning("Unable to declare exchange [amqp] \"" + name + "\", starts with reserved \"amq.\" (" +
-                        e.reply_text() + ")");
+          log().warning("Unable to declare exchange [amqp] \"" + name +
+                        "\", starts with reserved \"amq.\" (" + e.reply_text() + ")");
         } else if (e.reply_code() == 406 || e.reply_code() == 507) {
-          log().warning("Unable to change type of existing exchange [amqp] \"" + name + "\" (" + e.reply_text() + ")");
+          log().warning("Unable to change type of existing exchange [amqp] \"" + name + "\" (" +
+                        e.reply_text() + ")");
         } else {
-          log().warning("Unable to declare exchange [amqp] \"" + name + "\" (" + e.reply_text() + ")");
+          log().warning("Unable to declare exchange [amqp] \"" + name + "\" (" + e.reply_text() +
+                        ")");
         }
       } else if (const auto* queue = std::get_if<QueueDeclareStep>(&step)) {
-        log().warning("Unable to declare queue [amqp] \"" + queue->queue + "\" (" + e.reply_text() + ")");
+        log().warning("Unable to declare queue [amqp] \"" + queue->queue + "\" (" + e.reply_text() +
+                      ")");
       }
     } catch (const AmqpTooManyConsumersException&) {
       if (const auto* queue = std::get_if<QueueDeclareStep>(&step)) {
-        log().warning("Max consumers (1) for queue [amqp] \"" + queue->queue + "\" has been reached");
+        log().warning("Max consumers (1) for queue [amqp] \"" + queue->queue +
+                      "\" has been reached");
       }
     } catch (const AmqpExclusiveQueueLockedException& e) {
-      log().warning(std::string("Unable to declare queue [amqp]: locked by another connection's exclusive consumer (") +
+      log().warning(std::string("Unable to declare queue [amqp]: locked by another connection's "
+                                "exclusive consumer (") +
                     e.what() + ")");
     } catch (...) {
     }
@@ -470,7 +491,8 @@ class AmqpTransport final : public TransportInstance {
 
 const bool registered = [] {
   register_transport("amqp", [](Service& service, std::vector<const HandlerSpec*> specs) {
-    return std::unique_ptr<TransportInstance>(std::make_unique<AmqpTransport>(service, std::move(specs)));
+    return std::unique_ptr<TransportInstance>(
+        std::make_unique<AmqpTransport>(service, std::move(specs)));
   });
   return true;
 }();
@@ -486,8 +508,8 @@ Task<void> publish_through_override(const PublishOverride& hook, PublishRequest 
   co_await hook(std::move(request));
 }
 
-Task<void> publish_message(const Options::Amqp& amqp_options, rabbitmq::OutgoingMessage message, bool wait,
-                           std::chrono::milliseconds timeout) {
+Task<void> publish_message(const Options::Amqp& amqp_options, rabbitmq::OutgoingMessage message,
+                           bool wait, std::chrono::milliseconds timeout) {
   auto executor = co_await boost::asio::this_coro::executor;
   auto& state = rabbitmq::LoopState::of(executor);
   rabbitmq::Connection& publisher = state.publisher_connection(amqp_options, executor);
@@ -500,7 +522,8 @@ Task<void> publish_message(const Options::Amqp& amqp_options, rabbitmq::Outgoing
   }
   publisher.publish_detached(std::move(message), deadline, [](std::exception_ptr error) {
     if (error) {
-      rabbitmq::log().warning("unconfirmed publish [amqp]", {{"error", boost::json::string(describe_exception(error))}});
+      rabbitmq::log().warning("unconfirmed publish [amqp]",
+                              {{"error", boost::json::string(describe_exception(error))}});
     }
   });
 }
@@ -511,20 +534,22 @@ Task<void> publish_message(const Options::Amqp& amqp_options, rabbitmq::Outgoing
 // the coroutine gets plain values only.
 Task<void> amqp_publish(const Service& service, PublishData data, std::string_view routing_key,
                         AmqpPublishOptions options) {
-  PublishRequest request{&service, std::move(data), std::string(routing_key), options.message_envelope.as_override(),
-                         {}, std::nullopt};
+  PublishRequest request{
+      &service, std::move(data), std::string(routing_key), options.message_envelope.as_override(),
+      {},       std::nullopt};
   if (const PublishOverride* hook = publish_override("amqp")) {
     return publish_through_override(*hook, std::move(request));
   }
   const auto& amqp_options = service.options.amqp;
   rabbitmq::OutgoingMessage message;
   message.body = build_payload(request);
-  message.exchange = !options.exchange_name.empty() ? std::string(options.exchange_name)
+  message.exchange = !options.exchange_name.empty()        ? std::string(options.exchange_name)
                      : !amqp_options.exchange_name.empty() ? amqp_options.exchange_name
                                                            : std::string("amq.topic");
   std::optional<std::string> prefix_override;
   if (options.routing_key_prefix) prefix_override.emplace(*options.routing_key_prefix);
-  message.routing_key = rabbitmq::wire_routing_key(routing_key, amqp_options.routing_key_prefix, prefix_override);
+  message.routing_key =
+      rabbitmq::wire_routing_key(routing_key, amqp_options.routing_key_prefix, prefix_override);
   if (options.persistent) message.properties.delivery_mode = 2;
   return publish_message(amqp_options, std::move(message), options.wait, options.timeout);
 }

@@ -21,7 +21,8 @@ namespace tomodachi::aws {
 /// An error answer of an AWS API (HTTP status >= 300 with an error document).
 class AwsApiError : public std::runtime_error {
  public:
-  AwsApiError(std::string service, std::string operation, int status, std::string code, std::string message);
+  AwsApiError(std::string service, std::string operation, int status, std::string code,
+              std::string message);
 
   const std::string& service() const noexcept { return service_; }
   const std::string& operation() const noexcept { return operation_; }
@@ -89,7 +90,8 @@ struct ReceiveMessageRequest {
   int wait_time_seconds = 20;
   int max_number_of_messages = 10;
   std::optional<int> visibility_timeout;
-  std::vector<std::string> attribute_names = {"ApproximateReceiveCount", "MessageDeduplicationId", "MessageGroupId"};
+  std::vector<std::string> attribute_names = {"ApproximateReceiveCount", "MessageDeduplicationId",
+                                              "MessageGroupId"};
   std::vector<std::string> message_attribute_names = {"All"};
 };
 
@@ -135,25 +137,29 @@ class AwsApi {
   // SNS
   virtual Task<std::string> create_topic(std::string name, AttributeMap attributes) = 0;
   virtual Task<AttributeMap> get_topic_attributes(std::string topic_arn) = 0;
-  virtual Task<void> set_topic_attributes(std::string topic_arn, std::string name, std::string value) = 0;
+  virtual Task<void> set_topic_attributes(std::string topic_arn, std::string name,
+                                          std::string value) = 0;
   virtual Task<ListTopicsPage> list_topics(std::optional<std::string> next_token) = 0;
-  virtual Task<std::string> subscribe(std::string topic_arn, std::string protocol, std::string endpoint,
-                                      AttributeMap attributes) = 0;
+  virtual Task<std::string> subscribe(std::string topic_arn, std::string protocol,
+                                      std::string endpoint, AttributeMap attributes) = 0;
   virtual Task<void> set_subscription_attributes(std::string subscription_arn, std::string name,
                                                  std::string value) = 0;
   virtual Task<std::string> publish(PublishRequest request) = 0;
 
   // SQS
-  virtual Task<std::string> get_queue_url(std::string queue_name, std::optional<std::string> owner_account) = 0;
+  virtual Task<std::string> get_queue_url(std::string queue_name,
+                                          std::optional<std::string> owner_account) = 0;
   virtual Task<std::string> create_queue(std::string queue_name, AttributeMap attributes) = 0;
-  virtual Task<AttributeMap> get_queue_attributes(std::string queue_url, std::vector<std::string> names) = 0;
+  virtual Task<AttributeMap> get_queue_attributes(std::string queue_url,
+                                                  std::vector<std::string> names) = 0;
   virtual Task<void> set_queue_attributes(std::string queue_url, AttributeMap attributes) = 0;
   virtual Task<std::vector<ReceivedMessage>> receive_message(ReceiveMessageRequest request) = 0;
   virtual Task<void> delete_message(std::string queue_url, std::string receipt_handle) = 0;
   /// Up to 10 receipt handles; entry ids are their indexes ("0", "1", ...).
-  virtual Task<BatchResult> delete_message_batch(std::string queue_url, std::vector<std::string> receipt_handles) = 0;
-  virtual Task<BatchResult> change_message_visibility_batch(std::string queue_url,
-                                                            std::vector<VisibilityChange> entries) = 0;
+  virtual Task<BatchResult> delete_message_batch(std::string queue_url,
+                                                 std::vector<std::string> receipt_handles) = 0;
+  virtual Task<BatchResult> change_message_visibility_batch(
+      std::string queue_url, std::vector<VisibilityChange> entries) = 0;
   virtual Task<std::string> send_message(SendMessageRequest request) = 0;
 };
 

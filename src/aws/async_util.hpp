@@ -9,10 +9,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <optional>
-#include <algorithm>
 #include <vector>
 
 namespace tomodachi::aws {
@@ -97,7 +97,8 @@ class AsyncMutex {
 
   Task<void> lock() {
     while (locked_) {
-      auto timer = std::make_shared<boost::asio::steady_timer>(executor_, std::chrono::steady_clock::time_point::max());
+      auto timer = std::make_shared<boost::asio::steady_timer>(
+          executor_, std::chrono::steady_clock::time_point::max());
       waiters_.push_back(timer);
       boost::system::error_code ignored;
       co_await timer->async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ignored));

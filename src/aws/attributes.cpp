@@ -15,8 +15,10 @@ namespace tomodachi::aws {
 namespace {
 
 std::string_view strip(std::string_view text) {
-  while (!text.empty() && ascii::is_space(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
-  while (!text.empty() && ascii::is_space(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  while (!text.empty() && ascii::is_space(static_cast<unsigned char>(text.front())))
+    text.remove_prefix(1);
+  while (!text.empty() && ascii::is_space(static_cast<unsigned char>(text.back())))
+    text.remove_suffix(1);
   return text;
 }
 
@@ -27,7 +29,8 @@ std::optional<std::string> without_underscores(std::string_view text) {
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
     if (text[i] == '_') {
-      const bool between_digits = i > 0 && i + 1 < text.size() && ascii::is_digit(static_cast<unsigned char>(text[i - 1])) &&
+      const bool between_digits = i > 0 && i + 1 < text.size() &&
+                                  ascii::is_digit(static_cast<unsigned char>(text[i - 1])) &&
                                   ascii::is_digit(static_cast<unsigned char>(text[i + 1]));
       if (!between_digits) return std::nullopt;
       continue;
@@ -51,7 +54,8 @@ std::optional<boost::json::value> python_int(std::string_view text) {
     if (!ascii::is_digit(static_cast<unsigned char>(c))) return std::nullopt;
   }
   std::uint64_t magnitude = 0;
-  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), magnitude);
+  const auto [end, error] =
+      std::from_chars(digits.data(), digits.data() + digits.size(), magnitude);
   if (error == std::errc{} && end == digits.data() + digits.size()) {
     if (!negative) {
       if (magnitude <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
@@ -77,16 +81,20 @@ std::optional<boost::json::value> python_float(std::string_view text) {
   const bool negative = !body.empty() && body.front() == '-';
   if (!body.empty() && (body.front() == '+' || body.front() == '-')) body.remove_prefix(1);
   if (body == "inf" || body == "infinity") {
-    return boost::json::value(negative ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity());
+    return boost::json::value(negative ? -std::numeric_limits<double>::infinity()
+                                       : std::numeric_limits<double>::infinity());
   }
   if (body == "nan") return boost::json::value(std::numeric_limits<double>::quiet_NaN());
-  // Python float syntax: digits [. digits] [e [sign] digits], at least one digit before or after the dot.
+  // Python float syntax: digits [. digits] [e [sign] digits], at least one digit before or after
+  // the dot.
   std::size_t i = 0;
   std::size_t mantissa_digits = 0;
-  while (i < body.size() && ascii::is_digit(static_cast<unsigned char>(body[i]))) ++i, ++mantissa_digits;
+  while (i < body.size() && ascii::is_digit(static_cast<unsigned char>(body[i])))
+    ++i, ++mantissa_digits;
   if (i < body.size() && body[i] == '.') {
     ++i;
-    while (i < body.size() && ascii::is_digit(static_cast<unsigned char>(body[i]))) ++i, ++mantissa_digits;
+    while (i < body.size() && ascii::is_digit(static_cast<unsigned char>(body[i])))
+      ++i, ++mantissa_digits;
   }
   if (mantissa_digits == 0) return std::nullopt;
   if (i < body.size() && body[i] == 'e') {
@@ -100,14 +108,16 @@ std::optional<boost::json::value> python_float(std::string_view text) {
   double value = 0;
   const std::string copy(body);
   const auto [end, error] = std::from_chars(copy.data(), copy.data() + copy.size(), value);
-  if (end != copy.data() + copy.size() || (error != std::errc{} && error != std::errc::result_out_of_range)) {
+  if (end != copy.data() + copy.size() ||
+      (error != std::errc{} && error != std::errc::result_out_of_range)) {
     return std::nullopt;
   }
   if (error == std::errc::result_out_of_range) value = std::strtod(copy.c_str(), nullptr);
   return boost::json::value(negative ? -value : value);
 }
 
-const boost::json::value* first_of(const boost::json::object& entry, std::initializer_list<std::string_view> keys) {
+const boost::json::value* first_of(const boost::json::object& entry,
+                                   std::initializer_list<std::string_view> keys) {
   for (auto key : keys) {
     if (const auto* value = entry.if_contains(key)) return value;
   }
@@ -147,7 +157,8 @@ WireAttribute encode_attribute(const AttributeValue& value) {
     case boost::json::kind::array:
       return {"String.Array", json::dumps(json_value), std::nullopt};
     case boost::json::kind::object:
-      if (json::is_big_int(json_value)) return {"Number", std::string(json::big_int_digits(json_value)), std::nullopt};
+      if (json::is_big_int(json_value))
+        return {"Number", std::string(json::big_int_digits(json_value)), std::nullopt};
       // Python `str(dict)`: anything that is not a str/number/bool/None/bytes/list.
       return {"String", json::python_repr(json_value), std::nullopt};
   }
@@ -167,7 +178,8 @@ boost::json::object body_attributes(const MessageAttributes& attributes) {
     const auto wire = encode_attribute(value);
     result[name] = boost::json::object{
         {"Type", wire.data_type},
-        {"Value", wire.binary_value ? encoding::base64_encode(*wire.binary_value) : wire.string_value}};
+        {"Value",
+         wire.binary_value ? encoding::base64_encode(*wire.binary_value) : wire.string_value}};
   }
   return result;
 }
@@ -179,7 +191,8 @@ MessageAttributes decode_attributes(const boost::json::object& attributes) {
     if (!item.is_object()) continue;
     const auto& entry = item.as_object();
     const auto* type_value = first_of(entry, {"DataType", "Type", "dataType", "type"});
-    const auto* value = first_of(entry, {"StringValue", "BinaryValue", "Value", "stringValue", "binaryValue", "value"});
+    const auto* value = first_of(
+        entry, {"StringValue", "BinaryValue", "Value", "stringValue", "binaryValue", "value"});
     if (type_value == nullptr || value == nullptr || !type_value->is_string()) continue;
     const std::string_view type = type_value->get_string();
     if (type == "String") {
@@ -188,14 +201,16 @@ MessageAttributes decode_attributes(const boost::json::object& attributes) {
       const auto text = text_of(*value, name);
       auto number = parse_python_number(text);
       if (!number) {
-        throw AttributeDecodeError("message attribute '" + name + "' of type Number has an invalid value '" + text + "'");
+        throw AttributeDecodeError("message attribute '" + name +
+                                   "' of type Number has an invalid value '" + text + "'");
       }
       result.set(name, std::move(*number));
     } else if (type == "Binary") {
       const auto text = text_of(*value, name);
       auto bytes = encoding::base64_decode(text);
       if (!bytes) {
-        throw AttributeDecodeError("message attribute '" + name + "' of type Binary is not valid base64");
+        throw AttributeDecodeError("message attribute '" + name +
+                                   "' of type Binary is not valid base64");
       }
       result.set(name, Bytes{std::move(*bytes)});
     } else if (type == "String.Array") {
@@ -203,8 +218,8 @@ MessageAttributes decode_attributes(const boost::json::object& attributes) {
       std::error_code error;
       auto decoded = json::loads(text, error);
       if (error) {
-        throw AttributeDecodeError("message attribute '" + name + "' of type String.Array is not valid JSON: " +
-                                   error.message());
+        throw AttributeDecodeError("message attribute '" + name +
+                                   "' of type String.Array is not valid JSON: " + error.message());
       }
       result.set(name, std::move(decoded));
     }

@@ -84,7 +84,8 @@ pugi::xml_node find_element(pugi::xml_node node, std::string_view name) {
 AttributeMap attribute_entries(pugi::xml_node document) {
   AttributeMap attributes;
   if (const auto list = find_element(document, "Attributes")) {
-    for (auto entry : list.children("entry")) attributes[entry.child_value("key")] = entry.child_value("value");
+    for (auto entry : list.children("entry"))
+      attributes[entry.child_value("key")] = entry.child_value("value");
   }
   return attributes;
 }
@@ -114,7 +115,8 @@ bool transient_code(std::string_view code) {
 
 AwsApiError::AwsApiError(std::string service, std::string operation, int status, std::string code,
                          std::string message)
-    : std::runtime_error("An error occurred (" + code + ") when calling the " + operation + " operation: " + message),
+    : std::runtime_error("An error occurred (" + code + ") when calling the " + operation +
+                         " operation: " + message),
       service_(std::move(service)),
       operation_(std::move(operation)),
       status_(status),
@@ -127,19 +129,30 @@ bool AwsApiError::non_existent_queue() const noexcept {
 }
 
 bool AwsApiError::throttling() const noexcept {
-  static constexpr std::string_view codes[] = {
-      "Throttling",        "ThrottlingException",      "ThrottledException", "RequestThrottledException",
-      "TooManyRequestsException", "ProvisionedThroughputExceededException", "TransactionInProgressException",
-      "RequestLimitExceeded", "BandwidthLimitExceeded", "LimitExceededException", "RequestThrottled",
-      "SlowDown", "PriorRequestNotComplete", "AWS.SimpleQueueService.RequestThrottled", "KMSThrottlingException"};
+  static constexpr std::string_view codes[] = {"Throttling",
+                                               "ThrottlingException",
+                                               "ThrottledException",
+                                               "RequestThrottledException",
+                                               "TooManyRequestsException",
+                                               "ProvisionedThroughputExceededException",
+                                               "TransactionInProgressException",
+                                               "RequestLimitExceeded",
+                                               "BandwidthLimitExceeded",
+                                               "LimitExceededException",
+                                               "RequestThrottled",
+                                               "SlowDown",
+                                               "PriorRequestNotComplete",
+                                               "AWS.SimpleQueueService.RequestThrottled",
+                                               "KMSThrottlingException"};
   return status_ == 429 || std::find(std::begin(codes), std::end(codes), code_) != std::end(codes);
 }
 
 bool AwsApiError::invalid_credentials() const noexcept {
-  return code_ == "InvalidClientTokenId" || code_ == "ExpiredToken" || code_ == "ExpiredTokenException" ||
-         code_ == "UnrecognizedClientException" || code_ == "InvalidAccessKeyId" ||
-         code_ == "SignatureDoesNotMatch" ||
-         message_.find("The security token included in the request is invalid") != std::string::npos;
+  return code_ == "InvalidClientTokenId" || code_ == "ExpiredToken" ||
+         code_ == "ExpiredTokenException" || code_ == "UnrecognizedClientException" ||
+         code_ == "InvalidAccessKeyId" || code_ == "SignatureDoesNotMatch" ||
+         message_.find("The security token included in the request is invalid") !=
+             std::string::npos;
 }
 
 std::string default_endpoint(std::string_view service, std::string_view region) {
@@ -165,7 +178,8 @@ struct AwsClient::Impl : std::enable_shared_from_this<AwsClient::Impl> {
     return sts;
   }
 
-  static AwsApiError error_from(std::string_view service, std::string_view operation, const HttpResponse& response) {
+  static AwsApiError error_from(std::string_view service, std::string_view operation,
+                                const HttpResponse& response) {
     std::string code;
     std::string message;
     if (service == "sqs") {
@@ -190,15 +204,18 @@ struct AwsClient::Impl : std::enable_shared_from_this<AwsClient::Impl> {
     }
     if (code.empty()) code = std::to_string(response.status);
     if (message.empty()) message = response.body.substr(0, 200);
-    return AwsApiError(std::string(service), std::string(operation), response.status, code, message);
+    return AwsApiError(std::string(service), std::string(operation), response.status, code,
+                       message);
   }
 
   Task<void> backoff(int attempt, Clock::time_point deadline) {
     // Full jitter: uniform(0, 2^(attempt-1)) seconds, as botocore's default retry mode.
     std::uniform_real_distribution<double> jitter(0.0, 1.0);
     const double seconds = jitter(random) * static_cast<double>(1 << std::min(attempt - 1, 4));
-    auto delay = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
-    delay = std::min(delay, std::max(Clock::duration::zero(), deadline - Clock::now() - std::chrono::seconds(1)));
+    auto delay =
+        std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+    delay = std::min(delay, std::max(Clock::duration::zero(),
+                                     deadline - Clock::now() - std::chrono::seconds(1)));
     asio::steady_timer timer(executor, delay);
     co_await timer.async_wait(asio::use_awaitable);
   }
@@ -217,9 +234,11 @@ struct AwsClient::Impl : std::enable_shared_from_this<AwsClient::Impl> {
         request.headers.push_back({"Content-Type", "application/x-amz-json-1.0"});
         request.headers.push_back({"X-Amz-Target", "AmazonSQS." + std::string(operation)});
       } else {
-        request.headers.push_back({"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"});
+        request.headers.push_back(
+            {"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"});
       }
-      const RequestToSign to_sign{request.method, url.host_header, url.path, "", request.headers, body};
+      const RequestToSign to_sign{
+          request.method, url.host_header, url.path, "", request.headers, body};
       auto signature = sign_v4(to_sign, creds, region, service, std::chrono::system_clock::now());
       for (auto& header : signature.headers) request.headers.push_back(std::move(header));
       request.body = body;
@@ -235,30 +254,35 @@ struct AwsClient::Impl : std::enable_shared_from_this<AwsClient::Impl> {
         response = co_await http->send(url, std::move(request), left);
       } catch (const HttpError& error) {
         transport_failure = std::current_exception();
-        retry = error.kind() == HttpError::Kind::connect || error.kind() == HttpError::Kind::disconnected;
+        retry = error.kind() == HttpError::Kind::connect ||
+                error.kind() == HttpError::Kind::disconnected;
       }
       if (observer) observer(service, operation);
       if (!transport_failure) {
         if (response.status < 300) co_return response;
         auto error = error_from(service, operation, response);
         if (error.invalid_credentials()) credentials->invalidate();
-        retry = error.throttling() || retryable_status(response.status) || transient_code(error.code());
-        if (!retry || attempt >= config.max_attempts || Clock::now() + std::chrono::seconds(1) >= deadline) {
+        retry =
+            error.throttling() || retryable_status(response.status) || transient_code(error.code());
+        if (!retry || attempt >= config.max_attempts ||
+            Clock::now() + std::chrono::seconds(1) >= deadline) {
           throw error;
         }
-      } else if (!retry || attempt >= config.max_attempts || Clock::now() + std::chrono::seconds(1) >= deadline) {
+      } else if (!retry || attempt >= config.max_attempts ||
+                 Clock::now() + std::chrono::seconds(1) >= deadline) {
         std::rethrow_exception(transport_failure);
       }
       co_await backoff(attempt, deadline);
     }
   }
 
-  Task<pugi::xml_document> call_xml(std::string_view service, std::string_view operation, std::string body) {
+  Task<pugi::xml_document> call_xml(std::string_view service, std::string_view operation,
+                                    std::string body) {
     auto response = co_await call(service, operation, std::move(body), config.call_timeout);
     pugi::xml_document document;
     if (!document.load_buffer(response.body.data(), response.body.size())) {
-      throw AwsApiError(std::string(service), std::string(operation), response.status, "InvalidResponse",
-                        "unparsable XML answer");
+      throw AwsApiError(std::string(service), std::string(operation), response.status,
+                        "InvalidResponse", "unparsable XML answer");
     }
     co_return document;
   }
@@ -270,21 +294,25 @@ struct AwsClient::Impl : std::enable_shared_from_this<AwsClient::Impl> {
     boost::system::error_code ec;
     auto document = boost::json::parse(response.body, ec);
     if (ec || !document.is_object()) {
-      throw AwsApiError("sqs", std::string(operation), response.status, "InvalidResponse", "unparsable JSON answer");
+      throw AwsApiError("sqs", std::string(operation), response.status, "InvalidResponse",
+                        "unparsable JSON answer");
     }
     co_return std::move(document.as_object());
   }
 
   static BatchResult batch_result(const boost::json::object& answer) {
     BatchResult result;
-    if (const auto* successful = answer.if_contains("Successful"); successful && successful->is_array()) {
-      for (const auto& entry : successful->as_array()) result.successful.push_back(json_string(entry.as_object(), "Id"));
+    if (const auto* successful = answer.if_contains("Successful");
+        successful && successful->is_array()) {
+      for (const auto& entry : successful->as_array())
+        result.successful.push_back(json_string(entry.as_object(), "Id"));
     }
     if (const auto* failed = answer.if_contains("Failed"); failed && failed->is_array()) {
       for (const auto& entry : failed->as_array()) {
         const auto& object = entry.as_object();
         const auto* sender = object.if_contains("SenderFault");
-        result.failed.push_back({json_string(object, "Id"), json_string(object, "Code"), json_string(object, "Message"),
+        result.failed.push_back({json_string(object, "Id"), json_string(object, "Code"),
+                                 json_string(object, "Message"),
                                  sender != nullptr && sender->is_bool() && sender->as_bool()});
       }
     }
@@ -292,15 +320,17 @@ struct AwsClient::Impl : std::enable_shared_from_this<AwsClient::Impl> {
   }
 };
 
-AwsClient::AwsClient(asio::any_io_executor executor, AwsClientConfig config) : impl_(std::make_shared<Impl>()) {
+AwsClient::AwsClient(asio::any_io_executor executor, AwsClientConfig config)
+    : impl_(std::make_shared<Impl>()) {
   auto region = resolve_region(config.credentials);
   if (!region) throw AwsCredentialsError("You must specify a region.");
   impl_->executor = executor;
   impl_->region = *region;
   impl_->sns = Url::parse(config.sns_endpoint.value_or(default_endpoint("sns", *region)));
   impl_->sqs = Url::parse(config.sqs_endpoint.value_or(default_endpoint("sqs", *region)));
-  impl_->sts = Url::parse(config.sts_endpoint ? *config.sts_endpoint
-                                              : config.sns_endpoint.value_or(default_endpoint("sts", *region)));
+  impl_->sts = Url::parse(config.sts_endpoint
+                              ? *config.sts_endpoint
+                              : config.sns_endpoint.value_or(default_endpoint("sts", *region)));
   impl_->http = std::make_shared<HttpClient>(executor, config.http);
   impl_->credentials = std::make_unique<CredentialProvider>(config.credentials, impl_->http);
   impl_->config = std::move(config);
@@ -312,7 +342,9 @@ std::string AwsClient::region() const { return impl_->region; }
 
 const Url& AwsClient::endpoint(std::string_view service) const { return impl_->url_of(service); }
 
-void AwsClient::set_call_observer(AwsCallObserver observer) { impl_->observer = std::move(observer); }
+void AwsClient::set_call_observer(AwsCallObserver observer) {
+  impl_->observer = std::move(observer);
+}
 
 void AwsClient::close() { impl_->http->close_idle(); }
 
@@ -342,7 +374,8 @@ Task<AttributeMap> AwsClient::get_topic_attributes(std::string topic_arn) {
   co_return attribute_entries(document);
 }
 
-Task<void> AwsClient::set_topic_attributes(std::string topic_arn, std::string name, std::string value) {
+Task<void> AwsClient::set_topic_attributes(std::string topic_arn, std::string name,
+                                           std::string value) {
   auto impl = impl_;
   Form form("SetTopicAttributes", sns_version);
   form.add("TopicArn", topic_arn);
@@ -358,14 +391,16 @@ Task<ListTopicsPage> AwsClient::list_topics(std::optional<std::string> next_toke
   const auto document = co_await impl->call_xml("sns", "ListTopics", form.take());
   ListTopicsPage page;
   if (const auto topics = find_element(document, "Topics")) {
-    for (auto member : topics.children("member")) page.topic_arns.emplace_back(member.child_value("TopicArn"));
+    for (auto member : topics.children("member"))
+      page.topic_arns.emplace_back(member.child_value("TopicArn"));
   }
-  if (auto token = element_text(document, "NextToken"); !token.empty()) page.next_token = std::move(token);
+  if (auto token = element_text(document, "NextToken"); !token.empty())
+    page.next_token = std::move(token);
   co_return page;
 }
 
-Task<std::string> AwsClient::subscribe(std::string topic_arn, std::string protocol, std::string endpoint,
-                                       AttributeMap attributes) {
+Task<std::string> AwsClient::subscribe(std::string topic_arn, std::string protocol,
+                                       std::string endpoint, AttributeMap attributes) {
   auto impl = impl_;
   Form form("Subscribe", sns_version);
   form.add("TopicArn", topic_arn);
@@ -377,7 +412,8 @@ Task<std::string> AwsClient::subscribe(std::string topic_arn, std::string protoc
   co_return element_text(document, "SubscriptionArn");
 }
 
-Task<void> AwsClient::set_subscription_attributes(std::string subscription_arn, std::string name, std::string value) {
+Task<void> AwsClient::set_subscription_attributes(std::string subscription_arn, std::string name,
+                                                  std::string value) {
   auto impl = impl_;
   Form form("SetSubscriptionAttributes", sns_version);
   form.add("SubscriptionArn", subscription_arn);
@@ -403,12 +439,14 @@ Task<std::string> AwsClient::publish(PublishRequest request) {
     }
   }
   if (request.message_group_id) form.add("MessageGroupId", *request.message_group_id);
-  if (request.message_deduplication_id) form.add("MessageDeduplicationId", *request.message_deduplication_id);
+  if (request.message_deduplication_id)
+    form.add("MessageDeduplicationId", *request.message_deduplication_id);
   const auto document = co_await impl->call_xml("sns", "Publish", form.take());
   co_return element_text(document, "MessageId");
 }
 
-Task<std::string> AwsClient::get_queue_url(std::string queue_name, std::optional<std::string> owner_account) {
+Task<std::string> AwsClient::get_queue_url(std::string queue_name,
+                                           std::optional<std::string> owner_account) {
   auto impl = impl_;
   boost::json::object body{{"QueueName", queue_name}};
   if (owner_account) body["QueueOwnerAWSAccountId"] = *owner_account;
@@ -423,12 +461,14 @@ Task<std::string> AwsClient::create_queue(std::string queue_name, AttributeMap a
   co_return json_string(answer, "QueueUrl");
 }
 
-Task<AttributeMap> AwsClient::get_queue_attributes(std::string queue_url, std::vector<std::string> names) {
+Task<AttributeMap> AwsClient::get_queue_attributes(std::string queue_url,
+                                                   std::vector<std::string> names) {
   auto impl = impl_;
   boost::json::array list;
   for (auto& name : names) list.emplace_back(name);
   boost::json::object body{{"QueueUrl", queue_url}, {"AttributeNames", std::move(list)}};
-  const auto answer = co_await impl->call_json("GetQueueAttributes", body, impl->config.call_timeout);
+  const auto answer =
+      co_await impl->call_json("GetQueueAttributes", body, impl->config.call_timeout);
   AttributeMap attributes;
   if (const auto* values = answer.if_contains("Attributes"); values && values->is_object()) {
     for (const auto& [key, value] : values->as_object()) {
@@ -461,14 +501,20 @@ Task<std::vector<ReceivedMessage>> AwsClient::receive_message(ReceiveMessageRequ
   if (const auto* list = answer.if_contains("Messages"); list && list->is_array()) {
     for (const auto& item : list->as_array()) {
       const auto& object = item.as_object();
-      ReceivedMessage message{json_string(object, "MessageId"), json_string(object, "ReceiptHandle"),
-                              json_string(object, "Body"), {}, std::nullopt};
-      if (const auto* attributes = object.if_contains("Attributes"); attributes && attributes->is_object()) {
+      ReceivedMessage message{json_string(object, "MessageId"),
+                              json_string(object, "ReceiptHandle"),
+                              json_string(object, "Body"),
+                              {},
+                              std::nullopt};
+      if (const auto* attributes = object.if_contains("Attributes");
+          attributes && attributes->is_object()) {
         for (const auto& [key, value] : attributes->as_object()) {
-          if (value.is_string()) message.attributes[std::string(key)] = std::string(value.as_string());
+          if (value.is_string())
+            message.attributes[std::string(key)] = std::string(value.as_string());
         }
       }
-      if (const auto* attributes = object.if_contains("MessageAttributes"); attributes && attributes->is_object()) {
+      if (const auto* attributes = object.if_contains("MessageAttributes");
+          attributes && attributes->is_object()) {
         message.message_attributes = attributes->as_object();
       }
       messages.push_back(std::move(message));
@@ -483,19 +529,22 @@ Task<void> AwsClient::delete_message(std::string queue_url, std::string receipt_
   co_await impl->call_json("DeleteMessage", body, impl->config.delete_timeout);
 }
 
-Task<BatchResult> AwsClient::delete_message_batch(std::string queue_url, std::vector<std::string> receipt_handles) {
+Task<BatchResult> AwsClient::delete_message_batch(std::string queue_url,
+                                                  std::vector<std::string> receipt_handles) {
   auto impl = impl_;
   boost::json::array entries;
   for (std::size_t i = 0; i < receipt_handles.size(); ++i) {
-    entries.push_back(boost::json::object{{"Id", std::to_string(i)}, {"ReceiptHandle", receipt_handles[i]}});
+    entries.push_back(
+        boost::json::object{{"Id", std::to_string(i)}, {"ReceiptHandle", receipt_handles[i]}});
   }
   boost::json::object body{{"QueueUrl", queue_url}, {"Entries", std::move(entries)}};
-  const auto answer = co_await impl->call_json("DeleteMessageBatch", body, impl->config.delete_timeout);
+  const auto answer =
+      co_await impl->call_json("DeleteMessageBatch", body, impl->config.delete_timeout);
   co_return Impl::batch_result(answer);
 }
 
-Task<BatchResult> AwsClient::change_message_visibility_batch(std::string queue_url,
-                                                             std::vector<VisibilityChange> changes) {
+Task<BatchResult> AwsClient::change_message_visibility_batch(
+    std::string queue_url, std::vector<VisibilityChange> changes) {
   auto impl = impl_;
   boost::json::array entries;
   for (const auto& change : changes) {
@@ -504,16 +553,19 @@ Task<BatchResult> AwsClient::change_message_visibility_batch(std::string queue_u
                                           {"VisibilityTimeout", change.visibility_timeout}});
   }
   boost::json::object body{{"QueueUrl", queue_url}, {"Entries", std::move(entries)}};
-  const auto answer = co_await impl->call_json("ChangeMessageVisibilityBatch", body, impl->config.call_timeout);
+  const auto answer =
+      co_await impl->call_json("ChangeMessageVisibilityBatch", body, impl->config.call_timeout);
   co_return Impl::batch_result(answer);
 }
 
 Task<std::string> AwsClient::send_message(SendMessageRequest request) {
   auto impl = impl_;
   boost::json::object body{{"QueueUrl", request.queue_url}, {"MessageBody", request.message_body}};
-  if (!request.message_attributes.empty()) body["MessageAttributes"] = message_attributes_json(request.message_attributes);
+  if (!request.message_attributes.empty())
+    body["MessageAttributes"] = message_attributes_json(request.message_attributes);
   if (request.message_group_id) body["MessageGroupId"] = *request.message_group_id;
-  if (request.message_deduplication_id) body["MessageDeduplicationId"] = *request.message_deduplication_id;
+  if (request.message_deduplication_id)
+    body["MessageDeduplicationId"] = *request.message_deduplication_id;
   if (request.delay_seconds) body["DelaySeconds"] = *request.delay_seconds;
   const auto answer = co_await impl->call_json("SendMessage", body, impl->config.call_timeout);
   co_return json_string(answer, "MessageId");
@@ -523,7 +575,8 @@ Task<std::string> AwsClient::send_message(SendMessageRequest request) {
 
 namespace tomodachi::aws {
 
-Task<std::vector<AwsClient::Subscription>> AwsClient::list_subscriptions_by_topic(std::string topic_arn) {
+Task<std::vector<AwsClient::Subscription>> AwsClient::list_subscriptions_by_topic(
+    std::string topic_arn) {
   auto impl = impl_;
   std::vector<Subscription> result;
   std::optional<std::string> token;
@@ -534,7 +587,8 @@ Task<std::vector<AwsClient::Subscription>> AwsClient::list_subscriptions_by_topi
     const auto document = co_await impl->call_xml("sns", "ListSubscriptionsByTopic", form.take());
     if (const auto list = find_element(document, "Subscriptions")) {
       for (auto member : list.children("member")) {
-        result.push_back({member.child_value("SubscriptionArn"), member.child_value("Protocol"), member.child_value("Endpoint")});
+        result.push_back({member.child_value("SubscriptionArn"), member.child_value("Protocol"),
+                          member.child_value("Endpoint")});
       }
     }
     token.reset();

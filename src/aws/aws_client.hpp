@@ -52,20 +52,25 @@ class AwsClient final : public AwsApi {
 
   Task<std::string> create_topic(std::string name, AttributeMap attributes) override;
   Task<AttributeMap> get_topic_attributes(std::string topic_arn) override;
-  Task<void> set_topic_attributes(std::string topic_arn, std::string name, std::string value) override;
+  Task<void> set_topic_attributes(std::string topic_arn, std::string name,
+                                  std::string value) override;
   Task<ListTopicsPage> list_topics(std::optional<std::string> next_token) override;
   Task<std::string> subscribe(std::string topic_arn, std::string protocol, std::string endpoint,
                               AttributeMap attributes) override;
-  Task<void> set_subscription_attributes(std::string subscription_arn, std::string name, std::string value) override;
+  Task<void> set_subscription_attributes(std::string subscription_arn, std::string name,
+                                         std::string value) override;
   Task<std::string> publish(PublishRequest request) override;
 
-  Task<std::string> get_queue_url(std::string queue_name, std::optional<std::string> owner_account) override;
+  Task<std::string> get_queue_url(std::string queue_name,
+                                  std::optional<std::string> owner_account) override;
   Task<std::string> create_queue(std::string queue_name, AttributeMap attributes) override;
-  Task<AttributeMap> get_queue_attributes(std::string queue_url, std::vector<std::string> names) override;
+  Task<AttributeMap> get_queue_attributes(std::string queue_url,
+                                          std::vector<std::string> names) override;
   Task<void> set_queue_attributes(std::string queue_url, AttributeMap attributes) override;
   Task<std::vector<ReceivedMessage>> receive_message(ReceiveMessageRequest request) override;
   Task<void> delete_message(std::string queue_url, std::string receipt_handle) override;
-  Task<BatchResult> delete_message_batch(std::string queue_url, std::vector<std::string> receipt_handles) override;
+  Task<BatchResult> delete_message_batch(std::string queue_url,
+                                         std::vector<std::string> receipt_handles) override;
   Task<BatchResult> change_message_visibility_batch(std::string queue_url,
                                                     std::vector<VisibilityChange> entries) override;
   Task<std::string> send_message(SendMessageRequest request) override;

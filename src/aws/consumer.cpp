@@ -46,7 +46,8 @@ WireAttributes passthrough_attributes(const ReceivedMessage& message) {
   for (const auto& [name, entry] : *message.message_attributes) {
     if (!entry.is_object()) continue;
     const auto& object = entry.as_object();
-    WireAttribute attribute{string_member(object, "DataType"), string_member(object, "StringValue"), std::nullopt};
+    WireAttribute attribute{string_member(object, "DataType"), string_member(object, "StringValue"),
+                            std::nullopt};
     if (attribute.data_type.empty()) continue;
     if (const auto* binary = member(object, "BinaryValue"); binary && binary->is_string()) {
       attribute.binary_value = encoding::base64_decode(binary->as_string()).value_or("");
@@ -81,16 +82,19 @@ ConvertedMessage convert_message(const ReceivedMessage& message, const std::stri
   }
 
   const auto* type = member(object, "Type");
-  const bool notification = type != nullptr && type->is_string() && type->as_string() == "Notification" &&
-                            member(object, "TopicArn") != nullptr && member(object, "TopicArn")->is_string();
+  const bool notification =
+      type != nullptr && type->is_string() && type->as_string() == "Notification" &&
+      member(object, "TopicArn") != nullptr && member(object, "TopicArn")->is_string();
   auto& incoming = result.incoming;
   incoming.payload = std::string(payload->as_string());
-  incoming.topic = notification ? topic_from_arn(member(object, "TopicArn")->as_string(), topic_prefix) : "";
+  incoming.topic =
+      notification ? topic_from_arn(member(object, "TopicArn")->as_string(), topic_prefix) : "";
 
   try {
     if (message.message_attributes && !message.message_attributes->empty()) {
       incoming.message_attributes = decode_attributes(*message.message_attributes);
-    } else if (const auto* attributes = member(object, "MessageAttributes"); attributes && attributes->is_object()) {
+    } else if (const auto* attributes = member(object, "MessageAttributes");
+               attributes && attributes->is_object()) {
       incoming.message_attributes = decode_attributes(attributes->as_object());
     } else {
       incoming.message_attributes = MessageAttributes{};
@@ -110,7 +114,8 @@ ConvertedMessage convert_message(const ReceivedMessage& message, const std::stri
   values["topic"] = incoming.topic;
   values["receipt_handle"] = message.receipt_handle;
   values["queue_url"] = queue_url;
-  if (const auto count = message.attributes.find("ApproximateReceiveCount"); count != message.attributes.end()) {
+  if (const auto count = message.attributes.find("ApproximateReceiveCount");
+      count != message.attributes.end()) {
     values["approximate_receive_count"] = std::atoll(count->second.c_str());
   } else {
     values["approximate_receive_count"] = nullptr;
@@ -176,16 +181,17 @@ class Consumer::SqsDelivery final : public Delivery {
 };
 
 Consumer::Consumer(asio::any_io_executor executor, AwsResources& resources,
-                   std::shared_ptr<const MessageDispatcher> dispatcher, ConsumerConfig config, Resubscribe resubscribe,
-                   std::optional<ConsumerCounters> counters)
+                   std::shared_ptr<const MessageDispatcher> dispatcher, ConsumerConfig config,
+                   Resubscribe resubscribe, std::optional<ConsumerCounters> counters)
     : executor_(executor),
       resources_(resources),
       dispatcher_(std::move(dispatcher)),
       config_(std::move(config)),
       resubscribe_(std::move(resubscribe)),
       counters_(counters),
-      logger_("tomodachi.awssnssqs", LogFields{{"handler", boost::json::string(config_.handler_name)},
-                                              {"queue_name", boost::json::string(config_.queue.queue_name)}}),
+      logger_("tomodachi.awssnssqs",
+              LogFields{{"handler", boost::json::string(config_.handler_name)},
+                        {"queue_name", boost::json::string(config_.queue.queue_name)}}),
       stop_(executor),
       handlers_(executor),
       settling_(executor) {
@@ -197,7 +203,9 @@ Consumer::Consumer(asio::any_io_executor executor, AwsResources& resources,
   }
 }
 
-bool Consumer::fifo() const noexcept { return config_.queue.fifo || config_.queue.queue_url.ends_with(".fifo"); }
+bool Consumer::fifo() const noexcept {
+  return config_.queue.fifo || config_.queue.queue_url.ends_with(".fifo");
+}
 
 ReceiveMessageRequest Consumer::receive_request() const {
   ReceiveMessageRequest request;
@@ -269,7 +277,8 @@ Task<void> Consumer::receive_loop() {
       } catch (...) {
       }
       if (!failing) {
-        logger_.warning("Unable to receive message from queue [sqs] on AWS (" + describe(failure) + ") - reconnecting");
+        logger_.warning("Unable to receive message from queue [sqs] on AWS (" + describe(failure) +
+                        ") - reconnecting");
         failing = true;
       }
       if (non_existent_queue) {
@@ -284,9 +293,11 @@ Task<void> Consumer::receive_loop() {
         } catch (...) {
           setup_failure = std::current_exception();
         }
-        logger_.warning("Unable to recreate the SNS/SQS subscription [sqs] (" + describe(setup_failure) + ")");
+        logger_.warning("Unable to recreate the SNS/SQS subscription [sqs] (" +
+                        describe(setup_failure) + ")");
       }
-      if (disconnected && failures == 1) continue;  // a dropped keep-alive connection: retry at once
+      if (disconnected && failures == 1)
+        continue;  // a dropped keep-alive connection: retry at once
       const auto backoff = std::chrono::seconds(std::min(failures, 10));
       if (!co_await sleep(backoff)) break;
       continue;
@@ -328,10 +339,11 @@ Task<void> Consumer::process_batch(std::vector<ReceivedMessage> messages) {
     receipts->push_back(message.receipt_handle);
     batch.add();
     handlers_.add();
-    asio::co_spawn(executor_, process_message(std::move(message)), [self, &batch](std::exception_ptr) {
-      self->handlers_.done();
-      batch.done();
-    });
+    asio::co_spawn(executor_, process_message(std::move(message)),
+                   [self, &batch](std::exception_ptr) {
+                     self->handlers_.done();
+                     batch.done();
+                   });
   }
   if (config_.extend_visibility) {
     asio::co_spawn(executor_, extend_visibility(receipts, finished), asio::detached);
@@ -364,13 +376,15 @@ Task<void> Consumer::process_message(ReceivedMessage message) {
   if (failure) {
     // Settling failed (e.g. the dead-letter queue cannot be reached): the message stays
     // in the queue and is delivered again after its visibility timeout.
-    logger_.error("Unable to settle message [sqs] on AWS (" + describe(failure) + ") - it stays in the queue",
-                  {{"sqs_message_id", boost::json::string(message.message_id)}});
+    logger_.error(
+        "Unable to settle message [sqs] on AWS (" + describe(failure) + ") - it stays in the queue",
+        {{"sqs_message_id", boost::json::string(message.message_id)}});
   }
   if (counters_) counters_->current.sub();
 }
 
-Task<void> Consumer::settle_unprocessable(const ReceivedMessage& message, const ConvertedMessage& converted) {
+Task<void> Consumer::settle_unprocessable(const ReceivedMessage& message,
+                                          const ConvertedMessage& converted) {
   using Kind = ConvertedMessage::Kind;
   if (message.receipt_handle.empty()) {
     logger_.warning("Unable to delete message [sqs] on AWS (missing receipt handle)");
@@ -393,9 +407,9 @@ Task<void> Consumer::settle_unprocessable(const ReceivedMessage& message, const 
     enqueue_delete(message.receipt_handle);
     co_return;
   }
-  const std::string type = converted.kind == Kind::unsupported_body ? "UnsupportedMessageBody"
+  const std::string type = converted.kind == Kind::unsupported_body  ? "UnsupportedMessageBody"
                            : converted.kind == Kind::missing_payload ? "MissingMessagePayload"
-                                                                      : "AttributeDecodeError";
+                                                                     : "AttributeDecodeError";
   logger_.error(converted.problem + ": dead-lettering the message",
                 {{"sqs_message_id", boost::json::string(message.message_id)},
                  {"message_body", boost::json::string(message.body.substr(0, 1000))}});
@@ -406,13 +420,16 @@ Task<void> Consumer::settle_unprocessable(const ReceivedMessage& message, const 
 }
 
 std::string Consumer::dead_letter_queue_name(const std::optional<std::string>& name) const {
-  if (!config_.queue.dead_letter_target_arn.empty()) return parse_sqs_arn(config_.queue.dead_letter_target_arn).name;
-  return name ? config_.queue_name_prefix + *name : sqs_dead_letter_queue_name(config_.queue.queue_name);
+  if (!config_.queue.dead_letter_target_arn.empty())
+    return parse_sqs_arn(config_.queue.dead_letter_target_arn).name;
+  return name ? config_.queue_name_prefix + *name
+              : sqs_dead_letter_queue_name(config_.queue.queue_name);
 }
 
 Task<QueueRef> Consumer::dead_letter_queue(const std::optional<std::string>& name) {
   const auto queue_name = dead_letter_queue_name(name);
-  if (const auto it = dead_letter_queues_.find(queue_name); it != dead_letter_queues_.end()) co_return it->second;
+  if (const auto it = dead_letter_queues_.find(queue_name); it != dead_letter_queues_.end())
+    co_return it->second;
   QueueRef queue;
   if (const auto& target = config_.queue.dead_letter_target_arn; !target.empty()) {
     // The queue's RedrivePolicy target: it exists (checked or made at the setup).
@@ -433,10 +450,14 @@ Task<void> Consumer::dead_letter(const ReceivedMessage& message, const DeadLette
   // the message after maxReceiveCount receives, ignoring max_attempts and the backoff.
   SendMessageRequest request{"", message.body, {}, std::nullopt, std::nullopt, std::nullopt};
   WireAttributes headers{
-      {std::string(dead_letter_header::error), {"String", letter.error.empty() ? "-" : letter.error.substr(0, 4096), std::nullopt}},
-      {std::string(dead_letter_header::error_type), {"String", letter.error_type.empty() ? "-" : letter.error_type, std::nullopt}},
-      {std::string(dead_letter_header::attempts), {"Number", std::to_string(letter.attempts), std::nullopt}},
-      {std::string(dead_letter_header::source_queue), {"String", config_.queue.queue_name, std::nullopt}},
+      {std::string(dead_letter_header::error),
+       {"String", letter.error.empty() ? "-" : letter.error.substr(0, 4096), std::nullopt}},
+      {std::string(dead_letter_header::error_type),
+       {"String", letter.error_type.empty() ? "-" : letter.error_type, std::nullopt}},
+      {std::string(dead_letter_header::attempts),
+       {"Number", std::to_string(letter.attempts), std::nullopt}},
+      {std::string(dead_letter_header::source_queue),
+       {"String", config_.queue.queue_name, std::nullopt}},
       {std::string(dead_letter_header::handler), {"String", letter.handler, std::nullopt}}};
   // SQS allows 10 attributes per message: the original ones first, as many as fit.
   auto original = passthrough_attributes(message);
@@ -450,7 +471,8 @@ Task<void> Consumer::dead_letter(const ReceivedMessage& message, const DeadLette
   for (auto& header : headers) request.message_attributes.push_back(std::move(header));
   if (config_.queue.fifo) {
     const auto group = message.attributes.find("MessageGroupId");
-    request.message_group_id = group != message.attributes.end() ? group->second : std::string("dead-letter");
+    request.message_group_id =
+        group != message.attributes.end() ? group->second : std::string("dead-letter");
     request.message_deduplication_id = message.message_id;
   }
   auto queue = co_await dead_letter_queue(letter.queue);
@@ -465,8 +487,9 @@ Task<void> Consumer::dead_letter(const ReceivedMessage& message, const DeadLette
     auto send = resources_.api().send_message(request);
     co_await std::move(send);
   }
-  logger_.warning("message dead-lettered", {{"dead_letter_queue", boost::json::string(queue.name)},
-                                            {"sqs_message_id", boost::json::string(message.message_id)}});
+  logger_.warning("message dead-lettered",
+                  {{"dead_letter_queue", boost::json::string(queue.name)},
+                   {"sqs_message_id", boost::json::string(message.message_id)}});
   enqueue_delete(message.receipt_handle);
 }
 
@@ -495,11 +518,13 @@ Task<void> Consumer::extend_visibility(std::shared_ptr<std::vector<std::string>>
       }
     }
     if (changes.empty()) co_return;
-    logger_.info("extending the visibility of messages whose handlers run long",
-                 {{"count", static_cast<std::int64_t>(changes.size())}, {"visibility_timeout", *timeout}});
+    logger_.info(
+        "extending the visibility of messages whose handlers run long",
+        {{"count", static_cast<std::int64_t>(changes.size())}, {"visibility_timeout", *timeout}});
     for (std::size_t i = 0; i < changes.size(); i += 10) {
-      std::vector<VisibilityChange> chunk(changes.begin() + static_cast<std::ptrdiff_t>(i),
-                                          changes.begin() + static_cast<std::ptrdiff_t>(std::min(i + 10, changes.size())));
+      std::vector<VisibilityChange> chunk(
+          changes.begin() + static_cast<std::ptrdiff_t>(i),
+          changes.begin() + static_cast<std::ptrdiff_t>(std::min(i + 10, changes.size())));
       co_await send_visibility(std::move(chunk));
     }
   }
@@ -538,18 +563,22 @@ void Consumer::schedule_flush() {
     std::vector<std::string> chunk(pending_deletes_.begin(), pending_deletes_.begin() + 10);
     pending_deletes_.erase(pending_deletes_.begin(), pending_deletes_.begin() + 10);
     settling_.add();
-    asio::co_spawn(executor_, send_deletes(std::move(chunk)), [self](std::exception_ptr) { self->settling_.done(); });
+    asio::co_spawn(executor_, send_deletes(std::move(chunk)),
+                   [self](std::exception_ptr) { self->settling_.done(); });
   }
   while (pending_visibility_.size() >= 10) {
-    std::vector<VisibilityChange> chunk(pending_visibility_.begin(), pending_visibility_.begin() + 10);
+    std::vector<VisibilityChange> chunk(pending_visibility_.begin(),
+                                        pending_visibility_.begin() + 10);
     pending_visibility_.erase(pending_visibility_.begin(), pending_visibility_.begin() + 10);
     settling_.add();
-    asio::co_spawn(executor_, send_visibility(std::move(chunk)), [self](std::exception_ptr) { self->settling_.done(); });
+    asio::co_spawn(executor_, send_visibility(std::move(chunk)),
+                   [self](std::exception_ptr) { self->settling_.done(); });
   }
   if (flush_scheduled_ || (pending_deletes_.empty() && pending_visibility_.empty())) return;
   flush_scheduled_ = true;
   settling_.add();
-  asio::co_spawn(executor_, delayed_flush(), [self](std::exception_ptr) { self->settling_.done(); });
+  asio::co_spawn(executor_, delayed_flush(),
+                 [self](std::exception_ptr) { self->settling_.done(); });
 }
 
 Task<void> Consumer::delayed_flush() {
@@ -567,7 +596,8 @@ Task<void> Consumer::flush() {
   while (!pending_deletes_.empty() || !pending_visibility_.empty()) {
     const auto take = [](auto& pending) {
       const auto n = std::min<std::size_t>(10, pending.size());
-      std::decay_t<decltype(pending)> chunk(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(n));
+      std::decay_t<decltype(pending)> chunk(pending.begin(),
+                                            pending.begin() + static_cast<std::ptrdiff_t>(n));
       pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(n));
       return chunk;
     };
@@ -597,7 +627,8 @@ Task<void> Consumer::send_deletes(std::vector<std::string> receipt_handles) {
         result = co_await resources_.api().delete_message_batch(url, receipt_handles);
       }
       for (const auto& failed : result.failed) {
-        logger_.warning("Unable to delete message [sqs] on AWS (" + failed.code + ": " + failed.message + ")");
+        logger_.warning("Unable to delete message [sqs] on AWS (" + failed.code + ": " +
+                        failed.message + ")");
       }
       co_return;
     } catch (const HttpError&) {
@@ -618,14 +649,17 @@ Task<void> Consumer::send_visibility(std::vector<VisibilityChange> changes) {
   if (changes.empty()) co_return;
   std::exception_ptr failure;
   try {
-    const auto result = co_await resources_.api().change_message_visibility_batch(config_.queue.queue_url, changes);
+    const auto result =
+        co_await resources_.api().change_message_visibility_batch(config_.queue.queue_url, changes);
     for (const auto& failed : result.failed) {
-      logger_.warning("Unable to change message visibility [sqs] on AWS (" + failed.code + ": " + failed.message + ")");
+      logger_.warning("Unable to change message visibility [sqs] on AWS (" + failed.code + ": " +
+                      failed.message + ")");
     }
   } catch (...) {
     failure = std::current_exception();
   }
-  if (failure) logger_.warning("Unable to change message visibility [sqs] on AWS (" + describe(failure) + ")");
+  if (failure)
+    logger_.warning("Unable to change message visibility [sqs] on AWS (" + describe(failure) + ")");
 }
 
 Task<bool> Consumer::drain(Deadline deadline) {
@@ -637,8 +671,9 @@ Task<bool> Consumer::drain(Deadline deadline) {
     done = co_await handlers_.wait(deadline);
   }
   if (!done) {
-    logger_.warning("stop deadline reached with running handlers: their messages return to the queue",
-                    {{"task_count", handlers_.count()}});
+    logger_.warning(
+        "stop deadline reached with running handlers: their messages return to the queue",
+        {{"task_count", handlers_.count()}});
   }
   // Send what is pending now, within the deadline (a chunk may take several attempts).
   if (flush_timer_) flush_timer_->cancel();

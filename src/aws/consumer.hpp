@@ -21,8 +21,8 @@
 
 #include <chrono>
 #include <functional>
-#include <memory>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -31,16 +31,17 @@
 namespace tomodachi::aws {
 
 /// Payload upstream sends to wake and stop its own receivers; deleted without a handler.
-inline constexpr std::string_view drain_payload = "__TOMODACHI_DRAIN__cdab4416-1727-4603-87c9-0ff8dddf1f22__";
+inline constexpr std::string_view drain_payload =
+    "__TOMODACHI_DRAIN__cdab4416-1727-4603-87c9-0ff8dddf1f22__";
 
 /// One SQS message, made ready for the messaging core (or why it cannot be).
 struct ConvertedMessage {
   enum class Kind {
-    deliver,             ///< hand `incoming` to the dispatcher
-    drain,               ///< upstream's drain payload: delete silently
-    unsupported_body,    ///< body is not JSON (not an SNS notification nor a tomodachi body)
-    missing_payload,     ///< no (or an empty) `Message` in the body, e.g. raw message delivery
-    bad_attributes,      ///< message attributes that cannot be decoded
+    deliver,           ///< hand `incoming` to the dispatcher
+    drain,             ///< upstream's drain payload: delete silently
+    unsupported_body,  ///< body is not JSON (not an SNS notification nor a tomodachi body)
+    missing_payload,   ///< no (or an empty) `Message` in the body, e.g. raw message delivery
+    bad_attributes,    ///< message attributes that cannot be decoded
   };
   Kind kind = Kind::deliver;
   IncomingMessage incoming;
@@ -77,8 +78,8 @@ class Consumer : public std::enable_shared_from_this<Consumer> {
   using Resubscribe = std::function<Task<SubscribedQueue>()>;
 
   Consumer(boost::asio::any_io_executor executor, AwsResources& resources,
-           std::shared_ptr<const MessageDispatcher> dispatcher, ConsumerConfig config, Resubscribe resubscribe,
-           std::optional<ConsumerCounters> counters);
+           std::shared_ptr<const MessageDispatcher> dispatcher, ConsumerConfig config,
+           Resubscribe resubscribe, std::optional<ConsumerCounters> counters);
 
   /// Keeps `owner` (e.g. the AWS client of `resources`) alive as long as this consumer.
   void keep_alive(std::shared_ptr<const void> owner) { owner_ = std::move(owner); }
@@ -116,8 +117,10 @@ class Consumer : public std::enable_shared_from_this<Consumer> {
   };
   Task<Batch> receive_batch();
   Task<void> process_message(ReceivedMessage message);
-  Task<void> settle_unprocessable(const ReceivedMessage& message, const ConvertedMessage& converted);
-  Task<void> extend_visibility(std::shared_ptr<std::vector<std::string>> running, std::shared_ptr<Event> finished);
+  Task<void> settle_unprocessable(const ReceivedMessage& message,
+                                  const ConvertedMessage& converted);
+  Task<void> extend_visibility(std::shared_ptr<std::vector<std::string>> running,
+                               std::shared_ptr<Event> finished);
   Task<void> dead_letter(const ReceivedMessage& message, const DeadLetter& letter);
   Task<bool> send_dead_letter(const SendMessageRequest& request);  // false: NonExistentQueue
   std::string dead_letter_queue_name(const std::optional<std::string>& name) const;

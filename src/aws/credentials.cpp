@@ -32,8 +32,10 @@ std::optional<std::string> env(const char* name) {
 }
 
 std::string_view trim(std::string_view text) {
-  while (!text.empty() && ascii::is_space(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
-  while (!text.empty() && ascii::is_space(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  while (!text.empty() && ascii::is_space(static_cast<unsigned char>(text.front())))
+    text.remove_prefix(1);
+  while (!text.empty() && ascii::is_space(static_cast<unsigned char>(text.back())))
+    text.remove_suffix(1);
   return text;
 }
 
@@ -56,8 +58,8 @@ std::optional<std::map<std::string, IniSection>> read_ini(const std::string& pat
   return parse_aws_ini(text.str());
 }
 
-const IniSection* find_profile(const std::map<std::string, IniSection>& sections, const std::string& profile,
-                               bool config_file) {
+const IniSection* find_profile(const std::map<std::string, IniSection>& sections,
+                               const std::string& profile, bool config_file) {
   if (config_file && profile != "default") {
     const auto it = sections.find("profile " + profile);
     return it == sections.end() ? nullptr : &it->second;
@@ -76,7 +78,9 @@ std::optional<std::string> lookup(const IniSection& section, const char* key) {
 // Hosts a container credentials URL may name over plain http (as botocore and the AWS
 // SDKs allow): loopback addresses and the ECS / EKS pod identity agent addresses.
 bool allowed_container_host(const std::string& host) {
-  if (host == "localhost" || host == "169.254.170.2" || host == "169.254.170.23" || host == "fd00:ec2::23") return true;
+  if (host == "localhost" || host == "169.254.170.2" || host == "169.254.170.23" ||
+      host == "fd00:ec2::23")
+    return true;
   boost::system::error_code error;
   const auto address = asio::ip::make_address(host, error);
   return !error && address.is_loopback();
@@ -96,15 +100,18 @@ Credentials from_json_document(std::string_view body, std::string_view where) {
   if (const auto code = text("Code"); !code.empty() && code != "Success") {
     throw AwsCredentialsError("Credentials from " + std::string(where) + " not available: " + code);
   }
-  Credentials credentials{text("AccessKeyId"), text("SecretAccessKey"), text("Token"), std::nullopt};
+  Credentials credentials{text("AccessKeyId"), text("SecretAccessKey"), text("Token"),
+                          std::nullopt};
   if (const auto expiration = text("Expiration"); !expiration.empty()) {
     credentials.expiration = parse_iso8601(expiration);
     if (!credentials.expiration) {
       // Temporary all the same: used for a few minutes, then fetched again (never "forever").
-      credentials.expiration = system_clock::now() + CredentialProvider::refresh_margin + unparsable_expiration_lifetime;
+      credentials.expiration =
+          system_clock::now() + CredentialProvider::refresh_margin + unparsable_expiration_lifetime;
       Logger("tomodachi.awssnssqs")
-          .warning("Unparsable Expiration '" + expiration + "' in the credentials from " + std::string(where) +
-                   " - refreshing them in " + std::to_string(unparsable_expiration_lifetime.count()) + " minutes");
+          .warning("Unparsable Expiration '" + expiration + "' in the credentials from " +
+                   std::string(where) + " - refreshing them in " +
+                   std::to_string(unparsable_expiration_lifetime.count()) + " minutes");
     }
   }
   if (!credentials.complete()) {
@@ -170,8 +177,8 @@ std::optional<system_clock::time_point> parse_iso8601(std::string_view text) {
   char separator = 0;
   int consumed = 0;
   const std::string copy(text);
-  if (std::sscanf(copy.c_str(), "%4d-%2d-%2d%c%2d:%2d:%2d%n", &year, &month, &day, &separator, &hour, &minute,
-                  &second, &consumed) != 7 ||
+  if (std::sscanf(copy.c_str(), "%4d-%2d-%2d%c%2d:%2d:%2d%n", &year, &month, &day, &separator,
+                  &hour, &minute, &second, &consumed) != 7 ||
       (separator != 'T' && separator != 't' && separator != ' ')) {
     return std::nullopt;
   }
@@ -186,7 +193,8 @@ std::optional<system_clock::time_point> parse_iso8601(std::string_view text) {
   std::string_view rest = text.substr(static_cast<std::size_t>(consumed));
   if (!rest.empty() && rest.front() == '.') {
     rest.remove_prefix(1);
-    while (!rest.empty() && ascii::is_digit(static_cast<unsigned char>(rest.front()))) rest.remove_prefix(1);
+    while (!rest.empty() && ascii::is_digit(static_cast<unsigned char>(rest.front())))
+      rest.remove_prefix(1);
   }
   if (rest.size() >= 6 && (rest.front() == '+' || rest.front() == '-')) {
     const int sign = rest.front() == '+' ? 1 : -1;
@@ -206,7 +214,8 @@ struct CredentialProvider::Impl : std::enable_shared_from_this<CredentialProvide
   std::deque<std::shared_ptr<asio::steady_timer>> waiters;
 
   bool fresh(const Credentials& credentials) const {
-    return !credentials.expiration || *credentials.expiration - system_clock::now() > refresh_margin;
+    return !credentials.expiration ||
+           *credentials.expiration - system_clock::now() > refresh_margin;
   }
 
   static bool usable(const Credentials& credentials) {
@@ -216,22 +225,26 @@ struct CredentialProvider::Impl : std::enable_shared_from_this<CredentialProvide
   std::optional<Credentials> from_explicit() {
     if (!settings.access_key_id && !settings.secret_access_key) return std::nullopt;
     if (!settings.access_key_id) {
-      throw AwsCredentialsError("Partial credentials found in explicit, missing: aws_access_key_id");
+      throw AwsCredentialsError(
+          "Partial credentials found in explicit, missing: aws_access_key_id");
     }
     if (!settings.secret_access_key) {
-      throw AwsCredentialsError("Partial credentials found in explicit, missing: aws_secret_access_key");
+      throw AwsCredentialsError(
+          "Partial credentials found in explicit, missing: aws_secret_access_key");
     }
     source = "explicit";
-    return Credentials{*settings.access_key_id, *settings.secret_access_key, settings.session_token.value_or(""),
-                       std::nullopt};
+    return Credentials{*settings.access_key_id, *settings.secret_access_key,
+                       settings.session_token.value_or(""), std::nullopt};
   }
 
   std::optional<Credentials> from_environment() {
     const auto key = env("AWS_ACCESS_KEY_ID");
     const auto secret = env("AWS_SECRET_ACCESS_KEY");
     if (!key && !secret) return std::nullopt;
-    if (!key) throw AwsCredentialsError("Partial credentials found in env, missing: AWS_ACCESS_KEY_ID");
-    if (!secret) throw AwsCredentialsError("Partial credentials found in env, missing: AWS_SECRET_ACCESS_KEY");
+    if (!key)
+      throw AwsCredentialsError("Partial credentials found in env, missing: AWS_ACCESS_KEY_ID");
+    if (!secret)
+      throw AwsCredentialsError("Partial credentials found in env, missing: AWS_SECRET_ACCESS_KEY");
     auto token = env("AWS_SESSION_TOKEN");
     if (!token) token = env("AWS_SECURITY_TOKEN");
     source = "env";
@@ -251,11 +264,13 @@ struct CredentialProvider::Impl : std::enable_shared_from_this<CredentialProvide
       const auto secret = lookup(*section, "aws_secret_access_key");
       if (!key && !secret) continue;
       if (!key || !secret) {
-        throw AwsCredentialsError("Partial credentials found in " + path + " (profile " + profile +
-                                  "), missing: " + (key ? "aws_secret_access_key" : "aws_access_key_id"));
+        throw AwsCredentialsError(
+            "Partial credentials found in " + path + " (profile " + profile +
+            "), missing: " + (key ? "aws_secret_access_key" : "aws_access_key_id"));
       }
       source = config_file ? "config-file" : "shared-credentials-file";
-      return Credentials{*key, *secret, lookup(*section, "aws_session_token").value_or(""), std::nullopt};
+      return Credentials{*key, *secret, lookup(*section, "aws_session_token").value_or(""),
+                         std::nullopt};
     }
     return std::nullopt;
   }
@@ -271,9 +286,10 @@ struct CredentialProvider::Impl : std::enable_shared_from_this<CredentialProvide
     }
     const auto url = Url::parse(url_text);
     if (!url.tls && !allowed_container_host(url.host)) {
-      throw AwsCredentialsError("Unsupported host '" + url.host +
-                                "' in AWS_CONTAINER_CREDENTIALS_FULL_URI: over http only a loopback address, "
-                                "169.254.170.2, 169.254.170.23 or fd00:ec2::23 (https: any host)");
+      throw AwsCredentialsError(
+          "Unsupported host '" + url.host +
+          "' in AWS_CONTAINER_CREDENTIALS_FULL_URI: over http only a loopback address, "
+          "169.254.170.2, 169.254.170.23 or fd00:ec2::23 (https: any host)");
     }
     HttpRequest request;
     request.method = "GET";
@@ -306,12 +322,14 @@ struct CredentialProvider::Impl : std::enable_shared_from_this<CredentialProvide
     try {
       std::rethrow_exception(last_error);
     } catch (const std::exception& error) {
-      throw AwsCredentialsError(std::string("Error retrieving container credentials: ") + error.what());
+      throw AwsCredentialsError(std::string("Error retrieving container credentials: ") +
+                                error.what());
     }
   }
 
   Task<std::optional<Credentials>> from_instance_metadata() {
-    if (const auto disabled = env("AWS_EC2_METADATA_DISABLED"); disabled && (*disabled == "true" || *disabled == "TRUE")) {
+    if (const auto disabled = env("AWS_EC2_METADATA_DISABLED");
+        disabled && (*disabled == "true" || *disabled == "TRUE")) {
       co_return std::nullopt;
     }
     std::string base = env("AWS_EC2_METADATA_SERVICE_ENDPOINT").value_or("http://169.254.169.254/");
@@ -320,7 +338,10 @@ struct CredentialProvider::Impl : std::enable_shared_from_this<CredentialProvide
     const auto timeout = std::chrono::seconds(1);
     std::optional<std::string> token;
     try {
-      HttpRequest put{"PUT", url.path + "latest/api/token", {{"X-aws-ec2-metadata-token-ttl-seconds", "21600"}}, ""};
+      HttpRequest put{"PUT",
+                      url.path + "latest/api/token",
+                      {{"X-aws-ec2-metadata-token-ttl-seconds", "21600"}},
+                      ""};
       auto response = co_await http->send(url, put, timeout);
       if (response.status == 200) {
         token = response.body;
@@ -344,8 +365,8 @@ struct CredentialProvider::Impl : std::enable_shared_from_this<CredentialProvide
     get.target += role;
     auto response = co_await http->send(url, get, timeout);
     if (response.status != 200) {
-      throw AwsCredentialsError("instance metadata service answered " + std::to_string(response.status) +
-                                " for role " + role);
+      throw AwsCredentialsError("instance metadata service answered " +
+                                std::to_string(response.status) + " for role " + role);
     }
     source = "iam-role";
     co_return from_json_document(response.body, "instance metadata service (role " + role + ")");
@@ -394,7 +415,8 @@ struct CredentialProvider::Impl : std::enable_shared_from_this<CredentialProvide
   }
 };
 
-CredentialProvider::CredentialProvider(CredentialSettings settings, std::shared_ptr<HttpClient> http)
+CredentialProvider::CredentialProvider(CredentialSettings settings,
+                                       std::shared_ptr<HttpClient> http)
     : impl_(std::make_shared<Impl>()) {
   impl_->settings = std::move(settings);
   impl_->http = std::move(http);

@@ -148,12 +148,14 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
       throw HttpError(HttpError::Kind::connect, "timed out resolving " + url.host);
     }
     if (error) {
-      throw HttpError(HttpError::Kind::connect, "cannot resolve " + url.host + ": " + error.message());
+      throw HttpError(HttpError::Kind::connect,
+                      "cannot resolve " + url.host + ": " + error.message());
     }
     const auto endpoints = std::get<0>(resolved);
 
     if (url.tls) {
-      connection->secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(executor, ssl_context);
+      connection->secure =
+          std::make_unique<beast::ssl_stream<beast::tcp_stream>>(executor, ssl_context);
       if (!SSL_set_tlsext_host_name(connection->secure->native_handle(), url.host.c_str())) {
         throw HttpError(HttpError::Kind::connect, "cannot set TLS server name " + url.host);
       }
@@ -165,17 +167,20 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
     tcp.expires_after(remaining(connect_deadline));
     co_await tcp.async_connect(endpoints, asio::redirect_error(asio::use_awaitable, error));
     if (error) {
-      const auto kind = error == beast::error::timeout ? "timed out connecting to " : "cannot connect to ";
-      throw HttpError(error == asio::error::operation_aborted ? HttpError::Kind::cancelled : HttpError::Kind::connect,
+      const auto kind =
+          error == beast::error::timeout ? "timed out connecting to " : "cannot connect to ";
+      throw HttpError(error == asio::error::operation_aborted ? HttpError::Kind::cancelled
+                                                              : HttpError::Kind::connect,
                       kind + url.host_header + ": " + error.message());
     }
     tcp.socket().set_option(asio::ip::tcp::no_delay(true), error);
     if (connection->secure) {
       tcp.expires_after(remaining(connect_deadline));
-      co_await connection->secure->async_handshake(asio::ssl::stream_base::client,
-                                                   asio::redirect_error(asio::use_awaitable, error));
+      co_await connection->secure->async_handshake(
+          asio::ssl::stream_base::client, asio::redirect_error(asio::use_awaitable, error));
       if (error) {
-        throw HttpError(error == asio::error::operation_aborted ? HttpError::Kind::cancelled : HttpError::Kind::connect,
+        throw HttpError(error == asio::error::operation_aborted ? HttpError::Kind::cancelled
+                                                                : HttpError::Kind::connect,
                         "TLS handshake with " + url.host_header + " failed: " + error.message());
       }
     }
@@ -223,7 +228,8 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
       }
       if (closed_other) continue;
       if (Clock::now() >= deadline) {
-        throw HttpError(HttpError::Kind::timeout, "no free connection to " + url.host_header + " in time");
+        throw HttpError(HttpError::Kind::timeout,
+                        "no free connection to " + url.host_header + " in time");
       }
       auto timer = std::make_shared<asio::steady_timer>(executor, remaining(deadline));
       waiters.push_back(timer);
@@ -247,11 +253,13 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
     co_await http::async_write(stream, request, asio::redirect_error(asio::use_awaitable, error));
     if (error) co_return error;
     tcp.expires_after(std::min(remaining(deadline), config.read_timeout));
-    co_await http::async_read_header(stream, connection.buffer, parser, asio::redirect_error(asio::use_awaitable, error));
+    co_await http::async_read_header(stream, connection.buffer, parser,
+                                     asio::redirect_error(asio::use_awaitable, error));
     if (error) co_return error;
     sent_anything_back = true;
     tcp.expires_after(std::min(remaining(deadline), config.read_timeout));
-    co_await http::async_read(stream, connection.buffer, parser, asio::redirect_error(asio::use_awaitable, error));
+    co_await http::async_read(stream, connection.buffer, parser,
+                              asio::redirect_error(asio::use_awaitable, error));
     tcp.expires_never();
     co_return error;
   }
@@ -277,9 +285,11 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
       bool got_response = false;
       boost::system::error_code error;
       if (connection->secure) {
-        error = co_await exchange(*connection->secure, *connection, message, parser, deadline, got_response);
+        error = co_await exchange(*connection->secure, *connection, message, parser, deadline,
+                                  got_response);
       } else {
-        error = co_await exchange(*connection->plain, *connection, message, parser, deadline, got_response);
+        error = co_await exchange(*connection->plain, *connection, message, parser, deadline,
+                                  got_response);
       }
       if (!error) {
         auto& response = parser.get();
@@ -309,7 +319,8 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
         throw HttpError(HttpError::Kind::disconnected,
                         "server " + url.host_header + " closed the connection: " + error.message());
       }
-      throw HttpError(HttpError::Kind::protocol, "request to " + url.host_header + " failed: " + error.message());
+      throw HttpError(HttpError::Kind::protocol,
+                      "request to " + url.host_header + " failed: " + error.message());
     }
   }
 };

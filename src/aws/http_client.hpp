@@ -71,7 +71,8 @@ class HttpClient {
 
   /// Sends `request` to `origin` (scheme, host and port of the URL are used) and reads the
   /// response within `timeout`. A Host header is added. Throws HttpError.
-  Task<HttpResponse> send(Url origin, HttpRequest request, std::chrono::steady_clock::duration timeout);
+  Task<HttpResponse> send(Url origin, HttpRequest request,
+                          std::chrono::steady_clock::duration timeout);
 
   /// Closes the idle connections; requests in flight finish normally.
   void close_idle();

@@ -70,8 +70,8 @@ bool valid_utf8(std::string_view bytes) {
 
 // Python's `name.rstrip(".fifo")`: strips trailing characters of the set.
 std::string_view strip_fifo_characters(std::string_view name) {
-  while (!name.empty() && (name.back() == '.' || name.back() == 'f' || name.back() == 'i' ||
-                           name.back() == 'o')) {
+  while (!name.empty() &&
+         (name.back() == '.' || name.back() == 'f' || name.back() == 'i' || name.back() == 'o')) {
     name.remove_suffix(1);
   }
   return name;
@@ -84,13 +84,15 @@ void validate_name(std::string_view kind, std::string_view name, std::size_t max
   const auto stripped = strip_fifo_characters(name);
   if (!std::all_of(stripped.begin(), stripped.end(),
                    [](char c) { return is_name_char(static_cast<unsigned char>(c)); })) {
-    throw InvalidNameError(std::string(kind) + " name (" + std::string(name) +
-                           ") may only contain alphanumeric characters, hyphens (-), and underscores (_).");
+    throw InvalidNameError(
+        std::string(kind) + " name (" + std::string(name) +
+        ") may only contain alphanumeric characters, hyphens (-), and underscores (_).");
   }
 }
 
 bool all_digits(std::string_view text) {
-  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 }  // namespace
@@ -137,12 +139,15 @@ std::string decode_topic(std::string_view encoded) {
     bool matched = false;
     if (encoded.substr(i, 3) == "___") {
       std::size_t digits = 0;
-      while (i + 3 + digits < encoded.size() && digits < 8 && hex_value(encoded[i + 3 + digits]) >= 0) ++digits;
+      while (i + 3 + digits < encoded.size() && digits < 8 &&
+             hex_value(encoded[i + 3 + digits]) >= 0)
+        ++digits;
       for (std::size_t length = 2; length <= digits; length += 2) {
         if (i + 3 + length < encoded.size() && encoded[i + 3 + length] == '_') {
           std::string bytes;
           for (std::size_t k = 0; k < length; k += 2) {
-            bytes += static_cast<char>(hex_value(encoded[i + 3 + k]) * 16 + hex_value(encoded[i + 4 + k]));
+            bytes += static_cast<char>(hex_value(encoded[i + 3 + k]) * 16 +
+                                       hex_value(encoded[i + 4 + k]));
           }
           if (!valid_utf8(bytes)) {
             throw InvalidNameError("cannot decode '" + std::string(encoded.substr(i, length + 4)) +
@@ -232,12 +237,15 @@ SqsArn parse_sqs_arn(std::string_view text) {
     parts.push_back(text.substr(start, colon - start));
     start = colon + 1;
   }
-  const auto invalid = [&] { return InvalidNameError("Invalid SQS ARN (" + std::string(text) + ")"); };
-  if (parts.size() != 5 || parts[0] != "arn" || parts[1].empty() || parts[2] != "sqs" || parts[3].empty() ||
-      !all_digits(parts[4])) {
+  const auto invalid = [&] {
+    return InvalidNameError("Invalid SQS ARN (" + std::string(text) + ")");
+  };
+  if (parts.size() != 5 || parts[0] != "arn" || parts[1].empty() || parts[2] != "sqs" ||
+      parts[3].empty() || !all_digits(parts[4])) {
     throw invalid();
   }
-  SqsArn arn{std::string(parts[1]), std::string(parts[3]), std::string(parts[4]), std::string(text.substr(start))};
+  SqsArn arn{std::string(parts[1]), std::string(parts[3]), std::string(parts[4]),
+             std::string(text.substr(start))};
   if (arn.name.empty() || arn.name.find(':') != std::string::npos) throw invalid();
   return arn;
 }
@@ -250,7 +258,8 @@ bool is_wildcard_topic(std::string_view topic) noexcept {
   return topic.find_first_of("*#") != std::string_view::npos;
 }
 
-WildcardTopicPattern::WildcardTopicPattern(std::string_view topic, std::string_view topic_prefix, bool fifo)
+WildcardTopicPattern::WildcardTopicPattern(std::string_view topic, std::string_view topic_prefix,
+                                           bool fifo)
     : pattern_(sns_topic_name(topic, topic_prefix, fifo)) {}
 
 bool WildcardTopicPattern::matches(std::string_view topic_arn) const {
@@ -277,7 +286,8 @@ bool WildcardTopicPattern::match_name(std::size_t p, std::string_view name, std:
     result = n == name.size();
   } else if (pattern_[p] == '#') {
     // `.*`: any text (ARNs hold no newlines).
-    for (std::size_t k = n; k <= name.size() && !result; ++k) result = match_name(p + 1, name, k, memo);
+    for (std::size_t k = n; k <= name.size() && !result; ++k)
+      result = match_name(p + 1, name, k, memo);
   } else if (pattern_[p] == '*') {
     // `((?!___2e_).)*`: each consumed character must not start an encoded dot.
     for (std::size_t k = n;; ++k) {

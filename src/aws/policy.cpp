@@ -63,7 +63,8 @@ boost::json::object queue_policy(std::string_view queue_arn, std::string_view so
                              {"Statement", boost::json::array{std::move(statement)}}};
 }
 
-boost::json::object queue_policy(std::string_view queue_arn, const std::vector<std::string>& source_arns,
+boost::json::object queue_policy(std::string_view queue_arn,
+                                 const std::vector<std::string>& source_arns,
                                  const std::function<std::string()>& uuid4, double epoch_seconds) {
   boost::json::object policy;
   boost::json::array statements;

@@ -26,12 +26,13 @@ std::string queue_policy_source_arn(const std::vector<std::string>& topic_arns,
 /// statement allowing `SQS:SendMessage` from `source_arn`. The statement's Sid is
 /// `uuid4` followed by `'%.3f' % epoch_seconds` without the dot.
 boost::json::object queue_policy(std::string_view queue_arn, std::string_view source_arn,
-                                  std::string_view uuid4, double epoch_seconds);
+                                 std::string_view uuid4, double epoch_seconds);
 
 /// The same with one statement per source ARN (a queue several topics deliver to); each
 /// statement's Sid takes the next `uuid4()`.
-boost::json::object queue_policy(std::string_view queue_arn, const std::vector<std::string>& source_arns,
-                                  const std::function<std::string()>& uuid4, double epoch_seconds);
+boost::json::object queue_policy(std::string_view queue_arn,
+                                 const std::vector<std::string>& source_arns,
+                                 const std::function<std::string()>& uuid4, double epoch_seconds);
 
 /// True when `current_policy` (the queue's Policy attribute text) has the same
 /// statements as `wanted`, ignoring their `Sid`s. Unparsable text is never the same.

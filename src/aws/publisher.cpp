@@ -51,17 +51,18 @@ Task<std::string> with_retries(AwsResources& resources, std::string_view what, C
 
 }  // namespace
 
-std::string build_envelope_payload(const Service* sender, const PublishData& data, const std::string& topic,
-                                   const EnvelopeOverride& envelope, MessageAttributes& attributes,
-                                   BuildContext context) {
-  tomodachi::PublishRequest request{sender, data, topic, envelope, std::move(attributes), std::nullopt};
+std::string build_envelope_payload(const Service* sender, const PublishData& data,
+                                   const std::string& topic, const EnvelopeOverride& envelope,
+                                   MessageAttributes& attributes, BuildContext context) {
+  tomodachi::PublishRequest request{sender,      data, topic, envelope, std::move(attributes),
+                                    std::nullopt};
   auto payload = build_payload(request, std::move(context));
   attributes = std::move(request.message_attributes);
   return payload;
 }
 
-std::string sqs_message_body(const std::string& queue_url, const std::string& payload, double epoch_seconds,
-                             const MessageAttributes& attributes) {
+std::string sqs_message_body(const std::string& queue_url, const std::string& payload,
+                             double epoch_seconds, const MessageAttributes& attributes) {
   const boost::json::object body{{"Type", "Message"},
                                  {"QueueUrl", queue_url},
                                  {"Version", "0"},
@@ -71,21 +72,26 @@ std::string sqs_message_body(const std::string& queue_url, const std::string& pa
   return json::dumps(body);
 }
 
-Task<std::string> publish_message(AwsResources& resources, PublishInput input, BuildContext context) {
+Task<std::string> publish_message(AwsResources& resources, PublishInput input,
+                                  BuildContext context) {
   const bool fifo = input.group_id.has_value();
-  auto payload = build_envelope_payload(input.sender, input.data, input.topic, input.envelope, input.attributes,
-                                        std::move(context));
-  auto topic_arn = co_await resources.publish_topic_arn(input.topic, input.topic_prefix, fifo, input.topic_attributes,
+  auto payload = build_envelope_payload(input.sender, input.data, input.topic, input.envelope,
+                                        input.attributes, std::move(context));
+  auto topic_arn = co_await resources.publish_topic_arn(input.topic, input.topic_prefix, fifo,
+                                                        input.topic_attributes,
                                                         input.overwrite_topic_attributes);
-  PublishRequest request{topic_arn, std::move(payload), encode_attributes(input.attributes), std::nullopt, std::nullopt};
+  PublishRequest request{topic_arn, std::move(payload), encode_attributes(input.attributes),
+                         std::nullopt, std::nullopt};
   if (fifo) {
     request.message_group_id = input.group_id;
-    request.message_deduplication_id = input.deduplication_id ? *input.deduplication_id : resources.uuid4();
+    request.message_deduplication_id =
+        input.deduplication_id ? *input.deduplication_id : resources.uuid4();
   }
   auto attempt_publish = [&](int attempt) -> Task<std::string> {
     if (attempt > 1 && request.topic_arn.empty()) {
-      request.topic_arn = co_await resources.publish_topic_arn(input.topic, input.topic_prefix, fifo,
-                                                               input.topic_attributes, input.overwrite_topic_attributes);
+      request.topic_arn = co_await resources.publish_topic_arn(input.topic, input.topic_prefix,
+                                                               fifo, input.topic_attributes,
+                                                               input.overwrite_topic_attributes);
     }
     std::string message_id;
     try {
@@ -110,26 +116,29 @@ Task<std::string> send_sqs_message(AwsResources& resources, SendInput input, Bui
   std::string body;
   const auto time = context.time ? *context.time : resources.now();
   if (input.formatter) {
-    const auto envelope = input.sender ? resolve_envelope(input.envelope, *input.sender)
-                                       : resolve_envelope(input.envelope, std::shared_ptr<const Envelope>());
-    const SqsBodyContext formatter_context{*input.sender, input.data, input.attributes, input.queue, queue_url,
-                                           envelope.get()};
+    const auto envelope = input.sender
+                              ? resolve_envelope(input.envelope, *input.sender)
+                              : resolve_envelope(input.envelope, std::shared_ptr<const Envelope>());
+    const SqsBodyContext formatter_context{*input.sender, input.data, input.attributes,
+                                           input.queue,   queue_url,  envelope.get()};
     body = input.formatter(formatter_context);
   } else if (input.tomodachi_body) {
-    auto payload = build_envelope_payload(input.sender, input.data, "", input.envelope, input.attributes,
-                                          std::move(context));
+    auto payload = build_envelope_payload(input.sender, input.data, "", input.envelope,
+                                          input.attributes, std::move(context));
     body = sqs_message_body(queue_url, payload, time, input.attributes);
   } else {
     body = build_raw_payload(input.data);
   }
-  SendMessageRequest request{queue_url, std::move(body), encode_attributes(input.attributes), std::nullopt,
-                             std::nullopt, input.delay_seconds};
+  SendMessageRequest request{queue_url,    std::move(body), encode_attributes(input.attributes),
+                             std::nullopt, std::nullopt,    input.delay_seconds};
   if (input.group_id) {
     request.message_group_id = input.group_id;
-    request.message_deduplication_id = input.deduplication_id ? *input.deduplication_id : resources.uuid4();
+    request.message_deduplication_id =
+        input.deduplication_id ? *input.deduplication_id : resources.uuid4();
   }
   auto attempt_send = [&](int) -> Task<std::string> {
-    if (request.queue_url.empty()) request.queue_url = co_await resources.send_queue_url(input.queue, input.queue_name_prefix);
+    if (request.queue_url.empty())
+      request.queue_url = co_await resources.send_queue_url(input.queue, input.queue_name_prefix);
     std::exception_ptr missing;
     try {
       co_return co_await resources.api().send_message(request);

@@ -43,20 +43,22 @@ struct SendInput {
 
 /// The envelope payload of a publish (`topic` "" for direct sends); the envelope may add
 /// attributes. `context` carries pinned uuid4/time in tests.
-std::string build_envelope_payload(const Service* sender, const PublishData& data, const std::string& topic,
-                                   const EnvelopeOverride& envelope, MessageAttributes& attributes,
-                                   BuildContext context = {});
+std::string build_envelope_payload(const Service* sender, const PublishData& data,
+                                   const std::string& topic, const EnvelopeOverride& envelope,
+                                   MessageAttributes& attributes, BuildContext context = {});
 
 /// tomodachi's SQS direct-send body: Python JSON of {Type, QueueUrl, Version, Message,
 /// Timestamp (UTC, milliseconds truncated), MessageAttributes ({Type, Value})}.
-std::string sqs_message_body(const std::string& queue_url, const std::string& payload, double epoch_seconds,
-                             const MessageAttributes& attributes);
+std::string sqs_message_body(const std::string& queue_url, const std::string& payload,
+                             double epoch_seconds, const MessageAttributes& attributes);
 
 /// Publishes to SNS; returns the MessageId. Throws AwsSnsSqsException after 3 failed attempts.
-Task<std::string> publish_message(AwsResources& resources, PublishInput input, BuildContext context = {});
+Task<std::string> publish_message(AwsResources& resources, PublishInput input,
+                                  BuildContext context = {});
 
 /// Sends to SQS; returns the MessageId. Throws QueueDoesNotExistError, std::invalid_argument,
 /// AwsSnsSqsException.
-Task<std::string> send_sqs_message(AwsResources& resources, SendInput input, BuildContext context = {});
+Task<std::string> send_sqs_message(AwsResources& resources, SendInput input,
+                                   BuildContext context = {});
 
 }  // namespace tomodachi::aws

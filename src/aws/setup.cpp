@@ -16,9 +16,12 @@
 namespace tomodachi::aws {
 namespace {
 
-const std::vector<std::string> reconcile_attribute_names = {
-    "Policy", "RedrivePolicy", "VisibilityTimeout", "MessageRetentionPeriod", "KmsMasterKeyId",
-    "KmsDataKeyReusePeriodSeconds"};
+const std::vector<std::string> reconcile_attribute_names = {"Policy",
+                                                            "RedrivePolicy",
+                                                            "VisibilityTimeout",
+                                                            "MessageRetentionPeriod",
+                                                            "KmsMasterKeyId",
+                                                            "KmsDataKeyReusePeriodSeconds"};
 
 const AttributeMap fifo_queue_attributes = {{"FifoQueue", "true"},
                                             {"ContentBasedDeduplication", "false"},
@@ -50,8 +53,9 @@ std::string error_text(const std::exception_ptr& error) {
 
 bool is_not_found(const AwsApiError& error) {
   if (error.code() == "NotFound" || error.code() == "NotFoundException") return true;
-  return error.code() == "InvalidParameter" && (error.message().find("does not exist") != std::string::npos ||
-                                                error.message().find("could not be found") != std::string::npos);
+  return error.code() == "InvalidParameter" &&
+         (error.message().find("does not exist") != std::string::npos ||
+          error.message().find("could not be found") != std::string::npos);
 }
 
 // Redrive policies compared by meaning: AWS hands them back in its own JSON formatting.
@@ -72,7 +76,8 @@ bool same_redrive(const std::string& current, const std::string& wanted) {
     if (v->is_string()) return std::atoll(std::string(v->as_string()).c_str());
     return -1;
   };
-  return target(a.as_object()) == target(b.as_object()) && count(a.as_object()) == count(b.as_object());
+  return target(a.as_object()) == target(b.as_object()) &&
+         count(a.as_object()) == count(b.as_object());
 }
 
 bool empty_redrive(const std::string& current) {
@@ -86,7 +91,8 @@ bool empty_redrive(const std::string& current) {
 
 }  // namespace
 
-std::optional<std::string> filter_policy_text(const std::optional<boost::json::value>& filter_policy) {
+std::optional<std::string> filter_policy_text(
+    const std::optional<boost::json::value>& filter_policy) {
   if (!filter_policy) return std::nullopt;
   if (filter_policy->is_null()) return "{}";
   if (filter_policy->is_string()) {
@@ -98,21 +104,26 @@ std::optional<std::string> filter_policy_text(const std::optional<boost::json::v
     }
     return json::dumps(parsed);
   }
-  if (!filter_policy->is_object()) throw std::invalid_argument("Invalid filter_policy: must be a JSON object");
+  if (!filter_policy->is_object())
+    throw std::invalid_argument("Invalid filter_policy: must be a JSON object");
   return json::dumps(*filter_policy);
 }
 
 void check_send_fifo_arguments(std::string_view queue, bool has_group_id) {
   const bool fifo = queue.ends_with(".fifo");
   if (fifo == has_group_id) return;
-  const std::string text = fifo ? "MessageGroupId, 'group_id', missing in 'send_message' call for implied FIFO queue"
-                                : "MessageGroupId, 'group_id', cannot be used with non-FIFO queue in 'send_message' call";
+  const std::string text =
+      fifo
+          ? "MessageGroupId, 'group_id', missing in 'send_message' call for implied FIFO queue"
+          : "MessageGroupId, 'group_id', cannot be used with non-FIFO queue in 'send_message' call";
   Logger("tomodachi.awssnssqs")
-      .warning("Bad combination of SQS.SendMessage request parameter - FIFO related arguments (" + text + ")");
+      .warning("Bad combination of SQS.SendMessage request parameter - FIFO related arguments (" +
+               text + ")");
   throw std::invalid_argument(text);
 }
 
-void validate_subscription(const SubscriptionRequest& request, const std::string& queue_name_prefix) {
+void validate_subscription(const SubscriptionRequest& request,
+                           const std::string& queue_name_prefix) {
   const auto& options = request.options;
   if (options.queue_name && options.competing && !*options.competing) {
     fail("AWS SQS queue with predefined queue name must be competing");
@@ -129,16 +140,20 @@ void validate_subscription(const SubscriptionRequest& request, const std::string
       }
     }
   }
-  if (!request.topic.empty() && !is_wildcard_topic(request.topic)) validate_topic_name(request.topic);
-  if (options.visibility_timeout && (*options.visibility_timeout < 0 || *options.visibility_timeout > 43200)) {
+  if (!request.topic.empty() && !is_wildcard_topic(request.topic))
+    validate_topic_name(request.topic);
+  if (options.visibility_timeout &&
+      (*options.visibility_timeout < 0 || *options.visibility_timeout > 43200)) {
     fail("SQS visibility_timeout is invalid");
   }
-  const bool remove_redrive = options.dead_letter_queue_name && options.dead_letter_queue_name->empty() &&
-                              !options.max_receive_count;
+  const bool remove_redrive = options.dead_letter_queue_name &&
+                              options.dead_letter_queue_name->empty() && !options.max_receive_count;
   if (!remove_redrive && (options.dead_letter_queue_name || options.max_receive_count)) {
-    if (!options.dead_letter_queue_name || options.dead_letter_queue_name->empty() || !options.max_receive_count ||
-        *options.max_receive_count < 1) {
-      fail("Invalid values specified for dead-letter queue parameters (dead_letter_queue_name and max_receive_count)");
+    if (!options.dead_letter_queue_name || options.dead_letter_queue_name->empty() ||
+        !options.max_receive_count || *options.max_receive_count < 1) {
+      fail(
+          "Invalid values specified for dead-letter queue parameters (dead_letter_queue_name and "
+          "max_receive_count)");
     }
     const auto& dlq = *options.dead_letter_queue_name;
     if (looks_like_sqs_arn(dlq)) {
@@ -157,10 +172,12 @@ void validate_subscription(const SubscriptionRequest& request, const std::string
     try {
       validate_queue_name(name);
     } catch (const InvalidNameError& error) {
-      fail("Invalid dead-letter queue (delivery.dead_letter_queue '" + *dlq + "'): " + error.what());
+      fail("Invalid dead-letter queue (delivery.dead_letter_queue '" + *dlq +
+           "'): " + error.what());
     }
     if (name.ends_with(".fifo") != options.fifo) {
-      fail("Invalid dead-letter queue (delivery.dead_letter_queue '" + *dlq + "'): the dead-letter queue of a " +
+      fail("Invalid dead-letter queue (delivery.dead_letter_queue '" + *dlq +
+           "'): the dead-letter queue of a " +
            (options.fifo ? "FIFO queue must be a FIFO queue (name ending in .fifo)"
                          : "Standard queue must be a Standard queue (no .fifo suffix)"));
     }
@@ -174,7 +191,8 @@ std::string redrive_target_arn(const std::string& redrive_policy) {
   const auto value = json::loads(redrive_policy, error);
   if (error || !value.is_object()) return {};
   const auto* target = value.as_object().if_contains("deadLetterTargetArn");
-  if (target == nullptr || !target->is_string() || !looks_like_sqs_arn(target->as_string())) return {};
+  if (target == nullptr || !target->is_string() || !looks_like_sqs_arn(target->as_string()))
+    return {};
   try {
     parse_sqs_arn(target->as_string());
   } catch (const InvalidNameError&) {
@@ -186,7 +204,8 @@ std::string redrive_target_arn(const std::string& redrive_policy) {
 AwsResources::AwsResources(AwsApi& api, SetupSettings settings, Logger logger)
     : uuid4([] { return std::string(); }),
       now([] {
-        return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+        return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
       }),
       api_(api),
       settings_(std::move(settings)),
@@ -214,8 +233,9 @@ Task<QueueRef> AwsResources::ensure_queue(std::string name, bool fifo, bool dead
   if (queue.arn.empty()) fail("Missing QueueArn for SQS queue '" + name + "'");
   const bool fifo_name = name.ends_with(".fifo");
   if (fifo_name != fifo) {
-    const std::string text = std::string("AWS SQS queue configured as ") + (fifo_name ? "FIFO" : "Standard") +
-                             ", but the handler expected " + (fifo ? "FIFO" : "Standard") + ".";
+    const std::string text = std::string("AWS SQS queue configured as ") +
+                             (fifo_name ? "FIFO" : "Standard") + ", but the handler expected " +
+                             (fifo ? "FIFO" : "Standard") + ".";
     logger_.warning("Queue [sqs] type mismatch (" + text + ")");
     fail(text);
   }
@@ -229,8 +249,8 @@ Task<std::optional<std::string>> AwsResources::lookup_topic(const std::string& e
     bool transient = false;
     try {
       if (!account_) account_ = co_await api_.get_caller_identity_account();
-      const auto candidate = "arn:" + partition_of(api_.region()) + ":sns:" + api_.region() + ":" + *account_ + ":" +
-                             encoded_name;
+      const auto candidate = "arn:" + partition_of(api_.region()) + ":sns:" + api_.region() + ":" +
+                             *account_ + ":" + encoded_name;
       auto attributes = co_await api_.get_topic_attributes(candidate);
       const auto arn = value_or_empty(attributes, "TopicArn");
       if (!arn.empty()) co_return arn;
@@ -248,9 +268,11 @@ Task<std::optional<std::string>> AwsResources::lookup_topic(const std::string& e
   co_return std::nullopt;
 }
 
-Task<std::string> AwsResources::create_topic(std::string encoded_name, AttributeMap attributes, bool overwrite) {
+Task<std::string> AwsResources::create_topic(std::string encoded_name, AttributeMap attributes,
+                                             bool overwrite) {
   // One creation at a time (spec §3.3).
-  if (!topic_creation_) topic_creation_ = std::make_unique<AsyncMutex>(co_await boost::asio::this_coro::executor);
+  if (!topic_creation_)
+    topic_creation_ = std::make_unique<AsyncMutex>(co_await boost::asio::this_coro::executor);
   co_await topic_creation_->lock();
   if (const auto cached = topic_arns_.find(encoded_name); cached != topic_arns_.end()) {
     topic_creation_->unlock();
@@ -263,7 +285,9 @@ Task<std::string> AwsResources::create_topic(std::string encoded_name, Attribute
     try {
       arn = co_await api_.create_topic(encoded_name, attributes);
     } catch (const AwsApiError& error) {
-      if (error.message().find("Topic already exists with different attributes") == std::string::npos) throw;
+      if (error.message().find("Topic already exists with different attributes") ==
+          std::string::npos)
+        throw;
       different_attributes = true;
     }
     if (different_attributes) {
@@ -305,7 +329,8 @@ Task<std::string> AwsResources::create_topic(std::string encoded_name, Attribute
   co_return arn;
 }
 
-Task<std::vector<std::string>> AwsResources::wildcard_topic_arns(const std::string& topic, bool fifo) {
+Task<std::vector<std::string>> AwsResources::wildcard_topic_arns(const std::string& topic,
+                                                                 bool fifo) {
   const WildcardTopicPattern pattern(topic, settings_.topic_prefix, fifo);
   std::vector<std::string> matches;
   std::optional<std::string> token;
@@ -324,7 +349,8 @@ Task<void> AwsResources::reconcile_queue(SubscribedQueue& queue, const Subscript
                                          const std::optional<std::string>& redrive,
                                          const std::vector<std::string>* policy_arns) {
   auto& visibility_timeout = queue.visibility_timeout;
-  const auto current = co_await api_.get_queue_attributes(queue.queue_url, reconcile_attribute_names);
+  const auto current =
+      co_await api_.get_queue_attributes(queue.queue_url, reconcile_attribute_names);
   AttributeMap changes;
   const auto current_policy = value_or_empty(current, "Policy");
   if (policy_arns != nullptr) {
@@ -332,7 +358,8 @@ Task<void> AwsResources::reconcile_queue(SubscribedQueue& queue, const Subscript
     // replaces the policy with the last subscription's).
     auto& sources = policy_sources_[queue.queue_arn];
     const auto source = queue_policy_source_arn(*policy_arns, settings_.policy);
-    if (std::find(sources.begin(), sources.end(), source) == sources.end()) sources.push_back(source);
+    if (std::find(sources.begin(), sources.end(), source) == sources.end())
+      sources.push_back(source);
     const auto wanted = queue_policy(queue.queue_arn, sources, uuid4, now());
     if (current_policy.empty() || !same_policy_statements(current_policy, wanted)) {
       changes["Policy"] = json::dumps(wanted);
@@ -340,8 +367,9 @@ Task<void> AwsResources::reconcile_queue(SubscribedQueue& queue, const Subscript
   }
   const auto current_visibility = value_or_empty(current, "VisibilityTimeout");
   if (!current_visibility.empty()) visibility_timeout = std::atoi(current_visibility.c_str());
-  if (const auto wanted = request.options.visibility_timeout; wanted && *wanted > 0 && !current_visibility.empty() &&
-                                                              current_visibility != std::to_string(*wanted)) {
+  if (const auto wanted = request.options.visibility_timeout;
+      wanted && *wanted > 0 && !current_visibility.empty() &&
+      current_visibility != std::to_string(*wanted)) {
     changes["VisibilityTimeout"] = std::to_string(*wanted);
     visibility_timeout = *wanted;
   }
@@ -360,10 +388,12 @@ Task<void> AwsResources::reconcile_queue(SubscribedQueue& queue, const Subscript
   const auto current_kms = value_or_empty(current, "KmsMasterKeyId");
   bool kms_enabled = !current_kms.empty();
   if (const auto& kms = settings_.sqs_kms_master_key_id) {
-    if (*kms != current_kms && (!kms->empty() || !current_kms.empty())) changes["KmsMasterKeyId"] = *kms;
+    if (*kms != current_kms && (!kms->empty() || !current_kms.empty()))
+      changes["KmsMasterKeyId"] = *kms;
     kms_enabled = !kms->empty();
   }
-  if (const auto period = settings_.sqs_kms_data_key_reuse_period; period && *period != 0 && kms_enabled) {
+  if (const auto period = settings_.sqs_kms_data_key_reuse_period;
+      period && *period != 0 && kms_enabled) {
     if (value_or_empty(current, "KmsDataKeyReusePeriodSeconds") != std::to_string(*period)) {
       changes["KmsDataKeyReusePeriodSeconds"] = std::to_string(*period);
     }
@@ -387,21 +417,26 @@ Task<void> AwsResources::subscribe_queue(const std::string& topic_arn, const std
     subscription_arn = co_await api_.subscribe(topic_arn, "sqs", queue_arn, attributes);
   } catch (const AwsApiError& error) {
     if (attributes.empty() ||
-        error.message().find("Subscription already exists with different attributes") == std::string::npos) {
+        error.message().find("Subscription already exists with different attributes") ==
+            std::string::npos) {
       throw;
     }
-    logger_.info("Subscription already exists with different attributes", {{"topic_arn", boost::json::string(topic_arn)}});
+    logger_.info("Subscription already exists with different attributes",
+                 {{"topic_arn", boost::json::string(topic_arn)}});
     update = true;
   }
   if (update) {
     AttributeMap no_attributes;
-    subscription_arn = co_await api_.subscribe(topic_arn, "sqs", queue_arn, std::move(no_attributes));
+    subscription_arn =
+        co_await api_.subscribe(topic_arn, "sqs", queue_arn, std::move(no_attributes));
   }
   // Emulators (localstack, fauxqs: account 000000000000) may ignore attributes on Subscribe.
-  if ((update || subscription_arn.find("000000000000") != std::string::npos) && !attributes.empty()) {
+  if ((update || subscription_arn.find("000000000000") != std::string::npos) &&
+      !attributes.empty()) {
     for (const auto& [name, value] : attributes) {
       logger_.info("Updating '" + name + "' attribute on subscription for topic ARN '" + topic_arn +
-                   "' and queue ARN '" + queue_arn + "' - changes can take several minutes to propagate");
+                   "' and queue ARN '" + queue_arn +
+                   "' - changes can take several minutes to propagate");
       co_await api_.set_subscription_attributes(subscription_arn, name, value);
     }
   }
@@ -427,7 +462,8 @@ Task<SubscribedQueue> AwsResources::subscribe(const SubscriptionRequest& request
       if (!error.non_existent_queue()) throw;
       missing = std::current_exception();
     }
-    if (missing) fail("AWS SQS queue with specific ARN (" + *options.queue_name + ") does not exist");
+    if (missing)
+      fail("AWS SQS queue with specific ARN (" + *options.queue_name + ") does not exist");
     queue.queue_name = arn.name;
     queue.queue_arn = *options.queue_name;
     if (arn.name.ends_with(".fifo") != fifo) {
@@ -435,10 +471,12 @@ Task<SubscribedQueue> AwsResources::subscribe(const SubscriptionRequest& request
            ", but the handler expected " + (fifo ? "FIFO" : "Standard") + ".");
     }
   } else {
-    const auto name = options.queue_name
-                          ? settings_.queue_name_prefix + *options.queue_name
-                          : hashed_queue_name(encode_topic(request.topic), request.handler_name, request.service_uuid,
-                                              options.competing.value_or(false), settings_.queue_name_prefix, fifo);
+    const auto name =
+        options.queue_name
+            ? settings_.queue_name_prefix + *options.queue_name
+            : hashed_queue_name(encode_topic(request.topic), request.handler_name,
+                                request.service_uuid, options.competing.value_or(false),
+                                settings_.queue_name_prefix, fifo);
     auto ref = co_await ensure_queue(name, fifo, false);
     queue.queue_name = ref.name;
     queue.queue_url = ref.url;
@@ -447,7 +485,8 @@ Task<SubscribedQueue> AwsResources::subscribe(const SubscriptionRequest& request
 
   // Its dead-letter queue (SQS redrive).
   std::optional<std::string> redrive;
-  if (options.dead_letter_queue_name && options.dead_letter_queue_name->empty() && !options.max_receive_count) {
+  if (options.dead_letter_queue_name && options.dead_letter_queue_name->empty() &&
+      !options.max_receive_count) {
     redrive = "{}";
   } else if (options.dead_letter_queue_name && options.max_receive_count) {
     const auto& dlq = *options.dead_letter_queue_name;
@@ -480,24 +519,27 @@ Task<SubscribedQueue> AwsResources::subscribe(const SubscriptionRequest& request
     } else {
       AttributeMap attributes;
       if (fifo) attributes = {{"FifoTopic", "true"}, {"ContentBasedDeduplication", "false"}};
-      if (settings_.sns_kms_master_key_id) attributes["KmsMasterKeyId"] = *settings_.sns_kms_master_key_id;
-      topic_arns.push_back(
-          co_await create_topic(sns_topic_name(request.topic, settings_.topic_prefix, fifo), attributes, true));
+      if (settings_.sns_kms_master_key_id)
+        attributes["KmsMasterKeyId"] = *settings_.sns_kms_master_key_id;
+      topic_arns.push_back(co_await create_topic(
+          sns_topic_name(request.topic, settings_.topic_prefix, fifo), attributes, true));
     }
   }
   const std::vector<std::string>* policy_arns = topic_arns.empty() ? nullptr : &topic_arns;
   co_await reconcile_queue(queue, request, redrive, policy_arns);
-  for (const auto& topic_arn : topic_arns) co_await subscribe_queue(topic_arn, queue.queue_arn, filter_policy);
+  for (const auto& topic_arn : topic_arns)
+    co_await subscribe_queue(topic_arn, queue.queue_arn, filter_policy);
   queue.topic_arns = std::move(topic_arns);
   co_return queue;
 }
 
-Task<std::string> AwsResources::publish_topic_arn(std::string topic, std::string topic_prefix, bool fifo,
-                                                  std::map<std::string, std::string> topic_attributes,
-                                                  bool overwrite) {
+Task<std::string> AwsResources::publish_topic_arn(
+    std::string topic, std::string topic_prefix, bool fifo,
+    std::map<std::string, std::string> topic_attributes, bool overwrite) {
   validate_topic_name(topic);
   const auto encoded = sns_topic_name(topic, topic_prefix, fifo);
-  if (const auto cached = topic_arns_.find(encoded); cached != topic_arns_.end()) co_return cached->second;
+  if (const auto cached = topic_arns_.find(encoded); cached != topic_arns_.end())
+    co_return cached->second;
   if (auto found = co_await lookup_topic(encoded)) {
     topic_arns_[encoded] = *found;
     co_return *found;
@@ -524,7 +566,8 @@ Task<std::string> AwsResources::send_queue_url(std::string queue, std::string qu
   }
   validate_queue_name(name);
   const auto key = name + "|" + owner.value_or("");
-  if (const auto cached = queue_urls_.find(key); cached != queue_urls_.end()) co_return cached->second;
+  if (const auto cached = queue_urls_.find(key); cached != queue_urls_.end())
+    co_return cached->second;
   std::string url;
   bool missing = false;
   try {
@@ -545,7 +588,8 @@ Task<std::string> AwsResources::send_queue_url(std::string queue, std::string qu
       logger_.warning("SQS queue '" + name + "' does not exist, but '" + other +
                       "' does - check the FIFO arguments of the send_message call");
     }
-    const std::string text = "Cannot send message to non-existent (AWS.SimpleQueueService.NonExistentQueue) SQS queue";
+    const std::string text =
+        "Cannot send message to non-existent (AWS.SimpleQueueService.NonExistentQueue) SQS queue";
     logger_.warning(text, {{"queue_name", boost::json::string(name)}});
     throw QueueDoesNotExistError(text + " (" + name + ")");
   }

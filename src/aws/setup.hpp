@@ -81,7 +81,8 @@ class AwsResources {
   /// The ARN of a topic to publish to (cache, then STS account + GetTopicAttributes,
   /// then CreateTopic with `attributes`).
   Task<std::string> publish_topic_arn(std::string topic, std::string topic_prefix, bool fifo,
-                                      std::map<std::string, std::string> topic_attributes, bool overwrite);
+                                      std::map<std::string, std::string> topic_attributes,
+                                      bool overwrite);
 
   /// The URL of a queue to send to: a name (prefix applied), an SQS ARN or a URL.
   /// Throws QueueDoesNotExistError / std::invalid_argument.
@@ -101,22 +102,25 @@ class AwsResources {
   Task<std::vector<std::string>> wildcard_topic_arns(const std::string& topic, bool fifo);
   Task<std::optional<std::string>> lookup_topic(const std::string& encoded_name);
   Task<void> reconcile_queue(SubscribedQueue& queue, const SubscriptionRequest& request,
-                             const std::optional<std::string>& redrive, const std::vector<std::string>* policy_arns);
+                             const std::optional<std::string>& redrive,
+                             const std::vector<std::string>* policy_arns);
   Task<void> subscribe_queue(const std::string& topic_arn, const std::string& queue_arn,
                              const std::optional<std::string>& filter_policy);
 
   AwsApi& api_;
   SetupSettings settings_;
   Logger logger_;
-  std::map<std::string, std::string> topic_arns_;   // encoded topic name → ARN
-  std::map<std::string, std::string> queue_urls_;   // prefixed queue name / ARN → URL
-  std::map<std::string, std::vector<std::string>> policy_sources_;  // queue ARN → source ARNs set here
+  std::map<std::string, std::string> topic_arns_;  // encoded topic name → ARN
+  std::map<std::string, std::string> queue_urls_;  // prefixed queue name / ARN → URL
+  std::map<std::string, std::vector<std::string>>
+      policy_sources_;  // queue ARN → source ARNs set here
   std::optional<std::string> account_;
   std::unique_ptr<AsyncMutex> topic_creation_;
 };
 
 /// The FilterPolicy attribute text of an `AwsSnsSqsOptions::filter_policy` (nullopt: leave it).
-std::optional<std::string> filter_policy_text(const std::optional<boost::json::value>& filter_policy);
+std::optional<std::string> filter_policy_text(
+    const std::optional<boost::json::value>& filter_policy);
 
 /// sqs_send_message's FIFO consistency: a `.fifo` queue needs a group id, a standard
 /// queue takes none. Throws std::invalid_argument (upstream's two texts, un-swapped).
@@ -128,6 +132,7 @@ std::string redrive_target_arn(const std::string& redrive_policy);
 
 /// Checks the arguments of a subscription before any request (start failures), including
 /// the name of the client-side dead-letter queue (`delivery.dead_letter_queue`).
-void validate_subscription(const SubscriptionRequest& request, const std::string& queue_name_prefix);
+void validate_subscription(const SubscriptionRequest& request,
+                           const std::string& queue_name_prefix);
 
 }  // namespace tomodachi::aws

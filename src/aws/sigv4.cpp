@@ -178,7 +178,8 @@ Signature sign_v4(const RequestToSign& request, const Credentials& credentials,
   };
   add("host", request.host);
   for (const auto& header : request.headers) {
-    if (lower(header.name) == "x-amz-date" || lower(header.name) == "x-amz-security-token") continue;
+    if (lower(header.name) == "x-amz-date" || lower(header.name) == "x-amz-security-token")
+      continue;
     add(header.name, header.value);
   }
   for (const auto& header : result.headers) add(header.name, header.value);
@@ -213,10 +214,10 @@ Signature sign_v4(const RequestToSign& request, const Credentials& credentials,
                           encoding::sha256_hex(canonical);
   const auto key = signing_key(credentials.secret_access_key, date, region, service);
   result.signature = encoding::hex_lower(encoding::hmac_sha256(key, result.string_to_sign));
-  result.headers.push_back(
-      {"Authorization", std::string(algorithm) + " Credential=" + credentials.access_key_id + "/" +
-                            scope + ", SignedHeaders=" + header_names +
-                            ", Signature=" + result.signature});
+  result.headers.push_back({"Authorization", std::string(algorithm) +
+                                                 " Credential=" + credentials.access_key_id + "/" +
+                                                 scope + ", SignedHeaders=" + header_names +
+                                                 ", Signature=" + result.signature});
   return result;
 }
 

@@ -29,12 +29,12 @@ struct Header {
 
 /// The parts of an HTTP request the signature covers, exactly as they go on the wire.
 struct RequestToSign {
-  std::string_view method;               ///< "POST", "GET", ...
-  std::string_view host;                 ///< Host header value: host, or host:port for non-default ports
-  std::string_view path;                 ///< percent-encoded path as sent ("/" when empty)
-  std::string_view query;                ///< percent-encoded query as sent, without '?'
-  std::span<const Header> headers;       ///< other headers that are sent (Host excluded)
-  std::string_view payload;              ///< request body
+  std::string_view method;          ///< "POST", "GET", ...
+  std::string_view host;            ///< Host header value: host, or host:port for non-default ports
+  std::string_view path;            ///< percent-encoded path as sent ("/" when empty)
+  std::string_view query;           ///< percent-encoded query as sent, without '?'
+  std::span<const Header> headers;  ///< other headers that are sent (Host excluded)
+  std::string_view payload;         ///< request body
 };
 
 /// The headers the signer adds to the request, and the intermediate texts (for tests and

@@ -44,7 +44,8 @@ struct EndpointRegistry {
 };
 
 EndpointRegistry& registry() {
-  static auto* instance = new EndpointRegistry();  // never destroyed: clients may outlive static teardown
+  static auto* instance =
+      new EndpointRegistry();  // never destroyed: clients may outlive static teardown
   return *instance;
 }
 
@@ -80,8 +81,9 @@ std::string endpoint_key(const Options& options) {
   add(o.queue_name_prefix);
   add_optional(o.sns_kms_master_key_id);
   add_optional(o.sqs_kms_master_key_id);
-  add_optional(o.sqs_kms_data_key_reuse_period ? std::optional<std::string>(std::to_string(*o.sqs_kms_data_key_reuse_period))
-                                               : std::nullopt);
+  add_optional(o.sqs_kms_data_key_reuse_period
+                   ? std::optional<std::string>(std::to_string(*o.sqs_kms_data_key_reuse_period))
+                   : std::nullopt);
   add_optional(o.queue_policy);
   add_optional(o.wildcard_queue_policy);
   const auto& urls = options.aws_endpoint_urls;
@@ -91,7 +93,8 @@ std::string endpoint_key(const Options& options) {
   return key;
 }
 
-std::shared_ptr<AwsEndpoint> endpoint_for(const Service& service, const boost::asio::any_io_executor& executor,
+std::shared_ptr<AwsEndpoint> endpoint_for(const Service& service,
+                                          const boost::asio::any_io_executor& executor,
                                           std::string_view service_kind = "sqs") {
   const auto& options = service.options;
   std::string key = endpoint_key(options);
@@ -109,11 +112,14 @@ std::shared_ptr<AwsEndpoint> endpoint_for(const Service& service, const boost::a
   try {
     endpoint->client = std::make_unique<AwsClient>(executor, config);
   } catch (const AwsCredentialsError& error) {
-    transport_logger().warning("Invalid credentials [" + std::string(service_kind) + "] to AWS (" + error.what() + ")");
-    throw AwsSnsSqsConnectionException(std::string("Invalid credentials [") + std::string(service_kind) +
-                                       "] to AWS (" + error.what() + ")");
+    transport_logger().warning("Invalid credentials [" + std::string(service_kind) + "] to AWS (" +
+                               error.what() + ")");
+    throw AwsSnsSqsConnectionException(std::string("Invalid credentials [") +
+                                       std::string(service_kind) + "] to AWS (" + error.what() +
+                                       ")");
   }
-  endpoint->resources = std::make_unique<AwsResources>(*endpoint->client, settings_of(options), transport_logger());
+  endpoint->resources =
+      std::make_unique<AwsResources>(*endpoint->client, settings_of(options), transport_logger());
   endpoint->resources->uuid4 = [] { return encoding::uuid4(); };
   endpoints.emplace(std::move(id), endpoint);
   return endpoint;
@@ -145,10 +151,11 @@ Task<T> translate_errors(Task<T> task, std::string_view service_kind) {
   try {
     co_return co_await std::move(task);
   } catch (const AwsCredentialsError& error) {
-    transport_logger().warning("Invalid credentials [" + std::string(service_kind) + "] to AWS (" + error.what() + ")");
-    failure = std::make_exception_ptr(AwsSnsSqsConnectionException(std::string("Invalid credentials [") +
-                                                                   std::string(service_kind) + "] to AWS (" +
-                                                                   error.what() + ")"));
+    transport_logger().warning("Invalid credentials [" + std::string(service_kind) + "] to AWS (" +
+                               error.what() + ")");
+    failure = std::make_exception_ptr(AwsSnsSqsConnectionException(
+        std::string("Invalid credentials [") + std::string(service_kind) + "] to AWS (" +
+        error.what() + ")"));
   }
   std::rethrow_exception(failure);
 }
@@ -160,7 +167,8 @@ class AwsSnsSqsTransport final : public TransportInstance {
   AwsSnsSqsTransport(Service& service, std::vector<const HandlerSpec*> specs) : service_(service) {
     for (const auto* spec : specs) {
       const auto* typed = dynamic_cast<const AwsSnsSqsHandlerSpec*>(spec);
-      if (typed == nullptr) throw std::invalid_argument("aws_sns_sqs: unexpected registration '" + spec->name + "'");
+      if (typed == nullptr)
+        throw std::invalid_argument("aws_sns_sqs: unexpected registration '" + spec->name + "'");
       specs_.push_back(typed);
     }
   }
@@ -188,20 +196,24 @@ class AwsSnsSqsTransport final : public TransportInstance {
       try {
         queue = co_await translate_errors(std::move(subscribe), "sqs");
       } catch (const AwsApiError& error) {
-        transport_logger().warning(std::string("Unable to set up the subscription [sqs] on AWS (") + error.what() + ")",
-                                   {{"handler", boost::json::string(spec->name)}});
+        transport_logger().warning(
+            std::string("Unable to set up the subscription [sqs] on AWS (") + error.what() + ")",
+            {{"handler", boost::json::string(spec->name)}});
         failure = std::make_exception_ptr(AwsSnsSqsException(error.what()));
       } catch (const HttpError& error) {
-        transport_logger().warning(std::string("Unable to connect [sqs] to AWS (") + error.what() + ")",
-                                   {{"handler", boost::json::string(spec->name)}});
+        transport_logger().warning(
+            std::string("Unable to connect [sqs] to AWS (") + error.what() + ")",
+            {{"handler", boost::json::string(spec->name)}});
         failure = std::make_exception_ptr(AwsSnsSqsConnectionException(error.what()));
       }
       if (failure) std::rethrow_exception(failure);
       if (!queue.dead_letter_target_arn.empty() && spec->options.delivery.dead_letter_queue) {
-        transport_logger().warning("dead-lettered messages go to the target of the queue's RedrivePolicy, not to "
-                                   "delivery.dead_letter_queue '" + *spec->options.delivery.dead_letter_queue + "'",
-                                   {{"handler", boost::json::string(spec->name)},
-                                    {"dead_letter_target_arn", boost::json::string(queue.dead_letter_target_arn)}});
+        transport_logger().warning(
+            "dead-lettered messages go to the target of the queue's RedrivePolicy, not to "
+            "delivery.dead_letter_queue '" +
+                *spec->options.delivery.dead_letter_queue + "'",
+            {{"handler", boost::json::string(spec->name)},
+             {"dead_letter_target_arn", boost::json::string(queue.dead_letter_target_arn)}});
       }
 
       ConsumerConfig config;
@@ -213,12 +225,14 @@ class AwsSnsSqsTransport final : public TransportInstance {
       config.topic_prefix = service_.options.aws_sns_sqs.topic_prefix;
       auto resources = endpoint_->resources.get();
       auto endpoint = endpoint_;
-      Consumer::Resubscribe resubscribe = [endpoint, resources, request]() -> Task<SubscribedQueue> {
+      Consumer::Resubscribe resubscribe = [endpoint, resources,
+                                           request]() -> Task<SubscribedQueue> {
         resources->forget_topics();
         co_return co_await resources->subscribe(request);
       };
-      auto consumer = std::make_shared<Consumer>(executor, *resources, dispatchers_[i], std::move(config),
-                                                 std::move(resubscribe), counters());
+      auto consumer =
+          std::make_shared<Consumer>(executor, *resources, dispatchers_[i], std::move(config),
+                                     std::move(resubscribe), counters());
       consumer->keep_alive(endpoint);
       consumers_.push_back(std::move(consumer));
     }
@@ -229,12 +243,14 @@ class AwsSnsSqsTransport final : public TransportInstance {
     loops_ = std::make_shared<WaitGroup>(executor);
     for (auto& consumer : consumers_) {
       loops_->add();
-      boost::asio::co_spawn(executor, consumer->run(), [loops = loops_, consumer](std::exception_ptr error) {
-        if (error) {
-          log_uncaught_exception(error, {{"handler", boost::json::string(consumer->config().handler_name)}});
-        }
-        loops->done();
-      });
+      boost::asio::co_spawn(
+          executor, consumer->run(), [loops = loops_, consumer](std::exception_ptr error) {
+            if (error) {
+              log_uncaught_exception(
+                  error, {{"handler", boost::json::string(consumer->config().handler_name)}});
+            }
+            loops->done();
+          });
     }
     co_return;
   }
@@ -280,12 +296,17 @@ const bool registered = [] {
 
 // ---- public publishing functions -----------------------------------------------------------
 
-Task<std::string> aws_sns_sqs_publish(const Service& service, PublishData data, std::string_view topic,
-                                      AwsSnsSqsPublishOptions options) {
-  MessageAttributes attributes = options.message_attributes ? *options.message_attributes : MessageAttributes{};
+Task<std::string> aws_sns_sqs_publish(const Service& service, PublishData data,
+                                      std::string_view topic, AwsSnsSqsPublishOptions options) {
+  MessageAttributes attributes =
+      options.message_attributes ? *options.message_attributes : MessageAttributes{};
   if (const auto* hook = publish_override("aws_sns_sqs")) {
-    PublishRequest request{&service, std::move(data), std::string(topic), options.message_envelope.as_override(),
-                           std::move(attributes), std::nullopt};
+    PublishRequest request{&service,
+                           std::move(data),
+                           std::string(topic),
+                           options.message_envelope.as_override(),
+                           std::move(attributes),
+                           std::nullopt};
     co_return co_await (*hook)(std::move(request));
   }
   auto executor = co_await boost::asio::this_coro::executor;
@@ -294,7 +315,8 @@ Task<std::string> aws_sns_sqs_publish(const Service& service, PublishData data, 
   input.sender = &service;
   input.data = std::move(data);
   input.topic = std::string(topic);
-  input.topic_prefix = options.topic_prefix ? std::string(*options.topic_prefix) : service.options.aws_sns_sqs.topic_prefix;
+  input.topic_prefix = options.topic_prefix ? std::string(*options.topic_prefix)
+                                            : service.options.aws_sns_sqs.topic_prefix;
   input.envelope = options.message_envelope.as_override();
   input.attributes = std::move(attributes);
   if (options.topic_attributes) input.topic_attributes = *options.topic_attributes;
@@ -304,17 +326,20 @@ Task<std::string> aws_sns_sqs_publish(const Service& service, PublishData data, 
   if (!options.wait) {
     // Build the payload now (the envelope and data are the caller's), publish in the background.
     MessageAttributes built_attributes = input.attributes;
-    auto payload = aws::build_envelope_payload(&service, input.data, input.topic, input.envelope, built_attributes);
+    auto payload = aws::build_envelope_payload(&service, input.data, input.topic, input.envelope,
+                                               built_attributes);
     input.data = PublishData(boost::json::value(payload));
     input.envelope = std::shared_ptr<const Envelope>();  // raw: the payload is ready
     input.attributes = std::move(built_attributes);
-    auto background = [](std::shared_ptr<aws::AwsEndpoint> endpoint, aws::PublishInput input) -> Task<void> {
+    auto background = [](std::shared_ptr<aws::AwsEndpoint> endpoint,
+                         aws::PublishInput input) -> Task<void> {
       auto publish = aws::publish_message(*endpoint->resources, std::move(input));
       co_await aws::translate_errors(std::move(publish), "sns");
     };
-    boost::asio::co_spawn(executor, background(endpoint, std::move(input)), [](std::exception_ptr error) {
-      if (error) log_uncaught_exception(error);
-    });
+    boost::asio::co_spawn(executor, background(endpoint, std::move(input)),
+                          [](std::exception_ptr error) {
+                            if (error) log_uncaught_exception(error);
+                          });
     co_return std::string();
   }
   auto publish = aws::publish_message(*endpoint->resources, std::move(input));
@@ -323,10 +348,15 @@ Task<std::string> aws_sns_sqs_publish(const Service& service, PublishData data, 
 
 Task<std::string> sqs_send_message(const Service& service, PublishData data, std::string_view queue,
                                    SqsSendMessageOptions options) {
-  MessageAttributes attributes = options.message_attributes ? *options.message_attributes : MessageAttributes{};
+  MessageAttributes attributes =
+      options.message_attributes ? *options.message_attributes : MessageAttributes{};
   if (const auto* hook = publish_override("aws_sns_sqs")) {
-    PublishRequest request{&service, std::move(data), "", options.message_envelope.as_override(),
-                           std::move(attributes), std::string(queue)};
+    PublishRequest request{&service,
+                           std::move(data),
+                           "",
+                           options.message_envelope.as_override(),
+                           std::move(attributes),
+                           std::string(queue)};
     co_return co_await (*hook)(std::move(request));
   }
   auto executor = co_await boost::asio::this_coro::executor;
@@ -335,8 +365,9 @@ Task<std::string> sqs_send_message(const Service& service, PublishData data, std
   input.sender = &service;
   input.data = std::move(data);
   input.queue = std::string(queue);
-  input.queue_name_prefix =
-      options.queue_name_prefix ? std::string(*options.queue_name_prefix) : service.options.aws_sns_sqs.queue_name_prefix;
+  input.queue_name_prefix = options.queue_name_prefix
+                                ? std::string(*options.queue_name_prefix)
+                                : service.options.aws_sns_sqs.queue_name_prefix;
   input.envelope = options.message_envelope.as_override();
   input.attributes = std::move(attributes);
   if (options.group_id) input.group_id = std::string(*options.group_id);
@@ -353,7 +384,8 @@ Task<std::string> sqs_send_message(const Service& service, PublishData data, std
       auto lookup = endpoint->resources->send_queue_url(input.queue, input.queue_name_prefix);
       const auto url = co_await aws::translate_errors(std::move(lookup), "sqs");
       const auto envelope = resolve_envelope(input.envelope, service);
-      const SqsBodyContext context{service, input.data, input.attributes, input.queue, url, envelope.get()};
+      const SqsBodyContext context{service,     input.data, input.attributes,
+                                   input.queue, url,        envelope.get()};
       auto body = input.formatter(context);
       input.queue = url;
       input.data = PublishData(boost::json::value(std::move(body)));
@@ -361,18 +393,21 @@ Task<std::string> sqs_send_message(const Service& service, PublishData data, std
       input.tomodachi_body = false;
     } else if (input.tomodachi_body) {
       MessageAttributes built_attributes = input.attributes;
-      auto payload = aws::build_envelope_payload(&service, input.data, "", input.envelope, built_attributes);
+      auto payload =
+          aws::build_envelope_payload(&service, input.data, "", input.envelope, built_attributes);
       input.data = PublishData(boost::json::value(std::move(payload)));
       input.attributes = std::move(built_attributes);
     }
     input.envelope = std::shared_ptr<const Envelope>();  // raw: the payload is ready
-    auto background = [](std::shared_ptr<aws::AwsEndpoint> endpoint, aws::SendInput input) -> Task<void> {
+    auto background = [](std::shared_ptr<aws::AwsEndpoint> endpoint,
+                         aws::SendInput input) -> Task<void> {
       auto send = aws::send_sqs_message(*endpoint->resources, std::move(input));
       co_await aws::translate_errors(std::move(send), "sqs");
     };
-    boost::asio::co_spawn(executor, background(endpoint, std::move(input)), [](std::exception_ptr error) {
-      if (error) log_uncaught_exception(error);
-    });
+    boost::asio::co_spawn(executor, background(endpoint, std::move(input)),
+                          [](std::exception_ptr error) {
+                            if (error) log_uncaught_exception(error);
+                          });
     co_return std::string();
   }
   auto send = aws::send_sqs_message(*endpoint->resources, std::move(input));

@@ -13,7 +13,8 @@ namespace tomodachi::aws {
 Url Url::parse(std::string_view text) {
   const auto parsed = boost::urls::parse_absolute_uri(text);
   if (!parsed) {
-    throw std::invalid_argument("invalid URL '" + std::string(text) + "': " + parsed.error().message());
+    throw std::invalid_argument("invalid URL '" + std::string(text) +
+                                "': " + parsed.error().message());
   }
   const boost::urls::url_view& view = *parsed;
   Url url;
@@ -24,21 +25,25 @@ Url Url::parse(std::string_view text) {
   } else if (scheme == "http") {
     url.tls = false;
   } else {
-    throw std::invalid_argument("invalid URL '" + std::string(text) + "': scheme must be http or https");
+    throw std::invalid_argument("invalid URL '" + std::string(text) +
+                                "': scheme must be http or https");
   }
   if (!view.has_authority() || view.encoded_host().empty()) {
     throw std::invalid_argument("invalid URL '" + std::string(text) + "': no host");
   }
   const bool ipv6 = view.host_type() == boost::urls::host_type::ipv6;
-  url.host = ipv6 ? std::string(view.host_ipv6_address().to_string()) : std::string(view.encoded_host());
+  url.host =
+      ipv6 ? std::string(view.host_ipv6_address().to_string()) : std::string(view.encoded_host());
   for (auto& c : url.host) c = ascii::to_lower(c);
   const std::uint16_t default_port = url.tls ? 443 : 80;
   url.port = default_port;
   if (view.has_port()) {
     const auto port_text = view.port();
     unsigned value = 0;
-    const auto [end, error] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
-    if (error != std::errc{} || end != port_text.data() + port_text.size() || value == 0 || value > 65535) {
+    const auto [end, error] =
+        std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
+    if (error != std::errc{} || end != port_text.data() + port_text.size() || value == 0 ||
+        value > 65535) {
       throw std::invalid_argument("invalid URL '" + std::string(text) + "': bad port");
     }
     url.port = static_cast<std::uint16_t>(value);

@@ -10,7 +10,7 @@ namespace tomodachi::aws {
 /// An absolute http(s) URL split into what a request needs.
 struct Url {
   bool tls = true;
-  std::string host;         ///< lower-case host name or address (IPv6 without brackets)
+  std::string host;  ///< lower-case host name or address (IPv6 without brackets)
   std::uint16_t port = 443;
   std::string host_header;  ///< Host header: host, plus ":port" when not the scheme's default
   std::string path;         ///< percent-encoded path, "/" when empty

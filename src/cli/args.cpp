@@ -18,7 +18,8 @@ constexpr const char* help_hint =
     "$ tomodachi --help\n";
 
 std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return text;
 }
 
@@ -37,12 +38,15 @@ std::string join(const std::vector<std::string>& parts) {
   return out;
 }
 
-ParseResult usage_error(const std::string& reason, const std::vector<std::string>* suggestion = nullptr) {
+ParseResult usage_error(const std::string& reason,
+                        const std::vector<std::string>* suggestion = nullptr) {
   ParseResult result;
   result.exit_code = 2;
-  result.output = "error: invalid command or combination of command options.\nerror: " + reason + "\n\n---\n\n";
+  result.output =
+      "error: invalid command or combination of command options.\nerror: " + reason + "\n\n---\n\n";
   if (suggestion) {
-    result.output += "maybe you intended to run something like this?\n$ tomodachi run " + join(*suggestion) + "\n\n";
+    result.output += "maybe you intended to run something like this?\n$ tomodachi run " +
+                     join(*suggestion) + "\n\n";
   }
   result.output += help_hint;
   return result;
@@ -64,8 +68,8 @@ ParseResult print_and_exit(std::string text) {
 
 // Top-level long options (getopt semantics, unique prefixes accepted).
 constexpr std::array<const char*, 11> top_level_long_options = {
-    "help", "version", "dependency-versions", "dependencies", "deps", "log", "log-level",
-    "logger", "custom-logger", "production", "loop"};
+    "help",      "version", "dependency-versions", "dependencies", "deps", "log",
+    "log-level", "logger",  "custom-logger",       "production",   "loop"};
 
 struct LongOptionMatch {
   std::string name;
@@ -85,14 +89,18 @@ LongOptionMatch match_long_option(const std::string& given) {
   return {{}, "option --" + given + " not a unique prefix"};
 }
 
-bool is_run_command(const std::string& word) { return word == "run" || word == "start" || word == "go"; }
+bool is_run_command(const std::string& word) {
+  return word == "run" || word == "start" || word == "go";
+}
 
 }  // namespace
 
 bool looks_like_service_file(const std::string& argument) {
   for (const char* ending : {".cpp", ".cc", ".cxx", ".so"}) {
     const std::string_view e(ending);
-    if (argument.size() > e.size() && argument.compare(argument.size() - e.size(), e.size(), e) == 0) return true;
+    if (argument.size() > e.size() &&
+        argument.compare(argument.size() - e.size(), e.size(), e) == 0)
+      return true;
   }
   return false;
 }
@@ -105,11 +113,13 @@ std::string usage_text() {
          "\n"
          "description:\n"
          "  starts the tomodachi service(s) defined in the files provided as arguments.\n"
-         "  a .cpp file is compiled (and cached) into a shared object; a .so file is loaded as is.\n"
+         "  a .cpp file is compiled (and cached) into a shared object; a .so file is loaded as "
+         "is.\n"
          "\n"
          "options:\n"
          "  --loop [auto|asyncio|uvloop]\n"
-         "      accepted for compatibility: every value runs the one asio event loop. (default: auto)\n"
+         "      accepted for compatibility: every value runs the one asio event loop. (default: "
+         "auto)\n"
          "  --production\n"
          "      disables service restart on file changes and hides the info banner.\n"
          "  --log-level [debug|info|warning|error|critical]\n"
@@ -121,7 +131,8 @@ std::string usage_text() {
          "\n"
          "more commands:\n"
          "  $ tomodachi build <service.cpp> -o <service.so>\n"
-         "      compiles a service file once (optimised) for `tomodachi run --production <service.so>`.\n"
+         "      compiles a service file once (optimised) for `tomodachi run --production "
+         "<service.so>`.\n"
          "\n"
          "usage examples:\n"
          "  $ tomodachi run --production --logger json service.so\n"
@@ -159,10 +170,14 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
       option = match.name;
     } else {
       const char letter = arg[1];
-      if (letter == 'h') option = "help";
-      else if (letter == 'v' || letter == 'V') option = "version";
-      else if (letter == 'l') option = "log";
-      else return usage_error(std::string("option -") + letter + " not recognized.");
+      if (letter == 'h')
+        option = "help";
+      else if (letter == 'v' || letter == 'V')
+        option = "version";
+      else if (letter == 'l')
+        option = "log";
+      else
+        return usage_error(std::string("option -") + letter + " not recognized.");
     }
     if (option == "help") return print_and_exit(usage_text());
     if (option == "version") return print_and_exit(version_text());
@@ -181,7 +196,8 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
   }
 
   if (index < args.size() && is_run_command(args[index])) {
-    const std::vector<std::string> rest(args.begin() + static_cast<std::ptrdiff_t>(index) + 1, args.end());
+    const std::vector<std::string> rest(args.begin() + static_cast<std::ptrdiff_t>(index) + 1,
+                                        args.end());
     if (rest.empty()) return print_and_exit(usage_text());
     return parse_run_arguments(rest, environment);
   }
@@ -191,12 +207,14 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
 }
 
 ParseResult parse_run_arguments(const std::vector<std::string>& input,
-                                const std::function<const char*(const char*)>& environment, bool allow_no_files) {
+                                const std::function<const char*(const char*)>& environment,
+                                bool allow_no_files) {
   std::vector<std::string> args = input;
   ParseResult result;
   RunArguments& run = result.run;
 
-  const auto take_flag = [&](std::initializer_list<const char*> names) -> std::optional<std::size_t> {
+  const auto take_flag =
+      [&](std::initializer_list<const char*> names) -> std::optional<std::size_t> {
     for (std::size_t i = 0; i < args.size(); ++i) {
       for (const char* name : names) {
         if (args[i] == name) return i;
@@ -212,7 +230,8 @@ ParseResult parse_run_arguments(const std::vector<std::string>& input,
     if (auto i = take_flag({"--loop"})) {
       if (*i + 1 < args.size()) {
         value = args[*i + 1];
-        args.erase(args.begin() + static_cast<std::ptrdiff_t>(*i), args.begin() + static_cast<std::ptrdiff_t>(*i) + 2);
+        args.erase(args.begin() + static_cast<std::ptrdiff_t>(*i),
+                   args.begin() + static_cast<std::ptrdiff_t>(*i) + 2);
       } else {
         args.erase(args.begin() + static_cast<std::ptrdiff_t>(*i));
       }
@@ -226,14 +245,18 @@ ParseResult parse_run_arguments(const std::vector<std::string>& input,
     };
     if (value) {
       auto normalized = normalize(*value);
-      if (!normalized) return plain_error("Invalid value for --loop option: '" + *value + "' not recognized");
+      if (!normalized)
+        return plain_error("Invalid value for --loop option: '" + *value + "' not recognized");
       if (env && *env && normalize(env) != normalized) {
-        return plain_error("Invalid value for --loop option: '" + *value + "' differs from env TOMODACHI_LOOP");
+        return plain_error("Invalid value for --loop option: '" + *value +
+                           "' differs from env TOMODACHI_LOOP");
       }
       run.loop = *normalized;
     } else if (env && *env) {
       auto normalized = normalize(env);
-      if (!normalized) return plain_error("Invalid value for TOMODACHI_LOOP: '" + std::string(env) + "' not recognized");
+      if (!normalized)
+        return plain_error("Invalid value for TOMODACHI_LOOP: '" + std::string(env) +
+                           "' not recognized");
       run.loop = *normalized;
     }
   }
@@ -246,7 +269,8 @@ ParseResult parse_run_arguments(const std::vector<std::string>& input,
       ++end;
     }
     if (end == *i + 1) return plain_error("Missing config file on command line");
-    args.erase(args.begin() + static_cast<std::ptrdiff_t>(*i), args.begin() + static_cast<std::ptrdiff_t>(end));
+    args.erase(args.begin() + static_cast<std::ptrdiff_t>(*i),
+               args.begin() + static_cast<std::ptrdiff_t>(end));
   }
   if (!run.config_files.empty()) {
     try {
@@ -270,7 +294,9 @@ ParseResult parse_run_arguments(const std::vector<std::string>& input,
     std::optional<LogLevel> env_level;
     if (env && *env) {
       env_level = parse_log_level(env);
-      if (!env_level) return plain_error(std::string("Invalid TOMODACHI_LOG_LEVEL environment value ") + expected);
+      if (!env_level)
+        return plain_error(std::string("Invalid TOMODACHI_LOG_LEVEL environment value ") +
+                           expected);
       run.log_level = *env_level;
     }
     while (auto i = take_flag({"--log-level", "-l", "--log"})) {
@@ -279,11 +305,13 @@ ParseResult parse_run_arguments(const std::vector<std::string>& input,
         continue;
       }
       const std::string value = args[*i + 1];
-      args.erase(args.begin() + static_cast<std::ptrdiff_t>(*i), args.begin() + static_cast<std::ptrdiff_t>(*i) + 2);
+      args.erase(args.begin() + static_cast<std::ptrdiff_t>(*i),
+                 args.begin() + static_cast<std::ptrdiff_t>(*i) + 2);
       auto level = parse_log_level(value);
       if (!level) return plain_error("Invalid log level: '" + value + "' " + expected);
       if (env_level && *env_level != *level) {
-        return plain_error("Invalid value for --log-level option: '" + value + "' differs from env TOMODACHI_LOG_LEVEL");
+        return plain_error("Invalid value for --log-level option: '" + value +
+                           "' differs from env TOMODACHI_LOG_LEVEL");
       }
       run.log_level = *level;
     }
@@ -294,7 +322,8 @@ ParseResult parse_run_arguments(const std::vector<std::string>& input,
     constexpr const char* expected = "(expected 'json', 'console', 'python' or 'disabled')";
     const auto parse_logger = [](const std::string& v) -> std::optional<LogFormat> {
       const std::string l = lower(v);
-      if (l == "console" || l == "python") return LogFormat::console;  // python: the console format (docs/cli.md)
+      if (l == "console" || l == "python")
+        return LogFormat::console;  // python: the console format (docs/cli.md)
       if (l == "json") return LogFormat::json;
       if (l == "disabled") return LogFormat::disabled;
       return std::nullopt;
@@ -306,21 +335,26 @@ ParseResult parse_run_arguments(const std::vector<std::string>& input,
         return plain_error("Missing value for --logger option");
       }
       value = args[*i + 1];
-      args.erase(args.begin() + static_cast<std::ptrdiff_t>(*i), args.begin() + static_cast<std::ptrdiff_t>(*i) + 2);
+      args.erase(args.begin() + static_cast<std::ptrdiff_t>(*i),
+                 args.begin() + static_cast<std::ptrdiff_t>(*i) + 2);
     }
     if (value && lower(*value) == "custom") {
       return plain_error("Invalid combination of --custom-logger and --logger options");
     }
     if (value) {
       auto format = parse_logger(*value);
-      if (!format) return plain_error("Invalid value for --logger option: '" + *value + "' " + expected);
+      if (!format)
+        return plain_error("Invalid value for --logger option: '" + *value + "' " + expected);
       if (env && *env && lower(env) != lower(*value)) {
-        return plain_error("Invalid value for --logger option: '" + *value + "' differs from env TOMODACHI_LOGGER");
+        return plain_error("Invalid value for --logger option: '" + *value +
+                           "' differs from env TOMODACHI_LOGGER");
       }
       run.logger = *format;
     } else if (env && *env) {
       auto format = parse_logger(env);
-      if (!format) return plain_error("Invalid value for TOMODACHI_LOGGER: '" + std::string(env) + "' " + expected);
+      if (!format)
+        return plain_error("Invalid value for TOMODACHI_LOGGER: '" + std::string(env) + "' " +
+                           expected);
       run.logger = *format;
     }
   }
@@ -331,29 +365,34 @@ ParseResult parse_run_arguments(const std::vector<std::string>& input,
       return plain_error("Missing value for --custom-logger option");
     }
     return plain_error(
-        "The --custom-logger option is not supported by tomodachi for C++ (yet): log records can be consumed "
+        "The --custom-logger option is not supported by tomodachi for C++ (yet): log records can "
+        "be consumed "
         "with '--logger json' or a log sink (tomodachi::add_log_sink), see docs/cli.md");
   }
   if (const char* env = environment("TOMODACHI_CUSTOM_LOGGER"); env && *env) {
-    return plain_error("TOMODACHI_CUSTOM_LOGGER is not supported by tomodachi for C++ (yet), see docs/cli.md");
+    return plain_error(
+        "TOMODACHI_CUSTOM_LOGGER is not supported by tomodachi for C++ (yet), see docs/cli.md");
   }
   if (take_flag({"--opentelemetry-instrument"}) ||
       env_flag_enabled(environment("TOMODACHI_OPENTELEMETRY_INSTRUMENT"))) {
     return plain_error(
-        "The --opentelemetry-instrument option (TOMODACHI_OPENTELEMETRY_INSTRUMENT) is not supported by "
+        "The --opentelemetry-instrument option (TOMODACHI_OPENTELEMETRY_INSTRUMENT) is not "
+        "supported by "
         "tomodachi for C++ (yet), see docs/cli.md");
   }
 
   for (const auto& arg : args) {
     if (!arg.empty() && arg[0] == '-') {
-      return plain_error("Invalid option for the 'run' command: '" + arg + "' (see 'tomodachi --help')");
+      return plain_error("Invalid option for the 'run' command: '" + arg +
+                         "' (see 'tomodachi --help')");
     }
   }
   run.service_files = args;
   if (run.service_files.empty() && !allow_no_files) {
     ParseResult error;
     error.exit_code = 2;
-    error.output = std::string("error: no service file has been provided as argument.\n\n---\n\n") + help_hint;
+    error.output =
+        std::string("error: no service file has been provided as argument.\n\n---\n\n") + help_hint;
     return error;
   }
   return result;

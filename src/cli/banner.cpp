@@ -36,9 +36,10 @@ bool env_false(const char* name) {
 }
 
 std::string shell_quote(const std::string& word) {
-  if (!word.empty() && word.find_first_not_of(
-                           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./-_") ==
-                           std::string::npos) {
+  if (!word.empty() &&
+      word.find_first_not_of(
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./-_") ==
+          std::string::npos) {
     return word;
   }
   std::string out = "'";
@@ -62,7 +63,8 @@ std::string display_path(const std::string& path) {
   const auto cwd = std::filesystem::current_path(ec);
   const auto absolute = std::filesystem::absolute(path, ec).lexically_normal();
   std::string relative = absolute.lexically_relative(cwd).string();
-  std::string out = (relative.empty() || relative.rfind("..", 0) == 0) ? absolute.string() : "./" + relative;
+  std::string out =
+      (relative.empty() || relative.rfind("..", 0) == 0) ? absolute.string() : "./" + relative;
   if (out.size() > 60) out = ".../" + out.substr(out.size() - 56);
   return out;
 }
@@ -75,10 +77,10 @@ std::string command_display(const BannerInput& input) {
   bool in_config = false;
   for (std::size_t i = 1; i < input.command_line.size(); ++i) {
     const std::string& arg = input.command_line[i];
-    const bool is_file = files.count(arg) > 0 || std::any_of(input.service_files.begin(), input.service_files.end(),
-                                                             [&](const std::string& f) {
-                                                               return f == arg + ".cpp" || f == arg + ".so";
-                                                             });
+    const bool is_file =
+        files.count(arg) > 0 ||
+        std::any_of(input.service_files.begin(), input.service_files.end(),
+                    [&](const std::string& f) { return f == arg + ".cpp" || f == arg + ".so"; });
     if (arg == "-c" || arg == "--config") {
       in_config = true;
       out += " " + arg;
@@ -128,41 +130,50 @@ std::string render_banner(const BannerInput& input) {
   if (os == "Darwin") os = "macOS";
 
   std::string out = "\n";
-  out += std::string(bold) + "\xe2\x96\x80\xe2\x96\x88\xe2\x96\x80 \xe2\x96\x88\xe2\x96\x80\xe2\x96\x88 "
-         "\xe2\x96\x88\xe2\x96\x80\xe2\x96\x84\xe2\x96\x80\xe2\x96\x88 \xe2\x96\x88\xe2\x96\x80\xe2\x96\x88 "
-         "\xe2\x96\x88\xe2\x96\x80\xe2\x96\x84 \xe2\x96\x84\xe2\x96\x80\xe2\x96\x88 \xe2\x96\x88\xe2\x96\x80\xe2\x96\x80 "
+  out += std::string(bold) +
+         "\xe2\x96\x80\xe2\x96\x88\xe2\x96\x80 \xe2\x96\x88\xe2\x96\x80\xe2\x96\x88 "
+         "\xe2\x96\x88\xe2\x96\x80\xe2\x96\x84\xe2\x96\x80\xe2\x96\x88 "
+         "\xe2\x96\x88\xe2\x96\x80\xe2\x96\x88 "
+         "\xe2\x96\x88\xe2\x96\x80\xe2\x96\x84 \xe2\x96\x84\xe2\x96\x80\xe2\x96\x88 "
+         "\xe2\x96\x88\xe2\x96\x80\xe2\x96\x80 "
          "\xe2\x96\x88 \xe2\x96\x88 \xe2\x96\x88\n";
-  out += " \xe2\x96\x88  \xe2\x96\x88\xe2\x96\x84\xe2\x96\x88 \xe2\x96\x88 \xe2\x96\x80 \xe2\x96\x88 "
-         "\xe2\x96\x88\xe2\x96\x84\xe2\x96\x88 \xe2\x96\x88\xe2\x96\x84\xe2\x96\x80 \xe2\x96\x88\xe2\x96\x80\xe2\x96\x88 "
-         "\xe2\x96\x88\xe2\x96\x84\xe2\x96\x84 \xe2\x96\x88\xe2\x96\x80\xe2\x96\x88 \xe2\x96\x88  "
-         "\xe5\x8f\x8b\xe9\x81\x94" +
-         std::string(reset) + "\n\n";
+  out +=
+      " \xe2\x96\x88  \xe2\x96\x88\xe2\x96\x84\xe2\x96\x88 \xe2\x96\x88 \xe2\x96\x80 \xe2\x96\x88 "
+      "\xe2\x96\x88\xe2\x96\x84\xe2\x96\x88 \xe2\x96\x88\xe2\x96\x84\xe2\x96\x80 "
+      "\xe2\x96\x88\xe2\x96\x80\xe2\x96\x88 "
+      "\xe2\x96\x88\xe2\x96\x84\xe2\x96\x84 \xe2\x96\x88\xe2\x96\x80\xe2\x96\x88 \xe2\x96\x88  "
+      "\xe5\x8f\x8b\xe9\x81\x94" +
+      std::string(reset) + "\n\n";
 
   std::string pid = "[pid: " + std::to_string(getpid()) + "]";
   if (pid.size() < 14) pid.append(14 - pid.size(), ' ');
   out += label("process " + pid) + command_display(input) + "\n";
   for (std::size_t i = 0; i < input.service_files.size(); ++i) {
-    const std::string name =
-        input.service_files.size() > 1 ? "service file [" + std::to_string(i + 1) + "]" : "service file";
+    const std::string name = input.service_files.size() > 1
+                                 ? "service file [" + std::to_string(i + 1) + "]"
+                                 : "service file";
     out += label(name) + display_path(input.service_files[i]) + "\n";
   }
   out += "\n";
-  out += label("operating system") + os + " on " + system.machine + " " + dim + "(hostname: " + hostname + ")" +
-         reset + "\n";
-  out += label("c++ runtime") + std::string("GCC ") + __VERSION__ + ", C++" + std::to_string(__cplusplus / 100 % 100) +
-         " " + dim + "(libstdc++ " + std::to_string(__GLIBCXX__) + ")" + reset + "\n";
-  out += label("tomodachi version") + std::string(version) + " " + dim + "(" + time_since_build_phrase() + ")" +
-         reset + "\n";
+  out += label("operating system") + os + " on " + system.machine + " " + dim +
+         "(hostname: " + hostname + ")" + reset + "\n";
+  out += label("c++ runtime") + std::string("GCC ") + __VERSION__ + ", C++" +
+         std::to_string(__cplusplus / 100 % 100) + " " + dim + "(libstdc++ " +
+         std::to_string(__GLIBCXX__) + ")" + reset + "\n";
+  out += label("tomodachi version") + std::string(version) + " " + dim + "(" +
+         time_since_build_phrase() + ")" + reset + "\n";
   if (!input.compiler.empty()) out += label("service compiler") + input.compiler + "\n";
-  out += label("event loop") + "asio" + (input.loop == "auto" ? std::string(" ") + dim + "(auto)" + reset : std::string()) +
-         "\n";
+  out += label("event loop") + "asio" +
+         (input.loop == "auto" ? std::string(" ") + dim + "(auto)" + reset : std::string()) + "\n";
   out += "\n";
   if (input.watcher) {
-    out += std::string(accent) + "\xe2\x8c\x81 [watcher] file watcher enabled (code changes auto restart services)" +
+    out += std::string(accent) +
+           "\xe2\x8c\x81 [watcher] file watcher enabled (code changes auto restart services)" +
            reset + "\n";
   }
-  out += std::string(accent) + "\xe2\x8c\x81 [notice ] stop running services with <ctrl+c> (graceful teardown)" +
-         reset + "\n\n";
+  out += std::string(accent) +
+         "\xe2\x8c\x81 [notice ] stop running services with <ctrl+c> (graceful teardown)" + reset +
+         "\n\n";
   return out;
 }
 

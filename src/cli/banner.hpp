@@ -13,7 +13,7 @@ struct BannerInput {
   std::string loop = "auto";
   std::string compiler;  // how service files are compiled ("" when nothing is compiled)
   bool colors = false;
-  bool watcher = true;   // .cpp files are watched and rebuilt
+  bool watcher = true;  // .cpp files are watched and rebuilt
 };
 
 std::string render_banner(const BannerInput& input);

@@ -42,7 +42,8 @@ const char* from_environment(const char* name) { return std::getenv(name); }
 bool is_source_file(const std::string& path) {
   for (const char* ending : {".cpp", ".cc", ".cxx"}) {
     const std::string_view e(ending);
-    if (path.size() > e.size() && path.compare(path.size() - e.size(), e.size(), e) == 0) return true;
+    if (path.size() > e.size() && path.compare(path.size() - e.size(), e.size(), e) == 0)
+      return true;
   }
   return false;
 }
@@ -106,7 +107,8 @@ void close_descriptors_on_exec() {
   c_argv.push_back(nullptr);
   std::fflush(nullptr);
   ::execv("/proc/self/exe", c_argv.data());
-  get_logger("tomodachi.watcher").error("cannot restart", {{"error", boost::json::string(std::strerror(errno))}});
+  get_logger("tomodachi.watcher")
+      .error("cannot restart", {{"error", boost::json::string(std::strerror(errno))}});
   std::_Exit(1);
 }
 
@@ -181,7 +183,8 @@ void log_changes(const FileChanges& changes) {
 }
 
 /// The watcher's reaction to a change: rebuild; on success drain and restart.
-void on_files_changed(const FileChanges& changes, const std::vector<std::string>& sources, const Toolchain& toolchain) {
+void on_files_changed(const FileChanges& changes, const std::vector<std::string>& sources,
+                      const Toolchain& toolchain) {
   log_changes(changes);
   for (const auto& source : sources) {
     BuildResult build;
@@ -192,7 +195,8 @@ void on_files_changed(const FileChanges& changes, const std::vector<std::string>
     }
     if (!build.ok) {
       std::cerr << build.output << std::flush;
-      get_logger("tomodachi.watcher").warning("restart failed due to error", {{"file_path", boost::json::string(source)}});
+      get_logger("tomodachi.watcher")
+          .warning("restart failed due to error", {{"file_path", boost::json::string(source)}});
       return;
     }
   }
@@ -212,15 +216,16 @@ int run_services(const RunArguments& run, const std::vector<std::string>& argv,
   for (const auto& argument : run.service_files) {
     auto resolved = resolve_service_file(argument);
     if (!resolved) {
-      get_logger("tomodachi.importer").warning("no such service file", {{"file_path", boost::json::string(argument)}});
+      get_logger("tomodachi.importer")
+          .warning("no such service file", {{"file_path", boost::json::string(argument)}});
       return 1;
     }
     if (std::find(files.begin(), files.end(), *resolved) == files.end()) files.push_back(*resolved);
   }
 
   const bool development = !run.production;
-  const bool needs_compiler =
-      std::any_of(files.begin(), files.end(), [](const std::string& f) { return is_source_file(f); });
+  const bool needs_compiler = std::any_of(files.begin(), files.end(),
+                                          [](const std::string& f) { return is_source_file(f); });
   std::optional<Toolchain> toolchain;
   if (needs_compiler) {
     try {
@@ -234,8 +239,12 @@ int run_services(const RunArguments& run, const std::vector<std::string>& argv,
   }
 
   if (development) {
-    BannerInput banner{argv, files, run.config_files, run.loop,
-                       toolchain ? compiler_description(*toolchain) : std::string(), banner_colors_wanted(),
+    BannerInput banner{argv,
+                       files,
+                       run.config_files,
+                       run.loop,
+                       toolchain ? compiler_description(*toolchain) : std::string(),
+                       banner_colors_wanted(),
                        needs_compiler};
     std::cout << render_banner(banner) << std::flush;
   }
@@ -261,7 +270,8 @@ int run_services(const RunArguments& run, const std::vector<std::string>& argv,
     WatcherOptions options;
     options.roots = default_watch_roots(files, loaded->include_dirs);
     std::error_code ec;
-    options.ignored_paths.push_back(fs::weakly_canonical(fs::absolute(cache_dir()), ec).string());  // compiler output
+    options.ignored_paths.push_back(
+        fs::weakly_canonical(fs::absolute(cache_dir()), ec).string());  // compiler output
     if (auto it = config.find("options"); it != config.end() && it->value().is_object()) {
       try {
         const Options parsed = Options::from_json(it->value().get_object());
@@ -272,9 +282,10 @@ int run_services(const RunArguments& run, const std::vector<std::string>& argv,
       }
     }
     watcher = std::make_unique<Watcher>(std::move(options));
-    watcher->start([sources = loaded->sources, watch_toolchain = *toolchain](const FileChanges& changes) {
-      on_files_changed(changes, sources, watch_toolchain);
-    });
+    watcher->start(
+        [sources = loaded->sources, watch_toolchain = *toolchain](const FileChanges& changes) {
+          on_files_changed(changes, sources, watch_toolchain);
+        });
   }
 
   detail::LaunchOptions launch_options{config, watch};
@@ -330,7 +341,8 @@ int build_command(const std::vector<std::string>& args) {
 int main_entry(int argc, char** argv) {
   std::vector<std::string> all(argv, argv + argc);
   std::vector<std::string> args(all.begin() + 1, all.end());
-  if (!args.empty() && args.front() == "build") return build_command({args.begin() + 1, args.end()});
+  if (!args.empty() && args.front() == "build")
+    return build_command({args.begin() + 1, args.end()});
   const ParseResult parsed = parse_command_line(args, from_environment);
   if (parsed.exit_code) {
     std::cout << parsed.output << std::flush;
@@ -351,7 +363,8 @@ int main(int argc, char** argv) {
   }
   if (!args.empty() && (args.front() == "-h" || args.front() == "--help")) {
     std::cout << "usage: " << all.front()
-              << " [--production] [--log-level LEVEL] [--logger console|json|disabled] [-c config.json ...]\n";
+              << " [--production] [--log-level LEVEL] [--logger console|json|disabled] [-c "
+                 "config.json ...]\n";
     return 0;
   }
   const cli::ParseResult parsed = cli::parse_run_arguments(args, cli::from_environment, true);
@@ -367,7 +380,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (!parsed.run.service_files.empty()) {
-    std::cout << "this binary runs its linked-in services; service files are run with `tomodachi run`\n";
+    std::cout
+        << "this binary runs its linked-in services; service files are run with `tomodachi run`\n";
     return 2;
   }
   return cli::run_services(parsed.run, all, std::move(linked));

@@ -31,7 +31,8 @@ namespace {
 
 std::string read_file(const fs::path& path) {
   std::ifstream file(path, std::ios::binary);
-  if (!file) throw std::runtime_error("cannot read '" + path.string() + "': " + std::strerror(errno));
+  if (!file)
+    throw std::runtime_error("cannot read '" + path.string() + "': " + std::strerror(errno));
   std::stringstream content;
   content << file.rdbuf();
   return content.str();
@@ -64,7 +65,8 @@ std::vector<std::string> string_list(const boost::json::value& value, const std:
   for (const auto& element : value.as_array()) {
     std::string text(element.as_string());
     const std::string marker = "${prefix}";
-    for (auto at = text.find(marker); at != std::string::npos; at = text.find(marker)) text.replace(at, marker.size(), prefix);
+    for (auto at = text.find(marker); at != std::string::npos; at = text.find(marker))
+      text.replace(at, marker.size(), prefix);
     out.push_back(std::move(text));
   }
   return out;
@@ -119,7 +121,8 @@ std::string header_fingerprint(const std::vector<std::string>& header_dirs) {
     for (const auto& entry : fs::recursive_directory_iterator(root, ec)) {
       if (!entry.is_regular_file(ec)) continue;
       const auto time = fs::last_write_time(entry.path(), ec).time_since_epoch().count();
-      entries.push_back(entry.path().string() + ":" + std::to_string(entry.file_size(ec)) + ":" + std::to_string(time));
+      entries.push_back(entry.path().string() + ":" + std::to_string(entry.file_size(ec)) + ":" +
+                        std::to_string(time));
     }
   }
   std::sort(entries.begin(), entries.end());
@@ -130,8 +133,9 @@ std::string header_fingerprint(const std::vector<std::string>& header_dirs) {
 }
 
 std::vector<std::string> mode_flags(BuildMode mode) {
-  std::vector<std::string> flags = mode == BuildMode::development ? std::vector<std::string>{"-O0"}
-                                                                  : std::vector<std::string>{"-O2", "-DNDEBUG"};
+  std::vector<std::string> flags = mode == BuildMode::development
+                                       ? std::vector<std::string>{"-O0"}
+                                       : std::vector<std::string>{"-O2", "-DNDEBUG"};
   if (const char* extra = std::getenv("TOMODACHI_CXXFLAGS")) {
     for (auto& word : split_words(extra)) flags.push_back(std::move(word));
   }
@@ -141,7 +145,8 @@ std::vector<std::string> mode_flags(BuildMode mode) {
 /// RAII exclusive lock on a file (one compiler per cache entry at a time).
 class FileLock {
  public:
-  explicit FileLock(const fs::path& path) : fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644)) {
+  explicit FileLock(const fs::path& path)
+      : fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644)) {
     if (fd_ >= 0) ::flock(fd_, LOCK_EX);
   }
   ~FileLock() {
@@ -156,9 +161,10 @@ class FileLock {
 
 /// Builds (once per flag set and compiler) the precompiled <tomodachi/tomodachi.hpp>;
 /// returns the header to `-include`, or "" when it cannot be built (then compile without).
-std::string ensure_precompiled_header(const Toolchain& toolchain, const std::vector<std::string>& flags,
-                                      std::string& output) {
-  std::string key_text = toolchain.compiler + "\n" + toolchain.abi_tag + "\n" + header_fingerprint(toolchain.header_dirs);
+std::string ensure_precompiled_header(const Toolchain& toolchain,
+                                      const std::vector<std::string>& flags, std::string& output) {
+  std::string key_text = toolchain.compiler + "\n" + toolchain.abi_tag + "\n" +
+                         header_fingerprint(toolchain.header_dirs);
   for (const auto& flag : flags) key_text += "\n" + flag;
   const fs::path dir = fs::path(cache_dir()) / "pch" / encoding::sha256_hex(key_text).substr(0, 24);
   const fs::path header = dir / "tomodachi_pch.hpp";
@@ -189,8 +195,10 @@ std::string ensure_precompiled_header(const Toolchain& toolchain, const std::vec
 
 std::string cache_dir() {
   if (const char* dir = std::getenv("TOMODACHI_CACHE_DIR"); dir && *dir) return dir;
-  if (const char* dir = std::getenv("XDG_CACHE_HOME"); dir && *dir) return std::string(dir) + "/tomodachi";
-  if (const char* home = std::getenv("HOME"); home && *home) return std::string(home) + "/.cache/tomodachi";
+  if (const char* dir = std::getenv("XDG_CACHE_HOME"); dir && *dir)
+    return std::string(dir) + "/tomodachi";
+  if (const char* home = std::getenv("HOME"); home && *home)
+    return std::string(home) + "/.cache/tomodachi";
   return "/tmp/tomodachi-cache";
 }
 
@@ -201,8 +209,8 @@ Toolchain Toolchain::load() {
   try {
     content = read_file(file);
   } catch (const std::exception&) {
-    throw std::runtime_error("cannot compile service files: toolchain description '" + file.string() +
-                             "' is missing (was tomodachi installed completely?)");
+    throw std::runtime_error("cannot compile service files: toolchain description '" +
+                             file.string() + "' is missing (was tomodachi installed completely?)");
   }
   const boost::json::value json = json::loads(content);
   const std::string prefix = fs::weakly_canonical(dir.parent_path()).string();
@@ -224,11 +232,14 @@ ServiceDirectives read_directives(const std::string& source) {
   while (std::getline(lines, line)) {
     const auto start = line.find_first_not_of(" \t");
     if (start == std::string::npos || line.compare(start, marker.size(), marker) != 0) continue;
-    std::vector<std::string> words = split_words(std::string_view(line).substr(start + marker.size()));
+    std::vector<std::string> words =
+        split_words(std::string_view(line).substr(start + marker.size()));
     if (words.empty()) continue;
     const std::string kind = words.front();
     words.erase(words.begin());
-    const auto absolute = [&](const std::string& p) { return (directory / p).lexically_normal().string(); };
+    const auto absolute = [&](const std::string& p) {
+      return (directory / p).lexically_normal().string();
+    };
     if (kind == "sources") {
       for (auto& w : words) directives.sources.push_back(absolute(w));
     } else if (kind == "include-dirs") {
@@ -297,10 +308,12 @@ BuildResult build_service(const std::string& source, BuildMode mode, const Toolc
   std::vector<fs::path> pending = {source_path};
   for (const auto& extra : directives.sources) pending.emplace_back(extra);
   std::set<fs::path> seen;
-  std::string key_text = std::string(version) + "\n" + toolchain.abi_tag + "\n" + toolchain.compiler + "\n" +
-                         header_fingerprint(toolchain.header_dirs) + "\n";
+  std::string key_text = std::string(version) + "\n" + toolchain.abi_tag + "\n" +
+                         toolchain.compiler + "\n" + header_fingerprint(toolchain.header_dirs) +
+                         "\n";
   for (const auto& flag : mode_flags(mode)) key_text += flag + "\n";
-  for (const auto& list : {directives.include_dirs, directives.libraries, directives.pkg_config, directives.cxxflags}) {
+  for (const auto& list : {directives.include_dirs, directives.libraries, directives.pkg_config,
+                           directives.cxxflags}) {
     for (const auto& item : list) key_text += item + "\n";
   }
   while (!pending.empty()) {

@@ -42,8 +42,8 @@ ServiceDirectives read_directives(const std::string& source);
 struct BuildResult {
   bool ok = false;
   bool cached = false;
-  std::string shared_object;  // path of the built .so
-  std::string output;         // compiler output (shown verbatim on failure)
+  std::string shared_object;        // path of the built .so
+  std::string output;               // compiler output (shown verbatim on failure)
   std::vector<std::string> inputs;  // every local file the build depends on
 };
 

@@ -23,17 +23,18 @@ namespace tomodachi::cli {
 namespace {
 
 const std::vector<std::string> builtin_ignored_dirs = {
-    "__pycache__", ".git", ".svn", "__ignored__", "__temporary__", "__tmp__", ".mypy_cache", ".pytest_cache",
-    "CMakeFiles", ".cache", "node_modules"};
-const std::vector<std::string> builtin_endings = {".cpp", ".cc", ".cxx", ".hpp", ".h", ".hh",
-                                                  ".json", ".yml", ".yaml", ".html"};
+    "__pycache__", ".git",          ".svn",       "__ignored__", "__temporary__", "__tmp__",
+    ".mypy_cache", ".pytest_cache", "CMakeFiles", ".cache",      "node_modules"};
+const std::vector<std::string> builtin_endings = {".cpp", ".cc",   ".cxx", ".hpp",  ".h",
+                                                  ".hh",  ".json", ".yml", ".yaml", ".html"};
 
 std::uint32_t content_crc(const fs::path& path) {
   std::ifstream file(path, std::ios::binary);
   std::stringstream content;
   content << file.rdbuf();
   const std::string data = content.str();
-  return static_cast<std::uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
+  return static_cast<std::uint32_t>(
+      crc32(0L, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
 }
 
 }  // namespace
@@ -92,7 +93,8 @@ struct Watcher::Impl {
       std::error_code ec;
       if (!fs::is_directory(root, ec) || ignored_name(root.filename().string())) continue;
       add_watch(root);
-      fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec), end;
+      fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec),
+          end;
       for (; it != end; it.increment(ec)) {
         if (ec) break;
         const fs::path path = it->path();
@@ -113,14 +115,15 @@ struct Watcher::Impl {
   void add_watch(const fs::path& dir) {
     if (inotify_fd < 0) return;
     const int wd = inotify_add_watch(inotify_fd, dir.c_str(),
-                                     IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO |
-                                         IN_MODIFY | IN_DELETE_SELF | IN_ONLYDIR);
+                                     IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | IN_MOVED_FROM |
+                                         IN_MOVED_TO | IN_MODIFY | IN_DELETE_SELF | IN_ONLYDIR);
     if (wd >= 0) watches[wd] = dir;
   }
 
   std::string display(const std::string& absolute) const {
     if (options.roots.empty()) return absolute;
-    const std::string relative = fs::path(absolute).lexically_relative(options.roots.front()).string();
+    const std::string relative =
+        fs::path(absolute).lexically_relative(options.roots.front()).string();
     if (relative.empty() || relative.rfind("..", 0) == 0) return absolute;
     return "./" + relative;
   }
@@ -129,7 +132,8 @@ struct Watcher::Impl {
 Watcher::Watcher(WatcherOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
   impl_->ignored = builtin_ignored_dirs;
-  impl_->ignored.insert(impl_->ignored.end(), impl_->options.ignored_dirs.begin(), impl_->options.ignored_dirs.end());
+  impl_->ignored.insert(impl_->ignored.end(), impl_->options.ignored_dirs.begin(),
+                        impl_->options.ignored_dirs.end());
   impl_->endings = builtin_endings;
   for (auto ending : impl_->options.watched_file_endings) {
     if (!ending.empty() && ending.front() != '.') ending = "." + ending;
@@ -182,7 +186,9 @@ void Watcher::start(std::function<void(const FileChanges&)> on_change) {
       pollfd fds[2] = {{impl_->inotify_fd, POLLIN, 0}, {impl_->stop_fd, POLLIN, 0}};
       int timeout = -1;
       if (pending_since) {
-        const auto quiet = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - last_event).count();
+        const auto quiet =
+            std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - last_event)
+                .count();
         timeout = static_cast<int>(std::max<long>(0, impl_->options.debounce_ms - quiet));
       }
       const int ready = ::poll(fds, 2, timeout);

@@ -14,14 +14,22 @@ namespace {
 
 bool is_falsy(const boost::json::value& value) {
   switch (value.kind()) {
-    case boost::json::kind::null: return true;
-    case boost::json::kind::bool_: return !value.get_bool();
-    case boost::json::kind::int64: return value.get_int64() == 0;
-    case boost::json::kind::uint64: return value.get_uint64() == 0;
-    case boost::json::kind::double_: return value.get_double() == 0.0;
-    case boost::json::kind::string: return value.get_string().empty();
-    case boost::json::kind::array: return value.get_array().empty();
-    case boost::json::kind::object: return value.get_object().empty();
+    case boost::json::kind::null:
+      return true;
+    case boost::json::kind::bool_:
+      return !value.get_bool();
+    case boost::json::kind::int64:
+      return value.get_int64() == 0;
+    case boost::json::kind::uint64:
+      return value.get_uint64() == 0;
+    case boost::json::kind::double_:
+      return value.get_double() == 0.0;
+    case boost::json::kind::string:
+      return value.get_string().empty();
+    case boost::json::kind::array:
+      return value.get_array().empty();
+    case boost::json::kind::object:
+      return value.get_object().empty();
   }
   return false;
 }
@@ -54,8 +62,8 @@ boost::json::object parse_config_files(const std::vector<std::string>& paths) {
   for (const auto& path : paths) {
     std::ifstream file(path, std::ios::binary);
     if (!file) {
-      throw ConfigError("Invalid config file: [Errno " + std::to_string(errno) + "] " + std::strerror(errno) + ": '" +
-                        path + "'");
+      throw ConfigError("Invalid config file: [Errno " + std::to_string(errno) + "] " +
+                        std::strerror(errno) + ": '" + path + "'");
     }
     std::stringstream content;
     content << file.rdbuf();
@@ -66,7 +74,8 @@ boost::json::object parse_config_files(const std::vector<std::string>& paths) {
       throw ConfigError(std::string("Invalid config file, invalid JSON format: ") + e.what());
     }
     if (!parsed.is_object()) {
-      throw ConfigError("Invalid config file, invalid JSON format: '" + path + "' is not a JSON object");
+      throw ConfigError("Invalid config file, invalid JSON format: '" + path +
+                        "' is not a JSON object");
     }
     merged = merge_config(merged, parsed);
   }

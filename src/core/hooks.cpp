@@ -28,7 +28,9 @@ bool overrides_any_hook(Service& service) {
 }
 #pragma GCC diagnostic pop
 #else
-bool overrides_any_hook(Service&) { return true; }  // assume hooks: never misreport a hook-only service
+bool overrides_any_hook(Service&) {
+  return true;
+}  // assume hooks: never misreport a hook-only service
 #endif
 
 }  // namespace tomodachi::detail

@@ -14,7 +14,6 @@
 #include <tomodachi/version.hpp>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/version.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
@@ -25,6 +24,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/version.hpp>
 #include <boost/json.hpp>
 
 #include <sys/utsname.h>
@@ -62,16 +62,19 @@ Task<std::vector<std::exception_ptr>> when_all(std::vector<Task<void>> tasks) {
   using Operation = decltype(asio::co_spawn(executor, std::declval<Task<void>>(), asio::deferred));
   std::vector<Operation> operations;
   operations.reserve(tasks.size());
-  for (auto& task : tasks) operations.push_back(asio::co_spawn(executor, std::move(task), asio::deferred));
+  for (auto& task : tasks)
+    operations.push_back(asio::co_spawn(executor, std::move(task), asio::deferred));
   auto group = asio::experimental::make_parallel_group(std::move(operations));
-  auto [order, errors] = co_await group.async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
+  auto [order, errors] =
+      co_await group.async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
   co_return std::move(errors);
 }
 
 /// A one-shot event coroutines can wait for.
 class Event {
  public:
-  explicit Event(asio::any_io_executor executor) : timer_(executor, asio::steady_timer::time_point::max()) {}
+  explicit Event(asio::any_io_executor executor)
+      : timer_(executor, asio::steady_timer::time_point::max()) {}
   void set() {
     set_ = true;
     timer_.cancel();
@@ -112,10 +115,11 @@ std::string derived_service_name(const std::string& class_name, const std::strin
     }
   }
   if (kebab == "app") kebab = "service";
-  static const char* plain_modules[] = {"service", "services", "app", "apps", "src", "code", "example",
-                                        "examples", "test", "tests", "main"};
+  static const char* plain_modules[] = {"service", "services", "app",  "apps",  "src", "code",
+                                        "example", "examples", "test", "tests", "main"};
   const std::string module = file_module(file_path);
-  const bool plain = std::find(std::begin(plain_modules), std::end(plain_modules), module) != std::end(plain_modules);
+  const bool plain = std::find(std::begin(plain_modules), std::end(plain_modules), module) !=
+                     std::end(plain_modules);
   return plain || module.empty() ? kebab : module + "-" + kebab;
 }
 
@@ -185,7 +189,9 @@ class Launch {
     co_await run_process_drains();
   }
 
-  void add_process_drain(std::function<Task<void>(Deadline)> drain) { process_drains_.push_back(std::move(drain)); }
+  void add_process_drain(std::function<Task<void>(Deadline)> drain) {
+    process_drains_.push_back(std::move(drain));
+  }
 
   /// After every container stopped: what on_process_stop() registered, within the deadline.
   Task<void> run_process_drains() {
@@ -213,13 +219,15 @@ class Launch {
     std::exception_ptr start_error;
     if (!stop_requested_) {
       try {
-        co_await asio::co_spawn(executor, start_container(container),
-                                asio::bind_cancellation_slot(cancellation->slot(), asio::use_awaitable));
+        co_await asio::co_spawn(
+            executor, start_container(container),
+            asio::bind_cancellation_slot(cancellation->slot(), asio::use_awaitable));
       } catch (...) {
         start_error = std::current_exception();
       }
     }
-    start_cancellations_.erase(std::find(start_cancellations_.begin(), start_cancellations_.end(), cancellation));
+    start_cancellations_.erase(
+        std::find(start_cancellations_.begin(), start_cancellations_.end(), cancellation));
     if (start_error) {
       abort_start(container, start_error);
     } else if (!stop_requested_) {
@@ -261,7 +269,8 @@ class Launch {
     if (container.has_several_services) {
       for (auto& run : container.services) {
         get_logger("tomodachi.lifecycle")
-            .info(message, {{"state", boost::json::string(state)}, {"service", boost::json::string(run.service->name())}});
+            .info(message, {{"state", boost::json::string(state)},
+                            {"service", boost::json::string(run.service->name())}});
       }
     } else {
       get_logger("tomodachi.lifecycle").info(message, {{"state", boost::json::string(state)}});
@@ -273,16 +282,20 @@ class Launch {
   void instantiate(ContainerRun& container) {
     auto classes = container.spec.classes;
     std::sort(classes.begin(), classes.end(),
-              [](const detail::ServiceClass& a, const detail::ServiceClass& b) { return a.class_name < b.class_name; });
+              [](const detail::ServiceClass& a, const detail::ServiceClass& b) {
+                return a.class_name < b.class_name;
+              });
     for (const auto& service_class : classes) {
       ServiceRun run;
-      const LogFields init_fields = {{"module", boost::json::string(file_module(container.spec.file_path))},
-                                     {"class", boost::json::string(service_class.class_name)},
-                                     {"file_path", boost::json::string(container.spec.file_path)}};
+      const LogFields init_fields = {
+          {"module", boost::json::string(file_module(container.spec.file_path))},
+          {"class", boost::json::string(service_class.class_name)},
+          {"file_path", boost::json::string(container.spec.file_path)}};
       try {
         run.service = service_class.factory();
       } catch (...) {
-        get_logger("tomodachi.init").exception("failed to initialize instance", std::current_exception(), init_fields);
+        get_logger("tomodachi.init")
+            .exception("failed to initialize instance", std::current_exception(), init_fields);
         throw StartAborted();
       }
       auto& state = run.service->state();
@@ -291,11 +304,13 @@ class Launch {
       try {
         apply_config(*run.service);
       } catch (...) {
-        get_logger("tomodachi.init").exception("failed to setup config", std::current_exception(), init_fields);
+        get_logger("tomodachi.init")
+            .exception("failed to setup config", std::current_exception(), init_fields);
         throw StartAborted();
       }
       if (run.service->name().empty()) {
-        run.service->set_name(derived_service_name(service_class.class_name, container.spec.file_path));
+        run.service->set_name(
+            derived_service_name(service_class.class_name, container.spec.file_path));
       }
       container.services.push_back(std::move(run));
     }
@@ -307,22 +322,26 @@ class Launch {
     const auto& config = options_.config;
     service.state().config = config;
     if (auto it = config.find("uuid"); it != config.end() && !it->value().is_null()) {
-      if (!it->value().is_string()) throw std::invalid_argument("config key 'uuid' must be a string");
+      if (!it->value().is_string())
+        throw std::invalid_argument("config key 'uuid' must be a string");
       service.set_uuid(std::string(it->value().get_string()));
     }
     if (auto it = config.find("name"); it != config.end() && !it->value().is_null()) {
-      if (!it->value().is_string()) throw std::invalid_argument("config key 'name' must be a string");
+      if (!it->value().is_string())
+        throw std::invalid_argument("config key 'name' must be a string");
       service.set_name(std::string(it->value().get_string()));
     }
     if (auto it = config.find("options"); it != config.end()) {
-      if (!it->value().is_object()) throw std::invalid_argument("config key 'options' must be an object");
+      if (!it->value().is_object())
+        throw std::invalid_argument("config key 'options' must be an object");
       service.options = Options::from_json(it->value().get_object());  // replaces, as upstream
     }
   }
 
   /// `<base>-NNNN`: a service renamed for a clash with `base`.
   static bool is_numbered_copy(const std::string& name, const std::string& base) {
-    if (name.size() != base.size() + 5 || name.compare(0, base.size(), base) != 0 || name[base.size()] != '-') {
+    if (name.size() != base.size() + 5 || name.compare(0, base.size(), base) != 0 ||
+        name[base.size()] != '-') {
       return false;
     }
     return std::all_of(name.end() - 4, name.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -359,8 +378,9 @@ class Launch {
     co_await run_steps(container, "setup", [](TransportInstance& t) { return t.setup(); });
     for (auto& run : container.services) {
       get_logger("tomodachi.service")
-          .info("initializing service instance", {{"service", boost::json::string(run.service->name())},
-                                                  {"uuid", boost::json::string(run.service->uuid())}});
+          .info("initializing service instance",
+                {{"service", boost::json::string(run.service->name())},
+                 {"uuid", boost::json::string(run.service->uuid())}});
     }
     log_lifecycle(container, "starting the service", "starting");
 
@@ -370,10 +390,12 @@ class Launch {
 
     co_await run_steps(container, "start", [](TransportInstance& t) { return t.start(); });
     if (stop_requested_) co_return;
-    get_logger("tomodachi.event").debug("-> lifecycle.initialized", {{"event", "lifecycle.initialized"}});
+    get_logger("tomodachi.event")
+        .debug("-> lifecycle.initialized", {{"event", "lifecycle.initialized"}});
     log_lifecycle(container, "enabled handler functions", "initialized");
 
-    co_await run_hooks(container, &Service::started_service, "started_service", "lifecycle.initialized");
+    co_await run_hooks(container, &Service::started_service, "started_service",
+                       "lifecycle.initialized");
     co_await run_steps(container, "started", [](TransportInstance& t) { return t.started(); });
 
     if (!has_handlers_or_hooks(container)) {
@@ -390,14 +412,15 @@ class Launch {
       std::vector<std::string> kinds;
       std::map<std::string, std::vector<const HandlerSpec*>> specs_by_kind;
       for (const auto& spec : run.service->handlers()) {
-        if (specs_by_kind.find(spec->transport) == specs_by_kind.end()) kinds.push_back(spec->transport);
+        if (specs_by_kind.find(spec->transport) == specs_by_kind.end())
+          kinds.push_back(spec->transport);
         specs_by_kind[spec->transport].push_back(spec.get());
       }
       for (const auto& kind : kinds) {
         auto factory = detail::find_transport(kind);
         if (!factory) {
-          throw std::runtime_error("no transport registered for handlers of kind '" + kind + "' (handler '" +
-                                   specs_by_kind[kind].front()->name + "')");
+          throw std::runtime_error("no transport registered for handlers of kind '" + kind +
+                                   "' (handler '" + specs_by_kind[kind].front()->name + "')");
         }
         run.transports.push_back((*factory)(*run.service, specs_by_kind[kind]));
       }
@@ -414,7 +437,8 @@ class Launch {
     rethrow_first(errors, step_name);
   }
 
-  Task<void> run_hooks(ContainerRun& container, Hook hook, std::string_view hook_name, std::string_view event) {
+  Task<void> run_hooks(ContainerRun& container, Hook hook, std::string_view hook_name,
+                       std::string_view event) {
     std::vector<Task<void>> tasks;
     for (auto& run : container.services) {
       tasks.push_back(hook_in_context(run, hook, std::string(hook_name), std::string(event)));
@@ -450,17 +474,21 @@ class Launch {
       for (auto& transport : run.transports) transport->stop_requested();
     }
     log_lifecycle(container, "stopping service", "stopping");
-    get_logger("tomodachi.event").debug("-> lifecycle.interrupt", {{"event", "lifecycle.interrupt"}});
+    get_logger("tomodachi.event")
+        .debug("-> lifecycle.interrupt", {{"event", "lifecycle.interrupt"}});
 
     // The stopping_service hooks start first; ~10 ms later the stop chains (transports
     // draining, then stop_service) run concurrently with them, and all are awaited.
-    const Deadline transport_deadline = deadline - std::min<std::chrono::steady_clock::duration>(
-                                                       1s, (deadline - std::chrono::steady_clock::now()) / 10);
+    const Deadline transport_deadline =
+        deadline - std::min<std::chrono::steady_clock::duration>(
+                       1s, (deadline - std::chrono::steady_clock::now()) / 10);
     auto executor = co_await asio::this_coro::executor;
     std::vector<Task<void>> hooks_and_chains;
     for (auto& run : container.services) {
       const bool hooks = container.stop_hooks_allowed && run.start_hook_done;
-      if (hooks) hooks_and_chains.push_back(run_hook(run, &Service::stopping_service, "stopping_service", "lifecycle.interrupt"));
+      if (hooks)
+        hooks_and_chains.push_back(
+            run_hook(run, &Service::stopping_service, "stopping_service", "lifecycle.interrupt"));
     }
     for (auto& run : container.services) {
       const bool hooks = container.stop_hooks_allowed && run.start_hook_done;
@@ -489,12 +517,14 @@ class Launch {
       }
       if (error) log_uncaught_exception(error);
     }
-    if (run_user_hook) co_await run_hook(run, &Service::stop_service, "stop_service", "lifecycle.teardown");
+    if (run_user_hook)
+      co_await run_hook(run, &Service::stop_service, "stop_service", "lifecycle.teardown");
   }
 
   /// Runs a lifecycle hook with its logger context: Service::logger() is
   /// `tomodachi.lifecycle.handler` with handler, type and event while it runs.
-  static Task<void> hook_in_context(ServiceRun& run, Hook hook, std::string hook_name, std::string event) {
+  static Task<void> hook_in_context(ServiceRun& run, Hook hook, std::string hook_name,
+                                    std::string event) {
     detail::ServiceState& state = run.service->state();
     state.current_hook = detail::HookContext{std::move(hook_name), std::move(event)};
     std::exception_ptr error;
@@ -569,7 +599,8 @@ void init_execution_context(bool watcher_enabled) {
   detail::reset_execution_context(boost::json::object{
       {"tomodachi_version", std::string(version)},
       // The language level as the banner shows it ("C++20"), not the raw __cplusplus (202002).
-      {"cpp_version", std::string("GCC ") + __VERSION__ + ", C++" + std::to_string(__cplusplus / 100 % 100)},
+      {"cpp_version",
+       std::string("GCC ") + __VERSION__ + ", C++" + std::to_string(__cplusplus / 100 % 100)},
       {"system_platform", system.sysname},
       {"process_id", static_cast<std::int64_t>(getpid())},
       {"init_timestamp", iso8601_utc(std::chrono::system_clock::now())},
@@ -585,7 +616,10 @@ void init_execution_context(bool watcher_enabled) {
 /// Handles SIGINT/SIGTERM on the loop; a second signal ends the process at once.
 class SignalHandling {
  public:
-  SignalHandling(asio::io_context& io, Launch& launch) : signals_(io, SIGINT, SIGTERM), launch_(launch) { arm(); }
+  SignalHandling(asio::io_context& io, Launch& launch)
+      : signals_(io, SIGINT, SIGTERM), launch_(launch) {
+    arm();
+  }
   void cancel() {
     boost::system::error_code ignored;
     signals_.cancel(ignored);
@@ -602,7 +636,8 @@ class SignalHandling {
 
   void on_signal(int signal_number) {
     const char* name = signal_number == SIGINT ? "SIGINT" : "SIGTERM";
-    const LogFields fields = {{"signal", name}, {"process_id", static_cast<std::int64_t>(getpid())}};
+    const LogFields fields = {{"signal", name},
+                              {"process_id", static_cast<std::int64_t>(getpid())}};
     if (++signals_received_ > 1) {
       get_logger("tomodachi.signal")
           .warning("received another signal while stopping - stopping at once", fields);
@@ -687,14 +722,16 @@ bool is_running() {
 }  // namespace detail
 
 void on_process_stop(std::function<Task<void>(Deadline)> drain) {
-  if (Launch* launch_state = current_launch.load()) launch_state->add_process_drain(std::move(drain));
+  if (Launch* launch_state = current_launch.load())
+    launch_state->add_process_drain(std::move(drain));
 }
 
 void exit(std::optional<int> code) {
   if (code) set_service_exit_code(*code);
   const int exit_code = service_exit_code();
   get_logger("tomodachi.exit")
-      .warning("tomodachi.exit [" + std::to_string(exit_code) + "] was called", {{"exit_code", exit_code}});
+      .warning("tomodachi.exit [" + std::to_string(exit_code) + "] was called",
+               {{"exit_code", exit_code}});
   if (!current_launch.load()) return;
   asio::post(detail::loop(), [] {
     if (Launch* l = current_launch.load()) {

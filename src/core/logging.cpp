@@ -70,21 +70,23 @@ bool colors_wanted() {
 }  // namespace
 
 std::string iso8601_utc(std::chrono::system_clock::time_point time) {
-  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(time.time_since_epoch()).count();
+  const auto micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(time.time_since_epoch()).count();
   const std::time_t seconds = static_cast<std::time_t>(micros / 1000000);
   std::tm utc{};
   gmtime_r(&seconds, &utc);
   char buffer[96];
-  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", utc.tm_year + 1900, utc.tm_mon + 1,
-                utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<long long>(micros % 1000000));
+  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", utc.tm_year + 1900,
+                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+                static_cast<long long>(micros % 1000000));
   return buffer;
 }
 
 namespace {
 
 bool is_location_key(std::string_view key) {
-  return key == "tb_location" || key == "error_location" || key == "tb_filename" || key == "co_filename" ||
-         key == "co_location" || key == "error_filename";
+  return key == "tb_location" || key == "error_location" || key == "tb_filename" ||
+         key == "co_filename" || key == "co_location" || key == "error_filename";
 }
 
 void append_console_value(std::string& out, std::string_view key, const boost::json::value& value) {
@@ -105,11 +107,16 @@ void append_console_value(std::string& out, std::string_view key, const boost::j
 
 const char* level_color(LogLevel level) {
   switch (level) {
-    case LogLevel::debug: return "\x1b[32m";
-    case LogLevel::info: return "\x1b[32m";
-    case LogLevel::warning: return "\x1b[33m";
-    case LogLevel::error: return "\x1b[31m";
-    case LogLevel::critical: return "\x1b[31;1m";
+    case LogLevel::debug:
+      return "\x1b[32m";
+    case LogLevel::info:
+      return "\x1b[32m";
+    case LogLevel::warning:
+      return "\x1b[33m";
+    case LogLevel::error:
+      return "\x1b[31m";
+    case LogLevel::critical:
+      return "\x1b[31;1m";
   }
   return "";
 }
@@ -219,7 +226,8 @@ LogFields merge_fields(const LogFields& context, LogFields fields) {
   if (context.empty()) return fields;
   LogFields merged = context;
   for (auto& field : fields) {
-    auto existing = std::find_if(merged.begin(), merged.end(), [&](const LogField& f) { return f.key == field.key; });
+    auto existing = std::find_if(merged.begin(), merged.end(),
+                                 [&](const LogField& f) { return f.key == field.key; });
     if (existing != merged.end()) {
       existing->value = std::move(field.value);
     } else {
@@ -241,18 +249,24 @@ std::string demangle(const char* name) {
 
 std::string_view to_string(LogLevel level) noexcept {
   switch (level) {
-    case LogLevel::debug: return "debug";
-    case LogLevel::info: return "info";
-    case LogLevel::warning: return "warning";
-    case LogLevel::error: return "error";
-    case LogLevel::critical: return "critical";
+    case LogLevel::debug:
+      return "debug";
+    case LogLevel::info:
+      return "info";
+    case LogLevel::warning:
+      return "warning";
+    case LogLevel::error:
+      return "error";
+    case LogLevel::critical:
+      return "critical";
   }
   return "info";
 }
 
 std::optional<LogLevel> parse_log_level(std::string_view name) noexcept {
   std::string lower(name);
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   if (lower == "debug") return LogLevel::debug;
   if (lower == "info") return LogLevel::info;
   if (lower == "warning" || lower == "warn") return LogLevel::warning;
@@ -264,9 +278,12 @@ std::optional<LogLevel> parse_log_level(std::string_view name) noexcept {
 Logger::Logger() : name_("default") {}
 
 Logger::Logger(std::string name, LogFields context)
-    : name_(name.empty() ? std::string("default") : std::move(name)), context_(std::move(context)) {}
+    : name_(name.empty() ? std::string("default") : std::move(name)),
+      context_(std::move(context)) {}
 
-Logger Logger::bind(LogFields fields) const { return Logger(name_, merge_fields(context_, std::move(fields))); }
+Logger Logger::bind(LogFields fields) const {
+  return Logger(name_, merge_fields(context_, std::move(fields)));
+}
 
 Logger Logger::unbind(std::initializer_list<std::string_view> keys) const {
   LogFields remaining;
@@ -293,9 +310,11 @@ void Logger::log(LogLevel level, std::optional<std::string_view> message, LogFie
   const bool has_sinks = s.sink_count.load(std::memory_order_relaxed) > 0;
   if (!level_enabled && !has_sinks) return;
   if (format == LogFormat::disabled && !has_sinks) return;
-  LogRecord record{std::chrono::system_clock::now(), level, name_, message, merge_fields(context_, std::move(fields))};
+  LogRecord record{std::chrono::system_clock::now(), level, name_, message,
+                   merge_fields(context_, std::move(fields))};
   if (level_enabled && format != LogFormat::disabled) {
-    write_line_to_stderr(format_log_record(record, format, s.colors.load(std::memory_order_relaxed)));
+    write_line_to_stderr(
+        format_log_record(record, format, s.colors.load(std::memory_order_relaxed)));
   }
   if (has_sinks) {
     std::vector<LogSink> sinks;
@@ -311,7 +330,8 @@ void Logger::exception(std::string_view message, std::exception_ptr error, LogFi
   const std::string type = exception_type_name(error);
   const std::string text = describe_exception(error);
   std::string short_type = type;
-  if (auto colon = short_type.rfind("::"); colon != std::string::npos) short_type = short_type.substr(colon + 2);
+  if (auto colon = short_type.rfind("::"); colon != std::string::npos)
+    short_type = short_type.substr(colon + 2);
   std::string repr = short_type + "(" + json::python_repr(boost::json::string(text)) + ")";
   fields.push_back({"exception", boost::json::string(repr)});
   fields.push_back({"exc_type", boost::json::string(short_type)});
@@ -343,7 +363,8 @@ std::string exception_type_name(std::exception_ptr error) {
 }
 
 void log_uncaught_exception(std::exception_ptr error, LogFields fields) {
-  get_logger("exception").exception("uncaught exception: " + describe_exception(error), error, std::move(fields));
+  get_logger("exception")
+      .exception("uncaught exception: " + describe_exception(error), error, std::move(fields));
 }
 
 void configure_logging(LogFormat format, LogLevel level) {
@@ -368,15 +389,18 @@ int add_log_sink(LogSink sink) {
 void remove_log_sink(int id) {
   auto& s = state();
   std::lock_guard lock(s.sinks_mutex);
-  s.sinks.erase(std::remove_if(s.sinks.begin(), s.sinks.end(), [id](const SinkEntry& e) { return e.id == id; }),
+  s.sinks.erase(std::remove_if(s.sinks.begin(), s.sinks.end(),
+                               [id](const SinkEntry& e) { return e.id == id; }),
                 s.sinks.end());
   s.sink_count.store(static_cast<int>(s.sinks.size()));
 }
 
-int add_json_file_sink(const std::filesystem::path& path, std::function<bool(const LogRecord&)> filter) {
+int add_json_file_sink(const std::filesystem::path& path,
+                       std::function<bool(const LogRecord&)> filter) {
   auto file = std::make_shared<std::ofstream>(path, std::ios::app);
   if (!*file) {
-    throw std::system_error(errno, std::generic_category(), "cannot open log file '" + path.string() + "'");
+    throw std::system_error(errno, std::generic_category(),
+                            "cannot open log file '" + path.string() + "'");
   }
   auto mutex = std::make_shared<std::mutex>();
   return add_log_sink([file, mutex, filter = std::move(filter)](const LogRecord& record) {
@@ -391,10 +415,14 @@ int add_json_file_sink(const std::filesystem::path& path, std::function<bool(con
 
 std::string format_log_record(const LogRecord& record, LogFormat format, bool colors) {
   switch (format) {
-    case LogFormat::console: return format_console(record, colors);
-    case LogFormat::json: return format_json(record);
-    case LogFormat::python: return format_python(record);
-    case LogFormat::disabled: return {};
+    case LogFormat::console:
+      return format_console(record, colors);
+    case LogFormat::json:
+      return format_json(record);
+    case LogFormat::python:
+      return format_python(record);
+    case LogFormat::disabled:
+      return {};
   }
   return {};
 }

@@ -14,18 +14,18 @@ namespace tomodachi {
 BOOST_DESCRIBE_STRUCT(Options::Http, (),
                       (port, host, reuse_port, content_type, charset, client_max_size,
                        termination_grace_period_seconds, access_log, real_ip_from, real_ip_header,
-                       keepalive_timeout, keepalive_expiry, max_keepalive_time, max_keepalive_requests,
-                       server_header, max_header_size, header_read_timeout, body_read_timeout,
-                       websocket_max_message_size, websocket_idle_timeout))
+                       keepalive_timeout, keepalive_expiry, max_keepalive_time,
+                       max_keepalive_requests, server_header, max_header_size, header_read_timeout,
+                       body_read_timeout, websocket_max_message_size, websocket_idle_timeout))
 BOOST_DESCRIBE_STRUCT(Options::AwsSnsSqs, (),
-                      (region_name, aws_access_key_id, aws_secret_access_key, topic_prefix, queue_name_prefix,
-                       sns_kms_master_key_id, sqs_kms_master_key_id, sqs_kms_data_key_reuse_period, queue_policy,
-                       wildcard_queue_policy))
+                      (region_name, aws_access_key_id, aws_secret_access_key, topic_prefix,
+                       queue_name_prefix, sns_kms_master_key_id, sqs_kms_master_key_id,
+                       sqs_kms_data_key_reuse_period, queue_policy, wildcard_queue_policy))
 BOOST_DESCRIBE_STRUCT(Options::AwsEndpointUrls, (), (sns, sqs, sts))
 BOOST_DESCRIBE_STRUCT(Options::Amqp::Qos, (), (queue_prefetch_count, global_prefetch_count))
 BOOST_DESCRIBE_STRUCT(Options::Amqp, (),
-                      (host, port, login, password, exchange_name, routing_key_prefix, queue_name_prefix,
-                       virtualhost, ssl, heartbeat, queue_ttl, qos))
+                      (host, port, login, password, exchange_name, routing_key_prefix,
+                       queue_name_prefix, virtualhost, ssl, heartbeat, queue_ttl, qos))
 BOOST_DESCRIBE_STRUCT(Options::Watcher, (), (ignored_dirs, watched_file_endings))
 BOOST_DESCRIBE_STRUCT(Options, (), (http, aws_sns_sqs, aws_endpoint_urls, amqp, watcher))
 
@@ -34,9 +34,10 @@ namespace {
 template <typename T>
 constexpr bool is_group_v = boost::describe::has_describe_members<T>::value;
 
-[[noreturn]] void bad_value(std::string_view key, const boost::json::value& value, std::string_view expected) {
-  throw OptionError("Invalid value for option '" + std::string(key) + "': " + boost::json::serialize(value) +
-                    " (expected " + std::string(expected) + ")");
+[[noreturn]] void bad_value(std::string_view key, const boost::json::value& value,
+                            std::string_view expected) {
+  throw OptionError("Invalid value for option '" + std::string(key) + "': " +
+                    boost::json::serialize(value) + " (expected " + std::string(expected) + ")");
 }
 
 std::string as_string(std::string_view key, const boost::json::value& value) {
@@ -49,7 +50,8 @@ int as_int(std::string_view key, const boost::json::value& value) {
       value.get_int64() <= std::numeric_limits<int>::max()) {
     return static_cast<int>(value.get_int64());
   }
-  if (value.is_uint64() && value.get_uint64() <= static_cast<std::uint64_t>(std::numeric_limits<int>::max())) {
+  if (value.is_uint64() &&
+      value.get_uint64() <= static_cast<std::uint64_t>(std::numeric_limits<int>::max())) {
     return static_cast<int>(value.get_uint64());
   }
   if (value.is_double() && std::trunc(value.get_double()) == value.get_double() &&
@@ -63,7 +65,9 @@ int as_int(std::string_view key, const boost::json::value& value) {
 void assign(std::string_view key, std::string& field, const boost::json::value& value) {
   field = value.is_null() ? std::string() : as_string(key, value);
 }
-void assign(std::string_view key, int& field, const boost::json::value& value) { field = as_int(key, value); }
+void assign(std::string_view key, int& field, const boost::json::value& value) {
+  field = as_int(key, value);
+}
 void assign(std::string_view key, bool& field, const boost::json::value& value) {
   if (!value.is_bool()) bad_value(key, value, "true or false");
   field = value.get_bool();
@@ -75,7 +79,8 @@ void assign(std::string_view key, std::optional<int>& field, const boost::json::
     field = as_int(key, value);
   }
 }
-void assign(std::string_view key, std::optional<std::string>& field, const boost::json::value& value) {
+void assign(std::string_view key, std::optional<std::string>& field,
+            const boost::json::value& value) {
   if (value.is_null()) {
     field.reset();
   } else if (value.is_bool() && !value.get_bool()) {
@@ -84,7 +89,8 @@ void assign(std::string_view key, std::optional<std::string>& field, const boost
     field = as_string(key, value);
   }
 }
-void assign(std::string_view key, std::variant<std::int64_t, std::string>& field, const boost::json::value& value) {
+void assign(std::string_view key, std::variant<std::int64_t, std::string>& field,
+            const boost::json::value& value) {
   if (value.is_int64()) {
     field = value.get_int64();
   } else if (value.is_uint64() && value.get_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
@@ -95,7 +101,8 @@ void assign(std::string_view key, std::variant<std::int64_t, std::string>& field
     bad_value(key, value, "an integer or a size string such as \"100MB\"");
   }
 }
-void assign(std::string_view key, std::variant<bool, std::string>& field, const boost::json::value& value) {
+void assign(std::string_view key, std::variant<bool, std::string>& field,
+            const boost::json::value& value) {
   if (value.is_bool()) {
     field = value.get_bool();
   } else if (value.is_string()) {
@@ -104,7 +111,8 @@ void assign(std::string_view key, std::variant<bool, std::string>& field, const 
     bad_value(key, value, "true, false or a file path");
   }
 }
-void assign(std::string_view key, std::vector<std::string>& field, const boost::json::value& value) {
+void assign(std::string_view key, std::vector<std::string>& field,
+            const boost::json::value& value) {
   field.clear();
   if (value.is_null()) return;
   if (value.is_string()) {
@@ -161,15 +169,17 @@ boost::json::object group_to_object(const Group& group) {
 
 template <typename Group>
 void flatten_into(boost::json::object& out, const std::string& prefix, const Group& group) {
-  boost::mp11::mp_for_each<boost::describe::describe_members<Group, boost::describe::mod_public>>([&](auto member) {
-    using Field = std::remove_cvref_t<decltype(group.*member.pointer)>;
-    const std::string key = prefix.empty() ? std::string(member.name) : prefix + "." + member.name;
-    if constexpr (is_group_v<Field>) {
-      flatten_into(out, key, group.*member.pointer);
-    } else {
-      out[key] = to_json(group.*member.pointer);
-    }
-  });
+  boost::mp11::mp_for_each<boost::describe::describe_members<Group, boost::describe::mod_public>>(
+      [&](auto member) {
+        using Field = std::remove_cvref_t<decltype(group.*member.pointer)>;
+        const std::string key =
+            prefix.empty() ? std::string(member.name) : prefix + "." + member.name;
+        if constexpr (is_group_v<Field>) {
+          flatten_into(out, key, group.*member.pointer);
+        } else {
+          out[key] = to_json(group.*member.pointer);
+        }
+      });
 }
 
 // Visits the member named by the dotted `path` (relative to `group`): calls
@@ -183,9 +193,11 @@ bool visit_path(Group& group, std::string_view path, OnField&& on_field, OnGroup
   }
   const auto dot = path.find('.');
   const std::string_view head = path.substr(0, dot);
-  const std::string_view rest = dot == std::string_view::npos ? std::string_view() : path.substr(dot + 1);
+  const std::string_view rest =
+      dot == std::string_view::npos ? std::string_view() : path.substr(dot + 1);
   bool found = false;
-  boost::mp11::mp_for_each<boost::describe::describe_members<std::remove_const_t<Group>, boost::describe::mod_public>>(
+  boost::mp11::mp_for_each<
+      boost::describe::describe_members<std::remove_const_t<Group>, boost::describe::mod_public>>(
       [&](auto member) {
         if (found || head != member.name) return;
         auto& field = group.*member.pointer;
@@ -204,8 +216,8 @@ bool visit_path(Group& group, std::string_view path, OnField&& on_field, OnGroup
 const std::map<std::string, std::vector<std::string>, std::less<>>& alias_table() {
   static const auto* table = [] {
     auto* t = new std::map<std::string, std::vector<std::string>, std::less<>>();
-    const std::vector<std::string> all_endpoints = {"aws_endpoint_urls.sns", "aws_endpoint_urls.sqs",
-                                                    "aws_endpoint_urls.sts"};
+    const std::vector<std::string> all_endpoints = {
+        "aws_endpoint_urls.sns", "aws_endpoint_urls.sqs", "aws_endpoint_urls.sts"};
     const std::vector<std::string> both_kms = {"aws_sns_sqs.sns_kms_master_key_id",
                                                "aws_sns_sqs.sqs_kms_master_key_id"};
     auto add_aws_family = [&](const std::string& group) {
@@ -225,16 +237,17 @@ const std::map<std::string, std::vector<std::string>, std::less<>>& alias_table(
       (*t)[p + "aws_sns_kms_master_key_id"] = {"aws_sns_sqs.sns_kms_master_key_id"};
       (*t)[p + "aws_sqs_kms_master_key_id"] = {"aws_sns_sqs.sqs_kms_master_key_id"};
       for (const std::string name :
-           {"aws_sqs_kms_data_key_reuse_period", "aws_kms_data_key_reuse_period", "kms_data_key_reuse_period"}) {
+           {"aws_sqs_kms_data_key_reuse_period", "aws_kms_data_key_reuse_period",
+            "kms_data_key_reuse_period"}) {
         (*t)[p + name] = {"aws_sns_sqs.sqs_kms_data_key_reuse_period"};
       }
     };
     add_aws_family("aws");
     add_aws_family("aws_sns_sqs");
-    for (const std::string name : {"region_name", "aws_access_key_id", "aws_secret_access_key", "topic_prefix",
-                                   "queue_name_prefix", "queue_policy", "wildcard_queue_policy",
-                                   "sns_kms_master_key_id", "sqs_kms_master_key_id",
-                                   "sqs_kms_data_key_reuse_period"}) {
+    for (const std::string name :
+         {"region_name", "aws_access_key_id", "aws_secret_access_key", "topic_prefix",
+          "queue_name_prefix", "queue_policy", "wildcard_queue_policy", "sns_kms_master_key_id",
+          "sqs_kms_master_key_id", "sqs_kms_data_key_reuse_period"}) {
       (*t)["aws." + name] = {"aws_sns_sqs." + name};
     }
     (*t)["aws.sns_kms_master_key_id"] = {"aws_sns_sqs.sns_kms_master_key_id"};
@@ -260,12 +273,14 @@ bool is_group_key(std::string_view key) {
   if (is_alias_group(key)) return true;
   Options probe;
   bool group = false;
-  visit_path(probe, key, [](auto&) {}, [&](auto&) { group = true; });
+  visit_path(
+      probe, key, [](auto&) {}, [&](auto&) { group = true; });
   return group && !key.empty();
 }
 
 [[noreturn]] void unknown_key(std::string_view key) {
-  throw OptionError("Invalid option '" + std::string(key) + "': no such option (see docs/options.md)");
+  throw OptionError("Invalid option '" + std::string(key) +
+                    "': no such option (see docs/options.md)");
 }
 
 const boost::json::value zero_value(0);
@@ -274,7 +289,8 @@ const boost::json::value zero_value(0);
 
 void Options::set(std::string_view key, const boost::json::value& value) {
   if (is_group_key(key)) {
-    if (!value.is_object()) bad_value(key, value, "an object of '" + std::string(key) + "' options");
+    if (!value.is_object())
+      bad_value(key, value, "an object of '" + std::string(key) + "' options");
     for (const auto& member : value.get_object()) {
       set(std::string(key) + "." + std::string(member.key()), member.value());
     }
@@ -282,8 +298,8 @@ void Options::set(std::string_view key, const boost::json::value& value) {
   }
   for (const std::string& canonical : canonical_keys(key)) {
     // Upstream adds `x-expires` only when queue_ttl is truthy: null and false mean none (0).
-    const bool falsy_queue_ttl =
-        canonical == "amqp.queue_ttl" && (value.is_null() || (value.is_bool() && !value.get_bool()));
+    const bool falsy_queue_ttl = canonical == "amqp.queue_ttl" &&
+                                 (value.is_null() || (value.is_bool() && !value.get_bool()));
     const boost::json::value& effective = falsy_queue_ttl ? zero_value : value;
     const bool found = visit_path(
         *this, canonical, [&](auto& field) { assign(key, field, effective); }, [](auto&) {});
@@ -305,7 +321,8 @@ bool Options::has_key(std::string_view key) {
   if (key.empty()) return false;
   if (is_alias_group(key) || alias_table().count(key) > 0) return true;
   Options probe;
-  return visit_path(probe, key, [](auto&) {}, [](auto&) {});
+  return visit_path(
+      probe, key, [](auto&) {}, [](auto&) {});
 }
 
 void Options::update(const boost::json::object& values) {

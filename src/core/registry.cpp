@@ -24,14 +24,15 @@ Registry& registry() {
 
 }  // namespace
 
-ServiceRegistrar::ServiceRegistrar(const char* class_name, ServiceFactory factory, const char* abi_tag,
-                                   const char* source_file) noexcept {
+ServiceRegistrar::ServiceRegistrar(const char* class_name, ServiceFactory factory,
+                                   const char* abi_tag, const char* source_file) noexcept {
   auto& r = registry();
   std::lock_guard lock(r.mutex);
   ServiceClass entry{class_name, factory, source_file ? source_file : ""};
   if (std::string_view(abi_tag) != std::string_view(library_abi_tag())) {
-    r.abi_errors.push_back(std::string("service class '") + class_name + "' was built for [" + abi_tag +
-                           "] but this runtime is [" + library_abi_tag() + "]; rebuild it with this tomodachi");
+    r.abi_errors.push_back(std::string("service class '") + class_name + "' was built for [" +
+                           abi_tag + "] but this runtime is [" + library_abi_tag() +
+                           "]; rebuild it with this tomodachi");
     return;
   }
   if (r.loading_file) {

@@ -1,5 +1,5 @@
-#include "core/service_state.hpp"
 #include "core/encoding.hpp"
+#include "core/service_state.hpp"
 
 #include <tomodachi/service.hpp>
 #include <tomodachi/transport.hpp>
@@ -35,8 +35,12 @@ Logger Service::logger() const {
   return Logger("tomodachi.service", {{"service", name()}});
 }
 
-const std::vector<std::unique_ptr<HandlerSpec>>& Service::handlers() const noexcept { return state_->handlers; }
+const std::vector<std::unique_ptr<HandlerSpec>>& Service::handlers() const noexcept {
+  return state_->handlers;
+}
 
-void Service::add_handler(std::unique_ptr<HandlerSpec> spec) { state_->handlers.push_back(std::move(spec)); }
+void Service::add_handler(std::unique_ptr<HandlerSpec> spec) {
+  state_->handlers.push_back(std::move(spec));
+}
 
 }  // namespace tomodachi

@@ -41,7 +41,8 @@ Task<void> run_blocking_erased(std::function<void()> job) {
   std::exception_ptr error;
   auto initiation = [&job, &error, executor](auto handler) {
     auto work = boost::asio::make_work_guard(executor);
-    boost::asio::post(worker_pool(), [&job, &error, handler = std::move(handler), work = std::move(work)]() mutable {
+    boost::asio::post(worker_pool(), [&job, &error, handler = std::move(handler),
+                                      work = std::move(work)]() mutable {
       try {
         job();
       } catch (...) {
@@ -51,8 +52,8 @@ Task<void> run_blocking_erased(std::function<void()> job) {
       boost::asio::post(handler_executor, std::move(handler));
     });
   };
-  co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void()>(initiation,
-                                                                                      boost::asio::use_awaitable);
+  co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void()>(
+      initiation, boost::asio::use_awaitable);
   if (error) std::rethrow_exception(error);
 }
 
@@ -70,9 +71,11 @@ Task<void> sleep(double seconds) {
 }
 
 void spawn(Task<void> task, std::string name) {
-  boost::asio::co_spawn(detail::loop(), std::move(task), [name = std::move(name)](std::exception_ptr error) {
-    if (error) log_uncaught_exception(error, {{"task", boost::json::string(name)}});
-  });
+  boost::asio::co_spawn(detail::loop(), std::move(task),
+                        [name = std::move(name)](std::exception_ptr error) {
+                          if (error)
+                            log_uncaught_exception(error, {{"task", boost::json::string(name)}});
+                        });
 }
 
 boost::asio::any_io_executor get_executor() { return detail::loop().get_executor(); }

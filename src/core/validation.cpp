@@ -3,8 +3,8 @@
 #include <tomodachi/json.hpp>
 #include <tomodachi/validation.hpp>
 
-#include <boost/json/value.hpp>
 #include <re2/re2.h>
+#include <boost/json/value.hpp>
 
 #include <memory>
 #include <string>
@@ -21,7 +21,9 @@ std::string regex_mismatch_text(std::string_view value, std::string_view pattern
 
 std::string too_small_text(std::string_view shown_value, std::ptrdiff_t min_length) {
   std::string text = "TooSmallException: \"";
-  text.append(shown_value).append("\" is not at least of length ").append(std::to_string(min_length));
+  text.append(shown_value)
+      .append("\" is not at least of length ")
+      .append(std::to_string(min_length));
   return text;
 }
 
@@ -80,11 +82,14 @@ void validate_field_regex(std::string_view value, std::string_view pattern) {
   }
 }
 
-void validate_field_length(std::string_view value, std::ptrdiff_t min_length, std::ptrdiff_t max_length) {
-  check_length(static_cast<std::ptrdiff_t>(encoding::code_point_count(value)), value, min_length, max_length);
+void validate_field_length(std::string_view value, std::ptrdiff_t min_length,
+                           std::ptrdiff_t max_length) {
+  check_length(static_cast<std::ptrdiff_t>(encoding::code_point_count(value)), value, min_length,
+               max_length);
 }
 
-void validate_field_length(const boost::json::value& value, std::ptrdiff_t min_length, std::ptrdiff_t max_length) {
+void validate_field_length(const boost::json::value& value, std::ptrdiff_t min_length,
+                           std::ptrdiff_t max_length) {
   if (const auto* text = value.if_string()) {
     validate_field_length(std::string_view(*text), min_length, max_length);
     return;
@@ -98,7 +103,8 @@ void validate_field_length(const boost::json::value& value, std::ptrdiff_t min_l
     throw std::invalid_argument("validate_field_length: a " + std::string(to_string(value.kind())) +
                                 " value has no length");
   }
-  const bool within = (min_length == -1 || length >= min_length) && (max_length == -1 || length <= max_length);
+  const bool within =
+      (min_length == -1 || length >= min_length) && (max_length == -1 || length <= max_length);
   if (!within) {
     check_length(length, json::dumps(value), min_length, max_length);
   }

@@ -15,8 +15,8 @@ const ProtobufData& PublishData::protobuf() const {
 
 std::string build_raw_payload(const PublishData& data) {
   if (data.is_protobuf()) {
-    throw EnvelopeError("raw mode (no envelope) cannot send protobuf data (" + data.protobuf().type_name +
-                        "); set message_envelope to ProtobufBase");
+    throw EnvelopeError("raw mode (no envelope) cannot send protobuf data (" +
+                        data.protobuf().type_name + "); set message_envelope to ProtobufBase");
   }
   if (!data.json().is_string()) {
     throw EnvelopeError("raw mode (no envelope) sends strings only, got JSON " +

@@ -20,12 +20,18 @@ namespace tomodachi::envelope_detail {
 
 std::string_view kind_name(const boost::json::value& value) noexcept {
   switch (value.kind()) {
-    case boost::json::kind::object: return "object";
-    case boost::json::kind::array: return "array";
-    case boost::json::kind::string: return "string";
-    case boost::json::kind::bool_: return value.get_bool() ? "true" : "false";
-    case boost::json::kind::null: return "null";
-    default: return "number";
+    case boost::json::kind::object:
+      return "object";
+    case boost::json::kind::array:
+      return "array";
+    case boost::json::kind::string:
+      return "string";
+    case boost::json::kind::bool_:
+      return value.get_bool() ? "true" : "false";
+    case boost::json::kind::null:
+      return "null";
+    default:
+      return "number";
   }
 }
 
@@ -42,7 +48,8 @@ std::string decode_base64_strict(std::string_view text, std::string_view envelop
 
 std::string inflate(std::string_view compressed, std::size_t max_size, std::string_view envelope) {
   z_stream stream{};
-  if (inflateInit(&stream) != Z_OK) throw EnvelopeError(std::string(envelope) + ": zlib initialisation failed");
+  if (inflateInit(&stream) != Z_OK)
+    throw EnvelopeError(std::string(envelope) + ": zlib initialisation failed");
   stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
   stream.avail_in = static_cast<uInt>(compressed.size());
   std::string out;
@@ -72,9 +79,10 @@ std::string inflate(std::string_view compressed, std::size_t max_size, std::stri
                         std::to_string(max_size) + " bytes");
   }
   if (status != Z_STREAM_END) {
-    throw EnvelopeError(std::string(envelope) + (status == Z_BUF_ERROR
-                                                     ? ": incomplete or truncated zlib stream"
-                                                     : ": invalid zlib stream (incorrect header or corrupt data)"));
+    throw EnvelopeError(std::string(envelope) +
+                        (status == Z_BUF_ERROR
+                             ? ": incomplete or truncated zlib stream"
+                             : ": invalid zlib stream (incorrect header or corrupt data)"));
   }
   return out;
 }
@@ -110,7 +118,8 @@ class BudgetResource final : public boost::json::memory_resource {
       if (bytes > budget.limit - budget.held) throw BudgetExceeded();
       budget.held += bytes;
     }
-    return over_aligned(alignment) ? ::operator new(bytes, std::align_val_t(alignment)) : ::operator new(bytes);
+    return over_aligned(alignment) ? ::operator new(bytes, std::align_val_t(alignment))
+                                   : ::operator new(bytes);
   }
 
   void do_deallocate(void* pointer, std::size_t bytes, std::size_t alignment) override {
@@ -122,14 +131,17 @@ class BudgetResource final : public boost::json::memory_resource {
     }
   }
 
-  bool do_is_equal(const boost::json::memory_resource& other) const noexcept override { return this == &other; }
+  bool do_is_equal(const boost::json::memory_resource& other) const noexcept override {
+    return this == &other;
+  }
 
   std::shared_ptr<Budget> budget_;
 };
 
 }  // namespace
 
-boost::json::value parse_json_within(std::string_view text, std::size_t max_bytes, std::string_view what) {
+boost::json::value parse_json_within(std::string_view text, std::size_t max_bytes,
+                                     std::string_view what) {
   const auto budget = std::make_shared<Budget>(Budget{max_bytes});
   boost::json::storage_ptr storage = boost::json::make_shared_resource<BudgetResource>(budget);
   std::error_code error;
@@ -149,7 +161,8 @@ boost::json::value parse_json_within(std::string_view text, std::size_t max_byte
 
 double time_now() noexcept {
   const auto now = std::chrono::system_clock::now().time_since_epoch();
-  return static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(now).count()) / 1e6;
+  return static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(now).count()) /
+         1e6;
 }
 
 }  // namespace tomodachi::envelope_detail

@@ -25,7 +25,8 @@ std::string inflate(std::string_view compressed, std::size_t max_size, std::stri
 /// (EnvelopeError naming `what` and the limit) once more than `max_bytes` are held. The
 /// value keeps that resource (shared); after the parse it no longer counts or limits, so
 /// the value may be copied and destroyed on any thread. Invalid JSON: EnvelopeError.
-boost::json::value parse_json_within(std::string_view text, std::size_t max_bytes, std::string_view what);
+boost::json::value parse_json_within(std::string_view text, std::size_t max_bytes,
+                                     std::string_view what);
 
 /// `time.time()`: seconds since the epoch with microseconds.
 double time_now() noexcept;

@@ -9,7 +9,8 @@ EnvelopeSender EnvelopeSender::of(const Service& service) {
   return EnvelopeSender{service.name(), service.uuid(), std::nullopt};
 }
 
-std::shared_ptr<const Envelope> resolve_envelope(const EnvelopeOverride& choice, const Service& service) {
+std::shared_ptr<const Envelope> resolve_envelope(const EnvelopeOverride& choice,
+                                                 const Service& service) {
   return resolve_envelope(choice, service.message_envelope);
 }
 

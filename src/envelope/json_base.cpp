@@ -47,8 +47,8 @@ boost::json::object parse_object(std::string_view payload) {
   boost::json::value document = json::loads(payload, error);
   if (error) throw EnvelopeError("JsonBase: payload is not valid JSON");
   if (!document.is_object()) {
-    throw EnvelopeError("JsonBase: payload is JSON " + std::string(envelope_detail::kind_name(document)) +
-                        ", not an object");
+    throw EnvelopeError("JsonBase: payload is JSON " +
+                        std::string(envelope_detail::kind_name(document)) + ", not an object");
   }
   return std::move(document.as_object());
 }
@@ -73,23 +73,28 @@ boost::json::value take_or_null(boost::json::object& object, std::string_view ke
 boost::json::value decode_compressed_data(const boost::json::value& data, std::size_t max_size,
                                           std::size_t max_parsed_size) {
   if (!data.is_string()) {
-    throw EnvelopeError("JsonBase: base64_gzip_json data is JSON " + std::string(envelope_detail::kind_name(data)) +
-                        ", not a string");
+    throw EnvelopeError("JsonBase: base64_gzip_json data is JSON " +
+                        std::string(envelope_detail::kind_name(data)) + ", not a string");
   }
-  const std::string compressed = envelope_detail::decode_base64_strict(data.get_string(), "JsonBase");
+  const std::string compressed =
+      envelope_detail::decode_base64_strict(data.get_string(), "JsonBase");
   const std::string text = envelope_detail::inflate(compressed, max_size, "JsonBase");
-  return envelope_detail::parse_json_within(text, max_parsed_size, "JsonBase: base64_gzip_json data");
+  return envelope_detail::parse_json_within(text, max_parsed_size,
+                                            "JsonBase: base64_gzip_json data");
 }
 
 }  // namespace
 
 std::string JsonBase::build(const PublishData& data, const BuildContext& context) const {
   if (data.is_protobuf()) {
-    throw EnvelopeError("JsonBase cannot carry protobuf data (" + data.protobuf().type_name + "); use ProtobufBase");
+    throw EnvelopeError("JsonBase cannot carry protobuf data (" + data.protobuf().type_name +
+                        "); use ProtobufBase");
   }
   std::string data_json = json::dumps(data.json());
   const bool compress = data_json.size() >= compression_threshold;  // characters: the text is ASCII
-  if (compress) data_json = json::dumps(boost::json::string(encoding::base64_encode(encoding::zlib_compress(data_json))));
+  if (compress)
+    data_json = json::dumps(
+        boost::json::string(encoding::base64_encode(encoding::zlib_compress(data_json))));
 
   const std::string uuid4 = context.uuid4 ? *context.uuid4 : encoding::uuid4();
   const double timestamp = context.time ? *context.time : envelope_detail::time_now();
@@ -126,9 +131,11 @@ ParsedMessage JsonBase::parse(std::string_view payload, const MessageAttributes*
   // Decompressed data lives in its own (budgeted) memory resource: the result is built on
   // it, and constructed rather than assigned all the way out, so it is never copied.
   boost::json::value data = [&]() -> boost::json::value {
-    if (data_encoding.is_string() && data_encoding.get_string() == raw_encoding) return take_or_null(message, "data");
+    if (data_encoding.is_string() && data_encoding.get_string() == raw_encoding)
+      return take_or_null(message, "data");
     if (data_encoding.is_string() && data_encoding.get_string() == compressed_encoding) {
-      return decode_compressed_data(take_or_null(message, "data"), max_decompressed_size_, max_parsed_size_);
+      return decode_compressed_data(take_or_null(message, "data"), max_decompressed_size_,
+                                    max_parsed_size_);
     }
     return nullptr;
   }();

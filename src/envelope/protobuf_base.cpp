@@ -20,13 +20,17 @@ constexpr std::string_view envelope_name = "ProtobufBase";
 
 // The inner message bytes for `data_encoding`, or nullopt for an encoding whose data
 // upstream does not decode (it then returns an empty message).
-std::optional<std::string> inner_bytes(const envelope_detail::OuterMessage& outer, std::size_t max_size) {
+std::optional<std::string> inner_bytes(const envelope_detail::OuterMessage& outer,
+                                       std::size_t max_size) {
   const std::string& encoding = outer.data_encoding;
   if (encoding == "proto") return outer.data;
-  if (encoding == "gzip_proto") return envelope_detail::inflate(outer.data, max_size, envelope_name);
+  if (encoding == "gzip_proto")
+    return envelope_detail::inflate(outer.data, max_size, envelope_name);
   if (encoding == "base64" || encoding == "base64_gzip_proto") {
     std::optional<std::string> decoded = encoding::base64_decode(outer.data);
-    if (!decoded) throw EnvelopeError("ProtobufBase: " + encoding + " data is not valid base64 (incorrect padding)");
+    if (!decoded)
+      throw EnvelopeError("ProtobufBase: " + encoding +
+                          " data is not valid base64 (incorrect padding)");
     if (encoding == "base64") return decoded;
     return envelope_detail::inflate(*decoded, max_size, envelope_name);
   }
@@ -35,7 +39,8 @@ std::optional<std::string> inner_bytes(const envelope_detail::OuterMessage& oute
 
 }  // namespace
 
-ProtobufBase::ProtobufBase(std::size_t max_decompressed_size) : max_decompressed_size_(max_decompressed_size) {}
+ProtobufBase::ProtobufBase(std::size_t max_decompressed_size)
+    : max_decompressed_size_(max_decompressed_size) {}
 
 ProtobufBase::ProtobufBase(std::string type_name, Factory factory, Validator validator,
                            std::size_t max_decompressed_size)
@@ -66,8 +71,8 @@ std::string ProtobufBase::build(const PublishData& data, const BuildContext& con
   }
   outer.service_name = context.sender.name.value_or(std::string());
   outer.service_uuid = context.sender.uuid.value_or(std::string());
-  outer.message_uuid =
-      context.sender.effective_message_uuid_prefix() + "." + (context.uuid4 ? *context.uuid4 : encoding::uuid4());
+  outer.message_uuid = context.sender.effective_message_uuid_prefix() + "." +
+                       (context.uuid4 ? *context.uuid4 : encoding::uuid4());
   outer.protocol_version = protocol_version;
   outer.timestamp = context.time ? *context.time : envelope_detail::time_now();
   outer.topic = context.topic;
@@ -77,7 +82,8 @@ std::string ProtobufBase::build(const PublishData& data, const BuildContext& con
 ParsedMessage ProtobufBase::parse(std::string_view payload, const MessageAttributes*) const {
   const std::string bytes = envelope_detail::decode_base64_strict(payload, envelope_name);
   envelope_detail::OuterMessage outer;
-  if (bytes.size() > static_cast<std::size_t>(INT_MAX) || !envelope_detail::parse_outer(bytes, outer)) {
+  if (bytes.size() > static_cast<std::size_t>(INT_MAX) ||
+      !envelope_detail::parse_outer(bytes, outer)) {
     throw EnvelopeError("ProtobufBase: payload is not a valid proto.SNSSQSMessage");
   }
 
@@ -115,8 +121,9 @@ ParsedMessage ProtobufBase::parse(std::string_view payload, const MessageAttribu
     }
     if (failure) {
       get_logger("tomodachi.envelope")
-          .warning("message validation failed: " + describe_exception(failure),
-                   {{"envelope", "ProtobufBase"}, {"proto_class", boost::json::string(type_name_)}});
+          .warning(
+              "message validation failed: " + describe_exception(failure),
+              {{"envelope", "ProtobufBase"}, {"proto_class", boost::json::string(type_name_)}});
       std::rethrow_exception(failure);
     }
   }

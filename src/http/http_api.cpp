@@ -48,8 +48,8 @@ void Service::http_static(std::string_view path, std::string_view url, std::sour
   http_static(path, url, HttpStaticOptions{}, where);
 }
 
-void Service::http_static(std::string_view path, std::string_view url, const HttpStaticOptions& options,
-                          std::source_location where) {
+void Service::http_static(std::string_view path, std::string_view url,
+                          const HttpStaticOptions& options, std::source_location where) {
   auto spec = std::make_unique<detail::HttpSpec>(detail::HttpSpecKind::static_files, "static");
   spec->methods = {"GET"};
   spec->pattern = std::string(url);
@@ -60,7 +60,8 @@ void Service::http_static(std::string_view path, std::string_view url, const Htt
   detail::add_http_spec(*this, std::move(spec));
 }
 
-void Service::http_middleware(std::function<Task<Response>(HttpNext&, Request&)> middleware, std::string name) {
+void Service::http_middleware(std::function<Task<Response>(HttpNext&, Request&)> middleware,
+                              std::string name) {
   auto spec = std::make_unique<detail::HttpSpec>(detail::HttpSpecKind::middleware, std::move(name));
   spec->middleware = std::move(middleware);
   detail::add_http_spec(*this, std::move(spec));

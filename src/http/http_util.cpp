@@ -15,8 +15,10 @@ namespace tomodachi::http_impl {
 namespace {
 
 std::string_view trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
+    text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
+    text.remove_suffix(1);
   return text;
 }
 
@@ -114,7 +116,8 @@ bool one_of(std::string_view value, std::initializer_list<std::string_view> name
 bool iequals(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
       return false;
     }
   }
@@ -141,8 +144,11 @@ std::int64_t parse_client_max_size(const std::variant<std::int64_t, std::string>
                    [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
     std::int64_t multiplier = 1;
     for (auto [suffix, factor] : {std::pair<std::string_view, std::int64_t>{"KB", 1024},
-                                  {"MB", 1024 * 1024}, {"GB", 1024 * 1024 * 1024},
-                                  {"K", 1024}, {"M", 1024 * 1024}, {"G", 1024 * 1024 * 1024},
+                                  {"MB", 1024 * 1024},
+                                  {"GB", 1024 * 1024 * 1024},
+                                  {"K", 1024},
+                                  {"M", 1024 * 1024},
+                                  {"G", 1024 * 1024 * 1024},
                                   {"B", 1}}) {
       if (upper.size() > suffix.size() && upper.ends_with(suffix)) {
         upper.resize(upper.size() - suffix.size());
@@ -174,7 +180,8 @@ std::int64_t parse_client_max_size(const std::variant<std::int64_t, std::string>
   return bytes;
 }
 
-KeepAliveConfig::KeepAliveConfig(int timeout_seconds, int max_requests_per_connection, int max_seconds)
+KeepAliveConfig::KeepAliveConfig(int timeout_seconds, int max_requests_per_connection,
+                                 int max_seconds)
     : timeout(timeout_seconds), max_requests(max_requests_per_connection), max_time(max_seconds) {
   if (timeout > 0) {
     header = "timeout=" + std::to_string(timeout);
@@ -185,7 +192,8 @@ KeepAliveConfig::KeepAliveConfig(int timeout_seconds, int max_requests_per_conne
 KeepAliveConfig keepalive_config(const Options::Http& http) {
   const int timeout = http.keepalive_timeout ? http.keepalive_timeout : http.keepalive_expiry;
   if (timeout < 0) {
-    throw std::invalid_argument("Bad value for http option keepalive_timeout: " + std::to_string(timeout));
+    throw std::invalid_argument("Bad value for http option keepalive_timeout: " +
+                                std::to_string(timeout));
   }
   const int max_requests = http.max_keepalive_requests.value_or(0);
   const int max_time = http.max_keepalive_time.value_or(0);
@@ -194,13 +202,15 @@ KeepAliveConfig keepalive_config(const Options::Http& http) {
                                 std::to_string(max_requests));
   }
   if (max_time < 0) {
-    throw std::invalid_argument("Bad value for http option max_keepalive_time: " + std::to_string(max_time));
+    throw std::invalid_argument("Bad value for http option max_keepalive_time: " +
+                                std::to_string(max_time));
   }
   for (auto [name, value] : {std::pair<const char*, int>{"max_keepalive_requests", max_requests},
                              {"max_keepalive_time", max_time}}) {
     if (value && timeout <= 0) {
-      throw std::invalid_argument(std::string("HTTP keep-alive must be enabled to use http option ") +
-                                  name + " - a http.keepalive_timeout option value is required");
+      throw std::invalid_argument(
+          std::string("HTTP keep-alive must be enabled to use http option ") + name +
+          " - a http.keepalive_timeout option value is required");
     }
   }
   return KeepAliveConfig(timeout, max_requests, max_time);
@@ -216,7 +226,8 @@ KeepAliveDecision decide_keep_alive(const KeepAliveConfig& config, bool client_w
       requests_on_connection >= static_cast<std::uint64_t>(config.max_requests)) {
     return decision;
   }
-  if (config.max_time > 0 && connection_age > std::chrono::seconds(config.max_time)) return decision;
+  if (config.max_time > 0 && connection_age > std::chrono::seconds(config.max_time))
+    return decision;
   decision.keep_alive = true;
   decision.keep_alive_header = config.header;
   return decision;
@@ -312,11 +323,13 @@ std::string real_ip(std::string_view peer, std::optional<std::string_view> heade
 std::string basic_auth_user(std::string_view authorization) {
   authorization = trim(authorization);
   auto space = authorization.find(' ');
-  if (space == std::string_view::npos || !iequals(authorization.substr(0, space), "basic")) return {};
+  if (space == std::string_view::npos || !iequals(authorization.substr(0, space), "basic"))
+    return {};
   std::string_view encoded = trim(authorization.substr(space + 1));
   if (encoded.empty() || encoded.size() % 4 != 0) return {};
   for (char c : encoded) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '=')) return {};
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '='))
+      return {};
   }
   auto decoded = encoding::base64_decode(encoded);
   if (!decoded) return {};
@@ -365,7 +378,8 @@ std::optional<std::string> header_parameter(std::string_view header, std::string
     auto equals = segment.find('=');
     if (equals != std::string_view::npos && iequals(trim(segment.substr(0, equals)), key)) {
       std::string_view value = trim(segment.substr(equals + 1));
-      if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+      if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+        value = value.substr(1, value.size() - 2);
       return std::string(value);
     }
     position = next == std::string_view::npos ? next : position + 1 + next;
@@ -381,7 +395,8 @@ std::string form_decode(std::string_view text) {
 
 }  // namespace
 
-std::optional<std::vector<FormField>> parse_form(std::string_view content_type, std::string_view body) {
+std::optional<std::vector<FormField>> parse_form(std::string_view content_type,
+                                                 std::string_view body) {
   std::vector<FormField> fields;
   std::string_view mime = trim(content_type.substr(0, content_type.find(';')));
   if (iequals(mime, "application/x-www-form-urlencoded")) {
@@ -443,12 +458,15 @@ std::optional<std::vector<FormField>> parse_form(std::string_view content_type, 
 // ---- responses -----------------------------------------------------------------------
 
 ContentDefaults::ContentDefaults(std::string mime_type, std::string default_charset)
-    : mime(std::move(mime_type)), charset(std::move(default_charset)), header(mime + "; charset=" + charset) {}
+    : mime(std::move(mime_type)),
+      charset(std::move(default_charset)),
+      header(mime + "; charset=" + charset) {}
 
 ContentDefaults content_defaults(std::string_view content_type, std::string_view charset) {
   if (content_type.find(';') != std::string_view::npos) {
     if (auto segment = charset_segment(content_type)) {
-      return ContentDefaults(std::string(trim(content_type.substr(0, content_type.find(';')))), *segment);
+      return ContentDefaults(std::string(trim(content_type.substr(0, content_type.find(';')))),
+                             *segment);
     }
   }
   return ContentDefaults(std::string(content_type), std::string(charset));
@@ -510,7 +528,8 @@ WireResponse to_wire(Response&& response, int default_status, const ContentDefau
   if (!response.body.empty() && !response.binary && charset) {
     auto encoded = encode_text(std::move(response.body), *charset);
     if (!encoded) {
-      throw ResponseEncodingError("unable to encode the response body with charset '" + *charset + "'");
+      throw ResponseEncodingError("unable to encode the response body with charset '" + *charset +
+                                  "'");
     }
     wire.body = std::move(*encoded);
   } else {
@@ -536,55 +555,104 @@ WireResponse status_response(int status, bool empty_body) {
 
 std::string_view reason_phrase(int status) noexcept {
   switch (status) {
-    case 100: return "Continue";
-    case 101: return "Switching Protocols";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 203: return "Non-Authoritative Information";
-    case 204: return "No Content";
-    case 205: return "Reset Content";
-    case 206: return "Partial Content";
-    case 300: return "Multiple Choices";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 402: return "Payment Required";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 406: return "Not Acceptable";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 411: return "Length Required";
-    case 412: return "Precondition Failed";
-    case 413: return "Request Entity Too Large";
-    case 414: return "Request-URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 416: return "Requested Range Not Satisfiable";
-    case 417: return "Expectation Failed";
-    case 418: return "I'm a teapot";
-    case 422: return "Unprocessable Entity";
-    case 425: return "Too Early";
-    case 426: return "Upgrade Required";
-    case 428: return "Precondition Required";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 451: return "Unavailable For Legal Reasons";
-    case 499: return "Client Closed Request";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    default: return "";
+    case 100:
+      return "Continue";
+    case 101:
+      return "Switching Protocols";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 203:
+      return "Non-Authoritative Information";
+    case 204:
+      return "No Content";
+    case 205:
+      return "Reset Content";
+    case 206:
+      return "Partial Content";
+    case 300:
+      return "Multiple Choices";
+    case 301:
+      return "Moved Permanently";
+    case 302:
+      return "Found";
+    case 303:
+      return "See Other";
+    case 304:
+      return "Not Modified";
+    case 307:
+      return "Temporary Redirect";
+    case 308:
+      return "Permanent Redirect";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 402:
+      return "Payment Required";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 406:
+      return "Not Acceptable";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 410:
+      return "Gone";
+    case 411:
+      return "Length Required";
+    case 412:
+      return "Precondition Failed";
+    case 413:
+      return "Request Entity Too Large";
+    case 414:
+      return "Request-URI Too Long";
+    case 415:
+      return "Unsupported Media Type";
+    case 416:
+      return "Requested Range Not Satisfiable";
+    case 417:
+      return "Expectation Failed";
+    case 418:
+      return "I'm a teapot";
+    case 422:
+      return "Unprocessable Entity";
+    case 425:
+      return "Too Early";
+    case 426:
+      return "Upgrade Required";
+    case 428:
+      return "Precondition Required";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 451:
+      return "Unavailable For Legal Reasons";
+    case 499:
+      return "Client Closed Request";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    case 505:
+      return "HTTP Version Not Supported";
+    default:
+      return "";
   }
 }
 
@@ -595,18 +663,23 @@ std::string_view mime_type_for(std::string_view file_name) noexcept {
   }
   std::string_view ext = file_name.substr(dot + 1);
   static constexpr std::pair<std::string_view, std::string_view> table[] = {
-      {"html", "text/html"}, {"htm", "text/html"}, {"css", "text/css"},
-      {"js", "text/javascript"}, {"mjs", "text/javascript"}, {"json", "application/json"},
-      {"txt", "text/plain"}, {"csv", "text/csv"}, {"md", "text/markdown"},
-      {"xml", "application/xml"}, {"png", "image/png"}, {"jpg", "image/jpeg"},
-      {"jpeg", "image/jpeg"}, {"gif", "image/gif"}, {"svg", "image/svg+xml"},
-      {"ico", "image/vnd.microsoft.icon"}, {"webp", "image/webp"}, {"avif", "image/avif"},
-      {"pdf", "application/pdf"}, {"zip", "application/zip"}, {"gz", "application/gzip"},
-      {"tar", "application/x-tar"}, {"wasm", "application/wasm"}, {"woff", "font/woff"},
-      {"woff2", "font/woff2"}, {"ttf", "font/ttf"}, {"otf", "font/otf"},
-      {"mp3", "audio/mpeg"}, {"wav", "audio/x-wav"}, {"mp4", "video/mp4"},
-      {"webm", "video/webm"}, {"map", "application/json"}, {"yaml", "application/yaml"},
-      {"yml", "application/yaml"}};
+      {"html", "text/html"},        {"htm", "text/html"},
+      {"css", "text/css"},          {"js", "text/javascript"},
+      {"mjs", "text/javascript"},   {"json", "application/json"},
+      {"txt", "text/plain"},        {"csv", "text/csv"},
+      {"md", "text/markdown"},      {"xml", "application/xml"},
+      {"png", "image/png"},         {"jpg", "image/jpeg"},
+      {"jpeg", "image/jpeg"},       {"gif", "image/gif"},
+      {"svg", "image/svg+xml"},     {"ico", "image/vnd.microsoft.icon"},
+      {"webp", "image/webp"},       {"avif", "image/avif"},
+      {"pdf", "application/pdf"},   {"zip", "application/zip"},
+      {"gz", "application/gzip"},   {"tar", "application/x-tar"},
+      {"wasm", "application/wasm"}, {"woff", "font/woff"},
+      {"woff2", "font/woff2"},      {"ttf", "font/ttf"},
+      {"otf", "font/otf"},          {"mp3", "audio/mpeg"},
+      {"wav", "audio/x-wav"},       {"mp4", "video/mp4"},
+      {"webm", "video/webm"},       {"map", "application/json"},
+      {"yaml", "application/yaml"}, {"yml", "application/yaml"}};
   for (auto [key, type] : table) {
     if (iequals(key, ext)) return type;
   }
@@ -627,7 +700,8 @@ LogFields access_log_fields(const AccessLogEntry& entry) {
   fields.push_back({"status_code", entry.status});
   if (entry.replaced_status) fields.push_back({"replaced_status_code", *entry.replaced_status});
   fields.push_back({"remote_ip", boost::json::string(entry.remote_ip)});
-  if (!entry.auth_user.empty()) fields.push_back({"auth_user", boost::json::string(entry.auth_user)});
+  if (!entry.auth_user.empty())
+    fields.push_back({"auth_user", boost::json::string(entry.auth_user)});
   fields.push_back({"request_method", boost::json::string(entry.method)});
   fields.push_back({"request_path", boost::json::string(entry.path)});
   if (!entry.query_string.empty()) {
@@ -640,16 +714,17 @@ LogFields access_log_fields(const AccessLogEntry& entry) {
   if (entry.replaced_response_content_length) {
     fields.push_back({"replaced_response_content_length", entry.replaced_response_content_length});
   }
-  std::int64_t request_length = entry.request_content_length ? entry.request_content_length
-                                 : entry.request_length_from_read ? entry.request_content_read_length
-                                                                  : 0;
+  std::int64_t request_length = entry.request_content_length     ? entry.request_content_length
+                                : entry.request_length_from_read ? entry.request_content_read_length
+                                                                 : 0;
   if (request_length) fields.push_back({"request_content_length", request_length});
   if (entry.request_content_read_length) {
     fields.push_back({"request_content_read_length", entry.request_content_read_length});
   }
   fields.push_back({"user_agent", boost::json::string(entry.user_agent)});
   if (entry.handler_elapsed_seconds) {
-    fields.push_back({"handler_elapsed_time", boost::json::string(format_seconds(*entry.handler_elapsed_seconds))});
+    fields.push_back({"handler_elapsed_time",
+                      boost::json::string(format_seconds(*entry.handler_elapsed_seconds))});
   }
   if (entry.request_seconds) {
     fields.push_back({"request_time", boost::json::string(format_seconds(*entry.request_seconds))});

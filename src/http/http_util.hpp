@@ -24,7 +24,8 @@ namespace tomodachi::http_impl {
 std::int64_t parse_client_max_size(const std::variant<std::int64_t, std::string>& value);
 
 struct KeepAliveConfig {
-  KeepAliveConfig(int timeout_seconds = 0, int max_requests_per_connection = 0, int max_seconds = 0);
+  KeepAliveConfig(int timeout_seconds = 0, int max_requests_per_connection = 0,
+                  int max_seconds = 0);
   int timeout = 0;       ///< seconds; 0 = off
   int max_requests = 0;  ///< 0 = unlimited
   int max_time = 0;      ///< seconds; 0 = unlimited
@@ -83,7 +84,8 @@ std::string percent_decode(std::string_view text);
 /// Parses a form body by its `Content-Type`: urlencoded (`+` and `%xx` decoded) or
 /// multipart/form-data (boundary from the header). nullopt for a malformed multipart body;
 /// an empty list for other content types.
-std::optional<std::vector<FormField>> parse_form(std::string_view content_type, std::string_view body);
+std::optional<std::vector<FormField>> parse_form(std::string_view content_type,
+                                                 std::string_view body);
 
 // ---- responses -----------------------------------------------------------------------
 
@@ -159,7 +161,7 @@ struct AccessLogEntry {
   /// Present for every response upstream knows the length of (0 included).
   std::optional<std::int64_t> response_content_length;
   std::int64_t replaced_response_content_length = 0;  ///< 0 = omitted
-  std::int64_t request_content_length = 0;  ///< header value (0 = absent)
+  std::int64_t request_content_length = 0;            ///< header value (0 = absent)
   std::int64_t request_content_read_length = 0;
   /// Without a Content-Length header, log the bytes read as `request_content_length`
   /// (upstream does, except for a body cut short).

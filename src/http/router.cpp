@@ -52,7 +52,8 @@ void Router::add(std::vector<std::string> methods, std::string_view url, std::si
   }
   entry->route = route;
   entry->groups = entry->regex->NumberOfCapturingGroups();
-  for (const auto& [name, index] : entry->regex->NamedCapturingGroups()) entry->names.emplace_back(name, index);
+  for (const auto& [name, index] : entry->regex->NamedCapturingGroups())
+    entry->names.emplace_back(name, index);
   entries_.push_back(std::move(entry));
 }
 

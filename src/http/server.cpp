@@ -32,12 +32,12 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <charconv>
 #include <climits>
-#include <deque>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
+#include <deque>
 #include <filesystem>
 #include <list>
 #include <map>
@@ -99,7 +99,8 @@ struct RequestState {
 };
 
 struct WebsocketState {
-  explicit WebsocketState(tcp::socket&& socket) : ws(std::move(socket)), write_timer(ws.get_executor()) {}
+  explicit WebsocketState(tcp::socket&& socket)
+      : ws(std::move(socket)), write_timer(ws.get_executor()) {}
   bws::stream<tcp::socket> ws;
   std::string id;
   bool closing = false;
@@ -144,13 +145,15 @@ void release_write(detail::WebsocketState& state) {
 void arm_write_timeout(const std::shared_ptr<detail::WebsocketState>& state) {
   if (state->write_timeout <= std::chrono::steady_clock::duration::zero()) return;
   state->write_timer.expires_after(state->write_timeout);
-  state->write_timer.async_wait([weak = std::weak_ptr<detail::WebsocketState>(state)](boost::system::error_code ec) {
-    auto state = weak.lock();
-    if (ec || !state) return;
-    state->closing = true;
-    boost::system::error_code ignored;
-    beast::get_lowest_layer(state->ws).close(ignored);  // the stuck write fails, the receive loop ends
-  });
+  state->write_timer.async_wait(
+      [weak = std::weak_ptr<detail::WebsocketState>(state)](boost::system::error_code ec) {
+        auto state = weak.lock();
+        if (ec || !state) return;
+        state->closing = true;
+        boost::system::error_code ignored;
+        beast::get_lowest_layer(state->ws).close(
+            ignored);  // the stuck write fails, the receive loop ends
+      });
 }
 
 }  // namespace
@@ -302,16 +305,19 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   Task<void> watchdog(std::shared_ptr<Connection> connection);
   Task<void> discard_unread(Connection& connection);
   /// One non-blocking send of head + body; `sent` counts the bytes written.
-  SendResult send_now(Connection& connection, asio::const_buffer head, asio::const_buffer body, std::size_t& sent);
+  SendResult send_now(Connection& connection, asio::const_buffer head, asio::const_buffer body,
+                      std::size_t& sent);
   /// The rest of a send that did not fit into the socket buffer.
-  Task<bool> send_rest(Connection& connection, asio::const_buffer head, asio::const_buffer body, std::size_t sent);
+  Task<bool> send_rest(Connection& connection, asio::const_buffer head, asio::const_buffer body,
+                       std::size_t sent);
   Task<bool> write_all(Connection& connection, asio::const_buffer head, asio::const_buffer body);
   Task<bool> serve_one(Connection& connection);
   Task<Response> run_chain(std::size_t index, Request& request, int kind);
   Task<Response> call_inner(Request& request, int kind);
   /// The response of an HTTP status: its http_error handler (then the 500 one), else the
   /// reason phrase, or `body` when an HttpError carried one.
-  Task<WireResponse> error_response(int status, Request& request, Headers extra, bool empty_500, std::string body);
+  Task<WireResponse> error_response(int status, Request& request, Headers extra, bool empty_500,
+                                    std::string body);
   /// Formats the response head into `connection.out`; returns the body bytes to send.
   asio::const_buffer format_response(Connection& connection, const WireResponse& wire, bool head,
                                      const KeepAliveDecision& keep_alive, bool force_close);
@@ -323,7 +329,8 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   Task<void> run_websocket(Connection& connection, Request& request);
   void log_access(const detail::RequestState& state, const AccessLogEntry& entry,
                   const Route* route) const;
-  void log_disconnected_while_writing(const detail::RequestState& state, const AccessLogEntry& entry) const;
+  void log_disconnected_while_writing(const detail::RequestState& state,
+                                      const AccessLogEntry& entry) const;
   void log_websocket(const detail::RequestState& state, std::string_view ws_state,
                      std::optional<double> total_seconds) const;
   void log_protocol_error(Connection& connection, int status, std::int64_t length) const;
@@ -414,9 +421,11 @@ void ServerCore::setup() {
         std::filesystem::path directory = spec->static_path;
         // `tomodachi run` knows the service's source file: relative paths are resolved
         // against its folder (like upstream's service file path).
-        if (std::filesystem::path(spec->static_raw_path).is_relative() && !service_.source_file().empty() &&
+        if (std::filesystem::path(spec->static_raw_path).is_relative() &&
+            !service_.source_file().empty() &&
             std::filesystem::path(service_.source_file()).is_absolute()) {
-          directory = std::filesystem::path(service_.source_file()).parent_path() / spec->static_raw_path;
+          directory =
+              std::filesystem::path(service_.source_file()).parent_path() / spec->static_raw_path;
         }
         auto base = std::filesystem::canonical(directory, error);
         if (error || base == "/" || !std::filesystem::is_directory(base)) {
@@ -451,8 +460,10 @@ Task<void> ServerCore::start() {
     std::filesystem::path path(access_log_file_);
     auto parent = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
     if (!std::filesystem::is_directory(parent)) {
-      http_logger_.warning("Unable to use file for access log - invalid path (\"" + access_log_file_ + "\")");
-      throw HttpException("Unable to use file for access log - invalid path (\"" + access_log_file_ + "\")");
+      http_logger_.warning("Unable to use file for access log - invalid path (\"" +
+                           access_log_file_ + "\")");
+      throw HttpException("Unable to use file for access log - invalid path (\"" +
+                          access_log_file_ + "\")");
     }
     try {
       access_log_sink_ = add_json_file_sink(path, [](const LogRecord& record) {
@@ -507,7 +518,8 @@ Task<void> ServerCore::start() {
   bool shared_port = false;
   {
     std::lock_guard lock(ports_mutex);
-    for (const auto& [other, other_port] : bound_ports()) shared_port |= other != &service_ && other_port == port_;
+    for (const auto& [other, other_port] : bound_ports())
+      shared_port |= other != &service_ && other_port == port_;
     bound_ports()[&service_] = port_;
   }
   if (http.reuse_port && requested_port == 0) {
@@ -515,19 +527,21 @@ Task<void> ServerCore::start() {
                          {{"listen_port", port_}});
   }
   if (shared_port) {
-    http_logger_.warning("several services in this process listen on the same http port - the kernel spreads "
-                         "connections between them (http.reuse_port)",
-                         {{"listen_port", port_}});
+    http_logger_.warning(
+        "several services in this process listen on the same http port - the kernel spreads "
+        "connections between them (http.reuse_port)",
+        {{"listen_port", port_}});
   }
 
   set_execution_context({{"http_enabled", true}, {"http_server_version", http_server_version()}});
   (void)counters();
 
-  http_logger_.info("accepting http requests", {{"listen_url", boost::json::string(listen_url(host, port_))},
-                                                {"listen_host", boost::json::string(host)},
-                                                {"listen_port", port_}});
-  asio::co_spawn(executor, [self = shared_from_this()]() { return self->accept_loop(); },
-                 asio::detached);
+  http_logger_.info("accepting http requests",
+                    {{"listen_url", boost::json::string(listen_url(host, port_))},
+                     {"listen_host", boost::json::string(host)},
+                     {"listen_port", port_}});
+  asio::co_spawn(
+      executor, [self = shared_from_this()]() { return self->accept_loop(); }, asio::detached);
 }
 
 Task<void> ServerCore::accept_loop() {
@@ -542,7 +556,8 @@ Task<void> ServerCore::accept_loop() {
       if (Clock::now() - accept_warned_at_ >= std::chrono::seconds(10)) {
         LogFields fields{{"error_message", boost::json::string(lower_ascii(ec.message()))}};
         if (accept_errors_suppressed_ > 0) {
-          fields.push_back({"suppressed_count", static_cast<std::int64_t>(accept_errors_suppressed_)});
+          fields.push_back(
+              {"suppressed_count", static_cast<std::int64_t>(accept_errors_suppressed_)});
         }
         http_logger_.warning("unable to accept http connection", std::move(fields));
         accept_warned_at_ = Clock::now();
@@ -587,7 +602,8 @@ Task<void> ServerCore::session(tcp::socket socket) {
       if (!keep_going) break;
     }
   } catch (const std::exception& error) {
-    http_logger_.warning("error in http connection", {{"error_message", boost::json::string(error.what())}});
+    http_logger_.warning("error in http connection",
+                         {{"error_message", boost::json::string(error.what())}});
   }
   if (connection->linger && !connection->upgraded && !connection->timed_out) {
     co_await discard_unread(*connection);
@@ -622,38 +638,45 @@ Task<void> ServerCore::watchdog(std::shared_ptr<Connection> connection) {
   connection->armed = Clock::time_point::max();
 }
 
-ServerCore::SendResult ServerCore::send_now(Connection& connection, asio::const_buffer head, asio::const_buffer body,
-                                            std::size_t& sent) {
+ServerCore::SendResult ServerCore::send_now(Connection& connection, asio::const_buffer head,
+                                            asio::const_buffer body, std::size_t& sent) {
   std::array<asio::const_buffer, 2> buffers{head, body};
   boost::system::error_code ec;
   sent = connection.socket.write_some(buffers, ec);  // non-blocking: the common case ends here
   if (!ec && sent == head.size() + body.size()) return SendResult::done;
-  if (ec && ec != asio::error::would_block && ec != asio::error::try_again) return SendResult::failed;
+  if (ec && ec != asio::error::would_block && ec != asio::error::try_again)
+    return SendResult::failed;
   return SendResult::pending;
 }
 
-Task<bool> ServerCore::send_rest(Connection& connection, asio::const_buffer head, asio::const_buffer body,
-                                 std::size_t sent) {
+Task<bool> ServerCore::send_rest(Connection& connection, asio::const_buffer head,
+                                 asio::const_buffer body, std::size_t sent) {
   std::array<asio::const_buffer, 2> buffers{head, body};
   if (sent >= head.size()) {
     buffers[1] = asio::const_buffer(static_cast<const char*>(body.data()) + (sent - head.size()),
                                     body.size() - (sent - head.size()));
     buffers[0] = asio::const_buffer();
   } else {
-    buffers[0] = asio::const_buffer(static_cast<const char*>(head.data()) + sent, head.size() - sent);
+    buffers[0] =
+        asio::const_buffer(static_cast<const char*>(head.data()) + sent, head.size() - sent);
   }
   connection.set_deadline(body_timeout_);
-  auto [write_ec, written] = co_await asio::async_write(connection.socket, buffers, asio::as_tuple(asio::use_awaitable));
+  auto [write_ec, written] =
+      co_await asio::async_write(connection.socket, buffers, asio::as_tuple(asio::use_awaitable));
   (void)written;
   co_return !write_ec;
 }
 
-Task<bool> ServerCore::write_all(Connection& connection, asio::const_buffer head, asio::const_buffer body) {
+Task<bool> ServerCore::write_all(Connection& connection, asio::const_buffer head,
+                                 asio::const_buffer body) {
   std::size_t sent = 0;
   switch (send_now(connection, head, body, sent)) {
-    case SendResult::done: co_return true;
-    case SendResult::failed: co_return false;
-    case SendResult::pending: break;
+    case SendResult::done:
+      co_return true;
+    case SendResult::failed:
+      co_return false;
+    case SendResult::pending:
+      break;
   }
   bool ok = co_await send_rest(connection, head, body, sent);
   co_return ok;
@@ -672,8 +695,8 @@ Task<void> ServerCore::discard_unread(Connection& connection) {
   std::size_t discarded = connection.buffer.size();
   connection.buffer.consume(connection.buffer.size());
   while (discarded < 64 * 1024 && !connection.timed_out) {
-    auto [read_ec, n] = co_await connection.socket.async_read_some(connection.buffer.prepare(16384),
-                                                                   asio::as_tuple(asio::use_awaitable));
+    auto [read_ec, n] = co_await connection.socket.async_read_some(
+        connection.buffer.prepare(16384), asio::as_tuple(asio::use_awaitable));
     if (read_ec) break;  // the client closed too, or the watchdog cut it at the deadline
     discarded += n;
   }
@@ -720,7 +743,8 @@ Task<bool> ServerCore::serve_one(Connection& connection) {
         connection.set_deadline(header_timeout_);
       }
     }
-    auto [ec, n] = co_await connection.socket.async_read_some(buffer.prepare(8192), asio::as_tuple(asio::use_awaitable));
+    auto [ec, n] = co_await connection.socket.async_read_some(buffer.prepare(8192),
+                                                              asio::as_tuple(asio::use_awaitable));
     if (ec) {
       // closed, reset, cut by the watchdog, or cancelled at shutdown: nothing to answer
       if (connection.timed_out && parser.got_some()) log_protocol_error(connection, 408, 0);
@@ -773,13 +797,16 @@ Task<bool> ServerCore::serve_one(Connection& connection) {
   if (!real_ip_from_.empty() && !real_ip_header_.empty()) {
     auto header = message.find(real_ip_header_);
     std::optional<std::string_view> value;
-    if (header != message.end()) value = std::string_view(header->value().data(), header->value().size());
+    if (header != message.end())
+      value = std::string_view(header->value().data(), header->value().size());
     state.remote_ip = real_ip(connection.peer_ip, value, real_ip_from_);
   } else {
     state.remote_ip = connection.peer_ip;
   }
-  if (auto authorization = message.find(bhttp::field::authorization); authorization != message.end()) {
-    state.auth_user = basic_auth_user(std::string_view(authorization->value().data(), authorization->value().size()));
+  if (auto authorization = message.find(bhttp::field::authorization);
+      authorization != message.end()) {
+    state.auth_user = basic_auth_user(
+        std::string_view(authorization->value().data(), authorization->value().size()));
   }
   std::string_view user_agent;
   if (auto agent = message.find(bhttp::field::user_agent); agent != message.end()) {
@@ -794,7 +821,8 @@ Task<bool> ServerCore::serve_one(Connection& connection) {
   entry.query_string = state.query;
   entry.http_version = state.version;
   entry.user_agent = user_agent;
-  if (auto length = parser.content_length()) entry.request_content_length = static_cast<std::int64_t>(*length);
+  if (auto length = parser.content_length())
+    entry.request_content_length = static_cast<std::int64_t>(*length);
 
   if (connection.peer_ip.empty()) {
     // No remote address (the client was gone before we looked): ignored, nothing sent
@@ -810,10 +838,12 @@ Task<bool> ServerCore::serve_one(Connection& connection) {
   // Body pre-read (spec §3.2).
   if (!parser.is_done()) {
     if (auto expect = message.find(bhttp::field::expect);
-        expect != message.end() && beast::iequals(expect->value(), "100-continue") && buffer.size() == 0) {
+        expect != message.end() && beast::iequals(expect->value(), "100-continue") &&
+        buffer.size() == 0) {
       static constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
-      bool sent = co_await write_all(connection, asio::buffer(continue_line.data(), continue_line.size()),
-                                     asio::const_buffer());
+      bool sent =
+          co_await write_all(connection, asio::buffer(continue_line.data(), continue_line.size()),
+                             asio::const_buffer());
       if (!sent) co_return false;
     }
     bool failed = false;
@@ -835,7 +865,8 @@ Task<bool> ServerCore::serve_one(Connection& connection) {
         if (used > 0) continue;
       }
       connection.set_deadline(body_timeout_);
-      auto [ec, n] = co_await connection.socket.async_read_some(buffer.prepare(65536), asio::as_tuple(asio::use_awaitable));
+      auto [ec, n] = co_await connection.socket.async_read_some(
+          buffer.prepare(65536), asio::as_tuple(asio::use_awaitable));
       if (ec) {
         failed = true;
         break;
@@ -951,12 +982,14 @@ Task<bool> ServerCore::serve_one(Connection& connection) {
     handler_stopped = Clock::now();
   }
   if (handler_stopped) {
-    entry.handler_elapsed_seconds = std::chrono::duration<double>(*handler_stopped - handler_started).count();
+    entry.handler_elapsed_seconds =
+        std::chrono::duration<double>(*handler_stopped - handler_started).count();
   }
   const Route* logged_route = state.match.outcome == Router::Outcome::found ? state.route : nullptr;
 
   // The client went away while the handler ran: nothing is sent (spec §3.8).
-  const bool handler_waited = entry.handler_elapsed_seconds && *entry.handler_elapsed_seconds > 0.001;
+  const bool handler_waited =
+      entry.handler_elapsed_seconds && *entry.handler_elapsed_seconds > 0.001;
   if (handler_waited && !peer_connected(connection.socket.native_handle())) {
     entry.status = 499;
     entry.replaced_status = wire.status;
@@ -978,7 +1011,8 @@ Task<bool> ServerCore::serve_one(Connection& connection) {
   std::size_t sent = 0;
   SendResult result = send_now(connection, head_bytes, body, sent);
   bool written = result == SendResult::done;
-  if (result == SendResult::pending) written = co_await send_rest(connection, head_bytes, body, sent);
+  if (result == SendResult::pending)
+    written = co_await send_rest(connection, head_bytes, body, sent);
   entry.request_seconds = seconds_since(started);
   if (!written) {
     log_disconnected_while_writing(state, entry);  // the peer vanished mid-response (spec §8)
@@ -1030,8 +1064,8 @@ Task<Response> ServerCore::run_chain(std::size_t index, Request& request, int ki
   co_return co_await std::move(task);
 }
 
-Task<WireResponse> ServerCore::error_response(int status, Request& request, Headers extra, bool empty_500,
-                                              std::string body) {
+Task<WireResponse> ServerCore::error_response(int status, Request& request, Headers extra,
+                                              bool empty_500, std::string body) {
   auto& state = request.state();
   // First the handler of `status`, then (when that one fails) the handler of 500.
   for (int attempt = 0; attempt < 2; ++attempt) {
@@ -1060,8 +1094,9 @@ Task<WireResponse> ServerCore::error_response(int status, Request& request, Head
       WireResponse wire = to_wire(std::move(response), attempt_status, defaults_);
       if (attempt_status == status) {
         for (auto& header : extra) {  // the handler's own headers win
-          const bool present = iequals(header.first, "Content-Type") ? !wire.content_type_value().empty()
-                                                                    : find_header(wire.headers, header.first) != nullptr;
+          const bool present = iequals(header.first, "Content-Type")
+                                   ? !wire.content_type_value().empty()
+                                   : find_header(wire.headers, header.first) != nullptr;
           if (!present) wire.add_header(std::move(header.first), std::move(header.second));
         }
       }
@@ -1075,7 +1110,8 @@ Task<WireResponse> ServerCore::error_response(int status, Request& request, Head
   co_return status_response(500, true);
 }
 
-void ServerCore::log_handler_error(std::exception_ptr error, const detail::RequestState& state) const {
+void ServerCore::log_handler_error(std::exception_ptr error,
+                                   const detail::RequestState& state) const {
   // The fields upstream's bound handler context gives every record of a handler.
   LogFields fields;
   if (state.status_code && state.error_spec) {
@@ -1092,8 +1128,9 @@ void ServerCore::log_handler_error(std::exception_ptr error, const detail::Reque
 
 // ---- writing -------------------------------------------------------------------------
 
-asio::const_buffer ServerCore::format_response(Connection& connection, const WireResponse& wire, bool head,
-                                               const KeepAliveDecision& keep_alive, bool force_close) {
+asio::const_buffer ServerCore::format_response(Connection& connection, const WireResponse& wire,
+                                               bool head, const KeepAliveDecision& keep_alive,
+                                               bool force_close) {
   auto& out = connection.out;
   out.clear();
   out += "HTTP/1.1 ";
@@ -1101,7 +1138,8 @@ asio::const_buffer ServerCore::format_response(Connection& connection, const Wir
   int status = wire.status >= 100 && wire.status <= 999 ? wire.status : 500;
   out.append(digits, std::to_chars(digits, digits + sizeof digits, status).ptr);
   out += ' ';
-  std::string_view reason = wire.reason.empty() ? reason_phrase(status) : std::string_view(wire.reason);
+  std::string_view reason =
+      wire.reason.empty() ? reason_phrase(status) : std::string_view(wire.reason);
   if (!valid_header_value(reason)) reason = reason_phrase(status);
   out += reason;
   out += "\r\nServer: ";
@@ -1115,8 +1153,9 @@ asio::const_buffer ServerCore::format_response(Connection& connection, const Wir
     out += "\r\n";
   }
   for (const auto& [name, value] : wire.headers) {
-    if (iequals(name, "Content-Length") || iequals(name, "Connection") || iequals(name, "Keep-Alive") ||
-        iequals(name, "Transfer-Encoding") || iequals(name, "Server") || iequals(name, "Date")) {
+    if (iequals(name, "Content-Length") || iequals(name, "Connection") ||
+        iequals(name, "Keep-Alive") || iequals(name, "Transfer-Encoding") ||
+        iequals(name, "Server") || iequals(name, "Date")) {
       continue;
     }
     if (!valid_header_name(name) || !valid_header_value(value)) continue;  // never split headers
@@ -1173,7 +1212,8 @@ void ServerCore::log_protocol_error(Connection& connection, int status, std::int
   }
 }
 
-void ServerCore::log_access(const detail::RequestState&, const AccessLogEntry& entry, const Route* route) const {
+void ServerCore::log_access(const detail::RequestState&, const AccessLogEntry& entry,
+                            const Route* route) const {
   if (!access_log_) return;
   if (route) {
     if (route->spec->ignore_logging) return;
@@ -1184,28 +1224,34 @@ void ServerCore::log_access(const detail::RequestState&, const AccessLogEntry& e
   access_logger_.info("", access_log_fields(entry));
 }
 
-void ServerCore::log_disconnected_while_writing(const detail::RequestState& state, const AccessLogEntry& entry) const {
+void ServerCore::log_disconnected_while_writing(const detail::RequestState& state,
+                                                const AccessLogEntry& entry) const {
   if (!access_log_) return;
   // Upstream's fields for this record (its handle_error): no lengths but the declared one.
   LogFields fields{{"status_code", 499}, {"remote_ip", boost::json::string(state.remote_ip)}};
-  if (!state.auth_user.empty()) fields.push_back({"auth_user", boost::json::string(state.auth_user)});
+  if (!state.auth_user.empty())
+    fields.push_back({"auth_user", boost::json::string(state.auth_user)});
   fields.push_back({"request_method", boost::json::string(state.method)});
   fields.push_back({"request_path", boost::json::string(state.path)});
-  if (!state.query.empty()) fields.push_back({"request_query_string", boost::json::string(state.query)});
+  if (!state.query.empty())
+    fields.push_back({"request_query_string", boost::json::string(state.query)});
   fields.push_back({"http_version", boost::json::string(state.version)});
-  if (entry.request_content_length) fields.push_back({"request_content_length", entry.request_content_length});
+  if (entry.request_content_length)
+    fields.push_back({"request_content_length", entry.request_content_length});
   fields.push_back({"user_agent", boost::json::string(entry.user_agent)});
   access_logger_.info("client disconnected during writing", std::move(fields));
 }
 
 // ---- static files --------------------------------------------------------------------
 
-Task<ServerCore::StaticOutcome> ServerCore::serve_static(Connection& connection, const Route& route, bool head,
+Task<ServerCore::StaticOutcome> ServerCore::serve_static(Connection& connection, const Route& route,
+                                                         bool head,
                                                          const KeepAliveDecision& keep_alive) {
   auto& state = connection.request;
   StaticOutcome outcome;
   std::string_view filename;
-  if (route.filename_group >= 0 && static_cast<std::size_t>(route.filename_group) < state.match.groups.size()) {
+  if (route.filename_group >= 0 &&
+      static_cast<std::size_t>(route.filename_group) < state.match.groups.size()) {
     filename = state.match.groups[static_cast<std::size_t>(route.filename_group)];
   }
   // The path must stay inside the folder: no NUL, no `..` segment, and the real path
@@ -1229,7 +1275,8 @@ Task<ServerCore::StaticOutcome> ServerCore::serve_static(Connection& connection,
       suspicious = true;
     } else {
       real = resolved;
-      if (real.size() <= route.static_base.size() || real.compare(0, route.static_base.size(), route.static_base) != 0) {
+      if (real.size() <= route.static_base.size() ||
+          real.compare(0, route.static_base.size(), route.static_base) != 0) {
         suspicious = true;
       }
     }
@@ -1256,7 +1303,8 @@ Task<ServerCore::StaticOutcome> ServerCore::serve_static(Connection& connection,
   }
   {
     int flags = ::fcntl(fd, F_GETFL);
-    if (flags >= 0) ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);  // O_NONBLOCK only kept open() off fifos
+    if (flags >= 0)
+      ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);  // O_NONBLOCK only kept open() off fifos
   }
   outcome.resolved_at = Clock::now();
 
@@ -1266,7 +1314,8 @@ Task<ServerCore::StaticOutcome> ServerCore::serve_static(Connection& connection,
     std::tm tm{};
     std::time_t mtime = info.st_mtime;
     gmtime_r(&mtime, &tm);
-    std::size_t n = std::strftime(last_modified_buffer, sizeof last_modified_buffer, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    std::size_t n = std::strftime(last_modified_buffer, sizeof last_modified_buffer,
+                                  "%a, %d %b %Y %H:%M:%S GMT", &tm);
     last_modified = std::string_view(last_modified_buffer, n);
   }
   const std::int64_t size = static_cast<std::int64_t>(info.st_size);
@@ -1294,7 +1343,8 @@ Task<ServerCore::StaticOutcome> ServerCore::serve_static(Connection& connection,
 
   // Conditional request: an unchanged file is answered with 304.
   if (auto since = message.find(bhttp::field::if_modified_since);
-      since != message.end() && std::string_view(since->value().data(), since->value().size()) == last_modified) {
+      since != message.end() &&
+      std::string_view(since->value().data(), since->value().size()) == last_modified) {
     start_head("HTTP/1.1 304 Not Modified");
     out += "Last-Modified: ";
     out += last_modified;
@@ -1360,8 +1410,8 @@ Task<ServerCore::StaticOutcome> ServerCore::serve_static(Connection& connection,
   out += last_modified;
   out += "\r\nAccept-Ranges: bytes\r\n";
   if (partial) {
-    out += "Content-Range: bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" + std::to_string(size) +
-           "\r\n";
+    out += "Content-Range: bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" +
+           std::to_string(size) + "\r\n";
   }
   out += "Content-Length: " + std::to_string(length) + "\r\n";
   end_head();
@@ -1375,7 +1425,8 @@ Task<ServerCore::StaticOutcome> ServerCore::serve_static(Connection& connection,
     std::string chunk(static_cast<std::size_t>(std::min(chunk_size, length)), '\0');
     std::int64_t remaining = length;
     while (remaining > 0) {
-      const std::size_t want = static_cast<std::size_t>(std::min<std::int64_t>(chunk_size, remaining));
+      const std::size_t want =
+          static_cast<std::size_t>(std::min<std::int64_t>(chunk_size, remaining));
       ssize_t got = 0;
       int read_errno = 0;
       if (length <= chunk_size) {
@@ -1392,15 +1443,17 @@ Task<ServerCore::StaticOutcome> ServerCore::serve_static(Connection& connection,
         got = co_await std::move(read_task);
       }
       if (got <= 0) {
-        http_logger_.warning("unable to read static file",
-                             {{"file_path", boost::json::string(real)},
-                              {"error_message", boost::json::string(got < 0 ? std::strerror(read_errno)
-                                                                            : "file shrank while being sent")}});
+        http_logger_.warning(
+            "unable to read static file",
+            {{"file_path", boost::json::string(real)},
+             {"error_message", boost::json::string(got < 0 ? std::strerror(read_errno)
+                                                           : "file shrank while being sent")}});
         outcome.read_failed = true;
         co_return outcome;
       }
-      bool chunk_sent = co_await write_all(connection, asio::buffer(chunk.data(), static_cast<std::size_t>(got)),
-                                           asio::const_buffer());
+      bool chunk_sent =
+          co_await write_all(connection, asio::buffer(chunk.data(), static_cast<std::size_t>(got)),
+                             asio::const_buffer());
       if (!chunk_sent) co_return outcome;
       remaining -= got;
     }
@@ -1416,9 +1469,11 @@ void ServerCore::log_websocket(const detail::RequestState& state, std::string_vi
   if (!access_log_) return;
   LogFields fields{{"websocket_state", boost::json::string(ws_state)},
                    {"remote_ip", boost::json::string(state.remote_ip)}};
-  if (!state.auth_user.empty()) fields.push_back({"auth_user", boost::json::string(state.auth_user)});
+  if (!state.auth_user.empty())
+    fields.push_back({"auth_user", boost::json::string(state.auth_user)});
   fields.push_back({"request_path", boost::json::string(state.path)});
-  if (!state.query.empty()) fields.push_back({"request_query_string", boost::json::string(state.query)});
+  if (!state.query.empty())
+    fields.push_back({"request_query_string", boost::json::string(state.query)});
   fields.push_back({"websocket_id", boost::json::string(state.websocket_id)});
   std::string_view agent;
   if (state.message) {
@@ -1427,7 +1482,8 @@ void ServerCore::log_websocket(const detail::RequestState& state, std::string_vi
     }
   }
   fields.push_back({"user_agent", boost::json::string(agent)});
-  if (total_seconds) fields.push_back({"total_request_time", boost::json::string(format_seconds(*total_seconds))});
+  if (total_seconds)
+    fields.push_back({"total_request_time", boost::json::string(format_seconds(*total_seconds))});
   // As upstream: `closed` comes from the request's access-log record (logger
   // tomodachi.http.response, so it also reaches the access-log file); open, cancelled and
   // error from the websocket handler (tomodachi.http.websocket).
@@ -1479,9 +1535,10 @@ Task<void> ServerCore::run_websocket(Connection& connection, Request& request) {
     timeouts.keep_alive_pings = false;
   }
   ws.set_option(timeouts);
-  ws.set_option(bws::stream_base::decorator([server = server_header_](bws::response_type& response) {
-    response.set(bhttp::field::server, server);
-  }));
+  ws.set_option(
+      bws::stream_base::decorator([server = server_header_](bws::response_type& response) {
+        response.set(bhttp::field::server, server);
+      }));
   {
     // Bytes already read past the request head belong to the websocket.
     auto [ec] = co_await ws.async_accept(*state.message, asio::as_tuple(asio::use_awaitable));
@@ -1520,7 +1577,8 @@ Task<void> ServerCore::run_websocket(Connection& connection, Request& request) {
       if (!ws_state->closing) {
         ws_state->closing = true;
         arm_write_timeout(ws_state);
-        auto [ec] = co_await ws.async_close(bws::close_code::internal_error, asio::as_tuple(asio::use_awaitable));
+        auto [ec] = co_await ws.async_close(bws::close_code::internal_error,
+                                            asio::as_tuple(asio::use_awaitable));
         (void)ec;
         ws_state->write_timer.cancel();
       }
@@ -1528,8 +1586,8 @@ Task<void> ServerCore::run_websocket(Connection& connection, Request& request) {
     }
     co_return;
   }
-  WebsocketCallbacks callbacks = state.websocket_callbacks ? std::move(*state.websocket_callbacks)
-                                                           : WebsocketCallbacks{};
+  WebsocketCallbacks callbacks =
+      state.websocket_callbacks ? std::move(*state.websocket_callbacks) : WebsocketCallbacks{};
   beast::flat_buffer frames;
   for (;;) {
     frames.clear();
@@ -1591,7 +1649,8 @@ void ServerCore::stop_listening() noexcept {
 
 Task<void> ServerCore::pause(Clock::duration duration, Deadline deadline) {
   auto executor = co_await asio::this_coro::executor;
-  asio::steady_timer timer(executor, std::min(duration, std::max(Clock::duration::zero(), deadline - Clock::now())));
+  asio::steady_timer timer(
+      executor, std::min(duration, std::max(Clock::duration::zero(), deadline - Clock::now())));
   co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
 }
 
@@ -1620,7 +1679,8 @@ Task<void> ServerCore::stop(Deadline deadline) {
   }
   // 5. Close websockets (in parallel, at most 10 s).
   if (!websockets_.empty()) {
-    http_logger_.info("closing websocket connections", {{"connection_count", static_cast<std::int64_t>(websockets_.size())}});
+    http_logger_.info("closing websocket connections",
+                      {{"connection_count", static_cast<std::int64_t>(websockets_.size())}});
     for (const auto& ws_state : websockets_) {
       if (ws_state->closing) continue;
       auto closer = [ws_state]() -> Task<void> {
@@ -1629,7 +1689,8 @@ Task<void> ServerCore::stop(Deadline deadline) {
         if (!ws_state->closing) {
           ws_state->closing = true;
           arm_write_timeout(ws_state);
-          auto [ec] = co_await ws_state->ws.async_close(bws::close_code::going_away, asio::as_tuple(asio::use_awaitable));
+          auto [ec] = co_await ws_state->ws.async_close(bws::close_code::going_away,
+                                                        asio::as_tuple(asio::use_awaitable));
           (void)ec;
           ws_state->write_timer.cancel();
         }
@@ -1651,7 +1712,8 @@ Task<void> ServerCore::stop(Deadline deadline) {
   auto log_awaiting_requests = [&] {
     requests_logged = true;
     http_logger_.info("awaiting requests to complete",
-                      {{"request_count", static_cast<std::int64_t>(active_requests_)}, {"grace_period_seconds", grace}});
+                      {{"request_count", static_cast<std::int64_t>(active_requests_)},
+                       {"grace_period_seconds", grace}});
   };
   if (keep_alive_.enabled() && !connections_.empty()) {
     const auto wait_started = Clock::now();
@@ -1672,7 +1734,8 @@ Task<void> ServerCore::stop(Deadline deadline) {
       auto wait = pause(step, deadline);
       co_await std::move(wait);
     }
-    grace -= static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - wait_started).count());
+    grace -= static_cast<int>(
+        std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - wait_started).count());
   }
   accepting_requests_ = false;  // 8. 503 from now on
   // 9. Await the requests still running.
@@ -1694,13 +1757,15 @@ Task<void> ServerCore::stop(Deadline deadline) {
     co_await std::move(wait);
   }
   if (active_requests_ > 0) {
-    http_logger_.warning("all requests did not gracefully finish execution",
-                         {{"remaining_request_count", static_cast<std::int64_t>(active_requests_)}});
+    http_logger_.warning(
+        "all requests did not gracefully finish execution",
+        {{"remaining_request_count", static_cast<std::int64_t>(active_requests_)}});
   }
   // 11. Stragglers.
   if (!connections_.empty() || !websockets_.empty()) {
     http_logger_.warning("forcefully closing open tcp connections",
-                         {{"connection_count", static_cast<std::int64_t>(connections_.size() + websockets_.size())}});
+                         {{"connection_count",
+                           static_cast<std::int64_t>(connections_.size() + websockets_.size())}});
     for (Connection* connection : connections_) {
       if (!connection->upgraded) connection->cut();
     }
@@ -1743,10 +1808,12 @@ Task<void> HttpTransport::stop(Deadline deadline) {
 
 int HttpTransport::port() const noexcept { return core_->port(); }
 
-std::unique_ptr<TransportInstance> make_http_transport(Service& service, std::vector<const HandlerSpec*> specs) {
+std::unique_ptr<TransportInstance> make_http_transport(Service& service,
+                                                       std::vector<const HandlerSpec*> specs) {
   std::vector<const detail::HttpSpec*> http_specs;
   for (const auto* spec : specs) {
-    if (const auto* http_spec = dynamic_cast<const detail::HttpSpec*>(spec)) http_specs.push_back(http_spec);
+    if (const auto* http_spec = dynamic_cast<const detail::HttpSpec*>(spec))
+      http_specs.push_back(http_spec);
   }
   return std::make_unique<HttpTransport>(service, std::move(http_specs));
 }
@@ -1887,7 +1954,8 @@ namespace {
 // Free coroutines owning a reference to the connection state: what Websocket's members
 // return, so a send started from a temporary handle (`spawn(copy.send_str(...))`) never
 // reads the handle after it is gone.
-Task<void> websocket_write(std::shared_ptr<detail::WebsocketState> state, std::string data, bool binary) {
+Task<void> websocket_write(std::shared_ptr<detail::WebsocketState> state, std::string data,
+                           bool binary) {
   if (!state || state->closing) {
     throw std::system_error(std::make_error_code(std::errc::not_connected), "websocket is closed");
   }
@@ -1899,14 +1967,16 @@ Task<void> websocket_write(std::shared_ptr<detail::WebsocketState> state, std::s
   }
   state->ws.binary(binary);
   arm_write_timeout(state);
-  auto [ec, n] = co_await state->ws.async_write(asio::buffer(data), asio::as_tuple(asio::use_awaitable));
+  auto [ec, n] =
+      co_await state->ws.async_write(asio::buffer(data), asio::as_tuple(asio::use_awaitable));
   (void)n;
   state->write_timer.cancel();
   release_write(*state);
   if (ec) throw boost::system::system_error(ec, "websocket send failed");
 }
 
-Task<void> websocket_close(std::shared_ptr<detail::WebsocketState> state, int code, std::string reason) {
+Task<void> websocket_close(std::shared_ptr<detail::WebsocketState> state, int code,
+                           std::string reason) {
   if (!state || state->closing) co_return;
   auto slot = acquire_write(state);
   co_await std::move(slot);
@@ -1924,13 +1994,23 @@ Task<void> websocket_close(std::shared_ptr<detail::WebsocketState> state, int co
 }
 }  // namespace
 
-Task<void> Websocket::send_str(std::string text) { return websocket_write(state_, std::move(text), false); }
+Task<void> Websocket::send_str(std::string text) {
+  return websocket_write(state_, std::move(text), false);
+}
 
-Task<void> Websocket::send_bytes(std::string bytes) { return websocket_write(state_, std::move(bytes), true); }
+Task<void> Websocket::send_bytes(std::string bytes) {
+  return websocket_write(state_, std::move(bytes), true);
+}
 
-Task<void> Websocket::close(int code, std::string reason) { return websocket_close(state_, code, std::move(reason)); }
+Task<void> Websocket::close(int code, std::string reason) {
+  return websocket_close(state_, code, std::move(reason));
+}
 
-bool Websocket::closed() const noexcept { return !state_ || state_->closing || !state_->ws.is_open(); }
-std::string_view Websocket::id() const noexcept { return state_ ? std::string_view(state_->id) : std::string_view(); }
+bool Websocket::closed() const noexcept {
+  return !state_ || state_->closing || !state_->ws.is_open();
+}
+std::string_view Websocket::id() const noexcept {
+  return state_ ? std::string_view(state_->id) : std::string_view();
+}
 
 }  // namespace tomodachi

@@ -80,14 +80,36 @@ void append_ascii_escaped_string(std::string& out, std::string_view text) {
       continue;
     }
     switch (c) {
-      case '"': out += "\\\""; ++i; continue;
-      case '\\': out += "\\\\"; ++i; continue;
-      case '\n': out += "\\n"; ++i; continue;
-      case '\r': out += "\\r"; ++i; continue;
-      case '\t': out += "\\t"; ++i; continue;
-      case '\b': out += "\\b"; ++i; continue;
-      case '\f': out += "\\f"; ++i; continue;
-      default: break;
+      case '"':
+        out += "\\\"";
+        ++i;
+        continue;
+      case '\\':
+        out += "\\\\";
+        ++i;
+        continue;
+      case '\n':
+        out += "\\n";
+        ++i;
+        continue;
+      case '\r':
+        out += "\\r";
+        ++i;
+        continue;
+      case '\t':
+        out += "\\t";
+        ++i;
+        continue;
+      case '\b':
+        out += "\\b";
+        ++i;
+        continue;
+      case '\f':
+        out += "\\f";
+        ++i;
+        continue;
+      default:
+        break;
     }
     const std::uint32_t code = next_code_point(text, i);
     if (code >= 0x10000) {
@@ -177,28 +199,34 @@ bool is_big_int(const boost::json::value& value) noexcept {
   const auto* object = value.if_object();
   if (object == nullptr || object->size() != 1) return false;
   const auto& member = *object->begin();
-  return std::string_view(member.key().data(), member.key().size()) == big_int_key && member.value().is_string();
+  return std::string_view(member.key().data(), member.key().size()) == big_int_key &&
+         member.value().is_string();
 }
 
 std::string_view big_int_digits(const boost::json::value& value) {
-  if (!is_big_int(value)) throw std::invalid_argument("big_int_digits: not a big integer: " + dumps(value));
+  if (!is_big_int(value))
+    throw std::invalid_argument("big_int_digits: not a big integer: " + dumps(value));
   const auto& digits = value.get_object().begin()->value().get_string();
   return {digits.data(), digits.size()};
 }
 
 boost::json::value big_int(std::string_view digits) {
-  const std::string_view magnitude = !digits.empty() && digits.front() == '-' ? digits.substr(1) : digits;
+  const std::string_view magnitude =
+      !digits.empty() && digits.front() == '-' ? digits.substr(1) : digits;
   const bool well_formed = !magnitude.empty() && (magnitude == "0" || magnitude.front() != '0') &&
                            magnitude.find_first_not_of("0123456789") == std::string_view::npos;
-  if (!well_formed) throw std::invalid_argument("big_int: not a decimal integer: '" + std::string(digits) + "'");
+  if (!well_formed)
+    throw std::invalid_argument("big_int: not a decimal integer: '" + std::string(digits) + "'");
   const char* const first = digits.data();
   const char* const last = digits.data() + digits.size();
   std::int64_t signed_value = 0;
-  if (const auto [end, ec] = std::from_chars(first, last, signed_value); ec == std::errc{} && end == last) {
+  if (const auto [end, ec] = std::from_chars(first, last, signed_value);
+      ec == std::errc{} && end == last) {
     return signed_value;
   }
   std::uint64_t unsigned_value = 0;
-  if (const auto [end, ec] = std::from_chars(first, last, unsigned_value); ec == std::errc{} && end == last) {
+  if (const auto [end, ec] = std::from_chars(first, last, unsigned_value);
+      ec == std::errc{} && end == last) {
     return unsigned_value;
   }
   boost::json::object holder;
@@ -212,17 +240,23 @@ void dumps_to(std::string& out, const boost::json::value& value) {
     return;
   }
   switch (value.kind()) {
-    case boost::json::kind::null: out += "null"; return;
-    case boost::json::kind::bool_: out += value.get_bool() ? "true" : "false"; return;
+    case boost::json::kind::null:
+      out += "null";
+      return;
+    case boost::json::kind::bool_:
+      out += value.get_bool() ? "true" : "false";
+      return;
     case boost::json::kind::int64: {
       std::array<char, 24> buffer{};
-      auto [end, ec] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value.get_int64());
+      auto [end, ec] =
+          std::to_chars(buffer.data(), buffer.data() + buffer.size(), value.get_int64());
       out.append(buffer.data(), end);
       return;
     }
     case boost::json::kind::uint64: {
       std::array<char, 24> buffer{};
-      auto [end, ec] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value.get_uint64());
+      auto [end, ec] =
+          std::to_chars(buffer.data(), buffer.data() + buffer.size(), value.get_uint64());
       out.append(buffer.data(), end);
       return;
     }
@@ -259,7 +293,8 @@ void dumps_to(std::string& out, const boost::json::value& value) {
       for (const auto& member : value.get_object()) {
         if (!first) out += ", ";
         first = false;
-        append_ascii_escaped_string(out, std::string_view(member.key().data(), member.key().size()));
+        append_ascii_escaped_string(out,
+                                    std::string_view(member.key().data(), member.key().size()));
         out += ": ";
         dumps_to(out, member.value());
       }
@@ -327,11 +362,19 @@ void append_python_repr(std::string& out, const boost::json::value& value) {
     return;
   }
   switch (value.kind()) {
-    case boost::json::kind::null: out += "None"; return;
-    case boost::json::kind::bool_: out += value.get_bool() ? "True" : "False"; return;
+    case boost::json::kind::null:
+      out += "None";
+      return;
+    case boost::json::kind::bool_:
+      out += value.get_bool() ? "True" : "False";
+      return;
     case boost::json::kind::int64:
-    case boost::json::kind::uint64: dumps_to(out, value); return;
-    case boost::json::kind::double_: out += float_repr(value.get_double()); return;
+    case boost::json::kind::uint64:
+      dumps_to(out, value);
+      return;
+    case boost::json::kind::double_:
+      out += float_repr(value.get_double());
+      return;
     case boost::json::kind::string: {
       const auto& s = value.get_string();
       append_python_str_repr(out, std::string_view(s.data(), s.size()));

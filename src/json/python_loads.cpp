@@ -4,10 +4,10 @@
 #include <tomodachi/json.hpp>
 
 #include <boost/json/array.hpp>
-#include <boost/json/object.hpp>
 #include <boost/json/basic_parser_impl.hpp>
-#include <boost/json/value_stack.hpp>
+#include <boost/json/object.hpp>
 #include <boost/json/string.hpp>
+#include <boost/json/value_stack.hpp>
 
 #include <cctype>
 #include <charconv>
@@ -20,7 +20,6 @@
 namespace tomodachi::json {
 namespace {
 
-
 /// The double nearest to a JSON number literal; out of range like Python's float():
 /// overflow gives ±inf, underflow ±0.0.
 double exact_double(std::string_view literal) {
@@ -29,8 +28,8 @@ double exact_double(std::string_view literal) {
   if (result.ec == std::errc::result_out_of_range) {
     const bool negative = !literal.empty() && literal.front() == '-';
     const auto exponent = literal.find_first_of("eE");
-    const bool underflow =
-        exponent != std::string_view::npos && exponent + 1 < literal.size() && literal[exponent + 1] == '-';
+    const bool underflow = exponent != std::string_view::npos && exponent + 1 < literal.size() &&
+                           literal[exponent + 1] == '-';
     const double magnitude = underflow ? 0.0 : std::numeric_limits<double>::infinity();
     return negative ? -magnitude : magnitude;
   }
@@ -54,7 +53,9 @@ struct ExactNumberHandler {
   boost::json::value_stack stack;
   std::string number_text;
 
-  explicit ExactNumberHandler(const boost::json::storage_ptr& storage) : stack(storage) { stack.reset(storage); }
+  explicit ExactNumberHandler(const boost::json::storage_ptr& storage) : stack(storage) {
+    stack.reset(storage);
+  }
 
   using error_code = boost::system::error_code;
   using string_view = boost::json::string_view;
@@ -126,7 +127,7 @@ struct ExactNumberHandler {
 };
 
 std::optional<boost::json::value> parse_standard_json(std::string_view text, std::size_t max_depth,
-                                                     const boost::json::storage_ptr& storage) {
+                                                      const boost::json::storage_ptr& storage) {
   boost::json::parse_options options;
   options.max_depth = max_depth;
   boost::json::basic_parser<ExactNumberHandler> parser(options, storage);
@@ -179,17 +180,24 @@ class PythonJsonParser {
     if (position_ >= text_.size()) fail("Expecting value");
     const char c = text_[position_];
     switch (c) {
-      case '{': return parse_object(depth + 1);
-      case '[': return parse_array(depth + 1);
-      case '"': return boost::json::value(boost::json::string(parse_string(), storage_));
-      default: break;
+      case '{':
+        return parse_object(depth + 1);
+      case '[':
+        return parse_array(depth + 1);
+      case '"':
+        return boost::json::value(boost::json::string(parse_string(), storage_));
+      default:
+        break;
     }
     if (consume("null")) return boost::json::value(nullptr, storage_);
     if (consume("true")) return boost::json::value(true, storage_);
     if (consume("false")) return boost::json::value(false, storage_);
-    if (consume("NaN")) return boost::json::value(std::numeric_limits<double>::quiet_NaN(), storage_);
-    if (consume("Infinity")) return boost::json::value(std::numeric_limits<double>::infinity(), storage_);
-    if (consume("-Infinity")) return boost::json::value(-std::numeric_limits<double>::infinity(), storage_);
+    if (consume("NaN"))
+      return boost::json::value(std::numeric_limits<double>::quiet_NaN(), storage_);
+    if (consume("Infinity"))
+      return boost::json::value(std::numeric_limits<double>::infinity(), storage_);
+    if (consume("-Infinity"))
+      return boost::json::value(-std::numeric_limits<double>::infinity(), storage_);
     return parse_number();
   }
 
@@ -272,7 +280,8 @@ class PythonJsonParser {
   std::uint32_t parse_hex4() {
     if (position_ + 4 > text_.size()) fail("Invalid \\uXXXX escape");
     std::uint32_t value = 0;
-    auto [end, ec] = std::from_chars(text_.data() + position_, text_.data() + position_ + 4, value, 16);
+    auto [end, ec] =
+        std::from_chars(text_.data() + position_, text_.data() + position_ + 4, value, 16);
     if (ec != std::errc{} || end != text_.data() + position_ + 4) fail("Invalid \\uXXXX escape");
     position_ += 4;
     return value;
@@ -281,7 +290,10 @@ class PythonJsonParser {
   // Validates one raw UTF-8 sequence and copies it.
   void copy_utf8_sequence(std::string& out) {
     const auto lead = static_cast<unsigned char>(text_[position_]);
-    int length = (lead & 0xE0) == 0xC0 ? 2 : (lead & 0xF0) == 0xE0 ? 3 : (lead & 0xF8) == 0xF0 ? 4 : 0;
+    int length = (lead & 0xE0) == 0xC0   ? 2
+                 : (lead & 0xF0) == 0xE0 ? 3
+                 : (lead & 0xF8) == 0xF0 ? 4
+                                         : 0;
     if (length == 0 || position_ + length > text_.size()) fail("Invalid UTF-8");
     std::uint32_t code = lead & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07);
     for (int k = 1; k < length; ++k) {
@@ -290,7 +302,8 @@ class PythonJsonParser {
       code = (code << 6) | (c & 0x3F);
     }
     const std::uint32_t minimum = length == 2 ? 0x80 : length == 3 ? 0x800 : 0x10000;
-    if (code < minimum || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) fail("Invalid UTF-8");
+    if (code < minimum || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF))
+      fail("Invalid UTF-8");
     out.append(text_.data() + position_, static_cast<std::size_t>(length));
     position_ += static_cast<std::size_t>(length);
   }
@@ -319,14 +332,30 @@ class PythonJsonParser {
       if (position_ >= text_.size()) fail("Unterminated string starting at");
       const char escape = text_[position_++];
       switch (escape) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
+        case '"':
+          out += '"';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '/':
+          out += '/';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
         case 'u': {
           std::uint32_t code = parse_hex4();
           if (code >= 0xD800 && code <= 0xDBFF && text_.substr(position_, 2) == "\\u") {
@@ -344,7 +373,8 @@ class PythonJsonParser {
           append_utf8(out, code);
           break;
         }
-        default: fail("Invalid \\escape");
+        default:
+          fail("Invalid \\escape");
       }
     }
   }
@@ -356,7 +386,8 @@ class PythonJsonParser {
     if (text_[position_] == '0') {
       ++position_;
     } else if (text_[position_] >= '1' && text_[position_] <= '9') {
-      while (position_ < text_.size() && std::isdigit(static_cast<unsigned char>(text_[position_]))) ++position_;
+      while (position_ < text_.size() && std::isdigit(static_cast<unsigned char>(text_[position_])))
+        ++position_;
     } else {
       position_ = start;
       fail("Expecting value");
@@ -364,41 +395,52 @@ class PythonJsonParser {
     bool is_integer = true;
     if (position_ < text_.size() && text_[position_] == '.') {
       const std::size_t dot = position_++;
-      if (position_ >= text_.size() || !std::isdigit(static_cast<unsigned char>(text_[position_]))) {
+      if (position_ >= text_.size() ||
+          !std::isdigit(static_cast<unsigned char>(text_[position_]))) {
         position_ = dot;  // Python stops before a dangling '.', which then is extra data
       } else {
         is_integer = false;
-        while (position_ < text_.size() && std::isdigit(static_cast<unsigned char>(text_[position_]))) ++position_;
+        while (position_ < text_.size() &&
+               std::isdigit(static_cast<unsigned char>(text_[position_])))
+          ++position_;
       }
     }
     if (position_ < text_.size() && (text_[position_] == 'e' || text_[position_] == 'E')) {
       const std::size_t mark = position_++;
-      if (position_ < text_.size() && (text_[position_] == '+' || text_[position_] == '-')) ++position_;
-      if (position_ >= text_.size() || !std::isdigit(static_cast<unsigned char>(text_[position_]))) {
+      if (position_ < text_.size() && (text_[position_] == '+' || text_[position_] == '-'))
+        ++position_;
+      if (position_ >= text_.size() ||
+          !std::isdigit(static_cast<unsigned char>(text_[position_]))) {
         position_ = mark;
       } else {
         is_integer = false;
-        while (position_ < text_.size() && std::isdigit(static_cast<unsigned char>(text_[position_]))) ++position_;
+        while (position_ < text_.size() &&
+               std::isdigit(static_cast<unsigned char>(text_[position_])))
+          ++position_;
       }
     }
     const char* first = text_.data() + start;
     const char* last = text_.data() + position_;
     if (is_integer) {
       std::int64_t signed_value = 0;
-      if (auto r = std::from_chars(first, last, signed_value); r.ec == std::errc{} && r.ptr == last) {
+      if (auto r = std::from_chars(first, last, signed_value);
+          r.ec == std::errc{} && r.ptr == last) {
         return boost::json::value(signed_value, storage_);
       }
       std::uint64_t unsigned_value = 0;
-      if (auto r = std::from_chars(first, last, unsigned_value); r.ec == std::errc{} && r.ptr == last) {
+      if (auto r = std::from_chars(first, last, unsigned_value);
+          r.ec == std::errc{} && r.ptr == last) {
         return boost::json::value(unsigned_value, storage_);
       }
       boost::json::object holder(storage_);
-      holder.emplace(big_int_key, boost::json::string(std::string_view(first, last - first), storage_));
+      holder.emplace(big_int_key,
+                     boost::json::string(std::string_view(first, last - first), storage_));
       return holder;
     }
     const std::string_view literal(first, static_cast<std::size_t>(last - first));
     double number = 0;
-    if (std::from_chars(first, last, number).ec == std::errc::invalid_argument) fail("Expecting value");
+    if (std::from_chars(first, last, number).ec == std::errc::invalid_argument)
+      fail("Expecting value");
     number = exact_double(literal);
     return boost::json::value(number, storage_);
   }
@@ -428,8 +470,9 @@ boost::json::value loads(std::string_view text, std::size_t max_depth) {
   try {
     return PythonJsonParser(text, max_depth, {}).parse_document();
   } catch (const ParseError& e) {
-    throw std::invalid_argument(std::string(e.what()) + ": line 1 column " + std::to_string(e.offset + 1) +
-                                " (char " + std::to_string(e.offset) + ")");
+    throw std::invalid_argument(std::string(e.what()) + ": line 1 column " +
+                                std::to_string(e.offset + 1) + " (char " +
+                                std::to_string(e.offset) + ")");
   }
 }
 

@@ -25,7 +25,8 @@ std::chrono::milliseconds DeliveryPolicy::retry_delay(int attempt) const {
 
 void DeliveryPolicy::validate() const {
   if (max_attempts < 1) {
-    throw std::invalid_argument("delivery policy: max_attempts must be >= 1, got " + std::to_string(max_attempts));
+    throw std::invalid_argument("delivery policy: max_attempts must be >= 1, got " +
+                                std::to_string(max_attempts));
   }
   if (initial_backoff.count() < 0 || max_backoff.count() < 0) {
     throw std::invalid_argument("delivery policy: backoff delays must not be negative");
@@ -34,23 +35,28 @@ void DeliveryPolicy::validate() const {
     throw std::invalid_argument("delivery policy: backoff_multiplier must be a finite number >= 1");
   }
   if (dead_letter_queue && dead_letter_queue->empty()) {
-    throw std::invalid_argument("delivery policy: dead_letter_queue must not be empty (leave it unset for the default)");
+    throw std::invalid_argument(
+        "delivery policy: dead_letter_queue must not be empty (leave it unset for the default)");
   }
 }
 
 namespace {
 constexpr std::string_view fifo_suffix = ".fifo";
 bool is_fifo(std::string_view queue) {
-  return queue.size() > fifo_suffix.size() && queue.substr(queue.size() - fifo_suffix.size()) == fifo_suffix;
+  return queue.size() > fifo_suffix.size() &&
+         queue.substr(queue.size() - fifo_suffix.size()) == fifo_suffix;
 }
 }  // namespace
 
-std::string default_dead_letter_queue(std::string_view source_queue) { return std::string(source_queue) + ".dlq"; }
+std::string default_dead_letter_queue(std::string_view source_queue) {
+  return std::string(source_queue) + ".dlq";
+}
 
 std::string default_dead_letter_queue(std::string_view source_queue, std::string_view transport) {
   if (transport != "aws_sns_sqs") return default_dead_letter_queue(source_queue);
   if (is_fifo(source_queue)) {
-    return std::string(source_queue.substr(0, source_queue.size() - fifo_suffix.size())) + "-dlq.fifo";
+    return std::string(source_queue.substr(0, source_queue.size() - fifo_suffix.size())) +
+           "-dlq.fifo";
   }
   return std::string(source_queue) + "-dlq";
 }

@@ -25,8 +25,10 @@ std::string handler_log_type(std::string_view transport) {
 // `exc_type` / `exc_message` as Logger::exception writes them (type without namespace).
 LogFields error_fields(const std::exception_ptr& error) {
   std::string type = exception_type_name(error);
-  if (const auto colon = type.rfind("::"); colon != std::string::npos) type = type.substr(colon + 2);
-  return {{"exc_type", boost::json::string(type)}, {"exc_message", boost::json::string(describe_exception(error))}};
+  if (const auto colon = type.rfind("::"); colon != std::string::npos)
+    type = type.substr(colon + 2);
+  return {{"exc_type", boost::json::string(type)},
+          {"exc_message", boost::json::string(describe_exception(error))}};
 }
 
 struct InstalledOverride {
@@ -47,12 +49,18 @@ MessageHandlerSpec::~MessageHandlerSpec() = default;
 
 std::string_view to_string(DeliveryOutcome outcome) noexcept {
   switch (outcome) {
-    case DeliveryOutcome::acked: return "acked";
-    case DeliveryOutcome::dropped: return "dropped";
-    case DeliveryOutcome::requeued: return "requeued";
-    case DeliveryOutcome::retry_scheduled: return "retry_scheduled";
-    case DeliveryOutcome::dead_lettered: return "dead_lettered";
-    case DeliveryOutcome::duplicate_deferred: return "duplicate_deferred";
+    case DeliveryOutcome::acked:
+      return "acked";
+    case DeliveryOutcome::dropped:
+      return "dropped";
+    case DeliveryOutcome::requeued:
+      return "requeued";
+    case DeliveryOutcome::retry_scheduled:
+      return "retry_scheduled";
+    case DeliveryOutcome::dead_lettered:
+      return "dead_lettered";
+    case DeliveryOutcome::duplicate_deferred:
+      return "duplicate_deferred";
   }
   return "unknown";
 }
@@ -102,7 +110,8 @@ bool MessageDispatcher::requeues(const std::exception_ptr& error) const {
   }
 }
 
-Task<void> MessageDispatcher::run_chain(std::size_t index, Message& message, MiddlewareContext& context) const {
+Task<void> MessageDispatcher::run_chain(std::size_t index, Message& message,
+                                        MiddlewareContext& context) const {
   if (index == config_.middleware.size()) {
     Task<void> handler = config_.handler(message);
     co_await std::move(handler);
@@ -115,7 +124,8 @@ Task<void> MessageDispatcher::run_chain(std::size_t index, Message& message, Mid
   co_await std::move(middleware);
 }
 
-Task<DeliveryOutcome> MessageDispatcher::dispatch(IncomingMessage incoming, Delivery& delivery) const {
+Task<DeliveryOutcome> MessageDispatcher::dispatch(IncomingMessage incoming,
+                                                  Delivery& delivery) const {
   const bool compatible = config_.delivery.mode == DeliveryPolicy::Mode::tomodachi;
   const int attempt = delivery.attempt();
   Logger logger = incoming.log_context.empty() ? logger_ : logger_.bind(incoming.log_context);
@@ -128,8 +138,9 @@ Task<DeliveryOutcome> MessageDispatcher::dispatch(IncomingMessage incoming, Deli
       try {
         // Constructed in place: a ParsedMessage is never assigned, so data parsed into
         // its own memory resource (decompressed data, see JsonBase) is never copied.
-        parsed.emplace(config_.envelope->parse(incoming.payload,
-                                               incoming.message_attributes ? &*incoming.message_attributes : nullptr));
+        parsed.emplace(config_.envelope->parse(incoming.payload, incoming.message_attributes
+                                                                     ? &*incoming.message_attributes
+                                                                     : nullptr));
       } catch (...) {
         parse_error = std::current_exception();
       }
@@ -145,21 +156,23 @@ Task<DeliveryOutcome> MessageDispatcher::dispatch(IncomingMessage incoming, Deli
       co_return DeliveryOutcome::dropped;
     }
     LogFields fields = error_fields(parse_error);
-    fields.push_back({"envelope", boost::json::string(config_.envelope ? config_.envelope->name() : "raw")});
+    fields.push_back(
+        {"envelope", boost::json::string(config_.envelope ? config_.envelope->name() : "raw")});
     logger.error("unparseable message: dead-lettering it", std::move(fields));
-    const DeadLetter letter{describe_exception(parse_error), exception_type_name(parse_error), attempt,
-                            config_.handler_name, config_.delivery.dead_letter_queue};
+    const DeadLetter letter{describe_exception(parse_error), exception_type_name(parse_error),
+                            attempt, config_.handler_name, config_.delivery.dead_letter_queue};
     co_await delivery.dead_letter(letter);
     co_return DeliveryOutcome::dead_lettered;
   }
 
   Message message(std::move(incoming), std::move(*parsed),
-                  Message::Context{config_.service, config_.handler_name, std::move(logger), attempt,
-                                   !config_.envelope});
+                  Message::Context{config_.service, config_.handler_name, std::move(logger),
+                                   attempt, !config_.envelope});
   const Logger& log = message.logger();
 
   // 2. Duplicates.
-  DuplicateRegistry& duplicates = config_.duplicates ? *config_.duplicates : DuplicateRegistry::process();
+  DuplicateRegistry& duplicates =
+      config_.duplicates ? *config_.duplicates : DuplicateRegistry::process();
   std::optional<DuplicateRegistry::Key> key;
   if (std::optional<std::string> uuid = message.message_uuid()) {
     key = DuplicateRegistry::key_of(*uuid + ":" + config_.handler_name);
@@ -168,14 +181,14 @@ Task<DeliveryOutcome> MessageDispatcher::dispatch(IncomingMessage incoming, Deli
     const DuplicateRegistry::Seen seen = duplicates.begin(*key);
     if (seen == DuplicateRegistry::Seen::completed) {
       log.warning("ignored duplicate message already processed in the last minute",
-                     {{"message_uuid", message.get("message_uuid")}});
+                  {{"message_uuid", message.get("message_uuid")}});
       co_await delivery.ack();
       co_return DeliveryOutcome::acked;
     }
     if (seen == DuplicateRegistry::Seen::in_progress) {
       log.warning("duplicate of a message being handled: delivering it again later",
-                     {{"message_uuid", message.get("message_uuid")},
-                      {"retry_in_ms", config_.duplicate_retry_delay.count()}});
+                  {{"message_uuid", message.get("message_uuid")},
+                   {"retry_in_ms", config_.duplicate_retry_delay.count()}});
       co_await delivery.retry_later(config_.duplicate_retry_delay);
       co_return DeliveryOutcome::duplicate_deferred;
     }
@@ -221,9 +234,9 @@ Task<DeliveryOutcome> MessageDispatcher::dispatch(IncomingMessage incoming, Deli
     co_return DeliveryOutcome::retry_scheduled;
   }
   log.exception("message handler failed on every attempt: dead-lettering the message", failure,
-                   {{"attempts", attempt}, {"max_attempts", config_.delivery.max_attempts}});
-  const DeadLetter letter{describe_exception(failure), exception_type_name(failure), attempt, config_.handler_name,
-                          config_.delivery.dead_letter_queue};
+                {{"attempts", attempt}, {"max_attempts", config_.delivery.max_attempts}});
+  const DeadLetter letter{describe_exception(failure), exception_type_name(failure), attempt,
+                          config_.handler_name, config_.delivery.dead_letter_queue};
   co_await delivery.dead_letter(letter);
   co_return DeliveryOutcome::dead_lettered;
 }
@@ -252,8 +265,9 @@ const PublishOverride* publish_override(std::string_view kind) noexcept {
 
 std::string build_payload(PublishRequest& request, BuildContext context) {
   const std::shared_ptr<const Envelope> envelope =
-      request.sender ? resolve_envelope(request.message_envelope, *request.sender)
-                     : resolve_envelope(request.message_envelope, std::shared_ptr<const Envelope>());
+      request.sender
+          ? resolve_envelope(request.message_envelope, *request.sender)
+          : resolve_envelope(request.message_envelope, std::shared_ptr<const Envelope>());
   if (!envelope) return build_raw_payload(request.data);
   if (request.sender) context.sender = EnvelopeSender::of(*request.sender);
   context.topic = request.topic;

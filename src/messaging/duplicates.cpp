@@ -20,7 +20,9 @@ struct DuplicateRegistry::State {
   };
   using List = std::list<Entry>;
   struct KeyHash {
-    std::size_t operator()(const Key& key) const noexcept { return static_cast<std::size_t>(key[0]); }
+    std::size_t operator()(const Key& key) const noexcept {
+      return static_cast<std::size_t>(key[0]);
+    }
   };
 
   List in_progress;
@@ -38,7 +40,8 @@ struct DuplicateRegistry::State {
   }
 
   void drop_expired(Clock::time_point now, Clock::duration window) {
-    while (!completed.empty() && now - completed.front().completed_at >= window) erase_front(completed);
+    while (!completed.empty() && now - completed.front().completed_at >= window)
+      erase_front(completed);
   }
 
   // One entry out for one coming in: the completed key nearest to the end of its window,

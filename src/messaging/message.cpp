@@ -18,14 +18,22 @@ const boost::json::value& null_value() {
 // Python truthiness of a JSON value.
 bool truthy(const boost::json::value& value) {
   switch (value.kind()) {
-    case boost::json::kind::null: return false;
-    case boost::json::kind::bool_: return value.get_bool();
-    case boost::json::kind::int64: return value.get_int64() != 0;
-    case boost::json::kind::uint64: return value.get_uint64() != 0;
-    case boost::json::kind::double_: return value.get_double() != 0.0;
-    case boost::json::kind::string: return !value.get_string().empty();
-    case boost::json::kind::array: return !value.get_array().empty();
-    case boost::json::kind::object: return !value.get_object().empty();
+    case boost::json::kind::null:
+      return false;
+    case boost::json::kind::bool_:
+      return value.get_bool();
+    case boost::json::kind::int64:
+      return value.get_int64() != 0;
+    case boost::json::kind::uint64:
+      return value.get_uint64() != 0;
+    case boost::json::kind::double_:
+      return value.get_double() != 0.0;
+    case boost::json::kind::string:
+      return !value.get_string().empty();
+    case boost::json::kind::array:
+      return !value.get_array().empty();
+    case boost::json::kind::object:
+      return !value.get_object().empty();
   }
   return false;
 }
@@ -54,7 +62,8 @@ boost::json::value attributes_as_json(const MessageAttributes& attributes) {
   return object;
 }
 
-constexpr std::array<std::string_view, 3> fixed_names = {"message", "message_uuid", "message_attributes"};
+constexpr std::array<std::string_view, 3> fixed_names = {"message", "message_uuid",
+                                                         "message_attributes"};
 
 }  // namespace
 
@@ -71,8 +80,10 @@ std::string describe_json_for_error(const boost::json::value& value) {
 Message::Message(IncomingMessage incoming, ParsedMessage parsed, Context context)
     : incoming_(std::move(incoming)), parsed_(std::move(parsed)), context_(std::move(context)) {
   auto& values = incoming_.transport_values;
-  if (!values.contains("topic") && !values.contains("routing_key")) values["topic"] = incoming_.topic;
-  if (incoming_.message_attributes) attributes_json_ = attributes_as_json(*incoming_.message_attributes);
+  if (!values.contains("topic") && !values.contains("routing_key"))
+    values["topic"] = incoming_.topic;
+  if (incoming_.message_attributes)
+    attributes_json_ = attributes_as_json(*incoming_.message_attributes);
 }
 
 const boost::json::value& Message::data() const noexcept {
@@ -127,7 +138,8 @@ const boost::json::value& Message::get(std::string_view name) const noexcept {
   if (name == "message") return parsed_.message;
   if (name == "message_uuid") return parsed_.message_uuid;
   if (name == "message_attributes") return attributes_json_;
-  if (const auto it = incoming_.transport_values.find(name); it != incoming_.transport_values.end()) {
+  if (const auto it = incoming_.transport_values.find(name);
+      it != incoming_.transport_values.end()) {
     return it->value();
   }
   if (!context_.raw_mode && parsed_.message.is_object()) {
@@ -141,10 +153,12 @@ const boost::json::value& Message::get(std::string_view name) const noexcept {
 void Message::set(std::string name, boost::json::value value) {
   bool reserved = incoming_.transport_values.contains(name);
   for (const auto fixed : fixed_names) reserved = reserved || name == fixed;
-  if (!context_.raw_mode && parsed_.message.is_object()) reserved = reserved || parsed_.message.get_object().contains(name);
+  if (!context_.raw_mode && parsed_.message.is_object())
+    reserved = reserved || parsed_.message.get_object().contains(name);
   if (reserved) {
-    throw std::invalid_argument("message value '" + name +
-                                "' comes from the transport or the envelope and cannot be overridden by middleware");
+    throw std::invalid_argument(
+        "message value '" + name +
+        "' comes from the transport or the envelope and cannot be overridden by middleware");
   }
   values_[name] = std::move(value);
 }

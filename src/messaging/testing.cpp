@@ -24,15 +24,16 @@ std::vector<std::string_view> split_words(std::string_view text) {
   std::size_t start = 0;
   while (true) {
     const std::size_t dot = text.find('.', start);
-    words.push_back(text.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
+    words.push_back(
+        text.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
     if (dot == std::string_view::npos) break;
     start = dot + 1;
   }
   return words;
 }
 
-bool match_words(const std::vector<std::string_view>& pattern, std::size_t p, const std::vector<std::string_view>& key,
-                 std::size_t k) {
+bool match_words(const std::vector<std::string_view>& pattern, std::size_t p,
+                 const std::vector<std::string_view>& key, std::size_t k) {
   while (p < pattern.size()) {
     if (pattern[p] == "#") {
       // `#` swallows zero or more words: try every split (patterns are short).
@@ -103,8 +104,9 @@ struct BrokerState {
 
   bool virtual_time() const { return own_context != nullptr; }
 
-  std::shared_ptr<Subscriber> subscribe(Service& service, std::string pattern, std::string handler_name,
-                                        MessageHandler handler, SubscribeOptions options) {
+  std::shared_ptr<Subscriber> subscribe(Service& service, std::string pattern,
+                                        std::string handler_name, MessageHandler handler,
+                                        SubscribeOptions options) {
     SubscriptionConfig config;
     config.service = &service;
     config.handler_name = handler_name;
@@ -122,7 +124,8 @@ struct BrokerState {
     subscriber->dispatcher = std::make_unique<MessageDispatcher>(std::move(config));
 
     Queue& q = queue(subscriber->queue);
-    if (!pattern.empty() && std::find(q.bindings.begin(), q.bindings.end(), pattern) == q.bindings.end()) {
+    if (!pattern.empty() &&
+        std::find(q.bindings.begin(), q.bindings.end(), pattern) == q.bindings.end()) {
       q.bindings.push_back(pattern);
     }
     q.consumers.push_back(subscriber);
@@ -132,12 +135,14 @@ struct BrokerState {
 
   void unsubscribe(const std::shared_ptr<Subscriber>& subscriber) {
     Queue& q = queue(subscriber->queue);
-    q.consumers.erase(std::remove(q.consumers.begin(), q.consumers.end(), subscriber), q.consumers.end());
+    q.consumers.erase(std::remove(q.consumers.begin(), q.consumers.end(), subscriber),
+                      q.consumers.end());
   }
 
   // `queue`, else `<service name>.<handler name>`, one queue for every instance of the
   // service; non-competing: `<service name>.<handler name>.<service uuid>`, one per instance.
-  static std::string queue_of(const Service& service, const std::string& handler_name, const SubscribeOptions& options) {
+  static std::string queue_of(const Service& service, const std::string& handler_name,
+                              const SubscribeOptions& options) {
     if (!options.queue.empty()) return options.queue;
     std::string name = service.name() + "." + handler_name;
     if (!options.competing.value_or(true)) name += "." + service.uuid();
@@ -146,7 +151,8 @@ struct BrokerState {
 
   std::chrono::milliseconds clock_now() const {
     if (virtual_time()) return now;
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch());
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now().time_since_epoch());
   }
 
   Queue& queue(const std::string& name) {
@@ -168,8 +174,8 @@ struct BrokerState {
     auto timer = std::make_shared<boost::asio::steady_timer>(executor, delay);
     std::erase_if(real_timers, [](const auto& weak) { return weak.expired(); });
     real_timers.push_back(timer);
-    timer->async_wait([timer, alive = std::weak_ptr<int>(alive), action = std::move(action)](
-                          const boost::system::error_code& ec) {
+    timer->async_wait([timer, alive = std::weak_ptr<int>(alive),
+                       action = std::move(action)](const boost::system::error_code& ec) {
       if (!ec && !alive.expired()) action();
     });
   }
@@ -225,13 +231,15 @@ struct BrokerState {
     }
   }
 
-  Task<void> deliver(std::shared_ptr<Subscriber> consumer, std::string queue_name, BrokerMessage message);
+  Task<void> deliver(std::shared_ptr<Subscriber> consumer, std::string queue_name,
+                     BrokerMessage message);
 
   // From the loop, unless the broker is gone by then.
   void pump_later(std::string queue_name) {
-    boost::asio::post(executor, [this, alive = std::weak_ptr<int>(alive), queue_name = std::move(queue_name)] {
-      if (!alive.expired()) pump(queue_name);
-    });
+    boost::asio::post(
+        executor, [this, alive = std::weak_ptr<int>(alive), queue_name = std::move(queue_name)] {
+          if (!alive.expired()) pump(queue_name);
+        });
   }
 };
 
@@ -244,8 +252,12 @@ namespace {
 // The broker side of one delivery: the Delivery contract over the in-memory queues.
 class MemoryDelivery final : public Delivery {
  public:
-  MemoryDelivery(BrokerState& broker, std::string queue, std::string_view transport, BrokerMessage message)
-      : broker_(broker), queue_(std::move(queue)), transport_(transport), message_(std::move(message)) {}
+  MemoryDelivery(BrokerState& broker, std::string queue, std::string_view transport,
+                 BrokerMessage message)
+      : broker_(broker),
+        queue_(std::move(queue)),
+        transport_(transport),
+        message_(std::move(message)) {}
 
   int attempt() const override { return message_.attempt; }
 
@@ -271,11 +283,13 @@ class MemoryDelivery final : public Delivery {
     BrokerMessage dead = message_;
     dead.headers.insert_or_assign(std::string(dead_letter_header::error), letter.error);
     dead.headers.insert_or_assign(std::string(dead_letter_header::error_type), letter.error_type);
-    dead.headers.insert_or_assign(std::string(dead_letter_header::attempts), std::to_string(letter.attempts));
+    dead.headers.insert_or_assign(std::string(dead_letter_header::attempts),
+                                  std::to_string(letter.attempts));
     dead.headers.insert_or_assign(std::string(dead_letter_header::source_queue), queue_);
     dead.headers.insert_or_assign(std::string(dead_letter_header::handler), letter.handler);
     dead.attempt = 1;
-    broker_.enqueue(letter.queue ? *letter.queue : default_dead_letter_queue(queue_, transport_), std::move(dead));
+    broker_.enqueue(letter.queue ? *letter.queue : default_dead_letter_queue(queue_, transport_),
+                    std::move(dead));
     co_return;
   }
 
@@ -300,8 +314,8 @@ class MemoryDelivery final : public Delivery {
 };
 
 // The values the real transports offer to handlers, with in-memory stand-ins.
-IncomingMessage incoming_for(const std::string& transport, const std::string& pattern, const std::string& queue,
-                             const BrokerMessage& message) {
+IncomingMessage incoming_for(const std::string& transport, const std::string& pattern,
+                             const std::string& queue, const BrokerMessage& message) {
   IncomingMessage incoming;
   incoming.payload = message.payload;
   if (transport == "aws_sns_sqs") {
@@ -334,8 +348,10 @@ IncomingMessage incoming_for(const std::string& transport, const std::string& pa
 
 }  // namespace
 
-Task<void> BrokerState::deliver(std::shared_ptr<Subscriber> consumer, std::string queue_name, BrokerMessage message) {
-  IncomingMessage incoming = incoming_for(consumer->transport, consumer->pattern, queue_name, message);
+Task<void> BrokerState::deliver(std::shared_ptr<Subscriber> consumer, std::string queue_name,
+                                BrokerMessage message) {
+  IncomingMessage incoming =
+      incoming_for(consumer->transport, consumer->pattern, queue_name, message);
   MemoryDelivery delivery(*this, queue_name, consumer->transport, std::move(message));
   struct InFlight {  // released on every path, exceptions and destruction included
     Subscriber& subscriber;
@@ -344,7 +360,8 @@ Task<void> BrokerState::deliver(std::shared_ptr<Subscriber> consumer, std::strin
       if (!released) --subscriber.in_flight;
     }
   } in_flight{*consumer};
-  const DeliveryOutcome outcome = co_await consumer->dispatcher->dispatch(std::move(incoming), delivery);
+  const DeliveryOutcome outcome =
+      co_await consumer->dispatcher->dispatch(std::move(incoming), delivery);
   if (outcome == DeliveryOutcome::dropped) ++stats.dropped;
   if (outcome == DeliveryOutcome::duplicate_deferred) ++stats.duplicates_deferred;
   --consumer->in_flight;
@@ -359,7 +376,8 @@ namespace {
 SubscribeOptions subscribe_options_of(const MessageHandlerSpec& spec) {
   SubscribeOptions options;
   options.queue = spec.queue_name.value_or(std::string());
-  options.competing = spec.queue_name ? spec.competing.value_or(true) : spec.competing.value_or(false);
+  options.competing =
+      spec.queue_name ? spec.competing.value_or(true) : spec.competing.value_or(false);
   options.message_envelope = spec.message_envelope;
   options.delivery = spec.delivery;
   options.transport = spec.transport;
@@ -382,11 +400,12 @@ class MemoryTransport final : public TransportInstance {
     for (const HandlerSpec* spec : specs_) {
       const auto* message_spec = dynamic_cast<const MessageHandlerSpec*>(spec);
       if (message_spec == nullptr) {
-        throw std::invalid_argument("in-memory transport: handler '" + spec->name + "' of kind '" + spec->transport +
-                                    "' is not a message subscription");
+        throw std::invalid_argument("in-memory transport: handler '" + spec->name + "' of kind '" +
+                                    spec->transport + "' is not a message subscription");
       }
       subscribers_.push_back(broker_.subscribe(service_, message_spec->pattern, message_spec->name,
-                                               message_spec->handler, subscribe_options_of(*message_spec)));
+                                               message_spec->handler,
+                                               subscribe_options_of(*message_spec)));
     }
   }
 
@@ -434,7 +453,8 @@ Broker::Broker(RuntimeLoop) : impl_(std::make_unique<Impl>()) {}
 
 TransportFactory Broker::transport_factory() {
   BrokerState* state = impl_.get();
-  return [state](Service& service, std::vector<const HandlerSpec*> specs) -> std::unique_ptr<TransportInstance> {
+  return [state](Service& service,
+                 std::vector<const HandlerSpec*> specs) -> std::unique_ptr<TransportInstance> {
     return std::make_unique<MemoryTransport>(*state, service, std::move(specs));
   };
 }
@@ -454,9 +474,10 @@ Broker::~Broker() {
 
 boost::asio::any_io_executor Broker::executor() const { return impl_->executor; }
 
-void Broker::subscribe(Service& service, std::string pattern, std::string handler_name, MessageHandler handler,
-                       SubscribeOptions options) {
-  impl_->subscribe(service, std::move(pattern), std::move(handler_name), std::move(handler), std::move(options));
+void Broker::subscribe(Service& service, std::string pattern, std::string handler_name,
+                       MessageHandler handler, SubscribeOptions options) {
+  impl_->subscribe(service, std::move(pattern), std::move(handler_name), std::move(handler),
+                   std::move(options));
 }
 
 void Broker::attach(Service& service) {
@@ -480,10 +501,12 @@ std::string Broker::publish(const Service& sender, const PublishData& data, std:
   context.uuid4 = std::move(options.uuid4);
   context.time = options.time;
   std::string payload = build_payload(request, std::move(context));
-  return publish_payload(std::move(routing_key), std::move(payload), std::move(request.message_attributes));
+  return publish_payload(std::move(routing_key), std::move(payload),
+                         std::move(request.message_attributes));
 }
 
-std::string Broker::publish_payload(std::string routing_key, std::string payload, MessageAttributes attributes) {
+std::string Broker::publish_payload(std::string routing_key, std::string payload,
+                                    MessageAttributes attributes) {
   BrokerMessage message;
   message.payload = std::move(payload);
   message.routing_key = std::move(routing_key);
@@ -492,7 +515,8 @@ std::string Broker::publish_payload(std::string routing_key, std::string payload
   return impl_->route(std::move(message));
 }
 
-std::string Broker::send_to_queue(std::string queue, std::string payload, MessageAttributes attributes) {
+std::string Broker::send_to_queue(std::string queue, std::string payload,
+                                  MessageAttributes attributes) {
   BrokerMessage message;
   message.payload = std::move(payload);
   message.message_attributes = std::move(attributes);
@@ -507,17 +531,21 @@ void Broker::intercept_publishing() {
   PublishOverride hook = [this, impl](PublishRequest request) -> Task<std::string> {
     std::string payload = build_payload(request);
     if (request.queue_name) {
-      co_return send_to_queue(*request.queue_name, std::move(payload), std::move(request.message_attributes));
+      co_return send_to_queue(*request.queue_name, std::move(payload),
+                              std::move(request.message_attributes));
     }
     (void)impl;
-    co_return publish_payload(std::move(request.topic), std::move(payload), std::move(request.message_attributes));
+    co_return publish_payload(std::move(request.topic), std::move(payload),
+                              std::move(request.message_attributes));
   };
-  for (const char* kind : {"amqp", "aws_sns_sqs"}) impl_->publish_overrides.emplace_back(kind, set_publish_override(kind, hook));
+  for (const char* kind : {"amqp", "aws_sns_sqs"})
+    impl_->publish_overrides.emplace_back(kind, set_publish_override(kind, hook));
 }
 
 void Broker::run_until_idle(std::chrono::milliseconds max_virtual_time) {
   if (!impl_->own_context) {
-    throw std::logic_error("tomodachi::testing::Broker::run_until_idle needs a broker with its own loop");
+    throw std::logic_error(
+        "tomodachi::testing::Broker::run_until_idle needs a broker with its own loop");
   }
   const std::chrono::milliseconds limit = impl_->now + max_virtual_time;
   while (true) {

@@ -12,9 +12,18 @@ namespace {
 
 using NamedValue = std::pair<std::string_view, int>;
 
-constexpr std::array<NamedValue, 12> month_names{{{"jan", 1}, {"feb", 2}, {"mar", 3}, {"apr", 4},
-                                                  {"may", 5}, {"jun", 6}, {"jul", 7}, {"aug", 8},
-                                                  {"sep", 9}, {"oct", 10}, {"nov", 11}, {"dec", 12}}};
+constexpr std::array<NamedValue, 12> month_names{{{"jan", 1},
+                                                  {"feb", 2},
+                                                  {"mar", 3},
+                                                  {"apr", 4},
+                                                  {"may", 5},
+                                                  {"jun", 6},
+                                                  {"jul", 7},
+                                                  {"aug", 8},
+                                                  {"sep", 9},
+                                                  {"oct", 10},
+                                                  {"nov", 11},
+                                                  {"dec", 12}}};
 constexpr std::array<NamedValue, 7> weekday_names{
     {{"sun", 0}, {"mon", 1}, {"tue", 2}, {"wed", 3}, {"thu", 4}, {"fri", 5}, {"sat", 6}}};
 
@@ -143,7 +152,8 @@ void apply_range(PartValues& part, const FieldRule& rule, std::string_view text)
     b = 7;
   }
   auto [low, high] = std::minmax(*a, *b);
-  keep_values(part, rule, [low = low, high = high](std::int64_t x) { return x >= low && x <= high; });
+  keep_values(part, rule,
+              [low = low, high = high](std::int64_t x) { return x >= low && x <= high; });
 }
 
 void apply_step(PartValues& part, const FieldRule& rule, std::string_view text) {
@@ -164,8 +174,7 @@ void apply_step(PartValues& part, const FieldRule& rule, std::string_view text) 
   start = start.substr(0, start.find('-'));
   auto a = value_of(rule, start);
   if (!a) throw invalid_value(rule, start);
-  keep_values(part, rule,
-              [step = *step, a = *a](std::int64_t x) { return x % step == a % step; });
+  keep_values(part, rule, [step = *step, a = *a](std::int64_t x) { return x % step == a % step; });
 }
 
 void apply_single(PartValues& part, const FieldRule& rule, std::string_view text) {
@@ -182,7 +191,8 @@ void apply_single(PartValues& part, const FieldRule& rule, std::string_view text
 
 PartValues parse_part(const FieldRule& rule, std::string_view text) {
   PartValues part;
-  for (int value = rule.minimum; value <= rule.maximum; ++value) part.bits.set(value - rule.minimum);
+  for (int value = rule.minimum; value <= rule.maximum; ++value)
+    part.bits.set(value - rule.minimum);
   const bool is_range = contains(text, '-');
   const bool is_step = contains(text, '/');
   if (is_range) apply_range(part, rule, text);
@@ -284,8 +294,8 @@ bool CronExpression::weekday_matches(unsigned day, unsigned weekday, unsigned la
 
 bool CronExpression::matches_day(date::year_month_day date) const {
   const unsigned day = static_cast<unsigned>(date.day());
-  const unsigned last_day = days_in_month(static_cast<int>(date.year()),
-                                          static_cast<unsigned>(date.month()));
+  const unsigned last_day =
+      days_in_month(static_cast<int>(date.year()), static_cast<unsigned>(date.month()));
   const unsigned weekday = date::weekday{date::sys_days{date}}.c_encoding();
   if (day_restricted_ && weekday_restricted_) {
     // Classic cron: either day field may match.
@@ -356,7 +366,8 @@ std::string CronExpression::describe(CronField field) const {
 std::optional<std::int64_t> python_int(std::string_view text) {
   std::string_view digits = text;
   if (!digits.empty() && (digits.front() == '+' || digits.front() == '-')) digits.remove_prefix(1);
-  if (digits.empty() || !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+  if (digits.empty() ||
+      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     return std::nullopt;
   }
   if (text.front() == '+') text.remove_prefix(1);  // from_chars takes '-' only

@@ -101,14 +101,30 @@ class TimestampScanner {
     for (char directive : format) {
       bool ok = true;
       switch (directive) {
-        case 'Y': ok = number(4, 4, 1, 9999, year); break;
-        case 'm': ok = number(1, 2, 1, 12, month); break;
-        case 'd': ok = number(1, 2, 1, 31, day); break;
-        case 'H': ok = number(1, 2, 0, 23, timestamp.hour); break;
-        case 'M': ok = number(1, 2, 0, 59, timestamp.minute); break;
-        case 'S': ok = number(1, 2, 0, 59, timestamp.second); break;
-        case ' ': ok = whitespace(); break;
-        default: ok = literal(directive); break;
+        case 'Y':
+          ok = number(4, 4, 1, 9999, year);
+          break;
+        case 'm':
+          ok = number(1, 2, 1, 12, month);
+          break;
+        case 'd':
+          ok = number(1, 2, 1, 31, day);
+          break;
+        case 'H':
+          ok = number(1, 2, 0, 23, timestamp.hour);
+          break;
+        case 'M':
+          ok = number(1, 2, 0, 59, timestamp.minute);
+          break;
+        case 'S':
+          ok = number(1, 2, 0, 59, timestamp.second);
+          break;
+        case ' ':
+          ok = whitespace();
+          break;
+        default:
+          ok = literal(directive);
+          break;
       }
       if (!ok) return std::nullopt;
     }
@@ -160,12 +176,12 @@ class TimestampScanner {
 std::string single_quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
 
 [[noreturn]] void throw_invalid_interval(std::string_view shown, std::string_view reason) {
-  throw ScheduleError("Invalid interval: " + std::string(shown) + " (" + std::string(reason) +
-                      ")");
+  throw ScheduleError("Invalid interval: " + std::string(shown) + " (" + std::string(reason) + ")");
 }
 
 [[noreturn]] void throw_invalid_timestamp(std::string_view text, std::string_view reason) {
-  throw ScheduleError("Invalid timestamp: " + single_quoted(text) + " (" + std::string(reason) + ")");
+  throw ScheduleError("Invalid timestamp: " + single_quoted(text) + " (" + std::string(reason) +
+                      ")");
 }
 
 seconds checked_period(std::int64_t period, std::string_view shown) {

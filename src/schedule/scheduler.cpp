@@ -110,8 +110,8 @@ ScheduledFunction::ScheduledFunction(const ScheduleHandlerSpec& spec, Schedule s
       running_(running),
       executor_(executor),
       logger_(loop_logger(spec.name)),
-      handler_logger_("tomodachi.schedule.handler",
-                      {{"handler", boost::json::string(spec.name)}, {"type", "tomodachi.schedule"}}),
+      handler_logger_("tomodachi.schedule.handler", {{"handler", boost::json::string(spec.name)},
+                                                     {"type", "tomodachi.schedule"}}),
       timer_(executor),
       loop_ended_(executor) {}
 
@@ -200,8 +200,8 @@ std::optional<ScheduledFunction::TimePoint> ScheduledFunction::skip_missed(
 
 void ScheduledFunction::launch(TimePoint invocation_time) {
   const std::uint64_t id = next_task_id_++;
-  running_tasks_.emplace(id, spec_.qualified_name + "/" +
-                                 iso_microseconds(std::chrono::system_clock::now()));
+  running_tasks_.emplace(
+      id, spec_.qualified_name + "/" + iso_microseconds(std::chrono::system_clock::now()));
   ++running_.count;
   counters_->current_tasks.add();
   counters_->total_tasks.add();
@@ -221,8 +221,8 @@ Task<void> ScheduledFunction::run_invocation(ScheduleInvocation invocation) {
     error = std::current_exception();
   }
   if (error) {
-    log_uncaught_exception(error, {{"handler", boost::json::string(spec_.name)},
-                                   {"type", "tomodachi.schedule"}});
+    log_uncaught_exception(
+        error, {{"handler", boost::json::string(spec_.name)}, {"type", "tomodachi.schedule"}});
   }
 }
 
@@ -233,7 +233,8 @@ void ScheduledFunction::finished(std::uint64_t id) {
 }
 
 void ScheduledFunction::report_running(bool first_report) const {
-  const char* message = first_report ? "awaiting task to complete" : "still awaiting task to finish";
+  const char* message =
+      first_report ? "awaiting task to complete" : "still awaiting task to finish";
   for (const auto& [id, task_name] : running_tasks_) {
     logger_.warning(message, {{"task_name", boost::json::string(task_name)}});
   }
@@ -303,7 +304,8 @@ Task<void> Scheduler::stop(Deadline deadline) {
   while (watching_start_) co_await start_watch_ended_.wait_until(SteadyClock::time_point::max());
   if (!started_) {
     for (const auto& function : functions_) {
-      function->logger().warning("scheduled function loop never started before service termination");
+      function->logger().warning(
+          "scheduled function loop never started before service termination");
     }
     co_return;
   }

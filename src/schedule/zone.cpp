@@ -26,8 +26,8 @@ bool equals_ignoring_case(std::string_view a, std::string_view b) {
 
 /// Names that mean UTC even on a system without tzdata.
 bool is_builtin_utc_name(std::string_view name) {
-  constexpr std::array<std::string_view, 6> names{"UTC", "Etc/UTC", "GMT", "Etc/GMT", "GMT0",
-                                                  "Etc/GMT0"};
+  constexpr std::array<std::string_view, 6> names{"UTC",     "Etc/UTC", "GMT",
+                                                  "Etc/GMT", "GMT0",    "Etc/GMT0"};
   return std::any_of(names.begin(), names.end(),
                      [&](std::string_view utc) { return equals_ignoring_case(utc, name); });
 }
@@ -65,15 +65,14 @@ std::string two_digits(int value) { return (value < 10 ? "0" : "") + std::to_str
 /// Upstream's alias spellings of a whole-hour UTC offset (spec/schedule.md §5).
 std::vector<std::string> offset_aliases(int hours) {
   if (hours == 0) {
-    return {"+00:00", "-00:00", "00:00",  "0000",   "GMT +0000",
+    return {"+00:00",     "-00:00",  "00:00",   "0000",   "GMT +0000",
             "GMT +00:00", "GMT -00", "GMT +00", "GMT -0", "GMT +0"};
   }
   const std::string sign = hours > 0 ? "+" : "-";
   const int magnitude = std::abs(hours);
   const std::string hh = two_digits(magnitude);
-  std::vector<std::string> aliases{sign + hh + ":00",         sign + hh + "00",
-                                   "GMT " + sign + hh + "00", "GMT " + sign + hh + ":00",
-                                   "GMT " + sign + hh};
+  std::vector<std::string> aliases{sign + hh + ":00", sign + hh + "00", "GMT " + sign + hh + "00",
+                                   "GMT " + sign + hh + ":00", "GMT " + sign + hh};
   if (magnitude < 10) aliases.push_back("GMT " + sign + std::to_string(magnitude));
   return aliases;
 }
@@ -118,7 +117,8 @@ bool file_has_bytes(const std::filesystem::path& path, const std::string& bytes)
 }
 
 // Every regular file under `zoneinfo` with exactly `bytes`, as zone names, best first.
-std::vector<std::string> zone_files_with_bytes(const std::filesystem::path& zoneinfo, const std::string& bytes) {
+std::vector<std::string> zone_files_with_bytes(const std::filesystem::path& zoneinfo,
+                                               const std::string& bytes) {
   std::vector<std::string> names;
   std::error_code error;
   std::filesystem::recursive_directory_iterator it(zoneinfo, error);
@@ -131,7 +131,8 @@ std::vector<std::string> zone_files_with_bytes(const std::filesystem::path& zone
       continue;
     }
     std::error_code status_error;
-    if (entry.is_symlink(status_error) || !entry.is_regular_file(status_error)) continue;  // links: the target counts
+    if (entry.is_symlink(status_error) || !entry.is_regular_file(status_error))
+      continue;  // links: the target counts
     if (file_has_bytes(entry.path(), bytes)) names.push_back(name);
   }
   std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
@@ -144,7 +145,8 @@ std::vector<std::string> zone_files_with_bytes(const std::filesystem::path& zone
 
 }  // namespace
 
-std::optional<std::string> zone_name_of_file_content(const std::filesystem::path& zoneinfo, const std::string& bytes,
+std::optional<std::string> zone_name_of_file_content(const std::filesystem::path& zoneinfo,
+                                                     const std::string& bytes,
                                                      const std::optional<std::string>& preferred) {
   if (preferred && !preferred->empty() && file_has_bytes(zoneinfo / *preferred, bytes)) {
     try {
@@ -251,7 +253,8 @@ LocalZone detect_local_zone(const LocalZoneSources& sources) {
     }
   }
   std::optional<std::string> timezone_name;
-  if (std::filesystem::exists(sources.timezone_file, error)) timezone_name = first_line_of(sources.timezone_file);
+  if (std::filesystem::exists(sources.timezone_file, error))
+    timezone_name = first_line_of(sources.timezone_file);
   // A copied file (container images often copy instead of linking), or a link to a file
   // of no known name: the zone with the same bytes. The C library reads these bytes, so
   // they win over /etc/timezone.

@@ -82,8 +82,9 @@ LocalZone detect_local_zone(const LocalZoneSources& sources);
 /// nullopt. `preferred` is taken when it matches; otherwise names with a region
 /// (`America/New_York`) go before bare aliases, then alphabetical order; `posix/` and
 /// `right/` are not searched. The answer is cached per folder and content.
-std::optional<std::string> zone_name_of_file_content(const std::filesystem::path& zoneinfo, const std::string& bytes,
-                                                     const std::optional<std::string>& preferred = std::nullopt);
+std::optional<std::string> zone_name_of_file_content(
+    const std::filesystem::path& zoneinfo, const std::string& bytes,
+    const std::optional<std::string>& preferred = std::nullopt);
 
 /// The process's local zone, detected once (`detect_local_zone` of the environment).
 const LocalZone& local_zone();

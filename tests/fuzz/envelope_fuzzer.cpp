@@ -6,8 +6,8 @@
 #include <tomodachi/json.hpp>
 #include <tomodachi/message.hpp>
 
-#include <boost/describe.hpp>
 #include <google/protobuf/stubs/logging.h>
+#include <boost/describe.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -57,9 +57,10 @@ void use(const tomodachi::Envelope& envelope, std::string_view payload) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   // protobuf logs every invalid UTF-8 string it rejects; the parse error is what matters.
-  static const bool quiet = (google::protobuf::SetLogHandler([](google::protobuf::LogLevel, const char*, int,
-                                                                const std::string&) {}),
-                             true);
+  static const bool quiet =
+      (google::protobuf::SetLogHandler(
+           [](google::protobuf::LogLevel, const char*, int, const std::string&) {}),
+       true);
   (void)quiet;
   static const tomodachi::JsonBase json_base;
   static const tomodachi::ProtobufBase protobuf_bytes;

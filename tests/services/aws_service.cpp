@@ -29,32 +29,39 @@ class AwsTestService : public tomodachi::Service {
     options.aws_sns_sqs.region_name = "eu-west-1";
     options.aws_sns_sqs.aws_access_key_id = "test";
     options.aws_sns_sqs.aws_secret_access_key = "test";
-    options.http.termination_grace_period_seconds = std::atoi(env("TOMODACHI_TEST_GRACE", "30").c_str());
+    options.http.termination_grace_period_seconds =
+        std::atoi(env("TOMODACHI_TEST_GRACE", "30").c_str());
     tomodachi::DeliveryPolicy delivery;
     delivery.initial_backoff = std::chrono::milliseconds(200);
-    aws_sns_sqs<&AwsTestService::on_event>(env("TOMODACHI_TEST_TOPIC"), {.competing = true, .delivery = delivery});
+    aws_sns_sqs<&AwsTestService::on_event>(env("TOMODACHI_TEST_TOPIC"),
+                                           {.competing = true, .delivery = delivery});
   }
 
  private:
   tomodachi::Task<void> on_event(tomodachi::Message& message) {
     boost::json::object attributes;
     for (const auto& [name, value] : message.message_attributes()) {
-      if (const auto* json_value = std::get_if<boost::json::value>(&value)) attributes[name] = *json_value;
+      if (const auto* json_value = std::get_if<boost::json::value>(&value))
+        attributes[name] = *json_value;
     }
-    message.logger().info("received event", {{"data", message.data()},
-                                             {"message_attributes", attributes},
-                                             {"receive_count", message.approximate_receive_count().value_or(0)}});
+    message.logger().info("received event",
+                          {{"data", message.data()},
+                           {"message_attributes", attributes},
+                           {"receive_count", message.approximate_receive_count().value_or(0)}});
     const auto& data = message.data();
-    if (data.is_object() && data.as_object().contains("fail")) throw std::runtime_error("failing on purpose");
+    if (data.is_object() && data.as_object().contains("fail"))
+      throw std::runtime_error("failing on purpose");
     if (data.is_object() && data.as_object().contains("sleep")) {
       co_await tomodachi::sleep(data.at("sleep").to_number<double>());
       message.logger().info("slow handler done");
     }
     const auto reply_queue = env("TOMODACHI_TEST_REPLY_QUEUE");
     if (!reply_queue.empty()) {
-      tomodachi::MessageAttributes reply_attributes{{"in-reply-to", boost::json::value(message.sns_message_id())}};
+      tomodachi::MessageAttributes reply_attributes{
+          {"in-reply-to", boost::json::value(message.sns_message_id())}};
       const boost::json::object reply{{"reply", data}};
-      co_await tomodachi::sqs_send_message(*this, reply, reply_queue, {.message_attributes = &reply_attributes});
+      co_await tomodachi::sqs_send_message(*this, reply, reply_queue,
+                                           {.message_attributes = &reply_attributes});
     }
   }
 };

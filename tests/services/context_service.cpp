@@ -12,8 +12,10 @@ class ContextService : public tomodachi::Service {
 
   tomodachi::Task<void> started_service() override {
     boost::json::array names;
-    for (auto* service : tomodachi::get_services()) names.emplace_back(boost::json::string(service->name()));
-    std::cout << "execution-context " << tomodachi::json::dumps(tomodachi::get_execution_context()) << "\n"
+    for (auto* service : tomodachi::get_services())
+      names.emplace_back(boost::json::string(service->name()));
+    std::cout << "execution-context " << tomodachi::json::dumps(tomodachi::get_execution_context())
+              << "\n"
               << "services " << tomodachi::json::dumps(names) << std::endl;
     tomodachi::exit();
     co_return;

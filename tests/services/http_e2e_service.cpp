@@ -20,11 +20,16 @@ class HttpE2eService : public tomodachi::Service {
     options.http.port = 0;  // random port, reported in `accepting http requests`
     options.http.real_ip_from = {"127.0.0.1"};
     if (auto log = env("HTTP_E2E_ACCESS_LOG")) options.http.access_log = *log;
-    if (auto value = env("HTTP_E2E_KEEPALIVE_TIMEOUT")) options.http.keepalive_timeout = std::stoi(*value);
-    if (auto value = env("HTTP_E2E_MAX_KEEPALIVE_REQUESTS")) options.http.max_keepalive_requests = std::stoi(*value);
-    if (auto value = env("HTTP_E2E_MAX_KEEPALIVE_TIME")) options.http.max_keepalive_time = std::stoi(*value);
-    if (auto value = env("HTTP_E2E_GRACE")) options.http.termination_grace_period_seconds = std::stoi(*value);
-    if (auto value = env("HTTP_E2E_HEADER_TIMEOUT")) options.http.header_read_timeout = std::stoi(*value);
+    if (auto value = env("HTTP_E2E_KEEPALIVE_TIMEOUT"))
+      options.http.keepalive_timeout = std::stoi(*value);
+    if (auto value = env("HTTP_E2E_MAX_KEEPALIVE_REQUESTS"))
+      options.http.max_keepalive_requests = std::stoi(*value);
+    if (auto value = env("HTTP_E2E_MAX_KEEPALIVE_TIME"))
+      options.http.max_keepalive_time = std::stoi(*value);
+    if (auto value = env("HTTP_E2E_GRACE"))
+      options.http.termination_grace_period_seconds = std::stoi(*value);
+    if (auto value = env("HTTP_E2E_HEADER_TIMEOUT"))
+      options.http.header_read_timeout = std::stoi(*value);
     if (auto value = env("HTTP_E2E_CLIENT_MAX_SIZE")) options.http.client_max_size = *value;
     if (auto value = env("HTTP_E2E_PORT")) options.http.port = std::stoi(*value);
     if (env("HTTP_E2E_NO_REUSE_PORT")) options.http.reuse_port = false;
@@ -56,7 +61,8 @@ class HttpE2eService : public tomodachi::Service {
     http<&HttpE2eService::test>("GET", "/test_ignore_all", {.ignore_logging = true});
     http<&HttpE2eService::created>("POST", "/test_ignore_one", {.ignore_logging_statuses = {200}});
     // ccache may record relative source paths: ctest gives the source folder.
-    const std::string files = env("TOMODACHI_SOURCE_DIR").value_or(".") + "/tests/services/static_files";
+    const std::string files =
+        env("TOMODACHI_SOURCE_DIR").value_or(".") + "/tests/services/static_files";
     http_static(files, "/static/");
     http_static(files, R"(/download/(?P<filename>[^/]+?)/image)");
     websocket<&HttpE2eService::websocket_data>("/websocket-data");
@@ -80,7 +86,8 @@ class HttpE2eService : public tomodachi::Service {
     co_return tomodachi::Response(200, "test tuple", {{"X-Tuple", "test"}});
   }
   tomodachi::Task<tomodachi::Response> explicit_response(tomodachi::Request&) {
-    co_return tomodachi::Response(200, "test tomodachi response", {{"X-Tomodachi-Response", "test"}});
+    co_return tomodachi::Response(200, "test tomodachi response",
+                                  {{"X-Tomodachi-Response", "test"}});
   }
   tomodachi::Task<tomodachi::Response> exception(tomodachi::Request&) {
     throw std::runtime_error("test exception");
@@ -103,16 +110,20 @@ class HttpE2eService : public tomodachi::Service {
     co_return tomodachi::Response(200, "test", {{"Content-Type", "text/plain; "}});
   }
   tomodachi::Task<tomodachi::Response> latin1(tomodachi::Request&) {
-    co_return tomodachi::Response(200, "test åäö", {{"Content-Type", "text/plain; charset=iso-8859-1"}});
+    co_return tomodachi::Response(200, "test åäö",
+                                  {{"Content-Type", "text/plain; charset=iso-8859-1"}});
   }
   tomodachi::Task<tomodachi::Response> unencodable(tomodachi::Request&) {
-    co_return tomodachi::Response(200, "test 友達", {{"Content-Type", "text/plain; charset=iso-8859-1"}});
+    co_return tomodachi::Response(200, "test 友達",
+                                  {{"Content-Type", "text/plain; charset=iso-8859-1"}});
   }
   tomodachi::Task<tomodachi::Response> bad_charset(tomodachi::Request&) {
     co_return tomodachi::Response(200, "test", {{"Content-Type", "text/plain; charset=utf-9"}});
   }
   tomodachi::Task<tomodachi::Response> empty(tomodachi::Request&) { co_return ""; }
-  tomodachi::Task<tomodachi::Bytes> bytes(tomodachi::Request&) { co_return tomodachi::Bytes{"test åäö"}; }
+  tomodachi::Task<tomodachi::Bytes> bytes(tomodachi::Request&) {
+    co_return tomodachi::Bytes{"test åäö"};
+  }
   tomodachi::Task<void> none(tomodachi::Request&) { co_return; }
   tomodachi::Task<std::string> forwarded_for(tomodachi::Request& request) {
     co_return std::string(request.remote_ip());
@@ -141,7 +152,8 @@ class HttpE2eService : public tomodachi::Service {
           co_await websocket.send_str("received: " + text);
         }};
   }
-  tomodachi::Task<tomodachi::Response> middleware(tomodachi::HttpNext& next, tomodachi::Request& request) {
+  tomodachi::Task<tomodachi::Response> middleware(tomodachi::HttpNext& next,
+                                                  tomodachi::Request& request) {
     auto mode = request.header("X-Use-Middleware");
     if (mode == "Before") co_return "before";
     tomodachi::Response response = co_await next();

@@ -7,7 +7,8 @@
 class ShareA : public tomodachi::Service {
  public:
   ShareA() : Service("share_a") {
-    options.http.port = std::atoi(std::getenv("HTTP_E2E_PORT") ? std::getenv("HTTP_E2E_PORT") : "53250");
+    options.http.port =
+        std::atoi(std::getenv("HTTP_E2E_PORT") ? std::getenv("HTTP_E2E_PORT") : "53250");
     http<&ShareA::get_uuid>("GET", "/get-uuid");
   }
   tomodachi::Task<std::string> get_uuid(tomodachi::Request&) { co_return uuid(); }

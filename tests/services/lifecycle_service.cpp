@@ -7,9 +7,9 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <thread>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 namespace {
 std::string mode() {
@@ -29,7 +29,8 @@ class LifecycleService : public tomodachi::Service {
     if (mode() == "start_exception") throw std::runtime_error("fail in _start_service()");
     if (mode() == "slow_start") co_await tomodachi::sleep(4.0);
     if (mode() == "blocking_start") {
-      co_await tomodachi::run_blocking([] { std::this_thread::sleep_for(std::chrono::seconds(20)); });
+      co_await tomodachi::run_blocking(
+          [] { std::this_thread::sleep_for(std::chrono::seconds(20)); });
     }
     if (mode() == "background") tomodachi::spawn(forever(), "forever");
     co_return;
@@ -49,9 +50,14 @@ class LifecycleService : public tomodachi::Service {
       const bool by_default = tomodachi::get_service() == this;
       const bool by_name = tomodachi::get_service("test_dummy") == this;
       const bool unknown = tomodachi::get_service("test_dummy_nonexistant") == nullptr;
-      logger().info("registry", {{"by_default", by_default}, {"by_name", by_name}, {"unknown_is_null", unknown},
-                                 {"uuid", uuid()}, {"config_value", config().contains("custom") ? config().at("custom") : boost::json::value()},
-                                 {"http_port", options.http.port ? *options.http.port : -1}});
+      logger().info("registry",
+                    {{"by_default", by_default},
+                     {"by_name", by_name},
+                     {"unknown_is_null", unknown},
+                     {"uuid", uuid()},
+                     {"config_value",
+                      config().contains("custom") ? config().at("custom") : boost::json::value()},
+                     {"http_port", options.http.port ? *options.http.port : -1}});
       tomodachi::exit();
     }
     co_return;

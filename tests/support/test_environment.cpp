@@ -17,7 +17,8 @@ struct TestEnvironment {
     std::error_code error;
     const auto executable = std::filesystem::read_symlink("/proc/self/exe", error);
     if (error) return;
-    for (auto dir = executable.parent_path(); !dir.empty() && dir != dir.root_path(); dir = dir.parent_path()) {
+    for (auto dir = executable.parent_path(); !dir.empty() && dir != dir.root_path();
+         dir = dir.parent_path()) {
       std::ifstream file(dir / "tests" / "test-environment");
       if (!file) continue;
       std::string line;

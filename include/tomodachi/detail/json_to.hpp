@@ -34,7 +34,8 @@ namespace tomodachi {
 class DataError : public std::invalid_argument {
  public:
   DataError(std::string path, const std::string& reason)
-      : std::invalid_argument((path.empty() ? std::string("data") : "data." + path) + ": " + reason),
+      : std::invalid_argument((path.empty() ? std::string("data") : "data." + path) + ": " +
+                              reason),
         path_(std::move(path)) {}
   ~DataError() override;
   /// Dotted path of the field, e.g. `items[2].qty` ("" for the whole data).
@@ -69,8 +70,10 @@ inline std::string join_path(const std::string& path, std::string_view key) {
   return path.empty() ? std::string(key) : path + "." + std::string(key);
 }
 
-[[noreturn]] inline void fail(const std::string& path, std::string_view expected, const boost::json::value& got) {
-  throw DataError(path, "expected " + std::string(expected) + ", got " + describe_json_for_error(got));
+[[noreturn]] inline void fail(const std::string& path, std::string_view expected,
+                              const boost::json::value& got) {
+  throw DataError(path,
+                  "expected " + std::string(expected) + ", got " + describe_json_for_error(got));
 }
 
 template <typename T>
@@ -99,11 +102,13 @@ T integer_from(const boost::json::value& value, const std::string& path) {
   if (value.is_int64()) {
     const std::int64_t v = value.get_int64();
     if constexpr (std::is_signed_v<T>) {
-      if (v >= static_cast<std::int64_t>(Limits::min()) && v <= static_cast<std::int64_t>(Limits::max())) {
+      if (v >= static_cast<std::int64_t>(Limits::min()) &&
+          v <= static_cast<std::int64_t>(Limits::max())) {
         return static_cast<T>(v);
       }
     } else {
-      if (v >= 0 && static_cast<std::uint64_t>(v) <= static_cast<std::uint64_t>(Limits::max())) return static_cast<T>(v);
+      if (v >= 0 && static_cast<std::uint64_t>(v) <= static_cast<std::uint64_t>(Limits::max()))
+        return static_cast<T>(v);
     }
     fail(path, "an integer that fits the field", value);
   }
@@ -127,7 +132,8 @@ T described_from(const boost::json::value& value, const std::string& path) {
   const boost::json::object* object = value.if_object();
   if (object == nullptr) fail(path, "an object", value);
   T result{};
-  using Members = boost::describe::describe_members<T, boost::describe::mod_public | boost::describe::mod_inherited>;
+  using Members = boost::describe::describe_members<T, boost::describe::mod_public |
+                                                           boost::describe::mod_inherited>;
   boost::mp11::mp_for_each<Members>([&](auto member) {
     using M = std::remove_cvref_t<decltype(result.*member.pointer)>;
     const std::string member_path = join_path(path, member.name);
@@ -177,7 +183,8 @@ T json_to(const boost::json::value& value, const std::string& path) {
     T result;
     result.reserve(array->size());
     for (std::size_t i = 0; i < array->size(); ++i) {
-      result.push_back(json_to<typename T::value_type>((*array)[i], path + "[" + std::to_string(i) + "]"));
+      result.push_back(
+          json_to<typename T::value_type>((*array)[i], path + "[" + std::to_string(i) + "]"));
     }
     return result;
   } else if constexpr (is_string_map<T>::value) {
@@ -185,14 +192,17 @@ T json_to(const boost::json::value& value, const std::string& path) {
     if (object == nullptr) fail(path, "an object", value);
     T result;
     for (const auto& [key, item] : *object) {
-      result.emplace(std::string(key), json_to<typename T::mapped_type>(item, join_path(path, key)));
+      result.emplace(std::string(key),
+                     json_to<typename T::mapped_type>(item, join_path(path, key)));
     }
     return result;
   } else if constexpr (boost::describe::has_describe_members<T>::value) {
     return described_from<T>(value, path);
   } else {
     auto converted = boost::json::try_value_to<T>(value);
-    if (!converted) throw DataError(path, converted.error().message() + " (" + describe_json_for_error(value) + ")");
+    if (!converted)
+      throw DataError(path,
+                      converted.error().message() + " (" + describe_json_for_error(value) + ")");
     return std::move(*converted);
   }
 }

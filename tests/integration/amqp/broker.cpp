@@ -19,8 +19,10 @@ namespace {
 std::string shell_quote(const std::string& text) {
   std::string out = "'";
   for (char c : text) {
-    if (c == '\'') out += "'\\''";
-    else out += c;
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
   }
   return out + "'";
 }
@@ -40,7 +42,9 @@ std::optional<Broker> Broker::from_env() {
   const char* source = std::getenv("TOMODACHI_SOURCE_DIR");
   if (!peers || !source) return std::nullopt;
   std::ifstream env(std::string(peers) + "/rabbitmq/env");
-  if (!env) throw std::runtime_error(std::string("no test RabbitMQ in ") + peers + " (ctest fixture rabbitmq)");
+  if (!env)
+    throw std::runtime_error(std::string("no test RabbitMQ in ") + peers +
+                             " (ctest fixture rabbitmq)");
   Broker broker;
   broker.peers_dir = peers;
   broker.source_dir = source;
@@ -57,13 +61,14 @@ std::optional<Broker> Broker::from_env() {
 }
 
 std::string Broker::ctl(const std::string& arguments) const {
-  const std::string command = shell_quote(source_dir + "/scripts/test-peers/rabbitmq.sh") + " ctl " +
-                              shell_quote(peers_dir) + " " + arguments + " 2>&1";
+  const std::string command = shell_quote(source_dir + "/scripts/test-peers/rabbitmq.sh") +
+                              " ctl " + shell_quote(peers_dir) + " " + arguments + " 2>&1";
   FILE* pipe = ::popen(command.c_str(), "r");
   if (!pipe) throw std::runtime_error("cannot run " + command);
   std::string output;
   std::array<char, 4096> buffer;
-  while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) output.append(buffer.data(), n);
+  while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe))
+    output.append(buffer.data(), n);
   const int status = ::pclose(pipe);
   if (status != 0) throw std::runtime_error("rabbitmqctl " + arguments + " failed: " + output);
   return output;
@@ -83,7 +88,9 @@ std::map<std::string, std::vector<std::string>> Broker::queues(const std::string
 
 std::vector<std::vector<std::string>> Broker::bindings() const {
   std::vector<std::vector<std::string>> out;
-  for (const auto& line : split(ctl("-q --no-table-headers list_bindings source_name destination_name routing_key"), '\n')) {
+  for (const auto& line :
+       split(ctl("-q --no-table-headers list_bindings source_name destination_name routing_key"),
+             '\n')) {
     if (!line.empty()) out.push_back(split(line, '\t'));
   }
   return out;
@@ -117,7 +124,8 @@ TcpProxy::TcpProxy(std::string target_host, int target_port)
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   address.sin_port = 0;
-  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 || ::listen(listen_fd_, 16) != 0) {
+  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
+      ::listen(listen_fd_, 16) != 0) {
     throw std::runtime_error("proxy cannot listen");
   }
   socklen_t length = sizeof(address);

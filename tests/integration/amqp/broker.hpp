@@ -52,7 +52,8 @@ T run(boost::asio::io_context& io, tomodachi::Task<T> task,
   auto future = boost::asio::co_spawn(io, std::move(task), boost::asio::use_future);
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (future.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
-    if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("test task timed out");
+    if (std::chrono::steady_clock::now() > deadline)
+      throw std::runtime_error("test task timed out");
     io.restart();
     io.run_for(std::chrono::milliseconds(20));
   }

@@ -8,10 +8,10 @@
 
 #include <tomodachi/amqp.hpp>
 
+#include <gtest/gtest.h>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <gtest/gtest.h>
 
 #include <set>
 #include <thread>
@@ -64,7 +64,8 @@ class AmqpConnection : public ::testing::Test {
                         double queue_ttl = 600) {
     rmq::TopologySettings topology;
     topology.queue_ttl = queue_ttl;
-    rmq::SubscriptionSpec subscription{routing_key, "func", competing, std::nullopt, std::nullopt, consumer_id};
+    rmq::SubscriptionSpec subscription{routing_key,  "func",       competing,
+                                       std::nullopt, std::nullopt, consumer_id};
     for (const auto& step : rmq::plan_subscriptions({subscription}, topology, service_uuid)) {
       run(io, connection.execute(step));
     }
@@ -72,10 +73,13 @@ class AmqpConnection : public ::testing::Test {
   }
 
   rmq::OutgoingMessage message(const std::string& routing_key, std::string body) const {
-    return rmq::OutgoingMessage{"amq.topic", rmq::encode_routing_key(routing_key), std::move(body), {}};
+    return rmq::OutgoingMessage{
+        "amq.topic", rmq::encode_routing_key(routing_key), std::move(body), {}};
   }
 
-  static auto deadline(std::chrono::milliseconds in = 20s) { return rmq::Connection::Clock::now() + in; }
+  static auto deadline(std::chrono::milliseconds in = 20s) {
+    return rmq::Connection::Clock::now() + in;
+  }
 
   // Collects deliveries on the loop.
   void collect(rmq::Connection& connection) {
@@ -104,10 +108,12 @@ std::string error_of(boost::asio::io_context& io, tomodachi::Task<void> task) {
 TEST_F(AmqpConnection, UnreachableBrokerFailsWithUpstreamsMessage) {
   const int port = unused_port();
   rmq::Connection connection(settings(port), io.get_executor());
-  EXPECT_EQ(error_of<tomodachi::AmqpConnectionException>(io, connection.connect()),
-            "Unable to connect [amqp] to 127.0.0.1:" + std::to_string(port) + " (connection refused)");
+  EXPECT_EQ(
+      error_of<tomodachi::AmqpConnectionException>(io, connection.connect()),
+      "Unable to connect [amqp] to 127.0.0.1:" + std::to_string(port) + " (connection refused)");
   // Nothing is queued silently on a connection that never came up.
-  EXPECT_EQ(error_of<tomodachi::AmqpConnectionException>(io, connection.publish(message("a.b", "x"), deadline())),
+  EXPECT_EQ(error_of<tomodachi::AmqpConnectionException>(
+                io, connection.publish(message("a.b", "x"), deadline())),
             "not connected [amqp] to 127.0.0.1:" + std::to_string(port));
 }
 
@@ -143,7 +149,9 @@ TEST_F(AmqpConnection, DeclaresBindsConsumesAndAcksAsUpstreamDoes) {
   EXPECT_EQ(queues.at(queue)[3], "false");
   bool bound = false;
   for (const auto& row : broker->bindings()) {
-    if (row.size() == 3 && row[0] == "amq.topic" && row[1] == queue && row[2] == rmq::encode_routing_key(key)) bound = true;
+    if (row.size() == 3 && row[0] == "amq.topic" && row[1] == queue &&
+        row[2] == rmq::encode_routing_key(key))
+      bound = true;
   }
   EXPECT_TRUE(bound);
 
@@ -157,9 +165,13 @@ TEST_F(AmqpConnection, DeclaresBindsConsumesAndAcksAsUpstreamDoes) {
   EXPECT_FALSE(delivery.redelivered);
   EXPECT_TRUE(delivery.properties.empty());  // upstream publishes without properties
   connection.ack(delivery.epoch, delivery.delivery_tag);
-  EXPECT_TRUE(run_until(io, [&] {
-    return broker->queues("messages_ready messages_unacknowledged").at(queue) == std::vector<std::string>{"0", "0"};
-  }, 30s));  // each look is a rabbitmqctl call: seconds on a busy machine
+  EXPECT_TRUE(run_until(
+      io,
+      [&] {
+        return broker->queues("messages_ready messages_unacknowledged").at(queue) ==
+               std::vector<std::string>{"0", "0"};
+      },
+      30s));  // each look is a rabbitmqctl call: seconds on a busy machine
 }
 
 TEST_F(AmqpConnection, WildcardsPropertiesAndMultiFrameBodies) {
@@ -285,19 +297,23 @@ TEST_F(AmqpConnection, PipelinedPublishesAreAllConfirmed) {
   constexpr int count = 3000;
   int confirmed = 0, failed = 0;
   for (int i = 0; i < count; ++i) {
-    connection.publish_detached(message(key, std::to_string(i)), deadline(), [&](std::exception_ptr error) {
-      (error ? failed : confirmed)++;
-    });
+    connection.publish_detached(message(key, std::to_string(i)), deadline(),
+                                [&](std::exception_ptr error) { (error ? failed : confirmed)++; });
   }
   ASSERT_TRUE(run_until(io, [&] { return confirmed + failed == count; }));
   EXPECT_EQ(failed, 0);
   EXPECT_EQ(connection.stats().confirmed, static_cast<std::uint64_t>(count));
   ASSERT_TRUE(run_until(io, [&] { return received.size() == count; }));
-  for (int i = 0; i < count; ++i) EXPECT_EQ(received[i].body, std::to_string(i));  // one queue: in order
+  for (int i = 0; i < count; ++i)
+    EXPECT_EQ(received[i].body, std::to_string(i));  // one queue: in order
   // Every ack reached the broker (most of them coalesced into basic.ack(multiple)).
-  EXPECT_TRUE(run_until(io, [&] {
-    return broker->queues("messages_ready messages_unacknowledged").at(queue) == std::vector<std::string>{"0", "0"};
-  }, 30s));  // each look is a rabbitmqctl call: seconds on a busy machine
+  EXPECT_TRUE(run_until(
+      io,
+      [&] {
+        return broker->queues("messages_ready messages_unacknowledged").at(queue) ==
+               std::vector<std::string>{"0", "0"};
+      },
+      30s));  // each look is a rabbitmqctl call: seconds on a busy machine
 }
 
 TEST_F(AmqpConnection, AcksInAnyOrderMixedWithNacksSettleExactlyTheirMessages) {
@@ -306,7 +322,8 @@ TEST_F(AmqpConnection, AcksInAnyOrderMixedWithNacksSettleExactlyTheirMessages) {
   run(io, connection.connect());
   const std::string key = unique("it.order");
   const std::string queue = subscribe(connection, key, 1);
-  for (int i = 0; i < 20; ++i) run(io, connection.publish(message(key, std::to_string(i)), deadline()));
+  for (int i = 0; i < 20; ++i)
+    run(io, connection.publish(message(key, std::to_string(i)), deadline()));
   ASSERT_TRUE(run_until(io, [&] { return received.size() == 20; }));
   const auto first = received;
   for (int i = 19; i >= 0; i -= 2) {  // odd ones, newest first, except two that are nacked
@@ -321,10 +338,15 @@ TEST_F(AmqpConnection, AcksInAnyOrderMixedWithNacksSettleExactlyTheirMessages) {
   EXPECT_TRUE(received[20].redelivered && received[21].redelivered);
   connection.ack(received[20].epoch, received[20].delivery_tag);
   connection.ack(received[21].epoch, received[21].delivery_tag);
-  EXPECT_TRUE(run_until(io, [&] {
-    return broker->queues("messages_ready messages_unacknowledged").at(queue) == std::vector<std::string>{"0", "0"};
-  }, 30s));  // each look is a rabbitmqctl call: seconds on a busy machine
-  run_until(io, [] { return false; }, 300ms);
+  EXPECT_TRUE(run_until(
+      io,
+      [&] {
+        return broker->queues("messages_ready messages_unacknowledged").at(queue) ==
+               std::vector<std::string>{"0", "0"};
+      },
+      30s));  // each look is a rabbitmqctl call: seconds on a busy machine
+  run_until(
+      io, [] { return false; }, 300ms);
   EXPECT_EQ(received.size(), 22u);  // nothing else came back
 }
 
@@ -336,7 +358,10 @@ TEST_F(AmqpConnection, CancelledConsumersGetNothingMore) {
   const std::string queue = subscribe(connection, key, 3);
   run(io, connection.cancel({3}));
   run(io, connection.publish(message(key, "kept"), deadline()));
-  EXPECT_TRUE(run_until(io, [&] { return broker->queues("messages_ready").at(queue) == std::vector<std::string>{"1"}; }, 30s));
+  EXPECT_TRUE(run_until(
+      io,
+      [&] { return broker->queues("messages_ready").at(queue) == std::vector<std::string>{"1"}; },
+      30s));
   EXPECT_TRUE(received.empty());
 }
 
@@ -345,14 +370,18 @@ TEST_F(AmqpConnection, CloseWaitsForOutstandingConfirms) {
   run(io, connection.connect());
   int confirmed = 0;
   for (int i = 0; i < 200; ++i) {
-    connection.publish_detached(message("it.close", "x"), deadline(), [&](std::exception_ptr error) {
-      if (!error) ++confirmed;
-    });
+    connection.publish_detached(message("it.close", "x"), deadline(),
+                                [&](std::exception_ptr error) {
+                                  if (!error) ++confirmed;
+                                });
   }
   run(io, connection.close(deadline(10s)));
-  ASSERT_TRUE(run_until(io, [&] { return confirmed == 200; }, 5s)) << confirmed;
+  ASSERT_TRUE(run_until(
+      io, [&] { return confirmed == 200; }, 5s))
+      << confirmed;
   EXPECT_FALSE(connection.connected());
-  EXPECT_THROW(run(io, connection.publish(message("it.close", "late"), deadline())), tomodachi::AmqpConnectionException);
+  EXPECT_THROW(run(io, connection.publish(message("it.close", "late"), deadline())),
+               tomodachi::AmqpConnectionException);
 }
 
 TEST_F(AmqpConnection, ReconnectsAfterANetworkFailureAndResumesConsuming) {
@@ -366,7 +395,8 @@ TEST_F(AmqpConnection, ReconnectsAfterANetworkFailureAndResumesConsuming) {
   const auto old = received.front();
 
   connection.simulate_network_failure();
-  ASSERT_TRUE(run_until(io, [&] { return connection.stats().connects == 2 && connection.connected(); }));
+  ASSERT_TRUE(
+      run_until(io, [&] { return connection.stats().connects == 2 && connection.connected(); }));
   // The unacked message comes again on the new connection; acking the old tag is ignored.
   connection.ack(old.epoch, old.delivery_tag);
   run(io, connection.publish(message(key, "after"), deadline()));
@@ -375,7 +405,8 @@ TEST_F(AmqpConnection, ReconnectsAfterANetworkFailureAndResumesConsuming) {
   EXPECT_TRUE(received[1].redelivered);
   EXPECT_EQ(received[2].body, "after");
   EXPECT_GT(received[1].epoch, old.epoch);
-  for (std::size_t i = 1; i < received.size(); ++i) connection.ack(received[i].epoch, received[i].delivery_tag);
+  for (std::size_t i = 1; i < received.size(); ++i)
+    connection.ack(received[i].epoch, received[i].delivery_tag);
   EXPECT_EQ(connection.stats().connects, 2u);
 }
 
@@ -391,16 +422,19 @@ TEST_F(AmqpConnection, HeartbeatsKeepIdleConnectionsAliveAndDetectADeadPeer) {
   subscribe(connection, key, 1);
 
   // Idle for several heartbeat intervals: the broker would close a silent client after two.
-  run_until(io, [] { return false; }, 4s);
+  run_until(
+      io, [] { return false; }, 4s);
   EXPECT_TRUE(connection.connected());
   EXPECT_EQ(connection.stats().connects, 1u);
 
   // The peer goes silent without closing anything: detected by missing heartbeats.
   proxy.freeze();
-  EXPECT_TRUE(run_until(io, [&] { return !connection.connected(); }, 8s));
+  EXPECT_TRUE(run_until(
+      io, [&] { return !connection.connected(); }, 8s));
   proxy.cut();
   proxy.thaw();
-  ASSERT_TRUE(run_until(io, [&] { return connection.connected(); }, 15s));
+  ASSERT_TRUE(run_until(
+      io, [&] { return connection.connected(); }, 15s));
   run(io, connection.publish(message(key, "alive"), deadline()));
   ASSERT_TRUE(run_until(io, [&] { return !received.empty(); }));
   EXPECT_EQ(received.back().body, "alive");
@@ -415,10 +449,11 @@ TEST_F(AmqpConnection, PublishesDuringAnOutageWaitThenFailClearlyAtTheirDeadline
   run(io, connection.connect());
   proxy.freeze();
   proxy.cut();
-  ASSERT_TRUE(run_until(io, [&] { return !connection.connected(); }, 8s));
+  ASSERT_TRUE(run_until(
+      io, [&] { return !connection.connected(); }, 8s));
   const auto started = std::chrono::steady_clock::now();
-  const std::string error =
-      error_of<tomodachi::AmqpConnectionException>(io, connection.publish(message("it.outage", "x"), deadline(1500ms)));
+  const std::string error = error_of<tomodachi::AmqpConnectionException>(
+      io, connection.publish(message("it.outage", "x"), deadline(1500ms)));
   EXPECT_NE(error.find("not connected [amqp]"), std::string::npos) << error;
   EXPECT_NE(error.find("was not confirmed in time"), std::string::npos) << error;
   EXPECT_GE(std::chrono::steady_clock::now() - started, 1400ms);
@@ -436,17 +471,22 @@ TEST_F(AmqpConnection, SurvivesABrokerRestartWithPublishesMadeDuringTheOutage) {
   connection.ack(received[0].epoch, received[0].delivery_tag);
 
   std::thread restart([&] { broker->restart_app(); });
-  ASSERT_TRUE(run_until(io, [&] { return !connection.connected(); }, 30s));
+  ASSERT_TRUE(run_until(
+      io, [&] { return !connection.connected(); }, 30s));
   int confirmed = 0, failed = 0;
   for (int i = 0; i < 20; ++i) {
     auto m = message(key, "during-" + std::to_string(i));
     m.properties.delivery_mode = 2;
-    connection.publish_detached(m, deadline(90s), [&](std::exception_ptr e) { (e ? failed : confirmed)++; });
+    connection.publish_detached(m, deadline(90s),
+                                [&](std::exception_ptr e) { (e ? failed : confirmed)++; });
   }
   restart.join();
-  ASSERT_TRUE(run_until(io, [&] { return confirmed + failed == 20; }, 90s));
+  ASSERT_TRUE(run_until(
+      io, [&] { return confirmed + failed == 20; }, 90s));
   EXPECT_EQ(failed, 0);
-  ASSERT_TRUE(run_until(io, [&] { return received.size() == 21; }, 30s)) << received.size();
+  ASSERT_TRUE(run_until(
+      io, [&] { return received.size() == 21; }, 30s))
+      << received.size();
   for (int i = 0; i < 20; ++i) EXPECT_EQ(received[1 + i].body, "during-" + std::to_string(i));
   EXPECT_GE(connection.stats().connects, 2u);
 }
@@ -489,9 +529,11 @@ TEST_F(AmqpConnection, ACancelDropsTheConsumeStepsOfAReplayStillQueued) {
   // trip each) is still queued.
   while (connection.epoch() == epoch) std::this_thread::sleep_for(std::chrono::microseconds(200));
   run(io, connection.cancel(ids));
-  run_until(io, [] { return false; }, 1500ms);  // let whatever was queued run
+  run_until(
+      io, [] { return false; }, 1500ms);  // let whatever was queued run
   const auto consumers = broker->queues("consumers");
-  for (const auto& queue : queues) EXPECT_EQ(consumers.at(queue), std::vector<std::string>{"0"}) << queue;
+  for (const auto& queue : queues)
+    EXPECT_EQ(consumers.at(queue), std::vector<std::string>{"0"}) << queue;
   EXPECT_TRUE(connection.connected());
 }
 
@@ -506,7 +548,8 @@ TEST_F(AmqpConnection, AReplayTheBrokerRefusesBacksOffInsteadOfReconnectingInATi
   // basic.consume fails (405) and closes the consumer channel, so every reconnect fails.
   proxy.freeze();
   proxy.cut();
-  ASSERT_TRUE(run_until(io, [&] { return !connection.connected(); }, 10s));
+  ASSERT_TRUE(run_until(
+      io, [&] { return !connection.connected(); }, 10s));
   broker->ctl("delete_queue " + queue);
   rmq::QueueDeclareStep exclusive{queue};
   exclusive.exclusive = true;
@@ -515,10 +558,12 @@ TEST_F(AmqpConnection, AReplayTheBrokerRefusesBacksOffInsteadOfReconnectingInATi
   const auto before = connection.stats().connects;
   proxy.thaw();
   // Two refused replays first (however slow the machine), then count over a fixed window.
-  ASSERT_TRUE(run_until(io, [&] { return connection.stats().connects - before >= 2; }, 30s))
+  ASSERT_TRUE(run_until(
+      io, [&] { return connection.stats().connects - before >= 2; }, 30s))
       << "no second reconnect after a refused replay";
   const auto window_start = connection.stats().connects;
-  run_until(io, [] { return false; }, 4s);
+  run_until(
+      io, [] { return false; }, 4s);
   const auto attempts = connection.stats().connects - window_start;
   // Backoff 0.4, 0.8, 1.6, 3 s from here: at most about 4 connects in 4 s, not one every 0.1 s.
   EXPECT_LE(attempts, 6u) << "reconnect storm";
@@ -531,10 +576,11 @@ TEST_F(AmqpConnection, TheFirstConnectIsBoundedByItsDeadline) {
   s.connect_timeout = 10s;
   rmq::Connection connection(s, io.get_executor());
   const auto started = std::chrono::steady_clock::now();
-  const std::string error =
-      error_of<tomodachi::AmqpConnectionException>(io, connection.connect(rmq::Connection::Clock::now() + 700ms));
+  const std::string error = error_of<tomodachi::AmqpConnectionException>(
+      io, connection.connect(rmq::Connection::Clock::now() + 700ms));
   const auto took = std::chrono::steady_clock::now() - started;
-  EXPECT_NE(error.find("Unable to connect [amqp] to 127.0.0.1:" + std::to_string(proxy.port())), std::string::npos)
+  EXPECT_NE(error.find("Unable to connect [amqp] to 127.0.0.1:" + std::to_string(proxy.port())),
+            std::string::npos)
       << error;
   EXPECT_LT(took, 3s);
   proxy.thaw();
@@ -549,17 +595,19 @@ TEST_F(AmqpConnection, CloseIsBoundedByTheDeadlineWhenThePeerIsDead) {
   proxy.freeze();
   std::exception_ptr outcome;
   bool done = false;
-  connection.publish_detached(message("it.deadclose", "x"), deadline(60s), [&](std::exception_ptr error) {
-    outcome = error;
-    done = true;
-  });
+  connection.publish_detached(message("it.deadclose", "x"), deadline(60s),
+                              [&](std::exception_ptr error) {
+                                outcome = error;
+                                done = true;
+                              });
   const auto started = std::chrono::steady_clock::now();
   run(io, connection.close(rmq::Connection::Clock::now() + 1s));
   const auto took = std::chrono::steady_clock::now() - started;
   // Confirms are awaited until the deadline, connection.close is not awaited past it.
   EXPECT_GE(took, 900ms);
   EXPECT_LT(took, 1800ms);
-  ASSERT_TRUE(run_until(io, [&] { return done; }, 3s));
+  ASSERT_TRUE(run_until(
+      io, [&] { return done; }, 3s));
   EXPECT_TRUE(outcome);  // the unconfirmed publish failed, it is not lost silently
   proxy.thaw();
 }

@@ -47,9 +47,12 @@ class Receiver : public tomodachi::Service {
  public:
   Receiver() : Service("amqp-protobuf-receiver") {}
 
-  void subscribe(const std::string& routing_key, const std::string& handler, const tomodachi::AmqpOptions& options) {
-    amqp(routing_key, handler, [this, handler](Message& message) -> Task<void> { return on_message(handler, message); },
-         options);
+  void subscribe(const std::string& routing_key, const std::string& handler,
+                 const tomodachi::AmqpOptions& options) {
+    amqp(
+        routing_key, handler,
+        [this, handler](Message& message) -> Task<void> { return on_message(handler, message); },
+        options);
   }
 
   std::vector<Received> of(const std::string& handler) const {
@@ -82,7 +85,8 @@ proto::Person person(std::string id, std::string name) {
 proto::Person large_person() {
   proto::Person p;
   p.set_id("4712");
-  for (int i = 0; p.name().size() < 70000; ++i) p.mutable_name()->append(std::to_string(i * 7919 % 104729) + ",");
+  for (int i = 0; p.name().size() < 70000; ++i)
+    p.mutable_name()->append(std::to_string(i * 7919 % 104729) + ",");
   return p;
 }
 
@@ -133,8 +137,8 @@ class AmqpProtobuf : public ::testing::Test {
     instance_.reset();
   }
 
-  void publish(const tomodachi::Service& service, tomodachi::PublishData data, const std::string& routing_key,
-               tomodachi::AmqpPublishOptions options = {}) {
+  void publish(const tomodachi::Service& service, tomodachi::PublishData data,
+               const std::string& routing_key, tomodachi::AmqpPublishOptions options = {}) {
     run(io, tomodachi::amqp_publish(service, std::move(data), routing_key, options));
   }
 
@@ -170,13 +174,15 @@ class AmqpProtobuf : public ::testing::Test {
   /// Waits for `count` messages in `queue` (dead-letter queues are created on first use),
   /// then takes them off the queue.
   std::vector<rmq::Delivery> take(const std::string& queue, std::size_t count) {
-    const bool arrived = run_until(io, [&] { return ready_in(queue) >= static_cast<long>(count); }, 15s);
+    const bool arrived = run_until(
+        io, [&] { return ready_in(queue) >= static_cast<long>(count); }, 15s);
     EXPECT_TRUE(arrived) << "queue " << queue << " did not get " << count << " message(s)";
     if (!arrived) return {};
     inspected_.clear();
     const auto consumer_id = next_consumer_id_++;
     run(io, inspector().execute(rmq::ConsumeStep{queue, consumer_id}));
-    EXPECT_TRUE(run_until(io, [&] { return inspected_.size() >= count; }, 10s));
+    EXPECT_TRUE(run_until(
+        io, [&] { return inspected_.size() >= count; }, 10s));
     run(io, inspector().cancel({consumer_id}));
     for (const auto& delivery : inspected_) inspector().ack(delivery.epoch, delivery.delivery_tag);
     return std::move(inspected_);
@@ -213,7 +219,8 @@ std::string header_text(const rmq::Delivery& delivery, const char* name) {
 TEST_F(AmqpProtobuf, RoundTripWithTheMessageTypeSmallAndGzipProto) {
   const auto key = unique("pb.person");
   Receiver receiver;
-  receiver.subscribe(key, "typed", {.message_envelope = tomodachi::ProtobufBase::of<proto::Person>()});
+  receiver.subscribe(key, "typed",
+                     {.message_envelope = tomodachi::ProtobufBase::of<proto::Person>()});
   receiver.subscribe(key, "raw", {.message_envelope = tomodachi::no_envelope});
   start(receiver);
 
@@ -223,7 +230,8 @@ TEST_F(AmqpProtobuf, RoundTripWithTheMessageTypeSmallAndGzipProto) {
   const auto envelope = std::make_shared<tomodachi::ProtobufBase>();  // publishing needs no type
   publish(receiver, small, key, {.message_envelope = envelope});
   publish(receiver, large, key, {.message_envelope = envelope});
-  ASSERT_TRUE(run_until(io, [&] { return receiver.of("typed").size() == 2 && receiver.of("raw").size() == 2; }));
+  ASSERT_TRUE(run_until(
+      io, [&] { return receiver.of("typed").size() == 2 && receiver.of("raw").size() == 2; }));
 
   const auto typed = receiver.of("typed");
   const auto raw = receiver.of("raw");
@@ -251,18 +259,22 @@ TEST_F(AmqpProtobuf, RoundTripWithTheMessageTypeSmallAndGzipProto) {
 TEST_F(AmqpProtobuf, WithoutAMessageTypeTheDataIsRawBytes) {
   const auto key = unique("pb.bytes");
   Receiver receiver;
-  receiver.subscribe(key, "typed", {.message_envelope = tomodachi::ProtobufBase::of<proto::Person>()});
+  receiver.subscribe(key, "typed",
+                     {.message_envelope = tomodachi::ProtobufBase::of<proto::Person>()});
   receiver.subscribe(key, "raw", {.message_envelope = tomodachi::no_envelope});
   start(receiver);
 
   // Bytes serialized elsewhere, published with a ProtobufBase that knows no message type.
   const std::string bytes = person("17", "Grace").SerializeAsString();
   const auto untyped = std::make_shared<tomodachi::ProtobufBase>();
-  publish(receiver, tomodachi::ProtobufData{"proto.Person", bytes}, key, {.message_envelope = untyped});
+  publish(receiver, tomodachi::ProtobufData{"proto.Person", bytes}, key,
+          {.message_envelope = untyped});
   // Bytes beyond the threshold travel compressed, and an untyped parse returns them as carried.
   const std::string large_bytes = large_person().SerializeAsString();
-  publish(receiver, tomodachi::ProtobufData{"proto.Person", large_bytes}, key, {.message_envelope = untyped});
-  ASSERT_TRUE(run_until(io, [&] { return receiver.of("typed").size() == 2 && receiver.of("raw").size() == 2; }));
+  publish(receiver, tomodachi::ProtobufData{"proto.Person", large_bytes}, key,
+          {.message_envelope = untyped});
+  ASSERT_TRUE(run_until(
+      io, [&] { return receiver.of("typed").size() == 2 && receiver.of("raw").size() == 2; }));
 
   const auto typed = receiver.of("typed");
   ASSERT_TRUE(typed[0].person);
@@ -332,7 +344,8 @@ TEST_F(AmqpProtobuf, AValidatorThatThrowsDeadLettersTheMessageAtOnce) {
   // The failed validation was logged as a warning by the envelope.
   bool logged = false;
   for (const auto& line : warnings()) {
-    if (line.starts_with("tomodachi.envelope: message validation failed") && line.find("not-a-number") != std::string::npos) {
+    if (line.starts_with("tomodachi.envelope: message validation failed") &&
+        line.find("not-a-number") != std::string::npos) {
       logged = true;
     }
   }
@@ -347,12 +360,14 @@ TEST_F(AmqpProtobuf, AJsonBasePayloadOnAProtobufBaseSubscriptionIsDeadLetteredNo
   const auto key = unique("pb.mismatch");
   const auto queue = unique("pb-mismatch");
   Receiver receiver;
-  receiver.subscribe(key, "protobuf", {.queue_name = queue,
-                                       .message_envelope = tomodachi::ProtobufBase::of<proto::Person>()});
+  receiver.subscribe(
+      key, "protobuf",
+      {.queue_name = queue, .message_envelope = tomodachi::ProtobufBase::of<proto::Person>()});
   receiver.subscribe(key, "raw", {.message_envelope = tomodachi::no_envelope});
   start(receiver);
 
-  publish(receiver, {{"id", "4711"}, {"name", "Ada"}}, key, {.message_envelope = tomodachi::json_base()});
+  publish(receiver, {{"id", "4711"}, {"name", "Ada"}}, key,
+          {.message_envelope = tomodachi::json_base()});
   const auto dead = take(queue + ".dlq", 1);
   ASSERT_EQ(dead.size(), 1u);
   ASSERT_TRUE(run_until(io, [&] { return receiver.of("raw").size() == 1; }));

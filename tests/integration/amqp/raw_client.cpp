@@ -30,13 +30,15 @@ amqp_bytes_t bytes(const std::string& text) {
 std::string text(amqp_bytes_t b) { return std::string(static_cast<const char*>(b.bytes), b.len); }
 
 void check(amqp_rpc_reply_t reply, const char* what) {
-  if (reply.reply_type != AMQP_RESPONSE_NORMAL) throw std::runtime_error(std::string(what) + " failed");
+  if (reply.reply_type != AMQP_RESPONSE_NORMAL)
+    throw std::runtime_error(std::string(what) + " failed");
 }
 
 amqp_connection_state_t open(const std::string& host, int port) {
   amqp_connection_state_t conn = amqp_new_connection();
   amqp_socket_t* socket = amqp_tcp_socket_new(conn);
-  if (amqp_socket_open(socket, host.c_str(), port) != AMQP_STATUS_OK) throw std::runtime_error("connect failed");
+  if (amqp_socket_open(socket, host.c_str(), port) != AMQP_STATUS_OK)
+    throw std::runtime_error("connect failed");
   check(amqp_login(conn, "/", 0, 131072, 0, AMQP_SASL_METHOD_PLAIN, "guest", "guest"), "login");
   amqp_channel_open(conn, 1);
   check(amqp_get_rpc_reply(conn), "channel.open");
@@ -56,8 +58,8 @@ amqp_table_entry_t entry(const char* key, amqp_field_value_t value) {
   return e;
 }
 
-int publish_typed(amqp_connection_state_t conn, const std::string& exchange, const std::string& routing_key,
-                  const std::string& body) {
+int publish_typed(amqp_connection_state_t conn, const std::string& exchange,
+                  const std::string& routing_key, const std::string& body) {
   static char raw_bytes[] = {'\x00', '\xff', 'b'};
   std::vector<amqp_table_entry_t> headers;
   amqp_field_value_t v{};
@@ -89,8 +91,8 @@ int publish_typed(amqp_connection_state_t conn, const std::string& exchange, con
   properties._flags = AMQP_BASIC_HEADERS_FLAG;
   properties.headers.num_entries = static_cast<int>(headers.size());
   properties.headers.entries = headers.data();
-  if (amqp_basic_publish(conn, 1, bytes(exchange), bytes(routing_key), 0, 0, &properties, bytes(body)) !=
-      AMQP_STATUS_OK) {
+  if (amqp_basic_publish(conn, 1, bytes(exchange), bytes(routing_key), 0, 0, &properties,
+                         bytes(body)) != AMQP_STATUS_OK) {
     throw std::runtime_error("publish failed");
   }
   return 0;
@@ -117,24 +119,50 @@ std::string field_json(const amqp_field_value_t& v) {
   const std::string kind(1, static_cast<char>(v.kind));
   std::string value;
   switch (v.kind) {
-    case AMQP_FIELD_KIND_BOOLEAN: value = v.value.boolean ? "true" : "false"; break;
-    case AMQP_FIELD_KIND_I8: value = std::to_string(v.value.i8); break;
-    case AMQP_FIELD_KIND_U8: value = std::to_string(v.value.u8); break;
-    case AMQP_FIELD_KIND_I16: value = std::to_string(v.value.i16); break;
-    case AMQP_FIELD_KIND_U16: value = std::to_string(v.value.u16); break;
-    case AMQP_FIELD_KIND_I32: value = std::to_string(v.value.i32); break;
-    case AMQP_FIELD_KIND_U32: value = std::to_string(v.value.u32); break;
-    case AMQP_FIELD_KIND_I64: value = std::to_string(v.value.i64); break;
+    case AMQP_FIELD_KIND_BOOLEAN:
+      value = v.value.boolean ? "true" : "false";
+      break;
+    case AMQP_FIELD_KIND_I8:
+      value = std::to_string(v.value.i8);
+      break;
+    case AMQP_FIELD_KIND_U8:
+      value = std::to_string(v.value.u8);
+      break;
+    case AMQP_FIELD_KIND_I16:
+      value = std::to_string(v.value.i16);
+      break;
+    case AMQP_FIELD_KIND_U16:
+      value = std::to_string(v.value.u16);
+      break;
+    case AMQP_FIELD_KIND_I32:
+      value = std::to_string(v.value.i32);
+      break;
+    case AMQP_FIELD_KIND_U32:
+      value = std::to_string(v.value.u32);
+      break;
+    case AMQP_FIELD_KIND_I64:
+      value = std::to_string(v.value.i64);
+      break;
     case AMQP_FIELD_KIND_U64:
-    case AMQP_FIELD_KIND_TIMESTAMP: value = std::to_string(v.value.u64); break;
-    case AMQP_FIELD_KIND_F32: value = std::to_string(v.value.f32); break;
-    case AMQP_FIELD_KIND_F64: value = std::to_string(v.value.f64); break;
+    case AMQP_FIELD_KIND_TIMESTAMP:
+      value = std::to_string(v.value.u64);
+      break;
+    case AMQP_FIELD_KIND_F32:
+      value = std::to_string(v.value.f32);
+      break;
+    case AMQP_FIELD_KIND_F64:
+      value = std::to_string(v.value.f64);
+      break;
     case AMQP_FIELD_KIND_DECIMAL:
-      value = "[" + std::to_string(v.value.decimal.decimals) + ", " + std::to_string(v.value.decimal.value) + "]";
+      value = "[" + std::to_string(v.value.decimal.decimals) + ", " +
+              std::to_string(v.value.decimal.value) + "]";
       break;
     case AMQP_FIELD_KIND_UTF8:
-    case AMQP_FIELD_KIND_BYTES: value = json_string(text(v.value.bytes)); break;
-    default: value = "null";
+    case AMQP_FIELD_KIND_BYTES:
+      value = json_string(text(v.value.bytes));
+      break;
+    default:
+      value = "null";
   }
   return "[" + json_string(kind) + ", " + value + "]";
 }
@@ -150,11 +178,14 @@ int get(amqp_connection_state_t conn, const std::string& queue) {
     const amqp_table_t& headers = message.properties.headers;
     for (int i = 0; i < headers.num_entries; ++i) {
       if (i) out += ", ";
-      out += json_string(text(headers.entries[i].key)) + ": " + field_json(headers.entries[i].value);
+      out +=
+          json_string(text(headers.entries[i].key)) + ": " + field_json(headers.entries[i].value);
     }
   }
   out += "}, \"delivery_mode\": " +
-         std::to_string((message.properties._flags & AMQP_BASIC_DELIVERY_MODE_FLAG) ? message.properties.delivery_mode : 0) +
+         std::to_string((message.properties._flags & AMQP_BASIC_DELIVERY_MODE_FLAG)
+                            ? message.properties.delivery_mode
+                            : 0) +
          "}";
   std::cout << out << std::endl;
   amqp_destroy_message(&message);
@@ -182,7 +213,8 @@ int main(int argc, char** argv) {
     const std::string command = argv[3];
     amqp_connection_state_t conn = open(argv[1], std::atoi(argv[2]));
     int rc = 64;
-    if (command == "publish-typed" && argc == 7) rc = publish_typed(conn, argv[4], argv[5], argv[6]);
+    if (command == "publish-typed" && argc == 7)
+      rc = publish_typed(conn, argv[4], argv[5], argv[6]);
     if (command == "get") rc = get(conn, argv[4]);
     if (command == "hold-exclusive") rc = hold_exclusive(conn, argv[4]);
     close(conn);

@@ -10,14 +10,14 @@ class Orders : public tomodachi::Service {
  public:
   Orders() : Service("orders") {
     message_envelope = std::make_shared<tomodachi::JsonBase>();
-    amqp<&Orders::on_created>("order.created");                          // one queue per instance
-    amqp<&Orders::on_any>("order.#", {.competing = true});              // one queue for all instances
-    amqp<&Orders::audit>("order.*", {.queue_name = "orders-audit"});    // an explicit, shared queue
+    amqp<&Orders::on_created>("order.created");                       // one queue per instance
+    amqp<&Orders::on_any>("order.#", {.competing = true});            // one queue for all instances
+    amqp<&Orders::audit>("order.*", {.queue_name = "orders-audit"});  // an explicit, shared queue
   }
 
  private:
   tomodachi::Task<void> on_created(tomodachi::Message& message) {
-    const auto& data = message.data();            // the envelope's `data`
+    const auto& data = message.data();  // the envelope's `data`
     const boost::json::object reply{{"order", data.at("id")}, {"status", "accepted"}};
     co_await tomodachi::amqp_publish(*this, reply, "order.accepted");
   }
@@ -41,5 +41,6 @@ TEST(AmqpDocs, ExampleRegistersThreeSubscriptions) {
   EXPECT_EQ(second.competing, true);
   EXPECT_EQ(third.queue_name, "orders-audit");
   // Competing: sha256 of the encoded key only, whatever the handler and instance.
-  EXPECT_EQ(tomodachi::amqp_names::queue_name("order.#", "on_any", service.uuid(), true), "6fa71bff4be5d81f368dd25e7ec1056a14e031fe22b58b98973cc4eb6dd19c60");
+  EXPECT_EQ(tomodachi::amqp_names::queue_name("order.#", "on_any", service.uuid(), true),
+            "6fa71bff4be5d81f368dd25e7ec1056a14e031fe22b58b98973cc4eb6dd19c60");
 }

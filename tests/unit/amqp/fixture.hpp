@@ -1,8 +1,9 @@
 #pragma once
-// Reads tests/fixtures/upstream/amqp_names.json (location from TOMODACHI_FIXTURES_DIR, set by ctest).
+// Reads tests/fixtures/upstream/amqp_names.json (location from TOMODACHI_FIXTURES_DIR, set by
+// ctest).
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 #include <cstdlib>
 #include <fstream>

@@ -27,7 +27,8 @@ class Relay : public tomodachi::Service {
     co_await tomodachi::amqp_publish(*this, reply, "order.accepted", {.wait = false});
   }
   tomodachi::Task<void> on_accepted(tomodachi::Message& message) {
-    seen.push_back(std::string(message.routing_key()) + " " + std::string(message.metadata().at("topic").as_string()));
+    seen.push_back(std::string(message.routing_key()) + " " +
+                   std::string(message.metadata().at("topic").as_string()));
     co_return;
   }
 };
@@ -43,14 +44,16 @@ TEST(AmqpInMemory, RegistrationsAndPublishesGoThroughTheTestBroker) {
   broker.publish(service, order, "order.created");
   broker.run_until_idle();
   std::sort(service.seen.begin(), service.seen.end());
-  EXPECT_EQ(service.seen, (std::vector<std::string>{"order {\"id\":\"A-1\"}", "order.# order.accepted",
-                                                    "order.# order.created"}));
+  EXPECT_EQ(service.seen,
+            (std::vector<std::string>{"order {\"id\":\"A-1\"}", "order.# order.accepted",
+                                      "order.# order.created"}));
 }
 
 TEST(AmqpPublishOptions, EnvelopeChoicesMapToTheMessagingCore) {
   static_assert(std::is_trivially_destructible_v<tomodachi::AmqpPublishOptions>);
   const auto json = std::make_shared<tomodachi::JsonBase>();
-  EXPECT_EQ(tomodachi::AmqpPublishOptions{}.message_envelope.as_override(), std::nullopt);  // service default
+  EXPECT_EQ(tomodachi::AmqpPublishOptions{}.message_envelope.as_override(),
+            std::nullopt);  // service default
   const tomodachi::AmqpPublishOptions raw{.message_envelope = tomodachi::no_envelope};
   ASSERT_TRUE(raw.message_envelope.as_override().has_value());
   EXPECT_EQ(*raw.message_envelope.as_override(), nullptr);

@@ -48,8 +48,9 @@ TEST(AmqpNaming, RoutingKeyPrefixMatchesEveryUpstreamCase) {
     const auto& input = c.at("input").as_object();
     const auto& expected = c.at("expected").as_object();
     const std::string key = str(input.at("routing_key"));
-    const std::string option =
-        input.at("option_routing_key_prefix").is_null() ? "" : str(input.at("option_routing_key_prefix"));
+    const std::string option = input.at("option_routing_key_prefix").is_null()
+                                   ? ""
+                                   : str(input.at("option_routing_key_prefix"));
     std::optional<std::string> override_prefix;
     const auto& argument = input.at("routing_key_prefix_argument");
     if (argument.is_null()) {
@@ -57,8 +58,10 @@ TEST(AmqpNaming, RoutingKeyPrefixMatchesEveryUpstreamCase) {
     } else if (!amqp_fixture::is_unset(argument)) {
       override_prefix = str(argument);
     }
-    EXPECT_EQ(rmq::prefixed_routing_key(key, option, override_prefix), str(expected.at("prefixed")));
-    EXPECT_EQ(rmq::wire_routing_key(key, option, override_prefix), str(expected.at("wire_routing_key")));
+    EXPECT_EQ(rmq::prefixed_routing_key(key, option, override_prefix),
+              str(expected.at("prefixed")));
+    EXPECT_EQ(rmq::wire_routing_key(key, option, override_prefix),
+              str(expected.at("wire_routing_key")));
     EXPECT_EQ(tomodachi::amqp_names::routing_key(key, option, override_prefix),
               str(expected.at("wire_routing_key")));
     EXPECT_EQ(rmq::routing_key_without_prefix(str(expected.at("prefixed")),
@@ -73,8 +76,9 @@ TEST(AmqpNaming, QueueNameHelperMatchesEveryUpstreamCase) {
   for (const auto& c : all) {
     SCOPED_TRACE(str(c.at("id")));
     const auto& input = c.at("input").as_object();
-    const std::string prefix =
-        input.at("option_queue_name_prefix").is_null() ? "" : str(input.at("option_queue_name_prefix"));
+    const std::string prefix = input.at("option_queue_name_prefix").is_null()
+                                   ? ""
+                                   : str(input.at("option_queue_name_prefix"));
     std::optional<bool> competing;
     if (!input.at("competing").is_null()) competing = input.at("competing").as_bool();
     const std::string name = rmq::hashed_queue_name(
@@ -99,8 +103,12 @@ TEST(AmqpNaming, SpecQueueNameVectors) {
 }
 
 TEST(AmqpNaming, InvalidUtf8BytesAreEncodedOneByOne) {
-  EXPECT_EQ(rmq::encode_routing_key(std::string("a\xff" "b\xc3", 4)), "a___ff_b___c3_");
-  EXPECT_EQ(rmq::encode_routing_key(std::string("\xed\xa0\x80", 3)), "___ed____a0____80_");  // surrogate
+  EXPECT_EQ(rmq::encode_routing_key(std::string("a\xff"
+                                                "b\xc3",
+                                                4)),
+            "a___ff_b___c3_");
+  EXPECT_EQ(rmq::encode_routing_key(std::string("\xed\xa0\x80", 3)),
+            "___ed____a0____80_");  // surrogate
 }
 
 TEST(AmqpNaming, XExpires) {

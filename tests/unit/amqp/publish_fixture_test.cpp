@@ -6,10 +6,10 @@
 #include <tomodachi/amqp.hpp>
 #include <tomodachi/messaging.hpp>
 
+#include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
-#include <gtest/gtest.h>
 
 using amqp_fixture::cases;
 using amqp_fixture::str;
@@ -19,7 +19,8 @@ namespace {
 
 class Publisher : public tomodachi::Service {
  public:
-  Publisher(const json::object& identity, bool service_envelope) : Service(str(identity.at("name"))) {
+  Publisher(const json::object& identity, bool service_envelope)
+      : Service(str(identity.at("name"))) {
     set_uuid(str(identity.at("uuid")));
     if (service_envelope) message_envelope = tomodachi::json_base();
   }
@@ -48,19 +49,23 @@ TEST(AmqpPublishFixtures, BodiesAreByteForBytePythonTomodachis) {
     tomodachi::BuildContext pinned;
     pinned.uuid4 = str(input.at("pinned_uuid4"));
     pinned.time = input.at("pinned_time").to_number<double>();
-    const auto token = tomodachi::set_publish_override("amqp", [&](tomodachi::PublishRequest request) -> tomodachi::Task<std::string> {
-      captured = Captured{tomodachi::build_payload(request, pinned), request.topic};
-      co_return std::string("captured");
-    });
+    const auto token = tomodachi::set_publish_override(
+        "amqp", [&](tomodachi::PublishRequest request) -> tomodachi::Task<std::string> {
+          captured = Captured{tomodachi::build_payload(request, pinned), request.topic};
+          co_return std::string("captured");
+        });
 
     tomodachi::AmqpPublishOptions options;
-    if (raw) options.message_envelope = tomodachi::no_envelope;
-    else if (!service_envelope) options.message_envelope = tomodachi::json_base();
+    if (raw)
+      options.message_envelope = tomodachi::no_envelope;
+    else if (!service_envelope)
+      options.message_envelope = tomodachi::json_base();
     const json::value& data = input.at("data");
     auto payload = tomodachi::PublishData(json::value(data));
     boost::asio::io_context io;
     auto done = boost::asio::co_spawn(
-        io, tomodachi::amqp_publish(service, std::move(payload), str(input.at("routing_key")), options),
+        io,
+        tomodachi::amqp_publish(service, std::move(payload), str(input.at("routing_key")), options),
         boost::asio::use_future);
     io.run();
     done.get();

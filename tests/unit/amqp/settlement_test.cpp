@@ -21,7 +21,8 @@ TEST(AckTracker, ContiguousAcksFromTheOldestBecomeOneMultipleAck) {
   acks.settled(3);  // nacked: settled at the broker, may be covered by a multiple ack
   acks.acked(4);
   plan = acks.take();
-  EXPECT_EQ(plan.multiple_through, 4u);  // covers 3 (nacked, no longer outstanding) and 4; 5 went already
+  EXPECT_EQ(plan.multiple_through,
+            4u);  // covers 3 (nacked, no longer outstanding) and 4; 5 went already
   EXPECT_TRUE(plan.singles.empty());
   EXPECT_EQ(acks.size(), 1u);  // 6
 

@@ -23,8 +23,8 @@ MessageAttributes attributes_from_fixture(const json::object& input) {
   MessageAttributes attributes;
   for (const auto& [name, value] : input) {
     if (value.is_object() && value.as_object().contains("$bytes_b64")) {
-      attributes.set(std::string(name),
-                     Bytes{*tomodachi::encoding::base64_decode(value.as_object().at("$bytes_b64").as_string())});
+      attributes.set(std::string(name), Bytes{*tomodachi::encoding::base64_decode(
+                                            value.as_object().at("$bytes_b64").as_string())});
     } else {
       attributes.set(std::string(name), aws_test::untag(value));
     }
@@ -71,13 +71,15 @@ json::object decode_outcome(const json::object& attributes) {
   }
 }
 
-void expect_outcome(const json::object& ours, const json::value& expected, const std::string& where) {
+void expect_outcome(const json::object& ours, const json::value& expected,
+                    const std::string& where) {
   if (expected.as_object().contains("error")) {
     EXPECT_TRUE(ours.contains("error")) << where << " decoded as " << json::serialize(ours);
   } else {
     ASSERT_TRUE(ours.contains("decoded")) << where << ": " << json::serialize(ours);
     EXPECT_TRUE(same_json(ours.at("decoded"), aws_test::untag(expected.at("decoded"))))
-        << where << ": " << json::serialize(ours.at("decoded")) << " != " << json::serialize(expected.at("decoded"));
+        << where << ": " << json::serialize(ours.at("decoded"))
+        << " != " << json::serialize(expected.at("decoded"));
   }
 }
 
@@ -89,7 +91,8 @@ TEST(MessageAttributesFixture, Outgoing) {
     for (const auto& c : fixture_cases(file, kind)) {
       ++count;
       const auto expected = expected_of(file, c);
-      const auto attributes = attributes_from_fixture(c.at("input").at("message_attributes").as_object());
+      const auto attributes =
+          attributes_from_fixture(c.at("input").at("message_attributes").as_object());
       const auto wire = aws::encode_attributes(attributes);
 
       // The request form (SNS.Publish / SQS.SendMessage), in order.
@@ -112,16 +115,20 @@ TEST(MessageAttributesFixture, Outgoing) {
       }
       // The SQS direct-send body form: exact strings.
       const auto body = aws::body_attributes(attributes);
-      EXPECT_EQ(tomodachi::json::dumps(body), tomodachi::json::dumps(expected.at("message_body_metadata"))) << case_id(c);
+      EXPECT_EQ(tomodachi::json::dumps(body),
+                tomodachi::json::dumps(expected.at("message_body_metadata")))
+          << case_id(c);
 
       // What a receiver decodes from each form.
       json::object sqs_form;
       json::object sns_form;
       for (const auto& [name, attribute] : wire) {
-        const auto value = attribute.binary_value ? tomodachi::encoding::base64_encode(*attribute.binary_value)
-                                                  : attribute.string_value;
-        sqs_form[name] = json::object{{"DataType", attribute.data_type},
-                                      {attribute.binary_value ? "BinaryValue" : "StringValue", value}};
+        const auto value = attribute.binary_value
+                               ? tomodachi::encoding::base64_encode(*attribute.binary_value)
+                               : attribute.string_value;
+        sqs_form[name] =
+            json::object{{"DataType", attribute.data_type},
+                         {attribute.binary_value ? "BinaryValue" : "StringValue", value}};
         sns_form[name] = json::object{{"Type", attribute.data_type}, {"Value", value}};
       }
       using Form = std::pair<const char*, const json::object*>;
@@ -130,7 +137,8 @@ TEST(MessageAttributesFixture, Outgoing) {
                                       Form{"received_via_message_body_metadata", &body},
                                       Form{"round_trip_via_sqs_attributes", &sqs_form},
                                       Form{"round_trip_via_message_body_metadata", &body}}) {
-        if (expected.contains(key)) expect_outcome(decode_outcome(*form), expected.at(key), case_id(c) + " " + key);
+        if (expected.contains(key))
+          expect_outcome(decode_outcome(*form), expected.at(key), case_id(c) + " " + key);
       }
     }
   }

@@ -32,13 +32,15 @@ json::value generate(const json::value& value) {
       const auto& kind = object->at("$gen").as_string();
       std::string text;
       if (kind == "repeat" || kind == "dict_with_repeat") {
-        for (std::int64_t i = 0; i < object->at("count").as_int64(); ++i) text += std::string(object->at("unit").as_string());
+        for (std::int64_t i = 0; i < object->at("count").as_int64(); ++i)
+          text += std::string(object->at("unit").as_string());
       }
       if (kind == "repeat") return json::value(text);
       if (kind == "dict_with_repeat") return json::object{{object->at("key").as_string(), text}};
       if (kind == "item_list") {
         json::array items;
-        for (std::int64_t i = 1; i <= object->at("count").as_int64(); ++i) items.emplace_back("item " + std::to_string(i));
+        for (std::int64_t i = 1; i <= object->at("count").as_int64(); ++i)
+          items.emplace_back("item " + std::to_string(i));
         return items;
       }
     }
@@ -59,8 +61,8 @@ tomodachi::MessageAttributes attributes_from(const json::object* input) {
   if (input == nullptr) return attributes;
   for (const auto& [name, value] : *input) {
     if (value.is_object() && value.as_object().contains("$bytes_b64")) {
-      attributes.set(std::string(name),
-                     tomodachi::Bytes{*tomodachi::encoding::base64_decode(value.at("$bytes_b64").as_string())});
+      attributes.set(std::string(name), tomodachi::Bytes{*tomodachi::encoding::base64_decode(
+                                            value.at("$bytes_b64").as_string())});
     } else {
       attributes.set(std::string(name), aws_test::untag(value));
     }
@@ -71,7 +73,8 @@ tomodachi::MessageAttributes attributes_from(const json::object* input) {
 // A value as the fixture writes it, or its sha256 for large texts.
 void expect_text(const std::string& ours, const json::value& expected, const std::string& where) {
   if (expected.is_object() && expected.as_object().contains("$string_sha256")) {
-    EXPECT_EQ(tomodachi::encoding::sha256_hex(ours), expected.at("$string_sha256").as_string()) << where;
+    EXPECT_EQ(tomodachi::encoding::sha256_hex(ours), expected.at("$string_sha256").as_string())
+        << where;
   } else {
     EXPECT_EQ(json::value(ours), expected) << where;
   }
@@ -85,7 +88,8 @@ struct Pinned {
 
 Pinned pin(aws::AwsResources& resources, const json::object& input) {
   Pinned pinned;
-  for (const auto& uuid : input.at("pinned_uuid4_sequence").as_array()) pinned.uuids->emplace_back(uuid.as_string());
+  for (const auto& uuid : input.at("pinned_uuid4_sequence").as_array())
+    pinned.uuids->emplace_back(uuid.as_string());
   pinned.time = input.at("pinned_time").to_number<double>();
   resources.uuid4 = [pinned] { return (*pinned.uuids)[(*pinned.next)++]; };
   resources.now = [time = pinned.time] { return time; };
@@ -100,8 +104,10 @@ tomodachi::BuildContext build_context(Pinned& pinned) {
   return context;
 }
 
-std::unique_ptr<tomodachi::Service> service_from(const json::object& input, const json::object& kwargs) {
-  auto service = std::make_unique<tomodachi::Service>(std::string(input.at("service").at("name").as_string()));
+std::unique_ptr<tomodachi::Service> service_from(const json::object& input,
+                                                 const json::object& kwargs) {
+  auto service =
+      std::make_unique<tomodachi::Service>(std::string(input.at("service").at("name").as_string()));
   service->set_uuid(std::string(input.at("service").at("uuid").as_string()));
   if (kwargs.contains("service_envelope")) service->message_envelope = tomodachi::json_base();
   return service;
@@ -124,7 +130,8 @@ TEST(SqsBodiesFixture, SendMessage) {
     const auto& input = c.at("input").as_object();
     const auto& kwargs = input.at("call_kwargs").as_object();
     aws_test::FakeAws fake;
-    for (const auto& name : input.at("existing_queues").as_array()) fake.add_queue(std::string(name.as_string()));
+    for (const auto& name : input.at("existing_queues").as_array())
+      fake.add_queue(std::string(name.as_string()));
     aws::AwsResources resources(fake, {}, tomodachi::Logger("tomodachi.awssnssqs"));
     auto pinned = pin(resources, input);
     auto service = service_from(input, kwargs);
@@ -133,13 +140,18 @@ TEST(SqsBodiesFixture, SendMessage) {
     send.data = tomodachi::PublishData(generate(input.at("data")));
     send.queue = std::string(input.at("queue_name").as_string());
     send.envelope = envelope_from(kwargs);
-    send.attributes = attributes_from(kwargs.contains("message_attributes") ? &kwargs.at("message_attributes").as_object() : nullptr);
+    send.attributes = attributes_from(kwargs.contains("message_attributes")
+                                          ? &kwargs.at("message_attributes").as_object()
+                                          : nullptr);
     if (const auto* v = kwargs.if_contains("group_id")) send.group_id = std::string(v->as_string());
-    if (const auto* v = kwargs.if_contains("deduplication_id")) send.deduplication_id = std::string(v->as_string());
-    if (const auto* v = kwargs.if_contains("delay_seconds")) send.delay_seconds = static_cast<int>(v->as_int64());
+    if (const auto* v = kwargs.if_contains("deduplication_id"))
+      send.deduplication_id = std::string(v->as_string());
+    if (const auto* v = kwargs.if_contains("delay_seconds"))
+      send.delay_seconds = static_cast<int>(v->as_int64());
     if (kwargs.contains("message_body_formatter")) send.tomodachi_body = false;
     boost::asio::io_context io;
-    const auto message_id = aws_test::run(io, aws::send_sqs_message(resources, std::move(send), build_context(pinned)));
+    const auto message_id =
+        aws_test::run(io, aws::send_sqs_message(resources, std::move(send), build_context(pinned)));
     EXPECT_EQ(json::value(message_id), expected.at("return_value")) << case_id(c);
     const auto sends = fake.calls_of("SendMessage");
     ASSERT_EQ(sends.size(), 1u) << case_id(c);
@@ -147,12 +159,15 @@ TEST(SqsBodiesFixture, SendMessage) {
     const auto& wanted = expected.at("send_message_request").as_object();
     for (const auto& [key, value] : wanted) {
       if (key == "MessageBody") {
-        expect_text(std::string(request.at("MessageBody").as_string()), value, case_id(c) + " MessageBody");
+        expect_text(std::string(request.at("MessageBody").as_string()), value,
+                    case_id(c) + " MessageBody");
       } else {
-        EXPECT_EQ(request.if_contains(key) ? *request.if_contains(key) : json::value(), value) << case_id(c) << " " << key;
+        EXPECT_EQ(request.if_contains(key) ? *request.if_contains(key) : json::value(), value)
+            << case_id(c) << " " << key;
       }
     }
-    for (const auto& [key, value] : request) EXPECT_TRUE(wanted.contains(key)) << case_id(c) << " extra " << key;
+    for (const auto& [key, value] : request)
+      EXPECT_TRUE(wanted.contains(key)) << case_id(c) << " extra " << key;
   }
 }
 
@@ -164,11 +179,13 @@ TEST(SqsBodiesFixture, SnsPublish) {
     const auto& input = c.at("input").as_object();
     const auto& kwargs = input.at("call_kwargs").as_object();
     aws_test::FakeAws fake;
-    for (const auto& name : input.at("existing_topics").as_array()) fake.add_topic(std::string(name.as_string()));
+    for (const auto& name : input.at("existing_topics").as_array())
+      fake.add_topic(std::string(name.as_string()));
     aws::SetupSettings settings;
     if (const auto* options = kwargs.if_contains("options")) {
       const auto& group = options->at("aws_sns_sqs").as_object();
-      if (group.contains("topic_prefix")) settings.topic_prefix = std::string(group.at("topic_prefix").as_string());
+      if (group.contains("topic_prefix"))
+        settings.topic_prefix = std::string(group.at("topic_prefix").as_string());
       if (group.contains("sns_kms_master_key_id")) {
         settings.sns_kms_master_key_id = std::string(group.at("sns_kms_master_key_id").as_string());
       }
@@ -182,27 +199,34 @@ TEST(SqsBodiesFixture, SnsPublish) {
     publish.topic = std::string(input.at("topic").as_string());
     publish.topic_prefix = settings.topic_prefix;
     publish.envelope = envelope_from(kwargs);
-    publish.attributes =
-        attributes_from(kwargs.contains("message_attributes") ? &kwargs.at("message_attributes").as_object() : nullptr);
-    if (const auto* v = kwargs.if_contains("group_id")) publish.group_id = std::string(v->as_string());
-    if (const auto* v = kwargs.if_contains("deduplication_id")) publish.deduplication_id = std::string(v->as_string());
+    publish.attributes = attributes_from(kwargs.contains("message_attributes")
+                                             ? &kwargs.at("message_attributes").as_object()
+                                             : nullptr);
+    if (const auto* v = kwargs.if_contains("group_id"))
+      publish.group_id = std::string(v->as_string());
+    if (const auto* v = kwargs.if_contains("deduplication_id"))
+      publish.deduplication_id = std::string(v->as_string());
     if (const auto* v = kwargs.if_contains("topic_attributes")) {
-      for (const auto& [key, value] : v->as_object()) publish.topic_attributes[std::string(key)] = std::string(value.as_string());
+      for (const auto& [key, value] : v->as_object())
+        publish.topic_attributes[std::string(key)] = std::string(value.as_string());
     }
     boost::asio::io_context io;
     std::optional<std::string> error;
     std::string message_id;
     try {
-      message_id = aws_test::run(io, aws::publish_message(resources, std::move(publish), build_context(pinned)));
+      message_id = aws_test::run(
+          io, aws::publish_message(resources, std::move(publish), build_context(pinned)));
     } catch (const std::exception& e) {
       error = e.what();
     }
-    EXPECT_EQ(error.has_value(), expected.contains("error")) << case_id(c) << ": " << error.value_or("");
+    EXPECT_EQ(error.has_value(), expected.contains("error"))
+        << case_id(c) << ": " << error.value_or("");
     if (!error) {
       EXPECT_EQ(json::value(message_id), expected.at("return_value")) << case_id(c);
     }
     EXPECT_EQ(json::value(fake.calls), expected.at("aws_calls"))
-        << case_id(c) << "\nours:     " << json::serialize(fake.calls) << "\nexpected: " << json::serialize(expected.at("aws_calls"));
+        << case_id(c) << "\nours:     " << json::serialize(fake.calls)
+        << "\nexpected: " << json::serialize(expected.at("aws_calls"));
   }
 }
 
@@ -214,14 +238,17 @@ aws::ReceivedMessage received_from(const json::object& message) {
   received.receipt_handle = std::string(message.at("ReceiptHandle").as_string());
   received.body = std::string(message.at("Body").as_string());
   if (const auto* attributes = message.if_contains("Attributes")) {
-    for (const auto& [key, value] : attributes->as_object()) received.attributes[std::string(key)] = std::string(value.as_string());
+    for (const auto& [key, value] : attributes->as_object())
+      received.attributes[std::string(key)] = std::string(value.as_string());
   }
   if (const auto* attributes = message.if_contains("MessageAttributes")) {
     json::object outer;
     for (const auto& [name, entry] : attributes->as_object()) {
       json::object copy;
       for (const auto& [key, value] : entry.as_object()) {
-        copy[key] = value.is_object() && value.as_object().contains("$bytes_b64") ? value.at("$bytes_b64") : value;
+        copy[key] = value.is_object() && value.as_object().contains("$bytes_b64")
+                        ? value.at("$bytes_b64")
+                        : value;
       }
       outer[name] = std::move(copy);
     }
@@ -273,8 +300,9 @@ TEST(SqsBodiesFixture, Receive) {
     config.handler = [&](tomodachi::Message& message) -> tomodachi::Task<void> {
       json::object values;
       for (const char* name : {"message", "message_uuid", "topic", "receipt_handle", "queue_url",
-                               "approximate_receive_count", "sns_message_id", "sqs_message_id", "message_type",
-                               "raw_message_body", "message_timestamp", "message_deduplication_id", "message_group_id"}) {
+                               "approximate_receive_count", "sns_message_id", "sqs_message_id",
+                               "message_type", "raw_message_body", "message_timestamp",
+                               "message_deduplication_id", "message_group_id"}) {
         values[name] = message.get(name);
       }
       values["message_attributes"] = attributes_json(message.message_attributes());
@@ -296,12 +324,17 @@ TEST(SqsBodiesFixture, Receive) {
     aws::ConsumerConfig consumer_config;
     consumer_config.handler_name = "handler";
     const std::string queue_name(subscription.at("queue_name").as_string());
-    consumer_config.queue = {queue_name, aws_test::FakeAws::queue_url(queue_name), aws_test::FakeAws::queue_arn(queue_name),
-                             subscription.at("fifo").as_bool(), {}, 30, ""};
+    consumer_config.queue = {queue_name,
+                             aws_test::FakeAws::queue_url(queue_name),
+                             aws_test::FakeAws::queue_arn(queue_name),
+                             subscription.at("fifo").as_bool(),
+                             {},
+                             30,
+                             ""};
     consumer_config.topic_prefix = settings.topic_prefix;
     consumer_config.extend_visibility = false;
-    auto consumer = std::make_shared<aws::Consumer>(io.get_executor(), resources, dispatcher, consumer_config,
-                                                    nullptr, std::nullopt);
+    auto consumer = std::make_shared<aws::Consumer>(io.get_executor(), resources, dispatcher,
+                                                    consumer_config, nullptr, std::nullopt);
     std::vector<aws::ReceivedMessage> messages;
     for (const auto& message : input.at("receive_message_response_messages").as_array()) {
       messages.push_back(received_from(message.as_object()));
@@ -311,13 +344,17 @@ TEST(SqsBodiesFixture, Receive) {
     aws_test::run(io, consumer->process_batch(std::move(batch)));
     aws_test::run(io, consumer->drain(std::chrono::steady_clock::now() + std::chrono::seconds(5)));
 
-    EXPECT_EQ(json::value(fake.calls_of("ReceiveMessage").at(0)), expected.at("receive_message_request")) << case_id(c);
+    EXPECT_EQ(json::value(fake.calls_of("ReceiveMessage").at(0)),
+              expected.at("receive_message_request"))
+        << case_id(c);
     const auto& wanted = expected.at("handler_invocations").as_array();
     ASSERT_EQ(invocations.size(), wanted.size()) << case_id(c);
     for (std::size_t i = 0; i < wanted.size(); ++i) {
       for (const auto& [key, value] : wanted[i].at("values").as_object()) {
-        EXPECT_TRUE(aws_test::same_json(invocations[i].at("values").at(key), generate(aws_test::untag(value))))
-            << case_id(c) << " " << std::string(key) << ": " << json::serialize(invocations[i].at("values").at(key))
+        EXPECT_TRUE(aws_test::same_json(invocations[i].at("values").at(key),
+                                        generate(aws_test::untag(value))))
+            << case_id(c) << " " << std::string(key) << ": "
+            << json::serialize(invocations[i].at("values").at(key))
             << " != " << json::serialize(value);
       }
     }
@@ -326,7 +363,8 @@ TEST(SqsBodiesFixture, Receive) {
     json::array kept;
     for (const auto& message : input.at("receive_message_response_messages").as_array()) {
       const auto& handle = message.at("ReceiptHandle");
-      if (std::find(deleted.begin(), deleted.end(), handle) == deleted.end()) kept.push_back(handle);
+      if (std::find(deleted.begin(), deleted.end(), handle) == deleted.end())
+        kept.push_back(handle);
     }
     EXPECT_EQ(json::value(deleted), expected.at("deleted_receipt_handles")) << case_id(c);
     EXPECT_EQ(json::value(kept), expected.at("kept_receipt_handles")) << case_id(c);
@@ -336,7 +374,8 @@ TEST(SqsBodiesFixture, Receive) {
 namespace {
 std::string custom_body(const tomodachi::SqsBodyContext& context) {
   return "custom:" + std::string(context.queue_name) + ":" + std::string(context.queue_url) + ":" +
-         boost::json::serialize(context.data.json()) + ":" + std::to_string(context.message_attributes.size()) + ":" +
+         boost::json::serialize(context.data.json()) + ":" +
+         std::to_string(context.message_attributes.size()) + ":" +
          (context.envelope ? std::string(context.envelope->name()) : std::string("raw"));
 }
 }  // namespace
@@ -358,6 +397,7 @@ TEST(SqsSendMessage, CustomBodyFormatter) {
   const auto sends = fake.calls_of("SendMessage");
   ASSERT_EQ(sends.size(), 1u);
   EXPECT_EQ(sends[0].at("MessageBody"),
-            "custom:my-queue:https://sqs.eu-west-1.amazonaws.com/123456789012/my-queue:{\"k\":1}:1:JsonBase");
+            "custom:my-queue:https://sqs.eu-west-1.amazonaws.com/123456789012/"
+            "my-queue:{\"k\":1}:1:JsonBase");
   EXPECT_EQ(sends[0].at("MessageAttributes").at("a").at("StringValue"), "b");
 }

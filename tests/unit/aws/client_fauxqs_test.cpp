@@ -20,7 +20,8 @@ class ClientAgainstFauxqs : public ::testing::Test {
   void SetUp() override {
     const auto env = aws_test::fauxqs_env();
     if (!env.contains("TOMODACHI_TEST_AWS_ENDPOINT")) {
-      GTEST_FAIL() << "the fauxqs peer is not running (scripts/test-peers/fauxqs.sh start <dir>; TOMODACHI_TEST_PEERS_DIR=<dir>)";
+      GTEST_FAIL() << "the fauxqs peer is not running (scripts/test-peers/fauxqs.sh start <dir>; "
+                      "TOMODACHI_TEST_PEERS_DIR=<dir>)";
     }
     endpoint_ = env.at("TOMODACHI_TEST_AWS_ENDPOINT");
     aws::AwsClientConfig config;
@@ -58,24 +59,30 @@ TEST_F(ClientAgainstFauxqs, TopicsQueuesSubscriptionAndDelivery) {
   auto topic_attributes = run(io_, client_->get_topic_attributes(topic_arn));
   EXPECT_EQ(topic_attributes["TopicArn"], topic_arn);
   auto page = run(io_, client_->list_topics(std::nullopt));
-  EXPECT_NE(std::find(page.topic_arns.begin(), page.topic_arns.end(), topic_arn), page.topic_arns.end());
+  EXPECT_NE(std::find(page.topic_arns.begin(), page.topic_arns.end(), topic_arn),
+            page.topic_arns.end());
 
   auto queue_url = run(io_, client_->create_queue(queue_name, {}));
   EXPECT_EQ(run(io_, client_->get_queue_url(queue_name, std::nullopt)), queue_url);
-  auto queue_attributes = run(io_, client_->get_queue_attributes(queue_url, {"QueueArn", "VisibilityTimeout"}));
+  auto queue_attributes =
+      run(io_, client_->get_queue_attributes(queue_url, {"QueueArn", "VisibilityTimeout"}));
   const auto queue_arn = queue_attributes["QueueArn"];
   EXPECT_EQ(queue_arn, "arn:aws:sqs:eu-west-1:000000000000:" + queue_name);
   EXPECT_EQ(queue_attributes["VisibilityTimeout"], "30");
   run(io_, client_->set_queue_attributes(queue_url, {{"VisibilityTimeout", "45"}}));
-  EXPECT_EQ(run(io_, client_->get_queue_attributes(queue_url, {"VisibilityTimeout"}))["VisibilityTimeout"], "45");
+  EXPECT_EQ(run(io_, client_->get_queue_attributes(queue_url,
+                                                   {"VisibilityTimeout"}))["VisibilityTimeout"],
+            "45");
 
   auto subscription = run(io_, client_->subscribe(topic_arn, "sqs", queue_arn,
                                                   {{"FilterPolicy", R"({"currency": ["SEK"]})"}}));
   EXPECT_TRUE(subscription.starts_with(topic_arn + ":")) << subscription;
 
-  aws::PublishRequest filtered_out{topic_arn, "dropped", {{"currency", {"String", "USD", std::nullopt}}}};
+  aws::PublishRequest filtered_out{
+      topic_arn, "dropped", {{"currency", {"String", "USD", std::nullopt}}}};
   run(io_, client_->publish(filtered_out));
-  aws::PublishRequest request{topic_arn, "h\u00e4llo & =+ world",
+  aws::PublishRequest request{topic_arn,
+                              "h\u00e4llo & =+ world",
                               {{"currency", {"String", "SEK", std::nullopt}},
                                {"amount", {"Number", "99.5", std::nullopt}},
                                {"blob", {"Binary", "", std::string("\x00\x01 bytes", 8)}},
@@ -95,24 +102,29 @@ TEST_F(ClientAgainstFauxqs, TopicsQueuesSubscriptionAndDelivery) {
   EXPECT_EQ(attributes.at("currency").at("Type").as_string(), "String");
   EXPECT_EQ(attributes.at("amount").at("Value").as_string(), "99.5");
   EXPECT_EQ(attributes.at("blob").at("Type").as_string(), "Binary");
-  EXPECT_EQ(attributes.at("blob").at("Value").as_string(), tomodachi::encoding::base64_encode(std::string("\x00\x01 bytes", 8)));
+  EXPECT_EQ(attributes.at("blob").at("Value").as_string(),
+            tomodachi::encoding::base64_encode(std::string("\x00\x01 bytes", 8)));
   EXPECT_EQ(messages[0].attributes.at("ApproximateReceiveCount"), "1");
 
-  auto changed = run(io_, client_->change_message_visibility_batch(queue_url, {{"a", messages[0].receipt_handle, 0}}));
+  auto changed = run(io_, client_->change_message_visibility_batch(
+                              queue_url, {{"a", messages[0].receipt_handle, 0}}));
   EXPECT_EQ(changed.successful, std::vector<std::string>{"a"});
   messages = run(io_, client_->receive_message(receive));
   ASSERT_EQ(messages.size(), 1u);
   EXPECT_EQ(messages[0].attributes.at("ApproximateReceiveCount"), "2");
-  auto deleted = run(io_, client_->delete_message_batch(queue_url, {messages[0].receipt_handle, "bogus-handle"}));
+  auto deleted = run(
+      io_, client_->delete_message_batch(queue_url, {messages[0].receipt_handle, "bogus-handle"}));
   // SQS (and fauxqs) accept unknown receipt handles on delete.
   EXPECT_EQ(deleted.successful, (std::vector<std::string>{"0", "1"}));
   EXPECT_TRUE(deleted.failed.empty());
-  EXPECT_TRUE(run(io_, client_->receive_message(aws::ReceiveMessageRequest{queue_url, 0, 10})).empty());
+  EXPECT_TRUE(
+      run(io_, client_->receive_message(aws::ReceiveMessageRequest{queue_url, 0, 10})).empty());
 }
 
 TEST_F(ClientAgainstFauxqs, SendMessageWithAttributes) {
   auto queue_url = run(io_, client_->create_queue(unique("client-send"), {}));
-  aws::SendMessageRequest send{queue_url, R"({"Type": "Message"})",
+  aws::SendMessageRequest send{queue_url,
+                               R"({"Type": "Message"})",
                                {{"n", {"Number", "4711", std::nullopt}},
                                 {"b", {"Binary", "", std::string("abc\x00\x01", 5)}}}};
   const auto id = run(io_, client_->send_message(send));
@@ -125,7 +137,8 @@ TEST_F(ClientAgainstFauxqs, SendMessageWithAttributes) {
   const auto& attributes = *messages[0].message_attributes;
   EXPECT_EQ(attributes.at("n").at("DataType").as_string(), "Number");
   EXPECT_EQ(attributes.at("n").at("StringValue").as_string(), "4711");
-  EXPECT_EQ(attributes.at("b").at("BinaryValue").as_string(), tomodachi::encoding::base64_encode(std::string("abc\x00\x01", 5)));
+  EXPECT_EQ(attributes.at("b").at("BinaryValue").as_string(),
+            tomodachi::encoding::base64_encode(std::string("abc\x00\x01", 5)));
   run(io_, client_->delete_message(queue_url, messages[0].receipt_handle));
 }
 
@@ -139,7 +152,8 @@ TEST_F(ClientAgainstFauxqs, ErrorAnswers) {
     EXPECT_EQ(error.status(), 400);
   }
   try {
-    run(io_, client_->get_topic_attributes("arn:aws:sns:eu-west-1:000000000000:" + unique("missing")));
+    run(io_,
+        client_->get_topic_attributes("arn:aws:sns:eu-west-1:000000000000:" + unique("missing")));
     FAIL() << "no error";
   } catch (const aws::AwsApiError& error) {
     EXPECT_EQ(error.code(), "NotFound") << error.what();

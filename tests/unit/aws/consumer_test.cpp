@@ -33,7 +33,8 @@ class ScriptedAws : public aws_test::FakeAws {
   int failed_sends = 0;
   std::chrono::milliseconds delete_delay{0};
 
-  tomodachi::Task<std::vector<aws::ReceivedMessage>> receive_message(aws::ReceiveMessageRequest request) override {
+  tomodachi::Task<std::vector<aws::ReceivedMessage>> receive_message(
+      aws::ReceiveMessageRequest request) override {
     co_await FakeAws::receive_message(request);  // recorded
     auto answer = script(++receives);
     co_return co_await std::move(answer);
@@ -53,7 +54,8 @@ class ScriptedAws : public aws_test::FakeAws {
     co_await FakeAws::delete_message(std::move(url), std::move(receipt_handle));
   }
 
-  tomodachi::Task<aws::BatchResult> delete_message_batch(std::string url, std::vector<std::string> handles) override {
+  tomodachi::Task<aws::BatchResult> delete_message_batch(
+      std::string url, std::vector<std::string> handles) override {
     co_await pause(delete_delay);
     co_return co_await FakeAws::delete_message_batch(std::move(url), std::move(handles));
   }
@@ -67,18 +69,25 @@ class ScriptedAws : public aws_test::FakeAws {
 };
 
 std::string body_for(int n) {
-  return R"({"Type": "Message", "Message": "{\"service\": {}, \"metadata\": {\"message_uuid\": \"u.)" + std::to_string(n) +
-         R"(\", \"data_encoding\": \"raw\"}, \"data\": )" + std::to_string(n) + "}\"}";
+  return R"({"Type": "Message", "Message": "{\"service\": {}, \"metadata\": {\"message_uuid\": \"u.)" +
+         std::to_string(n) + R"(\", \"data_encoding\": \"raw\"}, \"data\": )" + std::to_string(n) +
+         "}\"}";
 }
 
 aws::ReceivedMessage message(int n) {
-  return aws::ReceivedMessage{"id-" + std::to_string(n), "rh-" + std::to_string(n), body_for(n),
-                              {{"ApproximateReceiveCount", "1"}}, std::nullopt};
+  return aws::ReceivedMessage{"id-" + std::to_string(n),
+                              "rh-" + std::to_string(n),
+                              body_for(n),
+                              {{"ApproximateReceiveCount", "1"}},
+                              std::nullopt};
 }
 
 aws::ReceivedMessage unparsable(int n) {
-  return aws::ReceivedMessage{"id-" + std::to_string(n), "rh-" + std::to_string(n), "not json " + std::to_string(n),
-                              {{"ApproximateReceiveCount", "1"}}, std::nullopt};
+  return aws::ReceivedMessage{"id-" + std::to_string(n),
+                              "rh-" + std::to_string(n),
+                              "not json " + std::to_string(n),
+                              {{"ApproximateReceiveCount", "1"}},
+                              std::nullopt};
 }
 
 aws::SubscribedQueue subscribed_queue(const std::string& name) {
@@ -124,8 +133,8 @@ struct Harness {
     fake.add_queue(consumer_config.queue.queue_name);
     const auto queue = consumer_config.queue;
     consumer = std::make_shared<aws::Consumer>(
-        io.get_executor(), resources, std::make_shared<const tomodachi::MessageDispatcher>(std::move(config)),
-        consumer_config,
+        io.get_executor(), resources,
+        std::make_shared<const tomodachi::MessageDispatcher>(std::move(config)), consumer_config,
         [this, queue]() -> tomodachi::Task<aws::SubscribedQueue> {
           ++resubscribed;
           co_return queue;
@@ -135,7 +144,8 @@ struct Harness {
   ~Harness() { tomodachi::remove_log_sink(sink); }
 
   bool logged(std::string_view prefix) const {
-    return std::any_of(logs.begin(), logs.end(), [&](const std::string& text) { return text.starts_with(prefix); });
+    return std::any_of(logs.begin(), logs.end(),
+                       [&](const std::string& text) { return text.starts_with(prefix); });
   }
 
   /// Runs the loop until `done`, then stops it and waits for it to end.
@@ -158,13 +168,15 @@ struct Harness {
   std::vector<boost::json::object> sends_to(const std::string& queue) const {
     std::vector<boost::json::object> result;
     for (auto& call : fake.calls_of("SendMessage")) {
-      if (call.at("QueueUrl") == boost::json::value(aws_test::FakeAws::queue_url(queue))) result.push_back(call);
+      if (call.at("QueueUrl") == boost::json::value(aws_test::FakeAws::queue_url(queue)))
+        result.push_back(call);
     }
     return result;
   }
 };
 
-tomodachi::Task<std::vector<aws::ReceivedMessage>> answer(std::vector<aws::ReceivedMessage> messages) {
+tomodachi::Task<std::vector<aws::ReceivedMessage>> answer(
+    std::vector<aws::ReceivedMessage> messages) {
   co_return messages;
 }
 
@@ -185,7 +197,8 @@ TEST(Consumer, ReceiveErrorsAreLoggedOnceAndRecovered) {
   Harness h;
   h.fake.script = [](int call) {
     if (call <= 2) {
-      return fail_with(std::make_exception_ptr(aws::AwsApiError("sqs", "ReceiveMessage", 500, "InternalError", "boom")));
+      return fail_with(std::make_exception_ptr(
+          aws::AwsApiError("sqs", "ReceiveMessage", 500, "InternalError", "boom")));
     }
     if (call == 3) return answer({message(1)});
     return long_poll();
@@ -193,7 +206,9 @@ TEST(Consumer, ReceiveErrorsAreLoggedOnceAndRecovered) {
   h.run_until([&] { return !h.handled.empty(); }, 15s);
   EXPECT_EQ(h.handled, std::vector<int>{1});
   EXPECT_EQ(std::count_if(h.logs.begin(), h.logs.end(),
-                          [](const std::string& t) { return t.starts_with("Unable to receive message from queue [sqs]"); }),
+                          [](const std::string& t) {
+                            return t.starts_with("Unable to receive message from queue [sqs]");
+                          }),
             1);
   EXPECT_TRUE(h.logged("Reconnected - receiving messages"));
   EXPECT_EQ(h.fake.deleted_receipt_handles, std::vector<std::string>{"rh-1"});
@@ -203,8 +218,8 @@ TEST(Consumer, MissingQueueIsSetUpAgain) {
   Harness h;
   h.fake.script = [](int call) {
     if (call == 1) {
-      return fail_with(std::make_exception_ptr(aws::AwsApiError("sqs", "ReceiveMessage", 400,
-                                                                "AWS.SimpleQueueService.NonExistentQueue", "gone")));
+      return fail_with(std::make_exception_ptr(aws::AwsApiError(
+          "sqs", "ReceiveMessage", 400, "AWS.SimpleQueueService.NonExistentQueue", "gone")));
     }
     if (call == 2) return answer({message(7)});
     return long_poll();
@@ -226,7 +241,8 @@ TEST(Consumer, DeletesAreBatched) {
     if (call == 2) return answer({message(10), message(11)});
     return long_poll();
   };
-  h.run_until([&] { return h.handled.size() == 12 && h.fake.deleted_receipt_handles.size() == 12; });
+  h.run_until(
+      [&] { return h.handled.size() == 12 && h.fake.deleted_receipt_handles.size() == 12; });
   const auto batches = h.fake.calls_of("DeleteMessageBatch");
   ASSERT_EQ(batches.size(), 2u);
   EXPECT_EQ(batches[0].at("Entries").as_array().size(), 10u);
@@ -253,7 +269,8 @@ TEST(Consumer, UnsupportedBodiesAreDeadLettered) {
   ASSERT_EQ(sent.size(), 1u);
   EXPECT_EQ(sent[0].at("QueueUrl"), boost::json::value(aws_test::FakeAws::queue_url("q-dlq")));
   EXPECT_EQ(sent[0].at("MessageBody"), "not json");
-  EXPECT_EQ(sent[0].at("MessageAttributes").at("x-tomodachi-error-type").at("StringValue"), "UnsupportedMessageBody");
+  EXPECT_EQ(sent[0].at("MessageAttributes").at("x-tomodachi-error-type").at("StringValue"),
+            "UnsupportedMessageBody");
   EXPECT_EQ(h.fake.queue_attributes("q-dlq").at("MessageRetentionPeriod"), "1209600");
   EXPECT_EQ(h.fake.deleted_receipt_handles, std::vector<std::string>{"rh-x"});
 }
@@ -263,7 +280,8 @@ TEST(Consumer, DeadLetterQueueNames) {
   EXPECT_EQ(aws::sqs_dead_letter_queue_name("orders.fifo"), "orders-dlq.fifo");
   // Hashed queue names behind a prefix longer than 12 (standard) / 7 (FIFO) characters:
   // `<queue>-dlq` would exceed SQS's 80 characters; the name is cut and keeps a digest.
-  for (const std::string prefix : {"", "team-", "prefix-of-12", "prefix-of-13-", "a-16-char-prefix"}) {
+  for (const std::string prefix :
+       {"", "team-", "prefix-of-12", "prefix-of-13-", "a-16-char-prefix"}) {
     for (const bool fifo : {false, true}) {
       const auto source = aws::hashed_queue_name("orders", "handler", "uuid", true, prefix, fifo);
       const auto other = aws::hashed_queue_name("orders", "handler", "uuid-2", false, prefix, fifo);
@@ -273,17 +291,20 @@ TEST(Consumer, DeadLetterQueueNames) {
       EXPECT_LE(dlq.size(), 80u);
       EXPECT_TRUE(dlq.starts_with(prefix));
       EXPECT_TRUE(dlq.ends_with(fifo ? "-dlq.fifo" : "-dlq"));
-      EXPECT_EQ(dlq, aws::sqs_dead_letter_queue_name(source));  // every instance finds the same queue
+      EXPECT_EQ(dlq,
+                aws::sqs_dead_letter_queue_name(source));  // every instance finds the same queue
       EXPECT_NE(dlq, aws::sqs_dead_letter_queue_name(other));
       if (source.size() + 4 <= 80) {
-        EXPECT_EQ(dlq, source.substr(0, source.size() - (fifo ? 5 : 0)) + (fifo ? "-dlq.fifo" : "-dlq"));
+        EXPECT_EQ(dlq,
+                  source.substr(0, source.size() - (fifo ? 5 : 0)) + (fifo ? "-dlq.fifo" : "-dlq"));
       }
     }
   }
 }
 
 TEST(Consumer, InvalidDeadLetterQueueNamesFailTheStart) {
-  const auto start_failure = [](std::optional<std::string> dlq, bool fifo, const std::string& prefix = "") -> std::string {
+  const auto start_failure = [](std::optional<std::string> dlq, bool fifo,
+                                const std::string& prefix = "") -> std::string {
     aws::SubscriptionRequest request{"handler", "uuid", fifo ? "orders.fifo" : "orders", {}};
     request.options.fifo = fifo;
     request.options.delivery.dead_letter_queue = std::move(dlq);
@@ -298,11 +319,16 @@ TEST(Consumer, InvalidDeadLetterQueueNamesFailTheStart) {
   EXPECT_EQ(start_failure("orders-dead.fifo", true), "");
   EXPECT_EQ(start_failure(std::nullopt, true), "");
   EXPECT_EQ(start_failure("orders.dlq", false),
-            "Invalid dead-letter queue (delivery.dead_letter_queue 'orders.dlq'): Queue name (orders.dlq) may only "
+            "Invalid dead-letter queue (delivery.dead_letter_queue 'orders.dlq'): Queue name "
+            "(orders.dlq) may only "
             "contain alphanumeric characters, hyphens (-), and underscores (_).");
-  EXPECT_NE(start_failure("orders-dead", true).find("FIFO queue must be a FIFO queue"), std::string::npos);
-  EXPECT_NE(start_failure("orders-dead.fifo", false).find("Standard queue must be a Standard queue"), std::string::npos);
-  EXPECT_NE(start_failure(std::string(70, 'd'), false, "a-long-prefix-").find("is too long"), std::string::npos);
+  EXPECT_NE(start_failure("orders-dead", true).find("FIFO queue must be a FIFO queue"),
+            std::string::npos);
+  EXPECT_NE(
+      start_failure("orders-dead.fifo", false).find("Standard queue must be a Standard queue"),
+      std::string::npos);
+  EXPECT_NE(start_failure(std::string(70, 'd'), false, "a-long-prefix-").find("is too long"),
+            std::string::npos);
 }
 
 TEST(Consumer, FifoDeletesBeforeTheNextReceive) {
@@ -325,7 +351,9 @@ TEST(Consumer, FifoDeletesBeforeTheNextReceive) {
 }
 
 TEST(Consumer, DrainEndsAtTheDeadlineWhileDeletesHang) {
-  Harness h([](tomodachi::SubscriptionConfig&, aws::ConsumerConfig& config) { config.delete_delay = 10s; });
+  Harness h([](tomodachi::SubscriptionConfig&, aws::ConsumerConfig& config) {
+    config.delete_delay = 10s;
+  });
   h.fake.delete_delay = 3s;  // e.g. an endpoint that stopped answering
   h.fake.script = [](int call) {
     if (call == 1) return answer({message(1)});
@@ -365,8 +393,8 @@ TEST(Consumer, RecoveryForgetsTheDeadLetterQueues) {
     if (call == 1) return answer({unparsable(1)});
     if (call == 2) {
       h.fake.remove_queue("q-dlq");  // the endpoint lost its state
-      return fail_with(std::make_exception_ptr(aws::AwsApiError("sqs", "ReceiveMessage", 400,
-                                                                "AWS.SimpleQueueService.NonExistentQueue", "gone")));
+      return fail_with(std::make_exception_ptr(aws::AwsApiError(
+          "sqs", "ReceiveMessage", 400, "AWS.SimpleQueueService.NonExistentQueue", "gone")));
     }
     if (call == 3) return answer({unparsable(2)});
     return long_poll();
@@ -417,8 +445,10 @@ TEST(Consumer, WithARedrivePolicyDeadLettersGoToItsTargetAtOnce) {
   const auto sent = h.sends_to("redrive-target");
   ASSERT_EQ(sent.size(), 2u);
   EXPECT_EQ(sent[0].at("MessageBody"), "not json 1");
-  EXPECT_EQ(sent[0].at("MessageAttributes").at("x-tomodachi-error-type").at("StringValue"), "UnsupportedMessageBody");
-  EXPECT_EQ(sent[1].at("MessageAttributes").at("x-tomodachi-error").at("StringValue"), "handler failure");
+  EXPECT_EQ(sent[0].at("MessageAttributes").at("x-tomodachi-error-type").at("StringValue"),
+            "UnsupportedMessageBody");
+  EXPECT_EQ(sent[1].at("MessageAttributes").at("x-tomodachi-error").at("StringValue"),
+            "handler failure");
   EXPECT_EQ(sent[1].at("MessageAttributes").at("x-tomodachi-attempts").at("StringValue"), "2");
   EXPECT_EQ(h.fake.deleted_receipt_handles, (std::vector<std::string>{"rh-1", "rh-2"}));
   EXPECT_TRUE(h.fake.visibility_changes.empty());
@@ -431,7 +461,8 @@ TEST(Setup, AnExistingRedrivePolicyIsTheDeadLetterTarget) {
   aws_test::FakeAws fake;
   aws::AwsResources resources{fake, {}, tomodachi::Logger("tomodachi.awssnssqs")};
   const auto target = aws_test::FakeAws::queue_arn("orders-terraform-dlq");
-  fake.add_queue("orders", {{"RedrivePolicy", R"({"deadLetterTargetArn":")" + target + R"(","maxReceiveCount":"5"})"}});
+  fake.add_queue("orders", {{"RedrivePolicy", R"({"deadLetterTargetArn":")" + target +
+                                                  R"(","maxReceiveCount":"5"})"}});
   fake.add_queue("plain");
   aws::SubscriptionRequest request{"handler", "uuid", "", {}};
   request.options.queue_name = "orders";

@@ -30,11 +30,12 @@ std::string iso8601(system_clock::time_point time) {
 class CredentialChain : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (const char* name : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
-                             "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION",
-                             "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-                             "AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-                             "AWS_EC2_METADATA_SERVICE_ENDPOINT"}) {
+    for (const char* name :
+         {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
+          "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION",
+          "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+          "AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+          "AWS_EC2_METADATA_SERVICE_ENDPOINT"}) {
       ::unsetenv(name);
     }
     dir_ = std::filesystem::temp_directory_path() /
@@ -47,14 +48,18 @@ class CredentialChain : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  void write(const std::string& name, const std::string& text) { std::ofstream(dir_ / name) << text; }
+  void write(const std::string& name, const std::string& text) {
+    std::ofstream(dir_ / name) << text;
+  }
 
   aws::Credentials resolve(aws::CredentialSettings settings = {}) {
     aws::CredentialProvider provider(settings, http());
     return run(io_, provider.get());
   }
 
-  std::shared_ptr<aws::HttpClient> http() { return std::make_shared<aws::HttpClient>(io_.get_executor()); }
+  std::shared_ptr<aws::HttpClient> http() {
+    return std::make_shared<aws::HttpClient>(io_.get_executor());
+  }
 
   boost::asio::io_context io_;
   std::filesystem::path dir_;
@@ -64,7 +69,8 @@ class CredentialChain : public ::testing::Test {
 
 TEST(AwsIni, ParsesSectionsAndSkipsNestedValues) {
   const auto sections = aws::parse_aws_ini(
-      "# comment\n[default]\naws_access_key_id = AK\nAWS_Secret_Access_Key=SK \n\n[profile dev]\nregion = eu-north-1\n"
+      "# comment\n[default]\naws_access_key_id = AK\nAWS_Secret_Access_Key=SK \n\n[profile "
+      "dev]\nregion = eu-north-1\n"
       "s3 =\n  max_concurrent_requests = 10\nregion_after = x\n; c\n");
   EXPECT_EQ(sections.at("default").at("aws_access_key_id"), "AK");
   EXPECT_EQ(sections.at("default").at("aws_secret_access_key"), "SK");
@@ -96,7 +102,8 @@ TEST_F(CredentialChain, PartialCredentialsAreErrors) {
     resolve({std::nullopt, "OPTKEY", std::nullopt, std::nullopt});
     FAIL();
   } catch (const aws::AwsCredentialsError& error) {
-    EXPECT_STREQ(error.what(), "Partial credentials found in explicit, missing: aws_secret_access_key");
+    EXPECT_STREQ(error.what(),
+                 "Partial credentials found in explicit, missing: aws_secret_access_key");
   }
   ::setenv("AWS_ACCESS_KEY_ID", "ENVKEY", 1);
   try {
@@ -108,10 +115,13 @@ TEST_F(CredentialChain, PartialCredentialsAreErrors) {
 }
 
 TEST_F(CredentialChain, SharedFilesAndProfiles) {
-  write("credentials", "[default]\naws_access_key_id=DEFKEY\naws_secret_access_key=DEFSECRET\n"
-                       "[dev]\naws_access_key_id=DEVKEY\naws_secret_access_key=DEVSECRET\naws_session_token=DEVTOKEN\n");
-  write("config", "[default]\nregion=eu-west-1\n[profile dev]\nregion=eu-north-1\n"
-                  "[profile cfg]\naws_access_key_id=CFGKEY\naws_secret_access_key=CFGSECRET\n");
+  write("credentials",
+        "[default]\naws_access_key_id=DEFKEY\naws_secret_access_key=DEFSECRET\n"
+        "[dev]\naws_access_key_id=DEVKEY\naws_secret_access_key=DEVSECRET\naws_session_token="
+        "DEVTOKEN\n");
+  write("config",
+        "[default]\nregion=eu-west-1\n[profile dev]\nregion=eu-north-1\n"
+        "[profile cfg]\naws_access_key_id=CFGKEY\naws_secret_access_key=CFGSECRET\n");
   EXPECT_EQ(resolve().access_key_id, "DEFKEY");
   EXPECT_EQ(aws::resolve_region({}), "eu-west-1");
   ::setenv("AWS_PROFILE", "dev", 1);
@@ -142,10 +152,12 @@ TEST_F(CredentialChain, ContainerEndpointWithTokenAndRefreshBeforeExpiry) {
   aws_test::MiniHttpServer server(io_, [&](const aws_test::RecordedRequest&) {
     ++served;
     // First answer expires within the refresh margin, the second one later.
-    const auto expiration = system_clock::now() + (served == 1 ? std::chrono::minutes(5) : std::chrono::hours(6));
-    return aws_test::CannedResponse{200, R"({"AccessKeyId": "CKEY)" + std::to_string(served) +
-                                             R"(", "SecretAccessKey": "CSECRET", "Token": "CTOKEN", "Expiration": ")" +
-                                             iso8601(expiration) + "\"}"};
+    const auto expiration =
+        system_clock::now() + (served == 1 ? std::chrono::minutes(5) : std::chrono::hours(6));
+    return aws_test::CannedResponse{
+        200, R"({"AccessKeyId": "CKEY)" + std::to_string(served) +
+                 R"(", "SecretAccessKey": "CSECRET", "Token": "CTOKEN", "Expiration": ")" +
+                 iso8601(expiration) + "\"}"};
   });
   ::setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", (server.url() + "/v2/credentials/abc").c_str(), 1);
   write("token", "secret-token\n");
@@ -169,14 +181,18 @@ TEST_F(CredentialChain, ContainerEndpointWithTokenAndRefreshBeforeExpiry) {
 
 TEST_F(CredentialChain, InstanceMetadataV2) {
   aws_test::MiniHttpServer server(io_, [&](const aws_test::RecordedRequest& request) {
-    if (request.method == "PUT" && request.target == "/latest/api/token") return aws_test::CannedResponse{200, "IMDSTOKEN"};
+    if (request.method == "PUT" && request.target == "/latest/api/token")
+      return aws_test::CannedResponse{200, "IMDSTOKEN"};
     const auto token = request.headers.find("x-aws-ec2-metadata-token");
-    if (token == request.headers.end() || token->second != "IMDSTOKEN") return aws_test::CannedResponse{401, ""};
-    if (request.target == "/latest/meta-data/iam/security-credentials/") return aws_test::CannedResponse{200, "my-role\n"};
+    if (token == request.headers.end() || token->second != "IMDSTOKEN")
+      return aws_test::CannedResponse{401, ""};
+    if (request.target == "/latest/meta-data/iam/security-credentials/")
+      return aws_test::CannedResponse{200, "my-role\n"};
     if (request.target == "/latest/meta-data/iam/security-credentials/my-role") {
-      return aws_test::CannedResponse{200, R"({"Code": "Success", "AccessKeyId": "IKEY", "SecretAccessKey": "ISECRET",)"
-                                           R"( "Token": "ITOKEN", "Expiration": ")" +
-                                               iso8601(system_clock::now() + std::chrono::hours(6)) + "\"}"};
+      return aws_test::CannedResponse{
+          200, R"({"Code": "Success", "AccessKeyId": "IKEY", "SecretAccessKey": "ISECRET",)"
+               R"( "Token": "ITOKEN", "Expiration": ")" +
+                   iso8601(system_clock::now() + std::chrono::hours(6)) + "\"}"};
     }
     return aws_test::CannedResponse{404, ""};
   });
@@ -200,12 +216,14 @@ TEST_F(CredentialChain, ContainerFullUriOverHttpOnlyToLoopbackAndEcsHosts) {
       resolve();
       ADD_FAILURE() << url;
     } catch (const aws::AwsCredentialsError& error) {
-      EXPECT_NE(std::string(error.what()).find("Unsupported host"), std::string::npos) << error.what();
+      EXPECT_NE(std::string(error.what()).find("Unsupported host"), std::string::npos)
+          << error.what();
     }
   }
   // Loopback addresses other than 127.0.0.1 are loopback too.
   aws_test::MiniHttpServer server(io_, [](const aws_test::RecordedRequest&) {
-    return aws_test::CannedResponse{200, R"({"AccessKeyId": "LKEY", "SecretAccessKey": "S", "Token": "T"})"};
+    return aws_test::CannedResponse{
+        200, R"({"AccessKeyId": "LKEY", "SecretAccessKey": "S", "Token": "T"})"};
   });
   const auto port = server.url().substr(server.url().rfind(':'));
   ::setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", ("http://localhost" + port + "/creds").c_str(), 1);
@@ -214,12 +232,14 @@ TEST_F(CredentialChain, ContainerFullUriOverHttpOnlyToLoopbackAndEcsHosts) {
 
 TEST_F(CredentialChain, AnUnparsableExpirationMeansRefreshSoon) {
   aws_test::MiniHttpServer server(io_, [](const aws_test::RecordedRequest&) {
-    return aws_test::CannedResponse{200, R"({"AccessKeyId": "CKEY", "SecretAccessKey": "S", "Token": "T",)"
-                                         R"( "Expiration": "tomorrow at noon"})"};
+    return aws_test::CannedResponse{
+        200, R"({"AccessKeyId": "CKEY", "SecretAccessKey": "S", "Token": "T",)"
+             R"( "Expiration": "tomorrow at noon"})"};
   });
   ::setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", (server.url() + "/creds").c_str(), 1);
   const auto credentials = resolve();
   EXPECT_EQ(credentials.access_key_id, "CKEY");
   ASSERT_TRUE(credentials.expiration);  // not "never expires"
-  EXPECT_LT(*credentials.expiration, system_clock::now() + aws::CredentialProvider::refresh_margin + std::chrono::minutes(6));
+  EXPECT_LT(*credentials.expiration, system_clock::now() + aws::CredentialProvider::refresh_margin +
+                                         std::chrono::minutes(6));
 }

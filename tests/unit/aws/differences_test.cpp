@@ -8,8 +8,8 @@
 
 #include <fstream>
 #include <optional>
-#include <sstream>
 #include <set>
+#include <sstream>
 
 namespace json = boost::json;
 

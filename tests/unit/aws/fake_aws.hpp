@@ -24,7 +24,9 @@ class FakeAws : public tomodachi::aws::AwsApi {
   std::string region() const override { return "eu-west-1"; }
 
   // ---- world -----------------------------------------------------------------------
-  void add_queue(const std::string& name, AttributeMap attributes = {}) { queues_[name] = std::move(attributes); }
+  void add_queue(const std::string& name, AttributeMap attributes = {}) {
+    queues_[name] = std::move(attributes);
+  }
   void remove_queue(const std::string& name) { queues_.erase(name); }
   void add_topic(const std::string& name) { topics_.insert(name); }
   /// ARNs ListTopics returns (besides created topics), `page_size` per page.
@@ -35,8 +37,12 @@ class FakeAws : public tomodachi::aws::AwsApi {
   static std::string queue_url(const std::string& name) {
     return std::string("https://sqs.eu-west-1.amazonaws.com/") + account + "/" + name;
   }
-  static std::string queue_arn(const std::string& name) { return std::string("arn:aws:sqs:eu-west-1:") + account + ":" + name; }
-  static std::string topic_arn(const std::string& name) { return std::string("arn:aws:sns:eu-west-1:") + account + ":" + name; }
+  static std::string queue_arn(const std::string& name) {
+    return std::string("arn:aws:sqs:eu-west-1:") + account + ":" + name;
+  }
+  static std::string topic_arn(const std::string& name) {
+    return std::string("arn:aws:sns:eu-west-1:") + account + ":" + name;
+  }
   const AttributeMap& queue_attributes(const std::string& name) const { return queues_.at(name); }
   bool has_queue(const std::string& name) const { return queues_.contains(name); }
 
@@ -51,7 +57,8 @@ class FakeAws : public tomodachi::aws::AwsApi {
   std::vector<boost::json::object> calls_of(std::string_view operation) const {
     std::vector<boost::json::object> result;
     for (const auto& call : calls) {
-      if (call.at("operation").as_string() == operation) result.push_back(call.at("params").as_object());
+      if (call.at("operation").as_string() == operation)
+        result.push_back(call.at("params").as_object());
     }
     return result;
   }
@@ -71,28 +78,34 @@ class FakeAws : public tomodachi::aws::AwsApi {
   tomodachi::Task<AttributeMap> get_topic_attributes(std::string arn) override {
     record("sns", "GetTopicAttributes", {{"TopicArn", arn}});
     const auto name = arn.substr(arn.rfind(':') + 1);
-    if (!topics_.contains(name)) throw tomodachi::aws::AwsApiError("sns", "GetTopicAttributes", 404, "NotFound", "Topic does not exist");
+    if (!topics_.contains(name))
+      throw tomodachi::aws::AwsApiError("sns", "GetTopicAttributes", 404, "NotFound",
+                                        "Topic does not exist");
     co_return AttributeMap{{"TopicArn", arn}};
   }
 
-  tomodachi::Task<void> set_topic_attributes(std::string arn, std::string name, std::string value) override {
-    record("sns", "SetTopicAttributes", {{"TopicArn", arn}, {"AttributeName", name}, {"AttributeValue", value}});
+  tomodachi::Task<void> set_topic_attributes(std::string arn, std::string name,
+                                             std::string value) override {
+    record("sns", "SetTopicAttributes",
+           {{"TopicArn", arn}, {"AttributeName", name}, {"AttributeValue", value}});
     co_return;
   }
 
-  tomodachi::Task<tomodachi::aws::ListTopicsPage> list_topics(std::optional<std::string> token) override {
+  tomodachi::Task<tomodachi::aws::ListTopicsPage> list_topics(
+      std::optional<std::string> token) override {
     boost::json::object params;
     if (token) params["NextToken"] = *token;
     record("sns", "ListTopics", std::move(params));
     const std::size_t start = token ? std::stoul(*token) : 0;
     tomodachi::aws::ListTopicsPage page;
-    for (std::size_t i = start; i < listed_.size() && i < start + page_size_; ++i) page.topic_arns.push_back(listed_[i]);
+    for (std::size_t i = start; i < listed_.size() && i < start + page_size_; ++i)
+      page.topic_arns.push_back(listed_[i]);
     if (start + page_size_ < listed_.size()) page.next_token = std::to_string(start + page_size_);
     co_return page;
   }
 
-  tomodachi::Task<std::string> subscribe(std::string topic, std::string protocol, std::string endpoint,
-                                         AttributeMap attributes) override {
+  tomodachi::Task<std::string> subscribe(std::string topic, std::string protocol,
+                                         std::string endpoint, AttributeMap attributes) override {
     boost::json::object params{{"TopicArn", topic}, {"Protocol", protocol}, {"Endpoint", endpoint}};
     if (!attributes.empty()) params["Attributes"] = object_of(attributes);
     record("sns", "Subscribe", std::move(params));
@@ -101,8 +114,10 @@ class FakeAws : public tomodachi::aws::AwsApi {
     co_return topic + ":" + id;
   }
 
-  tomodachi::Task<void> set_subscription_attributes(std::string arn, std::string name, std::string value) override {
-    record("sns", "SetSubscriptionAttributes", {{"SubscriptionArn", arn}, {"AttributeName", name}, {"AttributeValue", value}});
+  tomodachi::Task<void> set_subscription_attributes(std::string arn, std::string name,
+                                                    std::string value) override {
+    record("sns", "SetSubscriptionAttributes",
+           {{"SubscriptionArn", arn}, {"AttributeName", name}, {"AttributeValue", value}});
     co_return;
   }
 
@@ -111,17 +126,20 @@ class FakeAws : public tomodachi::aws::AwsApi {
                                {"Message", request.message},
                                {"MessageAttributes", attributes_json(request.message_attributes)}};
     if (request.message_group_id) params["MessageGroupId"] = *request.message_group_id;
-    if (request.message_deduplication_id) params["MessageDeduplicationId"] = *request.message_deduplication_id;
+    if (request.message_deduplication_id)
+      params["MessageDeduplicationId"] = *request.message_deduplication_id;
     record("sns", "Publish", std::move(params));
     co_return next_message_id();
   }
 
-  tomodachi::Task<std::string> get_queue_url(std::string name, std::optional<std::string> owner) override {
+  tomodachi::Task<std::string> get_queue_url(std::string name,
+                                             std::optional<std::string> owner) override {
     boost::json::object params{{"QueueName", name}};
     if (owner) params["QueueOwnerAWSAccountId"] = *owner;
     record("sqs", "GetQueueUrl", std::move(params));
     if (!queues_.contains(name)) {
-      throw tomodachi::aws::AwsApiError("sqs", "GetQueueUrl", 400, "AWS.SimpleQueueService.NonExistentQueue",
+      throw tomodachi::aws::AwsApiError("sqs", "GetQueueUrl", 400,
+                                        "AWS.SimpleQueueService.NonExistentQueue",
                                         "The specified queue does not exist.");
     }
     co_return queue_url(name);
@@ -133,7 +151,8 @@ class FakeAws : public tomodachi::aws::AwsApi {
     co_return queue_url(name);
   }
 
-  tomodachi::Task<AttributeMap> get_queue_attributes(std::string url, std::vector<std::string> names) override {
+  tomodachi::Task<AttributeMap> get_queue_attributes(std::string url,
+                                                     std::vector<std::string> names) override {
     boost::json::array list;
     for (const auto& name : names) list.emplace_back(name);
     record("sqs", "GetQueueAttributes", {{"QueueUrl", url}, {"AttributeNames", std::move(list)}});
@@ -179,12 +198,13 @@ class FakeAws : public tomodachi::aws::AwsApi {
     co_return;
   }
 
-  tomodachi::Task<tomodachi::aws::BatchResult> delete_message_batch(std::string url,
-                                                                    std::vector<std::string> handles) override {
+  tomodachi::Task<tomodachi::aws::BatchResult> delete_message_batch(
+      std::string url, std::vector<std::string> handles) override {
     boost::json::array entries;
     tomodachi::aws::BatchResult result;
     for (std::size_t i = 0; i < handles.size(); ++i) {
-      entries.push_back(boost::json::object{{"Id", std::to_string(i)}, {"ReceiptHandle", handles[i]}});
+      entries.push_back(
+          boost::json::object{{"Id", std::to_string(i)}, {"ReceiptHandle", handles[i]}});
       deleted_receipt_handles.push_back(handles[i]);
       result.successful.push_back(std::to_string(i));
     }
@@ -197,20 +217,24 @@ class FakeAws : public tomodachi::aws::AwsApi {
     boost::json::array entries;
     tomodachi::aws::BatchResult result;
     for (const auto& change : changes) {
-      entries.push_back(boost::json::object{
-          {"Id", change.id}, {"ReceiptHandle", change.receipt_handle}, {"VisibilityTimeout", change.visibility_timeout}});
+      entries.push_back(boost::json::object{{"Id", change.id},
+                                            {"ReceiptHandle", change.receipt_handle},
+                                            {"VisibilityTimeout", change.visibility_timeout}});
       visibility_changes.emplace_back(change.receipt_handle, change.visibility_timeout);
       result.successful.push_back(change.id);
     }
-    record("sqs", "ChangeMessageVisibilityBatch", {{"QueueUrl", url}, {"Entries", std::move(entries)}});
+    record("sqs", "ChangeMessageVisibilityBatch",
+           {{"QueueUrl", url}, {"Entries", std::move(entries)}});
     co_return result;
   }
 
   tomodachi::Task<std::string> send_message(tomodachi::aws::SendMessageRequest request) override {
-    boost::json::object params{{"QueueUrl", request.queue_url}, {"MessageBody", request.message_body}};
+    boost::json::object params{{"QueueUrl", request.queue_url},
+                               {"MessageBody", request.message_body}};
     params["MessageAttributes"] = attributes_json(request.message_attributes);
     if (request.message_group_id) params["MessageGroupId"] = *request.message_group_id;
-    if (request.message_deduplication_id) params["MessageDeduplicationId"] = *request.message_deduplication_id;
+    if (request.message_deduplication_id)
+      params["MessageDeduplicationId"] = *request.message_deduplication_id;
     if (request.delay_seconds) params["DelaySeconds"] = *request.delay_seconds;
     record("sqs", "SendMessage", std::move(params));
     co_return next_message_id();
@@ -222,8 +246,8 @@ class FakeAws : public tomodachi::aws::AwsApi {
     for (const auto& [name, attribute] : attributes) {
       boost::json::object entry{{"DataType", attribute.data_type}};
       if (attribute.binary_value) {
-        entry["BinaryValue"] =
-            boost::json::object{{"$bytes_b64", tomodachi::encoding::base64_encode(*attribute.binary_value)}};
+        entry["BinaryValue"] = boost::json::object{
+            {"$bytes_b64", tomodachi::encoding::base64_encode(*attribute.binary_value)}};
       } else {
         entry["StringValue"] = attribute.string_value;
       }
@@ -239,7 +263,8 @@ class FakeAws : public tomodachi::aws::AwsApi {
     return object;
   }
   void record(const char* service, const char* operation, boost::json::object params) {
-    calls.push_back(boost::json::object{{"service", service}, {"operation", operation}, {"params", std::move(params)}});
+    calls.push_back(boost::json::object{
+        {"service", service}, {"operation", operation}, {"params", std::move(params)}});
   }
   std::string next_message_id() {
     char id[64];

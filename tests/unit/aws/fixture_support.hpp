@@ -8,8 +8,8 @@
 
 #include <cmath>
 #include <cstdlib>
-#include <limits>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <sstream>
 #include <stdexcept>
@@ -19,7 +19,8 @@ namespace aws_test {
 
 inline std::string fixtures_dir() {
   const char* dir = std::getenv("TOMODACHI_FIXTURES_DIR");
-  if (dir == nullptr) throw std::runtime_error("TOMODACHI_FIXTURES_DIR is not set (build/tests/test-environment)");
+  if (dir == nullptr)
+    throw std::runtime_error("TOMODACHI_FIXTURES_DIR is not set (build/tests/test-environment)");
   return dir;
 }
 
@@ -32,7 +33,8 @@ inline boost::json::value load_json(const std::string& path) {
 }
 
 /// Cases of one upstream fixture file, by kind (or all kinds when empty).
-inline std::vector<boost::json::object> fixture_cases(const std::string& file, const std::string& kind = {}) {
+inline std::vector<boost::json::object> fixture_cases(const std::string& file,
+                                                      const std::string& kind = {}) {
   const auto root = load_json(fixtures_dir() + "/upstream/" + file);
   std::vector<boost::json::object> cases;
   for (const auto& item : root.at("cases").as_array()) {
@@ -50,7 +52,8 @@ inline const std::map<std::string, boost::json::object>& deliberate_differences(
       const auto& entry = item.as_object();
       std::string fixture(entry.at("fixture").as_string());
       if (fixture.starts_with("upstream/")) fixture.erase(0, 9);
-      result[fixture + "#" + std::string(entry.at("id").as_string())] = entry.at("ours").as_object();
+      result[fixture + "#" + std::string(entry.at("id").as_string())] =
+          entry.at("ours").as_object();
     }
     return result;
   }();
@@ -59,7 +62,8 @@ inline const std::map<std::string, boost::json::object>& deliberate_differences(
 
 /// The expected block of a case, with our values merged over it when the case is in the
 /// difference list.
-inline boost::json::object expected_of(const std::string& file, const boost::json::object& test_case) {
+inline boost::json::object expected_of(const std::string& file,
+                                       const boost::json::object& test_case) {
   auto expected = test_case.at("expected").as_object();
   const auto& differences = deliberate_differences();
   const auto it = differences.find(file + "#" + std::string(test_case.at("id").as_string()));
@@ -77,7 +81,8 @@ inline boost::json::object expected_of(const std::string& file, const boost::jso
 
 /// True when the case is in the difference list.
 inline bool differs(const std::string& file, const boost::json::object& test_case) {
-  return deliberate_differences().contains(file + "#" + std::string(test_case.at("id").as_string()));
+  return deliberate_differences().contains(file + "#" +
+                                           std::string(test_case.at("id").as_string()));
 }
 
 inline bool is_unset(const boost::json::value& value) {
@@ -104,7 +109,8 @@ inline boost::json::value untag(const boost::json::value& value) {
     if (object->size() == 1 && object->contains("$float")) {
       const auto& text = object->at("$float").as_string();
       if (text == "NaN") return std::numeric_limits<double>::quiet_NaN();
-      return text == "Infinity" ? std::numeric_limits<double>::infinity() : -std::numeric_limits<double>::infinity();
+      return text == "Infinity" ? std::numeric_limits<double>::infinity()
+                                : -std::numeric_limits<double>::infinity();
     }
     if (object->size() == 1 && object->contains("$decimal")) {
       return std::strtod(std::string(object->at("$decimal").as_string()).c_str(), nullptr);

@@ -23,12 +23,16 @@ using aws_test::run;
 using namespace std::chrono_literals;
 
 namespace {
-aws::HttpRequest get(std::string target) { return aws::HttpRequest{"GET", std::move(target), {}, ""}; }
+aws::HttpRequest get(std::string target) {
+  return aws::HttpRequest{"GET", std::move(target), {}, ""};
+}
 }  // namespace
 
 TEST(HttpClient, KeepAliveReusesOneConnection) {
   boost::asio::io_context io;
-  aws_test::MiniHttpServer server(io, [](const RecordedRequest& r) { return CannedResponse{200, "ok " + r.target}; });
+  aws_test::MiniHttpServer server(io, [](const RecordedRequest& r) {
+    return CannedResponse{200, "ok " + r.target};
+  });
   aws::HttpClient client(io.get_executor());
   const auto url = aws::Url::parse(server.url());
   for (int i = 0; i < 5; ++i) {
@@ -43,7 +47,9 @@ TEST(HttpClient, KeepAliveReusesOneConnection) {
 
 TEST(HttpClient, ConnectionCloseIsHonoured) {
   boost::asio::io_context io;
-  aws_test::MiniHttpServer server(io, [](const RecordedRequest&) { return CannedResponse{200, "bye", true}; });
+  aws_test::MiniHttpServer server(io, [](const RecordedRequest&) {
+    return CannedResponse{200, "bye", true};
+  });
   aws::HttpClient client(io.get_executor());
   const auto url = aws::Url::parse(server.url());
   run(io, client.send(url, get("/"), 5s));
@@ -64,7 +70,8 @@ TEST(HttpClient, StalePooledConnectionIsRetriedOnce) {
   run(io, client.send(url, get("/a"), 5s));
   // Let the server's close reach us.
   boost::asio::steady_timer pause(io, 50ms);
-  run(io, [&]() -> tomodachi::Task<void> { co_await pause.async_wait(boost::asio::use_awaitable); }());
+  run(io,
+      [&]() -> tomodachi::Task<void> { co_await pause.async_wait(boost::asio::use_awaitable); }());
   auto response = run(io, client.send(url, get("/b"), 5s));
   EXPECT_EQ(response.body, "ok");
   EXPECT_EQ(server.connections(), 2);
@@ -102,10 +109,11 @@ TEST(HttpClient, CancellationClosesTheConnection) {
   std::exception_ptr failure;
   bool done = false;
   boost::asio::co_spawn(io, client.send(aws::Url::parse(server.url()), get("/"), 10s),
-                        boost::asio::bind_cancellation_slot(signal.slot(), [&](std::exception_ptr error, aws::HttpResponse) {
-                          failure = error;
-                          done = true;
-                        }));
+                        boost::asio::bind_cancellation_slot(
+                            signal.slot(), [&](std::exception_ptr error, aws::HttpResponse) {
+                              failure = error;
+                              done = true;
+                            }));
   boost::asio::steady_timer timer(io, 100ms);
   timer.async_wait([&](auto) { signal.emit(boost::asio::cancellation_type::terminal); });
   const auto started = std::chrono::steady_clock::now();
@@ -133,11 +141,12 @@ TEST(HttpClient, PoolLimitQueuesRequests) {
   const auto url = aws::Url::parse(server.url());
   int completed = 0;
   for (int i = 0; i < 6; ++i) {
-    boost::asio::co_spawn(io, client.send(url, get("/"), 5s), [&](std::exception_ptr error, aws::HttpResponse response) {
-      EXPECT_FALSE(error);
-      EXPECT_EQ(response.body, "ok");
-      ++completed;
-    });
+    boost::asio::co_spawn(io, client.send(url, get("/"), 5s),
+                          [&](std::exception_ptr error, aws::HttpResponse response) {
+                            EXPECT_FALSE(error);
+                            EXPECT_EQ(response.body, "ok");
+                            ++completed;
+                          });
   }
   while (completed < 6) io.run_one();
   EXPECT_EQ(server.connections(), 2);
@@ -149,7 +158,8 @@ namespace {
 class TlsServer {
  public:
   TlsServer(boost::asio::io_context& io, const std::string& cert, const std::string& key)
-      : context_(boost::asio::ssl::context::tls_server), acceptor_(io, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
+      : context_(boost::asio::ssl::context::tls_server),
+        acceptor_(io, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
     context_.use_certificate_chain_file(cert);
     context_.use_private_key_file(key, boost::asio::ssl::context::pem);
     boost::asio::co_spawn(io, accept(), boost::asio::detached);
@@ -160,9 +170,11 @@ class TlsServer {
   tomodachi::Task<void> accept() {
     for (;;) {
       boost::system::error_code error;
-      auto socket = co_await acceptor_.async_accept(boost::asio::redirect_error(boost::asio::use_awaitable, error));
+      auto socket = co_await acceptor_.async_accept(
+          boost::asio::redirect_error(boost::asio::use_awaitable, error));
       if (error) co_return;
-      boost::asio::co_spawn(acceptor_.get_executor(), serve(std::move(socket)), boost::asio::detached);
+      boost::asio::co_spawn(acceptor_.get_executor(), serve(std::move(socket)),
+                            boost::asio::detached);
     }
   }
   tomodachi::Task<void> serve(boost::asio::ip::tcp::socket socket) {
@@ -174,13 +186,15 @@ class TlsServer {
     if (error) co_return;
     boost::beast::flat_buffer buffer;
     http::request<http::string_body> request;
-    co_await http::async_read(stream, buffer, request, boost::asio::redirect_error(boost::asio::use_awaitable, error));
+    co_await http::async_read(stream, buffer, request,
+                              boost::asio::redirect_error(boost::asio::use_awaitable, error));
     if (error) co_return;
     http::response<http::string_body> response{http::status::ok, 11};
     response.body() = "tls ok";
     response.keep_alive(false);
     response.prepare_payload();
-    co_await http::async_write(stream, response, boost::asio::redirect_error(boost::asio::use_awaitable, error));
+    co_await http::async_write(stream, response,
+                               boost::asio::redirect_error(boost::asio::use_awaitable, error));
   }
 
   boost::asio::ssl::context context_;
@@ -190,20 +204,24 @@ class TlsServer {
 }  // namespace
 
 TEST(HttpClient, TlsWithPeerAndHostNameVerification) {
-  const auto dir = std::filesystem::temp_directory_path() / ("tomodachi-tls-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("tomodachi-tls-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const auto cert = (dir / "cert.pem").string();
   const auto key = (dir / "key.pem").string();
-  const auto command = "openssl req -x509 -newkey rsa:2048 -nodes -keyout " + key + " -out " + cert +
-                       " -days 1 -subj /CN=localhost -addext subjectAltName=DNS:localhost >/dev/null 2>&1";
-  ASSERT_EQ(std::system(command.c_str()), 0) << "the openssl command line tool is needed (Debian package openssl)";
+  const auto command =
+      "openssl req -x509 -newkey rsa:2048 -nodes -keyout " + key + " -out " + cert +
+      " -days 1 -subj /CN=localhost -addext subjectAltName=DNS:localhost >/dev/null 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0)
+      << "the openssl command line tool is needed (Debian package openssl)";
   ::setenv("SSL_CERT_FILE", cert.c_str(), 1);  // the self-signed certificate is the only trusted CA
 
   boost::asio::io_context io;
   TlsServer server(io, cert, key);
   aws::HttpClient client(io.get_executor());
   const auto port = std::to_string(server.port());
-  auto response = run(io, client.send(aws::Url::parse("https://localhost:" + port + "/"), get("/"), 10s));
+  auto response =
+      run(io, client.send(aws::Url::parse("https://localhost:" + port + "/"), get("/"), 10s));
   EXPECT_EQ(response.status, 200);
   EXPECT_EQ(response.body, "tls ok");
   // The certificate is for `localhost`, not for the address.

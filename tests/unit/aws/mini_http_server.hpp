@@ -44,11 +44,14 @@ class MiniHttpServer {
   using Handler = std::function<CannedResponse(const RecordedRequest&)>;
 
   MiniHttpServer(boost::asio::io_context& io, Handler handler)
-      : acceptor_(io, {boost::asio::ip::make_address("127.0.0.1"), 0}), handler_(std::move(handler)) {
+      : acceptor_(io, {boost::asio::ip::make_address("127.0.0.1"), 0}),
+        handler_(std::move(handler)) {
     boost::asio::co_spawn(io, accept_loop(), boost::asio::detached);
   }
 
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()); }
+  std::string url() const {
+    return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port());
+  }
   const std::vector<RecordedRequest>& requests() const { return requests_; }
   int connections() const { return connections_; }
   void stop() {
@@ -60,10 +63,12 @@ class MiniHttpServer {
   tomodachi::Task<void> accept_loop() {
     for (;;) {
       boost::system::error_code error;
-      auto socket = co_await acceptor_.async_accept(boost::asio::redirect_error(boost::asio::use_awaitable, error));
+      auto socket = co_await acceptor_.async_accept(
+          boost::asio::redirect_error(boost::asio::use_awaitable, error));
       if (error) co_return;
       ++connections_;
-      boost::asio::co_spawn(acceptor_.get_executor(), serve(std::move(socket)), boost::asio::detached);
+      boost::asio::co_spawn(acceptor_.get_executor(), serve(std::move(socket)),
+                            boost::asio::detached);
     }
   }
 
@@ -73,9 +78,11 @@ class MiniHttpServer {
     for (;;) {
       http::request<http::string_body> request;
       boost::system::error_code error;
-      co_await http::async_read(socket, buffer, request, boost::asio::redirect_error(boost::asio::use_awaitable, error));
+      co_await http::async_read(socket, buffer, request,
+                                boost::asio::redirect_error(boost::asio::use_awaitable, error));
       if (error) co_return;
-      RecordedRequest recorded{std::string(request.method_string()), std::string(request.target()), {}, request.body()};
+      RecordedRequest recorded{
+          std::string(request.method_string()), std::string(request.target()), {}, request.body()};
       for (const auto& field : request) {
         std::string name(field.name_string());
         for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -91,7 +98,8 @@ class MiniHttpServer {
       response.body() = canned.body;
       response.keep_alive(!canned.close);
       response.prepare_payload();
-      co_await http::async_write(socket, response, boost::asio::redirect_error(boost::asio::use_awaitable, error));
+      co_await http::async_write(socket, response,
+                                 boost::asio::redirect_error(boost::asio::use_awaitable, error));
       if (error || canned.close || canned.drop) co_return;
     }
   }

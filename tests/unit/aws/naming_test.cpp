@@ -1,8 +1,8 @@
 // Topic and queue naming, ARN handling, wildcard matching and queue policies against every
 // case of tests/fixtures/upstream/aws_names.json and queue_policy.json (generate_queue_policy).
 
-#include "aws/ascii.hpp"
 #include "aws/naming.hpp"
+#include "aws/ascii.hpp"
 #include "aws/policy.hpp"
 #include "fixture_support.hpp"
 
@@ -34,7 +34,8 @@ TEST(AwsNamesFixture, EncodeTopic) {
     const std::string topic(c.at("input").at("topic").as_string());
     const auto encoded = aws::encode_topic(topic);
     EXPECT_EQ(encoded, expected.at("encoded").as_string()) << case_id(c);
-    EXPECT_EQ(aws::decode_topic(encoded), expected.at("decode_of_encoded").as_string()) << case_id(c);
+    EXPECT_EQ(aws::decode_topic(encoded), expected.at("decode_of_encoded").as_string())
+        << case_id(c);
   }
 }
 
@@ -61,7 +62,9 @@ TEST(AwsNamesFixture, ValidateNames) {
       const auto& input = c.at("input").as_object();
       const bool topic = kind == "validate_topic_name";
       const std::string name(input.at(topic ? "topic" : "queue_name").as_string());
-      const auto validate = [&] { topic ? aws::validate_topic_name(name) : aws::validate_queue_name(name); };
+      const auto validate = [&] {
+        topic ? aws::validate_topic_name(name) : aws::validate_queue_name(name);
+      };
       if (expected.at("valid").as_bool()) {
         EXPECT_NO_THROW(validate()) << case_id(c);
       } else {
@@ -86,13 +89,16 @@ TEST(AwsNamesFixture, SnsTopicName) {
     const std::string topic(input.at("topic").as_string());
     // The publish-call `topic_prefix` argument wins over the option; None / "" mean none.
     const auto& argument = input.at("topic_prefix_argument");
-    const std::string prefix = aws_test::is_unset(argument) ? aws_test::string_or_empty(&input.at("option_topic_prefix"))
-                                                            : aws_test::string_or_empty(&argument);
+    const std::string prefix = aws_test::is_unset(argument)
+                                   ? aws_test::string_or_empty(&input.at("option_topic_prefix"))
+                                   : aws_test::string_or_empty(&argument);
     const bool fifo = input.at("fifo").as_bool();
-    EXPECT_EQ(aws::topic_name(topic, prefix, fifo), expected.at("get_topic_name").as_string()) << case_id(c);
+    EXPECT_EQ(aws::topic_name(topic, prefix, fifo), expected.at("get_topic_name").as_string())
+        << case_id(c);
     const auto name = aws::sns_topic_name(topic, prefix, fifo);
     EXPECT_EQ(name, expected.at("sns_topic_name").as_string()) << case_id(c);
-    EXPECT_EQ("arn:aws:sns:eu-west-1:123456789012:" + name, expected.at("topic_arn").as_string()) << case_id(c);
+    EXPECT_EQ("arn:aws:sns:eu-west-1:123456789012:" + name, expected.at("topic_arn").as_string())
+        << case_id(c);
     const bool valid = expected.at("validate_topic_name_of_unprefixed_topic").at("valid").as_bool();
     if (valid) {
       EXPECT_NO_THROW(aws::validate_topic_name(topic)) << case_id(c);
@@ -122,10 +128,11 @@ TEST(AwsNamesFixture, QueueNameHelper) {
     const auto expected = expected_of(names_file, c);
     const auto& input = c.at("input").as_object();
     const auto& competing = input.at("competing");
-    EXPECT_EQ(aws::hashed_queue_name(input.at("encoded_topic").as_string(), input.at("function_name").as_string(),
-                                     input.at("service_uuid").as_string(), competing.is_bool() && competing.as_bool(),
-                                     aws_test::string_or_empty(&input.at("option_queue_name_prefix")),
-                                     input.at("fifo").as_bool()),
+    EXPECT_EQ(aws::hashed_queue_name(
+                  input.at("encoded_topic").as_string(), input.at("function_name").as_string(),
+                  input.at("service_uuid").as_string(), competing.is_bool() && competing.as_bool(),
+                  aws_test::string_or_empty(&input.at("option_queue_name_prefix")),
+                  input.at("fifo").as_bool()),
               expected.at("queue_name").as_string())
         << case_id(c);
   }
@@ -137,7 +144,8 @@ TEST(AwsNamesFixture, WildcardPatternMatches) {
   for (const auto& c : cases) {
     const auto expected = expected_of(names_file, c);
     const auto& input = c.at("input").as_object();
-    const aws::WildcardTopicPattern pattern(input.at("topic").as_string(), option(input.at("options").as_object(), "topic_prefix"),
+    const aws::WildcardTopicPattern pattern(input.at("topic").as_string(),
+                                            option(input.at("options").as_object(), "topic_prefix"),
                                             input.at("fifo").as_bool());
     for (const auto& [arn, matches] : expected.at("pattern_matches").as_object()) {
       EXPECT_EQ(pattern.matches(arn), matches.as_bool()) << case_id(c) << " " << std::string(arn);
@@ -177,16 +185,21 @@ TEST(QueuePolicyFixture, GenerateQueuePolicy) {
     for (const auto& arn : input.at("topic_arns").as_array()) arns.emplace_back(arn.as_string());
     aws::QueuePolicyOptions options;
     const auto& given = input.at("options").as_object();
-    if (given.contains("queue_policy")) options.queue_policy = std::string(given.at("queue_policy").as_string());
+    if (given.contains("queue_policy"))
+      options.queue_policy = std::string(given.at("queue_policy").as_string());
     if (given.contains("wildcard_queue_policy")) {
       options.wildcard_queue_policy = std::string(given.at("wildcard_queue_policy").as_string());
     }
     const auto source_arn = aws::queue_policy_source_arn(arns, options);
     EXPECT_EQ(source_arn, expected.at("source_arn").as_string()) << case_id(c);
     const auto policy = aws::queue_policy(input.at("queue_arn").as_string(), source_arn,
-                                          input.at("pinned_uuid4").as_string(), input.at("pinned_time").to_number<double>());
-    EXPECT_EQ(tomodachi::json::dumps(policy), expected.at("policy_attribute_value").as_string()) << case_id(c);
-    EXPECT_TRUE(aws::same_policy_statements(expected.at("policy_attribute_value").as_string(), policy)) << case_id(c);
+                                          input.at("pinned_uuid4").as_string(),
+                                          input.at("pinned_time").to_number<double>());
+    EXPECT_EQ(tomodachi::json::dumps(policy), expected.at("policy_attribute_value").as_string())
+        << case_id(c);
+    EXPECT_TRUE(
+        aws::same_policy_statements(expected.at("policy_attribute_value").as_string(), policy))
+        << case_id(c);
   }
 }
 
@@ -203,8 +216,10 @@ TEST(AwsNames, CharacterClassesAreAsciiWhateverTheLocale) {
   for (int c = 0; c < 256; ++c) {
     const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
     EXPECT_EQ(aws::ascii::is_alnum(static_cast<unsigned char>(c)), alnum) << c;
-    EXPECT_EQ(aws::ascii::is_space(static_cast<unsigned char>(c)), c == ' ' || (c >= 9 && c <= 13)) << c;
-    EXPECT_EQ(aws::ascii::to_lower(static_cast<char>(c)), c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : static_cast<char>(c));
+    EXPECT_EQ(aws::ascii::is_space(static_cast<unsigned char>(c)), c == ' ' || (c >= 9 && c <= 13))
+        << c;
+    EXPECT_EQ(aws::ascii::to_lower(static_cast<char>(c)),
+              c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : static_cast<char>(c));
   }
   // In a single-byte locale <cctype> calls 0xe4 ('ä' in Latin-1) alphanumeric; SQS does not.
   const char* previous = std::setlocale(LC_CTYPE, nullptr);

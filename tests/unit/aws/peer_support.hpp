@@ -9,8 +9,8 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <future>
 #include <fstream>
+#include <future>
 #include <map>
 #include <string>
 

@@ -28,9 +28,13 @@ CannedResponse sqs_throttled() {
   return {400, R"({"__type":"com.amazonaws.sqs#ThrottlingException","message":"Rate exceeded"})"};
 }
 CannedResponse sqs_internal_error() {
-  return {500, R"({"__type":"com.amazonaws.sqs#InternalError","message":"We encountered an internal error."})"};
+  return {
+      500,
+      R"({"__type":"com.amazonaws.sqs#InternalError","message":"We encountered an internal error."})"};
 }
-CannedResponse sqs_sent(int n) { return {200, R"({"MessageId":"message-)" + std::to_string(n) + R"("})"}; }
+CannedResponse sqs_sent(int n) {
+  return {200, R"({"MessageId":"message-)" + std::to_string(n) + R"("})"};
+}
 
 std::string sqs_target(const RecordedRequest& request) {
   auto it = request.headers.find("x-amz-target");
@@ -69,7 +73,8 @@ class FlakyAws {
     }
     if (request.body.find("Action=GetTopicAttributes") != std::string::npos) {
       return {200,
-              "<GetTopicAttributesResponse><GetTopicAttributesResult><Attributes><entry><key>TopicArn</key>"
+              "<GetTopicAttributesResponse><GetTopicAttributesResult><Attributes><entry><key>"
+              "TopicArn</key>"
               "<value>arn:aws:sns:eu-west-1:000000000000:retried-topic</value></entry></Attributes>"
               "</GetTopicAttributesResult></GetTopicAttributesResponse>"};
     }
@@ -79,7 +84,8 @@ class FlakyAws {
     ++attempts_;
     if (attempts_ <= failures_) return failure_();
     if (publish) {
-      return {200, "<PublishResponse><PublishResult><MessageId>published-" + std::to_string(attempts_) +
+      return {200, "<PublishResponse><PublishResult><MessageId>published-" +
+                       std::to_string(attempts_) +
                        "</MessageId></PublishResult></PublishResponse>"};
     }
     return sqs_sent(attempts_);
@@ -128,7 +134,9 @@ TEST(AwsClientRetries, ServerErrorsAndRequestTimeoutsAreRetried) {
 TEST(AwsClientRetries, TransientErrorCodesAreRetried) {
   boost::asio::io_context io;
   FlakyAws server(io, 1, [] {
-    return CannedResponse{400, R"({"__type":"com.amazonaws.sqs#RequestTimeout","message":"Your socket connection timed out"})"};
+    return CannedResponse{
+        400,
+        R"({"__type":"com.amazonaws.sqs#RequestTimeout","message":"Your socket connection timed out"})"};
   });
   aws::AwsClient client(io.get_executor(), server.client_config(5));
   EXPECT_EQ(run(io, client.send_message(send_request(server.url()))), "message-2");
@@ -146,7 +154,8 @@ TEST(AwsClientRetries, GivesUpAfterMaxAttemptsWithTheServiceError) {
     EXPECT_EQ(error.code(), "ThrottlingException");
     EXPECT_TRUE(error.throttling());
     EXPECT_STREQ(error.what(),
-                 "An error occurred (ThrottlingException) when calling the SendMessage operation: Rate exceeded");
+                 "An error occurred (ThrottlingException) when calling the SendMessage operation: "
+                 "Rate exceeded");
   }
   EXPECT_EQ(server.attempts(), 3);
 }
@@ -154,7 +163,8 @@ TEST(AwsClientRetries, GivesUpAfterMaxAttemptsWithTheServiceError) {
 TEST(AwsClientRetries, ClientErrorsAreNotRetried) {
   boost::asio::io_context io;
   FlakyAws server(io, 100, [] {
-    return CannedResponse{400, R"({"__type":"com.amazon.coral.validate#ValidationException","message":"bad"})"};
+    return CannedResponse{
+        400, R"({"__type":"com.amazon.coral.validate#ValidationException","message":"bad"})"};
   });
   aws::AwsClient client(io.get_executor(), server.client_config(5));
   EXPECT_THROW(run(io, client.send_message(send_request(server.url()))), aws::AwsApiError);
@@ -225,7 +235,8 @@ TEST(PublisherRetries, SendMessageIsAttemptedThreeTimes) {
   aws::AwsClient client(io.get_executor(), server.client_config(1));
   aws::AwsResources resources(client, {}, tomodachi::Logger("tomodachi.awssnssqs"));
   tomodachi::Service service("svc");
-  EXPECT_EQ(run(io, aws::send_sqs_message(resources, send_input(service, server.url()))), "message-3");
+  EXPECT_EQ(run(io, aws::send_sqs_message(resources, send_input(service, server.url()))),
+            "message-3");
   EXPECT_EQ(server.attempts(), 3);
 }
 
@@ -237,7 +248,8 @@ TEST(PublisherRetries, SendMessageGivesUpAfterThreeAttemptsWithAWarning) {
   aws::AwsResources resources(client, {}, tomodachi::Logger("tomodachi.awssnssqs"));
   tomodachi::Service service("svc");
   const std::string expected =
-      "An error occurred (InternalError) when calling the SendMessage operation: We encountered an internal error.";
+      "An error occurred (InternalError) when calling the SendMessage operation: We encountered an "
+      "internal error.";
   try {
     run(io, aws::send_sqs_message(resources, send_input(service, server.url())));
     FAIL() << "no error after 3 attempts";
@@ -246,7 +258,8 @@ TEST(PublisherRetries, SendMessageGivesUpAfterThreeAttemptsWithAWarning) {
   }
   EXPECT_EQ(server.attempts(), 3);
   const auto messages = warnings.messages();
-  EXPECT_NE(std::find(messages.begin(), messages.end(), "Unable to send message [sqs] on AWS (" + expected + ")"),
+  EXPECT_NE(std::find(messages.begin(), messages.end(),
+                      "Unable to send message [sqs] on AWS (" + expected + ")"),
             messages.end());
 }
 
@@ -255,10 +268,11 @@ TEST(PublisherRetries, PublishRetriesAnEmpty408AndThrottling) {
   int answered = 0;
   FlakyAws server(io, 2, [&answered] {
     // first an empty 408 (spec §3.4: "Further retries may succeed"), then throttling
-    return ++answered == 1 ? CannedResponse{408, ""}
-                           : CannedResponse{400,
-                                            "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>"
-                                            "<Message>Rate exceeded</Message></Error></ErrorResponse>"};
+    return ++answered == 1
+               ? CannedResponse{408, ""}
+               : CannedResponse{400,
+                                "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>"
+                                "<Message>Rate exceeded</Message></Error></ErrorResponse>"};
   });
   aws::AwsClient client(io.get_executor(), server.client_config(1));
   aws::AwsResources resources(client, {}, tomodachi::Logger("tomodachi.awssnssqs"));
@@ -278,13 +292,16 @@ TEST(PublisherRetries, PublishGivesUpAfterThreeAttemptsWithAWarning) {
   aws::AwsClient client(io.get_executor(), server.client_config(1));
   aws::AwsResources resources(client, {}, tomodachi::Logger("tomodachi.awssnssqs"));
   tomodachi::Service service("svc");
-  EXPECT_THROW(run(io, aws::publish_message(resources, publish_input(service))), tomodachi::AwsSnsSqsException);
+  EXPECT_THROW(run(io, aws::publish_message(resources, publish_input(service))),
+               tomodachi::AwsSnsSqsException);
   EXPECT_EQ(server.attempts(), 3);
   const auto messages = warnings.messages();
-  EXPECT_NE(std::find(messages.begin(), messages.end(),
-                      "Unable to publish message [sns] on AWS (An error occurred (Throttling) when calling the "
-                      "Publish operation: Rate exceeded)"),
-            messages.end());
+  EXPECT_NE(
+      std::find(
+          messages.begin(), messages.end(),
+          "Unable to publish message [sns] on AWS (An error occurred (Throttling) when calling the "
+          "Publish operation: Rate exceeded)"),
+      messages.end());
 }
 
 TEST(PublisherRetries, ClientAndPublisherRetriesCompose) {
@@ -295,7 +312,8 @@ TEST(PublisherRetries, ClientAndPublisherRetriesCompose) {
   aws::AwsClient client(io.get_executor(), server.client_config(3));
   aws::AwsResources resources(client, {}, tomodachi::Logger("tomodachi.awssnssqs"));
   tomodachi::Service service("svc");
-  EXPECT_EQ(run(io, aws::send_sqs_message(resources, send_input(service, server.url()))), "message-6");
+  EXPECT_EQ(run(io, aws::send_sqs_message(resources, send_input(service, server.url()))),
+            "message-6");
   EXPECT_EQ(server.attempts(), 6);
 }
 

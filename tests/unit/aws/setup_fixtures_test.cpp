@@ -26,7 +26,8 @@ aws::SetupSettings settings_from(const json::object& options) {
   const auto text = [&](const char* key) -> std::optional<std::string> {
     const auto* v = o.if_contains(key);
     if (v == nullptr || v->is_null()) return std::nullopt;
-    if (v->is_bool()) return v->as_bool() ? std::optional<std::string>() : std::optional<std::string>("");
+    if (v->is_bool())
+      return v->as_bool() ? std::optional<std::string>() : std::optional<std::string>("");
     return std::string(v->as_string());
   };
   settings.topic_prefix = text("topic_prefix").value_or("");
@@ -41,7 +42,8 @@ aws::SetupSettings settings_from(const json::object& options) {
   return settings;
 }
 
-aws::SubscriptionRequest request_from(const json::object& handler, const std::string& service_uuid) {
+aws::SubscriptionRequest request_from(const json::object& handler,
+                                      const std::string& service_uuid) {
   aws::SubscriptionRequest request;
   request.handler_name = std::string(handler.at("function_name").as_string());
   request.service_uuid = service_uuid;
@@ -49,15 +51,18 @@ aws::SubscriptionRequest request_from(const json::object& handler, const std::st
     request.topic = std::string(topic->as_string());
   }
   auto& options = request.options;
-  if (const auto* v = handler.if_contains("competing"); v && v->is_bool()) options.competing = v->as_bool();
-  if (const auto* v = handler.if_contains("queue_name"); v && v->is_string()) options.queue_name = std::string(v->as_string());
+  if (const auto* v = handler.if_contains("competing"); v && v->is_bool())
+    options.competing = v->as_bool();
+  if (const auto* v = handler.if_contains("queue_name"); v && v->is_string())
+    options.queue_name = std::string(v->as_string());
   if (const auto* v = handler.if_contains("fifo"); v && v->is_bool()) options.fifo = v->as_bool();
   if (const auto* v = handler.if_contains("filter_policy")) options.filter_policy = *v;
   if (const auto* v = handler.if_contains("visibility_timeout"); v && v->is_int64()) {
     options.visibility_timeout = static_cast<int>(v->as_int64());
   }
   if (const auto* v = handler.if_contains("dead_letter_queue_name")) {
-    options.dead_letter_queue_name = v->is_string() ? std::string(v->as_string()) : std::string();  // None → remove
+    options.dead_letter_queue_name =
+        v->is_string() ? std::string(v->as_string()) : std::string();  // None → remove
   }
   if (const auto* v = handler.if_contains("max_receive_count"); v && v->is_int64()) {
     options.max_receive_count = static_cast<int>(v->as_int64());
@@ -80,14 +85,19 @@ void run_subscriptions(Replay& replay, const json::object& input) {
     for (const auto& uuid : list->as_array()) uuids.emplace_back(uuid.as_string());
   }
   auto next = std::make_shared<std::size_t>(0);
-  resources.uuid4 = [uuids, next] { return *next < uuids.size() ? uuids[(*next)++] : std::string("uuid"); };
-  const double time = input.contains("pinned_time") ? input.at("pinned_time").to_number<double>() : 1712345678.0;
+  resources.uuid4 = [uuids, next] {
+    return *next < uuids.size() ? uuids[(*next)++] : std::string("uuid");
+  };
+  const double time =
+      input.contains("pinned_time") ? input.at("pinned_time").to_number<double>() : 1712345678.0;
   resources.now = [time] { return time; };
-  const std::string uuid = input.contains("service_uuid") ? std::string(input.at("service_uuid").as_string())
-                                                          : std::string("5d0b530f-5c44-4981-b01f-342801bd48f5");
+  const std::string uuid = input.contains("service_uuid")
+                               ? std::string(input.at("service_uuid").as_string())
+                               : std::string("5d0b530f-5c44-4981-b01f-342801bd48f5");
   for (const auto& handler : input.at("handlers").as_array()) {
     try {
-      replay.queues.push_back(aws_test::run(io, resources.subscribe(request_from(handler.as_object(), uuid))));
+      replay.queues.push_back(
+          aws_test::run(io, resources.subscribe(request_from(handler.as_object(), uuid))));
     } catch (const std::exception& e) {
       replay.error = e.what();
       return;
@@ -107,17 +117,20 @@ TEST(QueuePolicyFixture, SubscriptionSetup) {
     Replay replay;
     for (const auto& [name, attributes] : input.at("pre_existing_queues").as_object()) {
       aws_test::FakeAws::AttributeMap map;
-      for (const auto& [key, value] : attributes.as_object()) map[std::string(key)] = std::string(value.as_string());
+      for (const auto& [key, value] : attributes.as_object())
+        map[std::string(key)] = std::string(value.as_string());
       replay.fake.add_queue(std::string(name), map);
     }
     std::vector<std::string> listed;
-    for (const auto& arn : input.at("list_topics_returns").as_array()) listed.emplace_back(arn.as_string());
+    for (const auto& arn : input.at("list_topics_returns").as_array())
+      listed.emplace_back(arn.as_string());
     replay.fake.set_listed_topics(listed, 100);
     run_subscriptions(replay, input);
     EXPECT_EQ(replay.error.has_value(), expected.contains("error"))
         << case_id(c) << ": " << replay.error.value_or("no error");
     if (replay.error && expected.contains("error")) {
-      EXPECT_NE(replay.error->find(std::string(expected.at("error").at("message").as_string())), std::string::npos)
+      EXPECT_NE(replay.error->find(std::string(expected.at("error").at("message").as_string())),
+                std::string::npos)
           << case_id(c) << ": " << *replay.error;
     }
     EXPECT_EQ(json::value(replay.fake.calls), expected.at("aws_calls"))
@@ -134,12 +147,14 @@ TEST(AwsNamesFixture, SubscriptionNames) {
     const auto expected = expected_of(file, c);
     const auto& input = c.at("input").as_object();
     Replay replay;
-    for (const auto& name : input.at("pre_existing_queues").as_array()) replay.fake.add_queue(std::string(name.as_string()));
+    for (const auto& name : input.at("pre_existing_queues").as_array())
+      replay.fake.add_queue(std::string(name.as_string()));
     run_subscriptions(replay, input);
     EXPECT_EQ(replay.error.has_value(), expected.contains("error"))
         << case_id(c) << ": " << replay.error.value_or("no error");
     if (replay.error && expected.contains("error")) {
-      EXPECT_NE(replay.error->find(std::string(expected.at("error").at("message").as_string())), std::string::npos)
+      EXPECT_NE(replay.error->find(std::string(expected.at("error").at("message").as_string())),
+                std::string::npos)
           << case_id(c) << ": " << *replay.error;
     }
     json::array queue_names;
@@ -149,7 +164,8 @@ TEST(AwsNamesFixture, SubscriptionNames) {
     json::array created_topics;
     for (const auto& call : replay.fake.calls_of("CreateTopic")) created_topics.push_back(call);
     json::array subscribed;
-    for (const auto& call : replay.fake.calls_of("Subscribe")) subscribed.push_back(call.at("TopicArn"));
+    for (const auto& call : replay.fake.calls_of("Subscribe"))
+      subscribed.push_back(call.at("TopicArn"));
     if (!replay.error) {
       EXPECT_EQ(json::value(queue_names), expected.at("queue_names")) << case_id(c);
     }
@@ -168,24 +184,31 @@ TEST(AwsNamesFixture, WildcardSubscriptions) {
     const auto& input = c.at("input").as_object();
     Replay replay;
     std::vector<std::string> listed;
-    for (const auto& arn : input.at("list_topics_returns").as_array()) listed.emplace_back(arn.as_string());
-    replay.fake.set_listed_topics(listed, static_cast<std::size_t>(input.at("list_topics_page_size").as_int64()));
-    json::object handler{{"function_name", "func"}, {"topic", input.at("topic")}, {"fifo", input.at("fifo")}};
-    run_subscriptions(replay, json::object{{"options", input.at("options")}, {"handlers", json::array{handler}}});
+    for (const auto& arn : input.at("list_topics_returns").as_array())
+      listed.emplace_back(arn.as_string());
+    replay.fake.set_listed_topics(
+        listed, static_cast<std::size_t>(input.at("list_topics_page_size").as_int64()));
+    json::object handler{
+        {"function_name", "func"}, {"topic", input.at("topic")}, {"fifo", input.at("fifo")}};
+    run_subscriptions(
+        replay, json::object{{"options", input.at("options")}, {"handlers", json::array{handler}}});
     ASSERT_FALSE(replay.error) << case_id(c) << ": " << *replay.error;
     json::array list_calls;
     for (const auto& call : replay.fake.calls_of("ListTopics")) list_calls.push_back(call);
     EXPECT_EQ(json::value(list_calls), expected.at("list_topics_calls")) << case_id(c);
     json::array subscribed;
-    for (const auto& call : replay.fake.calls_of("Subscribe")) subscribed.push_back(call.at("TopicArn"));
+    for (const auto& call : replay.fake.calls_of("Subscribe"))
+      subscribed.push_back(call.at("TopicArn"));
     EXPECT_EQ(json::value(subscribed), expected.at("subscribed_topic_arns")) << case_id(c);
     EXPECT_TRUE(replay.fake.calls_of("CreateTopic").empty()) << case_id(c);
     const auto policies = replay.fake.calls_of("SetQueueAttributes");
     if (expected.at("queue_policy_source_arn").is_null()) {
-      EXPECT_TRUE(policies.empty() || !policies[0].at("Attributes").as_object().contains("Policy")) << case_id(c);
+      EXPECT_TRUE(policies.empty() || !policies[0].at("Attributes").as_object().contains("Policy"))
+          << case_id(c);
     } else {
       ASSERT_EQ(policies.size(), 1u) << case_id(c);
-      const auto policy = tomodachi::json::loads(policies[0].at("Attributes").at("Policy").as_string());
+      const auto policy =
+          tomodachi::json::loads(policies[0].at("Attributes").at("Policy").as_string());
       EXPECT_EQ(policy.at("Statement").at(0).at("Condition").at("ArnEquals").at("aws:SourceArn"),
                 expected.at("queue_policy_source_arn"))
           << case_id(c);
@@ -201,14 +224,17 @@ TEST(AwsNamesFixture, SendMessageQueueResolution) {
     const auto expected = expected_of(file, c);
     const auto& input = c.at("input").as_object();
     aws_test::FakeAws fake;
-    for (const auto& name : input.at("existing_queues").as_array()) fake.add_queue(std::string(name.as_string()));
+    for (const auto& name : input.at("existing_queues").as_array())
+      fake.add_queue(std::string(name.as_string()));
     aws::AwsResources resources(fake, settings_from(input.at("options").as_object()),
                                 tomodachi::Logger("tomodachi.awssnssqs"));
     const auto& kwargs = input.at("call_kwargs").as_object();
     std::string prefix = resources.settings().queue_name_prefix;
-    if (const auto* v = kwargs.if_contains("queue_name_prefix")) prefix = v->is_string() ? std::string(v->as_string()) : "";
+    if (const auto* v = kwargs.if_contains("queue_name_prefix"))
+      prefix = v->is_string() ? std::string(v->as_string()) : "";
     std::optional<std::string> group_id;
-    if (const auto* v = kwargs.if_contains("group_id"); v && v->is_string()) group_id = std::string(v->as_string());
+    if (const auto* v = kwargs.if_contains("group_id"); v && v->is_string())
+      group_id = std::string(v->as_string());
     const std::string queue(input.at("queue_name_argument").as_string());
     boost::asio::io_context io;
     std::optional<std::string> url;
@@ -222,9 +248,11 @@ TEST(AwsNamesFixture, SendMessageQueueResolution) {
     json::array lookups;
     for (const auto& call : fake.calls_of("GetQueueUrl")) lookups.push_back(call);
     EXPECT_EQ(json::value(lookups), expected.at("get_queue_url_calls")) << case_id(c);
-    EXPECT_EQ(error.has_value(), expected.contains("error")) << case_id(c) << ": " << error.value_or("");
+    EXPECT_EQ(error.has_value(), expected.contains("error"))
+        << case_id(c) << ": " << error.value_or("");
     if (error && expected.contains("error")) {
-      EXPECT_NE(error->find(std::string(expected.at("error").at("message").as_string())), std::string::npos)
+      EXPECT_NE(error->find(std::string(expected.at("error").at("message").as_string())),
+                std::string::npos)
           << case_id(c) << ": " << *error;
     }
     if (url) {

@@ -13,8 +13,8 @@ using std::chrono::system_clock;
 
 namespace {
 
-const aws::Credentials example_credentials{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "",
-                                           std::nullopt};
+const aws::Credentials example_credentials{
+    "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "", std::nullopt};
 
 system_clock::time_point utc(int year, unsigned month, unsigned day, int h, int m, int s) {
   std::tm tm{};
@@ -40,9 +40,10 @@ const std::string& header(const aws::Signature& signature, std::string_view name
 // https://docs.aws.amazon.com/general/latest/gr/sigv4-calculate-signature.html (2011 edition):
 // POST http://iam.amazonaws.com/ with a form body.
 TEST(SigV4, AwsDocumentationExamplePost2011) {
-  const std::vector<aws::Header> headers{{"Content-type", "application/x-www-form-urlencoded; charset=utf-8"}};
-  const aws::RequestToSign request{"POST", "iam.amazonaws.com", "/", "", headers,
-                                   "Action=ListUsers&Version=2010-05-08"};
+  const std::vector<aws::Header> headers{
+      {"Content-type", "application/x-www-form-urlencoded; charset=utf-8"}};
+  const aws::RequestToSign request{
+      "POST", "iam.amazonaws.com", "/", "", headers, "Action=ListUsers&Version=2010-05-08"};
   const auto signature =
       aws::sign_v4(request, example_credentials, "us-east-1", "iam", utc(2011, 9, 9, 23, 36, 0));
 
@@ -52,7 +53,8 @@ TEST(SigV4, AwsDocumentationExamplePost2011) {
   EXPECT_EQ(signature.string_to_sign,
             "AWS4-HMAC-SHA256\n20110909T233600Z\n20110909/us-east-1/iam/aws4_request\n"
             "3511de7e95d28ecd39e9513b642aee07e54f4941150d8df8bf94b328ef7e55e2");
-  EXPECT_EQ(signature.signature, "ced6826de92d2bdeed8f846f0bf508e8559e98e4b0199114b84c54174deb456c");
+  EXPECT_EQ(signature.signature,
+            "ced6826de92d2bdeed8f846f0bf508e8559e98e4b0199114b84c54174deb456c");
   EXPECT_EQ(header(signature, "Authorization"),
             "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20110909/us-east-1/iam/aws4_request, "
             "SignedHeaders=content-type;host;x-amz-date, "
@@ -61,10 +63,13 @@ TEST(SigV4, AwsDocumentationExamplePost2011) {
   EXPECT_EQ(header(signature, "X-Amz-Security-Token"), "");
 }
 
-// The 2015 edition of the same pages: GET https://iam.amazonaws.com/?Action=ListUsers&Version=2010-05-08.
+// The 2015 edition of the same pages: GET
+// https://iam.amazonaws.com/?Action=ListUsers&Version=2010-05-08.
 TEST(SigV4, AwsDocumentationExampleGet2015) {
-  const auto url = aws::Url::parse("https://iam.amazonaws.com/?Action=ListUsers&Version=2010-05-08");
-  const std::vector<aws::Header> headers{{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
+  const auto url =
+      aws::Url::parse("https://iam.amazonaws.com/?Action=ListUsers&Version=2010-05-08");
+  const std::vector<aws::Header> headers{
+      {"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
   const aws::RequestToSign request{"GET", url.host_header, url.path, url.query, headers, ""};
   const auto signature =
       aws::sign_v4(request, example_credentials, "us-east-1", "iam", utc(2015, 8, 30, 12, 36, 0));
@@ -79,16 +84,20 @@ TEST(SigV4, AwsDocumentationExampleGet2015) {
   EXPECT_EQ(tomodachi::encoding::hex_lower(aws::signing_key(example_credentials.secret_access_key,
                                                             "20150830", "us-east-1", "iam")),
             "c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9");
-  EXPECT_EQ(signature.signature, "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7");
+  EXPECT_EQ(signature.signature,
+            "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7");
 }
 
 TEST(SigV4, SessionTokenIsSentAndSigned) {
   const aws::Credentials credentials{"ASIAEXAMPLE", "secret", "token/with+chars=", std::nullopt};
   const aws::RequestToSign request{"POST", "sqs.eu-west-1.amazonaws.com", "/", "", {}, "{}"};
-  const auto signature = aws::sign_v4(request, credentials, "eu-west-1", "sqs", utc(2024, 4, 5, 19, 34, 38));
+  const auto signature =
+      aws::sign_v4(request, credentials, "eu-west-1", "sqs", utc(2024, 4, 5, 19, 34, 38));
   EXPECT_EQ(header(signature, "X-Amz-Security-Token"), "token/with+chars=");
-  EXPECT_NE(signature.canonical_request.find("x-amz-security-token:token/with+chars=\n"), std::string::npos);
-  EXPECT_NE(header(signature, "Authorization").find("SignedHeaders=host;x-amz-date;x-amz-security-token,"),
+  EXPECT_NE(signature.canonical_request.find("x-amz-security-token:token/with+chars=\n"),
+            std::string::npos);
+  EXPECT_NE(header(signature, "Authorization")
+                .find("SignedHeaders=host;x-amz-date;x-amz-security-token,"),
             std::string::npos);
 }
 
@@ -104,7 +113,8 @@ TEST(SigV4, CanonicalParts) {
 TEST(SigV4, RepeatedHeadersAreJoined) {
   const std::vector<aws::Header> headers{{"X-Multi", "one"}, {"x-multi", " two  three "}};
   const aws::RequestToSign request{"GET", "h", "/", "", headers, ""};
-  const auto signature = aws::sign_v4(request, example_credentials, "r", "s", utc(2024, 1, 1, 0, 0, 0));
+  const auto signature =
+      aws::sign_v4(request, example_credentials, "r", "s", utc(2024, 1, 1, 0, 0, 0));
   EXPECT_NE(signature.canonical_request.find("x-multi:one,two three\n"), std::string::npos);
 }
 

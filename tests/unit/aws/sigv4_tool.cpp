@@ -18,7 +18,8 @@ namespace aws = tomodachi::aws;
 namespace json = boost::json;
 
 int main() {
-  const std::string input{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
+  const std::string input{std::istreambuf_iterator<char>(std::cin),
+                          std::istreambuf_iterator<char>()};
   json::array results;
   const json::value parsed = json::parse(input);
   for (const auto& item : parsed.as_array()) {
@@ -33,9 +34,10 @@ int main() {
                                  std::string(spec.at("secret_access_key").as_string()),
                                  std::string(spec.at("session_token").as_string()), std::nullopt};
     const std::string body(spec.at("body").as_string());
-    const auto now = std::chrono::system_clock::time_point(std::chrono::seconds(spec.at("epoch").as_int64()));
-    const aws::RequestToSign request{spec.at("method").as_string(), url.host_header, url.path, url.query,
-                                     headers, body};
+    const auto now =
+        std::chrono::system_clock::time_point(std::chrono::seconds(spec.at("epoch").as_int64()));
+    const aws::RequestToSign request{
+        spec.at("method").as_string(), url.host_header, url.path, url.query, headers, body};
     const auto signature = aws::sign_v4(request, credentials, spec.at("region").as_string(),
                                         spec.at("service").as_string(), now);
     json::object result;

@@ -34,7 +34,9 @@ using tomodachi::Task;
 
 namespace {
 
-std::string unique(std::string_view base) { return std::string(base) + "-" + tomodachi::encoding::uuid4().substr(0, 8); }
+std::string unique(std::string_view base) {
+  return std::string(base) + "-" + tomodachi::encoding::uuid4().substr(0, 8);
+}
 
 /// A custom envelope: `tagged:<Python JSON of the data>`, adding the attribute
 /// `envelope=tagged`. `retired` makes it refuse to build (an envelope used too late).
@@ -43,12 +45,16 @@ class TaggedEnvelope final : public tomodachi::Envelope {
   mutable bool retired = false;
 
   std::string_view name() const noexcept override { return "TaggedEnvelope"; }
-  std::string build(const tomodachi::PublishData& data, const tomodachi::BuildContext& context) const override {
-    if (retired) throw tomodachi::EnvelopeError("TaggedEnvelope used after the publishing call returned");
-    if (context.message_attributes != nullptr) context.message_attributes->set("envelope", boost::json::value("tagged"));
+  std::string build(const tomodachi::PublishData& data,
+                    const tomodachi::BuildContext& context) const override {
+    if (retired)
+      throw tomodachi::EnvelopeError("TaggedEnvelope used after the publishing call returned");
+    if (context.message_attributes != nullptr)
+      context.message_attributes->set("envelope", boost::json::value("tagged"));
     return "tagged:" + tomodachi::json::dumps(data.json());
   }
-  tomodachi::ParsedMessage parse(std::string_view payload, const tomodachi::MessageAttributes*) const override {
+  tomodachi::ParsedMessage parse(std::string_view payload,
+                                 const tomodachi::MessageAttributes*) const override {
     if (!payload.starts_with("tagged:")) throw tomodachi::EnvelopeError("not a tagged payload");
     tomodachi::ParsedMessage parsed;
     parsed.message = json::object{{"data", tomodachi::json::loads(payload.substr(7))}};
@@ -59,7 +65,8 @@ class TaggedEnvelope final : public tomodachi::Envelope {
 /// An sqs_send_message body formatter: a tomodachi-like body of type `Formatted`.
 std::string tagged_body(const tomodachi::SqsBodyContext& context) {
   const auto payload = context.envelope->build(context.data, {});
-  return tomodachi::json::dumps(json::object{{"Type", "Formatted"}, {"QueueUrl", context.queue_url}, {"Message", payload}});
+  return tomodachi::json::dumps(
+      json::object{{"Type", "Formatted"}, {"QueueUrl", context.queue_url}, {"Message", payload}});
 }
 
 /// A service with one SNS/SQS handler that records what it receives.
@@ -69,7 +76,9 @@ class Receiver : public tomodachi::Service {
            std::shared_ptr<const tomodachi::Envelope> envelope = tomodachi::json_base())
       : Service("aws-test-receiver") {
     message_envelope = std::move(envelope);
-    aws_sns_sqs(topic, "on_message", [this](Message& message) -> Task<void> { return on_message(message); }, options);
+    aws_sns_sqs(
+        topic, "on_message", [this](Message& message) -> Task<void> { return on_message(message); },
+        options);
   }
 
   struct Received {
@@ -89,10 +98,10 @@ class Receiver : public tomodachi::Service {
 
  private:
   Task<void> on_message(Message& message) {
-    received.push_back({message.data(), message.metadata(), message.data_bytes(), message.payload(), message.topic(),
-                        std::string(message.message_type()),
-                        message.message_attributes(), message.approximate_receive_count(), message.message_group_id(),
-                        message.attempt()});
+    received.push_back({message.data(), message.metadata(), message.data_bytes(), message.payload(),
+                        message.topic(), std::string(message.message_type()),
+                        message.message_attributes(), message.approximate_receive_count(),
+                        message.message_group_id(), message.attempt()});
     if (behaviour) {
       auto work = behaviour(message);
       co_await std::move(work);
@@ -105,7 +114,8 @@ class AwsTransport : public ::testing::Test {
   void SetUp() override {
     const auto env = aws_test::fauxqs_env();
     if (!env.contains("TOMODACHI_TEST_AWS_ENDPOINT")) {
-      GTEST_FAIL() << "the fauxqs peer is not running (scripts/test-peers/fauxqs.sh start <dir>; TOMODACHI_TEST_PEERS_DIR=<dir>)";
+      GTEST_FAIL() << "the fauxqs peer is not running (scripts/test-peers/fauxqs.sh start <dir>; "
+                      "TOMODACHI_TEST_PEERS_DIR=<dir>)";
     }
     endpoint_ = env.at("TOMODACHI_TEST_AWS_ENDPOINT");
     aws::AwsClientConfig config;
@@ -142,7 +152,8 @@ class AwsTransport : public ::testing::Test {
   }
 
   /// Runs the loop until `done` or `timeout`.
-  bool run_until(const std::function<bool()>& done, std::chrono::steady_clock::duration timeout = 15s) {
+  bool run_until(const std::function<bool()>& done,
+                 std::chrono::steady_clock::duration timeout = 15s) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     io_.restart();
     while (!done()) {
@@ -158,14 +169,17 @@ class AwsTransport : public ::testing::Test {
     run_until([&] { return std::chrono::steady_clock::now() >= until; }, duration + 1s);
   }
 
-  std::string publish(tomodachi::Service& service, tomodachi::PublishData data, std::string_view topic,
-                      tomodachi::AwsSnsSqsPublishOptions options = {}) {
+  std::string publish(tomodachi::Service& service, tomodachi::PublishData data,
+                      std::string_view topic, tomodachi::AwsSnsSqsPublishOptions options = {}) {
     return run(io_, tomodachi::aws_sns_sqs_publish(service, std::move(data), topic, options));
   }
 
-  std::string queue_url(const std::string& name) { return run(io_, client_->get_queue_url(name, std::nullopt)); }
+  std::string queue_url(const std::string& name) {
+    return run(io_, client_->get_queue_url(name, std::nullopt));
+  }
 
-  std::vector<aws::ReceivedMessage> receive_all(const std::string& url, std::chrono::seconds wait = 2s) {
+  std::vector<aws::ReceivedMessage> receive_all(const std::string& url,
+                                                std::chrono::seconds wait = 2s) {
     aws::ReceiveMessageRequest request{url, static_cast<int>(wait.count()), 10};
     request.attribute_names = {"All"};
     return run(io_, client_->receive_message(request));
@@ -177,16 +191,19 @@ class AwsTransport : public ::testing::Test {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     std::map<std::string, std::string> counts;
     for (;;) {
-      counts = run(io_, client_->get_queue_attributes(
-                            url, {"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"}));
-      if (counts["ApproximateNumberOfMessages"] == "0" && counts["ApproximateNumberOfMessagesNotVisible"] == "0") {
+      counts = run(
+          io_, client_->get_queue_attributes(
+                   url, {"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"}));
+      if (counts["ApproximateNumberOfMessages"] == "0" &&
+          counts["ApproximateNumberOfMessagesNotVisible"] == "0") {
         return true;
       }
       if (std::chrono::steady_clock::now() >= deadline) break;
       pause(100ms);
     }
-    ADD_FAILURE() << "queue " << url << ": " << counts["ApproximateNumberOfMessages"] << " visible, "
-                  << counts["ApproximateNumberOfMessagesNotVisible"] << " in flight";
+    ADD_FAILURE() << "queue " << url << ": " << counts["ApproximateNumberOfMessages"]
+                  << " visible, " << counts["ApproximateNumberOfMessagesNotVisible"]
+                  << " in flight";
     return false;
   }
 
@@ -199,12 +216,15 @@ class AwsTransport : public ::testing::Test {
 
 TEST_F(AwsTransport, CreatesTopicQueuePolicyAndSubscriptionAsTheSpecSays) {
   const auto topic = unique("created");
-  Receiver receiver(topic, {.competing = true, .filter_policy = json::object{{"currency", json::array{"SEK"}}},
+  Receiver receiver(topic, {.competing = true,
+                            .filter_policy = json::object{{"currency", json::array{"SEK"}}},
                             .visibility_timeout = 45});
   auto instance = start(receiver);
-  const auto queue_name = aws::hashed_queue_name(aws::encode_topic(topic), "on_message", receiver.uuid(), true, "", false);
+  const auto queue_name = aws::hashed_queue_name(aws::encode_topic(topic), "on_message",
+                                                 receiver.uuid(), true, "", false);
   const auto url = queue_url(queue_name);
-  const auto attributes = run(io_, client_->get_queue_attributes(url, {"QueueArn", "Policy", "VisibilityTimeout"}));
+  const auto attributes =
+      run(io_, client_->get_queue_attributes(url, {"QueueArn", "Policy", "VisibilityTimeout"}));
   EXPECT_EQ(attributes.at("VisibilityTimeout"), "45");
   const auto topic_arn = "arn:aws:sns:eu-west-1:000000000000:" + topic;
   const auto policy = tomodachi::json::loads(attributes.at("Policy"));
@@ -221,9 +241,12 @@ TEST_F(AwsTransport, CreatesTopicQueuePolicyAndSubscriptionAsTheSpecSays) {
   ASSERT_EQ(subscriptions.size(), 1u);
   EXPECT_EQ(subscriptions[0].protocol, "sqs");
   EXPECT_EQ(subscriptions[0].endpoint, attributes.at("QueueArn"));
-  const auto subscription = run(io_, client_->get_subscription_attributes(subscriptions[0].subscription_arn));
+  const auto subscription =
+      run(io_, client_->get_subscription_attributes(subscriptions[0].subscription_arn));
   EXPECT_EQ(subscription.at("FilterPolicy"), R"({"currency": ["SEK"]})");
-  EXPECT_NE(subscription.count("RawMessageDelivery") ? subscription.at("RawMessageDelivery") : "false", "true");
+  EXPECT_NE(
+      subscription.count("RawMessageDelivery") ? subscription.at("RawMessageDelivery") : "false",
+      "true");
   stop(*instance);
 }
 
@@ -231,10 +254,16 @@ TEST_F(AwsTransport, RoundTripJsonBaseWithAttributesOfEveryType) {
   const auto topic = unique("roundtrip");
   Receiver receiver(topic, {});
   auto instance = start(receiver);
-  tomodachi::MessageAttributes attributes{{"s", "text"},     {"i", 4711},        {"f", 99.5},
-                                          {"t", true},       {"none", nullptr},  {"l", json::array{"SEK", "EUR"}},
-                                          {"b", tomodachi::Bytes{std::string("\x00\x01 bytes", 8)}}};
-  const auto id = publish(receiver, json::object{{"key", "v\u00e4rde"}, {"n", 1}}, topic, {.message_attributes = &attributes});
+  tomodachi::MessageAttributes attributes{
+      {"s", "text"},
+      {"i", 4711},
+      {"f", 99.5},
+      {"t", true},
+      {"none", nullptr},
+      {"l", json::array{"SEK", "EUR"}},
+      {"b", tomodachi::Bytes{std::string("\x00\x01 bytes", 8)}}};
+  const auto id = publish(receiver, json::object{{"key", "v\u00e4rde"}, {"n", 1}}, topic,
+                          {.message_attributes = &attributes});
   EXPECT_FALSE(id.empty());
   ASSERT_TRUE(run_until([&] { return !receiver.received.empty(); }));
   const auto& got = receiver.received.front();
@@ -243,7 +272,8 @@ TEST_F(AwsTransport, RoundTripJsonBaseWithAttributesOfEveryType) {
   EXPECT_EQ(got.message_type, "Notification");
   EXPECT_EQ(got.attributes, attributes);
   // Handled once, deleted.
-  const auto queue_name = aws::hashed_queue_name(aws::encode_topic(topic), "on_message", receiver.uuid(), false, "", false);
+  const auto queue_name = aws::hashed_queue_name(aws::encode_topic(topic), "on_message",
+                                                 receiver.uuid(), false, "", false);
   EXPECT_TRUE(queue_settles(queue_url(queue_name)));
   EXPECT_EQ(receiver.received.size(), 1u);
   const auto context = tomodachi::get_execution_context();
@@ -273,7 +303,8 @@ TEST_F(AwsTransport, RoundTripProtobufBaseSmallAndCompressed) {
   small.set_name("Ada");
   proto::Person large;  // > 60000 bytes: gzip_proto
   large.set_id("4712");
-  for (int i = 0; large.name().size() < 70000; ++i) large.mutable_name()->append(std::to_string(i * 7919 % 104729) + ",");
+  for (int i = 0; large.name().size() < 70000; ++i)
+    large.mutable_name()->append(std::to_string(i * 7919 % 104729) + ",");
   ASSERT_GT(large.ByteSizeLong(), tomodachi::ProtobufBase::compression_threshold);
   publish(receiver, small, topic);
   ASSERT_TRUE(run_until([&] { return receiver.received.size() == 1; }));
@@ -303,7 +334,8 @@ TEST_F(AwsTransport, RoundTripCustomEnvelopeWithTheAttributesItAdds) {
   const auto& got = receiver.received.front();
   EXPECT_EQ(got.payload, R"(tagged:{"order": 4711})");
   EXPECT_EQ(got.data, (json::object{{"order", 4711}}));
-  EXPECT_EQ(got.attributes, (tomodachi::MessageAttributes{{"currency", "SEK"}, {"envelope", "tagged"}}));
+  EXPECT_EQ(got.attributes,
+            (tomodachi::MessageAttributes{{"currency", "SEK"}, {"envelope", "tagged"}}));
   stop(*instance);
 }
 
@@ -318,8 +350,10 @@ TEST_F(AwsTransport, SqsSendMessageWithoutWaitingUsesTheEnvelopeOnlyDuringTheCal
   envelope->retired = true;
   ASSERT_TRUE(run_until([&] { return receiver.received.size() == 1; }));
   envelope->retired = false;
-  run(io_, tomodachi::sqs_send_message(receiver, json::object{{"n", 2}}, queue,
-                                       {.message_envelope = envelope.get(), .body_formatter = &tagged_body, .wait = false}));
+  run(io_,
+      tomodachi::sqs_send_message(
+          receiver, json::object{{"n", 2}}, queue,
+          {.message_envelope = envelope.get(), .body_formatter = &tagged_body, .wait = false}));
   envelope->retired = true;
   ASSERT_TRUE(run_until([&] { return receiver.received.size() == 2; }));
   EXPECT_EQ(receiver.received[0].data, (json::object{{"n", 1}}));
@@ -347,7 +381,8 @@ TEST_F(AwsTransport, FifoKeepsTheOrderWithinAGroup) {
   const auto topic = unique("fifo");
   Receiver receiver(topic, {.competing = true, .fifo = true});
   auto instance = start(receiver);
-  for (int i = 0; i < 8; ++i) publish(receiver, json::object{{"i", i}}, topic, {.group_id = "group-1"});
+  for (int i = 0; i < 8; ++i)
+    publish(receiver, json::object{{"i", i}}, topic, {.group_id = "group-1"});
   ASSERT_TRUE(run_until([&] { return receiver.received.size() >= 8; }, 30s));
   for (int i = 0; i < 8; ++i) {
     EXPECT_EQ(receiver.received[i].data, (json::object{{"i", i}})) << i;
@@ -362,10 +397,12 @@ TEST_F(AwsTransport, SqsSendMessageToNameArnAndUrl) {
   Receiver receiver("", {.queue_name = queue});
   auto instance = start(receiver);
   tomodachi::MessageAttributes attributes{{"n", 4711}};
-  run(io_, tomodachi::sqs_send_message(receiver, json::object{{"via", "name"}}, queue, {.message_attributes = &attributes}));
+  run(io_, tomodachi::sqs_send_message(receiver, json::object{{"via", "name"}}, queue,
+                                       {.message_attributes = &attributes}));
   const auto url = queue_url(queue);
   run(io_, tomodachi::sqs_send_message(receiver, json::object{{"via", "url"}}, url));
-  run(io_, tomodachi::sqs_send_message(receiver, json::object{{"via", "arn"}}, "arn:aws:sqs:eu-west-1:000000000000:" + queue));
+  run(io_, tomodachi::sqs_send_message(receiver, json::object{{"via", "arn"}},
+                                       "arn:aws:sqs:eu-west-1:000000000000:" + queue));
   ASSERT_TRUE(run_until([&] { return receiver.received.size() >= 3; }));
   std::set<std::string> via;
   for (const auto& got : receiver.received) {
@@ -374,7 +411,8 @@ TEST_F(AwsTransport, SqsSendMessageToNameArnAndUrl) {
     EXPECT_EQ(got.topic, "");
   }
   EXPECT_EQ(via, (std::set<std::string>{"name", "url", "arn"}));
-  EXPECT_THROW(run(io_, tomodachi::sqs_send_message(receiver, "x", unique("missing"))), tomodachi::QueueDoesNotExistError);
+  EXPECT_THROW(run(io_, tomodachi::sqs_send_message(receiver, "x", unique("missing"))),
+               tomodachi::QueueDoesNotExistError);
   stop(*instance);
 }
 
@@ -387,13 +425,15 @@ TEST_F(AwsTransport, RedrivePolicyTargetReceivesDeadLettersAfterMaxAttempts) {
   tomodachi::DeliveryPolicy policy;
   policy.initial_backoff = 100ms;
   policy.max_attempts = 2;
-  Receiver receiver(topic, {.dead_letter_queue_name = dlq, .max_receive_count = 5, .delivery = policy});
+  Receiver receiver(topic,
+                    {.dead_letter_queue_name = dlq, .max_receive_count = 5, .delivery = policy});
   receiver.behaviour = [](Message&) -> Task<void> {
     throw std::runtime_error("always failing");
     co_return;
   };
   auto instance = start(receiver);
-  const auto source = queue_url(aws::hashed_queue_name(aws::encode_topic(topic), "on_message", receiver.uuid(), false, "", false));
+  const auto source = queue_url(aws::hashed_queue_name(aws::encode_topic(topic), "on_message",
+                                                       receiver.uuid(), false, "", false));
   publish(receiver, json::object{{"doomed", true}}, topic);
   run(io_, client_->send_message(aws::SendMessageRequest{source, "not json", {}}));
   const auto dlq_url = queue_url(dlq);
@@ -407,17 +447,22 @@ TEST_F(AwsTransport, RedrivePolicyTargetReceivesDeadLettersAfterMaxAttempts) {
   EXPECT_EQ(receiver.received.size(), 2u);  // max_attempts, not maxReceiveCount
   std::map<std::string, const aws::ReceivedMessage*> by_type;
   for (const auto& message : dead) {
-    by_type[std::string(message.message_attributes->at("x-tomodachi-error-type").at("StringValue").as_string())] = &message;
+    by_type[std::string(
+        message.message_attributes->at("x-tomodachi-error-type").at("StringValue").as_string())] =
+        &message;
   }
   ASSERT_TRUE(by_type.contains("UnsupportedMessageBody"));
   EXPECT_EQ(by_type["UnsupportedMessageBody"]->body, "not json");
   ASSERT_EQ(by_type.size(), 2u);
-  const auto* failed = by_type.begin()->first == "UnsupportedMessageBody" ? by_type.rbegin()->second : by_type.begin()->second;
+  const auto* failed = by_type.begin()->first == "UnsupportedMessageBody" ? by_type.rbegin()->second
+                                                                          : by_type.begin()->second;
   EXPECT_EQ(tomodachi::json::loads(failed->body).at("Type"), "Notification");
-  EXPECT_EQ(failed->message_attributes->at("x-tomodachi-error").at("StringValue"), "always failing");
+  EXPECT_EQ(failed->message_attributes->at("x-tomodachi-error").at("StringValue"),
+            "always failing");
   EXPECT_EQ(failed->message_attributes->at("x-tomodachi-attempts").at("StringValue"), "2");
   EXPECT_TRUE(queue_settles(source));
-  const auto retention = run(io_, client_->get_queue_attributes(dlq_url, {"MessageRetentionPeriod"}));
+  const auto retention =
+      run(io_, client_->get_queue_attributes(dlq_url, {"MessageRetentionPeriod"}));
   EXPECT_EQ(retention.at("MessageRetentionPeriod"), "1209600");
   stop(*instance);
 }
@@ -435,8 +480,8 @@ TEST_F(AwsTransport, ALongQueueNamePrefixStillGetsAValidDeadLetterQueue) {
   };
   auto instance = start(receiver);
   publish(receiver, json::object{{"n", 1}}, topic);
-  const auto source = aws::hashed_queue_name(aws::encode_topic(topic), "on_message", receiver.uuid(), true,
-                                             "team-orders-x-", false);
+  const auto source = aws::hashed_queue_name(aws::encode_topic(topic), "on_message",
+                                             receiver.uuid(), true, "team-orders-x-", false);
   const auto dlq = aws::sqs_dead_letter_queue_name(source);
   EXPECT_EQ(source.size(), 78u);
   EXPECT_LE(dlq.size(), 80u);
@@ -450,7 +495,8 @@ TEST_F(AwsTransport, ALongQueueNamePrefixStillGetsAValidDeadLetterQueue) {
         return !dead.empty();
       },
       20s));
-  EXPECT_EQ(dead.front().message_attributes->at("x-tomodachi-source-queue").at("StringValue"), json::value(source));
+  EXPECT_EQ(dead.front().message_attributes->at("x-tomodachi-source-queue").at("StringValue"),
+            json::value(source));
   EXPECT_TRUE(queue_settles(queue_url(source)));
   stop(*instance);
 }
@@ -462,12 +508,14 @@ TEST_F(AwsTransport, AtLeastOnceDeadLettersToTheClientSideQueue) {
   policy.max_attempts = 3;
   Receiver receiver(topic, {.competing = true, .delivery = policy});
   receiver.behaviour = [](Message& message) -> Task<void> {
-    if (message.attempt() < 99) throw std::runtime_error("handler failure number " + std::to_string(message.attempt()));
+    if (message.attempt() < 99)
+      throw std::runtime_error("handler failure number " + std::to_string(message.attempt()));
     co_return;
   };
   auto instance = start(receiver);
   publish(receiver, json::object{{"n", 1}}, topic);
-  const auto queue_name = aws::hashed_queue_name(aws::encode_topic(topic), "on_message", receiver.uuid(), true, "", false);
+  const auto queue_name = aws::hashed_queue_name(aws::encode_topic(topic), "on_message",
+                                                 receiver.uuid(), true, "", false);
   std::vector<aws::ReceivedMessage> dead;
   ASSERT_TRUE(run_until(
       [&] {
@@ -543,16 +591,18 @@ TEST_F(AwsTransport, BadInputIsDeadLetteredUnderAtLeastOnce) {
   auto instance = start(receiver);
   const auto url = queue_url(queue);
   const std::vector<std::string> bodies = {
-      "not json at all",                                                      // non-JSON body
-      R"({"service": {"name": "x"}, "metadata": {}, "data": 1})",            // raw-delivery body: no Message
-      R"({"Type": "Message", "Message": "{broken envelope"})",                // broken envelope
+      "not json at all",                                           // non-JSON body
+      R"({"service": {"name": "x"}, "metadata": {}, "data": 1})",  // raw-delivery body: no Message
+      R"({"Type": "Message", "Message": "{broken envelope"})",     // broken envelope
       R"({"Type": "Message", "Message": "x", "MessageAttributes": {"a": {"Type": "String.Array", "Value": "[nope"}}})"};
-  for (const auto& body : bodies) run(io_, client_->send_message(aws::SendMessageRequest{url, body, {}}));
+  for (const auto& body : bodies)
+    run(io_, client_->send_message(aws::SendMessageRequest{url, body, {}}));
   std::vector<aws::ReceivedMessage> dead;
   ASSERT_TRUE(run_until(
       [&] {
         try {
-          for (auto& message : receive_all(queue_url(queue + "-dlq"), 0s)) dead.push_back(std::move(message));
+          for (auto& message : receive_all(queue_url(queue + "-dlq"), 0s))
+            dead.push_back(std::move(message));
         } catch (const aws::AwsApiError&) {
         }
         return dead.size() >= bodies.size();
@@ -571,7 +621,8 @@ TEST_F(AwsTransport, BadInputIsDroppedUnderTheTomodachiPolicy) {
   auto instance = start(receiver);
   const auto url = queue_url(queue);
   run(io_, client_->send_message(aws::SendMessageRequest{url, "not json", {}}));
-  run(io_, client_->send_message(aws::SendMessageRequest{url, R"({"Type": "Message", "Message": "{broken"})", {}}));
+  run(io_, client_->send_message(
+               aws::SendMessageRequest{url, R"({"Type": "Message", "Message": "{broken"})", {}}));
   EXPECT_TRUE(queue_settles(url));
   EXPECT_THROW(queue_url(queue + "-dlq"), aws::AwsApiError);
   stop(*instance);
@@ -611,7 +662,9 @@ TEST_F(AwsTransport, StartFailures) {
       run(io_, instance->setup());
       FAIL();
     } catch (const tomodachi::AwsSnsSqsException& error) {
-      EXPECT_TRUE(std::string(error.what()).starts_with("Invalid dead-letter queue (delivery.dead_letter_queue 'orders.dlq')"))
+      EXPECT_TRUE(
+          std::string(error.what())
+              .starts_with("Invalid dead-letter queue (delivery.dead_letter_queue 'orders.dlq')"))
           << error.what();
     }
   }
@@ -669,7 +722,8 @@ TEST_F(AwsTransport, CompetingHandlersSharingAQueueNameEachGetAMessageOnce) {
   second.behaviour = slow;
   constexpr int count = 30;
   for (int n = 0; n < count; ++n) publish(first, json::object{{"n", n}}, topic);
-  ASSERT_TRUE(run_until([&] { return first.received.size() + second.received.size() >= count; }, 30s));
+  ASSERT_TRUE(
+      run_until([&] { return first.received.size() + second.received.size() >= count; }, 30s));
   EXPECT_TRUE(queue_settles(url));
   pause(1s);  // a duplicate would show up here
   std::vector<std::int64_t> all = received_numbers(first);
@@ -677,9 +731,10 @@ TEST_F(AwsTransport, CompetingHandlersSharingAQueueNameEachGetAMessageOnce) {
   std::sort(all.begin(), all.end());
   std::vector<std::int64_t> expected(count);
   std::iota(expected.begin(), expected.end(), 0);
-  EXPECT_EQ(all, expected) << "first handled " << first.received.size() << ", second " << second.received.size();
-  std::cout << "[ competing ] first handled " << first.received.size() << ", second " << second.received.size()
-            << " of " << count << "\n";
+  EXPECT_EQ(all, expected) << "first handled " << first.received.size() << ", second "
+                           << second.received.size();
+  std::cout << "[ competing ] first handled " << first.received.size() << ", second "
+            << second.received.size() << " of " << count << "\n";
   stop(*first_instance);
   stop(*second_instance);
 }
@@ -695,17 +750,18 @@ TEST_F(AwsTransport, MessageMiddlewareRunsOverSnsAndSqsAndCanShortCircuit) {
   };
   std::vector<Seen> seen;
   auto install = [&seen](tomodachi::Service& service) {
-    service.message_middleware = {
-        [&seen](Message& message, tomodachi::MiddlewareContext&, const tomodachi::MessageNext& next) -> Task<void> {
-          const auto& attributes = message.message_attributes();
-          const auto* origin = attributes.find("origin");
-          const bool text = origin != nullptr && std::holds_alternative<json::value>(*origin);
-          seen.push_back({message.topic(), std::string(message.message_type()), message.data(),
-                          text ? tomodachi::json::dumps(std::get<json::value>(*origin)) : std::string()});
-          if (message.data().as_object().contains("skip")) co_return;  // the handler does not run
-          message.set("seen_by", "audit");
-          co_await next();
-        }};
+    service.message_middleware = {[&seen](Message& message, tomodachi::MiddlewareContext&,
+                                          const tomodachi::MessageNext& next) -> Task<void> {
+      const auto& attributes = message.message_attributes();
+      const auto* origin = attributes.find("origin");
+      const bool text = origin != nullptr && std::holds_alternative<json::value>(*origin);
+      seen.push_back(
+          {message.topic(), std::string(message.message_type()), message.data(),
+           text ? tomodachi::json::dumps(std::get<json::value>(*origin)) : std::string()});
+      if (message.data().as_object().contains("skip")) co_return;  // the handler does not run
+      message.set("seen_by", "audit");
+      co_await next();
+    }};
   };
   Receiver via_topic(topic, {});
   Receiver via_queue("", {.queue_name = queue});
@@ -713,7 +769,8 @@ TEST_F(AwsTransport, MessageMiddlewareRunsOverSnsAndSqsAndCanShortCircuit) {
   install(via_queue);
   std::vector<std::string> handler_saw;
   auto record = [&handler_saw](Message& message) -> Task<void> {
-    handler_saw.push_back(message.get("seen_by").is_string() ? std::string(message.get("seen_by").as_string()) : "-");
+    handler_saw.push_back(
+        message.get("seen_by").is_string() ? std::string(message.get("seen_by").as_string()) : "-");
     co_return;
   };
   via_topic.behaviour = record;
@@ -724,13 +781,14 @@ TEST_F(AwsTransport, MessageMiddlewareRunsOverSnsAndSqsAndCanShortCircuit) {
   tomodachi::MessageAttributes attributes{{"origin", "test"}};
   publish(via_topic, json::object{{"n", 1}}, topic, {.message_attributes = &attributes});
   publish(via_topic, json::object{{"n", 2}, {"skip", true}}, topic);
-  run(io_, tomodachi::sqs_send_message(via_queue, json::object{{"n", 3}}, queue, {.message_attributes = &attributes}));
+  run(io_, tomodachi::sqs_send_message(via_queue, json::object{{"n", 3}}, queue,
+                                       {.message_attributes = &attributes}));
   run(io_, tomodachi::sqs_send_message(via_queue, json::object{{"n", 4}, {"skip", true}}, queue));
   ASSERT_TRUE(run_until([&] { return seen.size() >= 4; }, 20s));
   // short-circuited messages count as handled: deleted, not redelivered
   EXPECT_TRUE(queue_settles(queue_url(queue)));
-  const auto topic_queue =
-      aws::hashed_queue_name(aws::encode_topic(topic), "on_message", via_topic.uuid(), false, "", false);
+  const auto topic_queue = aws::hashed_queue_name(aws::encode_topic(topic), "on_message",
+                                                  via_topic.uuid(), false, "", false);
   EXPECT_TRUE(queue_settles(queue_url(topic_queue)));
   pause(500ms);
 
@@ -757,11 +815,14 @@ TEST_F(AwsTransport, MessageMiddlewareRunsOverSnsAndSqsAndCanShortCircuit) {
 
 namespace {
 
-std::string subscription_filter_policy(aws::AwsClient& client, boost::asio::io_context& io, const std::string& topic) {
+std::string subscription_filter_policy(aws::AwsClient& client, boost::asio::io_context& io,
+                                       const std::string& topic) {
   const auto topic_arn = "arn:aws:sns:eu-west-1:000000000000:" + topic;
   const auto subscriptions = run(io, client.list_subscriptions_by_topic(topic_arn));
-  if (subscriptions.size() != 1) return "<" + std::to_string(subscriptions.size()) + " subscriptions>";
-  const auto attributes = run(io, client.get_subscription_attributes(subscriptions[0].subscription_arn));
+  if (subscriptions.size() != 1)
+    return "<" + std::to_string(subscriptions.size()) + " subscriptions>";
+  const auto attributes =
+      run(io, client.get_subscription_attributes(subscriptions[0].subscription_arn));
   const auto it = attributes.find("FilterPolicy");
   return it == attributes.end() ? "<none>" : it->second;
 }
@@ -787,11 +848,13 @@ TEST_F(AwsTransport, FilterPolicyNumericPrefixAnythingButAndValueLists) {
   };
   const std::vector<Case> cases{
       {1, {{"price", 99.51}, {"currency", "SEK"}, {"region", "eu-west-1"}}, true},
-      {2, {{"price", 99.5}, {"currency", "SEK"}, {"region", "eu-west-1"}}, false},   // numeric below
-      {3, {{"price", 4711}, {"currency", "USD"}, {"region", "eu-west-1"}}, false},   // no prefix / value
+      {2, {{"price", 99.5}, {"currency", "SEK"}, {"region", "eu-west-1"}}, false},  // numeric below
+      {3,
+       {{"price", 4711}, {"currency", "USD"}, {"region", "eu-west-1"}},
+       false},  // no prefix / value
       {4, {{"price", 4711}, {"currency", "EUR"}, {"region", "eu-north-1"}}, false},  // anything-but
       {5, {{"price", 4711}, {"currency", "EUR"}, {"region", "us-east-1"}}, true},    // value list
-      {6, {{"currency", "SEK"}, {"region", "eu-west-1"}}, false},                    // price missing
+      {6, {{"currency", "SEK"}, {"region", "eu-west-1"}}, false},  // price missing
       {7, {{"price", 1000.25}, {"currency", "SEKX"}, {"region", "ap-south-1"}}, true},
   };
   for (const auto& c : cases) {

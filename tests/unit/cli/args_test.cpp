@@ -21,9 +21,12 @@ struct Env {
   }
 };
 
-ParseResult parse(std::vector<std::string> args, const Env& env = {}) { return parse_command_line(args, env.function()); }
+ParseResult parse(std::vector<std::string> args, const Env& env = {}) {
+  return parse_command_line(args, env.function());
+}
 
-constexpr const char* help_hint = "use the '--help' option for cli usage help.\n$ tomodachi --help\n";
+constexpr const char* help_hint =
+    "use the '--help' option for cli usage help.\n$ tomodachi --help\n";
 
 }  // namespace
 
@@ -55,16 +58,20 @@ TEST(CliArgs, UnknownOption) {
 TEST(CliArgs, SubcommandMissing) {
   auto r = parse({"invalidsubcommand"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.output, std::string("error: invalid command or combination of command options.\n"
-                                  "error: the command 'run' must be specified before any service files or options.\n"
-                                  "\n---\n\n") +
-                          help_hint);
+  EXPECT_EQ(r.output,
+            std::string(
+                "error: invalid command or combination of command options.\n"
+                "error: the command 'run' must be specified before any service files or options.\n"
+                "\n---\n\n") +
+                help_hint);
   r = parse({"tests/services/auto_closing_service_sigterm.cpp"});
-  EXPECT_EQ(r.output, std::string("error: invalid command or combination of command options.\n"
-                                  "error: the command 'run' must be specified before any service files or options.\n"
-                                  "\n---\n\nmaybe you intended to run something like this?\n"
-                                  "$ tomodachi run tests/services/auto_closing_service_sigterm.cpp\n\n") +
-                          help_hint);
+  EXPECT_EQ(r.output,
+            std::string(
+                "error: invalid command or combination of command options.\n"
+                "error: the command 'run' must be specified before any service files or options.\n"
+                "\n---\n\nmaybe you intended to run something like this?\n"
+                "$ tomodachi run tests/services/auto_closing_service_sigterm.cpp\n\n") +
+                help_hint);
 }
 
 TEST(CliArgs, RunOptionBeforeCommand) {
@@ -80,24 +87,30 @@ TEST(CliArgs, RunOptionBeforeCommand) {
 TEST(CliArgs, RunOptionErrors) {
   EXPECT_EQ(parse({"run", "--loop", "unknown", "app.cpp"}).output,
             "Invalid value for --loop option: 'unknown' not recognized\n");
-  EXPECT_EQ(parse({"run", "--log-level", "foo", "app.cpp"}).output,
-            "Invalid log level: 'foo' (expected 'debug', 'info', 'warning', 'error' or 'critical')\n");
+  EXPECT_EQ(
+      parse({"run", "--log-level", "foo", "app.cpp"}).output,
+      "Invalid log level: 'foo' (expected 'debug', 'info', 'warning', 'error' or 'critical')\n");
   EXPECT_EQ(parse({"run", "--logger", "somelogger", "app.cpp"}).output,
-            "Invalid value for --logger option: 'somelogger' (expected 'json', 'console', 'python' or 'disabled')\n");
+            "Invalid value for --logger option: 'somelogger' (expected 'json', 'console', 'python' "
+            "or 'disabled')\n");
   EXPECT_EQ(parse({"run", "app.cpp", "--logger"}).output, "Missing value for --logger option\n");
-  EXPECT_EQ(parse({"run", "app.cpp", "--custom-logger"}).output, "Missing value for --custom-logger option\n");
+  EXPECT_EQ(parse({"run", "app.cpp", "--custom-logger"}).output,
+            "Missing value for --custom-logger option\n");
   EXPECT_EQ(parse({"run", "app.cpp", "-c"}).output, "Missing config file on command line\n");
   EXPECT_EQ(parse({"run", "app.cpp", "--logger", "custom"}).output,
             "Invalid combination of --custom-logger and --logger options\n");
-  for (auto args : std::vector<std::vector<std::string>>{{"run", "--loop", "unknown", "app.cpp"},
-                                                         {"run", "--custom-logger", "x.y", "app.cpp"},
-                                                         {"run", "--opentelemetry-instrument", "app.cpp"},
-                                                         {"run", "--log-level"}}) {
+  for (auto args :
+       std::vector<std::vector<std::string>>{{"run", "--loop", "unknown", "app.cpp"},
+                                             {"run", "--custom-logger", "x.y", "app.cpp"},
+                                             {"run", "--opentelemetry-instrument", "app.cpp"},
+                                             {"run", "--log-level"}}) {
     EXPECT_EQ(parse(args).exit_code, 2);
   }
   const auto no_file = parse({"run", "--production"});
   EXPECT_EQ(no_file.exit_code, 2);
-  EXPECT_EQ(no_file.output, std::string("error: no service file has been provided as argument.\n\n---\n\n") + help_hint);
+  EXPECT_EQ(
+      no_file.output,
+      std::string("error: no service file has been provided as argument.\n\n---\n\n") + help_hint);
 }
 
 TEST(CliArgs, EnvironmentMustAgreeWithFlags) {
@@ -110,7 +123,8 @@ TEST(CliArgs, EnvironmentMustAgreeWithFlags) {
   EXPECT_EQ(r.run.log_level, tomodachi::LogLevel::warning);
   env.values["TOMODACHI_LOG_LEVEL"] = "loud";
   EXPECT_EQ(parse({"run", "a.cpp"}, env).output,
-            "Invalid TOMODACHI_LOG_LEVEL environment value (expected 'debug', 'info', 'warning', 'error' or 'critical')\n");
+            "Invalid TOMODACHI_LOG_LEVEL environment value (expected 'debug', 'info', 'warning', "
+            "'error' or 'critical')\n");
   Env logger_env;
   logger_env.values["TOMODACHI_LOGGER"] = "json";
   EXPECT_EQ(parse({"run", "--logger", "console", "a.cpp"}, logger_env).output,
@@ -128,8 +142,8 @@ TEST(CliArgs, RunArgumentsAnywhere) {
   const std::string y = testing::TempDir() + "/y.json";
   std::ofstream(x) << R"({"uuid": "u", "l": [1]})";
   std::ofstream(y) << R"({"l": [2]})";
-  const auto r = parse({"start", "a.cpp", "--production", "b.so", "--log-level", "debug", "--logger", "python",
-                        "--loop", "uvloop", "-c", x, y});
+  const auto r = parse({"start", "a.cpp", "--production", "b.so", "--log-level", "debug",
+                        "--logger", "python", "--loop", "uvloop", "-c", x, y});
   ASSERT_FALSE(r.exit_code.has_value()) << r.output;
   EXPECT_EQ(r.run.service_files, (std::vector<std::string>{"a.cpp", "b.so"}));
   EXPECT_EQ(r.run.config_files, (std::vector<std::string>{x, y}));

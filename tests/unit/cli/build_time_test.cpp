@@ -6,7 +6,9 @@ using tomodachi::cli::get_time_since_build;
 
 TEST(BuildTime, PhrasesOfUpstream) {
   const std::string build = "2023-08-01T12:00:00.000000Z";
-  const auto at = [](const char* now) { return get_time_since_build(now, "2023-08-01T12:00:00.000000Z"); };
+  const auto at = [](const char* now) {
+    return get_time_since_build(now, "2023-08-01T12:00:00.000000Z");
+  };
   EXPECT_EQ(at("2023-08-01T12:00:40.000000Z"), "released just now");
   EXPECT_EQ(at("2023-08-01T12:01:00.000000Z"), "released 1 minute ago");
   EXPECT_EQ(at("2023-08-01T12:01:25.000000Z"), "released 1 minute ago");

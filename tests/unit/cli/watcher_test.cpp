@@ -2,10 +2,10 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <future>
 #include <unistd.h>
+#include <filesystem>
 #include <fstream>
+#include <future>
 
 namespace fs = std::filesystem;
 using tomodachi::cli::Watcher;
@@ -15,7 +15,8 @@ namespace {
 // The upstream watcher_root fixture: file.py, __tmp__/file.py, configurable_ignored/file.py,
 // empty/.gitignore — with C++ endings.
 fs::path make_root() {
-  const fs::path root = fs::path(testing::TempDir()) / ("watcher_root_" + std::to_string(::getpid()));
+  const fs::path root =
+      fs::path(testing::TempDir()) / ("watcher_root_" + std::to_string(::getpid()));
   fs::remove_all(root);
   fs::create_directories(root / "__tmp__");
   fs::create_directories(root / "configurable_ignored");

@@ -1,7 +1,7 @@
 #include <tomodachi/options.hpp>
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 #include <map>
 #include <string>
@@ -31,11 +31,12 @@ TEST(Options, DefaultsMatchUpstream) {
   EXPECT_TRUE(d.at("http.max_keepalive_time").is_null());
   EXPECT_TRUE(d.at("http.max_keepalive_requests").is_null());
   EXPECT_EQ(d.at("http.server_header"), "tomodachi");
-  for (const char* key : {"aws_sns_sqs.region_name", "aws_sns_sqs.aws_access_key_id", "aws_sns_sqs.aws_secret_access_key",
-                          "aws_sns_sqs.sns_kms_master_key_id", "aws_sns_sqs.sqs_kms_master_key_id",
-                          "aws_sns_sqs.sqs_kms_data_key_reuse_period", "aws_sns_sqs.queue_policy",
-                          "aws_sns_sqs.wildcard_queue_policy", "aws_endpoint_urls.sns", "aws_endpoint_urls.sqs",
-                          "aws_endpoint_urls.sts"}) {
+  for (const char* key :
+       {"aws_sns_sqs.region_name", "aws_sns_sqs.aws_access_key_id",
+        "aws_sns_sqs.aws_secret_access_key", "aws_sns_sqs.sns_kms_master_key_id",
+        "aws_sns_sqs.sqs_kms_master_key_id", "aws_sns_sqs.sqs_kms_data_key_reuse_period",
+        "aws_sns_sqs.queue_policy", "aws_sns_sqs.wildcard_queue_policy", "aws_endpoint_urls.sns",
+        "aws_endpoint_urls.sqs", "aws_endpoint_urls.sts"}) {
     EXPECT_TRUE(d.at(key).is_null()) << key;
   }
   EXPECT_EQ(d.at("aws_sns_sqs.topic_prefix"), "");
@@ -62,12 +63,14 @@ TEST(Options, FalsyQueueTtlMeansNoExpiry) {
   EXPECT_EQ(Options::from_json(object(R"({"amqp.queue_ttl": null})")).amqp.queue_ttl, 0);
   EXPECT_EQ(Options::from_json(object(R"({"amqp": {"queue_ttl": false}})")).amqp.queue_ttl, 0);
   EXPECT_EQ(Options::from_json(object(R"({"amqp.queue_ttl": 60})")).amqp.queue_ttl, 60);
-  EXPECT_THROW(Options::from_json(object(R"({"amqp.queue_ttl": "1 day"})")), tomodachi::OptionError);
+  EXPECT_THROW(Options::from_json(object(R"({"amqp.queue_ttl": "1 day"})")),
+               tomodachi::OptionError);
   EXPECT_THROW(Options::from_json(object(R"({"amqp.heartbeat": null})")), tomodachi::OptionError);
 }
 
 TEST(Options, DottedNestedAndMixedConstruction) {
-  auto options = Options::from_json(object(R"({"http": {"keepalive_timeout": 5}, "http.port": 555})"));
+  auto options =
+      Options::from_json(object(R"({"http": {"keepalive_timeout": 5}, "http.port": 555})"));
   EXPECT_EQ(options.http.keepalive_timeout, 5);
   EXPECT_EQ(options.http.port, 555);
   options = Options::from_json(object(R"({"amqp": {"qos.queue_prefetch_count": 4711}})"));
@@ -97,19 +100,23 @@ TEST(Options, GetAndSetByDottedKey) {
 }
 
 TEST(Options, LegacyAliases) {
-  auto options = Options::from_json(object(R"({"aws": {"endpoint_url": "http://localhost:4566"}})"));
+  auto options =
+      Options::from_json(object(R"({"aws": {"endpoint_url": "http://localhost:4566"}})"));
   EXPECT_EQ(options.aws_endpoint_urls.sns, "http://localhost:4566");
   EXPECT_EQ(options.aws_endpoint_urls.sqs, "http://localhost:4566");
   EXPECT_EQ(options.aws_endpoint_urls.sts, "http://localhost:4566");
-  options = Options::from_json(object(R"({"aws": {"aws_sqs_endpoint_url": "http://localhost:4566"}})"));
+  options =
+      Options::from_json(object(R"({"aws": {"aws_sqs_endpoint_url": "http://localhost:4566"}})"));
   EXPECT_FALSE(options.aws_endpoint_urls.sns.has_value());
   EXPECT_EQ(options.aws_endpoint_urls.sqs, "http://localhost:4566");
   EXPECT_FALSE(options.aws_endpoint_urls.sts.has_value());
-  options = Options::from_json(object(R"({"aws.region_name": "eu-west-1", "aws.kms_master_key_id": "alias/x"})"));
+  options = Options::from_json(
+      object(R"({"aws.region_name": "eu-west-1", "aws.kms_master_key_id": "alias/x"})"));
   EXPECT_EQ(options.aws_sns_sqs.region_name, "eu-west-1");
   EXPECT_EQ(options.aws_sns_sqs.sns_kms_master_key_id, "alias/x");
   EXPECT_EQ(options.aws_sns_sqs.sqs_kms_master_key_id, "alias/x");
-  options = Options::from_json(object(R"({"aws_sns_sqs": {"endpoint_urls": {"sts": "http://sts"}, "access_key_id": "AK"}})"));
+  options = Options::from_json(object(
+      R"({"aws_sns_sqs": {"endpoint_urls": {"sts": "http://sts"}, "access_key_id": "AK"}})"));
   EXPECT_EQ(options.aws_endpoint_urls.sts, "http://sts");
   EXPECT_EQ(options.aws_sns_sqs.aws_access_key_id, "AK");
   options = Options::from_json(object(R"({"http": {"max_upload_size": 2048}})"));
@@ -159,7 +166,8 @@ struct AliasCase {
 std::vector<AliasCase> spec_aliases() {
   const std::vector<std::string> all_endpoints = {"aws_endpoint_urls.sns", "aws_endpoint_urls.sqs",
                                                   "aws_endpoint_urls.sts"};
-  const std::vector<std::string> both_kms = {"aws_sns_sqs.sns_kms_master_key_id", "aws_sns_sqs.sqs_kms_master_key_id"};
+  const std::vector<std::string> both_kms = {"aws_sns_sqs.sns_kms_master_key_id",
+                                             "aws_sns_sqs.sqs_kms_master_key_id"};
   const std::string reuse = "aws_sns_sqs.sqs_kms_data_key_reuse_period";
   std::vector<AliasCase> cases = {
       // Top level `aws.*`.
@@ -225,7 +233,8 @@ std::map<std::string, boost::json::value> changed_keys(const Options& options) {
   const auto defaults = Options().asdict();
   std::map<std::string, boost::json::value> changed;
   for (const auto& member : options.asdict()) {
-    if (defaults.at(member.key()) != member.value()) changed[std::string(member.key())] = member.value();
+    if (defaults.at(member.key()) != member.value())
+      changed[std::string(member.key())] = member.value();
   }
   return changed;
 }
@@ -258,7 +267,8 @@ TEST(Options, EveryLegacyAliasOfTheSpecSetsExactlyItsCanonicalKeys) {
     boost::json::object dotted;
     dotted[c.alias] = value;
     EXPECT_EQ(changed_keys(Options::from_json(dotted)), expected) << "as a dotted key";
-    EXPECT_EQ(changed_keys(Options::from_json(nested(c.alias, value))), expected) << "as nested objects";
+    EXPECT_EQ(changed_keys(Options::from_json(nested(c.alias, value))), expected)
+        << "as nested objects";
 
     Options options;
     options.set(c.alias, value);

@@ -14,8 +14,8 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
-#include <ostream>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -28,16 +28,17 @@ using tomodachi::detail::ServiceFactory;
 
 /// What the registry answered while the services ran.
 struct Observed {
-  std::string get_service_name;                 // get_service()->name()
-  std::vector<std::string> names;               // get_services(), in order
-  std::map<std::string, bool> found_by_name;    // get_service(name) == the instance with that name
-  bool unknown_is_null = false;                 // get_service("no-such-service") == nullptr
-  std::vector<Service*> instances;              // every instance that ran started_service
+  std::string get_service_name;               // get_service()->name()
+  std::vector<std::string> names;             // get_services(), in order
+  std::map<std::string, bool> found_by_name;  // get_service(name) == the instance with that name
+  bool unknown_is_null = false;               // get_service("no-such-service") == nullptr
+  std::vector<Service*> instances;            // every instance that ran started_service
 };
 Observed observed;
 
 void observe_registry() {
-  observed.get_service_name = tomodachi::get_service() ? tomodachi::get_service()->name() : "<null>";
+  observed.get_service_name =
+      tomodachi::get_service() ? tomodachi::get_service()->name() : "<null>";
   observed.names.clear();
   observed.found_by_name.clear();
   for (Service* service : tomodachi::get_services()) {
@@ -119,7 +120,8 @@ TEST(Registry, NameClashesGetNumberedSuffixesAndTheFirstHolderIsRenamed) {
   containers.push_back(std::move(file));
   ASSERT_EQ(launch(std::move(containers)), 0);
 
-  EXPECT_EQ(observed.names, (std::vector<std::string>{"twin-0001", "twin-0002", "twin-0003", "twin-prod"}));
+  EXPECT_EQ(observed.names,
+            (std::vector<std::string>{"twin-0001", "twin-0002", "twin-0003", "twin-prod"}));
   EXPECT_EQ(observed.found_by_name.at("twin-0001"), true);
   EXPECT_EQ(observed.found_by_name.at("twin-0003"), true);
   EXPECT_EQ(observed.found_by_name.count("twin"), 0u) << "no service keeps the clashing name";
@@ -127,9 +129,11 @@ TEST(Registry, NameClashesGetNumberedSuffixesAndTheFirstHolderIsRenamed) {
 
 TEST(Registry, NameClashesAcrossFilesOfOneProcess) {
   std::vector<Container> containers;
-  containers.push_back(Container{"a.cpp", {{"Twin", factory<NamedService<twin, false>>(), __FILE__}}});
-  containers.push_back(Container{"b.cpp", {{"Twin", factory<NamedService<twin, false>>(), __FILE__},
-                                           {"ZObserver", factory<NamedService<beta, true>>(), __FILE__}}});
+  containers.push_back(
+      Container{"a.cpp", {{"Twin", factory<NamedService<twin, false>>(), __FILE__}}});
+  containers.push_back(Container{"b.cpp",
+                                 {{"Twin", factory<NamedService<twin, false>>(), __FILE__},
+                                  {"ZObserver", factory<NamedService<beta, true>>(), __FILE__}}});
   ASSERT_EQ(launch(std::move(containers)), 0);
 
   // Files start concurrently, so which file's service is -0001 is not fixed.
@@ -147,14 +151,17 @@ struct DerivedNameCase {
   const char* expected;
 };
 
-void PrintTo(const DerivedNameCase& c, std::ostream* os) { *os << c.file_path << " " << c.class_name; }
+void PrintTo(const DerivedNameCase& c, std::ostream* os) {
+  *os << c.file_path << " " << c.class_name;
+}
 
 class DerivedName : public ::testing::TestWithParam<DerivedNameCase> {};
 
 TEST_P(DerivedName, FromFileStemAndKebabCaseClassName) {
   const DerivedNameCase& c = GetParam();
   std::vector<Container> containers;
-  containers.push_back(Container{c.file_path, {{c.class_name, factory<NamedService<unnamed, true>>(), __FILE__}}});
+  containers.push_back(
+      Container{c.file_path, {{c.class_name, factory<NamedService<unnamed, true>>(), __FILE__}}});
   ASSERT_EQ(launch(std::move(containers)), 0);
   EXPECT_EQ(observed.names, std::vector<std::string>{c.expected});
 }

@@ -21,10 +21,15 @@ TEST(HttpOptions, ClientMaxSize) {
     }
     return std::string("no error");
   };
-  EXPECT_EQ(message(std::int64_t{1023}).rfind("Too low value for http option client_max_size", 0), 0u);
-  EXPECT_EQ(message(std::int64_t{1073741825}).rfind("Too high value for http option client_max_size", 0), 0u);
+  EXPECT_EQ(message(std::int64_t{1023}).rfind("Too low value for http option client_max_size", 0),
+            0u);
+  EXPECT_EQ(
+      message(std::int64_t{1073741825}).rfind("Too high value for http option client_max_size", 0),
+      0u);
   EXPECT_EQ(message(std::string("2GB")).rfind("Too high value", 0), 0u);
-  EXPECT_EQ(message(std::string("1.5MB")).rfind("Bad value for http option client_max_size: 1.5MB", 0), 0u);
+  EXPECT_EQ(
+      message(std::string("1.5MB")).rfind("Bad value for http option client_max_size: 1.5MB", 0),
+      0u);
   EXPECT_EQ(message(std::string("MB")).rfind("Bad value", 0), 0u);
 }
 
@@ -129,7 +134,9 @@ TEST(HttpCharset, Encode) {
   EXPECT_FALSE(encode_text("abc", "utf-9"));
   EXPECT_FALSE(encode_text("\xC3\xA5", "ascii"));
   EXPECT_EQ(*encode_text("A", "utf-16-be"), std::string("\0A", 2));
-  EXPECT_EQ(*encode_text("A", "utf-16"), std::string("\xFF\xFE" "A\0", 4));
+  EXPECT_EQ(*encode_text("A", "utf-16"), std::string("\xFF\xFE"
+                                                     "A\0",
+                                                     4));
   EXPECT_EQ(*encode_text("\xF0\x9F\x98\x80", "utf-16-le"), std::string("\x3D\xD8\x00\xDE", 4));
   EXPECT_EQ(*encode_text("caf\xC3\xA9", " UTF-8 "), "caf\xC3\xA9");
   EXPECT_EQ(*encode_text("caf\xC3\xA9", "UTF_8"), "caf\xC3\xA9");
@@ -178,12 +185,14 @@ TEST(HttpResponseShapes, ExplicitContentTypes) {
   EXPECT_EQ(content_type_of(wire), "text/plain; ");
   EXPECT_EQ(wire.body, "test");
 
-  Response latin(200, "test \xC3\xA5\xC3\xA4\xC3\xB6", {{"Content-Type", "text/plain; charset=iso-8859-1"}});
+  Response latin(200, "test \xC3\xA5\xC3\xA4\xC3\xB6",
+                 {{"Content-Type", "text/plain; charset=iso-8859-1"}});
   wire = to_wire(std::move(latin), 200, default_types);
   EXPECT_EQ(wire.body, "test \xE5\xE4\xF6");
   EXPECT_EQ(content_type_of(wire), "text/plain; charset=iso-8859-1");
 
-  Response unencodable(200, "test \xE5\x8F\x8B\xE9\x81\x94", {{"Content-Type", "text/plain; charset=iso-8859-1"}});
+  Response unencodable(200, "test \xE5\x8F\x8B\xE9\x81\x94",
+                       {{"Content-Type", "text/plain; charset=iso-8859-1"}});
   EXPECT_THROW(to_wire(std::move(unencodable), 200, default_types), ResponseEncodingError);
 
   Response unknown(200, "test", {{"Content-Type", "text/plain; charset=utf-9"}});
@@ -194,7 +203,8 @@ TEST(HttpResponseShapes, ExplicitContentTypes) {
   EXPECT_EQ(wire.body, "test \xC3\xA5");  // no charset: UTF-8
   EXPECT_EQ(content_type_of(wire), "text/html");
 
-  Response bytes_latin(200, Bytes{"\xC3\xA5"}, {{"Content-Type", "text/plain; charset=iso-8859-1"}});
+  Response bytes_latin(200, Bytes{"\xC3\xA5"},
+                       {{"Content-Type", "text/plain; charset=iso-8859-1"}});
   wire = to_wire(std::move(bytes_latin), 200, default_types);
   EXPECT_EQ(wire.body, "\xC3\xA5");  // bytes are never re-encoded
 
@@ -247,10 +257,11 @@ TEST(HttpAccessLog, FieldsInUpstreamOrder) {
   auto fields = access_log_fields(entry);
   std::vector<std::string> keys;
   for (const auto& field : fields) keys.push_back(field.key);
-  EXPECT_EQ(keys, (std::vector<std::string>{"status_code", "remote_ip", "request_method", "request_path",
-                                            "http_version", "response_content_length", "request_content_length",
-                                            "request_content_read_length", "user_agent", "handler_elapsed_time",
-                                            "request_time"}));
+  EXPECT_EQ(keys,
+            (std::vector<std::string>{"status_code", "remote_ip", "request_method", "request_path",
+                                      "http_version", "response_content_length",
+                                      "request_content_length", "request_content_read_length",
+                                      "user_agent", "handler_elapsed_time", "request_time"}));
   EXPECT_EQ(fields.back().value.as_string(), "0.00143s");
   EXPECT_EQ(fields[9].value.as_string(), "0.00135s");
 
@@ -263,12 +274,12 @@ TEST(HttpAccessLog, FieldsInUpstreamOrder) {
   full.response_content_length = 0;  // an empty body is logged as 0, like aiohttp's content_length
   keys.clear();
   for (const auto& field : access_log_fields(full)) keys.push_back(field.key);
-  EXPECT_EQ(keys, (std::vector<std::string>{"status_code", "replaced_status_code", "remote_ip", "auth_user",
-                                            "request_method", "request_path", "request_query_string",
-                                            "http_version", "response_content_length",
-                                            "replaced_response_content_length", "request_content_length",
-                                            "request_content_read_length", "user_agent", "handler_elapsed_time",
-                                            "request_time"}));
+  EXPECT_EQ(keys, (std::vector<std::string>{
+                      "status_code", "replaced_status_code", "remote_ip", "auth_user",
+                      "request_method", "request_path", "request_query_string", "http_version",
+                      "response_content_length", "replaced_response_content_length",
+                      "request_content_length", "request_content_read_length", "user_agent",
+                      "handler_elapsed_time", "request_time"}));
 
   AccessLogEntry minimal;
   minimal.status = 200;
@@ -277,8 +288,9 @@ TEST(HttpAccessLog, FieldsInUpstreamOrder) {
   minimal.request_seconds = 0.0;
   keys.clear();
   for (const auto& field : access_log_fields(minimal)) keys.push_back(field.key);
-  EXPECT_EQ(keys, (std::vector<std::string>{"status_code", "remote_ip", "request_method", "request_path",
-                                            "http_version", "user_agent", "request_time"}));
+  EXPECT_EQ(keys,
+            (std::vector<std::string>{"status_code", "remote_ip", "request_method", "request_path",
+                                      "http_version", "user_agent", "request_time"}));
 
   // A body cut short (`ignored http request - connection closed before body was sent`): the
   // bytes read are not a request length, and there is no request time.
@@ -291,9 +303,9 @@ TEST(HttpAccessLog, FieldsInUpstreamOrder) {
   cut.request_length_from_read = false;
   keys.clear();
   for (const auto& field : access_log_fields(cut)) keys.push_back(field.key);
-  EXPECT_EQ(keys, (std::vector<std::string>{"status_code", "remote_ip", "request_method", "request_path",
-                                            "http_version", "response_content_length",
-                                            "request_content_read_length", "user_agent"}));
+  EXPECT_EQ(keys, (std::vector<std::string>{
+                      "status_code", "remote_ip", "request_method", "request_path", "http_version",
+                      "response_content_length", "request_content_read_length", "user_agent"}));
 }
 
 TEST(HttpAccessLog, Formats) {

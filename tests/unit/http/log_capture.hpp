@@ -24,7 +24,8 @@ struct Capture {
   Capture() {
     add_log_sink([this](const LogRecord& record) {
       std::lock_guard lock(mutex);
-      records.push_back({std::string(record.logger), record.message ? std::string(*record.message) : std::string(),
+      records.push_back({std::string(record.logger),
+                         record.message ? std::string(*record.message) : std::string(),
                          record.level, record.fields});
     });
   }
@@ -47,6 +48,8 @@ inline void clear_captured() {
   c.records.clear();
 }
 
-inline TransportFactory transport_factory(const std::string& kind) { return *detail::find_transport(kind); }
+inline TransportFactory transport_factory(const std::string& kind) {
+  return *detail::find_transport(kind);
+}
 
 }  // namespace tomodachi::test_stubs

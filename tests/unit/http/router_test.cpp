@@ -83,7 +83,8 @@ TEST(HttpRouter, InvalidPatternNamesThePattern) {
     router.add({"GET"}, "/broken/(?P<id>[", 0);
     FAIL() << "expected an exception";
   } catch (const std::invalid_argument& error) {
-    EXPECT_NE(std::string(error.what()).find("Bad http route pattern '/broken/(?P<id>['"), std::string::npos)
+    EXPECT_NE(std::string(error.what()).find("Bad http route pattern '/broken/(?P<id>['"),
+              std::string::npos)
         << error.what();
   }
   EXPECT_THROW(router.add({"GET"}, "/(?=lookahead)", 0), std::invalid_argument);

@@ -7,11 +7,11 @@
 #include <tomodachi/context.hpp>
 #include <tomodachi/http.hpp>
 
+#include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
-#include <gtest/gtest.h>
 
 #include <atomic>
 #include <filesystem>
@@ -69,7 +69,8 @@ class TestService : public tomodachi::Service {
     });
     // ccache may compile with relative paths; ctest gives the source folder.
     const char* source_dir = std::getenv("TOMODACHI_SOURCE_DIR");
-    std::string files = source_dir ? std::string(source_dir) + "/tests/unit/http/static_files" : "static_files";
+    std::string files =
+        source_dir ? std::string(source_dir) + "/tests/unit/http/static_files" : "static_files";
     http_static(files, "/static/");
     http_static(files, R"(/download/(?P<filename>[^/]+?)/image)");
     websocket<&TestService::websocket_data>("/websocket-data");
@@ -81,11 +82,13 @@ class TestService : public tomodachi::Service {
   }
 
   Task<Response> test(Request&) { co_return "test"; }
-  Task<std::string> test_id(Request& request) { co_return "test " + std::string(request.match("id")); }
-  Task<Response> dict_like(Request&) {
-    co_return Response{200, "test dict", {{"X-Dict", "test"}}};
+  Task<std::string> test_id(Request& request) {
+    co_return "test " + std::string(request.match("id"));
   }
-  Task<Response> tuple_like(Request&) { co_return Response(200, "test tuple", {{"X-Tuple", "test"}}); }
+  Task<Response> dict_like(Request&) { co_return Response{200, "test dict", {{"X-Dict", "test"}}}; }
+  Task<Response> tuple_like(Request&) {
+    co_return Response(200, "test tuple", {{"X-Tuple", "test"}});
+  }
   Task<Response> explicit_response(Request&) {
     Response response(200, "test tomodachi response", {{"X-Tomodachi-Response", "test"}});
     co_return response;
@@ -107,16 +110,20 @@ class TestService : public tomodachi::Service {
     co_return Response(200, "test", {{"Content-Type", "text/plain; "}});
   }
   Task<Response> latin1(Request&) {
-    co_return Response(200, "test \xC3\xA5\xC3\xA4\xC3\xB6", {{"Content-Type", "text/plain; charset=iso-8859-1"}});
+    co_return Response(200, "test \xC3\xA5\xC3\xA4\xC3\xB6",
+                       {{"Content-Type", "text/plain; charset=iso-8859-1"}});
   }
   Task<Response> unencodable(Request&) {
-    co_return Response(200, "test \xE5\x8F\x8B\xE9\x81\x94", {{"Content-Type", "text/plain; charset=iso-8859-1"}});
+    co_return Response(200, "test \xE5\x8F\x8B\xE9\x81\x94",
+                       {{"Content-Type", "text/plain; charset=iso-8859-1"}});
   }
   Task<Response> bad_charset(Request&) {
     co_return Response(200, "test", {{"Content-Type", "text/plain; charset=utf-9"}});
   }
   Task<Response> empty(Request&) { co_return ""; }
-  Task<tomodachi::Bytes> bytes(Request&) { co_return tomodachi::Bytes{"test \xc3\xa5\xc3\xa4\xc3\xb6"}; }
+  Task<tomodachi::Bytes> bytes(Request&) {
+    co_return tomodachi::Bytes{"test \xc3\xa5\xc3\xa4\xc3\xb6"};
+  }
   Task<void> none(Request&) { co_return; }
   std::string plain(Request&) { return "plain function"; }
   Task<boost::json::value> json(Request&) { co_return boost::json::value{{"ok", true}}; }
@@ -141,14 +148,16 @@ class TestService : public tomodachi::Service {
   Task<Response> created(Request& request) {
     co_return Response(request.body() == "201" ? 201 : 200, "created!");
   }
-  Task<tomodachi::WebsocketCallbacks> websocket_temporary(tomodachi::Websocket& websocket, Request&) {
-    co_return tomodachi::WebsocketCallbacks{.on_receive = [websocket](std::string text) -> Task<void> {
-      std::optional<tomodachi::Websocket> copy(websocket);
-      auto task = copy->send_str("from a temporary: " + text);
-      copy.reset();
-      copy.emplace();  // the handle's storage now holds an empty handle
-      co_await std::move(task);
-    }};
+  Task<tomodachi::WebsocketCallbacks> websocket_temporary(tomodachi::Websocket& websocket,
+                                                          Request&) {
+    co_return tomodachi::WebsocketCallbacks{
+        .on_receive = [websocket](std::string text) -> Task<void> {
+          std::optional<tomodachi::Websocket> copy(websocket);
+          auto task = copy->send_str("from a temporary: " + text);
+          copy.reset();
+          copy.emplace();  // the handle's storage now holds an empty handle
+          co_await std::move(task);
+        }};
   }
   Task<Response> custom_error_body(Request&) {
     throw tomodachi::HttpError(422, {{"X-Reason", "fields"}}, "field 'name' is required");
@@ -157,7 +166,8 @@ class TestService : public tomodachi::Service {
   Task<std::string> form_fields(Request& request) {
     co_return std::to_string(request.form().size());
   }
-  Task<tomodachi::WebsocketCallbacks> websocket_data(tomodachi::Websocket& websocket, Request& request) {
+  Task<tomodachi::WebsocketCallbacks> websocket_data(tomodachi::Websocket& websocket,
+                                                     Request& request) {
     request.logger().info("websocket connected");
     co_return tomodachi::WebsocketCallbacks{
         .on_receive = [websocket](std::string text) mutable -> Task<void> {
@@ -259,7 +269,8 @@ std::vector<tomodachi::test_stubs::CapturedRecord> records_of(const std::string&
   return out;
 }
 
-const boost::json::value* field(const tomodachi::test_stubs::CapturedRecord& record, const std::string& key) {
+const boost::json::value* field(const tomodachi::test_stubs::CapturedRecord& record,
+                                const std::string& key) {
   for (const auto& f : record.fields) {
     if (f.key == key) return &f.value;
   }
@@ -268,9 +279,7 @@ const boost::json::value* field(const tomodachi::test_stubs::CapturedRecord& rec
 
 class HttpServer : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    harness_ = new Harness<TestService>();
-  }
+  static void SetUpTestSuite() { harness_ = new Harness<TestService>(); }
   static void TearDownTestSuite() {
     delete harness_;
     harness_ = nullptr;
@@ -365,8 +374,10 @@ TEST_F(HttpServer, ErrorsNotFoundMethodNotAllowedHead) {
   EXPECT_EQ(reply->body, "field 'name' is required");
   EXPECT_EQ(reply->header("x-reason"), "fields");
   EXPECT_EQ(reply->header("content-type"), "text/plain; charset=utf-8");
-  reply = request(port(), "POST /form HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=x\r\n"
-                          "Content-Length: 7\r\n\r\ngarbage");
+  reply =
+      request(port(),
+              "POST /form HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=x\r\n"
+              "Content-Length: 7\r\n\r\ngarbage");
   EXPECT_EQ(reply->status, 400);
   EXPECT_EQ(reply->body, "malformed multipart body");
   // handler exceptions carry the handler's fields
@@ -389,11 +400,15 @@ TEST_F(HttpServer, NamedGroupsAndPercentDecoding) {
 
 TEST_F(HttpServer, RealIpAndBasicAuth) {
   EXPECT_EQ(request(port(), get("/forwarded-for"))->body, "127.0.0.1");
-  EXPECT_EQ(request(port(), get("/forwarded-for", "X-Forwarded-For: 192.168.0.1, 10.0.0.1\r\n"))->body,
-            "192.168.0.1");
-  EXPECT_EQ(request(port(), get("/authorization", "Authorization: Basic YXV0aHVzZXI6c2VjcmV0YWY=\r\n"))->body,
-            "authuser");
-  EXPECT_EQ(request(port(), get("/authorization", "Authorization: Basic 0123456789\r\n"))->body, "");
+  EXPECT_EQ(
+      request(port(), get("/forwarded-for", "X-Forwarded-For: 192.168.0.1, 10.0.0.1\r\n"))->body,
+      "192.168.0.1");
+  EXPECT_EQ(
+      request(port(), get("/authorization", "Authorization: Basic YXV0aHVzZXI6c2VjcmV0YWY=\r\n"))
+          ->body,
+      "authuser");
+  EXPECT_EQ(request(port(), get("/authorization", "Authorization: Basic 0123456789\r\n"))->body,
+            "");
 }
 
 TEST_F(HttpServer, MiddlewareBeforeAfterSet) {
@@ -423,7 +438,8 @@ TEST_F(HttpServer, RequestBodiesAndLimits) {
   EXPECT_EQ(reply->body, "PUT:abcde");
   // Expect: 100-continue
   Connection connection(port());
-  connection.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n");
+  connection.send(
+      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n");
   auto interim = connection.read_reply(true);
   ASSERT_TRUE(interim);
   EXPECT_EQ(interim->status, 100);
@@ -441,7 +457,8 @@ TEST_F(HttpServer, MalformedInputGetsDefinedAnswers) {
   EXPECT_EQ(reply->header("connection"), "close");
   EXPECT_EQ(reply->header("server"), "tomodachi");
   // oversized headers
-  reply = request(port(), "GET /test HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n");
+  reply = request(
+      port(), "GET /test HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n");
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->status, 431);
   // oversized body (declared)
@@ -449,7 +466,9 @@ TEST_F(HttpServer, MalformedInputGetsDefinedAnswers) {
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->status, 413);
   // bad chunked encoding
-  reply = request(port(), "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\nabc\r\n0\r\n\r\n");
+  reply = request(port(),
+                  "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+                  "chunked\r\n\r\nZZZ\r\nabc\r\n0\r\n\r\n");
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->status, 400);
   // header injection attempt via a bare LF in a header value
@@ -493,7 +512,8 @@ TEST_F(HttpServer, StaticFilesStayInsideTheirFolder) {
   EXPECT_EQ(request(port(), get("/static/image.png", "Range: bytes=0-1,3-4\r\n"))->status, 200);
   auto full = request(port(), get("/static/image.png"));
   EXPECT_EQ(full->header("accept-ranges"), "bytes");
-  reply = request(port(), get("/static/image.png", "If-Modified-Since: " + full->header("last-modified") + "\r\n"));
+  reply = request(port(), get("/static/image.png",
+                              "If-Modified-Since: " + full->header("last-modified") + "\r\n"));
   EXPECT_EQ(reply->status, 304);
   EXPECT_EQ(reply->body, "");
   // Missing files go through the http_error(404) handler, like upstream's HTTPNotFound.
@@ -503,9 +523,10 @@ TEST_F(HttpServer, StaticFilesStayInsideTheirFolder) {
   reply = request(port(), get("/static/sub"));  // directory
   EXPECT_EQ(reply->status, 404);
   EXPECT_EQ(reply->body, "test 404");
-  for (const char* attempt : {"/static/../secret.txt", "/static/..%2Fsecret.txt", "/static/%2e%2e/secret.txt",
-                              "/static/sub/../../secret.txt", "/static/escape.txt", "/static//etc/passwd",
-                              "/static/%2Fetc%2Fpasswd", "/static/sub%5C..%5C..%5Csecret.txt"}) {
+  for (const char* attempt :
+       {"/static/../secret.txt", "/static/..%2Fsecret.txt", "/static/%2e%2e/secret.txt",
+        "/static/sub/../../secret.txt", "/static/escape.txt", "/static//etc/passwd",
+        "/static/%2Fetc%2Fpasswd", "/static/sub%5C..%5C..%5Csecret.txt"}) {
     reply = request(port(), get(attempt));
     ASSERT_TRUE(reply) << attempt;
     EXPECT_EQ(reply->status, 404) << attempt;
@@ -527,7 +548,8 @@ TEST_F(HttpServer, WebsocketRoundTrip) {
   Connection connection(port());
   connection.send(
       "GET /websocket-data HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nUser-Agent: ws-test\r\n\r\n");
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nUser-Agent: "
+      "ws-test\r\n\r\n");
   auto reply = connection.read_reply();
   ASSERT_TRUE(reply);
   ASSERT_EQ(reply->status, 101);
@@ -541,7 +563,8 @@ TEST_F(HttpServer, WebsocketRoundTrip) {
   connection.ws_send_text("", 0x8);  // close
   auto [close_opcode, close_payload] = connection.ws_read();
   EXPECT_EQ(close_opcode, 8);
-  ::shutdown(connection.fd(), SHUT_WR);  // the client ends the TCP connection after the close handshake
+  ::shutdown(connection.fd(),
+             SHUT_WR);  // the client ends the TCP connection after the close handshake
   for (int i = 0; i < 100 && !TestService::websocket_closed; ++i) std::this_thread::sleep_for(10ms);
   EXPECT_TRUE(TestService::websocket_closed);
   std::this_thread::sleep_for(50ms);
@@ -552,7 +575,8 @@ TEST_F(HttpServer, WebsocketRoundTrip) {
   for (auto& record : records_of("tomodachi.http.websocket")) {
     auto state = field(record, "websocket_state");
     if (state && state->as_string() == "open") open_logged = true;
-    EXPECT_FALSE(state && state->as_string() == "closed") << "closed record on the websocket logger";
+    EXPECT_FALSE(state && state->as_string() == "closed")
+        << "closed record on the websocket logger";
   }
   for (auto& record : records_of("tomodachi.http.response")) {
     auto state = field(record, "websocket_state");
@@ -567,7 +591,8 @@ TEST_F(HttpServer, WebsocketRoundTrip) {
   // the handler's logger says it is a websocket handler
   bool typed = false;
   for (auto& record : records_of("tomodachi.http.handler")) {
-    if (record.message == "websocket connected") typed = field(record, "type")->as_string() == "tomodachi.websocket";
+    if (record.message == "websocket connected")
+      typed = field(record, "type")->as_string() == "tomodachi.websocket";
   }
   EXPECT_TRUE(typed);
 }
@@ -577,7 +602,8 @@ TEST_F(HttpServer, WebsocketSendFromATemporaryHandle) {
   // the task first runs (e.g. `spawn(copy.send_str(...))` on a loop copy).
   Connection connection(port());
   connection.send(
-      "GET /websocket-temporary HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "GET /websocket-temporary HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: "
+      "Upgrade\r\n"
       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
   auto reply = connection.read_reply();
   ASSERT_TRUE(reply);
@@ -633,7 +659,9 @@ TEST_F(HttpServer, AccessLogOfABodyCutShort) {
   tomodachi::test_stubs::clear_captured();
   {
     Connection connection(port());
-    connection.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\nUser-Agent: cut\r\n\r\n0123456789");
+    connection.send(
+        "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\nUser-Agent: "
+        "cut\r\n\r\n0123456789");
     std::this_thread::sleep_for(100ms);
   }  // the client goes away before its body is complete
   const tomodachi::test_stubs::CapturedRecord* found = nullptr;
@@ -642,14 +670,16 @@ TEST_F(HttpServer, AccessLogOfABodyCutShort) {
     std::this_thread::sleep_for(20ms);
     records = records_of("tomodachi.http.response");
     for (auto& record : records) {
-      if (record.message == "ignored http request - connection closed before body was sent") found = &record;
+      if (record.message == "ignored http request - connection closed before body was sent")
+        found = &record;
     }
   }
   ASSERT_TRUE(found);
   std::vector<std::string> keys;
   for (const auto& f : found->fields) keys.push_back(f.key);
-  EXPECT_EQ(keys, (std::vector<std::string>{"status_code", "remote_ip", "request_method", "request_path",
-                                            "http_version", "response_content_length", "request_content_length",
+  EXPECT_EQ(keys, (std::vector<std::string>{"status_code", "remote_ip", "request_method",
+                                            "request_path", "http_version",
+                                            "response_content_length", "request_content_length",
                                             "request_content_read_length", "user_agent"}));
   EXPECT_EQ(field(*found, "status_code")->as_int64(), 499);
   EXPECT_EQ(field(*found, "response_content_length")->as_int64(), 0);
@@ -798,7 +828,8 @@ TEST(HttpStartFailures, BadPatternAndBusyPort) {
     setup.get();
     FAIL() << "expected a start failure";
   } catch (const std::invalid_argument& error) {
-    EXPECT_NE(std::string(error.what()).find("Bad http route pattern '/(?P<broken'"), std::string::npos);
+    EXPECT_NE(std::string(error.what()).find("Bad http route pattern '/(?P<broken'"),
+              std::string::npos);
   }
 
   Harness<KeepAliveService> first;
@@ -836,7 +867,8 @@ class ReusePortService : public KeepAliveService {
 
 TEST(HttpReusePort, TwoServicesShareAPort) {
   Harness<ReusePortService> first;
-  Harness<ReusePortService> second([&](ReusePortService& service) { service.options.http.port = first.port(); });
+  Harness<ReusePortService> second(
+      [&](ReusePortService& service) { service.options.http.port = first.port(); });
   EXPECT_EQ(first.port(), second.port());
   EXPECT_EQ(request(first.port(), get("/"))->body, "hello");
 }
@@ -853,9 +885,10 @@ class WsService : public tomodachi::Service {
     websocket<&WsService::echo>("/ws");
   }
   Task<tomodachi::WebsocketCallbacks> echo(tomodachi::Websocket& websocket, Request&) {
-    co_return tomodachi::WebsocketCallbacks{.on_receive = [websocket](std::string text) mutable -> Task<void> {
-      co_await websocket.send_str(text);
-    }};
+    co_return tomodachi::WebsocketCallbacks{
+        .on_receive = [websocket](std::string text) mutable -> Task<void> {
+          co_await websocket.send_str(text);
+        }};
   }
 };
 
@@ -870,7 +903,8 @@ std::unique_ptr<Connection> ws_connect(int port) {
 }
 
 int close_code(const std::string& payload) {
-  return payload.size() >= 2 ? (static_cast<unsigned char>(payload[0]) << 8) | static_cast<unsigned char>(payload[1])
+  return payload.size() >= 2 ? (static_cast<unsigned char>(payload[0]) << 8) |
+                                   static_cast<unsigned char>(payload[1])
                              : 0;
 }
 
@@ -954,7 +988,8 @@ TEST(HttpErrorHandling, FallbacksAndDefaults) {
   EXPECT_EQ(reply->header("content-type"), "text/plain; charset=utf-8");
   reply = request(harness.port(), get("/plain", "X-Fail: 1\r\n"));  // middleware exceptions too
   EXPECT_EQ(reply->status, 500);
-  EXPECT_EQ(request(harness.port(), get("/plain"))->header("content-type"), "application/json; charset=utf-8");
+  EXPECT_EQ(request(harness.port(), get("/plain"))->header("content-type"),
+            "application/json; charset=utf-8");
 }
 
 }  // namespace
@@ -974,18 +1009,24 @@ class CallableService : public tomodachi::Service {
         },
         "outer");
     tomodachi::HttpRouteOptions guarded;
-    guarded.guards.push_back([](tomodachi::Service&, Request& request) -> Task<std::optional<Response>> {
-      if (!request.query("token")) co_return Response{403, "no token"};
-      co_return std::nullopt;
-    });
-    http("GET", R"(/info/(?P<a>x)?(?P<b>y)?)", "info", [](Request& request) -> std::string {
-      std::string out = std::string(request.method()) + " " + std::string(request.path()) + " q=" +
-                        std::string(request.query_string()) + " a=" + (request.matched("a") ? "1" : "0") +
-                        " b=" + (request.matched("b") ? "1" : "0") + " outer=" +
-                        std::string(request.context().at("outer").as_string()) + " headers=";
-      for (auto [name, value] : request.headers()) out += std::string(name) + ",";
-      return out;
-    }, guarded);
+    guarded.guards.push_back(
+        [](tomodachi::Service&, Request& request) -> Task<std::optional<Response>> {
+          if (!request.query("token")) co_return Response{403, "no token"};
+          co_return std::nullopt;
+        });
+    http(
+        "GET", R"(/info/(?P<a>x)?(?P<b>y)?)", "info",
+        [](Request& request) -> std::string {
+          std::string out = std::string(request.method()) + " " + std::string(request.path()) +
+                            " q=" + std::string(request.query_string()) +
+                            " a=" + (request.matched("a") ? "1" : "0") +
+                            " b=" + (request.matched("b") ? "1" : "0") +
+                            " outer=" + std::string(request.context().at("outer").as_string()) +
+                            " headers=";
+          for (auto [name, value] : request.headers()) out += std::string(name) + ",";
+          return out;
+        },
+        guarded);
   }
 };
 
@@ -1015,7 +1056,9 @@ class UploadService : public tomodachi::Service {
     http<&UploadService::upload>("POST", "/upload");
     http<&UploadService::sleepy>("GET", "/sleep");
   }
-  Task<std::string> upload(Request& request) { co_return "got " + std::to_string(request.body().size()); }
+  Task<std::string> upload(Request& request) {
+    co_return "got " + std::to_string(request.body().size());
+  }
   Task<std::string> sleepy(Request&) {
     co_await tomodachi::sleep(std::chrono::milliseconds(1000));
     co_return "slept";
@@ -1028,9 +1071,11 @@ class KeepAliveUploadService : public UploadService {
 };
 
 /// Starts a 1000-byte upload, sends half, stops the server, waits, sends the rest.
-std::optional<http_test::HttpReply> upload_across_a_stop(int port, std::function<std::future<void>()> stop) {
+std::optional<http_test::HttpReply> upload_across_a_stop(int port,
+                                                         std::function<std::future<void>()> stop) {
   Connection client(port);
-  client.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + std::string(500, 'a'));
+  client.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" +
+              std::string(500, 'a'));
   std::this_thread::sleep_for(100ms);
   auto stopping = stop();
   std::this_thread::sleep_for(1500ms);  // longer than upstream's one second before step 4
@@ -1075,8 +1120,10 @@ TEST(HttpShutdown, AwaitingKeepAliveConnectionsAndRequests) {
   std::optional<std::int64_t> connection_count;
   std::optional<std::int64_t> request_count;
   for (auto& record : records_of("tomodachi.http")) {
-    if (record.message == "awaiting keep-alive connections") connection_count = field(record, "connection_count")->as_int64();
-    if (record.message == "awaiting requests to complete") request_count = field(record, "request_count")->as_int64();
+    if (record.message == "awaiting keep-alive connections")
+      connection_count = field(record, "connection_count")->as_int64();
+    if (record.message == "awaiting requests to complete")
+      request_count = field(record, "request_count")->as_int64();
   }
   EXPECT_EQ(connection_count, 2);
   EXPECT_EQ(request_count, 1);
@@ -1087,7 +1134,8 @@ TEST(HttpProtection, ErrorAnswersDrainTheRequestBeforeClosing) {
   // After a 413 the server half-closes and reads on: the client can finish sending without
   // a reset, and then sees an orderly end of the connection (nginx's lingering close).
   Connection client(harness.port());
-  client.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n" + std::string(10000, 'x'));
+  client.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n" +
+              std::string(10000, 'x'));
   auto reply = client.read_reply();
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->status, 413);
@@ -1102,7 +1150,8 @@ TEST(HttpProtection, ErrorAnswersDrainTheRequestBeforeClosing) {
   Connection uploader(harness.port());
   std::thread sender([&] {
     try {
-      uploader.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 4194304\r\n\r\n" + std::string(4194304, 'z'));
+      uploader.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 4194304\r\n\r\n" +
+                    std::string(4194304, 'z'));
     } catch (const std::exception&) {
       // the server stops reading after its bounded drain
     }
@@ -1123,7 +1172,9 @@ class IdleWsService : public tomodachi::Service {
     websocket<&IdleWsService::silent>("/ws");
     websocket<&IdleWsService::flood>("/flood");
   }
-  Task<tomodachi::WebsocketCallbacks> silent(tomodachi::Websocket&, Request&) { co_return tomodachi::WebsocketCallbacks{}; }
+  Task<tomodachi::WebsocketCallbacks> silent(tomodachi::Websocket&, Request&) {
+    co_return tomodachi::WebsocketCallbacks{};
+  }
   // Sends 1 MiB messages until a send fails (a client that never reads).
   Task<tomodachi::WebsocketCallbacks> flood(tomodachi::Websocket& websocket, Request&) {
     auto executor = co_await boost::asio::this_coro::executor;
@@ -1140,11 +1191,13 @@ class IdleWsService : public tomodachi::Service {
   static inline std::atomic<bool> flood_failed{false};
 };
 
-std::unique_ptr<Connection> ws_connect_to(int port, const std::string& path, int receive_buffer = 0) {
+std::unique_ptr<Connection> ws_connect_to(int port, const std::string& path,
+                                          int receive_buffer = 0) {
   auto connection = std::make_unique<Connection>(port, receive_buffer);
-  connection->send("GET " + path +
-                   " HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+  connection->send(
+      "GET " + path +
+      " HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
   auto reply = connection->read_reply();
   if (!reply || reply->status != 101) throw std::runtime_error("no upgrade");
   return connection;
@@ -1220,20 +1273,23 @@ class ObservedService : public tomodachi::Service {
   /// Answers only once the test releases it: an in-flight request to observe.
   Task<Response> held(Request&) {
     held_entered = true;
-    for (int i = 0; i < 500 && !release_held; ++i) co_await tomodachi::sleep(std::chrono::milliseconds(10));
+    for (int i = 0; i < 500 && !release_held; ++i)
+      co_await tomodachi::sleep(std::chrono::milliseconds(10));
     co_return "held";
   }
   Task<Response> connected_status(Request& request) {
     int shaped = tomodachi::get_http_response_status(Response(201, "x"), &request);
-    int failed = tomodachi::get_http_response_status(std::make_exception_ptr(tomodachi::HttpError(418)), &request);
+    int failed = tomodachi::get_http_response_status(
+        std::make_exception_ptr(tomodachi::HttpError(418)), &request);
     co_return std::to_string(shaped) + " " + std::to_string(failed);
   }
   /// Waits for its client to go away, then records what the helper says about it.
   Task<Response> disconnected_status(Request& request) {
-    for (int i = 0; i < 300 && request.is_connected(); ++i) co_await tomodachi::sleep(std::chrono::milliseconds(10));
+    for (int i = 0; i < 300 && request.is_connected(); ++i)
+      co_await tomodachi::sleep(std::chrono::milliseconds(10));
     status_after_disconnect = tomodachi::get_http_response_status(Response(200, "late"), &request);
-    error_status_after_disconnect =
-        tomodachi::get_http_response_status(std::make_exception_ptr(std::runtime_error("x")), &request);
+    error_status_after_disconnect = tomodachi::get_http_response_status(
+        std::make_exception_ptr(std::runtime_error("x")), &request);
     co_return "late";
   }
   Task<tomodachi::WebsocketCallbacks> throwing_websocket(tomodachi::Websocket&, Request&) {
@@ -1241,9 +1297,10 @@ class ObservedService : public tomodachi::Service {
     co_return tomodachi::WebsocketCallbacks{};
   }
   Task<tomodachi::WebsocketCallbacks> echo_websocket(tomodachi::Websocket& websocket, Request&) {
-    co_return tomodachi::WebsocketCallbacks{.on_receive = [websocket](std::string text) mutable -> Task<void> {
-      co_await websocket.send_str(text);
-    }};
+    co_return tomodachi::WebsocketCallbacks{
+        .on_receive = [websocket](std::string text) mutable -> Task<void> {
+          co_await websocket.send_str(text);
+        }};
   }
 
   static inline std::atomic<bool> held_entered{false};
@@ -1277,7 +1334,8 @@ TEST(HttpExecutionContext, CountersFollowServedRequests) {
   ASSERT_GE(total_before, 0) << "http_total_tasks missing from the execution context";
   ASSERT_GE(current_before, 0) << "http_current_tasks missing from the execution context";
 
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(request(harness.port(), get("/connected-status"))->status, 200);
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(request(harness.port(), get("/connected-status"))->status, 200);
   EXPECT_EQ(context_int("http_total_tasks"), total_before + 3);
   EXPECT_EQ(settled_context_int("http_current_tasks", current_before), current_before);
 
@@ -1313,7 +1371,9 @@ TEST(HttpResponseStatus, ShapesAndErrors) {
   EXPECT_EQ(get_http_response_status(Response(204, "", {{"X-A", "b"}})), 204);
 
   EXPECT_EQ(get_http_response_status(std::exception_ptr()), 200);
-  EXPECT_EQ(get_http_response_status(std::make_exception_ptr(tomodachi::HttpError(302, {{"Location", "/"}}))), 302);
+  EXPECT_EQ(get_http_response_status(
+                std::make_exception_ptr(tomodachi::HttpError(302, {{"Location", "/"}}))),
+            302);
   EXPECT_EQ(get_http_response_status(std::make_exception_ptr(tomodachi::HttpError(503))), 503);
   EXPECT_EQ(get_http_response_status(std::make_exception_ptr(std::runtime_error("boom"))), 500);
   EXPECT_EQ(get_http_response_status(std::make_exception_ptr(42)), 500);
@@ -1331,7 +1391,8 @@ TEST(HttpResponseStatus, WithARequestAnd499WhenTheClientLeft) {
     connection.send(get("/disconnected-status"));
     std::this_thread::sleep_for(100ms);
   }  // the client goes away without reading its answer
-  for (int i = 0; i < 500 && ObservedService::status_after_disconnect == 0; ++i) std::this_thread::sleep_for(10ms);
+  for (int i = 0; i < 500 && ObservedService::status_after_disconnect == 0; ++i)
+    std::this_thread::sleep_for(10ms);
   EXPECT_EQ(ObservedService::status_after_disconnect, 499);
   EXPECT_EQ(ObservedService::error_status_after_disconnect, 499);
 }
@@ -1359,7 +1420,8 @@ TEST(HttpWebsocketRecords, AHandlerThatThrowsLogsErrorAndClosesWith1011) {
   EXPECT_EQ(field(error, "request_query_string")->as_string(), "x=1");
   EXPECT_EQ(field(error, "user_agent")->as_string(), "ws-observer");
   EXPECT_EQ(field(error, "websocket_id")->as_string().size(), 36u);
-  EXPECT_EQ(field(error, "websocket_id")->as_string(), field(records[0], "websocket_id")->as_string());
+  EXPECT_EQ(field(error, "websocket_id")->as_string(),
+            field(records[0], "websocket_id")->as_string());
   EXPECT_EQ(field(error, "total_request_time"), nullptr);
   // the exception itself is logged, naming the handler
   bool exception_logged = false;
@@ -1384,10 +1446,11 @@ TEST(HttpWebsocketRecords, ARefusedUpgradeLogsCancelled) {
   tomodachi::test_stubs::capture();
   Harness<ObservedService> harness;
   // a version this server does not speak: refused before the upgrade
-  auto reply = request(harness.port(),
-                       "GET /ws-echo?y=2 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n"
-                       "User-Agent: old-client\r\n\r\n");
+  auto reply = request(
+      harness.port(),
+      "GET /ws-echo?y=2 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n"
+      "User-Agent: old-client\r\n\r\n");
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->status, 400);
   std::this_thread::sleep_for(50ms);

@@ -38,7 +38,8 @@ class Connection {
   /// stops reading and should fill the server's socket buffer quickly.
   explicit Connection(int port, int receive_buffer = 0) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (receive_buffer > 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+    if (receive_buffer > 0)
+      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(static_cast<uint16_t>(port));
@@ -81,11 +82,12 @@ class Connection {
   }
 
   /// Reads one response (Content-Length framed, or until close). `head`: no body expected.
-  std::optional<HttpReply> read_reply(bool head = false,
-                                      std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
+  std::optional<HttpReply> read_reply(
+      bool head = false, std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     auto remaining = [&] {
-      return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      return std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
     };
     std::size_t end;
     while ((end = buffer_.find("\r\n\r\n")) == std::string::npos) {
@@ -158,19 +160,23 @@ class Connection {
       frame.push_back(static_cast<char>(text.size() & 0xFF));
     } else {
       frame.push_back(static_cast<char>(0x80 | 127));
-      for (int i = 7; i >= 0; --i) frame.push_back(static_cast<char>((text.size() >> (8 * i)) & 0xFF));
+      for (int i = 7; i >= 0; --i)
+        frame.push_back(static_cast<char>((text.size() >> (8 * i)) & 0xFF));
     }
     frame.append(reinterpret_cast<const char*>(mask), 4);
-    for (std::size_t i = 0; i < text.size(); ++i) frame.push_back(static_cast<char>(text[i] ^ mask[i % 4]));
+    for (std::size_t i = 0; i < text.size(); ++i)
+      frame.push_back(static_cast<char>(text[i] ^ mask[i % 4]));
     send(frame);
   }
 
   /// Reads one server frame: (opcode, payload); opcode -1 on timeout/EOF.
-  std::pair<int, std::string> ws_read(std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
+  std::pair<int, std::string> ws_read(
+      std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     auto need = [&](std::size_t n) {
       while (buffer_.size() < n) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0 || !fill(left)) return false;
       }
       return true;
@@ -181,12 +187,14 @@ class Connection {
     std::size_t header = 2;
     if (length == 126) {
       if (!need(4)) return {-1, {}};
-      length = (static_cast<unsigned char>(buffer_[2]) << 8) | static_cast<unsigned char>(buffer_[3]);
+      length =
+          (static_cast<unsigned char>(buffer_[2]) << 8) | static_cast<unsigned char>(buffer_[3]);
       header = 4;
     } else if (length == 127) {
       if (!need(10)) return {-1, {}};
       length = 0;
-      for (int i = 0; i < 8; ++i) length = (length << 8) | static_cast<unsigned char>(buffer_[2 + i]);
+      for (int i = 0; i < 8; ++i)
+        length = (length << 8) | static_cast<unsigned char>(buffer_[2 + i]);
       header = 10;
     }
     if (!need(header + length)) return {-1, {}};

@@ -1,7 +1,7 @@
 #include <tomodachi/json.hpp>
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 #include <cmath>
 #include <cstring>
@@ -37,7 +37,8 @@ TEST(FloatRepr, MatchesPythonRepr) {
 }
 
 TEST(Dumps, UsesPythonSeparatorsAndKeyOrder) {
-  boost::json::value v = boost::json::parse(R"({"z": [1, null, true, false], "a": {"n": 1.0, "s": ""}})");
+  boost::json::value v =
+      boost::json::parse(R"({"z": [1, null, true, false], "a": {"n": 1.0, "s": ""}})");
   EXPECT_EQ(dumps(v), R"({"z": [1, null, true, false], "a": {"n": 1.0, "s": ""}})");
   EXPECT_EQ(dumps(boost::json::array{}), "[]");
   EXPECT_EQ(dumps(boost::json::object{}), "{}");
@@ -107,9 +108,11 @@ TEST(Loads, KeepsIntegerKinds) {
 
 TEST(BigInt, IntegersBeyondSixtyFourBitsPassThroughExactly) {
   // Python ints are unbounded; json.dumps writes their digits.
-  const std::string text = R"({"2^64": 18446744073709551616, "-2^63-1": -9223372036854775809, "10^30": 1000000000000000000000000000000, "f": 1e+30})";
+  const std::string text =
+      R"({"2^64": 18446744073709551616, "-2^63-1": -9223372036854775809, "10^30": 1000000000000000000000000000000, "f": 1e+30})";
   EXPECT_EQ(dumps(loads(text)), text);
-  EXPECT_EQ(tomodachi::json::python_repr(loads("[18446744073709551616]")), "[18446744073709551616]");
+  EXPECT_EQ(tomodachi::json::python_repr(loads("[18446744073709551616]")),
+            "[18446744073709551616]");
   // The NaN/Infinity-tolerant path keeps them too.
   EXPECT_EQ(dumps(loads("[NaN, 18446744073709551616]")), "[NaN, 18446744073709551616]");
 }

@@ -1,10 +1,10 @@
 // The in-memory broker: topic routing, queues, envelopes, transport values, publishing hook.
 #include <tomodachi/testing.hpp>
 
+#include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <optional>
@@ -68,7 +68,8 @@ TEST(Broker, RoutesToEveryMatchingQueueAndSharesNamedQueues) {
   broker.run_until_idle();
 
   std::sort(collector.seen.begin(), collector.seen.end());
-  EXPECT_EQ(collector.seen, (std::vector<std::string>{"a:3", "all:1", "all:2", "b:4", "created:1"}));
+  EXPECT_EQ(collector.seen,
+            (std::vector<std::string>{"a:3", "all:1", "all:2", "b:4", "created:1"}));
   EXPECT_EQ(broker.stats().delivered, 5u);
 }
 
@@ -101,7 +102,8 @@ TEST(Broker, EnvelopesAsConfiguredPerServiceAndPerSubscription) {
   tomodachi::testing::SubscribeOptions raw;
   raw.message_envelope = tomodachi::no_envelope;
   broker.subscribe(
-      receiver, "t", "raw_handler", [&raw_data](Message& message) -> Task<void> {
+      receiver, "t", "raw_handler",
+      [&raw_data](Message& message) -> Task<void> {
         raw_data = message.payload();
         co_return;
       },
@@ -112,8 +114,9 @@ TEST(Broker, EnvelopesAsConfiguredPerServiceAndPerSubscription) {
   broker.publish(sender, {{"key", "v\xc3\xa4rde"}}, "t", fixed);
   broker.run_until_idle();
   EXPECT_EQ(json_data, (boost::json::value{{"key", "v\xc3\xa4rde"}}));
-  EXPECT_EQ(raw_data,
-            R"({"service": {"name": "test-service", "uuid": "6d8b4a51-0f1e-4c59-9a55-7e3b3a1d2f00"}, "metadata": {"message_uuid": "6d8b4a51-0f1e-4c59-9a55-7e3b3a1d2f00.11111111-2222-4333-8444-555555555555", "protocol_version": "tomodachi-json-base--1.0.0", "compatible_protocol_versions": ["json_base-wip"], "timestamp": 1712345678.123456, "topic": "t", "data_encoding": "raw"}, "data": {"key": "v\u00e4rde"}})");
+  EXPECT_EQ(
+      raw_data,
+      R"({"service": {"name": "test-service", "uuid": "6d8b4a51-0f1e-4c59-9a55-7e3b3a1d2f00"}, "metadata": {"message_uuid": "6d8b4a51-0f1e-4c59-9a55-7e3b3a1d2f00.11111111-2222-4333-8444-555555555555", "protocol_version": "tomodachi-json-base--1.0.0", "compatible_protocol_versions": ["json_base-wip"], "timestamp": 1712345678.123456, "topic": "t", "data_encoding": "raw"}, "data": {"key": "v\u00e4rde"}})");
 }
 
 TEST(Broker, ProtobufEnvelopeEndToEnd) {
@@ -123,7 +126,8 @@ TEST(Broker, ProtobufEnvelopeEndToEnd) {
   tomodachi::testing::SubscribeOptions options;
   options.message_envelope = tomodachi::ProtobufBase::of<proto::Person>();
   broker.subscribe(
-      service, "people", "on_person", [&name](Message& message) -> Task<void> {
+      service, "people", "on_person",
+      [&name](Message& message) -> Task<void> {
         name = message.data_as<proto::Person>().name();
         co_return;
       },
@@ -143,7 +147,8 @@ TEST(Broker, ProtobufSubscriptionsWithoutAMessageTypeFailAtRegistration) {
   Broker broker;
   tomodachi::testing::SubscribeOptions options;
   options.message_envelope = std::make_shared<tomodachi::ProtobufBase>();
-  EXPECT_THROW(broker.subscribe(service, "t", "h", [](Message&) -> Task<void> { co_return; }, options),
+  EXPECT_THROW(broker.subscribe(
+                   service, "t", "h", [](Message&) -> Task<void> { co_return; }, options),
                std::invalid_argument);
 }
 
@@ -163,7 +168,8 @@ TEST(Broker, OffersTheSnsSqsTransportValues) {
   tomodachi::testing::SubscribeOptions options;
   options.transport = "aws_sns_sqs";
   broker.subscribe(
-      service, "example-topic", "on_event", [&](Message& message) -> Task<void> {
+      service, "example-topic", "on_event",
+      [&](Message& message) -> Task<void> {
         values = message.transport_values();
         topic = message.topic();
         attributes = message.message_attributes();
@@ -201,8 +207,8 @@ TEST(Broker, OffersTheAmqpTransportValues) {
 
 // What a transport's publish function does first (the AMQP and SNS/SQS transports call
 // the hook the same way).
-Task<std::string> publish_like_a_transport(const tomodachi::Service& sender, tomodachi::PublishData data,
-                                           std::string routing_key) {
+Task<std::string> publish_like_a_transport(const tomodachi::Service& sender,
+                                           tomodachi::PublishData data, std::string routing_key) {
   const tomodachi::PublishOverride* hook = tomodachi::publish_override("amqp");
   if (hook == nullptr) throw std::logic_error("no publish hook installed");
   tomodachi::PublishRequest request;
@@ -255,7 +261,8 @@ TEST(Broker, RunsOnAnExternalLoopWithRealTimers) {
   tomodachi::testing::SubscribeOptions options;
   options.delivery.initial_backoff = std::chrono::milliseconds(1);
   broker.subscribe(
-      service, "t", "h", [&attempts](Message&) -> Task<void> {
+      service, "t", "h",
+      [&attempts](Message&) -> Task<void> {
         if (++attempts < 2) throw std::runtime_error("once");
         co_return;
       },
@@ -288,8 +295,8 @@ struct Worker : tomodachi::Service {
   std::string id_;
 };
 
-std::vector<std::string> deliveries_to_two_instances(std::optional<bool> competing,
-                                                     std::optional<std::string> queue_name = std::nullopt) {
+std::vector<std::string> deliveries_to_two_instances(
+    std::optional<bool> competing, std::optional<std::string> queue_name = std::nullopt) {
   std::vector<std::string> seen;
   Worker first(seen, "first", competing, queue_name);
   Worker second(seen, "second", competing, queue_name);
@@ -306,7 +313,8 @@ std::vector<std::string> deliveries_to_two_instances(std::optional<bool> competi
 TEST(Broker, HonoursCompetingAsTheRealTransportsDo) {
   using Seen = std::vector<std::string>;
   // Non-competing (also by default): each instance has a queue of its own and gets every message.
-  EXPECT_EQ(deliveries_to_two_instances(std::nullopt), (Seen{"first", "first", "second", "second"}));
+  EXPECT_EQ(deliveries_to_two_instances(std::nullopt),
+            (Seen{"first", "first", "second", "second"}));
   EXPECT_EQ(deliveries_to_two_instances(false), (Seen{"first", "first", "second", "second"}));
   // Competing, or an explicit queue: the instances share one queue and each message once.
   EXPECT_EQ(deliveries_to_two_instances(true), (Seen{"first", "second"}));
@@ -322,11 +330,13 @@ TEST(Broker, NamesPerInstanceQueuesWithTheServiceUuid) {
   TestService service;
   tomodachi::testing::SubscribeOptions own;
   own.competing = false;
-  broker.subscribe(service, "other", "on_other", [](Message&) -> Task<void> { co_return; }, own);
+  broker.subscribe(
+      service, "other", "on_other", [](Message&) -> Task<void> { co_return; }, own);
   broker.subscribe(service, "shared", "on_shared", [](Message&) -> Task<void> { co_return; });
-  EXPECT_EQ(broker.queue_names(),
-            (std::vector<std::string>{"workers.on_job.uuid-1", "test-service.on_other." + service.uuid(),
-                                      "test-service.on_shared"}));
+  EXPECT_EQ(
+      broker.queue_names(),
+      (std::vector<std::string>{"workers.on_job.uuid-1", "test-service.on_other." + service.uuid(),
+                                "test-service.on_shared"}));
 }
 
 // ---- lifecycle --------------------------------------------------------------------------
@@ -353,7 +363,8 @@ TEST(Broker, AServiceStopsReceivingTheMomentItsStopIsRequested) {
   loop.restart();
   EXPECT_EQ(seen, (std::vector<std::string>{"w"}));
   EXPECT_EQ(broker.messages("workers.on_job").size(), 1u);  // kept in the queue, as by a broker
-  boost::asio::co_spawn(loop, transport->stop(std::chrono::steady_clock::now() + std::chrono::seconds(1)),
+  boost::asio::co_spawn(loop,
+                        transport->stop(std::chrono::steady_clock::now() + std::chrono::seconds(1)),
                         boost::asio::detached);
   loop.run();
 }
@@ -366,7 +377,8 @@ TEST(Broker, DestroyingABrokerOnAnExternalLoopCancelsItsRedeliveries) {
   tomodachi::testing::SubscribeOptions options;
   options.delivery.initial_backoff = std::chrono::milliseconds(50);
   broker->subscribe(
-      service, "t", "h", [&attempts](Message&) -> Task<void> {
+      service, "t", "h",
+      [&attempts](Message&) -> Task<void> {
         ++attempts;
         throw std::runtime_error("fails");
       },
@@ -394,11 +406,15 @@ TEST(Broker, LeavesAnotherBrokersPublishingHookInPlace) {
   tomodachi::testing::SubscribeOptions options;
   options.queue = "audit";
   std::vector<std::string> seen;
-  second->subscribe(service, "order.audited", "audit", [&seen](Message& message) -> Task<void> {
-    seen.push_back(message.payload());
-    co_return;
-  }, options);
-  boost::asio::co_spawn(second->executor(), publish_like_a_transport(service, "audited", "order.audited"),
+  second->subscribe(
+      service, "order.audited", "audit",
+      [&seen](Message& message) -> Task<void> {
+        seen.push_back(message.payload());
+        co_return;
+      },
+      options);
+  boost::asio::co_spawn(second->executor(),
+                        publish_like_a_transport(service, "audited", "order.audited"),
                         boost::asio::detached);
   second->run_until_idle();
   EXPECT_EQ(seen, (std::vector<std::string>{"audited"}));

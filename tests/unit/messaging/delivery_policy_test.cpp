@@ -33,7 +33,8 @@ tomodachi::MessageHandler failing_times(int failures, Recorder& recorder, const 
   return [failures, &recorder, &broker](Message& message) -> Task<void> {
     recorder.attempts.push_back(message.attempt());
     recorder.times.push_back(broker.virtual_time());
-    if (static_cast<int>(recorder.attempts.size()) <= failures) throw std::runtime_error("temporary failure");
+    if (static_cast<int>(recorder.attempts.size()) <= failures)
+      throw std::runtime_error("temporary failure");
     co_return;
   };
 }
@@ -83,10 +84,13 @@ TEST(AtLeastOnce, AfterMaxAttemptsTheMessageIsDeadLetteredWithTheError) {
   EXPECT_EQ(dead[0].headers.at("x-tomodachi-source-queue"), "test-service.on_order");
   EXPECT_EQ(dead[0].headers.at("x-tomodachi-handler"), "on_order");
   // The original payload, unchanged.
-  EXPECT_EQ(tomodachi::JsonBase().parse(dead[0].payload, nullptr).message.at("data"), (boost::json::value{{"id", 1}}));
+  EXPECT_EQ(tomodachi::JsonBase().parse(dead[0].payload, nullptr).message.at("data"),
+            (boost::json::value{{"id", 1}}));
   EXPECT_EQ(broker.stats().acked, 0u);
   EXPECT_EQ(broker.stats().dead_lettered, 1u);
-  EXPECT_EQ(logs.with_message("message handler failed on every attempt: dead-lettering the message").size(), 1u);
+  EXPECT_EQ(logs.with_message("message handler failed on every attempt: dead-lettering the message")
+                .size(),
+            1u);
 }
 
 TEST(AtLeastOnce, APoisonMessageIsDeadLetteredAtOnce) {
@@ -119,7 +123,8 @@ TEST(AtLeastOnce, TheDeadLetterQueueCanBeNamed) {
   policy.max_attempts = 1;
   policy.dead_letter_queue = "failed-orders";
   broker.subscribe(
-      service, "t", "h", [](Message&) -> Task<void> { throw std::runtime_error("no"); }, with_policy(policy));
+      service, "t", "h", [](Message&) -> Task<void> { throw std::runtime_error("no"); },
+      with_policy(policy));
   broker.publish_payload("t", "x");
   broker.run_until_idle();
   EXPECT_EQ(broker.messages("failed-orders").size(), 1u);
@@ -159,7 +164,8 @@ TEST(DeliveryPolicy, BadValuesAreRejectedAtRegistration) {
   DeliveryPolicy policy;
   policy.max_attempts = 0;
   try {
-    broker.subscribe(service, "t", "on_order", [](Message&) -> Task<void> { co_return; }, with_policy(policy));
+    broker.subscribe(
+        service, "t", "on_order", [](Message&) -> Task<void> { co_return; }, with_policy(policy));
     FAIL() << "expected std::invalid_argument";
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("on_order"), std::string::npos) << e.what();
@@ -169,7 +175,8 @@ TEST(DeliveryPolicy, BadValuesAreRejectedAtRegistration) {
 
 TEST(DeliveryPolicy, DefaultDeadLetterQueueNames) {
   EXPECT_EQ(tomodachi::default_dead_letter_queue("orders"), "orders.dlq");
-  EXPECT_EQ(tomodachi::default_dead_letter_queue("orders.fifo"), "orders.fifo.dlq");  // no FIFO rule on AMQP
+  EXPECT_EQ(tomodachi::default_dead_letter_queue("orders.fifo"),
+            "orders.fifo.dlq");  // no FIFO rule on AMQP
   EXPECT_EQ(tomodachi::default_dead_letter_queue("orders.fifo", "amqp"), "orders.fifo.dlq");
   EXPECT_EQ(tomodachi::default_dead_letter_queue("orders", "amqp"), "orders.dlq");
   EXPECT_EQ(tomodachi::default_dead_letter_queue("orders", "aws_sns_sqs"), "orders-dlq");
@@ -199,7 +206,8 @@ TEST(TomodachiPolicy, OrdinaryExceptionsAreLoggedAndTheMessageDropped) {
   Broker broker;
   Recorder recorder;
   LogCapture logs;
-  broker.subscribe(service, "t", "h", failing_times(100, recorder, broker), with_policy(DeliveryPolicy::tomodachi()));
+  broker.subscribe(service, "t", "h", failing_times(100, recorder, broker),
+                   with_policy(DeliveryPolicy::tomodachi()));
   broker.publish(service, 1, "t");
   broker.run_until_idle();
   EXPECT_EQ(recorder.attempts, (std::vector<int>{1}));
@@ -216,7 +224,8 @@ TEST(TomodachiPolicy, InternalServiceErrorsRequeueTheMessage) {
   Broker broker;
   int calls = 0;
   broker.subscribe(
-      service, "t", "h", [&calls](Message&) -> Task<void> {
+      service, "t", "h",
+      [&calls](Message&) -> Task<void> {
         if (++calls < 3) throw tomodachi::AmqpInternalServiceErrorException("later");
         co_return;
       },
@@ -235,14 +244,16 @@ TEST(TomodachiPolicy, OnlyTheTransportsOwnInternalErrorRequeues) {
   int sqs_calls = 0;
   // An AMQP handler throwing the SNS/SQS error gets upstream's ordinary-exception outcome.
   broker.subscribe(
-      service, "a", "amqp_handler", [&amqp_calls](Message&) -> Task<void> {
+      service, "a", "amqp_handler",
+      [&amqp_calls](Message&) -> Task<void> {
         ++amqp_calls;
         throw tomodachi::AwsSnsSqsInternalServiceError();
         co_return;
       },
       with_policy(DeliveryPolicy::tomodachi(), "amqp"));
   broker.subscribe(
-      service, "s", "sqs_handler", [&sqs_calls](Message&) -> Task<void> {
+      service, "s", "sqs_handler",
+      [&sqs_calls](Message&) -> Task<void> {
         if (++sqs_calls == 1) throw tomodachi::AwsSnsSqsInternalServiceException();
         co_return;
       },
@@ -263,7 +274,8 @@ TEST(TomodachiPolicy, UnparseableMessagesAreLoggedAndDropped) {
   LogCapture logs;
   bool handled = false;
   broker.subscribe(
-      service, "t", "h", [&handled](Message&) -> Task<void> {
+      service, "t", "h",
+      [&handled](Message&) -> Task<void> {
         handled = true;
         co_return;
       },
@@ -272,7 +284,9 @@ TEST(TomodachiPolicy, UnparseableMessagesAreLoggedAndDropped) {
   broker.run_until_idle();
   EXPECT_FALSE(handled);
   EXPECT_EQ(broker.stats().dropped, 1u);
-  EXPECT_EQ(logs.with_message("uncaught exception: JsonBase: payload is JSON array, not an object").size(), 1u);
+  EXPECT_EQ(logs.with_message("uncaught exception: JsonBase: payload is JSON array, not an object")
+                .size(),
+            1u);
   EXPECT_TRUE(broker.messages("test-service.h.dlq").empty());
 }
 
@@ -281,7 +295,8 @@ TEST(TomodachiPolicy, AlwaysFailingInternalErrorsKeepComingBack) {
   Broker broker;
   int calls = 0;
   broker.subscribe(
-      service, "t", "h", [&calls](Message&) -> Task<void> {
+      service, "t", "h",
+      [&calls](Message&) -> Task<void> {
         ++calls;
         throw tomodachi::AmqpInternalServiceError();
         co_return;

@@ -2,9 +2,9 @@
 // parse_error): the core uses it and does not parse again.
 #include <tomodachi/messaging.hpp>
 
+#include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <gtest/gtest.h>
 
 #include <optional>
 #include <stdexcept>
@@ -21,10 +21,12 @@ using tomodachi::Task;
 class CountingEnvelope final : public tomodachi::Envelope {
  public:
   std::string_view name() const noexcept override { return "CountingEnvelope"; }
-  std::string build(const tomodachi::PublishData& data, const tomodachi::BuildContext& context) const override {
+  std::string build(const tomodachi::PublishData& data,
+                    const tomodachi::BuildContext& context) const override {
     return tomodachi::JsonBase().build(data, context);
   }
-  tomodachi::ParsedMessage parse(std::string_view payload, const tomodachi::MessageAttributes* attributes) const override {
+  tomodachi::ParsedMessage parse(std::string_view payload,
+                                 const tomodachi::MessageAttributes* attributes) const override {
     ++parses;
     return tomodachi::JsonBase().parse(payload, attributes);
   }
@@ -108,7 +110,8 @@ TEST(Dispatcher, APreParseErrorIsSettledLikeItsOwn) {
   Harness harness;
   tomodachi::IncomingMessage incoming;
   incoming.payload = payload;
-  incoming.parse_error = std::make_exception_ptr(tomodachi::EnvelopeError("JsonBase: payload is not valid JSON"));
+  incoming.parse_error =
+      std::make_exception_ptr(tomodachi::EnvelopeError("JsonBase: payload is not valid JSON"));
   RecordingDelivery delivery;
   EXPECT_EQ(harness.dispatch(std::move(incoming), delivery), DeliveryOutcome::dead_lettered);
   EXPECT_TRUE(harness.seen.empty());

@@ -2,8 +2,8 @@
 #include <tomodachi/testing.hpp>
 #include <tomodachi/tomodachi.hpp>
 
-#include <boost/describe.hpp>
 #include <gtest/gtest.h>
+#include <boost/describe.hpp>
 
 #include <map>
 
@@ -34,7 +34,8 @@ class OrderService : public tomodachi::Service {
   std::map<std::string, int> totals;
 
  private:
-  static tomodachi::Task<void> log_attempts(tomodachi::Message& message, tomodachi::MiddlewareContext&,
+  static tomodachi::Task<void> log_attempts(tomodachi::Message& message,
+                                            tomodachi::MiddlewareContext&,
                                             const tomodachi::MessageNext& next) {
     if (message.attempt() > 1) message.logger().info("retrying", {{"attempt", message.attempt()}});
     co_await next();
@@ -88,11 +89,14 @@ class CustomEnvelope final : public tomodachi::Envelope {
  public:
   std::string_view name() const noexcept override { return "CustomEnvelope"; }
 
-  std::string build(const tomodachi::PublishData& data, const tomodachi::BuildContext&) const override {
-    return tomodachi::json::dumps(boost::json::object{{"envelope", "custom"}, {"data", data.json()}});
+  std::string build(const tomodachi::PublishData& data,
+                    const tomodachi::BuildContext&) const override {
+    return tomodachi::json::dumps(
+        boost::json::object{{"envelope", "custom"}, {"data", data.json()}});
   }
 
-  tomodachi::ParsedMessage parse(std::string_view payload, const tomodachi::MessageAttributes*) const override {
+  tomodachi::ParsedMessage parse(std::string_view payload,
+                                 const tomodachi::MessageAttributes*) const override {
     tomodachi::ParsedMessage parsed;
     parsed.message = tomodachi::json::loads(payload);  // throws on invalid JSON
     return parsed;                                     // no message_uuid: no duplicate suppression
@@ -104,11 +108,13 @@ TEST(CustomEnvelopeExample, RoundTrips) {
   OrderService service;
   service.message_envelope = std::make_shared<CustomEnvelope>();
   boost::json::value seen;
-  broker.subscribe(service, "custom", "on_custom", [&seen](tomodachi::Message& message) -> tomodachi::Task<void> {
-    seen = message.get("envelope");  // top-level keys of the parsed message, by name
-    EXPECT_EQ(message.data(), "hello");
-    co_return;
-  });
+  broker.subscribe(service, "custom", "on_custom",
+                   [&seen](tomodachi::Message& message) -> tomodachi::Task<void> {
+                     seen =
+                         message.get("envelope");  // top-level keys of the parsed message, by name
+                     EXPECT_EQ(message.data(), "hello");
+                     co_return;
+                   });
   broker.publish(service, "hello", "custom");
   broker.run_until_idle();
   EXPECT_EQ(seen, "custom");

@@ -114,7 +114,8 @@ TEST(DuplicateRegistry, AtTheBoundOnlyTheOldestCompletedKeyMakesRoom) {
   registry.begin("k9");
   registry.complete("k9");
   EXPECT_EQ(registry.size(), 10u);
-  EXPECT_EQ(registry.begin("k0"), DuplicateRegistry::Seen::no);  // the oldest went (and is back now)
+  EXPECT_EQ(registry.begin("k0"),
+            DuplicateRegistry::Seen::no);  // the oldest went (and is back now)
   EXPECT_EQ(registry.begin("running"), DuplicateRegistry::Seen::in_progress);
   for (int i = 2; i < 10; ++i) {
     EXPECT_EQ(registry.begin("k" + std::to_string(i)), DuplicateRegistry::Seen::completed) << i;
@@ -139,15 +140,16 @@ TEST(DuplicateRegistry, KeysOfAnyLengthTakeFixedSpace) {
   }
   const std::size_t after = allocated();
   EXPECT_EQ(registry.size(), 500u);
-  EXPECT_LT(after - std::min(after, before), std::size_t{1} << 20);  // < 1 MB (0 where ASan replaces malloc)
+  EXPECT_LT(after - std::min(after, before),
+            std::size_t{1} << 20);  // < 1 MB (0 where ASan replaces malloc)
   EXPECT_EQ(registry.begin(long_uuid + "7:handler"), DuplicateRegistry::Seen::completed);
   EXPECT_EQ(DuplicateRegistry::key_of("a:h"), DuplicateRegistry::key_of(std::string("a:h")));
   EXPECT_NE(DuplicateRegistry::key_of("a:h"), DuplicateRegistry::key_of("a:g"));
 }
 
 std::string json_payload(const std::string& message_uuid) {
-  return R"({"service": {"name": "s", "uuid": "u"}, "metadata": {"message_uuid": ")" + message_uuid +
-         R"(", "data_encoding": "raw"}, "data": "x"})";
+  return R"({"service": {"name": "s", "uuid": "u"}, "metadata": {"message_uuid": ")" +
+         message_uuid + R"(", "data_encoding": "raw"}, "data": "x"})";
 }
 
 TEST(DuplicateSuppression, ACopyOfAHandledMessageIsAckedWithoutRunningTheHandler) {
@@ -166,7 +168,9 @@ TEST(DuplicateSuppression, ACopyOfAHandledMessageIsAckedWithoutRunningTheHandler
   broker.run_until_idle();
   EXPECT_EQ(calls, 1);
   EXPECT_EQ(broker.stats().acked, 2u);
-  EXPECT_EQ(logs.with_message("ignored duplicate message already processed in the last minute").size(), 1u);
+  EXPECT_EQ(
+      logs.with_message("ignored duplicate message already processed in the last minute").size(),
+      1u);
 }
 
 TEST(DuplicateSuppression, KeysIncludeTheHandlerName) {
@@ -228,7 +232,8 @@ TEST(DuplicateSuppression, TomodachiPolicyForgetsTheKeyOnlyOnInternalErrors) {
   tomodachi::testing::SubscribeOptions options;
   options.delivery = DeliveryPolicy::tomodachi();
   broker.subscribe(
-      service, "t", "handler", [&calls](Message&) -> Task<void> {
+      service, "t", "handler",
+      [&calls](Message&) -> Task<void> {
         ++calls;
         if (calls == 1) throw tomodachi::AmqpInternalServiceError();
         if (calls == 2) throw std::runtime_error("dropped");

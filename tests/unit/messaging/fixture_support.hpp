@@ -29,7 +29,8 @@ inline std::string fixtures_dir() {
 }
 
 inline boost::json::object load(const std::string& relative_path) {
-  return tomodachi::json::loads(read_file(fixtures_dir() + "/" + relative_path)).as_object();  // big ints exact
+  return tomodachi::json::loads(read_file(fixtures_dir() + "/" + relative_path))
+      .as_object();  // big ints exact
 }
 
 /// The build inputs of a fixture case: sender, topic, pinned uuid4 and time.
@@ -64,7 +65,8 @@ inline std::vector<Case> cases(const std::string& file, const std::string& kind)
   std::vector<Case> out;
   const boost::json::object fixture = load(file);
   for (const auto& c : fixture.at("cases").as_array()) {
-    if (c.at("kind").as_string() == kind) out.push_back({std::string(c.at("id").as_string()), c.as_object()});
+    if (c.at("kind").as_string() == kind)
+      out.push_back({std::string(c.at("id").as_string()), c.as_object()});
   }
   return out;
 }
@@ -80,7 +82,8 @@ inline std::string test_name(const std::string& id) {
 inline boost::json::object deliberate_difference(const std::string& file, const std::string& id) {
   const boost::json::object list = load("deliberate_differences/messaging.json");
   for (const auto& entry : list.at("differences").as_array()) {
-    if (entry.at("fixture").as_string() == file && entry.at("id").as_string() == id) return entry.as_object();
+    if (entry.at("fixture").as_string() == file && entry.at("id").as_string() == id)
+      return entry.as_object();
   }
   return {};
 }

@@ -20,12 +20,14 @@ constexpr const char* fixture_file = "upstream/json_base.json";
 // Expected parse result: {"message", "message_uuid", "timestamp"} with tags expanded.
 // Large cases carry `data_python_json_sha256` inside `message` (the SHA-256 of the
 // decoded data's Python JSON) besides the `$gen` description of the data.
-void expect_parse_result(const tomodachi::ParsedMessage& actual, const boost::json::object& expected) {
+void expect_parse_result(const tomodachi::ParsedMessage& actual,
+                         const boost::json::object& expected) {
   boost::json::value expected_message = materialize(expected.at("message"));
   if (expected_message.as_object().contains("data_python_json_sha256")) {
     const std::string sha(expected_message.as_object().at("data_python_json_sha256").as_string());
     expected_message.as_object().erase("data_python_json_sha256");
-    EXPECT_EQ(tomodachi::encoding::sha256_hex(tomodachi::json::dumps(actual.message.at("data"))), sha);
+    EXPECT_EQ(tomodachi::encoding::sha256_hex(tomodachi::json::dumps(actual.message.at("data"))),
+              sha);
   }
   EXPECT_TRUE(same(actual.message, expected_message))
       << "message\n  ours:     " << tomodachi::json::dumps(actual.message).substr(0, 2000)
@@ -42,7 +44,8 @@ class JsonBaseBuild : public ::testing::TestWithParam<Case> {};
 TEST_P(JsonBaseBuild, ReproducesUpstream) {
   const auto& input = GetParam().data.at("input").as_object();
   boost::json::object expected = GetParam().data.at("expected").as_object();
-  const boost::json::object difference = fixtures::deliberate_difference(fixture_file, GetParam().id);
+  const boost::json::object difference =
+      fixtures::deliberate_difference(fixture_file, GetParam().id);
   if (!difference.empty()) {
     for (const auto& [key, value] : difference.at("ours").as_object()) expected[key] = value;
   }
@@ -54,7 +57,8 @@ TEST_P(JsonBaseBuild, ReproducesUpstream) {
   // The text whose character count decides compression.
   const std::string data_json = tomodachi::json::dumps(data);
   EXPECT_EQ(data_json.size(), expected.at("data_python_json_length").to_number<std::size_t>());
-  EXPECT_EQ(tomodachi::encoding::sha256_hex(data_json), expected.at("data_python_json_sha256").as_string());
+  EXPECT_EQ(tomodachi::encoding::sha256_hex(data_json),
+            expected.at("data_python_json_sha256").as_string());
   if (expected.contains("data_python_json")) {
     EXPECT_EQ(data_json, expected.at("data_python_json").as_string());
   }
@@ -76,12 +80,14 @@ TEST_P(JsonBaseBuild, ReproducesUpstream) {
   std::vector<std::string> keys;
   for (const auto& [key, value] : document.as_object()) keys.emplace_back(key);
   std::vector<std::string> expected_keys;
-  for (const auto& key : expected.at("envelope_key_order").as_array()) expected_keys.emplace_back(key.as_string());
+  for (const auto& key : expected.at("envelope_key_order").as_array())
+    expected_keys.emplace_back(key.as_string());
   EXPECT_EQ(keys, expected_keys);
   keys.clear();
   expected_keys.clear();
   for (const auto& [key, value] : document.at("metadata").as_object()) keys.emplace_back(key);
-  for (const auto& key : expected.at("metadata_key_order").as_array()) expected_keys.emplace_back(key.as_string());
+  for (const auto& key : expected.at("metadata_key_order").as_array())
+    expected_keys.emplace_back(key.as_string());
   EXPECT_EQ(keys, expected_keys);
   const auto& metadata = document.at("metadata").as_object();
   EXPECT_EQ(metadata.at("data_encoding").as_string(), expected.at("data_encoding").as_string());
@@ -92,9 +98,11 @@ TEST_P(JsonBaseBuild, ReproducesUpstream) {
     const auto& compressed = expected.at("compressed").as_object();
     const std::string field(document.at("data").as_string());
     EXPECT_EQ(field.size(), compressed.at("data_field_length").to_number<std::size_t>());
-    EXPECT_EQ(tomodachi::encoding::sha256_hex(field), compressed.at("data_field_sha256").as_string());
+    EXPECT_EQ(tomodachi::encoding::sha256_hex(field),
+              compressed.at("data_field_sha256").as_string());
     const std::string zlib_bytes = *tomodachi::encoding::base64_decode(field);
-    EXPECT_EQ(tomodachi::encoding::hex_lower(zlib_bytes.substr(0, 2)), compressed.at("zlib_header_hex").as_string());
+    EXPECT_EQ(tomodachi::encoding::hex_lower(zlib_bytes.substr(0, 2)),
+              compressed.at("zlib_header_hex").as_string());
     EXPECT_EQ(*tomodachi::encoding::zlib_decompress(zlib_bytes, 1 << 24), data_json);
   }
 
@@ -113,25 +121,30 @@ TEST_P(JsonBaseParse, ReproducesUpstream) {
   const std::string payload(input.at("payload").as_string());
   const tomodachi::JsonBase envelope;
   if (expected.contains("error")) {
-    EXPECT_THROW(envelope.parse(payload, nullptr), tomodachi::EnvelopeError) << expected.at("error");
+    EXPECT_THROW(envelope.parse(payload, nullptr), tomodachi::EnvelopeError)
+        << expected.at("error");
     return;
   }
   tomodachi::MessageAttributes attributes{{"a", boost::json::value("b")}};
-  const tomodachi::ParsedMessage parsed = envelope.parse(payload, input.contains("parse_kwargs") ? &attributes : nullptr);
+  const tomodachi::ParsedMessage parsed =
+      envelope.parse(payload, input.contains("parse_kwargs") ? &attributes : nullptr);
   expect_parse_result(parsed, expected);
 }
 
-std::string case_name(const ::testing::TestParamInfo<Case>& info) { return fixtures::test_name(info.param.id); }
+std::string case_name(const ::testing::TestParamInfo<Case>& info) {
+  return fixtures::test_name(info.param.id);
+}
 
-INSTANTIATE_TEST_SUITE_P(Upstream, JsonBaseBuild, ::testing::ValuesIn(fixtures::cases(fixture_file, "build")),
-                         case_name);
-INSTANTIATE_TEST_SUITE_P(Upstream, JsonBaseParse, ::testing::ValuesIn(fixtures::cases(fixture_file, "parse")),
-                         case_name);
+INSTANTIATE_TEST_SUITE_P(Upstream, JsonBaseBuild,
+                         ::testing::ValuesIn(fixtures::cases(fixture_file, "build")), case_name);
+INSTANTIATE_TEST_SUITE_P(Upstream, JsonBaseParse,
+                         ::testing::ValuesIn(fixtures::cases(fixture_file, "parse")), case_name);
 
 TEST(JsonBaseFixtures, CoverEveryCase) {
   const auto all = fixtures::load(fixture_file);
-  EXPECT_EQ(fixtures::cases(fixture_file, "build").size() + fixtures::cases(fixture_file, "parse").size(),
-            all.at("cases").as_array().size());
+  EXPECT_EQ(
+      fixtures::cases(fixture_file, "build").size() + fixtures::cases(fixture_file, "parse").size(),
+      all.at("cases").as_array().size());
 }
 
 }  // namespace

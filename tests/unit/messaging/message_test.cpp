@@ -1,8 +1,8 @@
 // tomodachi::Message: values by name, typed data, middleware values.
 #include <tomodachi/message.hpp>
 
-#include <boost/describe.hpp>
 #include <gtest/gtest.h>
+#include <boost/describe.hpp>
 
 #include <cstdint>
 #include <limits>
@@ -30,7 +30,8 @@ BOOST_DESCRIBE_STRUCT(Order, (), (id, items, note, total, paid))
 tomodachi::Message json_message(std::string payload, tomodachi::IncomingMessage incoming = {}) {
   incoming.payload = std::move(payload);
   tomodachi::ParsedMessage parsed = tomodachi::JsonBase().parse(incoming.payload, nullptr);
-  return tomodachi::Message(std::move(incoming), std::move(parsed), {nullptr, "on_order", {}, 1, false});
+  return tomodachi::Message(std::move(incoming), std::move(parsed),
+                            {nullptr, "on_order", {}, 1, false});
 }
 
 std::string envelope_with_data(const boost::json::value& data) {
@@ -46,7 +47,8 @@ std::string envelope_with_data(const boost::json::value& data) {
 TEST(Message, OffersTheEnvelopeValuesByName) {
   tomodachi::IncomingMessage incoming;
   incoming.topic = "orders";
-  incoming.transport_values = {{"topic", "orders"}, {"receipt_handle", "rh-1"}, {"approximate_receive_count", 2}};
+  incoming.transport_values = {
+      {"topic", "orders"}, {"receipt_handle", "rh-1"}, {"approximate_receive_count", 2}};
   const auto message = json_message(envelope_with_data({{"id", "A-1"}}), incoming);
 
   EXPECT_EQ(message.data(), (boost::json::value{{"id", "A-1"}}));
@@ -66,10 +68,10 @@ TEST(Message, OffersTheEnvelopeValuesByName) {
 
 TEST(Message, MessageAttributesByNameAreJsonWithBinaryAsBase64) {
   tomodachi::IncomingMessage incoming;
-  incoming.message_attributes = tomodachi::MessageAttributes{
-      {"currency", boost::json::value("SEK")},
-      {"blob", tomodachi::Bytes{std::string("\x00\x01robo", 6)}},
-      {"list", boost::json::value{1, "two"}}};
+  incoming.message_attributes =
+      tomodachi::MessageAttributes{{"currency", boost::json::value("SEK")},
+                                   {"blob", tomodachi::Bytes{std::string("\x00\x01robo", 6)}},
+                                   {"list", boost::json::value{1, "two"}}};
   auto message = json_message(envelope_with_data({{"id", "A-1"}}), incoming);
   EXPECT_EQ(message.get("message_attributes"),
             (boost::json::value{{"currency", "SEK"}, {"blob", "AAFyb2Jv"}, {"list", {1, "two"}}}));
@@ -85,7 +87,8 @@ TEST(Message, RawModeOffersThePayloadAsData) {
   incoming.payload = "plain text";
   tomodachi::ParsedMessage parsed;
   parsed.message = "plain text";
-  const tomodachi::Message message(std::move(incoming), std::move(parsed), {nullptr, "h", {}, 1, true});
+  const tomodachi::Message message(std::move(incoming), std::move(parsed),
+                                   {nullptr, "h", {}, 1, true});
   EXPECT_EQ(message.data(), "plain text");
   EXPECT_EQ(message.parsed(), "plain text");
   EXPECT_TRUE(message.metadata().is_null());
@@ -95,7 +98,8 @@ TEST(Message, RawModeOffersThePayloadAsData) {
 
 TEST(Message, MessageUuidIsPythonStrOfATruthyValue) {
   const auto with_uuid = [](const char* json) {
-    return json_message(std::string(R"({"metadata": {"data_encoding": "raw", "message_uuid": )") + json + "}}")
+    return json_message(std::string(R"({"metadata": {"data_encoding": "raw", "message_uuid": )") +
+                        json + "}}")
         .message_uuid();
   };
   EXPECT_EQ(with_uuid(R"("abc")"), "abc");
@@ -108,8 +112,12 @@ TEST(Message, MessageUuidIsPythonStrOfATruthyValue) {
 }
 
 TEST(Message, DataAsDecodesDescribedStructs) {
-  const auto message = json_message(envelope_with_data(
-      {{"id", "A-1"}, {"items", {{{"sku", "x"}, {"quantity", 2}}}}, {"total", 9}, {"paid", true}, {"extra", 1}}));
+  const auto message =
+      json_message(envelope_with_data({{"id", "A-1"},
+                                       {"items", {{{"sku", "x"}, {"quantity", 2}}}},
+                                       {"total", 9},
+                                       {"paid", true},
+                                       {"extra", 1}}));
   const Order order = message.data_as<Order>();
   EXPECT_EQ(order.id, "A-1");
   ASSERT_EQ(order.items.size(), 1u);
@@ -121,8 +129,11 @@ TEST(Message, DataAsDecodesDescribedStructs) {
 }
 
 TEST(Message, DataAsNamesTheFieldThatDoesNotFit) {
-  const auto wrong_type = json_message(envelope_with_data(
-      {{"id", "A-1"}, {"items", {{{"sku", "x"}, {"quantity", "two"}}}}, {"total", 1}, {"paid", false}}));
+  const auto wrong_type =
+      json_message(envelope_with_data({{"id", "A-1"},
+                                       {"items", {{{"sku", "x"}, {"quantity", "two"}}}},
+                                       {"total", 1},
+                                       {"paid", false}}));
   try {
     (void)wrong_type.data_as<Order>();
     FAIL() << "expected DataError";
@@ -131,7 +142,8 @@ TEST(Message, DataAsNamesTheFieldThatDoesNotFit) {
     EXPECT_STREQ(e.what(), R"(data.items[0].quantity: expected an integer, got "two")");
   }
 
-  const auto missing = json_message(envelope_with_data({{"items", boost::json::array{}}, {"total", 1}, {"paid", false}}));
+  const auto missing = json_message(
+      envelope_with_data({{"items", boost::json::array{}}, {"total", 1}, {"paid", false}}));
   try {
     (void)missing.data_as<Order>();
     FAIL() << "expected DataError";
@@ -142,16 +154,19 @@ TEST(Message, DataAsNamesTheFieldThatDoesNotFit) {
 
   const auto not_object = json_message(envelope_with_data(boost::json::array{1, 2}));
   EXPECT_THROW((void)not_object.data_as<Order>(), tomodachi::DataError);
-  EXPECT_THROW((void)json_message(envelope_with_data(300)).data_as<std::int8_t>(), tomodachi::DataError);
+  EXPECT_THROW((void)json_message(envelope_with_data(300)).data_as<std::int8_t>(),
+               tomodachi::DataError);
   EXPECT_EQ(json_message(envelope_with_data(3.0)).data_as<int>(), 3);
-  EXPECT_EQ((json_message(envelope_with_data({1, 2, 3})).data_as<std::vector<int>>()), (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ((json_message(envelope_with_data({1, 2, 3})).data_as<std::vector<int>>()),
+            (std::vector<int>{1, 2, 3}));
 }
 
 // Doubles at the 64-bit limits: double(INT64_MAX) is 2^63 and double(UINT64_MAX) is 2^64, so a
 // bound written with them let these through to an undefined conversion (INT64_MIN / 0).
 TEST(Message, DataAsRejectsIntegersBeyondSixtyFourBitsNamingTheField) {
   const auto data = [](const char* json) {
-    return json_message(std::string(R"({"metadata": {"data_encoding": "raw"}, "data": {"n": )") + json + "}}");
+    return json_message(std::string(R"({"metadata": {"data_encoding": "raw"}, "data": {"n": )") +
+                        json + "}}");
   };
   const auto expect_rejected = [](const tomodachi::Message& message, auto type, const char* what) {
     try {
@@ -159,14 +174,17 @@ TEST(Message, DataAsRejectsIntegersBeyondSixtyFourBitsNamingTheField) {
       FAIL() << what << ": converted";
     } catch (const tomodachi::DataError& e) {
       EXPECT_EQ(e.path(), "n") << what;
-      EXPECT_NE(std::string(e.what()).find("expected an integer that fits the field"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("expected an integer that fits the field"),
+                std::string::npos)
+          << e.what();
     }
   };
   expect_rejected(data("9223372036854775808.0"), std::int64_t{}, "2^63 as int64");
   expect_rejected(data("18446744073709551616"), std::uint64_t{}, "2^64 (a big integer) as uint64");
   expect_rejected(data("-9223372036854775809"), std::int64_t{}, "-2^63-1 (a big integer) as int64");
   expect_rejected(data("18446744073709551616.0"), std::int64_t{}, "2^64 as int64");
-  expect_rejected(data("-9223372036854776832"), std::int64_t{}, "-2^63-1024 (rounds to the double -2^63) as int64");
+  expect_rejected(data("-9223372036854776832"), std::int64_t{},
+                  "-2^63-1024 (rounds to the double -2^63) as int64");
   expect_rejected(data("-1.0"), std::uint64_t{}, "-1.0 as uint64");
 
   // The largest doubles below the bounds, and the exact integer literals, still convert.
@@ -174,8 +192,9 @@ TEST(Message, DataAsRejectsIntegersBeyondSixtyFourBitsNamingTheField) {
             std::int64_t{9223372036854774784});
   EXPECT_EQ((data("9223372036854775808.0").data_as<std::map<std::string, std::uint64_t>>().at("n")),
             std::uint64_t{1} << 63);
-  EXPECT_EQ((data("18446744073709549568.0").data_as<std::map<std::string, std::uint64_t>>().at("n")),
-            std::uint64_t{18446744073709549568u});
+  EXPECT_EQ(
+      (data("18446744073709549568.0").data_as<std::map<std::string, std::uint64_t>>().at("n")),
+      std::uint64_t{18446744073709549568u});
   EXPECT_EQ((data("-9223372036854775808").data_as<std::map<std::string, std::int64_t>>().at("n")),
             std::numeric_limits<std::int64_t>::min());
   EXPECT_EQ((data("18446744073709551615").data_as<std::map<std::string, std::uint64_t>>().at("n")),
@@ -184,7 +203,8 @@ TEST(Message, DataAsRejectsIntegersBeyondSixtyFourBitsNamingTheField) {
             std::numeric_limits<std::int32_t>::min());
   expect_rejected(data("2147483648.0"), std::int32_t{}, "2^31 as int32");
   // A big integer into a floating-point field: the nearest double, as Python's float(int).
-  EXPECT_EQ((data("18446744073709551616").data_as<std::map<std::string, double>>().at("n")), 18446744073709551616.0);
+  EXPECT_EQ((data("18446744073709551616").data_as<std::map<std::string, double>>().at("n")),
+            18446744073709551616.0);
 }
 
 TEST(Message, DataAsDecodesProtobufData) {

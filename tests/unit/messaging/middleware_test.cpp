@@ -27,7 +27,8 @@ TEST(MessageMiddleware, RunsOutermostFirstAndPassesValuesOn) {
   service.message_envelope = tomodachi::json_base();
   std::vector<std::string> called;
   const auto record = [&called](std::string name) {
-    return [&called, name](Message& message, MiddlewareContext& context, const MessageNext& next) -> Task<void> {
+    return [&called, name](Message& message, MiddlewareContext& context,
+                           const MessageNext& next) -> Task<void> {
       called.push_back(name);
       auto& list = context.values["middlewares_called"];
       if (list.is_null()) list = boost::json::array{};
@@ -38,12 +39,16 @@ TEST(MessageMiddleware, RunsOutermostFirstAndPassesValuesOn) {
         const auto& attribute = message.message_attributes().json("initial_a_value");
         context.values["a_value"] = attribute.as_int64();
       } else {
-        context.values["a_value"] = context.values["a_value"].as_int64() * (name == "func_abc" ? 2 : name == "func_xyz" ? 3 : 1);
+        context.values["a_value"] =
+            context.values["a_value"].as_int64() * (name == "func_abc"   ? 2
+                                                    : name == "func_xyz" ? 3
+                                                                         : 1);
       }
       co_await next();
     };
   };
-  service.message_middleware = {record("init_000"), record("func_abc"), record("func_xyz"), record("last_in_chain")};
+  service.message_middleware = {record("init_000"), record("func_abc"), record("func_xyz"),
+                                record("last_in_chain")};
 
   boost::json::object seen;
   std::vector<std::string> called_at_handler;
@@ -65,7 +70,8 @@ TEST(MessageMiddleware, RunsOutermostFirstAndPassesValuesOn) {
   broker.publish(service, "hello", "test-middleware-topic", publish);
   broker.run_until_idle();
 
-  EXPECT_EQ(called_at_handler, (std::vector<std::string>{"init_000", "func_abc", "func_xyz", "last_in_chain"}));
+  EXPECT_EQ(called_at_handler,
+            (std::vector<std::string>{"init_000", "func_abc", "func_xyz", "last_in_chain"}));
   EXPECT_EQ(seen["kwarg_abc"], 4711);
   EXPECT_EQ(seen["kwarg_xyz"], 4712);
   EXPECT_EQ(seen["topic"], "test-middleware-topic");
@@ -97,10 +103,11 @@ TEST(MessageMiddleware, ContextIsSharedAlongTheChainAndFreshPerMessage) {
 
 TEST(MessageMiddleware, NotCallingNextSkipsTheHandlerAndCountsAsHandled) {
   TestService service;
-  service.message_middleware = {[](Message& message, MiddlewareContext&, const MessageNext& next) -> Task<void> {
-    if (message.data() == "skip") co_return;
-    co_await next();
-  }};
+  service.message_middleware = {
+      [](Message& message, MiddlewareContext&, const MessageNext& next) -> Task<void> {
+        if (message.data() == "skip") co_return;
+        co_await next();
+      }};
   std::vector<std::string> handled;
   tomodachi::testing::Broker broker;
   broker.subscribe(service, "t", "handler", [&handled](Message& message) -> Task<void> {
@@ -118,20 +125,22 @@ TEST(MessageMiddleware, NotCallingNextSkipsTheHandlerAndCountsAsHandled) {
 TEST(MessageMiddleware, ExceptionsReachTheDeliveryPolicyUnlessCaught) {
   TestService service;
   bool swallow = false;
-  service.message_middleware = {[&swallow](Message&, MiddlewareContext&, const MessageNext& next) -> Task<void> {
-    std::exception_ptr failure;
-    try {
-      co_await next();
-    } catch (...) {
-      failure = std::current_exception();
-    }
-    if (failure && !swallow) std::rethrow_exception(failure);
-  }};
+  service.message_middleware = {
+      [&swallow](Message&, MiddlewareContext&, const MessageNext& next) -> Task<void> {
+        std::exception_ptr failure;
+        try {
+          co_await next();
+        } catch (...) {
+          failure = std::current_exception();
+        }
+        if (failure && !swallow) std::rethrow_exception(failure);
+      }};
   tomodachi::testing::Broker broker;
   tomodachi::testing::SubscribeOptions options;
   options.delivery.max_attempts = 1;
   broker.subscribe(
-      service, "t", "handler", [](Message&) -> Task<void> { throw std::runtime_error("boom"); }, options);
+      service, "t", "handler", [](Message&) -> Task<void> { throw std::runtime_error("boom"); },
+      options);
 
   broker.publish_payload("t", "a");
   broker.run_until_idle();
@@ -155,7 +164,8 @@ TEST(MessageMiddleware, AMiddlewareExceptionBeforeNextIsAHandlerFailure) {
   tomodachi::testing::SubscribeOptions options;
   options.delivery = tomodachi::DeliveryPolicy::tomodachi();
   broker.subscribe(
-      service, "t", "handler", [&handler_ran](Message&) -> Task<void> {
+      service, "t", "handler",
+      [&handler_ran](Message&) -> Task<void> {
         handler_ran = true;
         co_return;
       },

@@ -26,7 +26,8 @@ void expect_bytes(const std::string& actual, const boost::json::value& expected)
   if (expected.is_object() && (expected.as_object().contains("$string_sha256") ||
                                expected.as_object().contains("$bytes_sha256"))) {
     const auto& tag = expected.as_object();
-    const auto& sha = tag.contains("$string_sha256") ? tag.at("$string_sha256") : tag.at("$bytes_sha256");
+    const auto& sha =
+        tag.contains("$string_sha256") ? tag.at("$string_sha256") : tag.at("$bytes_sha256");
     EXPECT_EQ(tomodachi::encoding::sha256_hex(actual), sha.as_string());
     // `length` counts characters for text, bytes for byte strings.
     std::size_t length = actual.size();
@@ -44,9 +45,11 @@ void expect_bytes(const std::string& actual, const boost::json::value& expected)
 
 // `{"message": {...}, "message_uuid", "timestamp"}` or `{"error": ...}`; `data` is a
 // `$bytes_b64` or a `$proto` tag.
-void expect_parse(const tomodachi::Envelope& envelope, const std::string& payload, const boost::json::object& expected) {
+void expect_parse(const tomodachi::Envelope& envelope, const std::string& payload,
+                  const boost::json::object& expected) {
   if (expected.contains("error")) {
-    EXPECT_THROW(envelope.parse(payload, nullptr), tomodachi::EnvelopeError) << expected.at("error");
+    EXPECT_THROW(envelope.parse(payload, nullptr), tomodachi::EnvelopeError)
+        << expected.at("error");
     return;
   }
   const tomodachi::ParsedMessage parsed = envelope.parse(payload, nullptr);
@@ -117,7 +120,8 @@ TEST_P(ProtobufBaseBuild, ReproducesUpstream) {
   EXPECT_EQ(raw.data_bytes->size(), outer.at("data_length").to_number<std::size_t>());
   EXPECT_EQ(tomodachi::encoding::sha256_hex(*raw.data_bytes), outer.at("data_sha256").as_string());
   if (outer.contains("data_zlib_header_hex")) {
-    EXPECT_EQ(tomodachi::encoding::hex_lower(raw.data_bytes->substr(0, 2)), outer.at("data_zlib_header_hex").as_string());
+    EXPECT_EQ(tomodachi::encoding::hex_lower(raw.data_bytes->substr(0, 2)),
+              outer.at("data_zlib_header_hex").as_string());
     EXPECT_EQ(*tomodachi::encoding::zlib_decompress(*raw.data_bytes, 1 << 24), inner);
   }
 
@@ -133,22 +137,26 @@ TEST_P(ProtobufBaseParse, ReproducesUpstream) {
   const auto& expected = GetParam().data.at("expected").as_object();
   ASSERT_TRUE(fixtures::deliberate_difference(fixture_file, GetParam().id).empty());
   const std::string payload(input.at("payload").as_string());
-  expect_parse(tomodachi::ProtobufBase(), payload, expected.at("parse_without_proto_class").as_object());
+  expect_parse(tomodachi::ProtobufBase(), payload,
+               expected.at("parse_without_proto_class").as_object());
   expect_parse(*tomodachi::ProtobufBase::of<proto::Person>(), payload,
                expected.at("parse_with_proto_class").as_object());
 }
 
-std::string case_name(const ::testing::TestParamInfo<Case>& info) { return fixtures::test_name(info.param.id); }
+std::string case_name(const ::testing::TestParamInfo<Case>& info) {
+  return fixtures::test_name(info.param.id);
+}
 
-INSTANTIATE_TEST_SUITE_P(Upstream, ProtobufBaseBuild, ::testing::ValuesIn(fixtures::cases(fixture_file, "build")),
-                         case_name);
-INSTANTIATE_TEST_SUITE_P(Upstream, ProtobufBaseParse, ::testing::ValuesIn(fixtures::cases(fixture_file, "parse")),
-                         case_name);
+INSTANTIATE_TEST_SUITE_P(Upstream, ProtobufBaseBuild,
+                         ::testing::ValuesIn(fixtures::cases(fixture_file, "build")), case_name);
+INSTANTIATE_TEST_SUITE_P(Upstream, ProtobufBaseParse,
+                         ::testing::ValuesIn(fixtures::cases(fixture_file, "parse")), case_name);
 
 TEST(ProtobufBaseFixtures, CoverEveryCase) {
   const auto all = fixtures::load(fixture_file);
-  EXPECT_EQ(fixtures::cases(fixture_file, "build").size() + fixtures::cases(fixture_file, "parse").size(),
-            all.at("cases").as_array().size());
+  EXPECT_EQ(
+      fixtures::cases(fixture_file, "build").size() + fixtures::cases(fixture_file, "parse").size(),
+      all.at("cases").as_array().size());
 }
 
 TEST(ProtobufBase, SubscriptionsNeedTheMessageType) {
@@ -170,7 +178,8 @@ TEST(ProtobufBase, ValidatorFailureFailsTheParse) {
 }
 
 TEST(ProtobufBase, RejectsJsonData) {
-  EXPECT_THROW(tomodachi::ProtobufBase().build(boost::json::value{{"a", 1}}, {}), tomodachi::EnvelopeError);
+  EXPECT_THROW(tomodachi::ProtobufBase().build(boost::json::value{{"a", 1}}, {}),
+               tomodachi::EnvelopeError);
   proto::Person person;
   EXPECT_THROW(tomodachi::JsonBase().build(person, {}), tomodachi::EnvelopeError);
 }

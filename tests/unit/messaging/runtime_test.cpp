@@ -19,11 +19,11 @@ class PingService : public tomodachi::Service {
  public:
   PingService() : Service("ping-service") {
     message_envelope = tomodachi::json_base();
-    message_middleware.push_back(
-        [](Message& message, tomodachi::MiddlewareContext&, const tomodachi::MessageNext& next) -> Task<void> {
-          events.push_back("middleware:" + std::string(message.data().as_string()));
-          co_await next();
-        });
+    message_middleware.push_back([](Message& message, tomodachi::MiddlewareContext&,
+                                    const tomodachi::MessageNext& next) -> Task<void> {
+      events.push_back("middleware:" + std::string(message.data().as_string()));
+      co_await next();
+    });
     auto spec = std::make_unique<tomodachi::MessageHandlerSpec>("memory", "on_ping");
     spec->pattern = "ping.*";
     spec->handler = tomodachi::bind_message_handler<&PingService::on_ping>(*this);
@@ -42,7 +42,8 @@ class PingService : public tomodachi::Service {
   }
 
   Task<void> on_ping(Message& message) {
-    events.push_back("on_ping:" + std::string(message.data().as_string()) + ":" + message.logger().name());
+    events.push_back("on_ping:" + std::string(message.data().as_string()) + ":" +
+                     message.logger().name());
     tomodachi::exit(0);
     co_return;
   }
@@ -57,15 +58,18 @@ TEST(BrokerWithRuntime, ServesAServiceThroughItsWholeLifecycle) {
   tomodachi::detail::Container container;
   container.file_path = "runtime_test.cpp";
   container.classes.push_back(
-      {"PingService", +[]() -> std::unique_ptr<tomodachi::Service> { return std::make_unique<PingService>(); },
+      {"PingService",
+       +[]() -> std::unique_ptr<tomodachi::Service> { return std::make_unique<PingService>(); },
        __FILE__});
   std::vector<tomodachi::detail::Container> containers;
   containers.push_back(std::move(container));
-  const tomodachi::detail::LaunchResult result = tomodachi::detail::launch(std::move(containers), {});
+  const tomodachi::detail::LaunchResult result =
+      tomodachi::detail::launch(std::move(containers), {});
 
   EXPECT_EQ(result.exit_code, 0);
-  EXPECT_EQ(events, (std::vector<std::string>{"started_service", "middleware:hello",
-                                              "on_ping:hello:tomodachi.memory.handler", "stop_service"}));
+  EXPECT_EQ(events,
+            (std::vector<std::string>{"started_service", "middleware:hello",
+                                      "on_ping:hello:tomodachi.memory.handler", "stop_service"}));
   EXPECT_EQ(runtime_broker.stats().acked, 1u);
   broker = nullptr;
 }

@@ -29,7 +29,8 @@ class LogCapture {
   LogCapture()
       : id_(tomodachi::add_log_sink([this](const tomodachi::LogRecord& record) {
           entries.push_back({record.level, std::string(record.logger),
-                             record.message ? std::string(*record.message) : std::string(), record.fields});
+                             record.message ? std::string(*record.message) : std::string(),
+                             record.fields});
         })) {}
   ~LogCapture() { tomodachi::remove_log_sink(id_); }
 

@@ -3,11 +3,11 @@
 
 #include <tomodachi/schedule.hpp>
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <stdexcept>
@@ -40,8 +40,8 @@ TEST(ScheduleInterval, HoldsSecondsOrTextAsGiven) {
 }
 
 TEST(ScheduleSpec, DesignatedInitializersReadLikePython) {
-  const ScheduleSpec spec{.interval = "every monday", .timezone = "Europe/Stockholm",
-                          .immediately = true};
+  const ScheduleSpec spec{
+      .interval = "every monday", .timezone = "Europe/Stockholm", .immediately = true};
   EXPECT_EQ(spec.interval->text(), "every monday");
   EXPECT_FALSE(spec.timestamp);
   EXPECT_EQ(spec.timezone, "Europe/Stockholm");
@@ -168,7 +168,8 @@ TEST(ScheduleRegistrations, EveryFormRegistersAndRunsItsFunction) {
     const auto* spec = dynamic_cast<const ScheduleHandlerSpec*>(handler.get());
     ASSERT_NE(spec, nullptr) << handler->name;
     EXPECT_EQ(spec->transport, "schedule");
-    const std::string when = spec->when.interval ? spec->when.interval->to_string() : "at " + *spec->when.timestamp;
+    const std::string when =
+        spec->when.interval ? spec->when.interval->to_string() : "at " + *spec->when.timestamp;
     registered.push_back({spec->name, when, spec->qualified_name});
     run_once(spec->invoke, ScheduleInvocation{.interval = spec->when.interval});
   }
@@ -195,15 +196,14 @@ TEST(ScheduleRegistrations, EveryFormRegistersAndRunsItsFunction) {
   const auto& cron_spec = dynamic_cast<const ScheduleHandlerSpec&>(*specs[1]);
   EXPECT_EQ(cron_spec.when.timezone, "Europe/Stockholm");
   EXPECT_TRUE(dynamic_cast<const ScheduleHandlerSpec&>(*specs[3]).when.immediately);
-  EXPECT_EQ(reports.calls,
-            (std::vector<std::string>{"tick", "with_invocation:*/5 * * * *", "plain", "plain_with_invocation:10",
-                                      "lambda", "tick", "tick", "tick", "tick", "tick", "tick"}));
+  EXPECT_EQ(reports.calls, (std::vector<std::string>{"tick", "with_invocation:*/5 * * * *", "plain",
+                                                     "plain_with_invocation:10", "lambda", "tick",
+                                                     "tick", "tick", "tick", "tick", "tick"}));
 }
 
 TEST(ScheduleHandlerSpec, IsAScheduleRegistration) {
-  const ScheduleHandlerSpec spec("tick", every(5s), [](const ScheduleInvocation&) -> Task<void> {
-    co_return;
-  });
+  const ScheduleHandlerSpec spec("tick", every(5s),
+                                 [](const ScheduleInvocation&) -> Task<void> { co_return; });
   EXPECT_EQ(spec.transport, "schedule");
   EXPECT_EQ(spec.name, "tick");
   EXPECT_EQ(spec.when.interval->seconds(), 5);

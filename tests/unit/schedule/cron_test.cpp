@@ -33,8 +33,8 @@ std::string parse_error(std::string_view expression) {
 }
 
 LocalMinutes wall(std::string_view text) {
-  return date::floor<minutes>(date::local_seconds{
-      date::floor<std::chrono::seconds>(parse_wall(text)).time_since_epoch()});
+  return date::floor<minutes>(
+      date::local_seconds{date::floor<std::chrono::seconds>(parse_wall(text)).time_since_epoch()});
 }
 
 /// The first `count` matches from `from`, as `YYYY-MM-DDTHH:MM:SS` wall times.
@@ -226,10 +226,9 @@ TEST(CronLastDays, LastDayOfFebruaryAcrossLeapRules) {
 
 TEST(CronLastDays, L5IsTheLastFridayOfEachMonth) {
   const std::vector<std::string> last_fridays_2024{
-      "2024-01-26T00:00:00", "2024-02-23T00:00:00", "2024-03-29T00:00:00",
-      "2024-04-26T00:00:00", "2024-05-31T00:00:00", "2024-06-28T00:00:00",
-      "2024-07-26T00:00:00", "2024-08-30T00:00:00", "2024-09-27T00:00:00",
-      "2024-10-25T00:00:00", "2024-11-29T00:00:00", "2024-12-27T00:00:00"};
+      "2024-01-26T00:00:00", "2024-02-23T00:00:00", "2024-03-29T00:00:00", "2024-04-26T00:00:00",
+      "2024-05-31T00:00:00", "2024-06-28T00:00:00", "2024-07-26T00:00:00", "2024-08-30T00:00:00",
+      "2024-09-27T00:00:00", "2024-10-25T00:00:00", "2024-11-29T00:00:00", "2024-12-27T00:00:00"};
   EXPECT_EQ(matches("0 0 * * L5", "2024-01-01T00:00:00", 12), last_fridays_2024);
   EXPECT_EQ(matches("0 0 * * Lfri", "2024-01-01T00:00:00", 12), last_fridays_2024);
 }
@@ -244,11 +243,11 @@ TEST(CronLastDays, LastSundayOfFebruaryInShortAndLeapYears) {
 }
 
 TEST(CronLastDays, LAloneInTheWeekdayFieldIsTheLastSevenDays) {
-  EXPECT_EQ(matches("0 0 * * L", "2024-02-01T00:00:00", 8),
-            (std::vector<std::string>{"2024-02-23T00:00:00", "2024-02-24T00:00:00",
-                                      "2024-02-25T00:00:00", "2024-02-26T00:00:00",
-                                      "2024-02-27T00:00:00", "2024-02-28T00:00:00",
-                                      "2024-02-29T00:00:00", "2024-03-25T00:00:00"}));
+  EXPECT_EQ(
+      matches("0 0 * * L", "2024-02-01T00:00:00", 8),
+      (std::vector<std::string>{"2024-02-23T00:00:00", "2024-02-24T00:00:00", "2024-02-25T00:00:00",
+                                "2024-02-26T00:00:00", "2024-02-27T00:00:00", "2024-02-28T00:00:00",
+                                "2024-02-29T00:00:00", "2024-03-25T00:00:00"}));
 }
 
 TEST(CronLastDays, LastDayOrAWeekdayWhenBothDayFieldsAreRestricted) {
@@ -313,8 +312,8 @@ class BruteForceOracle {
     const int weekday = static_cast<int>(date::weekday{day}.c_encoding());
     const int month_length = static_cast<int>(static_cast<unsigned>(
         date::year_month_day_last{ymd.year() / ymd.month() / date::last}.day()));
-    const bool dom_ok = has(CronField::day, dom) &&
-                        (!cron_.last_day_of_month() || dom == month_length);
+    const bool dom_ok =
+        has(CronField::day, dom) && (!cron_.last_day_of_month() || dom == month_length);
     const bool dow_ok = has(CronField::weekday, weekday) &&
                         (!cron_.last_weekday_of_month() || dom > month_length - 7);
     bool day_ok = true;
@@ -339,15 +338,20 @@ std::string random_field(std::mt19937& random, int low, int high,
   std::uniform_int_distribution<int> step(2, 7);
   switch (const int choice = kind(random); choice) {
     case 0:
-    case 1: return "*";
-    case 2: return std::to_string(value(random));
+    case 1:
+      return "*";
+    case 2:
+      return std::to_string(value(random));
     case 3: {
       const int a = value(random);
       return std::to_string(a) + "-" + std::to_string(std::min(high, a + step(random)));
     }
-    case 4: return "*/" + std::to_string(step(random));
-    case 5: return std::to_string(value(random)) + "," + std::to_string(value(random));
-    default: return extras[static_cast<std::size_t>(choice - 6)];
+    case 4:
+      return "*/" + std::to_string(step(random));
+    case 5:
+      return std::to_string(value(random)) + "," + std::to_string(value(random));
+    default:
+      return extras[static_cast<std::size_t>(choice - 6)];
   }
 }
 
@@ -358,11 +362,11 @@ TEST(CronSearch, AgreesWithBruteForceOnRandomExpressions) {
   constexpr int days_to_search = 400;
   int compared = 0;
   for (int i = 0; i < 300; ++i) {
-    const std::string expression =
-        random_field(random, 0, 59, {}) + " " + random_field(random, 0, 23, {}) + " " +
-        random_field(random, 1, 31, {"L", "?"}) + " " +
-        random_field(random, 1, 12, {"feb", "jan/3"}) + " " +
-        random_field(random, 0, 6, {"mon-fri", "Lsun", "fri-sun"});
+    const std::string expression = random_field(random, 0, 59, {}) + " " +
+                                   random_field(random, 0, 23, {}) + " " +
+                                   random_field(random, 1, 31, {"L", "?"}) + " " +
+                                   random_field(random, 1, 12, {"feb", "jan/3"}) + " " +
+                                   random_field(random, 0, 6, {"mon-fri", "Lsun", "fri-sun"});
     std::optional<CronExpression> cron;
     try {
       cron = CronExpression::parse(expression);

@@ -91,9 +91,14 @@ TEST(IntervalText, EveryAliasOfTheSpecTable) {
 }
 
 TEST(IntervalText, SecondsForms) {
-  for (const auto& [text, expected] : std::map<std::string, std::int64_t>{
-           {"3 seconds", 3}, {"30s", 30}, {"5 s", 5}, {"10 seconds", 10}, {"100S", 100},
-           {"1 seconds", 1}, {"+5s", 5}, {"2 Seconds", 2}}) {
+  for (const auto& [text, expected] : std::map<std::string, std::int64_t>{{"3 seconds", 3},
+                                                                          {"30s", 30},
+                                                                          {"5 s", 5},
+                                                                          {"10 seconds", 10},
+                                                                          {"100S", 100},
+                                                                          {"1 seconds", 1},
+                                                                          {"+5s", 5},
+                                                                          {"2 Seconds", 2}}) {
     const auto interpreted = interpret_interval_text(text);
     ASSERT_TRUE(std::holds_alternative<std::int64_t>(interpreted)) << text;
     EXPECT_EQ(std::get<std::int64_t>(interpreted), expected) << text;
@@ -213,9 +218,9 @@ TEST(TimestampSchedule, DailyWithSecondsRunsTodayWhileStillAhead) {
 }
 
 TEST(TimestampSchedule, InAZoneWhoseDateDiffersFromUtc) {
-  EXPECT_EQ(runs({.timestamp = "23:30:00", .timezone = "America/New_York"},
-                 "2017-06-16T02:00:00", 2),
-            (Runs{"2017-06-15T23:30:00-04:00", "2017-06-16T23:30:00-04:00"}));
+  EXPECT_EQ(
+      runs({.timestamp = "23:30:00", .timezone = "America/New_York"}, "2017-06-16T02:00:00", 2),
+      (Runs{"2017-06-15T23:30:00-04:00", "2017-06-16T23:30:00-04:00"}));
 }
 
 // ---- DST: Europe/Stockholm (2024-03-31 02:00 → 03:00, 2024-10-27 03:00 → 02:00) ----------
@@ -232,10 +237,10 @@ TEST(DstStockholm, EveryMinuteOfTheSkippedHourCollapsesIntoOneRun) {
   EXPECT_EQ(runs(cron_in("* 2 * * *", "Europe/Stockholm"), "2024-03-31T00:30:00", 3),
             (Runs{"2024-03-31T03:00:00+02:00", "2024-04-01T02:00:00+02:00",
                   "2024-04-01T02:01:00+02:00"}));
-  EXPECT_EQ(runs(cron_in("*/30 1-3 * * *", "Europe/Stockholm"), "2024-03-30T23:00:00", 5),
-            (Runs{"2024-03-31T01:00:00+01:00", "2024-03-31T01:30:00+01:00",
-                  "2024-03-31T03:00:00+02:00", "2024-03-31T03:30:00+02:00",
-                  "2024-04-01T01:00:00+02:00"}));
+  EXPECT_EQ(
+      runs(cron_in("*/30 1-3 * * *", "Europe/Stockholm"), "2024-03-30T23:00:00", 5),
+      (Runs{"2024-03-31T01:00:00+01:00", "2024-03-31T01:30:00+01:00", "2024-03-31T03:00:00+02:00",
+            "2024-03-31T03:30:00+02:00", "2024-04-01T01:00:00+02:00"}));
 }
 
 TEST(DstStockholm, RepeatedTimeFiresOnceAtItsFirstOccurrence) {
@@ -256,12 +261,12 @@ TEST(DstStockholm, SecondPassOfTheRepeatedHourIsSkippedEvenForEveryMinute) {
 }
 
 TEST(DstStockholm, TimestampsFollowTheSameRule) {
-  EXPECT_EQ(runs({.timestamp = "02:30:15", .timezone = "Europe/Stockholm"},
-                 "2024-03-30T12:00:00", 2),
-            (Runs{"2024-03-31T03:00:00+02:00", "2024-04-01T02:30:15+02:00"}));
-  EXPECT_EQ(runs({.timestamp = "02:30:15", .timezone = "Europe/Stockholm"},
-                 "2024-10-26T12:00:00", 2),
-            (Runs{"2024-10-27T02:30:15+02:00", "2024-10-28T02:30:15+01:00"}));
+  EXPECT_EQ(
+      runs({.timestamp = "02:30:15", .timezone = "Europe/Stockholm"}, "2024-03-30T12:00:00", 2),
+      (Runs{"2024-03-31T03:00:00+02:00", "2024-04-01T02:30:15+02:00"}));
+  EXPECT_EQ(
+      runs({.timestamp = "02:30:15", .timezone = "Europe/Stockholm"}, "2024-10-26T12:00:00", 2),
+      (Runs{"2024-10-27T02:30:15+02:00", "2024-10-28T02:30:15+01:00"}));
   EXPECT_EQ(runs({.timestamp = "2024-03-31 02:30", .timezone = "Europe/Stockholm"},
                  "2024-03-30T12:00:00", 2),
             Runs{"2024-03-31T03:00:00+02:00"});

@@ -268,8 +268,8 @@ INSTANTIATE_TEST_SUITE_P(CronJson, TimezoneNext5, ValuesIn(fixture_cases("timezo
 TEST(CronJsonFixture, EveryCaseKindIsCovered) {
   EXPECT_EQ(cron_fixture().at("cases").as_array().size(), 410u);
   const std::map<std::string, std::size_t> counts{
-      {"upstream_test_vector", 77}, {"spec_vector", 21},     {"quirk_vector", 55},
-      {"random_next5", 70},         {"interval", 118},       {"timestamp", 20},
+      {"upstream_test_vector", 77}, {"spec_vector", 21},   {"quirk_vector", 55},
+      {"random_next5", 70},         {"interval", 118},     {"timestamp", 20},
       {"timezone_alias", 29},       {"timezone_next5", 20}};
   std::size_t total = 0;
   for (const auto& [kind, count] : counts) {

@@ -7,12 +7,12 @@
 #include <tomodachi/context.hpp>
 #include <tomodachi/logging.hpp>
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include <mutex>
 #include <stdexcept>
@@ -54,7 +54,8 @@ class RecordedLogs {
           messages_.push_back(std::string(record.logger) + ": " +
                               std::string(record.message.value_or("")));
           for (const auto& field : record.fields) {
-            if (field.key == "task_name") task_names_.push_back(std::string(field.value.as_string()));
+            if (field.key == "task_name")
+              task_names_.push_back(std::string(field.value.as_string()));
           }
         })) {}
   ~RecordedLogs() { remove_log_sink(id_); }
@@ -233,7 +234,8 @@ TEST_F(SchedulerTest, ExecutionContextCountsCurrentAndTotalTasks) {
   add(every(1s).run_immediately(), "counted", 300ms);
   auto scheduler = make_scheduler();
   EXPECT_EQ(get_execution_context().at("scheduled_functions_enabled"), true);
-  const auto total_before = get_execution_context().at("scheduled_functions_total_tasks").as_int64();
+  const auto total_before =
+      get_execution_context().at("scheduled_functions_total_tasks").as_int64();
   complete(scheduler->start());
   complete(scheduler->started(), 100ms);
   EXPECT_EQ(get_execution_context().at("scheduled_functions_current_tasks"), 1);

@@ -3,9 +3,9 @@
 
 #include "schedule/zone.hpp"
 
-#include <boost/json.hpp>
 #include <date/date.h>
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 #include <chrono>
 #include <cstdio>

@@ -7,17 +7,17 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 
 namespace tomodachi::scheduling::test_support {
 namespace {
 
-using ::testing::HasSubstr;
 using std::chrono::hours;
 using std::chrono::minutes;
 using std::chrono::seconds;
+using ::testing::HasSubstr;
 
 std::string two_digits(int value) { return (value < 10 ? "0" : "") + std::to_string(value); }
 
@@ -27,10 +27,9 @@ TEST(TimezoneAliases, EverySpellingOfEveryWholeHourOffset) {
       const std::string expected =
           "Etc/GMT" + std::string(1, sign == '+' ? '-' : '+') + std::to_string(n);
       const std::string s(1, sign);
-      std::vector<std::string> spellings{s + two_digits(n) + ":00", s + two_digits(n) + "00",
-                                         "GMT " + s + two_digits(n) + "00",
-                                         "GMT " + s + two_digits(n) + ":00",
-                                         "GMT " + s + two_digits(n)};
+      std::vector<std::string> spellings{
+          s + two_digits(n) + ":00", s + two_digits(n) + "00", "GMT " + s + two_digits(n) + "00",
+          "GMT " + s + two_digits(n) + ":00", "GMT " + s + two_digits(n)};
       if (n < 10) spellings.push_back("GMT " + s + std::to_string(n));
       for (const auto& spelling : spellings) {
         EXPECT_EQ(resolve_timezone_alias(spelling), expected) << spelling;
@@ -132,8 +131,8 @@ class LocalZoneDetection : public ::testing::Test {
 };
 
 TEST_F(LocalZoneDetection, TzVariableByNameColonNameOrPath) {
-  for (const char* tz : {"Europe/Stockholm", ":Europe/Stockholm",
-                         "/usr/share/zoneinfo/Europe/Stockholm"}) {
+  for (const char* tz :
+       {"Europe/Stockholm", ":Europe/Stockholm", "/usr/share/zoneinfo/Europe/Stockholm"}) {
     sources_.tz_variable = tz;
     const auto local = detect_local_zone(sources_);
     EXPECT_EQ(local.zone.name(), "Europe/Stockholm") << tz;
@@ -180,7 +179,8 @@ TEST_F(LocalZoneDetection, CopiedLocaltimeFileFallsBackToTheTimezoneFile) {
 TEST_F(LocalZoneDetection, CopiedLocaltimeFileIsFoundByItsBytes) {
   for (const char* zone : {"America/New_York", "Asia/Tokyo", "Europe/Stockholm"}) {
     std::filesystem::remove(sources_.localtime);
-    std::filesystem::copy_file(std::filesystem::path("/usr/share/zoneinfo") / zone, sources_.localtime);
+    std::filesystem::copy_file(std::filesystem::path("/usr/share/zoneinfo") / zone,
+                               sources_.localtime);
     ASSERT_FALSE(std::filesystem::exists(sources_.timezone_file));
     const auto local = detect_local_zone(sources_);
     EXPECT_EQ(local.zone.name(), zone);
@@ -200,8 +200,10 @@ TEST_F(LocalZoneDetection, IdenticalZoneFilesPreferTheTimezoneFileThenARegionNam
   const auto zoneinfo = directory_ / "zoneinfo";
   for (const char* name : {"Japan", "Asia/Tokyo", "posix/Asia/Tokyo", "America/New_York"}) {
     std::filesystem::create_directories((zoneinfo / name).parent_path());
-    const char* source = std::string_view(name).ends_with("New_York") ? "America/New_York" : "Asia/Tokyo";
-    std::filesystem::copy_file(std::filesystem::path("/usr/share/zoneinfo") / source, zoneinfo / name);
+    const char* source =
+        std::string_view(name).ends_with("New_York") ? "America/New_York" : "Asia/Tokyo";
+    std::filesystem::copy_file(std::filesystem::path("/usr/share/zoneinfo") / source,
+                               zoneinfo / name);
   }
   sources_.zoneinfo = zoneinfo;
   std::filesystem::copy_file("/usr/share/zoneinfo/Asia/Tokyo", sources_.localtime);

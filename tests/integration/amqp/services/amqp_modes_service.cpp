@@ -41,26 +41,34 @@ class AmqpModes : public tomodachi::Service {
       quick.initial_backoff = std::chrono::milliseconds(200);
       amqp<&AmqpModes::flaky>("test.flaky", {.competing = true, .delivery = quick});
       amqp<&AmqpModes::poison>("test.poison", {.queue_name = "poison", .delivery = quick});
-      amqp<&AmqpModes::dead_letters>(
-          "test.unused", {.queue_name = "poison.dlq", .message_envelope = tomodachi::no_envelope,
-                          .delivery = tomodachi::DeliveryPolicy::tomodachi()});
-      amqp<&AmqpModes::compat_error>("test.compat.error", {.competing = true, .delivery = tomodachi::DeliveryPolicy::tomodachi()});
-      amqp<&AmqpModes::compat_internal>("test.compat.internal",
-                                        {.competing = true, .delivery = tomodachi::DeliveryPolicy::tomodachi()});
+      amqp<&AmqpModes::dead_letters>("test.unused",
+                                     {.queue_name = "poison.dlq",
+                                      .message_envelope = tomodachi::no_envelope,
+                                      .delivery = tomodachi::DeliveryPolicy::tomodachi()});
+      amqp<&AmqpModes::compat_error>(
+          "test.compat.error",
+          {.competing = true, .delivery = tomodachi::DeliveryPolicy::tomodachi()});
+      amqp<&AmqpModes::compat_internal>(
+          "test.compat.internal",
+          {.competing = true, .delivery = tomodachi::DeliveryPolicy::tomodachi()});
     } else if (mode == "fault") {
       amqp<&AmqpModes::stream>("test.stream", {.queue_name = "stream"});
     } else if (mode == "bad_input") {
       amqp<&AmqpModes::checked>("test.input", {.queue_name = "input"});
-      amqp<&AmqpModes::checked_compat>("test.input", {.queue_name = "input-compat", .delivery = tomodachi::DeliveryPolicy::tomodachi()});
-      amqp<&AmqpModes::huge>("test.huge", {.competing = true, .message_envelope = tomodachi::no_envelope});
+      amqp<&AmqpModes::checked_compat>(
+          "test.input",
+          {.queue_name = "input-compat", .delivery = tomodachi::DeliveryPolicy::tomodachi()});
+      amqp<&AmqpModes::huge>("test.huge",
+                             {.competing = true, .message_envelope = tomodachi::no_envelope});
     } else if (mode == "drain") {
       amqp<&AmqpModes::slow>("test.slow", {.queue_name = "slow"});
     } else if (mode == "typed") {
       tomodachi::DeliveryPolicy twice = tomodachi::DeliveryPolicy::at_least_once();
       twice.initial_backoff = std::chrono::milliseconds(100);
       twice.max_attempts = 2;
-      amqp<&AmqpModes::always_failing>("test.typed", {.queue_name = "typed", .message_envelope = tomodachi::no_envelope,
-                                                      .delivery = twice});
+      amqp<&AmqpModes::always_failing>(
+          "test.typed",
+          {.queue_name = "typed", .message_envelope = tomodachi::no_envelope, .delivery = twice});
     } else if (mode == "stop_publish") {
       amqp<&AmqpModes::waiting>("test.onstop", {.queue_name = "onstop"});
     } else if (mode == "locked") {
@@ -74,7 +82,8 @@ class AmqpModes : public tomodachi::Service {
     const std::string pad(4000, 'p');  // enough bytes that sending takes several rounds
     for (int i = 0; i < count; ++i) {
       const boost::json::object data{{"i", i}, {"pad", pad}};
-      co_await tomodachi::amqp_publish(*this, data, "test.onstop", {.wait = false, .persistent = true});
+      co_await tomodachi::amqp_publish(*this, data, "test.onstop",
+                                       {.wait = false, .persistent = true});
     }
     record("stop publishes handed over", {{"count", count}});
   }
@@ -82,7 +91,8 @@ class AmqpModes : public tomodachi::Service {
   tomodachi::Task<void> started_service() override {
     if (mode == "policies") {
       const boost::json::object one{{"n", 1}};
-      for (const char* key : {"test.flaky", "test.poison", "test.compat.error", "test.compat.internal"}) {
+      for (const char* key :
+           {"test.flaky", "test.poison", "test.compat.error", "test.compat.internal"}) {
         co_await tomodachi::amqp_publish(*this, one, key);
       }
       tomodachi::spawn(finish_policies(), "finish");
@@ -110,7 +120,8 @@ class AmqpModes : public tomodachi::Service {
   // ---- policies ----
   tomodachi::Task<void> flaky(tomodachi::Message& message) {
     record("flaky attempt", {{"attempt", message.attempt()}});
-    if (message.attempt() < 3) throw std::runtime_error("flaky failure " + std::to_string(message.attempt()));
+    if (message.attempt() < 3)
+      throw std::runtime_error("flaky failure " + std::to_string(message.attempt()));
     co_return;
   }
   tomodachi::Task<void> poison(tomodachi::Message& message) {
@@ -169,9 +180,12 @@ class AmqpModes : public tomodachi::Service {
     const std::string malformed = "{\"service\": {\"name\": ";
     const std::string huge(std::stoi(env("TOMODACHI_TEST_HUGE", "16777216")), 'h');
     const boost::json::object good{{"good", true}};
-    co_await tomodachi::amqp_publish(*this, not_utf8, "test.input", {.message_envelope = tomodachi::no_envelope});
-    co_await tomodachi::amqp_publish(*this, malformed, "test.input", {.message_envelope = tomodachi::no_envelope});
-    co_await tomodachi::amqp_publish(*this, huge, "test.huge", {.message_envelope = tomodachi::no_envelope});
+    co_await tomodachi::amqp_publish(*this, not_utf8, "test.input",
+                                     {.message_envelope = tomodachi::no_envelope});
+    co_await tomodachi::amqp_publish(*this, malformed, "test.input",
+                                     {.message_envelope = tomodachi::no_envelope});
+    co_await tomodachi::amqp_publish(*this, huge, "test.huge",
+                                     {.message_envelope = tomodachi::no_envelope});
     co_await tomodachi::amqp_publish(*this, good, "test.input");
   }
   tomodachi::Task<void> checked(tomodachi::Message& message) {

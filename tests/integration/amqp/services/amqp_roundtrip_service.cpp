@@ -37,9 +37,11 @@ class AmqpRoundTrip : public tomodachi::Service {
     co_await tomodachi::amqp_publish(*this, token, "test.topic");
     co_await tomodachi::amqp_publish(*this, user, "test.user.created");
     const std::string python_payload = env("TOMODACHI_TEST_PYTHON_PAYLOAD");
-    co_await tomodachi::amqp_publish(*this, python_payload, "test.python", {.message_envelope = tomodachi::no_envelope});
+    co_await tomodachi::amqp_publish(*this, python_payload, "test.python",
+                                     {.message_envelope = tomodachi::no_envelope});
     const std::string raw_text = "raw \u00c5\u00c4\u00d6 \u53cb\u9054";
-    co_await tomodachi::amqp_publish(*this, raw_text, "test.raw", {.message_envelope = tomodachi::no_envelope});
+    co_await tomodachi::amqp_publish(*this, raw_text, "test.raw",
+                                     {.message_envelope = tomodachi::no_envelope});
     tomodachi::spawn(watchdog(), "watchdog");
   }
 
@@ -91,9 +93,11 @@ class AmqpRoundTrip : public tomodachi::Service {
 
   bool complete() const {
     const auto has = [&](const char* key) { return seen_.contains(key); };
-    const auto count_of = [&](const char* key) { return seen_.contains(key) ? seen_.at(key).as_int64() : 0; };
-    return has("plain") && count_of("shared") >= 1 && count_of("wildcard") >= 3 && has("star") && has("python") &&
-           has("raw");
+    const auto count_of = [&](const char* key) {
+      return seen_.contains(key) ? seen_.at(key).as_int64() : 0;
+    };
+    return has("plain") && count_of("shared") >= 1 && count_of("wildcard") >= 3 && has("star") &&
+           has("python") && has("raw");
   }
 
   tomodachi::Task<void> check_done() {
@@ -102,10 +106,12 @@ class AmqpRoundTrip : public tomodachi::Service {
     co_await tomodachi::sleep(1.0);  // late duplicates would show up in the record
     const auto context = tomodachi::get_execution_context();
     boost::json::object amqp_context;
-    for (const char* key : {"amqp_enabled", "amqp_current_tasks", "amqp_total_tasks", "librabbitmq_version"}) {
+    for (const char* key :
+         {"amqp_enabled", "amqp_current_tasks", "amqp_total_tasks", "librabbitmq_version"}) {
       if (context.contains(key)) amqp_context[key] = context.at(key);
     }
-    logger().info("amqp round trip", {{"seen", seen_}, {"uuid", uuid()}, {"context", amqp_context}});
+    logger().info("amqp round trip",
+                  {{"seen", seen_}, {"uuid", uuid()}, {"context", amqp_context}});
     tomodachi::exit(0);
   }
 
