@@ -88,7 +88,9 @@ struct Options {
     std::string virtualhost = "/";
     bool ssl = false;
     int heartbeat = 60;
-    int queue_ttl = 86400;  ///< seconds → `x-expires` in ms; 0 = no expiry
+    /// Seconds → `x-expires` in ms. nullopt (`null` or `false` in JSON: upstream's falsy
+    /// values) or 0: no expiry.
+    std::optional<int> queue_ttl = 86400;
     Qos qos;
   };
 

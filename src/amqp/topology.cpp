@@ -28,7 +28,7 @@ TopologySettings TopologySettings::from(const Options::Amqp& options) {
   settings.exchange_name = options.exchange_name;
   settings.routing_key_prefix = options.routing_key_prefix;
   settings.queue_name_prefix = options.queue_name_prefix;
-  settings.queue_ttl = options.queue_ttl;
+  settings.queue_ttl = options.queue_ttl.value_or(0);
   settings.queue_prefetch_count = options.qos.queue_prefetch_count;
   settings.global_prefetch_count = options.qos.global_prefetch_count;
   return settings;

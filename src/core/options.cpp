@@ -283,8 +283,6 @@ bool is_group_key(std::string_view key) {
                     "': no such option (see docs/options.md)");
 }
 
-const boost::json::value zero_value(0);
-
 }  // namespace
 
 void Options::set(std::string_view key, const boost::json::value& value) {
@@ -297,12 +295,8 @@ void Options::set(std::string_view key, const boost::json::value& value) {
     return;
   }
   for (const std::string& canonical : canonical_keys(key)) {
-    // Upstream adds `x-expires` only when queue_ttl is truthy: null and false mean none (0).
-    const bool falsy_queue_ttl = canonical == "amqp.queue_ttl" &&
-                                 (value.is_null() || (value.is_bool() && !value.get_bool()));
-    const boost::json::value& effective = falsy_queue_ttl ? zero_value : value;
     const bool found = visit_path(
-        *this, canonical, [&](auto& field) { assign(key, field, effective); }, [](auto&) {});
+        *this, canonical, [&](auto& field) { assign(key, field, value); }, [](auto&) {});
     if (!found) unknown_key(key);
   }
 }

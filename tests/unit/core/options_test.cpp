@@ -59,9 +59,10 @@ TEST(Options, DefaultsMatchUpstream) {
 }
 
 TEST(Options, FalsyQueueTtlMeansNoExpiry) {
-  // wire.md §2.4: `x-expires` only when queue_ttl is truthy; 0 is our "none".
-  EXPECT_EQ(Options::from_json(object(R"({"amqp.queue_ttl": null})")).amqp.queue_ttl, 0);
-  EXPECT_EQ(Options::from_json(object(R"({"amqp": {"queue_ttl": false}})")).amqp.queue_ttl, 0);
+  // wire.md §2.4: `x-expires` only when queue_ttl is truthy.
+  EXPECT_EQ(Options::from_json(object(R"({"amqp.queue_ttl": null})")).amqp.queue_ttl, std::nullopt);
+  EXPECT_EQ(Options::from_json(object(R"({"amqp": {"queue_ttl": false}})")).amqp.queue_ttl,
+            std::nullopt);
   EXPECT_EQ(Options::from_json(object(R"({"amqp.queue_ttl": 60})")).amqp.queue_ttl, 60);
   EXPECT_THROW(Options::from_json(object(R"({"amqp.queue_ttl": "1 day"})")),
                tomodachi::OptionError);
