@@ -213,6 +213,55 @@ std::string ensure_precompiled_header(const Toolchain& toolchain,
   return ec ? "" : header.string();
 }
 
+/// The cache key's text, the same inputs by name (build_manifest.hpp) and the local files.
+struct BuildInputs {
+  std::string key_text;
+  BuildManifest manifest;
+  std::vector<std::string> files;
+};
+
+/// Reads every local file the build depends on once (the cache key hashes their content).
+BuildInputs read_inputs(const fs::path& source_path, const ServiceDirectives& directives,
+                        BuildMode mode, const Toolchain& toolchain) {
+  BuildInputs inputs;
+  std::vector<fs::path> pending = {source_path};
+  for (const auto& extra : directives.sources) pending.emplace_back(extra);
+  std::set<fs::path> seen;
+  std::string& key_text = inputs.key_text;
+  key_text = std::string(version) + "\n" + toolchain.abi_tag + "\n" + toolchain.compiler + "\n" +
+             header_fingerprint(toolchain.header_dirs) + "\n";
+  for (const auto& flag : mode_flags(mode)) key_text += flag + "\n";
+  std::string directive_text;
+  for (const auto& list : {directives.include_dirs, directives.libraries, directives.pkg_config,
+                           directives.cxxflags}) {
+    for (const auto& item : list) {
+      key_text += item + "\n";
+      directive_text += item + "\n";
+    }
+    directive_text += "\n";
+  }
+  // The same inputs by name, to say why a compile runs (build_manifest.hpp).
+  inputs.manifest = {{"the tomodachi version", std::string(version) + " " + toolchain.abi_tag},
+                     {"the compiler", toolchain.compiler},
+                     {"the tomodachi headers", header_fingerprint(toolchain.header_dirs)},
+                     {"the compile flags", joined_digest(mode_flags(mode))},
+                     {"the tomodachi: directives", encoding::sha256_hex(directive_text)}};
+  while (!pending.empty()) {
+    const fs::path file = pending.back();
+    pending.pop_back();
+    if (!seen.insert(file).second) continue;
+    const std::string content = read_file(file);
+    const std::string digest = encoding::sha256_hex(content);
+    key_text += file.string() + "\n" + digest + "\n";
+    inputs.manifest[manifest_file_key(file.string())] = digest;
+    inputs.files.push_back(file.string());
+    for (auto& include : local_includes(content, file.parent_path(), directives.include_dirs)) {
+      pending.push_back(std::move(include));
+    }
+  }
+  return inputs;
+}
+
 }  // namespace
 
 std::string cache_dir() {
@@ -326,43 +375,10 @@ BuildResult build_service(const std::string& source, BuildMode mode, const Toolc
   const fs::path source_path = fs::weakly_canonical(fs::absolute(source));
   const ServiceDirectives directives = read_directives(source_path.string());
 
-  // Every local file the build depends on, read once (the cache key hashes their content).
-  std::vector<fs::path> pending = {source_path};
-  for (const auto& extra : directives.sources) pending.emplace_back(extra);
-  std::set<fs::path> seen;
-  std::string key_text = std::string(version) + "\n" + toolchain.abi_tag + "\n" +
-                         toolchain.compiler + "\n" + header_fingerprint(toolchain.header_dirs) +
-                         "\n";
-  for (const auto& flag : mode_flags(mode)) key_text += flag + "\n";
-  std::string directive_text;
-  for (const auto& list : {directives.include_dirs, directives.libraries, directives.pkg_config,
-                           directives.cxxflags}) {
-    for (const auto& item : list) {
-      key_text += item + "\n";
-      directive_text += item + "\n";
-    }
-    directive_text += "\n";
-  }
-  // The same inputs by name, to say why a compile runs (build_manifest.hpp).
-  BuildManifest manifest = {
-      {"the tomodachi version", std::string(version) + " " + toolchain.abi_tag},
-      {"the compiler", toolchain.compiler},
-      {"the tomodachi headers", header_fingerprint(toolchain.header_dirs)},
-      {"the compile flags", joined_digest(mode_flags(mode))},
-      {"the tomodachi: directives", encoding::sha256_hex(directive_text)}};
-  while (!pending.empty()) {
-    const fs::path file = pending.back();
-    pending.pop_back();
-    if (!seen.insert(file).second) continue;
-    const std::string content = read_file(file);
-    const std::string digest = encoding::sha256_hex(content);
-    key_text += file.string() + "\n" + digest + "\n";
-    manifest[manifest_file_key(file.string())] = digest;
-    result.inputs.push_back(file.string());
-    for (auto& include : local_includes(content, file.parent_path(), directives.include_dirs)) {
-      pending.push_back(std::move(include));
-    }
-  }
+  BuildInputs read = read_inputs(source_path, directives, mode, toolchain);
+  std::string& key_text = read.key_text;
+  BuildManifest& manifest = read.manifest;
+  result.inputs = std::move(read.files);
 
   // pkg-config answers (package versions and paths) are inputs too. Compile flags go
   // before the sources, libraries after them: the linker (--as-needed) drops a library

@@ -7,7 +7,6 @@ precompiled header cold (the 12-30 s a new user waits for)."""
 
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -15,6 +14,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import harness  # noqa: E402
+import terminal  # noqa: E402
 
 LIFECYCLE = harness.service("lifecycle_service.cpp")
 LIVE = "\r\x1b[K⌁ [build  ] compiling "
@@ -29,31 +29,7 @@ def without_times(records):
 
 
 def run_on_terminal(args, cwd, env):
-    """Runs `tomodachi <args>` with stdout and stderr on a pty; (exit status, output)."""
-    import pty
-    import select
-
-    controller, terminal = pty.openpty()
-    process = subprocess.Popen([harness.TOMODACHI] + args, stdin=subprocess.DEVNULL, stdout=terminal,
-                               stderr=terminal, env=env, cwd=cwd)
-    os.close(terminal)
-    output = b""
-    deadline = time.time() + 300
-    while time.time() < deadline:
-        ready, _, _ = select.select([controller], [], [], 0.5)
-        if ready:
-            try:
-                chunk = os.read(controller, 65536)
-            except OSError:  # EIO: the child side closed
-                break
-            if not chunk:
-                break
-            output += chunk
-        elif process.poll() is not None:
-            break
-    process.wait(timeout=30)
-    os.close(controller)
-    return process.returncode, output.decode("utf-8", "replace")
+    return terminal.run_on_terminal(args, env, cwd)
 
 
 class BuildProgress(unittest.TestCase):
