@@ -267,9 +267,11 @@ int run_services(const RunArguments& run, const std::vector<std::string>& argv,
     std::cout << render_banner(banner) << std::flush;
   }
   if (missing) {
+    // Upstream's importer logs the file, then its launcher the OSError it raised.
     get_logger("tomodachi.importer")
         .error("no such service file",
                {{"file_path", boost::json::string(missing_file_path(*missing))}});
+    log_uncaught_exception(std::make_exception_ptr(std::runtime_error("No such service file")));
     return 1;
   }
 
