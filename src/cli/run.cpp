@@ -272,11 +272,11 @@ int run_services(const RunArguments& run, const std::vector<std::string>& argv,
         .error("no such service file",
                {{"file_path", boost::json::string(missing_file_path(*missing))}});
     log_uncaught_exception(std::make_exception_ptr(std::runtime_error("No such service file")));
-    return 1;
   }
 
+  // After a restart a file that went missing or does not compile is retried, as upstream.
   const BuildMode mode = development ? BuildMode::development : BuildMode::production;
-  auto loaded = load_service_files(files, mode, toolchain);
+  auto loaded = missing ? std::nullopt : load_service_files(files, mode, toolchain);
   if (!loaded) {
     if (restarting && development) {
       get_logger("tomodachi.watcher").warning("cannot restart due to errors");
