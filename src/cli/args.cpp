@@ -224,40 +224,36 @@ ParseResult parse_run_arguments(const std::vector<std::string>& input,
   };
 
   // --loop: one event loop exists; the upstream values are accepted for compatibility.
+  // As upstream: values are lower-cased, the flag must equal the variable as written, and
+  // a bad variable value is reported as a bad --loop value.
   {
-    const char* env = environment("TOMODACHI_LOOP");
+    const char* env_text = environment("TOMODACHI_LOOP");
+    const std::string env = env_text ? lower(env_text) : std::string();
     std::optional<std::string> value;
     if (auto i = take_flag({"--loop"})) {
       if (*i + 1 < args.size()) {
-        value = args[*i + 1];
+        value = lower(args[*i + 1]);
         args.erase(args.begin() + static_cast<std::ptrdiff_t>(*i),
                    args.begin() + static_cast<std::ptrdiff_t>(*i) + 2);
+        if (!env.empty() && env != *value) {
+          return plain_error("Invalid value for --loop option: '" + *value +
+                             "' differs from env TOMODACHI_LOOP");
+        }
       } else {
         args.erase(args.begin() + static_cast<std::ptrdiff_t>(*i));
       }
     }
-    const auto normalize = [](const std::string& v) -> std::optional<std::string> {
-      const std::string l = lower(v);
-      if (l == "auto" || l == "default") return "auto";
-      if (l == "asyncio" || l == "aio" || l == "async") return "asyncio";
-      if (l == "uvloop" || l == "libuv" || l == "uv") return "uvloop";
-      return std::nullopt;
-    };
+    if (!value && !env.empty()) value = env;
     if (value) {
-      auto normalized = normalize(*value);
-      if (!normalized)
+      if (*value == "auto" || *value == "default") {
+        run.loop = "auto";
+      } else if (*value == "asyncio" || *value == "aio" || *value == "async") {
+        run.loop = "asyncio";
+      } else if (*value == "uvloop" || *value == "libuv" || *value == "uv") {
+        run.loop = "uvloop";
+      } else {
         return plain_error("Invalid value for --loop option: '" + *value + "' not recognized");
-      if (env && *env && normalize(env) != normalized) {
-        return plain_error("Invalid value for --loop option: '" + *value +
-                           "' differs from env TOMODACHI_LOOP");
       }
-      run.loop = *normalized;
-    } else if (env && *env) {
-      auto normalized = normalize(env);
-      if (!normalized)
-        return plain_error("Invalid value for TOMODACHI_LOOP: '" + std::string(env) +
-                           "' not recognized");
-      run.loop = *normalized;
     }
   }
 
@@ -317,45 +313,36 @@ ParseResult parse_run_arguments(const std::vector<std::string>& input,
     }
   }
 
-  // --logger
+  // --logger: as upstream, values are lower-cased, the flag must equal the variable as
+  // written, and a bad variable value is reported as a bad --logger value.
   {
-    constexpr const char* expected = "(expected 'json', 'console', 'python' or 'disabled')";
-    const auto parse_logger = [](const std::string& v) -> std::optional<LogFormat> {
-      const std::string l = lower(v);
-      if (l == "console" || l == "python")
-        return LogFormat::console;  // python: the console format (docs/cli.md)
-      if (l == "json") return LogFormat::json;
-      if (l == "disabled") return LogFormat::disabled;
-      return std::nullopt;
-    };
-    const char* env = environment("TOMODACHI_LOGGER");
+    const char* env_text = environment("TOMODACHI_LOGGER");
+    const std::string env = env_text ? lower(env_text) : std::string();
     std::optional<std::string> value;
     if (auto i = take_flag({"--logger"})) {
-      if (*i + 1 >= args.size() || args[*i + 1].empty() || args[*i + 1][0] == '-') {
-        return plain_error("Missing value for --logger option");
-      }
-      value = args[*i + 1];
+      if (*i + 1 >= args.size()) return plain_error("Missing value for --logger option");
+      value = lower(args[*i + 1]);
       args.erase(args.begin() + static_cast<std::ptrdiff_t>(*i),
                  args.begin() + static_cast<std::ptrdiff_t>(*i) + 2);
-    }
-    if (value && lower(*value) == "custom") {
-      return plain_error("Invalid combination of --custom-logger and --logger options");
-    }
-    if (value) {
-      auto format = parse_logger(*value);
-      if (!format)
-        return plain_error("Invalid value for --logger option: '" + *value + "' " + expected);
-      if (env && *env && lower(env) != lower(*value)) {
+      if (!env.empty() && env != *value) {
         return plain_error("Invalid value for --logger option: '" + *value +
                            "' differs from env TOMODACHI_LOGGER");
       }
-      run.logger = *format;
-    } else if (env && *env) {
-      auto format = parse_logger(env);
-      if (!format)
-        return plain_error("Invalid value for TOMODACHI_LOGGER: '" + std::string(env) + "' " +
-                           expected);
-      run.logger = *format;
+    }
+    if (!value && !env.empty()) value = env;
+    if (value) {
+      if (*value == "console" || *value == "python") {
+        run.logger = LogFormat::console;  // python: the console format (docs/cli.md)
+      } else if (*value == "json") {
+        run.logger = LogFormat::json;
+      } else if (*value == "disabled") {
+        run.logger = LogFormat::disabled;
+      } else if (*value == "custom") {
+        return plain_error("Invalid combination of --custom-logger and --logger options");
+      } else {
+        return plain_error("Invalid value for --logger option: '" + *value +
+                           "' (expected 'json', 'console', 'python' or 'disabled')");
+      }
     }
   }
 

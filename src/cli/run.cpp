@@ -6,6 +6,7 @@
 #include "cli/abi_section.hpp"
 #include "cli/args.hpp"
 #include "cli/banner.hpp"
+#include "cli/build_progress.hpp"
 #include "cli/service_build.hpp"
 #include "cli/watcher.hpp"
 #include "core/config.hpp"
@@ -55,6 +56,23 @@ std::optional<std::string> resolve_service_file(const std::string& argument) {
     if (fs::is_regular_file(candidate, ec)) return candidate;
   }
   return std::nullopt;
+}
+
+/// The file path the services' records name (`file_path` of `tomodachi.init` records):
+/// absolute, the real working directory joined with the argument, as upstream's
+/// `module.__file__`.
+std::string module_file_path(const std::string& file) {
+  if (!file.empty() && file.front() == '/') return file;
+  std::error_code ec;
+  const fs::path cwd = fs::canonical(fs::current_path(ec), ec);
+  return ec ? file : cwd.string() + "/" + file;
+}
+
+/// The `file_path` of `no such service file`: the argument, with the source suffix when
+/// it was omitted (upstream appends `.py`).
+std::string missing_file_path(const std::string& argument) {
+  if (is_source_file(argument) || fs::path(argument).extension() == ".so") return argument;
+  return argument + ".cpp";
 }
 
 void log_load_failure(const std::string& file, const std::string& error) {
@@ -143,14 +161,14 @@ std::optional<LoadedFiles> load_service_files(const std::vector<std::string>& fi
         return std::nullopt;
       }
       if (!build.ok) {
-        std::cerr << build.output << std::flush;
+        print_compiler_failure(std::cerr, file, build.output);
         log_load_failure(file, "compilation failed");
         return std::nullopt;
       }
       so_path = build.shared_object;
     }
     try {
-      loaded.containers.push_back(load_shared_object(file, so_path));
+      loaded.containers.push_back(load_shared_object(module_file_path(file), so_path));
     } catch (const std::exception& e) {
       log_load_failure(file, e.what());
       return std::nullopt;
@@ -194,7 +212,7 @@ void on_files_changed(const FileChanges& changes, const std::vector<std::string>
       build.output = std::string(e.what()) + "\n";
     }
     if (!build.ok) {
-      std::cerr << build.output << std::flush;
+      print_compiler_failure(std::cerr, source, build.output);
       get_logger("tomodachi.watcher")
           .warning("restart failed due to error", {{"file_path", boost::json::string(source)}});
       return;
@@ -212,15 +230,15 @@ int run_services(const RunArguments& run, const std::vector<std::string>& argv,
 
   const boost::json::object& config = run.config;
 
+  // A file that cannot be found is reported after the banner, as upstream's importer
+  // does (the banner names it as given).
   std::vector<std::string> files;
+  std::optional<std::string> missing;
   for (const auto& argument : run.service_files) {
     auto resolved = resolve_service_file(argument);
-    if (!resolved) {
-      get_logger("tomodachi.importer")
-          .warning("no such service file", {{"file_path", boost::json::string(argument)}});
-      return 1;
-    }
-    if (std::find(files.begin(), files.end(), *resolved) == files.end()) files.push_back(*resolved);
+    if (!resolved && !missing) missing = argument;
+    const std::string file = resolved.value_or(argument);
+    if (std::find(files.begin(), files.end(), file) == files.end()) files.push_back(file);
   }
 
   const bool development = !run.production;
@@ -248,9 +266,17 @@ int run_services(const RunArguments& run, const std::vector<std::string>& argv,
                        needs_compiler};
     std::cout << render_banner(banner) << std::flush;
   }
+  if (missing) {
+    // Upstream's importer logs the file, then its launcher the OSError it raised.
+    get_logger("tomodachi.importer")
+        .error("no such service file",
+               {{"file_path", boost::json::string(missing_file_path(*missing))}});
+    log_uncaught_exception(std::make_exception_ptr(std::runtime_error("No such service file")));
+  }
 
+  // After a restart a file that went missing or does not compile is retried, as upstream.
   const BuildMode mode = development ? BuildMode::development : BuildMode::production;
-  auto loaded = load_service_files(files, mode, toolchain);
+  auto loaded = missing ? std::nullopt : load_service_files(files, mode, toolchain);
   if (!loaded) {
     if (restarting && development) {
       get_logger("tomodachi.watcher").warning("cannot restart due to errors");
@@ -302,32 +328,52 @@ int run_services(const RunArguments& run, const std::vector<std::string>& argv,
   return result.exit_code;
 }
 
+constexpr const char* build_usage = "usage: tomodachi build <service.cpp> [-o <service.so>]\n";
+
+int build_usage_error(const std::string& reason) {
+  std::cout << "error: " << reason << "\n" << build_usage;
+  return 2;
+}
+
 int build_command(const std::vector<std::string>& args) {
   std::optional<std::string> source;
   std::optional<std::string> output;
   for (std::size_t i = 0; i < args.size(); ++i) {
-    if ((args[i] == "-o" || args[i] == "--output") && i + 1 < args.size()) {
+    const std::string& arg = args[i];
+    if (arg == "-o" || arg == "--output") {
+      if (i + 1 >= args.size()) return build_usage_error("option '" + arg + "' needs a file name");
       output = args[++i];
-    } else if (!args[i].empty() && args[i][0] != '-' && !source) {
-      source = args[i];
+    } else if (arg == "--production") {
+      return build_usage_error(
+          "'tomodachi build' does not take '--production': it always compiles with the "
+          "production flags (-O2 -DNDEBUG)");
+    } else if (!arg.empty() && arg[0] == '-') {
+      return build_usage_error("unknown option '" + arg + "' for 'tomodachi build'");
+    } else if (source) {
+      return build_usage_error("one service file at a time: '" + arg + "' follows '" + *source +
+                               "'");
     } else {
-      std::cout << "usage: tomodachi build <service.cpp> [-o <service.so>]\n";
-      return 2;
+      source = arg;
     }
   }
-  if (!source) {
-    std::cout << "usage: tomodachi build <service.cpp> [-o <service.so>]\n";
-    return 2;
+  if (!source) return build_usage_error("no service file given");
+  // The compile records (build_progress.hpp) follow TOMODACHI_LOG_LEVEL and TOMODACHI_LOGGER.
+  const ParseResult logging = parse_run_arguments({}, from_environment, true);
+  if (logging.exit_code) {
+    std::cout << logging.output << std::flush;
+    return *logging.exit_code;
   }
+  configure_logging(logging.run.logger, logging.run.log_level);
   if (!output) output = fs::path(*source).replace_extension(".so").string();
   try {
     const Toolchain toolchain = Toolchain::load();
     const BuildResult build = build_service(*source, BuildMode::production, toolchain, output);
-    std::cerr << build.output;
     if (!build.ok) {
+      print_compiler_failure(std::cerr, *source, build.output);
       std::cerr << "tomodachi build: compiling '" << *source << "' failed\n";
       return 1;
     }
+    std::cerr << build.output;  // warnings
     std::cout << "built " << *output << (build.cached ? " (cached)" : "") << "\n";
     return 0;
   } catch (const std::exception& e) {

@@ -1,5 +1,7 @@
 #include "cli/service_build.hpp"
 
+#include "cli/build_manifest.hpp"
+#include "cli/build_progress.hpp"
 #include "core/encoding.hpp"
 
 #include <tomodachi/json.hpp>
@@ -161,12 +163,21 @@ class FileLock {
 
 /// Builds (once per flag set and compiler) the precompiled <tomodachi/tomodachi.hpp>;
 /// returns the header to `-include`, or "" when it cannot be built (then compile without).
+std::string joined_digest(const std::vector<std::string>& words) {
+  std::string text;
+  for (const auto& word : words) text += word + "\n";
+  return encoding::sha256_hex(text);
+}
+
+/// Builds (once per flag set and compiler) the precompiled <tomodachi/tomodachi.hpp>;
+/// returns the header to `-include`, or "" when it cannot be built (then compile without).
 std::string ensure_precompiled_header(const Toolchain& toolchain,
                                       const std::vector<std::string>& flags, std::string& output) {
   std::string key_text = toolchain.compiler + "\n" + toolchain.abi_tag + "\n" +
                          header_fingerprint(toolchain.header_dirs);
   for (const auto& flag : flags) key_text += "\n" + flag;
-  const fs::path dir = fs::path(cache_dir()) / "pch" / encoding::sha256_hex(key_text).substr(0, 24);
+  const fs::path pch_root = fs::path(cache_dir()) / "pch";
+  const fs::path dir = pch_root / encoding::sha256_hex(key_text).substr(0, 24);
   const fs::path header = dir / "tomodachi_pch.hpp";
   const fs::path gch = dir / "tomodachi_pch.hpp.gch";
   std::error_code ec;
@@ -178,17 +189,77 @@ std::string ensure_precompiled_header(const Toolchain& toolchain,
     std::ofstream stub(header);
     stub << "// Precompiled by tomodachi run.\n#include <tomodachi/tomodachi.hpp>\n";
   }
+  const BuildManifest manifest = {
+      {"the compiler", encoding::sha256_hex(toolchain.compiler + "\n" + toolchain.abi_tag)},
+      {"the tomodachi headers", header_fingerprint(toolchain.header_dirs)},
+      {"the compile flags", joined_digest(flags)}};
+  const fs::path last_manifest = pch_root / "last.manifest";
+  BuildProgress progress(BuildProgress::Kind::precompiled_header, "",
+                         change_reason(read_manifest(last_manifest), manifest, pch_root,
+                                       "first build of the precompiled header"));
   std::vector<std::string> argv = {toolchain.compiler};
   argv.insert(argv.end(), flags.begin(), flags.end());
   const fs::path partial = dir / "tomodachi_pch.hpp.gch.partial";
   argv.insert(argv.end(), {"-x", "c++-header", header.string(), "-o", partial.string()});
   std::string pch_output;
   if (run_captured(argv, pch_output) != 0) {
+    progress.finish(false);
     output += pch_output;
     return "";
   }
   fs::rename(partial, gch, ec);
+  progress.finish(!ec);
+  if (!ec) write_manifest(last_manifest, manifest);
   return ec ? "" : header.string();
+}
+
+/// The cache key's text, the same inputs by name (build_manifest.hpp) and the local files.
+struct BuildInputs {
+  std::string key_text;
+  BuildManifest manifest;
+  std::vector<std::string> files;
+};
+
+/// Reads every local file the build depends on once (the cache key hashes their content).
+BuildInputs read_inputs(const fs::path& source_path, const ServiceDirectives& directives,
+                        BuildMode mode, const Toolchain& toolchain) {
+  BuildInputs inputs;
+  std::vector<fs::path> pending = {source_path};
+  for (const auto& extra : directives.sources) pending.emplace_back(extra);
+  std::set<fs::path> seen;
+  std::string& key_text = inputs.key_text;
+  key_text = std::string(version) + "\n" + toolchain.abi_tag + "\n" + toolchain.compiler + "\n" +
+             header_fingerprint(toolchain.header_dirs) + "\n";
+  for (const auto& flag : mode_flags(mode)) key_text += flag + "\n";
+  std::string directive_text;
+  for (const auto& list : {directives.include_dirs, directives.libraries, directives.pkg_config,
+                           directives.cxxflags}) {
+    for (const auto& item : list) {
+      key_text += item + "\n";
+      directive_text += item + "\n";
+    }
+    directive_text += "\n";
+  }
+  // The same inputs by name, to say why a compile runs (build_manifest.hpp).
+  inputs.manifest = {{"the tomodachi version", std::string(version) + " " + toolchain.abi_tag},
+                     {"the compiler", toolchain.compiler},
+                     {"the tomodachi headers", header_fingerprint(toolchain.header_dirs)},
+                     {"the compile flags", joined_digest(mode_flags(mode))},
+                     {"the tomodachi: directives", encoding::sha256_hex(directive_text)}};
+  while (!pending.empty()) {
+    const fs::path file = pending.back();
+    pending.pop_back();
+    if (!seen.insert(file).second) continue;
+    const std::string content = read_file(file);
+    const std::string digest = encoding::sha256_hex(content);
+    key_text += file.string() + "\n" + digest + "\n";
+    inputs.manifest[manifest_file_key(file.string())] = digest;
+    inputs.files.push_back(file.string());
+    for (auto& include : local_includes(content, file.parent_path(), directives.include_dirs)) {
+      pending.push_back(std::move(include));
+    }
+  }
+  return inputs;
 }
 
 }  // namespace
@@ -304,29 +375,10 @@ BuildResult build_service(const std::string& source, BuildMode mode, const Toolc
   const fs::path source_path = fs::weakly_canonical(fs::absolute(source));
   const ServiceDirectives directives = read_directives(source_path.string());
 
-  // Every local file the build depends on, read once (the cache key hashes their content).
-  std::vector<fs::path> pending = {source_path};
-  for (const auto& extra : directives.sources) pending.emplace_back(extra);
-  std::set<fs::path> seen;
-  std::string key_text = std::string(version) + "\n" + toolchain.abi_tag + "\n" +
-                         toolchain.compiler + "\n" + header_fingerprint(toolchain.header_dirs) +
-                         "\n";
-  for (const auto& flag : mode_flags(mode)) key_text += flag + "\n";
-  for (const auto& list : {directives.include_dirs, directives.libraries, directives.pkg_config,
-                           directives.cxxflags}) {
-    for (const auto& item : list) key_text += item + "\n";
-  }
-  while (!pending.empty()) {
-    const fs::path file = pending.back();
-    pending.pop_back();
-    if (!seen.insert(file).second) continue;
-    const std::string content = read_file(file);
-    key_text += file.string() + "\n" + encoding::sha256_hex(content) + "\n";
-    result.inputs.push_back(file.string());
-    for (auto& include : local_includes(content, file.parent_path(), directives.include_dirs)) {
-      pending.push_back(std::move(include));
-    }
-  }
+  BuildInputs read = read_inputs(source_path, directives, mode, toolchain);
+  std::string& key_text = read.key_text;
+  BuildManifest& manifest = read.manifest;
+  result.inputs = std::move(read.files);
 
   // pkg-config answers (package versions and paths) are inputs too. Compile flags go
   // before the sources, libraries after them: the linker (--as-needed) drops a library
@@ -349,6 +401,8 @@ BuildResult build_service(const std::string& source, BuildMode mode, const Toolc
       return result;
     }
     key_text += cflags_output + libs_output + version_output;
+    manifest["the pkg-config packages"] =
+        encoding::sha256_hex(cflags_output + libs_output + version_output);
     pkg_config_cflags = split_words(cflags_output);
     pkg_config_libs = split_words(libs_output);
   }
@@ -359,6 +413,9 @@ BuildResult build_service(const std::string& source, BuildMode mode, const Toolc
   fs::create_directories(so_dir, ec);
   const fs::path shared_object = so_dir / (source_path.stem().string() + "-" + key + ".so");
   result.shared_object = shared_object.string();
+  const fs::path manifest_path =
+      so_dir / (source_path.stem().string() + "-" +
+                encoding::sha256_hex(source_path.string()).substr(0, 16) + ".manifest");
 
   const auto finish = [&](BuildResult& r) -> BuildResult& {
     if (r.ok && output_path) {
@@ -376,6 +433,7 @@ BuildResult build_service(const std::string& source, BuildMode mode, const Toolc
   if (fs::exists(shared_object, ec)) {
     result.ok = true;
     result.cached = true;
+    write_manifest(manifest_path, manifest);
     return finish(result);
   }
 
@@ -383,12 +441,17 @@ BuildResult build_service(const std::string& source, BuildMode mode, const Toolc
   if (fs::exists(shared_object, ec)) {
     result.ok = true;
     result.cached = true;
+    write_manifest(manifest_path, manifest);
     return finish(result);
   }
 
   std::vector<std::string> flags = toolchain.compile_flags;
   for (const auto& flag : mode_flags(mode)) flags.push_back(flag);
   const std::string pch = ensure_precompiled_header(toolchain, flags, result.output);
+  BuildProgress progress(
+      BuildProgress::Kind::service_file, source,
+      change_reason(read_manifest(manifest_path), manifest, source_path.parent_path(),
+                    "first build of " + source_path.filename().string()));
 
   std::vector<std::string> argv = {toolchain.compiler};
   argv.insert(argv.end(), flags.begin(), flags.end());
@@ -405,14 +468,18 @@ BuildResult build_service(const std::string& source, BuildMode mode, const Toolc
 
   const int status = run_captured(argv, result.output);
   if (status != 0) {
+    progress.finish(false);
     fs::remove(partial, ec);
     return result;
   }
   fs::rename(partial, shared_object, ec);
   if (ec) {
+    progress.finish(false);
     result.output += "cannot store '" + shared_object.string() + "': " + ec.message() + "\n";
     return result;
   }
+  progress.finish(true);
+  write_manifest(manifest_path, manifest);
   result.ok = true;
   return finish(result);
 }

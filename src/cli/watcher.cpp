@@ -120,6 +120,45 @@ struct Watcher::Impl {
     if (wd >= 0) watches[wd] = dir;
   }
 
+  bool is_watched_path(const fs::path& path, bool is_directory) const {
+    const std::string text = path.string();
+    for (const auto& root_text : options.roots) {
+      if (text.size() <= root_text.size() || text.compare(0, root_text.size(), root_text) != 0 ||
+          text[root_text.size()] != '/')
+        continue;
+      if (ignored_below(fs::path(root_text), path)) return false;
+      return is_directory || watched_ending(path);
+    }
+    return false;
+  }
+
+  /// Reads the pending inotify events; true when one of them concerns a watched path.
+  bool read_events() {
+    alignas(inotify_event) char buffer[16384];
+    bool watched = false;
+    while (true) {
+      const ssize_t n = ::read(inotify_fd, buffer, sizeof buffer);
+      if (n <= 0) break;
+      for (ssize_t at = 0; at < n;) {
+        const auto* event = reinterpret_cast<const inotify_event*>(buffer + at);
+        at += static_cast<ssize_t>(sizeof(inotify_event) + event->len);
+        if (event->mask & IN_Q_OVERFLOW) {
+          watched = true;  // events were lost: rescan
+          continue;
+        }
+        if (event->mask & IN_IGNORED) {
+          watches.erase(event->wd);
+          continue;
+        }
+        const auto dir = watches.find(event->wd);
+        if (dir == watches.end() || event->len == 0) continue;
+        if (is_watched_path(dir->second / event->name, (event->mask & IN_ISDIR) != 0))
+          watched = true;
+      }
+    }
+    return watched;
+  }
+
   std::string display(const std::string& absolute) const {
     if (options.roots.empty()) return absolute;
     const std::string relative =
@@ -176,33 +215,31 @@ FileChanges Watcher::rescan() {
   return changes;
 }
 
+bool Watcher::is_watched_path(const std::string& path, bool is_directory) const {
+  return impl_->is_watched_path(fs::path(path), is_directory);
+}
+
 void Watcher::start(std::function<void(const FileChanges&)> on_change) {
   impl_->thread = std::thread([this, on_change = std::move(on_change)] {
-    using clock = std::chrono::steady_clock;
-    std::optional<clock::time_point> pending_since;
-    clock::time_point last_event{};
-    char buffer[16384] __attribute__((aligned(__alignof__(inotify_event))));
+    using clock = Debounce::clock;
+    Debounce debounce(std::chrono::milliseconds(impl_->options.debounce_ms),
+                      std::chrono::milliseconds(impl_->options.max_wait_ms));
     while (true) {
       pollfd fds[2] = {{impl_->inotify_fd, POLLIN, 0}, {impl_->stop_fd, POLLIN, 0}};
       int timeout = -1;
-      if (pending_since) {
-        const auto quiet =
-            std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - last_event)
-                .count();
-        timeout = static_cast<int>(std::max<long>(0, impl_->options.debounce_ms - quiet));
+      if (debounce.pending()) {
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(debounce.due() - clock::now());
+        timeout = static_cast<int>(std::max<long>(0, left.count() + 1));
       }
       const int ready = ::poll(fds, 2, timeout);
       if (ready < 0 && errno != EINTR) return;
       if (fds[1].revents & POLLIN) return;
-      if (ready > 0 && (fds[0].revents & POLLIN)) {
-        while (::read(impl_->inotify_fd, buffer, sizeof buffer) > 0) {
-        }
-        if (!pending_since) pending_since = clock::now();
-        last_event = clock::now();
-        continue;
+      if (ready > 0 && (fds[0].revents & POLLIN) && impl_->read_events()) {
+        debounce.event(clock::now());
       }
-      if (pending_since) {
-        pending_since.reset();
+      if (debounce.pending() && clock::now() >= debounce.due()) {
+        debounce.reset();
         const FileChanges changes = rescan();
         if (!changes.empty()) on_change(changes);
       }
@@ -216,6 +253,16 @@ void Watcher::stop() {
     [[maybe_unused]] auto written = ::write(impl_->stop_fd, &one, sizeof one);
     impl_->thread.join();
   }
+}
+
+void Debounce::event(clock::time_point now) {
+  if (!pending_) first_ = now;
+  last_ = now;
+  pending_ = true;
+}
+
+Debounce::clock::time_point Debounce::due() const {
+  return std::min(last_ + quiet_, first_ + max_wait_);
 }
 
 std::vector<std::string> default_watch_roots(const std::vector<std::string>& service_files,

@@ -2,6 +2,7 @@
 // Development-mode file watcher (spec/cli.md §7, with inotify instead of polling).
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -16,7 +17,29 @@ struct WatcherOptions {
   std::vector<std::string> ignored_dirs;          // added to the built-in list
   std::vector<std::string> watched_file_endings;  // added to the built-in list
   std::vector<std::string> ignored_paths;         // folders never watched (absolute)
-  int debounce_ms = 150;
+  int debounce_ms = 150;   // quiet time after the last event on a watched file
+  int max_wait_ms = 1000;  // ... but at most this long after the first one
+};
+
+/// When a change set is due: `quiet` after the last event on a watched file, but at
+/// most `max_wait` after the first one, so a reload starts even while a watched file
+/// keeps changing.
+class Debounce {
+ public:
+  using clock = std::chrono::steady_clock;
+  Debounce(std::chrono::milliseconds quiet, std::chrono::milliseconds max_wait)
+      : quiet_(quiet), max_wait_(max_wait) {}
+  void event(clock::time_point now);
+  bool pending() const { return pending_; }
+  clock::time_point due() const;  // meaningful while pending()
+  void reset() { pending_ = false; }
+
+ private:
+  std::chrono::milliseconds quiet_;
+  std::chrono::milliseconds max_wait_;
+  bool pending_ = false;
+  clock::time_point first_{};
+  clock::time_point last_{};
 };
 
 struct FileChanges {
@@ -35,6 +58,11 @@ class Watcher {
 
   /// The files watched now (absolute paths), after the initial scan.
   std::vector<std::string> watched_files() const;
+
+  /// Whether an event on `path` (absolute) can start a change set: a file with a
+  /// watched ending, or a folder, outside the ignored ones. Other files (logs written
+  /// next to the service) never delay a reload.
+  bool is_watched_path(const std::string& path, bool is_directory = false) const;
 
   /// Starts the watcher thread; `on_change` runs on it once per debounced change set
   /// in which some file's content changed or a file was added/removed.

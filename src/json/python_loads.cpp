@@ -451,6 +451,26 @@ class PythonJsonParser {
   std::size_t position_ = 0;
 };
 
+/// `line L column C (char N)` as Python's json.JSONDecodeError counts them: characters
+/// (code points), lines split at '\n'.
+std::string error_position(std::string_view text, std::size_t offset) {
+  std::size_t chars = 0;
+  std::size_t line = 1;
+  std::size_t last_newline = 0;
+  for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if ((c & 0xC0) == 0x80) continue;  // UTF-8 continuation byte
+    if (c == '\n') {
+      ++line;
+      last_newline = chars;
+    }
+    ++chars;
+  }
+  const std::size_t column = line == 1 ? chars + 1 : chars - last_newline;
+  return "line " + std::to_string(line) + " column " + std::to_string(column) + " (char " +
+         std::to_string(chars) + ")";
+}
+
 }  // namespace
 
 boost::json::value loads(std::string_view text, std::error_code& error, std::size_t max_depth,
@@ -470,9 +490,7 @@ boost::json::value loads(std::string_view text, std::size_t max_depth) {
   try {
     return PythonJsonParser(text, max_depth, {}).parse_document();
   } catch (const ParseError& e) {
-    throw std::invalid_argument(std::string(e.what()) + ": line 1 column " +
-                                std::to_string(e.offset + 1) + " (char " +
-                                std::to_string(e.offset) + ")");
+    throw std::invalid_argument(std::string(e.what()) + ": " + error_position(text, e.offset));
   }
 }
 

@@ -2,15 +2,12 @@
 colors when the output is a terminal, and the documented variables turn them off."""
 
 import os
-import pty
-import select
-import subprocess
 import sys
-import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import harness  # noqa: E402
+import terminal  # noqa: E402
 
 ESC = "\x1b["
 
@@ -21,28 +18,7 @@ def run_on_terminal(**extra_env):
     env.pop("NO_COLOR", None)  # the harness sets it; these tests decide
     for key, value in extra_env.items():
         env[key] = str(value)
-    controller, terminal = pty.openpty()
-    process = subprocess.Popen([harness.TOMODACHI, "run", harness.service("lifecycle_service.cpp")],
-                               stdin=subprocess.DEVNULL, stdout=terminal, stderr=terminal, env=env,
-                               cwd=harness.SOURCE_DIR)
-    os.close(terminal)
-    output = b""
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        ready, _, _ = select.select([controller], [], [], 0.5)
-        if ready:
-            try:
-                chunk = os.read(controller, 65536)
-            except OSError:  # EIO: the child side closed
-                break
-            if not chunk:
-                break
-            output += chunk
-        elif process.poll() is not None:
-            break
-    process.wait(timeout=30)
-    os.close(controller)
-    return process.returncode, output.decode("utf-8", "replace")
+    return terminal.run_on_terminal(["run", harness.service("lifecycle_service.cpp")], env, timeout=120)
 
 
 def split(output):

@@ -5,6 +5,8 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -18,7 +20,7 @@ def http_get(port, path, timeout=5):
         return response.read().decode()
 
 
-class WatcherRestart(unittest.TestCase):
+class WatcherTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="tomodachi-watch-")
         self.addCleanup(shutil.rmtree, self.dir, True)
@@ -47,6 +49,8 @@ class WatcherRestart(unittest.TestCase):
         with open(self.source, "w") as f:
             f.write(text.replace(old, new))
 
+
+class WatcherRestart(WatcherTest):
     def test_edit_rebuilds_and_restarts(self):
         p = harness.Process(["run", self.source, "-c", self.config], cwd=self.dir)
         try:
@@ -84,6 +88,48 @@ class WatcherRestart(unittest.TestCase):
             p.stop()
         result = p.process.returncode
         self.assertEqual(result, 0)
+
+
+# Appends a line to a file every 20-50 ms for `seconds` (a service logging to a file next to
+# its source, `tomodachi run svc.cpp > run.log` or `http.access_log = "access.log"`).
+WRITER = """
+import random, sys, time
+path, seconds = sys.argv[1], float(sys.argv[2])
+end = time.time() + seconds
+with open(path, "a") as f:
+    while time.time() < end:
+        f.write("GET /health 200 %f\\n" % time.time())
+        f.flush()
+        time.sleep(random.uniform(0.02, 0.05))
+"""
+
+
+class WatcherUnderWrites(WatcherTest):
+    """Issue 13, item 1: writes to files that are not watched must not hold a reload back."""
+
+    def start_writer(self, name, seconds=20):
+        writer = subprocess.Popen([sys.executable, "-c", WRITER, os.path.join(self.dir, name), str(seconds)])
+        self.addCleanup(writer.wait)
+        self.addCleanup(writer.kill)
+        return writer
+
+    def test_a_save_reloads_while_a_log_file_is_written(self):
+        p = harness.Process(["run", self.source, "-c", self.config], cwd=self.dir)
+        try:
+            port = self.wait_for_port_count(p, 1)
+            self.assertEqual(http_get(port, "/health"), "Healthy")
+            writer = self.start_writer("run.log")
+            time.sleep(1.0)  # the writes are going on
+            saved = time.time()
+            self.replace_in_source('"Healthy"', '"Healthy under writes"')
+            port = self.wait_for_port_count(p, 2, timeout=60)
+            self.assertEqual(http_get(port, "/health"), "Healthy under writes")
+            elapsed = time.time() - saved
+            self.assertIsNone(writer.poll(), "the writer still runs: the reload did not wait for it")
+            sys.stderr.write("save-to-answer under a concurrent writer: %.2f s\n" % elapsed)
+            self.assertLess(elapsed, 8.0, p.log()[-3000:])
+        finally:
+            p.stop()
 
 
 if __name__ == "__main__":

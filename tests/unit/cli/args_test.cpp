@@ -160,3 +160,28 @@ TEST(CliArgs, ConfigErrorsComeInUpstreamOrder) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.output.rfind("Invalid config file: ", 0), 0u) << r.output;
 }
+
+// As upstream: a bad variable value is reported as a bad flag value, values are lower-cased.
+TEST(CliArgs, EnvironmentValuesUseTheFlagTexts) {
+  Env env;
+  env.values["TOMODACHI_LOGGER"] = "Foo";
+  EXPECT_EQ(parse({"run", "a.cpp"}, env).output,
+            "Invalid value for --logger option: 'foo' (expected 'json', 'console', 'python' or "
+            "'disabled')\n");
+  env.values["TOMODACHI_LOGGER"] = "JSON";
+  EXPECT_EQ(parse({"run", "a.cpp"}, env).run.logger, tomodachi::LogFormat::json);
+  EXPECT_EQ(parse({"run", "--logger", "bogus", "a.cpp"}, env).output,
+            "Invalid value for --logger option: 'bogus' differs from env TOMODACHI_LOGGER\n");
+  env.values["TOMODACHI_LOGGER"] = "custom";
+  EXPECT_EQ(parse({"run", "a.cpp"}, env).output,
+            "Invalid combination of --custom-logger and --logger options\n");
+  Env loop;
+  loop.values["TOMODACHI_LOOP"] = "BAD";
+  EXPECT_EQ(parse({"run", "a.cpp"}, loop).output,
+            "Invalid value for --loop option: 'bad' not recognized\n");
+  loop.values["TOMODACHI_LOOP"] = "asyncio";
+  EXPECT_EQ(parse({"run", "--loop", "AIO", "a.cpp"}, loop).output,
+            "Invalid value for --loop option: 'aio' differs from env TOMODACHI_LOOP\n");
+  EXPECT_EQ(parse({"run", "--loop", "AsyncIO", "a.cpp"}, loop).run.loop, "asyncio");
+  EXPECT_EQ(parse({"run", "--logger", "JSON", "a.cpp"}).run.logger, tomodachi::LogFormat::json);
+}

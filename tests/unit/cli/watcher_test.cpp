@@ -96,3 +96,44 @@ TEST(Watcher, IgnoredFoldersByPath) {
   options.ignored_paths = {(root / "cache").string()};
   EXPECT_EQ(Watcher(options).watched_files().size(), 2u);
 }
+
+// Only files the watcher watches may start (or prolong) a change set: a log file written
+// next to the service must not hold a reload back (issue 13, item 1).
+TEST(Watcher, OnlyWatchedPathsCount) {
+  const fs::path root = make_root();
+  WatcherOptions options;
+  options.roots = {root.string()};
+  options.watched_file_endings = {"proto"};
+  const Watcher watcher(options);
+  EXPECT_TRUE(watcher.is_watched_path((root / "file.cpp").string()));
+  EXPECT_TRUE(watcher.is_watched_path((root / "new" / "x.hpp").string()));
+  EXPECT_TRUE(watcher.is_watched_path((root / "api.proto").string()));
+  EXPECT_TRUE(watcher.is_watched_path((root / "newdir").string(), true));
+  EXPECT_FALSE(watcher.is_watched_path((root / "run.log").string()));
+  EXPECT_FALSE(watcher.is_watched_path((root / "access.log").string()));
+  EXPECT_FALSE(watcher.is_watched_path((root / "notes.txt").string()));
+  EXPECT_FALSE(watcher.is_watched_path((root / ".file.cpp.swp").string()));
+  EXPECT_FALSE(watcher.is_watched_path((root / "__tmp__" / "file.cpp").string()));
+  EXPECT_FALSE(watcher.is_watched_path((root / "build-x" / "gen.cpp").string()));
+  EXPECT_FALSE(watcher.is_watched_path((root / ".git").string(), true));
+  EXPECT_FALSE(watcher.is_watched_path("/elsewhere/file.cpp"));
+}
+
+// A trailing debounce with a maximum wait from the first event (time points, no sleeping).
+TEST(Watcher, DebounceHasAMaximumWait) {
+  using namespace std::chrono_literals;
+  tomodachi::cli::Debounce debounce(150ms, 1000ms);
+  const auto t0 = tomodachi::cli::Debounce::clock::time_point{} + 1h;
+  EXPECT_FALSE(debounce.pending());
+  debounce.event(t0);
+  ASSERT_TRUE(debounce.pending());
+  EXPECT_EQ(debounce.due(), t0 + 150ms);
+  debounce.event(t0 + 100ms);
+  EXPECT_EQ(debounce.due(), t0 + 250ms) << "trailing: quiet time after the last event";
+  for (auto t = t0 + 100ms; t < t0 + 3s; t += 50ms) debounce.event(t);
+  EXPECT_EQ(debounce.due(), t0 + 1000ms) << "a file that keeps changing waits at most 1 s";
+  debounce.reset();
+  EXPECT_FALSE(debounce.pending());
+  debounce.event(t0 + 5s);
+  EXPECT_EQ(debounce.due(), t0 + 5s + 150ms) << "a new change set starts its own wait";
+}
