@@ -59,6 +59,16 @@ bool all_of(std::string_view text, std::uint8_t cls) noexcept {
   return std::all_of(text.begin(), text.end(), [cls](char c) { return has(c, cls); });
 }
 
+/// Takes the non-empty part of `rest` before its first space, all of class `cls`, and the
+/// space; nullopt when there is none such.
+std::optional<std::string_view> take_part(std::string_view& rest, std::uint8_t cls) noexcept {
+  const std::size_t space = rest.find(' ');
+  const std::string_view part = rest.substr(0, space);
+  if (space == std::string_view::npos || part.empty() || !all_of(part, cls)) return std::nullopt;
+  rest.remove_prefix(space + 1);
+  return part;
+}
+
 bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
 
 std::string_view trim_ows(std::string_view text) noexcept {
@@ -330,20 +340,17 @@ std::size_t RequestFramer::feed_head(std::string_view input) {
 
 bool RequestFramer::request_line(std::string_view line) {
   // method SP request-target SP HTTP-version (RFC 9112 §3), single spaces.
-  const std::size_t first = line.find(' ');
-  const std::string_view method = line.substr(0, first);
-  if (first == std::string_view::npos || method.empty() || !all_of(method, tchar)) {
+  std::string_view version = line;
+  const auto method = take_part(version, tchar);
+  if (!method) {
     reject(400, "bad method");
     return false;
   }
-  const std::string_view rest = line.substr(first + 1);
-  const std::size_t second = rest.find(' ');
-  const std::string_view target = rest.substr(0, second);
-  if (second == std::string_view::npos || target.empty() || !all_of(target, target_char)) {
+  const auto target = take_part(version, target_char);
+  if (!target) {
     reject(400, "bad request target");
     return false;
   }
-  const std::string_view version = rest.substr(second + 1);
   auto digit = [](char c) { return c >= '0' && c <= '9'; };
   if (version.size() != 8 || version.substr(0, 5) != "HTTP/" || !digit(version[5]) ||
       version[6] != '.' || !digit(version[7])) {
@@ -354,8 +361,8 @@ bool RequestFramer::request_line(std::string_view line) {
     reject(505, "HTTP version not supported");
     return false;
   }
-  message_.method_string(method);
-  message_.target(target);
+  message_.method_string(*method);
+  message_.target(*target);
   // A higher 1.x minor is served as 1.1 (RFC 9110 §6.2), as nginx does.
   message_.version(version[7] == '0' ? 10 : 11);
   return true;

@@ -445,6 +445,13 @@ TEST(Framing, GotSomeAndPipelining) {
   EXPECT_EQ(framer.feed("GET / HT"), 0u);  // an unfinished line is left in the buffer
   EXPECT_TRUE(framer.got_some());
   EXPECT_EQ(framer.state(), State::head);
+  // Complete lines of an unfinished head are taken (never scanned again), the rest is left.
+  EXPECT_EQ(framer.feed("GET / HTTP/1.1\r\nHost: h\r\nX-Lo"), 25u);
+  EXPECT_EQ(framer.state(), State::head);
+  EXPECT_EQ(framer.feed("X-Long: 1\r\n\r"), 11u);
+  EXPECT_EQ(framer.feed("\r\n"), 2u);
+  ASSERT_EQ(framer.state(), State::done);
+  EXPECT_EQ(framer.message()["X-Long"], "1");
   const std::string two =
       "GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n";
   RequestFramer pipelined;
