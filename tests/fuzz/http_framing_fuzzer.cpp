@@ -104,8 +104,12 @@ struct Delivered {
 // Checks a delivered request against its raw bytes: head = raw[0, head_size).
 Delivered check_delivered(RequestFramer& framer, std::string_view raw, std::size_t head_size) {
   auto& message = framer.message();
-  Delivered out{std::string(message.method_string()), std::string(message.target()),
-                message.body(), message.version(), {}, framer.keep_alive()};
+  Delivered out{std::string(message.method_string()),
+                std::string(message.target()),
+                message.body(),
+                message.version(),
+                {},
+                framer.keep_alive()};
   const std::string_view head = raw.substr(0, head_size);
   const std::string_view body = raw.substr(head_size);
   check(head.size() >= 4 && head.substr(head.size() - 4) == "\r\n\r\n", "head ends in CRLF CRLF");
@@ -182,8 +186,9 @@ Outcome frame(std::string_view bytes, const FramingLimits& limits, Piece&& piece
       check(consumed <= offered, "consumed more than offered");
       if (before == State::head && framer.state() != State::head) head_end = consumed;
       if (framer.state() == State::done) {
-        out.requests.push_back(check_delivered(
-            framer, bytes.substr(request_start, consumed - request_start), head_end - request_start));
+        out.requests.push_back(
+            check_delivered(framer, bytes.substr(request_start, consumed - request_start),
+                            head_end - request_start));
         framer.next();
         request_start = consumed;
         continue;
