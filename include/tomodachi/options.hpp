@@ -44,8 +44,9 @@ struct Options {
     std::optional<int> max_keepalive_requests;
     std::string server_header = "tomodachi";
     // C++ additions: protection a public server needs, on by default.
-    int max_header_size = 16384;   ///< request line + headers, bytes (431 beyond)
-    int header_read_timeout = 15;  ///< seconds to receive a complete header block
+    int max_header_size = 16384;       ///< header field lines + final CRLF, bytes (431 beyond)
+    int max_request_line_size = 8190;  ///< request line without CRLF, bytes (414 beyond)
+    int header_read_timeout = 15;      ///< seconds to receive a complete header block
     int body_read_timeout = 60;  ///< seconds without progress reading a body or writing a response
     int websocket_max_message_size = 4194304;  ///< bytes per websocket message
     /// Seconds: pings every half of it, a peer silent for it (or a send stuck for it) is cut; 0 =

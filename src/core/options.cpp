@@ -15,8 +15,9 @@ BOOST_DESCRIBE_STRUCT(Options::Http, (),
                       (port, host, reuse_port, content_type, charset, client_max_size,
                        termination_grace_period_seconds, access_log, real_ip_from, real_ip_header,
                        keepalive_timeout, keepalive_expiry, max_keepalive_time,
-                       max_keepalive_requests, server_header, max_header_size, header_read_timeout,
-                       body_read_timeout, websocket_max_message_size, websocket_idle_timeout))
+                       max_keepalive_requests, server_header, max_header_size,
+                       max_request_line_size, header_read_timeout, body_read_timeout,
+                       websocket_max_message_size, websocket_idle_timeout))
 BOOST_DESCRIBE_STRUCT(Options::AwsSnsSqs, (),
                       (region_name, aws_access_key_id, aws_secret_access_key, topic_prefix,
                        queue_name_prefix, sns_kms_master_key_id, sqs_kms_master_key_id,
