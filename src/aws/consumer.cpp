@@ -215,7 +215,7 @@ ReceiveMessageRequest Consumer::receive_request() const {
 void Consumer::request_stop() { stop_.set(); }
 
 Task<bool> Consumer::sleep(Clock::duration duration) {
-  co_return co_await core::sleep_for(duration, stop_);
+  co_return co_await core::sleep_with(config_.sleep, duration, stop_);
 }
 
 Task<void> Consumer::run() {

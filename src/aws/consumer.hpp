@@ -64,6 +64,8 @@ struct ConsumerConfig {
   /// Deletes are sent in batches of 10, or when the oldest waited this long (FIFO: at once).
   std::chrono::milliseconds delete_delay{500};
   int wait_time_seconds = 20;
+  /// Waits out the error backoffs and batch windows (cut short by a stop); empty: real time.
+  core::SleepFunction sleep;
 };
 
 /// Process-wide SNS/SQS task counters of the execution context.

@@ -260,6 +260,12 @@ Task<bool> sleep_until(std::chrono::steady_clock::time_point time, Event& cancel
   co_return wake == detail::Wake::timeout;
 }
 
+Task<bool> sleep_with(const SleepFunction& sleep, std::chrono::steady_clock::duration duration,
+                      Event& cancel) {
+  if (!sleep) return sleep_for(duration, cancel);
+  return sleep(duration, cancel);
+}
+
 Task<bool> sleep_until(std::chrono::system_clock::time_point time, Event& cancel) {
   if (cancel.is_set()) co_return false;
   const detail::Wake wake = co_await detail::park(cancel.waiters_, time);

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <utility>
@@ -268,5 +269,15 @@ Task<bool> sleep_for(std::chrono::steady_clock::duration duration, Event& cancel
 /// of the wall clock as Asio's system_timer does).
 Task<bool> sleep_until(std::chrono::steady_clock::time_point time, Event& cancel);
 Task<bool> sleep_until(std::chrono::system_clock::time_point time, Event& cancel);
+
+/// How a component waits out its delays (backoffs, retry waits), as `sleep_for`. Empty
+/// means `sleep_for`; a test passes one on virtual time (it records the delay and returns at
+/// once).
+using SleepFunction =
+    std::function<Task<bool>(std::chrono::steady_clock::duration duration, Event& cancel)>;
+
+/// `sleep` when given, else `sleep_for`.
+Task<bool> sleep_with(const SleepFunction& sleep, std::chrono::steady_clock::duration duration,
+                      Event& cancel);
 
 }  // namespace tomodachi::core
