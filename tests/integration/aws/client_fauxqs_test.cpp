@@ -3,7 +3,7 @@
 
 #include "aws/aws_client.hpp"
 #include "core/encoding.hpp"
-#include "peer_support.hpp"
+#include "unit/aws/peer_support.hpp"
 
 #include <tomodachi/json.hpp>
 

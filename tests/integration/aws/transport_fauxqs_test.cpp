@@ -8,7 +8,7 @@
 #include "aws/naming.hpp"
 #include "core/encoding.hpp"
 #include "core/transports.hpp"
-#include "peer_support.hpp"
+#include "unit/aws/peer_support.hpp"
 #include "person.pb.h"
 
 #include <tomodachi/aws_sns_sqs.hpp>
