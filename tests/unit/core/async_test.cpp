@@ -61,6 +61,19 @@ void run_until_done(asio::io_context& io, const std::shared_ptr<Outcome<T>>& out
   while (!outcome->done) io.run_one();
 }
 
+/// `waiter` is parked after a poll, and after `wake()` and another poll it returned `result`.
+template <typename Wake>
+void expect_woken(asio::io_context& io, const std::shared_ptr<Outcome<bool>>& waiter, Wake wake,
+                  bool result) {
+  poll(io);
+  EXPECT_FALSE(waiter->done);
+  wake();
+  poll(io);
+  ASSERT_TRUE(waiter->done);
+  if (waiter->error) std::rethrow_exception(waiter->error);
+  EXPECT_EQ(*waiter->value, result);
+}
+
 template <typename T>
 void rethrow(const std::shared_ptr<Outcome<T>>& outcome) {
   if (outcome->error) std::rethrow_exception(outcome->error);
@@ -104,12 +117,8 @@ TEST(CoreEvent, ClearMakesLaterWaitsWait) {
   event.clear();
   EXPECT_FALSE(event.is_set());
   auto waiter = spawn(io, wait_event(event));
-  poll(io);
-  EXPECT_FALSE(waiter->done);
-  event.set();
-  poll(io);
-  ASSERT_TRUE(waiter->done);
-  EXPECT_TRUE(*waiter->value);
+  expect_woken(
+      io, waiter, [&] { event.set(); }, true);
 }
 
 TEST(CoreEvent, ASetWaiterStaysWokenWhenTheEventIsClearedBeforeItRuns) {
@@ -269,12 +278,8 @@ TEST(CoreGate, AnOpenGateCanBeWaitedForRepeatedly) {
   for (int round = 0; round < 2; ++round) {
     auto holder = gate.hold();
     auto waiter = spawn(io, wait_gate(gate));
-    poll(io);
-    EXPECT_FALSE(waiter->done);
-    holder.leave();
-    poll(io);
-    ASSERT_TRUE(waiter->done);
-    EXPECT_TRUE(*waiter->value);
+    expect_woken(
+        io, waiter, [&] { holder.leave(); }, true);
   }
 }
 
@@ -482,12 +487,8 @@ TEST(CoreSleepFor, ReturnsFalseWhenTheCancelEventIsSetWhileSleeping) {
   asio::io_context io;
   core::Event cancel;
   auto sleeper = spawn(io, sleep_with(1h, cancel));
-  poll(io);
-  EXPECT_FALSE(sleeper->done);
-  cancel.set();
-  poll(io);
-  ASSERT_TRUE(sleeper->done);
-  EXPECT_FALSE(*sleeper->value);
+  expect_woken(
+      io, sleeper, [&] { cancel.set(); }, false);
 }
 
 TEST(CoreSleepFor, ReturnsFalseWhenTheSleeperIsCancelled) {
