@@ -334,16 +334,24 @@ Task<bool> take_in_turn(core::AsyncMutex& mutex, std::string name, std::vector<s
   co_return lock.owns_lock();
 }
 
-TEST(CoreAsyncMutex, WaitersGetTheMutexInArrivalOrder) {
+/// A mutex, the order its waiters got it in, and the event that makes them let go.
+class CoreAsyncMutex : public ::testing::Test {
+ protected:
+  std::shared_ptr<Outcome<bool>> queue(const char* name, asio::cancellation_slot slot = {}) {
+    return spawn(io, take_in_turn(mutex, name, order, release), slot);
+  }
+
   asio::io_context io;
   core::AsyncMutex mutex;
   std::vector<std::string> order;
   core::Event release;
+};
+
+TEST_F(CoreAsyncMutex, WaitersGetTheMutexInArrivalOrder) {
   auto owner = mutex.try_lock();
   ASSERT_TRUE(owner);
   std::vector<std::shared_ptr<Outcome<bool>>> waiters;
-  for (const char* name : {"first", "second", "third"})
-    waiters.push_back(spawn(io, take_in_turn(mutex, name, order, release)));
+  for (const char* name : {"first", "second", "third"}) waiters.push_back(queue(name));
   poll(io);
   EXPECT_TRUE(order.empty());
   EXPECT_EQ(mutex.waiters(), 3u);
@@ -359,13 +367,9 @@ TEST(CoreAsyncMutex, WaitersGetTheMutexInArrivalOrder) {
   EXPECT_FALSE(mutex.is_locked());
 }
 
-TEST(CoreAsyncMutex, UnlockHandsOverWithoutBarging) {
-  asio::io_context io;
-  core::AsyncMutex mutex;
-  std::vector<std::string> order;
-  core::Event release;
+TEST_F(CoreAsyncMutex, UnlockHandsOverWithoutBarging) {
   auto owner = mutex.try_lock();
-  auto waiter = spawn(io, take_in_turn(mutex, "queued", order, release));
+  auto waiter = queue("queued");
   poll(io);
   owner->unlock();
   // The queued waiter owns the mutex before it even runs: nobody can take it meanwhile.
@@ -379,16 +383,12 @@ TEST(CoreAsyncMutex, UnlockHandsOverWithoutBarging) {
   EXPECT_FALSE(mutex.is_locked());
 }
 
-TEST(CoreAsyncMutex, ACancelledWaiterLeavesTheQueueAndTheNextOneGetsTheMutex) {
-  asio::io_context io;
-  core::AsyncMutex mutex;
-  std::vector<std::string> order;
-  core::Event release;
+TEST_F(CoreAsyncMutex, ACancelledWaiterLeavesTheQueueAndTheNextOneGetsTheMutex) {
   release.set();
   asio::cancellation_signal cancel;
   auto owner = mutex.try_lock();
-  auto cancelled = spawn(io, take_in_turn(mutex, "cancelled", order, release), cancel.slot());
-  auto next = spawn(io, take_in_turn(mutex, "next", order, release));
+  auto cancelled = queue("cancelled", cancel.slot());
+  auto next = queue("next");
   poll(io);
   cancel.emit(asio::cancellation_type::terminal);
   poll(io);
@@ -403,13 +403,9 @@ TEST(CoreAsyncMutex, ACancelledWaiterLeavesTheQueueAndTheNextOneGetsTheMutex) {
   EXPECT_FALSE(mutex.is_locked());
 }
 
-TEST(CoreAsyncMutex, CloseFailsTheWaitersAndLaterLocksButNotTheOwner) {
-  asio::io_context io;
-  core::AsyncMutex mutex;
-  std::vector<std::string> order;
-  core::Event release;
+TEST_F(CoreAsyncMutex, CloseFailsTheWaitersAndLaterLocksButNotTheOwner) {
   auto owner = mutex.try_lock();
-  auto waiter = spawn(io, take_in_turn(mutex, "queued", order, release));
+  auto waiter = queue("queued");
   poll(io);
   mutex.close();
   poll(io);
@@ -419,23 +415,20 @@ TEST(CoreAsyncMutex, CloseFailsTheWaitersAndLaterLocksButNotTheOwner) {
   owner->unlock();
   EXPECT_FALSE(mutex.is_locked());
   EXPECT_FALSE(mutex.try_lock());
-  auto late = spawn(io, take_in_turn(mutex, "late", order, release));
+  auto late = queue("late");
   poll(io);
   ASSERT_TRUE(late->done);
   EXPECT_THROW(rethrow(late), core::Closed);
   EXPECT_TRUE(order.empty());
 }
 
-TEST(CoreAsyncMutex, WaitersOfADestroyedMutexFailWithClosed) {
-  asio::io_context io;
-  auto mutex = std::make_unique<core::AsyncMutex>();
-  std::vector<std::string> order;
-  core::Event release;
-  auto owner = mutex->try_lock();
-  auto waiter = spawn(io, take_in_turn(*mutex, "queued", order, release));
+TEST_F(CoreAsyncMutex, WaitersOfADestroyedMutexFailWithClosed) {
+  auto doomed = std::make_unique<core::AsyncMutex>();
+  auto owner = doomed->try_lock();
+  auto waiter = spawn(io, take_in_turn(*doomed, "queued", order, release));
   poll(io);
-  EXPECT_EQ(owner->release(), mutex.get());  // (a Lock must not outlive its mutex)
-  mutex.reset();
+  EXPECT_EQ(owner->release(), doomed.get());  // (a Lock must not outlive its mutex)
+  doomed.reset();
   poll(io);
   ASSERT_TRUE(waiter->done);
   EXPECT_THROW(rethrow(waiter), core::Closed);
@@ -447,9 +440,7 @@ Task<void> throw_while_locked(core::AsyncMutex& mutex) {
   throw std::runtime_error("handler failed");
 }
 
-TEST(CoreAsyncMutex, TheLockIsReleasedWhenItsOwnerThrows) {
-  asio::io_context io;
-  core::AsyncMutex mutex;
+TEST_F(CoreAsyncMutex, TheLockIsReleasedWhenItsOwnerThrows) {
   bool thrown = false;
   asio::co_spawn(io, throw_while_locked(mutex),
                  [&](std::exception_ptr error) { thrown = !!error; });
