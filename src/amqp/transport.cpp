@@ -7,6 +7,7 @@
 #include "amqp/naming.hpp"
 #include "amqp/preparse.hpp"
 #include "amqp/topology.hpp"
+#include "core/async.hpp"
 
 #include <tomodachi/amqp.hpp>
 #include <tomodachi/logging.hpp>
@@ -15,13 +16,9 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
-#include <list>
 #include <memory>
 #include <vector>
 
@@ -66,13 +63,10 @@ boost::json::object properties_json(const AmqpProperties& p) {
 // What the handlers of one transport instance share with their coroutines (which may
 // outlive the instance when the loop is torn down with handlers still suspended).
 struct Shared {
-  explicit Shared(asio::any_io_executor executor) : drained(executor), cancelled(executor) {}
-  std::size_t in_flight = 0;
-  bool stopping = false;
-  asio::steady_timer drained;  // cancelled when the last handler finished during a stop
-  bool consumers_cancelled = false;
-  asio::steady_timer cancelled;  // cancelled when the broker confirmed basic.cancel
-  std::list<std::shared_ptr<asio::steady_timer>> retry_waits;  // cut short by a stop; bounded
+  core::Event stopping;             // set when the process starts stopping; cuts backoffs short
+  core::Gate in_flight;             // the handlers running
+  core::Event consumers_cancelled;  // the broker confirmed basic.cancel (or nothing to cancel)
+  std::size_t retry_waits = 0;      // retries waiting out their backoff; bounded
 };
 
 struct Subscription {
@@ -140,18 +134,15 @@ class AmqpDelivery final : public tomodachi::Delivery {
   }
 
   Task<void> retry_later(std::chrono::milliseconds delay) override {
-    auto executor = co_await asio::this_coro::executor;
     auto shared = subscription_->shared;
-    if (!shared->stopping && shared->retry_waits.size() >= max_delayed_retries) {
+    if (!shared->stopping.is_set() && shared->retry_waits >= max_delayed_retries) {
       log().warning("too many delayed retries [amqp] - this one is published without its backoff",
                     {{"limit", static_cast<std::int64_t>(max_delayed_retries)},
                      {"queue", boost::json::string(subscription_->queue)}});
-    } else if (!shared->stopping) {
-      auto timer = std::make_shared<asio::steady_timer>(executor, delay);
-      const auto position = shared->retry_waits.insert(shared->retry_waits.end(), timer);
-      boost::system::error_code ignored;
-      co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ignored));
-      if (!shared->stopping) shared->retry_waits.erase(position);  // a stop cleared the list
+    } else if (!shared->stopping.is_set()) {
+      ++shared->retry_waits;
+      co_await core::sleep_for(delay, shared->stopping);  // a stop sends it out now
+      --shared->retry_waits;
     }
     // Republish the copy straight to the queue (default exchange) with the next attempt
     // number, and only then settle this one.
@@ -285,7 +276,7 @@ Task<void> handle_delivery(std::shared_ptr<Subscription> subscription,
     if (!settle.settled()) co_await settle.requeue();
   }
   subscription->state->current_tasks().sub();
-  if (--shared->in_flight == 0 && shared->stopping) shared->drained.cancel();
+  shared->in_flight.leave();
 }
 
 class AmqpTransport final : public TransportInstance {
@@ -303,7 +294,7 @@ class AmqpTransport final : public TransportInstance {
   Task<void> setup() override {
     executor_ = co_await asio::this_coro::executor;
     state_ = &LoopState::of(executor_);
-    shared_ = std::make_shared<Shared>(executor_);
+    shared_ = std::make_shared<Shared>();
     settings_ = TopologySettings::from(service_.options.amqp);
     for (const HandlerSpec* spec : specs_) subscriptions_.push_back(make_subscription(spec));
 
@@ -335,16 +326,14 @@ class AmqpTransport final : public TransportInstance {
   // The moment the process starts stopping: no new deliveries (consumers cancelled at the
   // broker, late ones go back to the queue), retries waiting out a backoff go out now.
   void stop_requested() noexcept override {
-    if (!shared_ || shared_->stopping) return;
-    shared_->stopping = true;
-    for (auto& timer : shared_->retry_waits) timer->cancel();
-    shared_->retry_waits.clear();
+    if (!shared_ || shared_->stopping.is_set()) return;
+    shared_->stopping.set();
     std::vector<std::uint32_t> consumer_ids;
     for (const auto& subscription : subscriptions_) {
       if (subscription->plan.consumer_id) consumer_ids.push_back(subscription->plan.consumer_id);
     }
     if (!consumer_ || consumer_ids.empty()) {
-      shared_->consumers_cancelled = true;
+      shared_->consumers_cancelled.set();
       return;
     }
     // Also while reconnecting: the cancel removes the consumers from what the connection
@@ -361,8 +350,7 @@ class AmqpTransport final : public TransportInstance {
       if (error)
         log().warning("cancelling amqp consumers failed",
                       {{"error", boost::json::string(describe_exception(error))}});
-      shared->consumers_cancelled = true;
-      shared->cancelled.cancel();
+      shared->consumers_cancelled.set();
     };
     asio::co_spawn(executor_, cancel(consumer_, std::move(consumer_ids), shared_), asio::detached);
   }
@@ -370,25 +358,20 @@ class AmqpTransport final : public TransportInstance {
   Task<void> stop(Deadline deadline) override {
     if (!shared_) co_return;
     stop_requested();
-    boost::system::error_code ignored;
-    if (!shared_->consumers_cancelled) {
-      shared_->cancelled.expires_at(deadline);
-      co_await shared_->cancelled.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
-    }
+    co_await shared_->consumers_cancelled.wait_until(deadline);
     for (const auto& subscription : subscriptions_) {
       if (subscription->plan.consumer_id) state_->remove_consumer(subscription->plan.consumer_id);
     }
 
-    if (shared_->in_flight > 0) {
+    if (shared_->in_flight.count() > 0) {
       log().info("draining amqp handlers",
-                 {{"task_count", static_cast<std::int64_t>(shared_->in_flight)}});
-      shared_->drained.expires_at(deadline);
-      co_await shared_->drained.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
-      if (shared_->in_flight > 0) {
+                 {{"task_count", static_cast<std::int64_t>(shared_->in_flight.count())}});
+      co_await shared_->in_flight.wait_until(deadline);
+      if (shared_->in_flight.count() > 0) {
         log().warning(
             "amqp handlers still running at the end of the grace period - their messages will be "
             "redelivered",
-            {{"task_count", static_cast<std::int64_t>(shared_->in_flight)}});
+            {{"task_count", static_cast<std::int64_t>(shared_->in_flight.count())}});
       }
     }
     if (retained_) {
@@ -425,11 +408,11 @@ class AmqpTransport final : public TransportInstance {
   }
 
   void receive(std::shared_ptr<Subscription> subscription, rabbitmq::Delivery&& delivery) {
-    if (shared_->stopping) {
+    if (shared_->stopping.is_set()) {
       consumer_->nack(delivery.epoch, delivery.delivery_tag, true);
       return;
     }
-    ++shared_->in_flight;
+    shared_->in_flight.enter();
     state_->current_tasks().add();
     state_->total_tasks().add();
     asio::co_spawn(executor_, handle_delivery(std::move(subscription), std::move(delivery)),

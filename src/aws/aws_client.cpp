@@ -2,10 +2,9 @@
 
 #include "core/encoding.hpp"
 
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/json.hpp>
+#include <boost/system/system_error.hpp>
 
 #include <pugixml.hpp>
 
@@ -163,6 +162,7 @@ std::string default_endpoint(std::string_view service, std::string_view region) 
 struct AwsClient::Impl : std::enable_shared_from_this<AwsClient::Impl> {
   asio::any_io_executor executor;
   AwsClientConfig config;
+  core::Event no_cancel;
   std::string region;
   Url sns;
   Url sqs;
@@ -216,8 +216,10 @@ struct AwsClient::Impl : std::enable_shared_from_this<AwsClient::Impl> {
         std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
     delay = std::min(delay, std::max(Clock::duration::zero(),
                                      deadline - Clock::now() - std::chrono::seconds(1)));
-    asio::steady_timer timer(executor, delay);
-    co_await timer.async_wait(asio::use_awaitable);
+    // Nothing sets `no_cancel`: a backoff ends early only when the call is cancelled.
+    if (!co_await core::sleep_with(config.backoff_sleep, delay, no_cancel)) {
+      throw boost::system::system_error(asio::error::operation_aborted, "backoff");
+    }
   }
 
   Task<HttpResponse> call(std::string_view service, std::string_view operation, std::string body,

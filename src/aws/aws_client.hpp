@@ -7,6 +7,7 @@
 #include "aws/api.hpp"
 #include "aws/credentials.hpp"
 #include "aws/http_client.hpp"
+#include "core/async.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -27,7 +28,8 @@ struct AwsClientConfig {
   HttpClientConfig http;
   std::chrono::steady_clock::duration call_timeout = std::chrono::seconds(40);
   std::chrono::steady_clock::duration delete_timeout = std::chrono::seconds(12);
-  int max_attempts = 5;  ///< per call, for retryable failures
+  int max_attempts = 5;               ///< per call, for retryable failures
+  core::SleepFunction backoff_sleep;  ///< waits out a retry's backoff; empty: real time
 };
 
 /// Called after every HTTP exchange with the service ("sns", "sqs", "sts") and the

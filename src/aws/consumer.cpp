@@ -191,10 +191,7 @@ Consumer::Consumer(asio::any_io_executor executor, AwsResources& resources,
       counters_(counters),
       logger_("tomodachi.awssnssqs",
               LogFields{{"handler", boost::json::string(config_.handler_name)},
-                        {"queue_name", boost::json::string(config_.queue.queue_name)}}),
-      stop_(executor),
-      handlers_(executor),
-      settling_(executor) {
+                        {"queue_name", boost::json::string(config_.queue.queue_name)}}) {
   if (config_.max_messages < 1 || config_.max_messages > 10) config_.max_messages = 10;
   if (fifo()) {
     // One message per receive, and its group stays locked until it is deleted: settle at once.
@@ -218,8 +215,7 @@ ReceiveMessageRequest Consumer::receive_request() const {
 void Consumer::request_stop() { stop_.set(); }
 
 Task<bool> Consumer::sleep(Clock::duration duration) {
-  const bool stopped = co_await stop_.wait(duration);
-  co_return !stopped;
+  co_return co_await core::sleep_with(config_.sleep, duration, stop_);
 }
 
 Task<void> Consumer::run() {
@@ -332,17 +328,17 @@ Task<Consumer::Batch> Consumer::receive_batch() {
 
 Task<void> Consumer::process_batch(std::vector<ReceivedMessage> messages) {
   auto self = shared_from_this();
-  auto finished = std::make_shared<Event>(executor_);
+  auto finished = std::make_shared<core::Event>();
   auto receipts = std::make_shared<std::vector<std::string>>();
-  WaitGroup batch(executor_);
+  core::Gate batch;
   for (auto& message : messages) {
     receipts->push_back(message.receipt_handle);
-    batch.add();
-    handlers_.add();
+    batch.enter();
+    handlers_.enter();
     asio::co_spawn(executor_, process_message(std::move(message)),
                    [self, &batch](std::exception_ptr) {
-                     self->handlers_.done();
-                     batch.done();
+                     self->handlers_.leave();
+                     batch.leave();
                    });
   }
   if (config_.extend_visibility) {
@@ -504,12 +500,12 @@ Task<bool> Consumer::send_dead_letter(const SendMessageRequest& request) {
 }
 
 Task<void> Consumer::extend_visibility(std::shared_ptr<std::vector<std::string>> receipts,
-                                       std::shared_ptr<Event> finished) {
+                                       std::shared_ptr<core::Event> finished) {
   auto self = shared_from_this();
   const auto timeout = config_.queue.visibility_timeout;
   if (!timeout || *timeout < 2) co_return;
   const auto period = std::chrono::milliseconds(*timeout * 1000 / 2);
-  while (!co_await finished->wait(period)) {
+  while (!co_await finished->wait_for(period)) {
     const auto& running = running_;
     std::vector<VisibilityChange> changes;
     for (const auto& receipt : *receipts) {
@@ -562,31 +558,29 @@ void Consumer::schedule_flush() {
   while (pending_deletes_.size() >= 10) {
     std::vector<std::string> chunk(pending_deletes_.begin(), pending_deletes_.begin() + 10);
     pending_deletes_.erase(pending_deletes_.begin(), pending_deletes_.begin() + 10);
-    settling_.add();
+    settling_.enter();
     asio::co_spawn(executor_, send_deletes(std::move(chunk)),
-                   [self](std::exception_ptr) { self->settling_.done(); });
+                   [self](std::exception_ptr) { self->settling_.leave(); });
   }
   while (pending_visibility_.size() >= 10) {
     std::vector<VisibilityChange> chunk(pending_visibility_.begin(),
                                         pending_visibility_.begin() + 10);
     pending_visibility_.erase(pending_visibility_.begin(), pending_visibility_.begin() + 10);
-    settling_.add();
+    settling_.enter();
     asio::co_spawn(executor_, send_visibility(std::move(chunk)),
-                   [self](std::exception_ptr) { self->settling_.done(); });
+                   [self](std::exception_ptr) { self->settling_.leave(); });
   }
   if (flush_scheduled_ || (pending_deletes_.empty() && pending_visibility_.empty())) return;
   flush_scheduled_ = true;
-  settling_.add();
+  settling_.enter();
   asio::co_spawn(executor_, delayed_flush(),
-                 [self](std::exception_ptr) { self->settling_.done(); });
+                 [self](std::exception_ptr) { self->settling_.leave(); });
 }
 
 Task<void> Consumer::delayed_flush() {
   auto self = shared_from_this();
-  flush_timer_ = std::make_shared<asio::steady_timer>(executor_, config_.delete_delay);
-  auto timer = flush_timer_;
-  boost::system::error_code ignored;
-  co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+  co_await core::sleep_for(config_.delete_delay, flush_now_);
+  flush_now_.clear();
   flush_scheduled_ = false;
   co_await flush();
 }
@@ -665,10 +659,11 @@ Task<void> Consumer::send_visibility(std::vector<VisibilityChange> changes) {
 Task<bool> Consumer::drain(Deadline deadline) {
   auto self = shared_from_this();
   logger_.info("draining sqs receiver loop");
-  bool done = co_await handlers_.wait(std::min(deadline, Clock::now() + std::chrono::seconds(2)));
+  bool done =
+      co_await handlers_.wait_until(std::min(deadline, Clock::now() + std::chrono::seconds(2)));
   if (!done) {
     logger_.warning("awaiting running tasks", {{"task_count", handlers_.count()}});
-    done = co_await handlers_.wait(deadline);
+    done = co_await handlers_.wait_until(deadline);
   }
   if (!done) {
     logger_.warning(
@@ -676,10 +671,10 @@ Task<bool> Consumer::drain(Deadline deadline) {
         {{"task_count", handlers_.count()}});
   }
   // Send what is pending now, within the deadline (a chunk may take several attempts).
-  if (flush_timer_) flush_timer_->cancel();
-  settling_.add();
-  asio::co_spawn(executor_, flush(), [self](std::exception_ptr) { self->settling_.done(); });
-  done = co_await settling_.wait(deadline) && done;
+  if (flush_scheduled_) flush_now_.set();
+  settling_.enter();
+  asio::co_spawn(executor_, flush(), [self](std::exception_ptr) { self->settling_.leave(); });
+  done = co_await settling_.wait_until(deadline) && done;
   running_.clear();
   co_return done;
 }

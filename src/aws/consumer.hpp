@@ -5,9 +5,9 @@
 // dead-lettering), visibility extension for slow handlers, error recovery and the drain.
 
 #include "aws/api.hpp"
-#include "aws/async_util.hpp"
 #include "aws/naming.hpp"
 #include "aws/setup.hpp"
+#include "core/async.hpp"
 
 #include <tomodachi/context.hpp>
 #include <tomodachi/delivery.hpp>
@@ -17,7 +17,6 @@
 #include <tomodachi/transport.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <functional>
@@ -65,6 +64,8 @@ struct ConsumerConfig {
   /// Deletes are sent in batches of 10, or when the oldest waited this long (FIFO: at once).
   std::chrono::milliseconds delete_delay{500};
   int wait_time_seconds = 20;
+  /// Waits out the error backoffs and batch windows (cut short by a stop); empty: real time.
+  core::SleepFunction sleep;
 };
 
 /// Process-wide SNS/SQS task counters of the execution context.
@@ -103,7 +104,7 @@ class Consumer : public std::enable_shared_from_this<Consumer> {
   /// Sends pending deletes and visibility changes now.
   Task<void> flush();
 
-  int running() const noexcept { return handlers_.count(); }
+  int running() const noexcept { return static_cast<int>(handlers_.count()); }
   const ConsumerConfig& config() const noexcept { return config_; }
 
  private:
@@ -120,7 +121,7 @@ class Consumer : public std::enable_shared_from_this<Consumer> {
   Task<void> settle_unprocessable(const ReceivedMessage& message,
                                   const ConvertedMessage& converted);
   Task<void> extend_visibility(std::shared_ptr<std::vector<std::string>> running,
-                               std::shared_ptr<Event> finished);
+                               std::shared_ptr<core::Event> finished);
   Task<void> dead_letter(const ReceivedMessage& message, const DeadLetter& letter);
   Task<bool> send_dead_letter(const SendMessageRequest& request);  // false: NonExistentQueue
   std::string dead_letter_queue_name(const std::optional<std::string>& name) const;
@@ -143,13 +144,13 @@ class Consumer : public std::enable_shared_from_this<Consumer> {
   Resubscribe resubscribe_;
   std::optional<ConsumerCounters> counters_;
   Logger logger_;
-  Event stop_;
-  WaitGroup handlers_;
-  WaitGroup settling_;
+  core::Event stop_;
+  core::Gate handlers_;  ///< running handlers
+  core::Gate settling_;  ///< deletes and visibility changes on their way
   std::vector<std::string> pending_deletes_;
   std::vector<VisibilityChange> pending_visibility_;
   bool flush_scheduled_ = false;
-  std::shared_ptr<boost::asio::steady_timer> flush_timer_;
+  core::Event flush_now_;  ///< cuts the wait of a scheduled flush short (drain)
   std::map<std::string, QueueRef> dead_letter_queues_;  // by name; cleared when the setup is redone
   std::set<std::string> running_;  // receipt handles whose handlers run (visibility extension)
   std::uint64_t visibility_ids_ = 0;

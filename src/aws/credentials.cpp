@@ -2,20 +2,16 @@
 
 #include "aws/api.hpp"
 #include "aws/ascii.hpp"
+#include "core/async.hpp"
 
 #include <tomodachi/json.hpp>
 #include <tomodachi/logging.hpp>
 
 #include <boost/asio/ip/address.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
 #include <cstdlib>
 #include <ctime>
-#include <deque>
 #include <fstream>
 #include <sstream>
 
@@ -210,8 +206,7 @@ struct CredentialProvider::Impl : std::enable_shared_from_this<CredentialProvide
   std::shared_ptr<HttpClient> http;
   std::optional<Credentials> cached;
   std::string source;
-  bool resolving = false;
-  std::deque<std::shared_ptr<asio::steady_timer>> waiters;
+  core::AsyncMutex resolution;  // one resolution at a time; the others wait for its result
 
   bool fresh(const Credentials& credentials) const {
     return !credentials.expiration ||
@@ -381,31 +376,18 @@ struct CredentialProvider::Impl : std::enable_shared_from_this<CredentialProvide
     throw AwsCredentialsError("Unable to locate credentials");
   }
 
-  void wake_all() {
-    for (auto& timer : waiters) timer->cancel();
-    waiters.clear();
-  }
-
   Task<Credentials> get() {
     auto self = shared_from_this();
-    for (;;) {
-      if (cached && fresh(*cached)) co_return *cached;
-      if (!resolving) break;
-      auto timer = std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor,
-                                                        std::chrono::seconds(30));
-      waiters.push_back(timer);
-      boost::system::error_code ignored;
-      co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ignored));
-    }
-    resolving = true;
+    if (cached && fresh(*cached)) co_return *cached;
+    auto resolving = co_await resolution.lock();
+    if (cached && fresh(*cached)) co_return *cached;  // resolved while this call waited
     std::exception_ptr failure;
     try {
       cached = co_await resolve();
     } catch (...) {
       failure = std::current_exception();
     }
-    resolving = false;
-    wake_all();
+    resolving.unlock();
     if (failure) {
       // A failed early refresh keeps the still valid credentials.
       if (cached && usable(*cached)) co_return *cached;

@@ -1,6 +1,7 @@
 #include "aws/http_client.hpp"
 
 #include "aws/ascii.hpp"
+#include "core/async.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -16,7 +17,6 @@
 #include <openssl/ssl.h>
 
 #include <algorithm>
-#include <deque>
 #include <map>
 #include <variant>
 
@@ -87,18 +87,9 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
   asio::ssl::context ssl_context;
   std::map<std::string, std::vector<std::unique_ptr<Connection>>> idle;
   std::size_t open = 0;
-  std::deque<std::shared_ptr<asio::steady_timer>> waiters;
+  core::Condition slot_freed;  // a connection was released or closed: a waiter looks again
 
-  void wake_one() {
-    while (!waiters.empty()) {
-      auto timer = waiters.front();
-      waiters.pop_front();
-      if (timer.use_count() > 1) {  // still waiting
-        timer->cancel();
-        return;
-      }
-    }
-  }
+  void wake_one() { slot_freed.notify_one(); }
 
   void discard(std::unique_ptr<Connection> connection) {
     if (!connection) return;
@@ -231,10 +222,7 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
         throw HttpError(HttpError::Kind::timeout,
                         "no free connection to " + url.host_header + " in time");
       }
-      auto timer = std::make_shared<asio::steady_timer>(executor, remaining(deadline));
-      waiters.push_back(timer);
-      boost::system::error_code ignored;
-      co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+      co_await slot_freed.wait_until(deadline);
       auto cancelled = (co_await asio::this_coro::cancellation_state).cancelled();
       if (cancelled != asio::cancellation_type::none) {
         throw HttpError(HttpError::Kind::cancelled, "request cancelled");

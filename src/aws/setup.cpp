@@ -5,10 +5,6 @@
 
 #include <tomodachi/json.hpp>
 
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
-
 #include <algorithm>
 #include <chrono>
 #include <system_error>
@@ -271,11 +267,9 @@ Task<std::optional<std::string>> AwsResources::lookup_topic(const std::string& e
 Task<std::string> AwsResources::create_topic(std::string encoded_name, AttributeMap attributes,
                                              bool overwrite) {
   // One creation at a time (spec §3.3).
-  if (!topic_creation_)
-    topic_creation_ = std::make_unique<AsyncMutex>(co_await boost::asio::this_coro::executor);
-  co_await topic_creation_->lock();
+  if (!topic_creation_) topic_creation_ = std::make_unique<core::AsyncMutex>();
+  auto creation = co_await topic_creation_->lock();
   if (const auto cached = topic_arns_.find(encoded_name); cached != topic_arns_.end()) {
-    topic_creation_->unlock();
     co_return cached->second;
   }
   std::exception_ptr failure;
@@ -314,7 +308,7 @@ Task<std::string> AwsResources::create_topic(std::string encoded_name, Attribute
   } catch (...) {
     failure = std::current_exception();
   }
-  topic_creation_->unlock();
+  creation.unlock();
   if (failure) {
     const auto text = error_text(failure);
     logger_.warning("Unable to create topic [sns] on AWS (" + text + ")");

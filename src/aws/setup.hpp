@@ -6,8 +6,8 @@
 // request sequences can be compared with the ones upstream makes.
 
 #include "aws/api.hpp"
-#include "aws/async_util.hpp"
 #include "aws/policy.hpp"
+#include "core/async.hpp"
 
 #include <tomodachi/aws_sns_sqs.hpp>
 #include <tomodachi/logging.hpp>
@@ -115,7 +115,7 @@ class AwsResources {
   std::map<std::string, std::vector<std::string>>
       policy_sources_;  // queue ARN → source ARNs set here
   std::optional<std::string> account_;
-  std::unique_ptr<AsyncMutex> topic_creation_;
+  std::unique_ptr<core::AsyncMutex> topic_creation_;  // made on first use
 };
 
 /// The FilterPolicy attribute text of an `AwsSnsSqsOptions::filter_policy` (nullopt: leave it).

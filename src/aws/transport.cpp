@@ -6,6 +6,7 @@
 #include "aws/naming.hpp"
 #include "aws/publisher.hpp"
 #include "aws/setup.hpp"
+#include "core/async.hpp"
 #include "core/encoding.hpp"
 
 #include <tomodachi/aws_sns_sqs.hpp>
@@ -240,16 +241,16 @@ class AwsSnsSqsTransport final : public TransportInstance {
 
   Task<void> started() override {
     auto executor = co_await boost::asio::this_coro::executor;
-    loops_ = std::make_shared<WaitGroup>(executor);
+    loops_ = std::make_shared<core::Gate>();
     for (auto& consumer : consumers_) {
-      loops_->add();
+      loops_->enter();
       boost::asio::co_spawn(
           executor, consumer->run(), [loops = loops_, consumer](std::exception_ptr error) {
             if (error) {
               log_uncaught_exception(
                   error, {{"handler", boost::json::string(consumer->config().handler_name)}});
             }
-            loops->done();
+            loops->leave();
           });
     }
     co_return;
@@ -263,7 +264,10 @@ class AwsSnsSqsTransport final : public TransportInstance {
     auto executor = co_await boost::asio::this_coro::executor;
     for (auto& consumer : consumers_) consumer->request_stop();
     for (auto& consumer : consumers_) co_await consumer->drain(deadline);
-    if (loops_) co_await loops_->wait(deadline);
+    if (loops_) {
+      loops_->close();
+      co_await loops_->wait_until(deadline);
+    }
     consumers_.clear();
     if (endpoint_) {
       endpoint_.reset();
@@ -281,7 +285,7 @@ class AwsSnsSqsTransport final : public TransportInstance {
   std::vector<std::shared_ptr<const MessageDispatcher>> dispatchers_;
   std::shared_ptr<AwsEndpoint> endpoint_;
   std::vector<std::shared_ptr<Consumer>> consumers_;
-  std::shared_ptr<WaitGroup> loops_;
+  std::shared_ptr<core::Gate> loops_;  ///< the consumers' receive loops
 };
 
 const bool registered = [] {

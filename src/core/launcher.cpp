@@ -2,6 +2,7 @@
 // spec/service.md §4–§5, on one io_context run by one thread.
 #include "core/launcher.hpp"
 
+#include "core/async.hpp"
 #include "core/hooks.hpp"
 #include "core/loop.hpp"
 #include "core/service_state.hpp"
@@ -70,28 +71,6 @@ Task<std::vector<std::exception_ptr>> when_all(std::vector<Task<void>> tasks) {
   co_return std::move(errors);
 }
 
-/// A one-shot event coroutines can wait for.
-class Event {
- public:
-  explicit Event(asio::any_io_executor executor)
-      : timer_(executor, asio::steady_timer::time_point::max()) {}
-  void set() {
-    set_ = true;
-    timer_.cancel();
-  }
-  bool is_set() const noexcept { return set_; }
-  Task<void> wait() {
-    while (!set_) {
-      boost::system::error_code ignored;
-      co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
-    }
-  }
-
- private:
-  asio::steady_timer timer_;
-  bool set_ = false;
-};
-
 // ---------------------------------------------------------------------------------
 // Names
 
@@ -154,8 +133,7 @@ class NothingToRun : public StartAborted {};
 
 class Launch {
  public:
-  Launch(asio::io_context& io, const detail::LaunchOptions& options)
-      : io_(io), options_(options), stop_event_(io.get_executor()) {}
+  Launch(asio::io_context& io, const detail::LaunchOptions& options) : io_(io), options_(options) {}
 
   asio::io_context& io() { return io_; }
 
@@ -581,7 +559,7 @@ class Launch {
  private:
   asio::io_context& io_;
   detail::LaunchOptions options_;
-  Event stop_event_;
+  core::Event stop_event_;
   std::vector<std::unique_ptr<ContainerRun>> containers_;
   std::vector<std::shared_ptr<asio::cancellation_signal>> start_cancellations_;
   std::vector<std::function<Task<void>(Deadline)>> process_drains_;

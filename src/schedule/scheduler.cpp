@@ -7,9 +7,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/json/string.hpp>
 
 #include <date/date.h>
@@ -57,18 +55,6 @@ const bool registered = [] {
 
 }  // namespace
 
-// ---- Wakeup -------------------------------------------------------------------------------
-
-Wakeup::Wakeup(const asio::any_io_executor& executor) : timer_(executor) {}
-
-Task<void> Wakeup::wait_until(SteadyClock::time_point time) {
-  timer_.expires_at(time);
-  boost::system::error_code cancelled;
-  co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, cancelled));
-}
-
-void Wakeup::notify() { timer_.cancel(); }
-
 // ---- counters -----------------------------------------------------------------------------
 
 std::shared_ptr<ScheduleCounters> ScheduleCounters::shared() {
@@ -102,8 +88,7 @@ OverlapLimit::Verdict OverlapLimit::admit(std::size_t running) {
 
 ScheduledFunction::ScheduledFunction(const ScheduleHandlerSpec& spec, Schedule schedule,
                                      std::shared_ptr<ScheduleCounters> counters,
-                                     RunningInvocations& running,
-                                     const asio::any_io_executor& executor)
+                                     core::Gate& running, const asio::any_io_executor& executor)
     : spec_(spec),
       schedule_(std::move(schedule)),
       counters_(std::move(counters)),
@@ -111,46 +96,34 @@ ScheduledFunction::ScheduledFunction(const ScheduleHandlerSpec& spec, Schedule s
       executor_(executor),
       logger_(loop_logger(spec.name)),
       handler_logger_("tomodachi.schedule.handler", {{"handler", boost::json::string(spec.name)},
-                                                     {"type", "tomodachi.schedule"}}),
-      timer_(executor),
-      loop_ended_(executor) {}
+                                                     {"type", "tomodachi.schedule"}}) {
+  loop_ended_.set();  // until `start_loop`
+}
 
 void ScheduledFunction::start_loop() {
-  loop_running_ = true;
+  loop_ended_.clear();
   asio::co_spawn(executor_, loop(), [this](std::exception_ptr error) {
     if (error) log_uncaught_exception(error, {{"handler", boost::json::string(spec_.name)}});
-    loop_running_ = false;
-    loop_ended_.notify();
+    loop_ended_.set();
   });
 }
 
-void ScheduledFunction::request_stop() {
-  stopping_ = true;
-  timer_.cancel();
-}
+void ScheduledFunction::request_stop() { stopping_.set(); }
 
-Task<void> ScheduledFunction::wait_until_loop_ended() {
-  while (loop_running_) co_await loop_ended_.wait_until(SteadyClock::time_point::max());
-}
+Task<void> ScheduledFunction::wait_until_loop_ended() { co_await loop_ended_.wait(); }
 
 Task<void> ScheduledFunction::loop() {
-  if (stopping_) co_return;  // stopped before the loop got its first turn
+  if (stopping_.is_set()) co_return;  // stopped before the loop got its first turn
   const TimePoint start = std::chrono::system_clock::now();
   if (schedule_.immediately()) launch(start);
   std::optional<TimePoint> due = schedule_.next_after(start);
-  while (due && !stopping_) {
-    co_await sleep_until(*due);
-    if (stopping_) break;
+  while (due && !stopping_.is_set()) {
+    // (A system_clock sleep: woken early when the wall clock was set back.)
+    if (!co_await core::sleep_until(*due, stopping_)) break;
     const TimePoint now = std::chrono::system_clock::now();
     if (now < *due) continue;  // woken early: the wall clock was set back
     due = fire(*due, now);
   }
-}
-
-Task<void> ScheduledFunction::sleep_until(TimePoint due) {
-  timer_.expires_at(due);
-  boost::system::error_code cancelled;
-  co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, cancelled));
 }
 
 std::optional<ScheduledFunction::TimePoint> ScheduledFunction::fire(TimePoint due, TimePoint now) {
@@ -202,7 +175,7 @@ void ScheduledFunction::launch(TimePoint invocation_time) {
   const std::uint64_t id = next_task_id_++;
   running_tasks_.emplace(
       id, spec_.qualified_name + "/" + iso_microseconds(std::chrono::system_clock::now()));
-  ++running_.count;
+  running_.enter();
   counters_->current_tasks.add();
   counters_->total_tasks.add();
   ScheduleInvocation invocation{.invocation_time = invocation_time,
@@ -229,7 +202,7 @@ Task<void> ScheduledFunction::run_invocation(ScheduleInvocation invocation) {
 void ScheduledFunction::finished(std::uint64_t id) {
   running_tasks_.erase(id);
   counters_->current_tasks.sub();
-  if (--running_.count == 0) running_.idle.notify();
+  running_.leave();
 }
 
 void ScheduledFunction::report_running(bool first_report) const {
@@ -244,10 +217,8 @@ void ScheduledFunction::report_running(bool first_report) const {
 
 Scheduler::Scheduler(const std::vector<const HandlerSpec*>& specs,
                      boost::asio::any_io_executor executor)
-    : executor_(std::move(executor)),
-      running_(executor_),
-      start_watch_(executor_),
-      start_watch_ended_(executor_) {
+    : executor_(std::move(executor)) {
+  start_watch_ended_.set();  // until `start`
   auto counters = ScheduleCounters::shared();
   for (const HandlerSpec* spec : specs) {
     const auto& schedule_spec = dynamic_cast<const ScheduleHandlerSpec&>(*spec);
@@ -259,11 +230,10 @@ Scheduler::Scheduler(const std::vector<const HandlerSpec*>& specs,
 }
 
 Task<void> Scheduler::start() {
-  watching_start_ = true;
+  start_watch_ended_.clear();
   asio::co_spawn(executor_, watch_start(), [this](std::exception_ptr error) {
     if (error) log_uncaught_exception(error);
-    watching_start_ = false;
-    start_watch_ended_.notify();
+    start_watch_ended_.set();
   });
   co_return;
 }
@@ -271,13 +241,13 @@ Task<void> Scheduler::start() {
 Task<void> Scheduler::watch_start() {
   const auto begin = SteadyClock::now();
   if (started_ || stopping_) co_return;  // a notification before this turn would be lost
-  co_await start_watch_.wait_until(begin + 10s);
+  co_await started_or_stopping_.wait_until(begin + 10s);
   if (started_ || stopping_) co_return;
   for (const auto& function : functions_) {
     function->logger().warning(
         "scheduled function loop cannot start yet - start waiter not done for 10 seconds");
   }
-  co_await start_watch_.wait_until(begin + 120s);
+  co_await started_or_stopping_.wait_until(begin + 120s);
   if (started_ || stopping_) co_return;
   for (const auto& function : functions_) {
     function->logger().warning(
@@ -288,7 +258,7 @@ Task<void> Scheduler::watch_start() {
 
 Task<void> Scheduler::started() {
   started_ = true;
-  start_watch_.notify();
+  started_or_stopping_.set();
   for (const auto& function : functions_) function->start_loop();
   co_return;
 }
@@ -296,12 +266,12 @@ Task<void> Scheduler::started() {
 void Scheduler::stop_requested() noexcept {
   stopping_ = true;
   for (const auto& function : functions_) function->request_stop();
-  start_watch_.notify();
+  started_or_stopping_.set();
 }
 
 Task<void> Scheduler::stop(Deadline deadline) {
   stop_requested();
-  while (watching_start_) co_await start_watch_ended_.wait_until(SteadyClock::time_point::max());
+  co_await start_watch_ended_.wait();
   if (!started_) {
     for (const auto& function : functions_) {
       function->logger().warning(
@@ -316,9 +286,9 @@ Task<void> Scheduler::stop(Deadline deadline) {
 Task<void> Scheduler::await_invocations(Deadline deadline) {
   bool first_report = true;
   auto report_at = SteadyClock::now() + 2s;
-  while (running_.count > 0) {
-    co_await running_.idle.wait_until(std::min(report_at, deadline));
-    if (running_.count == 0) break;
+  running_.close();  // the loops have ended: nothing starts any more
+  while (running_.count() > 0) {
+    if (co_await running_.wait_until(std::min(report_at, deadline))) break;
     if (SteadyClock::now() >= deadline) {
       for (const auto& function : functions_) {
         if (function->running() == 0) continue;

@@ -2,6 +2,7 @@
 // The "schedule" transport: one loop per scheduled function that sleeps until the next
 // due instant and starts the function there (spec/schedule.md §6–§8).
 
+#include "core/async.hpp"
 #include "schedule/engine.hpp"
 
 #include <tomodachi/context.hpp>
@@ -10,8 +11,6 @@
 #include <tomodachi/transport.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/system_timer.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -23,17 +22,6 @@
 
 namespace tomodachi::scheduling {
 
-/// Wakes one waiting coroutine early (`notify`) or at a time. Loop thread only.
-class Wakeup {
- public:
-  explicit Wakeup(const boost::asio::any_io_executor& executor);
-  Task<void> wait_until(std::chrono::steady_clock::time_point time);
-  void notify();
-
- private:
-  boost::asio::steady_timer timer_;
-};
-
 /// The process's `scheduled_functions_*` execution-context counters, shared by every
 /// scheduler of the process and shown while one exists.
 struct ScheduleCounters {
@@ -41,13 +29,6 @@ struct ScheduleCounters {
   ExecutionCounter total_tasks{"scheduled_functions_total_tasks"};
 
   static std::shared_ptr<ScheduleCounters> shared();
-};
-
-/// Invocations still running across the functions of one scheduler.
-struct RunningInvocations {
-  explicit RunningInvocations(const boost::asio::any_io_executor& executor) : idle(executor) {}
-  std::size_t count = 0;
-  Wakeup idle;  ///< notified when `count` drops to 0
 };
 
 /// Overlap limit of one function (spec/schedule.md §6): with 20 invocations still running
@@ -82,7 +63,7 @@ class ScheduledFunction {
   using TimePoint = std::chrono::system_clock::time_point;
 
   ScheduledFunction(const ScheduleHandlerSpec& spec, Schedule schedule,
-                    std::shared_ptr<ScheduleCounters> counters, RunningInvocations& running,
+                    std::shared_ptr<ScheduleCounters> counters, core::Gate& running,
                     const boost::asio::any_io_executor& executor);
 
   /// Starts the loop; the schedule's reference time (integer intervals) is now.
@@ -101,7 +82,6 @@ class ScheduledFunction {
 
  private:
   Task<void> loop();
-  Task<void> sleep_until(TimePoint due);
   /// Runs the due invocation (if the overlap limit admits it) and returns the next due time.
   std::optional<TimePoint> fire(TimePoint due, TimePoint now);
   bool admit_invocation();
@@ -114,14 +94,12 @@ class ScheduledFunction {
   const ScheduleHandlerSpec& spec_;
   Schedule schedule_;
   std::shared_ptr<ScheduleCounters> counters_;
-  RunningInvocations& running_;
+  core::Gate& running_;  ///< every invocation of the scheduler holds it while it runs
   boost::asio::any_io_executor executor_;
-  Logger logger_;          ///< `tomodachi.scheduler`, `handler=<name>`
-  Logger handler_logger_;  ///< `tomodachi.schedule.handler`, for the handler itself
-  boost::asio::system_timer timer_;
-  Wakeup loop_ended_;
-  bool loop_running_ = false;
-  bool stopping_ = false;
+  Logger logger_;           ///< `tomodachi.scheduler`, `handler=<name>`
+  Logger handler_logger_;   ///< `tomodachi.schedule.handler`, for the handler itself
+  core::Event stopping_;    ///< no new invocations; cuts the loop's sleep short
+  core::Event loop_ended_;  ///< set when the loop has ended (or never started)
   OverlapLimit overlap_limit_;
   std::uint64_t next_task_id_ = 0;
   std::map<std::uint64_t, std::string> running_tasks_;  ///< id → task name
@@ -143,11 +121,10 @@ class Scheduler final : public TransportInstance {
   Task<void> await_invocations(Deadline deadline);
 
   boost::asio::any_io_executor executor_;
-  RunningInvocations running_;
+  core::Gate running_;  ///< invocations still running across the functions
   std::vector<std::unique_ptr<ScheduledFunction>> functions_;
-  Wakeup start_watch_;
-  bool watching_start_ = false;
-  Wakeup start_watch_ended_;
+  core::Event started_or_stopping_;  ///< ends the start watch's waits
+  core::Event start_watch_ended_;    ///< set when the start watch ended (or never started)
   bool started_ = false;
   bool stopping_ = false;
 };

@@ -31,7 +31,8 @@ class ScriptedAws : public aws_test::FakeAws {
   std::function<tomodachi::Task<std::vector<aws::ReceivedMessage>>(int call)> script;
   int receives = 0;
   int failed_sends = 0;
-  std::chrono::milliseconds delete_delay{0};
+  bool deletes_hang = false;  ///< deletes wait for `deletes_released`
+  tomodachi::core::Event deletes_released;
 
   tomodachi::Task<std::vector<aws::ReceivedMessage>> receive_message(
       aws::ReceiveMessageRequest request) override {
@@ -50,21 +51,19 @@ class ScriptedAws : public aws_test::FakeAws {
   }
 
   tomodachi::Task<void> delete_message(std::string url, std::string receipt_handle) override {
-    co_await pause(delete_delay);
+    co_await pause();
     co_await FakeAws::delete_message(std::move(url), std::move(receipt_handle));
   }
 
   tomodachi::Task<aws::BatchResult> delete_message_batch(
       std::string url, std::vector<std::string> handles) override {
-    co_await pause(delete_delay);
+    co_await pause();
     co_return co_await FakeAws::delete_message_batch(std::move(url), std::move(handles));
   }
 
  private:
-  static tomodachi::Task<void> pause(std::chrono::milliseconds delay) {
-    if (delay.count() == 0) co_return;
-    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, delay);
-    co_await timer.async_wait(boost::asio::use_awaitable);
+  tomodachi::Task<void> pause() {
+    if (deletes_hang) co_await deletes_released.wait();
   }
 };
 
@@ -180,8 +179,9 @@ tomodachi::Task<std::vector<aws::ReceivedMessage>> answer(
   co_return messages;
 }
 
+/// A poll that only a stop (cancellation) ends.
 tomodachi::Task<std::vector<aws::ReceivedMessage>> long_poll() {
-  boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, 20s);
+  boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, 24h);
   co_await timer.async_wait(boost::asio::use_awaitable);
   co_return std::vector<aws::ReceivedMessage>{};
 }
@@ -194,7 +194,10 @@ tomodachi::Task<std::vector<aws::ReceivedMessage>> fail_with(std::exception_ptr 
 }  // namespace
 
 TEST(Consumer, ReceiveErrorsAreLoggedOnceAndRecovered) {
-  Harness h;
+  aws_test::VirtualSleeps sleeps;
+  Harness h([&](tomodachi::SubscriptionConfig&, aws::ConsumerConfig& config) {
+    config.sleep = sleeps.function();
+  });
   h.fake.script = [](int call) {
     if (call <= 2) {
       return fail_with(std::make_exception_ptr(
@@ -212,6 +215,11 @@ TEST(Consumer, ReceiveErrorsAreLoggedOnceAndRecovered) {
             1);
   EXPECT_TRUE(h.logged("Reconnected - receiving messages"));
   EXPECT_EQ(h.fake.deleted_receipt_handles, std::vector<std::string>{"rh-1"});
+  // A backoff of 1 s after the first failure, 2 s after the second (on virtual time; then
+  // the batch window after the partial batch).
+  ASSERT_GE(sleeps.delays().size(), 2u);
+  EXPECT_EQ(sleeps.delays()[0], 1s);
+  EXPECT_EQ(sleeps.delays()[1], 2s);
 }
 
 TEST(Consumer, MissingQueueIsSetUpAgain) {
@@ -253,9 +261,8 @@ TEST(Consumer, DeletesAreBatched) {
 TEST(Consumer, StopCancelsTheLongPoll) {
   Harness h;
   h.fake.script = [](int) { return long_poll(); };
-  const auto started = std::chrono::steady_clock::now();
+  // The poll never ends by itself: run_until fails unless the stop cancels it.
   h.run_until([&] { return h.fake.receives == 1; });
-  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);  // not the 20 s poll
 }
 
 TEST(Consumer, UnsupportedBodiesAreDeadLettered) {
@@ -354,18 +361,22 @@ TEST(Consumer, DrainEndsAtTheDeadlineWhileDeletesHang) {
   Harness h([](tomodachi::SubscriptionConfig&, aws::ConsumerConfig& config) {
     config.delete_delay = 10s;
   });
-  h.fake.delete_delay = 3s;  // e.g. an endpoint that stopped answering
+  h.fake.deletes_hang = true;  // e.g. an endpoint that stopped answering
   h.fake.script = [](int call) {
     if (call == 1) return answer({message(1)});
     return long_poll();
   };
   h.run_loop_until([&] { return !h.handled.empty(); });
-  const auto started = std::chrono::steady_clock::now();
-  const bool drained = aws_test::run(h.io, h.consumer->drain(started + 500ms));
+  // The delete hangs until released: only the deadline can end the drain.
+  const auto deadline = std::chrono::steady_clock::now() + 200ms;
+  const bool drained = aws_test::run(h.io, h.consumer->drain(deadline));
   EXPECT_FALSE(drained);  // the pending delete did not finish
-  EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
+  EXPECT_TRUE(h.fake.deleted_receipt_handles.empty());
+  h.fake.deletes_released.set();  // the delete goes through after all
   h.io.restart();
-  h.io.run_for(3500ms);  // let the delete end
+  const auto limit = std::chrono::steady_clock::now() + 10s;
+  while (h.fake.deleted_receipt_handles.empty() && std::chrono::steady_clock::now() < limit)
+    h.io.run_one_for(20ms);
   EXPECT_EQ(h.fake.deleted_receipt_handles, std::vector<std::string>{"rh-1"});
 }
 

@@ -116,10 +116,8 @@ TEST(HttpClient, CancellationClosesTheConnection) {
                             }));
   boost::asio::steady_timer timer(io, 100ms);
   timer.async_wait([&](auto) { signal.emit(boost::asio::cancellation_type::terminal); });
-  const auto started = std::chrono::steady_clock::now();
   while (!done) io.run_one();
-  EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
-  ASSERT_TRUE(failure);
+  ASSERT_TRUE(failure);  // (not cancelled, the call would get the late answer after 5 s)
   try {
     std::rethrow_exception(failure);
   } catch (const aws::HttpError& error) {

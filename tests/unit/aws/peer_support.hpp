@@ -1,5 +1,7 @@
 #pragma once
-// Running coroutines in tests and finding the fauxqs test peer.
+// Running coroutines in tests, sleeping on virtual time and finding the fauxqs test peer.
+
+#include "core/async.hpp"
 
 #include <tomodachi/task.hpp>
 
@@ -12,7 +14,9 @@
 #include <fstream>
 #include <future>
 #include <map>
+#include <memory>
 #include <string>
+#include <vector>
 
 namespace aws_test {
 
@@ -27,6 +31,29 @@ T run(boost::asio::io_context& io, tomodachi::Task<T> task) {
   }
   return future.get();
 }
+
+/// Sleeps on virtual time: `function()` records every delay asked for and returns at once
+/// (false when the cancel event is set, as a cut-short sleep). Copies share the record.
+class VirtualSleeps {
+ public:
+  using Duration = std::chrono::steady_clock::duration;
+
+  tomodachi::core::SleepFunction function() const {
+    return [delays = delays_](Duration delay, tomodachi::core::Event& cancel) {
+      return record(delays, delay, cancel);
+    };
+  }
+  const std::vector<Duration>& delays() const { return *delays_; }
+
+ private:
+  static tomodachi::Task<bool> record(std::shared_ptr<std::vector<Duration>> delays, Duration delay,
+                                      tomodachi::core::Event& cancel) {
+    delays->push_back(delay);
+    co_return !cancel.is_set();
+  }
+
+  std::shared_ptr<std::vector<Duration>> delays_ = std::make_shared<std::vector<Duration>>();
+};
 
 /// KEY=VALUE lines of $TOMODACHI_TEST_PEERS_DIR/fauxqs/env (empty when absent).
 inline std::map<std::string, std::string> fauxqs_env() {

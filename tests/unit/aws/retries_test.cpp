@@ -1,6 +1,7 @@
 // Retries against a local HTTP server that fails a given number of times: the AWS
 // client's attempts with jittered backoff (throttling, 5xx, 408), its give-up after
-// `max_attempts`, and the publisher's own 3 attempts (spec/wire.md §3.4, §3.12).
+// `max_attempts`, and the publisher's own 3 attempts (spec/wire.md §3.4, §3.12). The
+// backoffs run on virtual time: the client asks for them and the test records them.
 
 #include "aws/aws_client.hpp"
 #include "aws/publisher.hpp"
@@ -52,6 +53,10 @@ class FlakyAws {
 
   std::string url() const { return server_.url(); }
   int attempts() const { return attempts_; }
+  /// The backoffs the clients of `client_config` waited out (on virtual time).
+  const std::vector<std::chrono::steady_clock::duration>& backoffs() const {
+    return sleeps_.delays();
+  }
 
   aws::AwsClientConfig client_config(int max_attempts) const {
     aws::AwsClientConfig config;
@@ -61,6 +66,7 @@ class FlakyAws {
     config.sns_endpoint = url();
     config.sqs_endpoint = url();
     config.max_attempts = max_attempts;
+    config.backoff_sleep = sleeps_.function();
     return config;
   }
 
@@ -94,6 +100,7 @@ class FlakyAws {
   int failures_;
   std::function<CannedResponse()> failure_;
   int attempts_ = 0;
+  aws_test::VirtualSleeps sleeps_;
   aws_test::MiniHttpServer server_;
 };
 
@@ -118,7 +125,8 @@ TEST(AwsClientRetries, ThrottlingIsRetriedUntilItSucceeds) {
   });
   EXPECT_EQ(run(io, client.send_message(send_request(server.url()))), "message-3");
   EXPECT_EQ(server.attempts(), 3);
-  EXPECT_EQ(observed, 3);  // every attempt is an exchange with the service
+  EXPECT_EQ(observed, 3);                   // every attempt is an exchange with the service
+  EXPECT_EQ(server.backoffs().size(), 2u);  // one before each retry
 }
 
 TEST(AwsClientRetries, ServerErrorsAndRequestTimeoutsAreRetried) {
@@ -128,6 +136,7 @@ TEST(AwsClientRetries, ServerErrorsAndRequestTimeoutsAreRetried) {
     aws::AwsClient client(io.get_executor(), server.client_config(5));
     EXPECT_EQ(run(io, client.send_message(send_request(server.url()))), "message-3") << status;
     EXPECT_EQ(server.attempts(), 3) << status;
+    EXPECT_EQ(server.backoffs().size(), 2u) << status;
   }
 }
 
@@ -158,6 +167,7 @@ TEST(AwsClientRetries, GivesUpAfterMaxAttemptsWithTheServiceError) {
                  "Rate exceeded");
   }
   EXPECT_EQ(server.attempts(), 3);
+  EXPECT_EQ(server.backoffs().size(), 2u);  // none after the last attempt
 }
 
 TEST(AwsClientRetries, ClientErrorsAreNotRetried) {
@@ -169,23 +179,29 @@ TEST(AwsClientRetries, ClientErrorsAreNotRetried) {
   aws::AwsClient client(io.get_executor(), server.client_config(5));
   EXPECT_THROW(run(io, client.send_message(send_request(server.url()))), aws::AwsApiError);
   EXPECT_EQ(server.attempts(), 1);
+  EXPECT_TRUE(server.backoffs().empty());
 }
 
-TEST(AwsClientRetries, TheBackoffIsJittered) {
-  // Full jitter: uniform(0, 2^(n-1)) s per retry. Two retries each: the total waits of a
-  // few calls are not all equal (a fixed backoff would make them so, give or take the
-  // scheduling noise of a few ms).
-  std::vector<std::chrono::steady_clock::duration> waits;
-  for (int i = 0; i < 3; ++i) {
-    boost::asio::io_context io;
-    FlakyAws server(io, 2, sqs_internal_error);
-    aws::AwsClient client(io.get_executor(), server.client_config(5));
-    const auto started = std::chrono::steady_clock::now();
-    run(io, client.send_message(send_request(server.url())));
-    waits.push_back(std::chrono::steady_clock::now() - started);
+TEST(AwsClientRetries, TheBackoffIsFullJitterOnAnExponentialCeiling) {
+  // Full jitter (botocore's default retry mode): uniform(0, 2^(n-1)) s before retry n. Four
+  // retries in each of five calls: every backoff lies under its ceiling, and the backoffs
+  // before the first retries are not all the same (a fixed backoff would make them so).
+  boost::asio::io_context io;
+  std::vector<std::chrono::steady_clock::duration> first_backoffs;
+  for (int call = 0; call < 5; ++call) {
+    FlakyAws flaky(io, 4, sqs_internal_error);
+    aws::AwsClient client(io.get_executor(), flaky.client_config(5));
+    EXPECT_EQ(run(io, client.send_message(send_request(flaky.url()))), "message-5");
+    const auto& backoffs = flaky.backoffs();
+    ASSERT_EQ(backoffs.size(), 4u);
+    for (std::size_t retry = 0; retry < backoffs.size(); ++retry) {
+      EXPECT_GE(backoffs[retry], std::chrono::steady_clock::duration::zero());
+      EXPECT_LT(backoffs[retry], std::chrono::seconds(1 << retry)) << "retry " << retry + 1;
+    }
+    first_backoffs.push_back(backoffs.front());
   }
   bool differ = false;
-  for (auto wait : waits) differ |= std::chrono::abs(wait - waits.front()) > 50ms;
+  for (auto backoff : first_backoffs) differ |= backoff != first_backoffs.front();
   EXPECT_TRUE(differ);
 }
 

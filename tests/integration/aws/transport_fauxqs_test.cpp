@@ -8,7 +8,7 @@
 #include "aws/naming.hpp"
 #include "core/encoding.hpp"
 #include "core/transports.hpp"
-#include "peer_support.hpp"
+#include "integration/aws/fauxqs_support.hpp"
 #include "person.pb.h"
 
 #include <tomodachi/aws_sns_sqs.hpp>
@@ -112,17 +112,10 @@ class Receiver : public tomodachi::Service {
 class AwsTransport : public ::testing::Test {
  protected:
   void SetUp() override {
-    const auto env = aws_test::fauxqs_env();
-    if (!env.contains("TOMODACHI_TEST_AWS_ENDPOINT")) {
-      GTEST_FAIL() << "the fauxqs peer is not running (scripts/test-peers/fauxqs.sh start <dir>; "
-                      "TOMODACHI_TEST_PEERS_DIR=<dir>)";
-    }
-    endpoint_ = env.at("TOMODACHI_TEST_AWS_ENDPOINT");
-    aws::AwsClientConfig config;
-    config.credentials = {"eu-west-1", "AKIDEXAMPLE", "secret", std::nullopt};
-    config.sns_endpoint = endpoint_;
-    config.sqs_endpoint = endpoint_;
-    client_ = std::make_unique<aws::AwsClient>(io_.get_executor(), config);
+    endpoint_ = aws_test::fauxqs_endpoint();
+    if (endpoint_.empty()) GTEST_FAIL() << aws_test::fauxqs_missing;
+    client_ = std::make_unique<aws::AwsClient>(io_.get_executor(),
+                                               aws_test::fauxqs_client_config(endpoint_));
   }
 
   void configure(tomodachi::Service& service) {
@@ -134,13 +127,18 @@ class AwsTransport : public ::testing::Test {
     o.aws_endpoint_urls.sqs = endpoint_;
   }
 
-  std::unique_ptr<tomodachi::TransportInstance> start(tomodachi::Service& service) {
-    configure(service);
+  /// The transport instance of the handlers of `service`, not set up yet.
+  std::unique_ptr<tomodachi::TransportInstance> instance_of(tomodachi::Service& service) {
     const auto factory = tomodachi::detail::find_transport("aws_sns_sqs");
     EXPECT_TRUE(factory);
     std::vector<const tomodachi::HandlerSpec*> specs;
     for (const auto& handler : service.handlers()) specs.push_back(handler.get());
-    auto instance = (*factory)(service, specs);
+    return (*factory)(service, specs);
+  }
+
+  std::unique_ptr<tomodachi::TransportInstance> start(tomodachi::Service& service) {
+    configure(service);
+    auto instance = instance_of(service);
     run(io_, instance->setup());
     run(io_, instance->start());
     run(io_, instance->started());
@@ -632,17 +630,13 @@ TEST_F(AwsTransport, StartFailures) {
   {
     Receiver receiver("dotted.topic", {});
     configure(receiver);
-    const auto factory = tomodachi::detail::find_transport("aws_sns_sqs");
-    std::vector<const tomodachi::HandlerSpec*> specs{receiver.handlers().front().get()};
-    auto instance = (*factory)(receiver, specs);
+    auto instance = instance_of(receiver);
     EXPECT_THROW(run(io_, instance->setup()), std::invalid_argument);
   }
   {
     Receiver receiver(unique("t"), {.competing = false, .queue_name = "q"});
     configure(receiver);
-    const auto factory = tomodachi::detail::find_transport("aws_sns_sqs");
-    std::vector<const tomodachi::HandlerSpec*> specs{receiver.handlers().front().get()};
-    auto instance = (*factory)(receiver, specs);
+    auto instance = instance_of(receiver);
     try {
       run(io_, instance->setup());
       FAIL();
@@ -655,9 +649,7 @@ TEST_F(AwsTransport, StartFailures) {
     policy.dead_letter_queue = "orders.dlq";  // SQS rejects the '.'
     Receiver receiver(unique("t"), {.delivery = policy});
     configure(receiver);
-    const auto factory = tomodachi::detail::find_transport("aws_sns_sqs");
-    std::vector<const tomodachi::HandlerSpec*> specs{receiver.handlers().front().get()};
-    auto instance = (*factory)(receiver, specs);
+    auto instance = instance_of(receiver);
     try {
       run(io_, instance->setup());
       FAIL();
@@ -670,9 +662,7 @@ TEST_F(AwsTransport, StartFailures) {
   }
   {
     Receiver receiver(unique("t"), {});
-    const auto factory = tomodachi::detail::find_transport("aws_sns_sqs");
-    std::vector<const tomodachi::HandlerSpec*> specs{receiver.handlers().front().get()};
-    auto instance = (*factory)(receiver, specs);
+    auto instance = instance_of(receiver);
     ::unsetenv("AWS_REGION");
     ::unsetenv("AWS_DEFAULT_REGION");
     ::setenv("AWS_CONFIG_FILE", "/nonexistent", 1);

@@ -3,7 +3,7 @@
 
 #include "aws/aws_client.hpp"
 #include "core/encoding.hpp"
-#include "peer_support.hpp"
+#include "integration/aws/fauxqs_support.hpp"
 
 #include <tomodachi/json.hpp>
 
@@ -18,19 +18,10 @@ namespace {
 class ClientAgainstFauxqs : public ::testing::Test {
  protected:
   void SetUp() override {
-    const auto env = aws_test::fauxqs_env();
-    if (!env.contains("TOMODACHI_TEST_AWS_ENDPOINT")) {
-      GTEST_FAIL() << "the fauxqs peer is not running (scripts/test-peers/fauxqs.sh start <dir>; "
-                      "TOMODACHI_TEST_PEERS_DIR=<dir>)";
-    }
-    endpoint_ = env.at("TOMODACHI_TEST_AWS_ENDPOINT");
-    aws::AwsClientConfig config;
-    config.credentials.region = "eu-west-1";
-    config.credentials.access_key_id = "AKIDEXAMPLE";
-    config.credentials.secret_access_key = "secret";
-    config.sns_endpoint = endpoint_;
-    config.sqs_endpoint = endpoint_;
-    client_ = std::make_unique<aws::AwsClient>(io_.get_executor(), config);
+    endpoint_ = aws_test::fauxqs_endpoint();
+    if (endpoint_.empty()) GTEST_FAIL() << aws_test::fauxqs_missing;
+    client_ = std::make_unique<aws::AwsClient>(io_.get_executor(),
+                                               aws_test::fauxqs_client_config(endpoint_));
     client_->set_call_observer([this](std::string_view, std::string_view) { ++calls_; });
   }
 
