@@ -277,6 +277,18 @@ const boost::json::value* field(const tomodachi::test_stubs::CapturedRecord& rec
   return nullptr;
 }
 
+/// Waits (at most 5 s) until a captured record satisfies `predicate`.
+template <typename Predicate>
+bool wait_for_record(Predicate predicate) {
+  for (int i = 0; i < 500; ++i) {
+    for (auto& record : tomodachi::test_stubs::captured()) {
+      if (predicate(record)) return true;
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  return false;
+}
+
 class HttpServer : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { harness_ = new Harness<TestService>(); }
@@ -612,6 +624,14 @@ TEST_F(HttpServer, WebsocketSendFromATemporaryHandle) {
   auto [opcode, payload] = connection.ws_read();
   EXPECT_EQ(opcode, 1);
   EXPECT_EQ(payload, "from a temporary: hello");
+  // Ends with the connection: its `closed` record belongs to this test, not to the next.
+  ::shutdown(connection.fd(), SHUT_RDWR);
+  EXPECT_TRUE(wait_for_record([](const tomodachi::test_stubs::CapturedRecord& record) {
+    auto state = field(record, "websocket_state");
+    auto path = field(record, "request_path");
+    return state && state->as_string() == "closed" && path &&
+           path->as_string() == "/websocket-temporary";
+  }));
 }
 
 TEST_F(HttpServer, AccessLogRecords) {
