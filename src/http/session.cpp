@@ -207,6 +207,7 @@ class Session {
   void open();
   bool begin_request();
   State feed_buffered();
+  void sniff_version();
   bool admit();
   void log_body_cut_short();
   Task<std::optional<WireResponse>> answer_static(Request& request, const Route& route);
@@ -222,6 +223,7 @@ class Session {
   Clock::time_point started_;
   Clock::time_point handler_started_;
   bool keep_alive_ = false;
+  bool request_line_seen_ = false;
 };
 
 Task<void> watchdog(std::shared_ptr<ServerState> server, std::shared_ptr<Connection> connection) {
@@ -273,8 +275,23 @@ bool Session::begin_request() {
   if (c.requests > 0) {
     c.set_deadline(std::chrono::seconds(std::max(1, server_->limits.keep_alive.timeout)));
   }
+  c.version = "HTTP/1.1";
+  request_line_seen_ = false;
   framer_.start(server_->limits);
   return true;
+}
+
+/// The version of the request line, read from the bytes before the framer takes them: the
+/// status line of an answer to a head that is refused echoes it too.
+void Session::sniff_version() {
+  auto data = connection_->buffer.data();
+  std::string_view bytes(static_cast<const char*>(data.data()), data.size());
+  auto end = bytes.find('\n');
+  if (end == std::string_view::npos) return;
+  std::string_view line = bytes.substr(0, end);
+  if (line.ends_with('\r')) line.remove_suffix(1);
+  connection_->version = line.ends_with(" HTTP/1.0") ? "HTTP/1.0" : "HTTP/1.1";
+  request_line_seen_ = true;
 }
 
 /// Feeds the bytes already read to the framer.
@@ -283,6 +300,7 @@ Session::State Session::feed_buffered() {
   while (buffer.size() > 0 && (framer_.state() == State::head || framer_.state() == State::body)) {
     connection_->idle = false;
     const State before = framer_.state();
+    if (before == State::head && !request_line_seen_) sniff_version();
     std::size_t used = framer_.feed(buffer.data());
     buffer.consume(used);
     if (used == 0 || framer_.state() != before) break;  // the head alone: decide, then the body
@@ -299,6 +317,7 @@ bool Session::admit() {
   ++c.requests;
   server_->pipeline.prepare(c.request, framer_.message(), c.peer_ip);
   c.request.connection = &c;
+  c.version = c.request.version;  // every answer's status line echoes it (as aiohttp)
   entry_ = access_entry(c.request, framer_.content_length());
   if (!c.peer_ip.empty()) return true;
   server_->access_log.ignored(entry_, "ignored http request");

@@ -145,7 +145,7 @@ TEST_F(PipelineTest, NotFoundAndMethodNotAllowedGoThroughTheErrorHandlers) {
   wire = respond(wrong_method);
   EXPECT_EQ(wire.status, 405);
   EXPECT_EQ(wire.body, "Method Not Allowed");
-  EXPECT_EQ(header(wire, "Allow"), "GET, HEAD");
+  EXPECT_EQ(header(wire, "Allow"), "GET,HEAD");
 }
 
 TEST_F(PipelineTest, ExceptionsAndHttpErrorsBecomeAnswers) {

@@ -362,7 +362,7 @@ TEST_F(HttpServer, ErrorsNotFoundMethodNotAllowedHead) {
   EXPECT_EQ(reply->body, "test 404");
   reply = request(port(), "POST /test HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
   EXPECT_EQ(reply->status, 405);
-  EXPECT_EQ(reply->header("allow"), "GET, HEAD");
+  EXPECT_EQ(reply->header("allow"), "GET,HEAD");  // as aiohttp: no space
   EXPECT_EQ(reply->body, "Method Not Allowed");
   reply = request(port(), "HEAD /test HTTP/1.1\r\nHost: x\r\n\r\n", true);
   EXPECT_EQ(reply->status, 200);
@@ -401,6 +401,43 @@ TEST_F(HttpServer, ErrorsNotFoundMethodNotAllowedHead) {
     }
   }
   EXPECT_TRUE(with_fields);
+}
+
+TEST_F(HttpServer, StatusLineEchoesTheRequestVersion) {
+  // As aiohttp: an HTTP/1.0 request gets `HTTP/1.0 ...` on every response path.
+  auto status_line = [&](const std::string& raw, bool head = false) {
+    auto reply = request(port(), raw, head);
+    return reply ? reply->status_line : std::string("no reply");
+  };
+  EXPECT_EQ(status_line("GET /test HTTP/1.0\r\n\r\n"), "HTTP/1.0 200 OK");
+  EXPECT_EQ(status_line("GET /test HTTP/1.1\r\nHost: x\r\n\r\n"), "HTTP/1.1 200 OK");
+  EXPECT_EQ(status_line("GET /unknown-path HTTP/1.0\r\n\r\n"), "HTTP/1.0 404 Not Found");
+  EXPECT_EQ(status_line("POST /test HTTP/1.0\r\nContent-Length: 0\r\n\r\n"),
+            "HTTP/1.0 405 Method Not Allowed");
+  EXPECT_EQ(status_line("GET /exception HTTP/1.0\r\n\r\n"), "HTTP/1.0 500 Internal Server Error");
+  // static files, their 304/206/416 and the http_error answer of a missing file
+  EXPECT_EQ(status_line("GET /static/image.png HTTP/1.0\r\n\r\n"), "HTTP/1.0 200 OK");
+  EXPECT_EQ(status_line("HEAD /static/image.png HTTP/1.0\r\n\r\n", true), "HTTP/1.0 200 OK");
+  EXPECT_EQ(status_line("GET /static/image.png HTTP/1.0\r\nRange: bytes=1-3\r\n\r\n"),
+            "HTTP/1.0 206 Partial Content");
+  EXPECT_EQ(status_line("GET /static/image.png HTTP/1.0\r\nRange: bytes=100-\r\n\r\n"),
+            "HTTP/1.0 416 Requested Range Not Satisfiable");
+  auto full = request(port(), "GET /static/image.png HTTP/1.0\r\n\r\n");
+  ASSERT_TRUE(full);
+  EXPECT_EQ(status_line("GET /static/image.png HTTP/1.0\r\nIf-Modified-Since: " +
+                            full->header("last-modified") + "\r\n\r\n",
+                        true),
+            "HTTP/1.0 304 Not Modified");
+  EXPECT_EQ(status_line("GET /static/missing.png HTTP/1.0\r\n\r\n"), "HTTP/1.0 404 Not Found");
+  // protocol errors: a bad header, a head over the limit, a declared body over the limit,
+  // a refused websocket handshake
+  EXPECT_EQ(status_line("GET /test HTTP/1.0\r\nX-A: a\rb\r\n\r\n"), "HTTP/1.0 400 Bad Request");
+  EXPECT_EQ(status_line("GET /test HTTP/1.0\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n"),
+            "HTTP/1.0 431 Request Header Fields Too Large");
+  EXPECT_EQ(status_line("POST /echo HTTP/1.0\r\nContent-Length: 999999999\r\n\r\n"),
+            "HTTP/1.0 413 Request Entity Too Large");
+  EXPECT_EQ(status_line("GET /websocket-data HTTP/1.0\r\n\r\n"), "HTTP/1.0 400 Bad Request");
+  EXPECT_EQ(status_line("THIS IS NOT HTTP\r\n\r\n"), "HTTP/1.1 400 Bad Request");
 }
 
 TEST_F(HttpServer, NamedGroupsAndPercentDecoding) {
