@@ -75,6 +75,8 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   void warn_accept_error(const boost::system::error_code& ec);
   /// Closes the connections waiting for their next request (they have nothing to finish).
   void cut_idle() noexcept;
+  /// From now on every request is answered 503; a body still arriving is not waited for.
+  void stop_accepting() noexcept;
   Task<void> close_websockets(Deadline deadline);
   Task<void> await_connections(int& grace, Deadline deadline);
   Task<void> pause(Clock::duration duration, Deadline deadline);
@@ -270,6 +272,14 @@ void ServerCore::cut_idle() noexcept {
   }
 }
 
+void ServerCore::stop_accepting() noexcept {
+  state_.accepting_requests = false;
+  for (Connection* connection : state_.connections) {
+    boost::system::error_code ignored;
+    if (connection->reading_body) connection->socket.cancel(ignored);  // the session answers 503
+  }
+}
+
 void ServerCore::stop_listening() noexcept {
   state_.stopping = true;  // 1. keep-alive off for every further response
   if (acceptor_) {         // 2. stop listening: new connections are refused
@@ -360,14 +370,14 @@ Task<void> ServerCore::stop(Deadline deadline) {
       auto wait = pause(std::chrono::milliseconds(25), deadline);
       co_await std::move(wait);
     }
-    state_.accepting_requests = false;
+    stop_accepting();
   }
   co_await close_websockets(deadline);
   int grace = service_.options.http.termination_grace_period_seconds > 0
                   ? service_.options.http.termination_grace_period_seconds
                   : 30;
   co_await await_connections(grace, deadline);
-  state_.accepting_requests = false;  // 8. 503 from now on
+  stop_accepting();  // 8. 503 from now on
   // 9. Await the requests still running.
   if (state_.active_requests > 0) {
     if (!requests_logged_) {

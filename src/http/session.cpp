@@ -154,6 +154,7 @@ class BeastFramer {
   State state() const noexcept { return state_; }
   int reject_status() const noexcept { return reject_status_; }
   RequestMessage& message() noexcept { return parser_->get(); }
+  const RequestMessage& message() const noexcept { return parser_->get(); }
   std::optional<std::uint64_t> content_length() const {
     auto length = parser_->content_length();
     return length ? std::optional<std::uint64_t>(*length) : std::nullopt;
@@ -187,6 +188,8 @@ struct ActiveRequest {
   ServerState& server;
 };
 
+constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
+
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
@@ -203,12 +206,15 @@ class Session {
 
  private:
   using State = BeastFramer::State;
+  enum class BodyPlan { read, read_after_continue, skip, refuse };
 
   void open();
   bool begin_request();
   State feed_buffered();
   void sniff_version();
   bool admit();
+  BodyPlan plan_body() const;
+  void log_protocol_error(int status) const;
   void log_body_cut_short();
   Task<std::optional<WireResponse>> answer_static(Request& request, const Route& route);
   std::optional<std::string_view> prepare_answer(const WireResponse& wire, bool force_close);
@@ -324,6 +330,26 @@ bool Session::admit() {
   return false;
 }
 
+// Decided on the head, before any body byte (issue #11 defect 5): once the drain began
+// the answer is 503 at once, without reading the body. `Expect: 100-continue` gets its
+// 100 only for a request whose body will be read: routed (a declared length over the
+// limit was refused by the framer already); one routed nowhere (404/405) is answered
+// without its body, then the connection is closed.
+Session::BodyPlan Session::plan_body() const {
+  if (framer_.state() != State::body) return BodyPlan::read;
+  if (!server_->accepting_requests) return BodyPlan::refuse;
+  const auto& message = framer_.message();
+  auto expect = message.find(bhttp::field::expect);
+  if (expect == message.end() || !boost::beast::iequals(expect->value(), "100-continue"))
+    return BodyPlan::read;
+  if (connection_->request.match.outcome != Router::Outcome::found) return BodyPlan::skip;
+  return connection_->buffer.size() == 0 ? BodyPlan::read_after_continue : BodyPlan::read;
+}
+
+void Session::log_protocol_error(int status) const {
+  server_->access_log.protocol_error(connection_->peer_ip, status, 0);
+}
+
 void Session::log_body_cut_short() {
   // Upstream's record of this case: its internal 499 response (length 0), the bytes
   // read, no request length fallback and no times.
@@ -349,42 +375,48 @@ Task<void> Session::run() {
         if (ec) break;  // closed, reset, cut by the watchdog, or cancelled at shutdown
         c.buffer.commit(n);
       }
-      if (framer_.state() == State::head) {
-        if (c.timed_out && framer_.got_some())
-          server_->access_log.protocol_error(c.peer_ip, 408, 0);
-        break;
-      }
-      if (framer_.state() == State::rejected) {
-        co_await c.write_simple(framer_.reject_status());
+      if (framer_.state() == State::head || framer_.state() == State::rejected) {
+        if (framer_.state() == State::rejected) {
+          co_await c.write_simple(framer_.reject_status());
+        } else if (c.timed_out && framer_.got_some()) {
+          log_protocol_error(408);
+        }
         break;
       }
       ActiveRequest active(*server_);
       if (!admit()) break;
-      // The body (spec §3.2), read before the handler runs.
-      const auto& message = framer_.message();
-      if (framer_.state() == State::body && c.buffer.size() == 0) {
-        auto expect = message.find(bhttp::field::expect);
-        if (expect != message.end() && boost::beast::iequals(expect->value(), "100-continue")) {
-          static constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
-          if (!co_await c.write_all(continue_line)) break;
-        }
+      // The body (spec §3.2), read before the handler runs - or not at all (plan_body).
+      const BodyPlan plan = plan_body();
+      if (plan == BodyPlan::refuse) {
+        co_await c.write_simple(503);
+        break;
       }
-      while (feed_buffered() == State::body) {
+      if (plan == BodyPlan::read_after_continue) {
+        bool sent = co_await c.write_all(continue_line);
+        if (!sent) break;
+      }
+      if (plan == BodyPlan::skip) c.linger = true;  // answered without it, then closed
+      bool drained = false;  // the drain began while the body was arriving: 503 at once
+      while (plan != BodyPlan::skip && feed_buffered() == State::body) {
         c.set_deadline(server_->limits.body_timeout);
+        c.reading_body = true;
         auto [ec, n] = co_await c.socket.async_read_some(c.buffer.prepare(65536),
                                                          asio::as_tuple(asio::use_awaitable));
+        c.reading_body = false;
+        drained = ec == asio::error::operation_aborted && !server_->accepting_requests;
         if (ec) break;
         c.buffer.commit(n);
       }
-      if (framer_.state() == State::rejected) {
-        co_await c.write_simple(framer_.reject_status());
+      if (framer_.state() == State::rejected || (drained && !c.timed_out)) {
+        co_await c.write_simple(drained ? 503 : framer_.reject_status());
         break;
       }
-      if (framer_.state() != State::done) {
+      if (framer_.state() != State::done && plan != BodyPlan::skip) {
         log_body_cut_short();
         break;
       }
-      entry_.request_content_read_length = static_cast<std::int64_t>(message.body().size());
+      entry_.request_content_read_length =
+          static_cast<std::int64_t>(framer_.message().body().size());
       c.handling = true;
 
       // The answer: a static file, a websocket, or the pipeline's response.
@@ -408,7 +440,7 @@ Task<void> Session::run() {
       entry_.handler_elapsed_seconds = seconds_since(handler_started_);
 
       // Head and body in one non-blocking send; a coroutine only when the socket is full.
-      auto body = prepare_answer(*wire, false);
+      auto body = prepare_answer(*wire, plan == BodyPlan::skip);
       if (!body) break;
       std::size_t sent = 0;
       auto result = c.send_now(c.out, *body, sent);

@@ -63,10 +63,11 @@ class Connection {
   std::string peer_ip;
   Clock::time_point accepted_at = Clock::now();
   std::uint64_t requests = 0;
-  bool idle = true;       ///< waiting for the next request (safe to close at shutdown)
-  bool upgraded = false;  ///< handed to a websocket
-  bool linger = false;    ///< an error answer left request bytes unread: drain before closing
-  std::string out;        ///< response head buffer, reused
+  bool idle = true;           ///< waiting for the next request (safe to close at shutdown)
+  bool upgraded = false;      ///< handed to a websocket
+  bool linger = false;        ///< an error answer left request bytes unread: drain before closing
+  bool reading_body = false;  ///< waiting for body bytes (the drain cancels that wait)
+  std::string out;            ///< response head buffer, reused
   /// The version of the current request's status line (`HTTP/1.1` until a head is read).
   std::string_view version = "HTTP/1.1";
   detail::RequestState request;

@@ -1153,12 +1153,97 @@ TEST(HttpShutdown, AnUploadInProgressIsWaitedForWithKeepAlive) {
 
 TEST(HttpShutdown, AnUploadInProgressGets503WithoutKeepAlive) {
   // spec §9 step 4: without keep-alive, requests that have not reached their handler a
-  // second after the stop began get 503 - but the upload is still read and answered.
+  // second after the stop began get 503 (at once, without the rest of the body; the
+  // lingering close takes what the client still sends).
   Harness<UploadService> harness;
   auto reply = upload_across_a_stop(harness.port(), [&] { return harness.stop_async(10s); });
   ASSERT_TRUE(reply) << "the upload was cut at the stop";
   EXPECT_EQ(reply->status, 503);
   EXPECT_EQ(reply->body, "Service Unavailable");
+}
+
+/// A connection whose request head is still arriving when the stop begins; the rest of
+/// the head (`rest`) comes after the drain began (a second in, spec §9 step 4).
+std::optional<http_test::HttpReply> head_after_the_drain_began(const std::string& rest) {
+  Harness<UploadService> harness;
+  Connection client(harness.port());
+  client.send("POST /upload HTTP/1.1\r\n");
+  std::this_thread::sleep_for(100ms);
+  auto stopping = harness.stop_async(10s);
+  std::this_thread::sleep_for(1500ms);
+  client.send(rest);
+  auto reply = client.read_reply(false, 3000ms);  // the body is never sent
+  EXPECT_EQ(stopping.wait_for(5s), std::future_status::ready);
+  return reply;
+}
+
+TEST(HttpShutdown, AHeadAfterTheDrainBeganGets503WithoutItsBody) {
+  auto reply = head_after_the_drain_began("Host: x\r\nContent-Length: 1000\r\n\r\n");
+  ASSERT_TRUE(reply) << "the body was waited for";
+  EXPECT_EQ(reply->status, 503);
+  EXPECT_EQ(reply->header("connection"), "close");
+}
+
+TEST(HttpShutdown, NoContinueForAHeadAfterTheDrainBegan) {
+  auto reply =
+      head_after_the_drain_began("Host: x\r\nContent-Length: 1000\r\nExpect: 100-continue\r\n\r\n");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 503);  // not 100 first
+  EXPECT_EQ(reply->header("connection"), "close");
+}
+
+TEST(HttpShutdown, AnUploadInProgressGets503AsSoonAsTheDrainBegins) {
+  // Without keep-alive the drain begins a second after the stop: the rest of the body is
+  // not waited for (it may be 50 MB).
+  Harness<UploadService> harness;
+  Connection client(harness.port());
+  client.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" +
+              std::string(500, 'a'));
+  std::this_thread::sleep_for(100ms);
+  auto stopping = harness.stop_async(10s);
+  auto reply = client.read_reply(false, 4000ms);
+  ASSERT_TRUE(reply) << "the rest of the body was waited for";
+  EXPECT_EQ(reply->status, 503);
+  EXPECT_EQ(reply->header("connection"), "close");
+  EXPECT_EQ(stopping.wait_for(5s), std::future_status::ready);
+}
+
+TEST(HttpProtection, ContinueOnlyForARequestWhoseBodyWillBeRead) {
+  Harness<UploadService> harness;
+  auto first_answer = [&](const std::string& head) {
+    Connection client(harness.port());
+    client.send(head);
+    return client.read_reply(false, 3000ms);
+  };
+  // routed nowhere: 404 at once, without the body, and the connection closes
+  auto reply = first_answer(
+      "POST /nowhere HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 404);
+  EXPECT_EQ(reply->header("connection"), "close");
+  // a method the route does not take: 405
+  reply = first_answer(
+      "POST /sleep HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 405);
+  EXPECT_EQ(reply->header("allow"), "GET,HEAD");
+  EXPECT_EQ(reply->header("connection"), "close");
+  // declared larger than http.client_max_size: 413
+  reply = first_answer(
+      "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 4096\r\nExpect: 100-continue\r\n\r\n");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 413);
+  // a request that will be read: 100, then the answer
+  Connection client(harness.port());
+  client.send(
+      "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+  auto interim = client.read_reply(true, 3000ms);
+  ASSERT_TRUE(interim);
+  EXPECT_EQ(interim->status, 100);
+  client.send("hello");
+  reply = client.read_reply();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->body, "got 5");
 }
 
 TEST(HttpShutdown, AwaitingKeepAliveConnectionsAndRequests) {
