@@ -103,9 +103,10 @@ Task<bool> Connection::write_all(std::string_view head, std::string_view body) {
   co_return ok;
 }
 
-Task<bool> Connection::write_simple(int status, bool empty_body) {
+Task<bool> Connection::write_simple(int status, Headers headers) {
   linger = true;  // request bytes may be left unread: drain them before closing
-  WireResponse wire = status_response(status, empty_body || status == 500);
+  WireResponse wire = status_response(status, status == 500);
+  wire.headers = std::move(headers);
   server_->access_log.protocol_error(peer_ip, status, static_cast<std::int64_t>(wire.body.size()));
   std::string_view body = format_response(out, version, server_->limits.server_header, wire, false,
                                           KeepAliveDecision{}, true);

@@ -33,9 +33,9 @@ class Connection {
   /// Head and body in one non-blocking send; a coroutine frame only when the socket
   /// buffer is full. False when the peer is gone.
   Task<bool> write_all(std::string_view head, std::string_view body = {});
-  /// An answer without request (400, 413, 431, 503...): plain text, `Connection: close`,
-  /// and the unread request bytes drained before closing.
-  Task<bool> write_simple(int status, bool empty_body = false);
+  /// An answer without request (400, 413, 431, 503...): plain text (`headers` added),
+  /// `Connection: close`, and the unread request bytes drained before closing.
+  Task<bool> write_simple(int status, Headers headers = {});
 
   /// Moves the deadline of the current read (the watchdog re-arms only when earlier).
   void set_deadline(Clock::duration timeout);

@@ -9,6 +9,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/field.hpp>
@@ -62,16 +63,53 @@ void arm_write_timeout(const std::shared_ptr<WebsocketState>& state) {
       });
 }
 
-/// Refuses a handshake here so that a bad one gets the same 400 as every protocol error
-/// (Connection: close, Server, plain text) instead of Beast's own answer. 0: valid.
-int handshake_refusal(const RequestMessage& message) {
+/// RFC 6455 §4.2.1: the key is the base64 of 16 bytes - 22 characters of the alphabet
+/// (the last one with its low 4 bits zero: A, Q, g or w) and `==`.
+bool valid_websocket_key(std::string_view key) {
+  static constexpr std::string_view alphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  if (key.size() != 24 || !key.ends_with("==")) return false;
+  for (char c : key.substr(0, 22)) {
+    if (alphabet.find(c) == std::string_view::npos) return false;
+  }
+  return std::string_view("AQgw").find(key[21]) != std::string_view::npos;
+}
+
+/// Why a handshake is refused (status 0: it is valid).
+struct HandshakeRefusal {
+  int status = 0;
+  Headers headers;
+};
+
+/// Refuses a handshake here so that a bad one gets the answer of every protocol error
+/// (Connection: close, Server, plain text) instead of Beast's own: 400 for a request that
+/// is no upgrade or whose one key is not valid; 426 naming the version spoken (13) for
+/// another version (RFC 6455 §4.2.2).
+HandshakeRefusal handshake_refusal(const RequestMessage& message) {
   auto key = message.find(bhttp::field::sec_websocket_key);
   auto version = message.find(bhttp::field::sec_websocket_version);
-  if (!bws::is_upgrade(message) || key == message.end() || key->value().size() != 24 ||
-      version == message.end() || version->value() != "13") {
-    return 400;
+  if (!bws::is_upgrade(message) || key == message.end() ||
+      message.count(bhttp::field::sec_websocket_key) != 1 ||
+      !valid_websocket_key(std::string_view(key->value().data(), key->value().size())) ||
+      version == message.end()) {
+    return {400, {}};
   }
-  return 0;
+  if (version->value() != "13") return {426, {{"Sec-WebSocket-Version", "13"}}};
+  return {};
+}
+
+/// A close frame with a code no endpoint may send (RFC 6455 §7.4): Beast fails the
+/// connection with 1002 for most of them, but takes 5000 and above for valid and would
+/// echo them. Those get 1002 here, then the connection ends (Beast's echo then fails).
+void refuse_close_code(WebsocketState& state) {
+  auto& socket = beast::get_lowest_layer(state.ws);
+  boost::system::error_code ec;
+  if (!state.writing) {  // never into the middle of a frame another write is sending
+    static constexpr unsigned char close_1002[] = {0x88, 0x02, 0x03, 0xEA};
+    asio::write(socket, asio::buffer(close_1002), ec);
+  }
+  state.closing = true;
+  socket.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
 }
 
 /// Hands the socket of `connection` to a websocket stream and accepts the handshake;
@@ -103,6 +141,12 @@ Task<std::shared_ptr<WebsocketState>> upgrade(Connection& connection, detail::Re
       bws::stream_base::decorator([server = limits.server_header](bws::response_type& response) {
         response.set(bhttp::field::server, server);
       }));
+  ws.control_callback(
+      [weak = std::weak_ptr<WebsocketState>(ws_state)](bws::frame_type kind, beast::string_view) {
+        auto locked = weak.lock();
+        if (locked && kind == bws::frame_type::close && locked->ws.reason().code >= 5000)
+          refuse_close_code(*locked);
+      });
   auto [ec] = co_await ws.async_accept(*state.message, asio::as_tuple(asio::use_awaitable));
   if (ec) {
     connection.server().access_log.websocket(state, "cancelled", std::nullopt);
@@ -156,11 +200,12 @@ Task<void> run_websocket(Connection& connection, Request& request) {
   auto& state = request.state();
   auto started = Clock::now();
   state.websocket_id = encoding::uuid4();
-  int refusal = !server.accepting_requests || server.stopping ? 503 : 0;
-  if (refusal == 0) refusal = handshake_refusal(*state.message);
-  if (refusal != 0) {
+  HandshakeRefusal refusal{!server.accepting_requests || server.stopping ? 503 : 0, {}};
+  if (refusal.status == 0) refusal = handshake_refusal(*state.message);
+  if (refusal.status != 0) {
     server.access_log.websocket(state, "cancelled", std::nullopt);
-    co_await connection.write_simple(refusal);
+    auto answer = connection.write_simple(refusal.status, std::move(refusal.headers));
+    co_await std::move(answer);
     co_return;
   }
   auto upgrading = upgrade(connection, state);

@@ -978,6 +978,60 @@ TEST(HttpWebsocket, MessagesAboveTheLimitCloseWith1009) {
   EXPECT_EQ(close_code(close_payload), 1009);
 }
 
+/// The answer to an upgrade request to /ws with `headers` (the key and version lines).
+std::optional<http_test::HttpReply> upgrade_with(int port, const std::string& headers) {
+  Connection connection(port);
+  connection.send("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+                  headers + "\r\n");
+  return connection.read_reply();
+}
+
+TEST(HttpWebsocket, HandshakeKeyAndVersionAreChecked) {
+  Harness<WsService> harness;
+  const std::string version = "Sec-WebSocket-Version: 13\r\n";
+  auto status = [&](const std::string& headers) {
+    auto reply = upgrade_with(harness.port(), headers);
+    return reply ? reply->status : 0;
+  };
+  EXPECT_EQ(status("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" + version), 101);
+  // RFC 6455 §4.2.1: the key must be the base64 of 16 bytes
+  EXPECT_EQ(status("Sec-WebSocket-Key: not-base64-of-16-bytes!!\r\n" + version), 400);
+  EXPECT_EQ(status("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZR==\r\n" + version), 400);
+  EXPECT_EQ(status("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=A\r\n" + version), 400);
+  EXPECT_EQ(status("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25j\r\n" + version), 400);
+  // exactly one key
+  EXPECT_EQ(status("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                   "Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==\r\n" +
+                   version),
+            400);
+  EXPECT_EQ(status("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"), 400);  // no version
+  // §4.2.2: another version gets 426 naming the one spoken
+  auto reply = upgrade_with(harness.port(),
+                            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                            "Sec-WebSocket-Version: 8\r\n");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 426);
+  EXPECT_EQ(reply->header("sec-websocket-version"), "13");
+  EXPECT_EQ(reply->header("connection"), "close");
+}
+
+TEST(HttpWebsocket, AnInvalidCloseCodeIsAnsweredWith1002) {
+  Harness<WsService> harness;
+  auto answer_to_close = [&](int code) {
+    auto connection = ws_connect(harness.port());
+    std::string payload{static_cast<char>(code >> 8), static_cast<char>(code & 0xFF)};
+    connection->ws_send_text(payload, 0x8);
+    auto [opcode, reply] = connection->ws_read();
+    return opcode == 8 ? close_code(reply) : -opcode;
+  };
+  EXPECT_EQ(answer_to_close(1000), 1000);  // a valid code is echoed
+  EXPECT_EQ(answer_to_close(4000), 4000);
+  // RFC 6455 §7.4: 0-999, 1004-1006, 1015, 1016-2999 and 5000 and above are not to be sent
+  for (int code : {0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535}) {
+    EXPECT_EQ(answer_to_close(code), 1002) << code;
+  }
+}
+
 TEST(HttpWebsocket, ShutdownClosesOpenWebsockets) {
   Harness<WsService> harness;
   auto connection = ws_connect(harness.port());
@@ -1594,7 +1648,7 @@ TEST(HttpWebsocketRecords, ARefusedUpgradeLogsCancelled) {
       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n"
       "User-Agent: old-client\r\n\r\n");
   ASSERT_TRUE(reply);
-  EXPECT_EQ(reply->status, 400);
+  EXPECT_EQ(reply->status, 426);
   std::this_thread::sleep_for(50ms);
   auto records = websocket_records("/ws-echo");
   ASSERT_EQ(records.size(), 1u);
