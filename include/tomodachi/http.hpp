@@ -35,6 +35,7 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 namespace tomodachi {
@@ -231,23 +232,56 @@ namespace detail {
 /// Type-erased route handler: runs the user function on `service`.
 using HttpHandlerFn = std::function<Task<Response>(Service& service, Request& request)>;
 
-enum class HttpSpecKind { route, error, static_files, websocket, middleware };
+/// Type-erased websocket handler: runs the user function on `service` after the upgrade.
+using WebsocketHandlerFn = std::function<Task<WebsocketCallbacks>(Service&, Websocket&, Request&)>;
 
-struct HttpSpec : HandlerSpec {
-  HttpSpec(HttpSpecKind spec_kind, std::string handler_name)
-      : HandlerSpec("http", std::move(handler_name)), kind(spec_kind) {}
-  HttpSpecKind kind;
-  std::vector<std::string> methods;  ///< route: upper-cased
-  std::string pattern;               ///< route/static/websocket: the regex as given
-  int status = 0;                    ///< error handler status
+/// Access-log options of a route or a static folder (HttpRouteOptions / HttpStaticOptions).
+struct HttpLogging {
+  bool ignore = false;
+  std::vector<int> ignore_statuses;
+};
+
+/// `http(...)`: a route answered by a handler behind its guards.
+struct HttpRouteSpec {
+  std::vector<std::string> methods;  ///< upper-cased
+  std::string pattern;               ///< the regex as given
   HttpHandlerFn handler;
   std::vector<HttpGuard> guards;
-  bool ignore_logging = false;
-  std::vector<int> ignore_logging_statuses;
-  std::string static_path;  ///< static: directory (resolved against the registering source file)
-  std::string static_raw_path;  ///< static: the path as given
+  HttpLogging logging;
+};
+
+/// `http_error(status)`.
+struct HttpErrorSpec {
+  int status = 0;
+  HttpHandlerFn handler;
+};
+
+/// `http_static(path, url)`.
+struct HttpStaticSpec {
+  std::string pattern;   ///< the regex as given
+  std::string path;      ///< the directory (resolved against the registering source file)
+  std::string raw_path;  ///< the path as given
+  HttpLogging logging;
+};
+
+/// `websocket(url)`.
+struct HttpWebsocketSpec {
+  std::string pattern;  ///< the regex as given
+  WebsocketHandlerFn handler;
+};
+
+/// `http_middleware(...)`.
+struct HttpMiddlewareSpec {
   HttpMiddleware middleware;
-  std::function<Task<WebsocketCallbacks>(Service&, Websocket&, Request&)> websocket_handler;
+};
+
+/// One registration of the HTTP transport: exactly one of the five kinds.
+struct HttpSpec : HandlerSpec {
+  using Definition = std::variant<HttpRouteSpec, HttpErrorSpec, HttpStaticSpec, HttpWebsocketSpec,
+                                  HttpMiddlewareSpec>;
+  HttpSpec(std::string handler_name, Definition spec_definition)
+      : HandlerSpec("http", std::move(handler_name)), definition(std::move(spec_definition)) {}
+  Definition definition;
 };
 
 void add_http_spec(Service& service, std::unique_ptr<HttpSpec> spec);
@@ -357,15 +391,14 @@ template <auto Fn, auto... Guards>
 std::unique_ptr<HttpSpec> make_route_spec(std::vector<std::string> methods,
                                           std::string_view pattern,
                                           const HttpRouteOptions& options) {
-  auto spec = std::make_unique<HttpSpec>(HttpSpecKind::route, std::string(handler_name<Fn>()));
-  spec->methods = std::move(methods);
-  spec->pattern = std::string(pattern);
-  spec->handler = &invoke_member<Fn>;
-  (spec->guards.push_back(HttpGuard(&invoke_guard<Guards>)), ...);
-  for (const auto& guard : options.guards) spec->guards.push_back(guard);
-  spec->ignore_logging = options.ignore_logging;
-  spec->ignore_logging_statuses = options.ignore_logging_statuses;
-  return spec;
+  HttpRouteSpec route{std::move(methods),
+                      std::string(pattern),
+                      &invoke_member<Fn>,
+                      {},
+                      HttpLogging{options.ignore_logging, options.ignore_logging_statuses}};
+  (route.guards.push_back(HttpGuard(&invoke_guard<Guards>)), ...);
+  for (const auto& guard : options.guards) route.guards.push_back(guard);
+  return std::make_unique<HttpSpec>(std::string(handler_name<Fn>()), std::move(route));
 }
 
 template <auto Fn>
@@ -414,51 +447,46 @@ void Service::http(std::initializer_list<std::string_view> methods, std::string_
 template <typename Handler>
 void Service::http(std::string_view method, std::string_view pattern, std::string name,
                    Handler&& handler, const HttpRouteOptions& options) {
-  auto spec = std::make_unique<detail::HttpSpec>(detail::HttpSpecKind::route, std::move(name));
-  spec->methods = {std::string(method)};
-  spec->pattern = std::string(pattern);
-  spec->handler = [fn = std::forward<Handler>(handler)](
-                      Service&, Request& request) mutable -> Task<Response> {
-    if constexpr (std::is_same_v<std::invoke_result_t<decltype(fn)&, Request&>, Task<Response>>) {
-      return fn(request);  // already the right task: no converting frame
-    } else {
-      return detail::call_to_response(fn, request);
-    }
-  };
-  spec->guards = options.guards;
-  spec->ignore_logging = options.ignore_logging;
-  spec->ignore_logging_statuses = options.ignore_logging_statuses;
-  detail::add_http_spec(*this, std::move(spec));
+  detail::HttpRouteSpec route{
+      {std::string(method)},
+      std::string(pattern),
+      [fn = std::forward<Handler>(handler)](Service&, Request& request) mutable -> Task<Response> {
+        if constexpr (std::is_same_v<std::invoke_result_t<decltype(fn)&, Request&>,
+                                     Task<Response>>) {
+          return fn(request);  // already the right task: no converting frame
+        } else {
+          return detail::call_to_response(fn, request);
+        }
+      },
+      options.guards,
+      detail::HttpLogging{options.ignore_logging, options.ignore_logging_statuses}};
+  detail::add_http_spec(*this,
+                        std::make_unique<detail::HttpSpec>(std::move(name), std::move(route)));
 }
 
 template <auto Fn>
 void Service::http_error(int status) {
-  auto spec = std::make_unique<detail::HttpSpec>(detail::HttpSpecKind::error,
-                                                 std::string(detail::handler_name<Fn>()));
-  spec->status = status;
-  spec->handler = &detail::invoke_member<Fn>;
-  detail::add_http_spec(*this, std::move(spec));
+  detail::add_http_spec(*this, std::make_unique<detail::HttpSpec>(
+                                   std::string(detail::handler_name<Fn>()),
+                                   detail::HttpErrorSpec{status, &detail::invoke_member<Fn>}));
 }
 
 template <auto Fn>
 void Service::websocket(std::string_view url, const WebsocketOptions&) {
-  auto spec = std::make_unique<detail::HttpSpec>(detail::HttpSpecKind::websocket,
-                                                 std::string(detail::handler_name<Fn>()));
-  spec->methods = {"GET"};
-  spec->pattern = std::string(url);
-  spec->websocket_handler = &detail::invoke_websocket<Fn>;
-  detail::add_http_spec(*this, std::move(spec));
+  detail::add_http_spec(
+      *this, std::make_unique<detail::HttpSpec>(
+                 std::string(detail::handler_name<Fn>()),
+                 detail::HttpWebsocketSpec{std::string(url), &detail::invoke_websocket<Fn>}));
 }
 
 template <auto Fn>
 void Service::http_middleware() {
-  auto spec = std::make_unique<detail::HttpSpec>(detail::HttpSpecKind::middleware,
-                                                 std::string(detail::handler_name<Fn>()));
-  spec->middleware = [this](HttpNext& next, Request& request) -> Task<Response> {
+  detail::HttpMiddlewareSpec spec{[this](HttpNext& next, Request& request) -> Task<Response> {
     auto& self = static_cast<detail::handler_class_t<Fn>&>(*this);
     return (self.*Fn)(next, request);
-  };
-  detail::add_http_spec(*this, std::move(spec));
+  }};
+  detail::add_http_spec(*this, std::make_unique<detail::HttpSpec>(
+                                   std::string(detail::handler_name<Fn>()), std::move(spec)));
 }
 
 }  // namespace tomodachi

@@ -50,21 +50,17 @@ void Service::http_static(std::string_view path, std::string_view url, std::sour
 
 void Service::http_static(std::string_view path, std::string_view url,
                           const HttpStaticOptions& options, std::source_location where) {
-  auto spec = std::make_unique<detail::HttpSpec>(detail::HttpSpecKind::static_files, "static");
-  spec->methods = {"GET"};
-  spec->pattern = std::string(url);
-  spec->static_path = detail::resolve_static_path(path, where);
-  spec->static_raw_path = std::string(path);
-  spec->ignore_logging = options.ignore_logging;
-  spec->ignore_logging_statuses = options.ignore_logging_statuses;
-  detail::add_http_spec(*this, std::move(spec));
+  detail::HttpStaticSpec spec{
+      std::string(url), detail::resolve_static_path(path, where), std::string(path),
+      detail::HttpLogging{options.ignore_logging, options.ignore_logging_statuses}};
+  detail::add_http_spec(*this, std::make_unique<detail::HttpSpec>("static", std::move(spec)));
 }
 
 void Service::http_middleware(std::function<Task<Response>(HttpNext&, Request&)> middleware,
                               std::string name) {
-  auto spec = std::make_unique<detail::HttpSpec>(detail::HttpSpecKind::middleware, std::move(name));
-  spec->middleware = std::move(middleware);
-  detail::add_http_spec(*this, std::move(spec));
+  detail::add_http_spec(
+      *this, std::make_unique<detail::HttpSpec>(std::move(name),
+                                                detail::HttpMiddlewareSpec{std::move(middleware)}));
 }
 
 namespace {

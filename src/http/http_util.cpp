@@ -554,106 +554,64 @@ WireResponse status_response(int status, bool empty_body) {
 }
 
 std::string_view reason_phrase(int status) noexcept {
-  switch (status) {
-    case 100:
-      return "Continue";
-    case 101:
-      return "Switching Protocols";
-    case 200:
-      return "OK";
-    case 201:
-      return "Created";
-    case 202:
-      return "Accepted";
-    case 203:
-      return "Non-Authoritative Information";
-    case 204:
-      return "No Content";
-    case 205:
-      return "Reset Content";
-    case 206:
-      return "Partial Content";
-    case 300:
-      return "Multiple Choices";
-    case 301:
-      return "Moved Permanently";
-    case 302:
-      return "Found";
-    case 303:
-      return "See Other";
-    case 304:
-      return "Not Modified";
-    case 307:
-      return "Temporary Redirect";
-    case 308:
-      return "Permanent Redirect";
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 402:
-      return "Payment Required";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 406:
-      return "Not Acceptable";
-    case 408:
-      return "Request Timeout";
-    case 409:
-      return "Conflict";
-    case 410:
-      return "Gone";
-    case 411:
-      return "Length Required";
-    case 412:
-      return "Precondition Failed";
-    case 413:
-      return "Request Entity Too Large";
-    case 414:
-      return "Request-URI Too Long";
-    case 415:
-      return "Unsupported Media Type";
-    case 416:
-      return "Requested Range Not Satisfiable";
-    case 417:
-      return "Expectation Failed";
-    case 418:
-      return "I'm a teapot";
-    case 422:
-      return "Unprocessable Entity";
-    case 425:
-      return "Too Early";
-    case 426:
-      return "Upgrade Required";
-    case 428:
-      return "Precondition Required";
-    case 429:
-      return "Too Many Requests";
-    case 431:
-      return "Request Header Fields Too Large";
-    case 451:
-      return "Unavailable For Legal Reasons";
-    case 499:
-      return "Client Closed Request";
-    case 500:
-      return "Internal Server Error";
-    case 501:
-      return "Not Implemented";
-    case 502:
-      return "Bad Gateway";
-    case 503:
-      return "Service Unavailable";
-    case 504:
-      return "Gateway Timeout";
-    case 505:
-      return "HTTP Version Not Supported";
-    default:
-      return "";
-  }
+  struct Phrase {
+    int status;
+    std::string_view text;
+  };
+  static constexpr Phrase phrases[] = {
+      {100, "Continue"},
+      {101, "Switching Protocols"},
+      {200, "OK"},
+      {201, "Created"},
+      {202, "Accepted"},
+      {203, "Non-Authoritative Information"},
+      {204, "No Content"},
+      {205, "Reset Content"},
+      {206, "Partial Content"},
+      {300, "Multiple Choices"},
+      {301, "Moved Permanently"},
+      {302, "Found"},
+      {303, "See Other"},
+      {304, "Not Modified"},
+      {307, "Temporary Redirect"},
+      {308, "Permanent Redirect"},
+      {400, "Bad Request"},
+      {401, "Unauthorized"},
+      {402, "Payment Required"},
+      {403, "Forbidden"},
+      {404, "Not Found"},
+      {405, "Method Not Allowed"},
+      {406, "Not Acceptable"},
+      {408, "Request Timeout"},
+      {409, "Conflict"},
+      {410, "Gone"},
+      {411, "Length Required"},
+      {412, "Precondition Failed"},
+      {413, "Request Entity Too Large"},
+      {414, "Request-URI Too Long"},
+      {415, "Unsupported Media Type"},
+      {416, "Requested Range Not Satisfiable"},
+      {417, "Expectation Failed"},
+      {418, "I'm a teapot"},
+      {422, "Unprocessable Entity"},
+      {425, "Too Early"},
+      {426, "Upgrade Required"},
+      {428, "Precondition Required"},
+      {429, "Too Many Requests"},
+      {431, "Request Header Fields Too Large"},
+      {451, "Unavailable For Legal Reasons"},
+      {499, "Client Closed Request"},
+      {500, "Internal Server Error"},
+      {501, "Not Implemented"},
+      {502, "Bad Gateway"},
+      {503, "Service Unavailable"},
+      {504, "Gateway Timeout"},
+      {505, "HTTP Version Not Supported"},
+  };
+  const auto* it =
+      std::lower_bound(std::begin(phrases), std::end(phrases), status,
+                       [](const Phrase& phrase, int value) { return phrase.status < value; });
+  return it != std::end(phrases) && it->status == status ? it->text : std::string_view();
 }
 
 std::string_view mime_type_for(std::string_view file_name) noexcept {
@@ -684,52 +642,6 @@ std::string_view mime_type_for(std::string_view file_name) noexcept {
     if (iequals(key, ext)) return type;
   }
   return "application/octet-stream";
-}
-
-// ---- access log ----------------------------------------------------------------------
-
-std::string format_seconds(double seconds) {
-  char buffer[48];
-  int n = std::snprintf(buffer, sizeof buffer, "%.5fs", seconds < 0 ? 0.0 : seconds);
-  return std::string(buffer, static_cast<std::size_t>(n));
-}
-
-LogFields access_log_fields(const AccessLogEntry& entry) {
-  LogFields fields;
-  fields.reserve(15);
-  fields.push_back({"status_code", entry.status});
-  if (entry.replaced_status) fields.push_back({"replaced_status_code", *entry.replaced_status});
-  fields.push_back({"remote_ip", boost::json::string(entry.remote_ip)});
-  if (!entry.auth_user.empty())
-    fields.push_back({"auth_user", boost::json::string(entry.auth_user)});
-  fields.push_back({"request_method", boost::json::string(entry.method)});
-  fields.push_back({"request_path", boost::json::string(entry.path)});
-  if (!entry.query_string.empty()) {
-    fields.push_back({"request_query_string", boost::json::string(entry.query_string)});
-  }
-  fields.push_back({"http_version", boost::json::string(entry.http_version)});
-  if (entry.response_content_length) {
-    fields.push_back({"response_content_length", *entry.response_content_length});
-  }
-  if (entry.replaced_response_content_length) {
-    fields.push_back({"replaced_response_content_length", entry.replaced_response_content_length});
-  }
-  std::int64_t request_length = entry.request_content_length     ? entry.request_content_length
-                                : entry.request_length_from_read ? entry.request_content_read_length
-                                                                 : 0;
-  if (request_length) fields.push_back({"request_content_length", request_length});
-  if (entry.request_content_read_length) {
-    fields.push_back({"request_content_read_length", entry.request_content_read_length});
-  }
-  fields.push_back({"user_agent", boost::json::string(entry.user_agent)});
-  if (entry.handler_elapsed_seconds) {
-    fields.push_back({"handler_elapsed_time",
-                      boost::json::string(format_seconds(*entry.handler_elapsed_seconds))});
-  }
-  if (entry.request_seconds) {
-    fields.push_back({"request_time", boost::json::string(format_seconds(*entry.request_seconds))});
-  }
-  return fields;
 }
 
 std::string listen_url(std::string_view host, int port) {

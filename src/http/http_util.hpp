@@ -147,36 +147,6 @@ bool iequals(std::string_view a, std::string_view b) noexcept;
 /// when unknown.
 std::string_view mime_type_for(std::string_view file_name) noexcept;
 
-// ---- access log ----------------------------------------------------------------------
-
-struct AccessLogEntry {
-  int status = 0;
-  std::optional<int> replaced_status;
-  std::string_view remote_ip;
-  std::string_view auth_user;
-  std::string_view method;
-  std::string_view path;
-  std::string_view query_string;
-  std::string_view http_version = "HTTP/1.1";
-  /// Present for every response upstream knows the length of (0 included).
-  std::optional<std::int64_t> response_content_length;
-  std::int64_t replaced_response_content_length = 0;  ///< 0 = omitted
-  std::int64_t request_content_length = 0;            ///< header value (0 = absent)
-  std::int64_t request_content_read_length = 0;
-  /// Without a Content-Length header, log the bytes read as `request_content_length`
-  /// (upstream does, except for a body cut short).
-  bool request_length_from_read = true;
-  std::string_view user_agent;
-  std::optional<double> handler_elapsed_seconds;
-  std::optional<double> request_seconds;  ///< absent in the `ignored http request` records
-};
-
-/// The fields of one `tomodachi.http.response` record in upstream order (spec §8).
-LogFields access_log_fields(const AccessLogEntry& entry);
-
-/// `0.00135s`: seconds with five decimals and an `s`.
-std::string format_seconds(double seconds);
-
 /// `http://localhost:9700/` style listen URL (spec §6).
 std::string listen_url(std::string_view host, int port);
 

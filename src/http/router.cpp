@@ -90,7 +90,7 @@ void Router::resolve(std::string_view method, std::string_view path, Match& matc
   if (!allowed.empty()) {
     match.outcome = Outcome::method_not_allowed;
     for (auto name : allowed) {
-      if (!match.allow.empty()) match.allow += ", ";
+      if (!match.allow.empty()) match.allow += ",";  // aiohttp joins with "," alone
       match.allow += name;
     }
   }

@@ -28,7 +28,7 @@ class Router {
     Outcome outcome = Outcome::not_found;
     std::size_t route = 0;                 ///< index given to add()
     std::vector<std::string_view> groups;  ///< by group number (0 = whole match)
-    std::string allow;                     ///< for 405: `GET, HEAD, POST`
+    std::string allow;                     ///< for 405: `GET,HEAD,POST` (as aiohttp)
   };
 
   Router();

@@ -79,7 +79,7 @@ class HttpService(unittest.TestCase):
         self.assertEqual((reply.status, reply.body), (404, b"test 404"))
         reply = request(self.port, "POST /test HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
         self.assertEqual(reply.status, 405)
-        self.assertEqual(reply.header("allow"), "GET, HEAD")
+        self.assertEqual(reply.header("allow"), "GET,HEAD")
         reply = request(self.port, "HEAD /test HTTP/1.1\r\nHost: x\r\n\r\n", head=True)
         self.assertEqual((reply.status, reply.header("content-length")), (200, "4"))
         reply = self.get("/exception")

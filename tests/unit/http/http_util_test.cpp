@@ -1,5 +1,7 @@
 #include "http/http_util.hpp"
 
+#include "http/access_log.hpp"
+
 #include <gtest/gtest.h>
 
 using namespace tomodachi;

@@ -5,6 +5,8 @@
 
 #include <tomodachi/logging.hpp>
 
+#include <gtest/gtest.h>
+
 #include <mutex>
 #include <string>
 #include <vector>
@@ -47,6 +49,18 @@ inline void clear_captured() {
   std::lock_guard lock(c.mutex);
   c.records.clear();
 }
+
+/// Every test starts with no records: records of an earlier test (of a server it stopped,
+/// a connection it closed) are not seen by the next when the binary runs whole.
+struct ClearCapturedEachTest : ::testing::EmptyTestEventListener {
+  void OnTestStart(const ::testing::TestInfo&) override { clear_captured(); }
+};
+
+inline const bool capture_cleared_each_test = [] {
+  capture();
+  ::testing::UnitTest::GetInstance()->listeners().Append(new ClearCapturedEachTest);
+  return true;
+}();
 
 inline TransportFactory transport_factory(const std::string& kind) {
   return *detail::find_transport(kind);

@@ -51,7 +51,7 @@ TEST(HttpRouter, GetAnswersHeadAndOtherMethodsGet405WithAllow) {
   EXPECT_EQ(match.route, 1u);
   router.resolve("POST", "/test", match);
   EXPECT_EQ(match.outcome, Router::Outcome::method_not_allowed);
-  EXPECT_EQ(match.allow, "DELETE, GET, HEAD, PUT");
+  EXPECT_EQ(match.allow, "DELETE,GET,HEAD,PUT");
   router.resolve("POST", "/other", match);
   EXPECT_EQ(match.outcome, Router::Outcome::not_found);
 }

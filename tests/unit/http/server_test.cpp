@@ -277,6 +277,18 @@ const boost::json::value* field(const tomodachi::test_stubs::CapturedRecord& rec
   return nullptr;
 }
 
+/// Waits (at most 5 s) until a captured record satisfies `predicate`.
+template <typename Predicate>
+bool wait_for_record(Predicate predicate) {
+  for (int i = 0; i < 500; ++i) {
+    for (auto& record : tomodachi::test_stubs::captured()) {
+      if (predicate(record)) return true;
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  return false;
+}
+
 class HttpServer : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { harness_ = new Harness<TestService>(); }
@@ -350,7 +362,7 @@ TEST_F(HttpServer, ErrorsNotFoundMethodNotAllowedHead) {
   EXPECT_EQ(reply->body, "test 404");
   reply = request(port(), "POST /test HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
   EXPECT_EQ(reply->status, 405);
-  EXPECT_EQ(reply->header("allow"), "GET, HEAD");
+  EXPECT_EQ(reply->header("allow"), "GET,HEAD");  // as aiohttp: no space
   EXPECT_EQ(reply->body, "Method Not Allowed");
   reply = request(port(), "HEAD /test HTTP/1.1\r\nHost: x\r\n\r\n", true);
   EXPECT_EQ(reply->status, 200);
@@ -389,6 +401,43 @@ TEST_F(HttpServer, ErrorsNotFoundMethodNotAllowedHead) {
     }
   }
   EXPECT_TRUE(with_fields);
+}
+
+TEST_F(HttpServer, StatusLineEchoesTheRequestVersion) {
+  // As aiohttp: an HTTP/1.0 request gets `HTTP/1.0 ...` on every response path.
+  auto status_line = [&](const std::string& raw, bool head = false) {
+    auto reply = request(port(), raw, head);
+    return reply ? reply->status_line : std::string("no reply");
+  };
+  EXPECT_EQ(status_line("GET /test HTTP/1.0\r\n\r\n"), "HTTP/1.0 200 OK");
+  EXPECT_EQ(status_line("GET /test HTTP/1.1\r\nHost: x\r\n\r\n"), "HTTP/1.1 200 OK");
+  EXPECT_EQ(status_line("GET /unknown-path HTTP/1.0\r\n\r\n"), "HTTP/1.0 404 Not Found");
+  EXPECT_EQ(status_line("POST /test HTTP/1.0\r\nContent-Length: 0\r\n\r\n"),
+            "HTTP/1.0 405 Method Not Allowed");
+  EXPECT_EQ(status_line("GET /exception HTTP/1.0\r\n\r\n"), "HTTP/1.0 500 Internal Server Error");
+  // static files, their 304/206/416 and the http_error answer of a missing file
+  EXPECT_EQ(status_line("GET /static/image.png HTTP/1.0\r\n\r\n"), "HTTP/1.0 200 OK");
+  EXPECT_EQ(status_line("HEAD /static/image.png HTTP/1.0\r\n\r\n", true), "HTTP/1.0 200 OK");
+  EXPECT_EQ(status_line("GET /static/image.png HTTP/1.0\r\nRange: bytes=1-3\r\n\r\n"),
+            "HTTP/1.0 206 Partial Content");
+  EXPECT_EQ(status_line("GET /static/image.png HTTP/1.0\r\nRange: bytes=100-\r\n\r\n"),
+            "HTTP/1.0 416 Requested Range Not Satisfiable");
+  auto full = request(port(), "GET /static/image.png HTTP/1.0\r\n\r\n");
+  ASSERT_TRUE(full);
+  EXPECT_EQ(status_line("GET /static/image.png HTTP/1.0\r\nIf-Modified-Since: " +
+                            full->header("last-modified") + "\r\n\r\n",
+                        true),
+            "HTTP/1.0 304 Not Modified");
+  EXPECT_EQ(status_line("GET /static/missing.png HTTP/1.0\r\n\r\n"), "HTTP/1.0 404 Not Found");
+  // protocol errors: a bad header, a head over the limit, a declared body over the limit,
+  // a refused websocket handshake
+  EXPECT_EQ(status_line("GET /test HTTP/1.0\r\nX-A: a\rb\r\n\r\n"), "HTTP/1.0 400 Bad Request");
+  EXPECT_EQ(status_line("GET /test HTTP/1.0\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n"),
+            "HTTP/1.0 431 Request Header Fields Too Large");
+  EXPECT_EQ(status_line("POST /echo HTTP/1.0\r\nContent-Length: 999999999\r\n\r\n"),
+            "HTTP/1.0 413 Request Entity Too Large");
+  EXPECT_EQ(status_line("GET /websocket-data HTTP/1.0\r\n\r\n"), "HTTP/1.0 400 Bad Request");
+  EXPECT_EQ(status_line("THIS IS NOT HTTP\r\n\r\n"), "HTTP/1.1 400 Bad Request");
 }
 
 TEST_F(HttpServer, NamedGroupsAndPercentDecoding) {
@@ -612,6 +661,14 @@ TEST_F(HttpServer, WebsocketSendFromATemporaryHandle) {
   auto [opcode, payload] = connection.ws_read();
   EXPECT_EQ(opcode, 1);
   EXPECT_EQ(payload, "from a temporary: hello");
+  // Ends with the connection: its `closed` record belongs to this test, not to the next.
+  ::shutdown(connection.fd(), SHUT_RDWR);
+  EXPECT_TRUE(wait_for_record([](const tomodachi::test_stubs::CapturedRecord& record) {
+    auto state = field(record, "websocket_state");
+    auto path = field(record, "request_path");
+    return state && state->as_string() == "closed" && path &&
+           path->as_string() == "/websocket-temporary";
+  }));
 }
 
 TEST_F(HttpServer, AccessLogRecords) {
@@ -921,6 +978,60 @@ TEST(HttpWebsocket, MessagesAboveTheLimitCloseWith1009) {
   EXPECT_EQ(close_code(close_payload), 1009);
 }
 
+/// The answer to an upgrade request to /ws with `headers` (the key and version lines).
+std::optional<http_test::HttpReply> upgrade_with(int port, const std::string& headers) {
+  Connection connection(port);
+  connection.send("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+                  headers + "\r\n");
+  return connection.read_reply();
+}
+
+TEST(HttpWebsocket, HandshakeKeyAndVersionAreChecked) {
+  Harness<WsService> harness;
+  const std::string version = "Sec-WebSocket-Version: 13\r\n";
+  auto status = [&](const std::string& headers) {
+    auto reply = upgrade_with(harness.port(), headers);
+    return reply ? reply->status : 0;
+  };
+  EXPECT_EQ(status("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" + version), 101);
+  // RFC 6455 §4.2.1: the key must be the base64 of 16 bytes
+  EXPECT_EQ(status("Sec-WebSocket-Key: not-base64-of-16-bytes!!\r\n" + version), 400);
+  EXPECT_EQ(status("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZR==\r\n" + version), 400);
+  EXPECT_EQ(status("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=A\r\n" + version), 400);
+  EXPECT_EQ(status("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25j\r\n" + version), 400);
+  // exactly one key
+  EXPECT_EQ(status("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                   "Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==\r\n" +
+                   version),
+            400);
+  EXPECT_EQ(status("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"), 400);  // no version
+  // §4.2.2: another version gets 426 naming the one spoken
+  auto reply = upgrade_with(harness.port(),
+                            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                            "Sec-WebSocket-Version: 8\r\n");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 426);
+  EXPECT_EQ(reply->header("sec-websocket-version"), "13");
+  EXPECT_EQ(reply->header("connection"), "close");
+}
+
+TEST(HttpWebsocket, AnInvalidCloseCodeIsAnsweredWith1002) {
+  Harness<WsService> harness;
+  auto answer_to_close = [&](int code) {
+    auto connection = ws_connect(harness.port());
+    std::string payload{static_cast<char>(code >> 8), static_cast<char>(code & 0xFF)};
+    connection->ws_send_text(payload, 0x8);
+    auto [opcode, reply] = connection->ws_read();
+    return opcode == 8 ? close_code(reply) : -opcode;
+  };
+  EXPECT_EQ(answer_to_close(1000), 1000);  // a valid code is echoed
+  EXPECT_EQ(answer_to_close(4000), 4000);
+  // RFC 6455 §7.4: 0-999, 1004-1006, 1015, 1016-2999 and 5000 and above are not to be sent
+  for (int code : {0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535}) {
+    EXPECT_EQ(answer_to_close(code), 1002) << code;
+  }
+}
+
 TEST(HttpWebsocket, ShutdownClosesOpenWebsockets) {
   Harness<WsService> harness;
   auto connection = ws_connect(harness.port());
@@ -1096,12 +1207,97 @@ TEST(HttpShutdown, AnUploadInProgressIsWaitedForWithKeepAlive) {
 
 TEST(HttpShutdown, AnUploadInProgressGets503WithoutKeepAlive) {
   // spec §9 step 4: without keep-alive, requests that have not reached their handler a
-  // second after the stop began get 503 - but the upload is still read and answered.
+  // second after the stop began get 503 (at once, without the rest of the body; the
+  // lingering close takes what the client still sends).
   Harness<UploadService> harness;
   auto reply = upload_across_a_stop(harness.port(), [&] { return harness.stop_async(10s); });
   ASSERT_TRUE(reply) << "the upload was cut at the stop";
   EXPECT_EQ(reply->status, 503);
   EXPECT_EQ(reply->body, "Service Unavailable");
+}
+
+/// A connection whose request head is still arriving when the stop begins; the rest of
+/// the head (`rest`) comes after the drain began (a second in, spec §9 step 4).
+std::optional<http_test::HttpReply> head_after_the_drain_began(const std::string& rest) {
+  Harness<UploadService> harness;
+  Connection client(harness.port());
+  client.send("POST /upload HTTP/1.1\r\n");
+  std::this_thread::sleep_for(100ms);
+  auto stopping = harness.stop_async(10s);
+  std::this_thread::sleep_for(1500ms);
+  client.send(rest);
+  auto reply = client.read_reply(false, 3000ms);  // the body is never sent
+  EXPECT_EQ(stopping.wait_for(5s), std::future_status::ready);
+  return reply;
+}
+
+TEST(HttpShutdown, AHeadAfterTheDrainBeganGets503WithoutItsBody) {
+  auto reply = head_after_the_drain_began("Host: x\r\nContent-Length: 1000\r\n\r\n");
+  ASSERT_TRUE(reply) << "the body was waited for";
+  EXPECT_EQ(reply->status, 503);
+  EXPECT_EQ(reply->header("connection"), "close");
+}
+
+TEST(HttpShutdown, NoContinueForAHeadAfterTheDrainBegan) {
+  auto reply =
+      head_after_the_drain_began("Host: x\r\nContent-Length: 1000\r\nExpect: 100-continue\r\n\r\n");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 503);  // not 100 first
+  EXPECT_EQ(reply->header("connection"), "close");
+}
+
+TEST(HttpShutdown, AnUploadInProgressGets503AsSoonAsTheDrainBegins) {
+  // Without keep-alive the drain begins a second after the stop: the rest of the body is
+  // not waited for (it may be 50 MB).
+  Harness<UploadService> harness;
+  Connection client(harness.port());
+  client.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" +
+              std::string(500, 'a'));
+  std::this_thread::sleep_for(100ms);
+  auto stopping = harness.stop_async(10s);
+  auto reply = client.read_reply(false, 4000ms);
+  ASSERT_TRUE(reply) << "the rest of the body was waited for";
+  EXPECT_EQ(reply->status, 503);
+  EXPECT_EQ(reply->header("connection"), "close");
+  EXPECT_EQ(stopping.wait_for(5s), std::future_status::ready);
+}
+
+TEST(HttpProtection, ContinueOnlyForARequestWhoseBodyWillBeRead) {
+  Harness<UploadService> harness;
+  auto first_answer = [&](const std::string& head) {
+    Connection client(harness.port());
+    client.send(head);
+    return client.read_reply(false, 3000ms);
+  };
+  // routed nowhere: 404 at once, without the body, and the connection closes
+  auto reply = first_answer(
+      "POST /nowhere HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 404);
+  EXPECT_EQ(reply->header("connection"), "close");
+  // a method the route does not take: 405
+  reply = first_answer(
+      "POST /sleep HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 405);
+  EXPECT_EQ(reply->header("allow"), "GET,HEAD");
+  EXPECT_EQ(reply->header("connection"), "close");
+  // declared larger than http.client_max_size: 413
+  reply = first_answer(
+      "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 4096\r\nExpect: 100-continue\r\n\r\n");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 413);
+  // a request that will be read: 100, then the answer
+  Connection client(harness.port());
+  client.send(
+      "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+  auto interim = client.read_reply(true, 3000ms);
+  ASSERT_TRUE(interim);
+  EXPECT_EQ(interim->status, 100);
+  client.send("hello");
+  reply = client.read_reply();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->body, "got 5");
 }
 
 TEST(HttpShutdown, AwaitingKeepAliveConnectionsAndRequests) {
@@ -1452,7 +1648,7 @@ TEST(HttpWebsocketRecords, ARefusedUpgradeLogsCancelled) {
       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n"
       "User-Agent: old-client\r\n\r\n");
   ASSERT_TRUE(reply);
-  EXPECT_EQ(reply->status, 400);
+  EXPECT_EQ(reply->status, 426);
   std::this_thread::sleep_for(50ms);
   auto records = websocket_records("/ws-echo");
   ASSERT_EQ(records.size(), 1u);

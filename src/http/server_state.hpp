@@ -1,0 +1,62 @@
+#pragma once
+// What the listener of one service shares with its connection sessions and websockets:
+// the options read at set-up, the request pipeline, the access log and the drain state.
+
+#include "http/access_log.hpp"
+#include "http/http_util.hpp"
+#include "http/pipeline.hpp"
+
+#include <tomodachi/context.hpp>
+#include <tomodachi/logging.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <string>
+
+namespace tomodachi::detail {
+struct WebsocketState;
+}
+
+namespace tomodachi::http_impl {
+
+class Connection;
+
+/// The execution-context counters of the HTTP transport (process-wide).
+struct HttpCounters {
+  ExecutionCounter current{"http_current_tasks"};
+  ExecutionCounter total{"http_total_tasks"};
+};
+HttpCounters& http_counters();
+
+/// Limits and timeouts of every connection (options of spec/http.md §6, §7, §10).
+struct SessionLimits {
+  KeepAliveConfig keep_alive;
+  std::int64_t client_max_size = 0;
+  std::size_t max_header_size = 16384;
+  std::chrono::seconds header_timeout{15};
+  std::chrono::seconds body_timeout{60};
+  std::size_t websocket_max_message = 4194304;
+  std::chrono::seconds websocket_idle_timeout{300};
+  std::string server_header;
+};
+
+struct ServerState {
+  explicit ServerState(Service& service) : pipeline(service) {}
+
+  SessionLimits limits;
+  Pipeline pipeline;
+  AccessLog access_log;
+  Logger http_logger{"tomodachi.http"};
+
+  // Drain (spec §9): `stopping` turns keep-alive off; once `accepting_requests` is false
+  // every further request is answered 503.
+  bool stopping = false;
+  bool accepting_requests = true;
+  std::size_t active_requests = 0;  ///< heads parsed, responses not yet written
+  std::list<Connection*> connections;
+  std::list<std::shared_ptr<detail::WebsocketState>> websockets;
+};
+
+}  // namespace tomodachi::http_impl
