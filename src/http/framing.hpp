@@ -57,6 +57,7 @@ class RequestFramer {
   /// The head from state() == body on; head + complete body at done. Trailer fields are
   /// checked but not merged into it (RFC 9110 §6.5.1).
   RequestMessage& message() noexcept { return message_; }
+  const RequestMessage& message() const noexcept { return message_; }
   /// The Content-Length the request declared (nullopt: none / chunked).
   std::optional<std::uint64_t> content_length() const noexcept { return content_length_; }
   bool chunked() const noexcept { return chunked_; }

@@ -111,7 +111,7 @@ void ServerCore::setup() {
     throw std::invalid_argument("Too low value for http option max_header_size: " +
                                 std::to_string(http.max_header_size));
   }
-  limits.max_header_size = static_cast<std::size_t>(http.max_header_size);
+  limits.framing = framing_limits(http, static_cast<std::uint64_t>(limits.client_max_size));
   limits.header_timeout = std::chrono::seconds(std::max(1, http.header_read_timeout));
   limits.body_timeout = std::chrono::seconds(std::max(1, http.body_read_timeout));
   limits.websocket_max_message =

@@ -3,6 +3,7 @@
 // the options read at set-up, the request pipeline, the access log and the drain state.
 
 #include "http/access_log.hpp"
+#include "http/framing.hpp"
 #include "http/http_util.hpp"
 #include "http/pipeline.hpp"
 
@@ -34,7 +35,7 @@ HttpCounters& http_counters();
 struct SessionLimits {
   KeepAliveConfig keep_alive;
   std::int64_t client_max_size = 0;
-  std::size_t max_header_size = 16384;
+  FramingLimits framing;  ///< request line, header section and body limits of the framer
   std::chrono::seconds header_timeout{15};
   std::chrono::seconds body_timeout{60};
   std::size_t websocket_max_message = 4194304;

@@ -5,6 +5,7 @@
 #include "http/session.hpp"
 
 #include "http/access_log.hpp"
+#include "http/framing.hpp"
 #include "http/response_head.hpp"
 #include "http/server_state.hpp"
 #include "http/static_files.hpp"
@@ -16,11 +17,11 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/string.hpp>
-#include <boost/beast/http/parser.hpp>
 
 #include <sys/socket.h>
 
 #include <array>
+#include <cassert>
 #include <cerrno>
 #include <optional>
 
@@ -116,64 +117,6 @@ Task<bool> Connection::write_simple(int status, Headers headers) {
 
 namespace {
 
-// ---- request framing -----------------------------------------------------------------
-
-/// Beast's request parser behind the shape of framing.hpp's RequestFramer, so that the
-/// session swaps it for the RFC-strict framer in this one place.
-class BeastFramer {
- public:
-  enum class State { head, body, done, rejected };
-
-  void start(const SessionLimits& limits) {
-    parser_.emplace();
-    parser_->header_limit(static_cast<std::uint32_t>(limits.max_header_size));
-    parser_->body_limit(static_cast<std::uint64_t>(limits.client_max_size));
-    state_ = State::head;
-    reject_status_ = 0;
-  }
-
-  /// Consumes bytes of the current request from `input`; returns how many. Stops after
-  /// the head so that the caller decides before the body is read.
-  std::size_t feed(asio::const_buffer input) {
-    boost::system::error_code ec;
-    std::size_t used = parser_->put(input, ec);
-    if (ec == bhttp::error::need_more) ec = {};
-    if (ec == bhttp::error::header_limit) {
-      reject(431);
-    } else if (ec == bhttp::error::body_limit) {  // a declared Content-Length above the limit
-      reject(413);
-    } else if (ec) {
-      reject(400);
-    } else if (parser_->is_done()) {
-      state_ = State::done;
-    } else if (parser_->is_header_done()) {
-      state_ = State::body;
-    }
-    return used;
-  }
-
-  State state() const noexcept { return state_; }
-  int reject_status() const noexcept { return reject_status_; }
-  RequestMessage& message() noexcept { return parser_->get(); }
-  const RequestMessage& message() const noexcept { return parser_->get(); }
-  std::optional<std::uint64_t> content_length() const {
-    auto length = parser_->content_length();
-    return length ? std::optional<std::uint64_t>(*length) : std::nullopt;
-  }
-  bool keep_alive() const { return parser_->get().keep_alive(); }
-  bool got_some() const { return parser_->got_some(); }
-
- private:
-  void reject(int status) {
-    state_ = State::rejected;
-    reject_status_ = status;
-  }
-
-  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  State state_ = State::head;
-  int reject_status_ = 0;
-};
-
 /// A request in flight, counted from its parsed head on (like upstream's middleware task):
 /// a body still being uploaded when the stop begins is waited for, not cut.
 struct ActiveRequest {
@@ -201,12 +144,13 @@ class Session {
  public:
   Session(std::shared_ptr<ServerState> server, tcp::socket socket)
       : server_(std::move(server)),
-        connection_(std::make_shared<Connection>(*server_, std::move(socket))) {}
+        connection_(std::make_shared<Connection>(*server_, std::move(socket))),
+        framer_(server_->limits.framing) {}
 
   Task<void> run();
 
  private:
-  using State = BeastFramer::State;
+  using State = RequestFramer::State;
   enum class BodyPlan { read, read_after_continue, skip, refuse };
 
   void open();
@@ -225,7 +169,7 @@ class Session {
   std::shared_ptr<ServerState> server_;
   std::shared_ptr<Connection> connection_;
   std::list<Connection*>::iterator position_;
-  BeastFramer framer_;
+  RequestFramer framer_;
   AccessLogEntry entry_;
   Clock::time_point started_;
   Clock::time_point handler_started_;
@@ -284,7 +228,8 @@ bool Session::begin_request() {
   }
   c.version = "HTTP/1.1";
   request_line_seen_ = false;
-  framer_.start(server_->limits);
+  if (framer_.state() == State::done) framer_.next();
+  assert(framer_.state() == State::head);  // a rejected or unfinished request ended the loop
   return true;
 }
 
@@ -308,7 +253,9 @@ Session::State Session::feed_buffered() {
     connection_->idle = false;
     const State before = framer_.state();
     if (before == State::head && !request_line_seen_) sniff_version();
-    std::size_t used = framer_.feed(buffer.data());
+    auto data = buffer.data();
+    std::size_t used =
+        framer_.feed(std::string_view(static_cast<const char*>(data.data()), data.size()));
     buffer.consume(used);
     if (used == 0 || framer_.state() != before) break;  // the head alone: decide, then the body
   }
