@@ -237,7 +237,8 @@ case("host", "host-two-name-case", get(b"/a", b"Host: x\r\nhost: evil\r\n"), [40
 case("host", "host-two-one-empty", get(b"/a", b"Host: x\r\nHost:\r\n"), [400], outcome="close")
 case("host", "host-http10-two", get(b"/a", b"Host: x\r\nHost: evil\r\n", b"HTTP/1.0"), [400], outcome="close")
 for name, value in (("host-space", b"a b"), ("host-userinfo", b"user@evil"), ("host-userinfo-password", b"u:p@evil"),
-                    ("host-userinfo-empty", b"@evil"), ("host-port-alpha", b"x:abc"), ("host-port-userinfo", b"x:80@evil"),
+                    ("host-userinfo-empty", b"@evil"), ("host-port-alpha", b"x:abc"),
+                    ("host-port-userinfo", b"x:80@evil"),
                     ("host-ipv6-unclosed", b"[::1"), ("host-slash", b"x/y"), ("host-hash", b"x#y"),
                     ("host-question", b"x?y"), ("host-comma-list", b"x, y"), ("host-tab-inside", b"x\ty"),
                     ("host-backslash", b"x\\y"), ("host-quote", b'"x"'), ("host-angle", b"<x>"),
@@ -245,7 +246,8 @@ for name, value in (("host-space", b"a b"), ("host-userinfo", b"user@evil"), ("h
     case("host", name, host(value), [400], outcome="close")
 case("host", "host-obs-fold", get(b"/a", b"Host: x\r\n y\r\n"), [400], outcome="close")
 for name, value in (("host-port", b"x:8080"), ("host-ipv6", b"[::1]:80"), ("host-ipv4", b"127.0.0.1"),
-                    ("host-trailing-dot", b"x."), ("host-underscore", b"my_host"), ("host-long", b"a" * 250 + b".example"),
+                    ("host-trailing-dot", b"x."), ("host-underscore", b"my_host"),
+                    ("host-long", b"a" * 250 + b".example"),
                     ("host-wide-ows", b"    x    ")):
     case("host", name, host(value), [200], ran=["GET /a 0"])
 case("host", "host-empty-value", host(b""), [EITHER], ran=["GET /a 0"])
@@ -293,9 +295,11 @@ for name, data in (("chunk-bad-hex", b"G\r\nhello\r\n0\r\n\r\n"), ("chunk-0x-pre
                    ("chunk-negative", b"-5\r\nhello\r\n0\r\n\r\n"), ("chunk-plus", b"+5\r\nhello\r\n0\r\n\r\n"),
                    ("chunk-underscore", b"1_0\r\n0123456789abcdef\r\n0\r\n\r\n"),
                    ("chunk-space-inside-size", b"5 5\r\nhello\r\n0\r\n\r\n"),
-                   ("chunk-leading-space", b"  5\r\nhello\r\n0\r\n\r\n"), ("chunk-empty-size", b"\r\nhello\r\n0\r\n\r\n"),
+                   ("chunk-leading-space", b"  5\r\nhello\r\n0\r\n\r\n"),
+                   ("chunk-empty-size", b"\r\nhello\r\n0\r\n\r\n"),
                    ("chunk-missing-crlf-after-data", b"5\r\nhelloX\r\n0\r\n\r\n"),
-                   ("chunk-data-too-long", b"3\r\nhello\r\n0\r\n\r\n"), ("chunk-data-too-short", b"7\r\nhello\r\n0\r\n\r\n"),
+                   ("chunk-data-too-long", b"3\r\nhello\r\n0\r\n\r\n"),
+                   ("chunk-data-too-short", b"7\r\nhello\r\n0\r\n\r\n"),
                    ("chunk-data-no-crlf", b"5\r\nhello0\r\n\r\n"), ("chunk-bare-cr-size", b"5\rhello\r\n0\r\n\r\n"),
                    ("chunk-bare-cr-data", b"5\r\nhello\r0\r\n\r\n"),
                    ("chunk-missing-final-crlf-then-request", b"5\r\nhello\r\n0\r\n")):
@@ -313,7 +317,8 @@ for name, data in (("chunk-bare-lf-all", b"5\nhello\n0\n\n"), ("chunk-bare-lf-si
                    ("chunk-bare-lf-data", b"5\r\nhello\n0\r\n\r\n"), ("chunk-bare-lf-last", b"5\r\nhello\r\n0\n\n"),
                    ("chunk-bare-lf-final", b"5\r\nhello\r\n0\r\n\n")):
     case("chunk", name, chunked(data), [EITHER], ran=["POST /a 5"])
-for name, data in (("chunk-bare-lf-all-split", b"5\nhello\n0\n\n"), ("chunk-bare-lf-last-split", b"5\r\nhello\r\n0\n\n")):
+for name, data in (("chunk-bare-lf-all-split", b"5\nhello\n0\n\n"),
+                   ("chunk-bare-lf-last-split", b"5\r\nhello\r\n0\n\n")):
     case("chunk", name, [chunked(b""), Pause(0.05), data], [EITHER], ran=["POST /a 5"])
 case("chunk", "chunk-bare-lf-then-request", chunked(b"5\nhello\n0\n\n" + SMUG), [EITHER, (200, None)],
      ran=["POST /a 5", "GET /smuggled 0"])
@@ -344,22 +349,28 @@ case("line", "headers-one-line-10000", get(b"/a", H + b"X-Big: " + b"a" * 10000 
      ran=["GET /a 0"])
 case("line", "headers-over-then-request", get(b"/a", H + b"X-Big: " + b"a" * 17000 + b"\r\n") + get(b"/smuggled"),
      [431], outcome="close")
-for name, data in (("line-bad-method-paren", b"G(T /a HTTP/1.1\r\n"), ("line-bad-method-nul", b"GET\x00 /a HTTP/1.1\r\n"),
+for name, data in (("line-bad-method-paren", b"G(T /a HTTP/1.1\r\n"),
+                   ("line-bad-method-nul", b"GET\x00 /a HTTP/1.1\r\n"),
                    ("line-empty-method", b" /a HTTP/1.1\r\n"), ("line-leading-space", b" GET /a HTTP/1.1\r\n"),
-                   ("line-version-lowercase", b"GET /a http/1.1\r\n"), ("line-version-three-parts", b"GET /a HTTP/1.1.1\r\n"),
+                   ("line-version-lowercase", b"GET /a http/1.1\r\n"),
+                   ("line-version-three-parts", b"GET /a HTTP/1.1.1\r\n"),
                    ("line-version-no-dot", b"GET /a HTTP/11\r\n"), ("line-version-major-only", b"GET /a HTTP/1\r\n"),
-                   ("line-version-space", b"GET /a HTTP/ 1.1\r\n"), ("line-version-trailing-space", b"GET /a HTTP/1.1 \r\n"),
+                   ("line-version-space", b"GET /a HTTP/ 1.1\r\n"),
+                   ("line-version-trailing-space", b"GET /a HTTP/1.1 \r\n"),
                    ("line-version-two-digit-minor", b"GET /a HTTP/1.01\r\n"), ("line-no-version", b"GET /a\r\n"),
                    ("line-double-space", b"GET  /a HTTP/1.1\r\n"), ("line-tab-separators", b"GET\t/a\tHTTP/1.1\r\n"),
-                   ("line-ctl-in-target", b"GET /a\x01 HTTP/1.1\r\n"), ("line-nul-in-target", b"GET /a\x00b HTTP/1.1\r\n"),
-                   ("line-del-in-target", b"GET /a\x7f HTTP/1.1\r\n"), ("line-space-in-target", b"GET /a b HTTP/1.1\r\n"),
+                   ("line-ctl-in-target", b"GET /a\x01 HTTP/1.1\r\n"),
+                   ("line-nul-in-target", b"GET /a\x00b HTTP/1.1\r\n"),
+                   ("line-del-in-target", b"GET /a\x7f HTTP/1.1\r\n"),
+                   ("line-space-in-target", b"GET /a b HTTP/1.1\r\n"),
                    ("line-bare-cr", b"GET /a HTTP/1.1\r"), ("line-method-only", b"GET\r\n"),
                    ("line-not-http", b"THIS IS NOT HTTP\r\n")):
     case("line", name, data + H + b"\r\n" + SMUG, [400], outcome="close")
 case("line", "line-tls-client-hello", b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03" + bytes(range(32)) + b"\r\n\r\n",
      [400], outcome="close")
 case("line", "line-http2-preface", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", [(400, 505)], outcome="close")
-for name, version in (("line-version-20", b"HTTP/2.0"), ("line-version-30", b"HTTP/3.0"), ("line-version-09", b"HTTP/0.9")):
+for name, version in (("line-version-20", b"HTTP/2.0"), ("line-version-30", b"HTTP/3.0"),
+                      ("line-version-09", b"HTTP/0.9")):
     case("line", name, get(b"/a", H, version) + SMUG, [(400, 505)], outcome="close")
 case("line", "line-version-12", get(b"/a", H, b"HTTP/1.2"), [(200, 400, 505)], ran=["GET /a 0"])
 case("line", "line-http10", get(b"/a", H, b"HTTP/1.0"), [200], outcome="close", ran=["GET /a 0"])
@@ -368,7 +379,8 @@ for name, method in (("line-lowercase-method", b"get"), ("line-unknown-method", 
     case("line", name, method + b" /a HTTP/1.1\r\nHost: x\r\n\r\n", [(400, 405, 501)], outcome="any")
 case("line", "line-connect", b"CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n", [(400, 404, 405, 501)],
      outcome="any")
-for name, method in (("line-put", b"PUT"), ("line-delete", b"DELETE"), ("line-patch", b"PATCH"), ("line-options", b"OPTIONS")):
+for name, method in (("line-put", b"PUT"), ("line-delete", b"DELETE"), ("line-patch", b"PATCH"),
+                     ("line-options", b"OPTIONS")):
     case("line", name, method + b" /a HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", [200],
          ran=[method.decode() + " /a 0"])
 case("line", "line-absolute-form", b"GET http://x/a HTTP/1.1\r\nHost: x\r\n\r\n", [200], ran=["GET /a 0"])
@@ -406,9 +418,11 @@ for name, line in (("hdr-del-in-value", b"X-A: a\x7fb"), ("hdr-paren-in-name", b
                    ("hdr-at-in-name", b"X@A: b"), ("hdr-high-byte-in-name", b"X\xe5A: b")):
     case("hdr", name, hdr(line), [EITHER], ran=["GET /a 0"])
 for name, line in (("hdr-underscore-name", b"X_A: b"), ("hdr-obs-text-value", b"X-A: \xe5\xe4\xf6"),
-                   ("hdr-tab-in-value", b"X-A: a\tb"), ("hdr-empty-value", b"X-A:"), ("hdr-colon-in-value", b"X-A: b:c"),
+                   ("hdr-tab-in-value", b"X-A: a\tb"), ("hdr-empty-value", b"X-A:"),
+                   ("hdr-colon-in-value", b"X-A: b:c"),
                    ("hdr-double-colon", b"X-A:: b"), ("hdr-long-name", b"X-" + b"n" * 1000 + b": b"),
-                   ("hdr-upgrade-h2c", b"Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__"),
+                   ("hdr-upgrade-h2c",
+                    b"Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__"),
                    ("hdr-keep-alive-token", b"Connection: keep-alive")):
     case("hdr", name, hdr(line), [200], ran=["GET /a 0"])
 case("hdr", "hdr-no-space-after-colon", get(b"/a", b"Host:x\r\n"), [200], ran=["GET /a 0"])
@@ -438,8 +452,9 @@ case("pipe", "pipe-close-in-the-middle", get(b"/a") + hdr(b"Connection: close").
      [200, 200], outcome="close", ran=["GET /a 0", "GET /b 0"])
 case("pipe", "pipe-413-then-get", cl(str(CLIENT_MAX_SIZE + 1).encode(), b"x" * 10) + get(b"/smuggled"), [413],
      outcome="close")
-case("pipe", "pipe-split-over-reads", [b"GET /a HT", Pause(0.05), b"TP/1.1\r\nHo", Pause(0.05), b"st: x\r\n\r", Pause(0.05),
-                                       b"\n"], [200], ran=["GET /a 0"])
+case("pipe", "pipe-split-over-reads",
+     [b"GET /a HT", Pause(0.05), b"TP/1.1\r\nHo", Pause(0.05), b"st: x\r\n\r", Pause(0.05), b"\n"], [200],
+     ran=["GET /a 0"])
 case("pipe", "pipe-body-split-over-reads",
      [post(H + b"Content-Length: 10\r\n", b"hello"), Pause(0.05), b"world" + get(b"/b")], [200, 200], outcome="keep",
      ran=["POST /a 10", "GET /b 0"])
@@ -482,3 +497,23 @@ def by_name():
         assert item.name not in names, "duplicate case name " + item.name
         names[item.name] = item
     return names
+
+
+def case_bytes(item):
+    """Every byte a case sends, its segments joined (the markers dropped)."""
+    return b"".join(segment for segment in item.segments if isinstance(segment, bytes))
+
+
+if __name__ == "__main__":
+    # python3 tests/e2e/http_corpus_cases.py DIR: one file per case (DIR/<name>.http), e.g. to
+    # seed a fuzz corpus of the framing code.
+    import os
+    import sys
+
+    if len(sys.argv) != 2:
+        raise SystemExit("usage: http_corpus_cases.py <output directory>")
+    os.makedirs(sys.argv[1], exist_ok=True)
+    for item in by_name().values():
+        with open(os.path.join(sys.argv[1], item.name + ".http"), "wb") as file:
+            file.write(case_bytes(item))
+    print("wrote %d cases to %s" % (len(CASES), sys.argv[1]))
