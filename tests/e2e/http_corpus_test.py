@@ -47,7 +47,7 @@ NGINX_EXCEPTIONS = {
 class Answer:
     def __init__(self, status, body, late=False):
         self.status = status
-        self.late = late  # came only after the probe was sent: the server had been waiting for more bytes
+        self.late = late  # came only once the probe's bytes arrived, after the server had gone quiet
         self.ran = None  # "METHOD PATH BODYLEN" when our handler (or nginx's return) answered
         if status == 200 and body.startswith(b"ran "):
             self.ran = body[4:].decode("latin-1")
@@ -189,10 +189,12 @@ def run_case(port, case):
             sock.shutdown(socket.SHUT_WR)
         # our answers to the case's bytes
         deadline = time.monotonic() + 8
+        waited = False  # the server went quiet before answering every slot
         while not closed and len(obs.finals) < len(case.expect):
             try:
                 take(*reader.answer(min(deadline, time.monotonic() + QUIET)))
             except Quiet:
+                waited = True
                 break
             except Closed:
                 closed = True
@@ -226,7 +228,7 @@ def run_case(port, case):
             if status == 200 and body.startswith(b"ran GET /probe"):
                 obs.outcome = "keep"
                 return obs
-            take(status, body, late=True)
+            take(status, body, late=waited)
     except Exception as error:  # noqa: BLE001 - a malformed answer is a finding, not a crash
         obs.outcome = "error"
         obs.note = repr(error)
