@@ -291,7 +291,9 @@ Session::BodyPlan Session::plan_body() const {
   if (expect == message.end() || !boost::beast::iequals(expect->value(), "100-continue"))
     return BodyPlan::read;
   if (connection_->request.match.outcome != Router::Outcome::found) return BodyPlan::skip;
-  return connection_->buffer.size() == 0 ? BodyPlan::read_after_continue : BodyPlan::read;
+  // Never a 100 to an HTTP/1.0 client (RFC 9110 §10.1.1), nor once the body is arriving.
+  if (message.version() < 11 || connection_->buffer.size() > 0) return BodyPlan::read;
+  return BodyPlan::read_after_continue;
 }
 
 void Session::log_protocol_error(int status) const {
