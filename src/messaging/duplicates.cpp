@@ -1,5 +1,6 @@
 // Duplicate suppression (spec/wire.md §2.8, §3.11), bounded in count and size.
-#include <tomodachi/messaging.hpp>
+#include <tomodachi/detail/assert.hpp>
+#include <tomodachi/transport/messaging.hpp>
 
 #include "core/encoding.hpp"
 
@@ -28,6 +29,11 @@ struct DuplicateRegistry::State {
   List in_progress;
   List completed;
   std::unordered_map<Key, List::iterator, KeyHash> index;
+
+  // Every entry is in exactly one list and in the index, never more than `max_entries`.
+  bool consistent(std::size_t max_entries) const {
+    return index.size() == in_progress.size() + completed.size() && index.size() <= max_entries;
+  }
 
   void erase(std::unordered_map<Key, List::iterator, KeyHash>::iterator found) {
     (found->second->completed ? completed : in_progress).erase(found->second);
@@ -85,6 +91,7 @@ DuplicateRegistry::Seen DuplicateRegistry::begin(const Key& key) {
   state.make_room(max_entries_);
   state.in_progress.push_back(State::Entry{key, {}, false});
   state.index.emplace(key, std::prev(state.in_progress.end()));
+  TOMODACHI_ASSERT(state.consistent(max_entries_), "DuplicateRegistry: lists and index disagree");
   return Seen::no;
 }
 
@@ -99,6 +106,7 @@ void DuplicateRegistry::complete(const Key& key) {
   entry->completed = true;
   state.completed.splice(state.completed.end(), from, entry);
   state.drop_expired(current, window_);
+  TOMODACHI_ASSERT(state.consistent(max_entries_), "DuplicateRegistry: lists and index disagree");
 }
 
 void DuplicateRegistry::forget(const Key& key) {
