@@ -4,6 +4,7 @@
 
 #include "core/encoding.hpp"
 
+#include <atomic>
 #include <cstring>
 #include <list>
 #include <unordered_map>
@@ -29,6 +30,26 @@ struct DuplicateRegistry::State {
   List in_progress;
   List completed;
   std::unordered_map<Key, List::iterator, KeyHash> index;
+
+#if TOMODACHI_ASSERTIONS
+  // "Used from the loop thread only": the calls are synchronous, so two at once are a race.
+  std::atomic<int> callers{0};
+  struct Exclusive {
+    explicit Exclusive(std::atomic<int>& count) : count_(count) {
+      TOMODACHI_ASSERT(count_.fetch_add(1) == 0,
+                       "DuplicateRegistry used from two threads at once (loop thread only)");
+    }
+    ~Exclusive() { count_.fetch_sub(1); }
+    Exclusive(const Exclusive&) = delete;
+    Exclusive& operator=(const Exclusive&) = delete;
+
+   private:
+    std::atomic<int>& count_;
+  };
+#define TOMODACHI_DUPLICATES_EXCLUSIVE(state) State::Exclusive exclusive_use((state).callers)
+#else
+#define TOMODACHI_DUPLICATES_EXCLUSIVE(state) (void)0
+#endif
 
   // Every entry is in exactly one list and in the index, never more than `max_entries`.
   bool consistent(std::size_t max_entries) const {
@@ -84,6 +105,7 @@ std::size_t DuplicateRegistry::size() const noexcept { return state_->index.size
 DuplicateRegistry::Seen DuplicateRegistry::begin(const Key& key) {
   const Clock::time_point current = now();
   State& state = *state_;
+  TOMODACHI_DUPLICATES_EXCLUSIVE(state);
   state.drop_expired(current, window_);
   if (const auto found = state.index.find(key); found != state.index.end()) {
     return found->second->completed ? Seen::completed : Seen::in_progress;
@@ -97,6 +119,7 @@ DuplicateRegistry::Seen DuplicateRegistry::begin(const Key& key) {
 
 void DuplicateRegistry::complete(const Key& key) {
   State& state = *state_;
+  TOMODACHI_DUPLICATES_EXCLUSIVE(state);
   const auto found = state.index.find(key);
   if (found == state.index.end()) return;  // dropped to make room meanwhile
   const Clock::time_point current = now();
@@ -110,6 +133,7 @@ void DuplicateRegistry::complete(const Key& key) {
 }
 
 void DuplicateRegistry::forget(const Key& key) {
+  TOMODACHI_DUPLICATES_EXCLUSIVE(*state_);
   const auto found = state_->index.find(key);
   if (found != state_->index.end()) state_->erase(found);
 }
