@@ -1,6 +1,7 @@
 // TOMODACHI_ASSERT when assertions are on (the debug and asan presets): a false condition
 // prints the condition, the message and the place, and aborts.
 #define TOMODACHI_ASSERTIONS 1
+#include <tomodachi/delivery.hpp>
 #include <tomodachi/detail/assert.hpp>
 #include <tomodachi/schedule.hpp>
 
