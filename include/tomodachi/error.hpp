@@ -10,10 +10,10 @@
 /// }
 /// ```
 ///
-/// Every exception type of the library derives from it (and so from
-/// `std::runtime_error`): `OptionError`, `ScheduleError`, `EnvelopeError`, `DataError`,
-/// `ValidationError`, `InternalServiceError` and its transport variants, `AmqpException`,
-/// `AwsSnsSqsException`, `HttpError`, `HttpException`. Names that Python tomodachi exports keep
+/// The exception types of the library derive from it (and so from `std::runtime_error`):
+/// `OptionError`, `ScheduleError`, `EnvelopeError`, `DataError`, `ValidationError`,
+/// `InternalServiceError` and its transport variants, `AmqpException`, `AwsSnsSqsException`
+/// and their families. Names that Python tomodachi exports keep
 /// upstream's spelling (`...Exception`); names of C++ only end in `Error`
 /// (docs/development.md, "Names").
 
