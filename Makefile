@@ -1,7 +1,7 @@
 # The two commands a new user needs:
 #   make run    install what is missing, build, start examples/http_service.cpp
 #   make test   install what is missing, build, run the whole test suite (ctest)
-# More: make build | test-asan | install [PREFIX=/usr/local] | fuzz | bench | clean
+# More: make build | debug | test-debug | test-asan | install [PREFIX=/usr/local] | fuzz | bench | clean
 
 PREFIX ?= /usr/local
 CTEST_ARGS ?=
@@ -12,7 +12,7 @@ export CCACHE_NOHASHDIR := 1
 export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_file_ctime,locale
 export CCACHE_MAXSIZE ?= 5G
 
-.PHONY: all deps test-deps build run test test-asan install fuzz bench clean
+.PHONY: all deps test-deps build debug run test test-debug test-asan install fuzz bench clean
 
 all: build
 
@@ -28,6 +28,11 @@ build/build.ninja: CMakeLists.txt CMakePresets.json | deps
 build: deps build/build.ninja
 	cmake --build --preset dev
 
+# -O0 with TOMODACHI_ASSERT active (no -DNDEBUG), in build-debug/.
+debug: deps
+	cmake --preset debug
+	cmake --build --preset debug
+
 run: build
 	build/bin/tomodachi run examples/http_service.cpp
 
@@ -37,6 +42,11 @@ test: test-deps
 	cmake --preset dev
 	cmake --build --preset dev
 	ctest --preset dev $(CTEST_ARGS)
+
+test-debug: test-deps
+	cmake --preset debug
+	cmake --build --preset debug
+	ctest --preset debug $(CTEST_ARGS)
 
 test-asan: test-deps
 	cmake --preset asan
@@ -54,4 +64,4 @@ bench: test-deps build
 	scripts/bench.sh
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-debug build-asan build-fuzz

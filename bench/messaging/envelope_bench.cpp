@@ -6,6 +6,7 @@
 #include <tomodachi/envelope.hpp>
 #include <tomodachi/json.hpp>
 #include <tomodachi/testing.hpp>
+#include <tomodachi/transport/messaging.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>

@@ -7,8 +7,10 @@
 /// re-declaration, graceful drain on stop. See docs/amqp.md.
 
 #include <tomodachi/delivery.hpp>
+#include <tomodachi/detail/bind_member.hpp>
+#include <tomodachi/detail/message_handler_spec.hpp>
 #include <tomodachi/envelope.hpp>
-#include <tomodachi/messaging.hpp>
+#include <tomodachi/error.hpp>
 #include <tomodachi/service.hpp>
 #include <tomodachi/task.hpp>
 
@@ -18,7 +20,6 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -49,6 +50,8 @@ struct AmqpOptions {
 
 /// The registration record of one AMQP subscription.
 struct AmqpHandlerSpec : MessageHandlerSpec {
+  /// The transport's identity: `HandlerSpec::transport` of its registrations.
+  static constexpr std::string_view kind = "amqp";
   using MessageHandlerSpec::MessageHandlerSpec;
   std::string exchange_name;  ///< "" = option amqp.exchange_name
 };
@@ -88,9 +91,9 @@ Task<void> amqp_publish(const Service& service, PublishData data, std::string_vi
 // ---- Errors (the names of Python tomodachi's exceptions) ---------------------------------
 
 /// Base of every AMQP transport error.
-class AmqpException : public std::runtime_error {
+class AmqpException : public Error {
  public:
-  using std::runtime_error::runtime_error;
+  using Error::Error;
 };
 
 /// The broker cannot be reached, refused the login, or the connection is gone and did not
@@ -184,7 +187,8 @@ std::string queue_name(std::string_view routing_key, std::string_view handler_na
 template <typename Handler>
 void Service::amqp(std::string_view routing_key, std::string name, Handler&& handler,
                    const AmqpOptions& options) {
-  auto spec = std::make_unique<AmqpHandlerSpec>("amqp", std::move(name));
+  auto spec =
+      std::make_unique<AmqpHandlerSpec>(std::string(AmqpHandlerSpec::kind), std::move(name));
   spec->pattern = std::string(routing_key);
   spec->handler = MessageHandler(std::forward<Handler>(handler));
   spec->message_envelope = options.message_envelope;
@@ -197,9 +201,8 @@ void Service::amqp(std::string_view routing_key, std::string name, Handler&& han
 
 template <auto Fn>
 void Service::amqp(std::string_view routing_key, const AmqpOptions& options) {
-  using Class = detail::handler_class_t<Fn>;
   amqp(routing_key, std::string(detail::handler_name<Fn>()),
-       bind_message_handler<Fn>(static_cast<Class&>(*this)), options);
+       MessageHandler(detail::bind_member<Fn>(*this)), options);
 }
 
 }  // namespace tomodachi

@@ -24,9 +24,11 @@
 /// ```
 
 #include <tomodachi/delivery.hpp>
+#include <tomodachi/detail/bind_member.hpp>
+#include <tomodachi/detail/message_handler_spec.hpp>
 #include <tomodachi/envelope.hpp>
+#include <tomodachi/error.hpp>
 #include <tomodachi/message_attributes.hpp>
-#include <tomodachi/messaging.hpp>
 #include <tomodachi/service.hpp>
 #include <tomodachi/task.hpp>
 
@@ -34,7 +36,6 @@
 
 #include <map>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -82,6 +83,8 @@ struct AwsSnsSqsOptions {
 /// The registration record of one SNS/SQS subscription (`pattern` is the topic; "" for
 /// a queue without a topic).
 struct AwsSnsSqsHandlerSpec : MessageHandlerSpec {
+  /// The transport's identity: `HandlerSpec::transport` of its registrations.
+  static constexpr std::string_view kind = "aws_sns_sqs";
   using MessageHandlerSpec::MessageHandlerSpec;
   AwsSnsSqsOptions options;
 };
@@ -162,9 +165,9 @@ Task<std::string> sqs_send_message(const Service& service, PublishData data, std
 // ---- Errors (the names of Python tomodachi's exceptions) ------------------------------------
 
 /// Base of the SNS/SQS transport errors.
-class AwsSnsSqsException : public std::runtime_error {
+class AwsSnsSqsException : public Error {
  public:
-  using std::runtime_error::runtime_error;
+  using Error::Error;
 };
 /// Missing region or credentials (`Invalid credentials [sns] to AWS (...)`).
 class AwsSnsSqsConnectionException : public AwsSnsSqsException {
@@ -182,7 +185,8 @@ class QueueDoesNotExistError : public AwsSnsSqsException {
 template <typename Handler>
 void Service::aws_sns_sqs(std::string_view topic, std::string name, Handler&& handler,
                           const AwsSnsSqsOptions& options) {
-  auto spec = std::make_unique<AwsSnsSqsHandlerSpec>("aws_sns_sqs", std::move(name));
+  auto spec = std::make_unique<AwsSnsSqsHandlerSpec>(std::string(AwsSnsSqsHandlerSpec::kind),
+                                                     std::move(name));
   spec->pattern = std::string(topic);
   spec->handler = MessageHandler(std::forward<Handler>(handler));
   spec->message_envelope = options.message_envelope;
@@ -195,9 +199,8 @@ void Service::aws_sns_sqs(std::string_view topic, std::string name, Handler&& ha
 
 template <auto Fn>
 void Service::aws_sns_sqs(std::string_view topic, const AwsSnsSqsOptions& options) {
-  using Class = detail::handler_class_t<Fn>;
   aws_sns_sqs(topic, std::string(detail::handler_name<Fn>()),
-              bind_message_handler<Fn>(static_cast<Class&>(*this)), options);
+              MessageHandler(detail::bind_member<Fn>(*this)), options);
 }
 
 }  // namespace tomodachi

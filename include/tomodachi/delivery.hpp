@@ -20,13 +20,13 @@
 /// only then is the original acked/deleted. No queue arguments or redrive policies are
 /// added to the user's queues.
 ///
-/// `Delivery` is the contract a transport implements for one received message.
+/// The contract a transport implements for one received message (`Delivery`) is in
+/// <tomodachi/transport/delivery.hpp>.
 
-#include <tomodachi/task.hpp>
+#include <tomodachi/error.hpp>
 
 #include <chrono>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -34,10 +34,9 @@ namespace tomodachi {
 
 /// Base of the exceptions that make the `tomodachi` policy requeue a message instead of
 /// dropping it. Under `at_least_once` they are retried like any other exception.
-class InternalServiceError : public std::runtime_error {
+class InternalServiceError : public Error {
  public:
-  explicit InternalServiceError(const std::string& what = "internal service error")
-      : std::runtime_error(what) {}
+  explicit InternalServiceError(const std::string& what = "internal service error") : Error(what) {}
   ~InternalServiceError() override;  // key function: one type identity across shared objects
 };
 
@@ -130,42 +129,5 @@ inline constexpr std::string_view attempts = "x-tomodachi-attempts";      ///< d
 inline constexpr std::string_view source_queue = "x-tomodachi-source-queue";
 inline constexpr std::string_view handler = "x-tomodachi-handler";
 }  // namespace dead_letter_header
-
-/// What the core asks a transport to dead-letter.
-struct DeadLetter {
-  std::string error;       ///< why (the exception text, or the parse error)
-  std::string error_type;  ///< exception type name
-  int attempts = 1;        ///< deliveries made, this one included
-  std::string handler;     ///< handler name
-  /// The subscription's `dead_letter_queue` (unprefixed), or unset for the default.
-  std::optional<std::string> queue;
-};
-
-/// One received message, as the transport settles it. The messaging core calls exactly
-/// one of the settling functions per delivery.
-class Delivery {
- public:
-  virtual ~Delivery();
-
-  /// Delivery attempt of this message, 1-based (AMQP: from the retry header; SQS:
-  /// `ApproximateReceiveCount`).
-  virtual int attempt() const = 0;
-
-  /// Done with it: AMQP `basic.ack` / SQS `DeleteMessage`.
-  virtual Task<void> ack() = 0;
-
-  /// Upstream's internal-service-error outcome: AMQP `basic.nack(requeue=true)` / SQS:
-  /// leave it for redelivery after the visibility timeout.
-  virtual Task<void> requeue() = 0;
-
-  /// Deliver it again after `delay` as attempt `attempt() + 1`, then settle this copy
-  /// (AMQP: republish to the same queue with the attempt header and ack; SQS:
-  /// `ChangeMessageVisibility(delay)`).
-  virtual Task<void> retry_later(std::chrono::milliseconds delay) = 0;
-
-  /// Publish the original payload, with `letter` in the dead-letter headers/attributes
-  /// (`dead_letter_header`), to the dead-letter queue (created on first use), then ack.
-  virtual Task<void> dead_letter(const DeadLetter& letter) = 0;
-};
 
 }  // namespace tomodachi

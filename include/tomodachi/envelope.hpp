@@ -9,6 +9,7 @@
 /// set (`tomodachi::no_envelope` forces raw mode), else the service's
 /// `message_envelope` member, else raw mode.
 
+#include <tomodachi/error.hpp>
 #include <tomodachi/message_attributes.hpp>
 
 #include <boost/json/value.hpp>
@@ -37,9 +38,9 @@ class Service;
 
 /// A payload could not be built or parsed (invalid JSON, bad base64, a corrupt or
 /// oversized compressed body, a protobuf decode error, ...). The text names the reason.
-class EnvelopeError : public std::runtime_error {
+class EnvelopeError : public Error {
  public:
-  using std::runtime_error::runtime_error;
+  using Error::Error;
   ~EnvelopeError() override;
 };
 

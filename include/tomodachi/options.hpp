@@ -5,11 +5,12 @@
 /// (`"http.port"`), legacy aliases (`aws.endpoint_url`, ...) are accepted on input,
 /// and unknown keys are rejected with an error naming the key.
 
+#include <tomodachi/error.hpp>
+
 #include <boost/json/fwd.hpp>
 
 #include <cstdint>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -18,10 +19,11 @@
 namespace tomodachi {
 
 /// Raised for an unknown option key or a value of the wrong type; the message names
-/// the key (and the value).
-class OptionError : public std::invalid_argument {
+/// the key (and the value). Derives from `tomodachi::Error` (before 0.2:
+/// `std::invalid_argument`).
+class OptionError : public Error {
  public:
-  using std::invalid_argument::invalid_argument;
+  using Error::Error;
 };
 
 struct Options {

@@ -16,17 +16,19 @@
 /// A scheduled function is `Task<void> f()` or `Task<void> f(const ScheduleInvocation&)`
 /// (plain `void` functions are accepted too; they run on the loop). See docs/schedule.md.
 
+#include <tomodachi/detail/assert.hpp>
+#include <tomodachi/detail/bind_member.hpp>
 #include <tomodachi/detail/handler_name.hpp>
+#include <tomodachi/detail/handler_spec.hpp>
+#include <tomodachi/error.hpp>
 #include <tomodachi/service.hpp>
 #include <tomodachi/task.hpp>
-#include <tomodachi/transport.hpp>
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -37,10 +39,11 @@ namespace tomodachi {
 
 /// A schedule that cannot run: `Invalid interval`, `Invalid timestamp`,
 /// `Unknown timezone: <tz>` or `Invalid cron notation`, each naming the offending value.
-/// Thrown at registration; the service does not start (exit code 1).
-class ScheduleError : public std::invalid_argument {
+/// Thrown at registration; the service does not start (exit code 1). Derives from
+/// `tomodachi::Error` (before 0.2: `std::invalid_argument`).
+class ScheduleError : public Error {
  public:
-  using std::invalid_argument::invalid_argument;
+  using Error::Error;
 };
 
 /// Python's `interval` argument: whole seconds, or text. Text is case-insensitive and is
@@ -65,9 +68,15 @@ class ScheduleInterval {
 
   bool is_seconds() const noexcept { return std::holds_alternative<std::int64_t>(value_); }
   /// The seconds; only when `is_seconds()`.
-  std::int64_t seconds() const { return std::get<std::int64_t>(value_); }
+  std::int64_t seconds() const {
+    TOMODACHI_ASSERT(is_seconds(), "ScheduleInterval::seconds() of a text interval");
+    return std::get<std::int64_t>(value_);
+  }
   /// The text; only when not `is_seconds()`.
-  const std::string& text() const { return std::get<std::string>(value_); }
+  const std::string& text() const {
+    TOMODACHI_ASSERT(!is_seconds(), "ScheduleInterval::text() of a seconds interval");
+    return std::get<std::string>(value_);
+  }
   /// As given: `"5"` for 5 seconds, else the text (the handler's `interval` value).
   std::string to_string() const;
 
@@ -128,11 +137,13 @@ struct ScheduleInvocation {
 
 /// The registration of one scheduled function (transport kind `"schedule"`).
 struct ScheduleHandlerSpec : HandlerSpec {
+  /// The transport's identity: `HandlerSpec::transport` of its registrations.
+  static constexpr std::string_view kind = "schedule";
   using Invoke = std::function<Task<void>(const ScheduleInvocation&)>;
 
   ScheduleHandlerSpec(std::string handler_name, ScheduleSpec schedule_when, Invoke invoke_fn,
                       std::string qualified_handler_name = {})
-      : HandlerSpec("schedule", std::move(handler_name)),
+      : HandlerSpec(std::string(kind), std::move(handler_name)),
         when(std::move(schedule_when)),
         invoke(std::move(invoke_fn)),
         qualified_name(qualified_handler_name.empty() ? name : std::move(qualified_handler_name)) {}
@@ -172,17 +183,15 @@ Task<void> run_plain_member(Class* self, const ScheduleInvocation* invocation) {
 /// Adapts member `Fn` of the service's class to `ScheduleHandlerSpec::Invoke`.
 template <auto Fn>
 ScheduleHandlerSpec::Invoke bind_scheduled_member(Service& service) {
-  using Class = handler_class_t<Fn>;
-  using Member = decltype(Fn);
-  static_assert(std::is_base_of_v<Service, Class>,
-                "tomodachi: schedule<&Class::fn>: Class must derive from tomodachi::Service");
-  auto* self = static_cast<Class*>(&service);
-  if constexpr (std::is_invocable_r_v<Task<void>, Member, Class*, const ScheduleInvocation&>) {
-    return [self](const ScheduleInvocation& invocation) { return (self->*Fn)(invocation); };
-  } else if constexpr (std::is_invocable_r_v<Task<void>, Member, Class*>) {
-    return [self](const ScheduleInvocation&) { return (self->*Fn)(); };
-  } else if constexpr (std::is_invocable_v<Member, Class*, const ScheduleInvocation&> ||
-                       std::is_invocable_v<Member, Class*>) {
+  auto call = bind_member<Fn>(service);
+  using Call = decltype(call);
+  if constexpr (std::is_invocable_r_v<Task<void>, Call&, const ScheduleInvocation&>) {
+    return call;
+  } else if constexpr (std::is_invocable_r_v<Task<void>, Call&>) {
+    return [call](const ScheduleInvocation&) mutable { return call(); };
+  } else if constexpr (std::is_invocable_v<Call&, const ScheduleInvocation&> ||
+                       std::is_invocable_v<Call&>) {
+    auto* self = &member_owner<Fn>(service);
     return [self](const ScheduleInvocation& invocation) {
       return run_plain_member<Fn>(self, &invocation);
     };

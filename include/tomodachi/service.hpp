@@ -36,9 +36,13 @@ struct AmqpOptions;
 struct AwsSnsSqsOptions;
 struct ScheduleSpec;
 
+class Service;
+
 namespace detail {
 struct ServiceState;
-}
+/// The runtime's state of `service` (src/core/service_state.hpp; not part of the API).
+ServiceState& service_state(Service& service) noexcept;
+}  // namespace detail
 
 class Service {
  public:
@@ -91,9 +95,6 @@ class Service {
 
   /// Adds a registration; transports and custom transports call this.
   void add_handler(std::unique_ptr<HandlerSpec> spec);
-
-  /// Internal runtime state (not part of the stable API).
-  detail::ServiceState& state() noexcept { return *state_; }
 
  protected:
   // ---- HTTP (defined in <tomodachi/http.hpp>) ---------------------------------------
@@ -174,8 +175,14 @@ class Service {
   void monthly();
 
  private:
+  friend detail::ServiceState& detail::service_state(Service& service) noexcept;
+
   std::unique_ptr<detail::ServiceState> state_;
 };
+
+inline detail::ServiceState& detail::service_state(Service& service) noexcept {
+  return *service.state_;
+}
 
 /// The most recently registered running service, else the first, else null.
 Service* get_service();

@@ -26,19 +26,20 @@
 ///
 /// ```cpp
 /// tomodachi::testing::Broker broker{tomodachi::testing::Broker::RuntimeLoop{}};
+/// // register_transport: <tomodachi/transport/transport.hpp>
 /// tomodachi::register_transport("amqp", broker.transport_factory());
 /// tomodachi::register_transport("aws_sns_sqs", broker.transport_factory());
 /// broker.intercept_publishing();
 /// ```
 
 #include <tomodachi/delivery.hpp>
+#include <tomodachi/detail/bind_member.hpp>
 #include <tomodachi/detail/handler_name.hpp>
 #include <tomodachi/envelope.hpp>
 #include <tomodachi/message.hpp>
 #include <tomodachi/message_attributes.hpp>
-#include <tomodachi/messaging.hpp>
 #include <tomodachi/service.hpp>
-#include <tomodachi/transport.hpp>
+#include <tomodachi/transport/transport.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -134,10 +135,10 @@ class Broker {
                  MessageHandler handler, SubscribeOptions options = {});
 
   /// Subscribes member function `Fn` (`Task<void> (S::*)(Message&)`).
-  template <auto Fn, typename S>
-  void subscribe(S& service, std::string pattern, SubscribeOptions options = {}) {
+  template <auto Fn>
+  void subscribe(Service& service, std::string pattern, SubscribeOptions options = {}) {
     subscribe(service, std::move(pattern), std::string(detail::handler_name<Fn>()),
-              bind_message_handler<Fn>(service), std::move(options));
+              MessageHandler(detail::bind_member<Fn>(service)), std::move(options));
   }
 
   /// Subscribes every AMQP and SNS/SQS registration (`MessageHandlerSpec`) of `service`.

@@ -8,6 +8,7 @@
 #include <tomodachi/context.hpp>
 #include <tomodachi/delivery.hpp>
 #include <tomodachi/envelope.hpp>
+#include <tomodachi/error.hpp>
 #include <tomodachi/http.hpp>
 #include <tomodachi/json.hpp>
 #include <tomodachi/logging.hpp>
@@ -17,7 +18,6 @@
 #include <tomodachi/schedule.hpp>
 #include <tomodachi/service.hpp>
 #include <tomodachi/task.hpp>
-#include <tomodachi/transport.hpp>
 #include <tomodachi/validation.hpp>
 #include <tomodachi/version.hpp>
 #include <tomodachi/websocket.hpp>

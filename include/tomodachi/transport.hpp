@@ -1,68 +1,10 @@
 #pragma once
 /// @file
-/// The extension point between services and transports (Python's `Invoker`):
-/// registrations are `HandlerSpec`s; each transport turns the specs of one service
-/// into a running `TransportInstance` that follows the lifecycle of spec/service.md §4.
+/// Transitional. The transport-writer API (`TransportInstance`, `register_transport`,
+/// `on_process_stop`, `TransportFactory`) moved to <tomodachi/transport/transport.hpp>;
+/// the registration record `HandlerSpec` lives in <tomodachi/detail/handler_spec.hpp>.
+/// This header only forwards the latter while <tomodachi/http.hpp> still includes it, so
+/// that <tomodachi/tomodachi.hpp> does not reach the transport-writer API. Include
+/// <tomodachi/transport/transport.hpp> in a transport.
 
-#include <tomodachi/task.hpp>
-
-#include <chrono>
-#include <functional>
-#include <memory>
-#include <string>
-#include <vector>
-
-namespace tomodachi {
-
-class Service;
-
-/// One registration (an HTTP route, a subscription, a schedule) of a service.
-struct HandlerSpec {
-  HandlerSpec(std::string transport_kind, std::string handler_name)
-      : transport(std::move(transport_kind)), name(std::move(handler_name)) {}
-  virtual ~HandlerSpec() = default;
-
-  std::string transport;  ///< transport kind: "http", "amqp", "aws_sns_sqs", "schedule", ...
-  std::string name;       ///< handler function name: queue names, duplicate keys, log fields
-};
-
-using Deadline = std::chrono::steady_clock::time_point;
-
-/// The running part of one transport for one service. The runtime calls the steps
-/// in order; a throwing step aborts the start (exit code 1, `failed to start service`).
-class TransportInstance {
- public:
-  virtual ~TransportInstance() = default;
-
-  /// Phase 1, before the `start_service` hooks (e.g. AMQP connects here).
-  virtual Task<void> setup() { co_return; }
-  /// Phase 2, after the start hooks: listen, declare, subscribe.
-  virtual Task<void> start() = 0;
-  /// After the `started_service` hooks: begin receive and schedule loops.
-  virtual Task<void> started() { co_return; }
-  /// Called on every transport of the process the moment a stop is requested, before
-  /// any stop chain runs: stop taking new work (no new invocations, deliveries or
-  /// requests). Must not block.
-  virtual void stop_requested() noexcept {}
-  /// Stop chain: finish in-flight work before `deadline`, then release resources.
-  /// Runs before the user's `stop_service` hook, in reverse start order.
-  virtual Task<void> stop(Deadline deadline) = 0;
-};
-
-/// Registers work the process must finish after every service's stop chain (and the
-/// services' own stop_service hooks, which may still publish) and before it exits, e.g.
-/// a publisher connection flushing unconfirmed messages. Runs concurrently with the
-/// other such drains, bounded by the stop deadline. Valid for the current run of the
-/// services (call it on the loop, e.g. when the connection is first opened).
-void on_process_stop(std::function<Task<void>(Deadline)> drain);
-
-/// Creates the instance of one transport for `service` from its specs of that kind
-/// (registration order).
-using TransportFactory = std::function<std::unique_ptr<TransportInstance>(
-    Service& service, std::vector<const HandlerSpec*> specs)>;
-
-/// Makes a transport kind known to the runtime. libtomodachi registers its own
-/// transports; custom transports call this before services start.
-void register_transport(std::string kind, TransportFactory factory);
-
-}  // namespace tomodachi
+#include <tomodachi/detail/handler_spec.hpp>

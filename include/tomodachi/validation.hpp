@@ -5,39 +5,42 @@
 /// message says which value failed and why. Useful in handlers and in a ProtobufBase
 /// `validator`.
 
+#include <tomodachi/error.hpp>
+
 #include <boost/json/fwd.hpp>
 
 #include <cstddef>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 
 namespace tomodachi {
 
-/// Base of the validation exceptions (Python `ValidationException`).
-class ValidationException : public std::runtime_error {
+/// Base of the validation exceptions (a C++ name: upstream's three derive from Exception).
+class ValidationError : public Error {
  public:
-  using std::runtime_error::runtime_error;
+  using Error::Error;
 };
+/// The name before 0.2 (a C++-only name ends in `Error`: docs/development.md, "Names").
+using ValidationException [[deprecated("use tomodachi::ValidationError")]] = ValidationError;
 
 /// A value did not match its pattern. `what()`:
 /// `RegexMissmatchException: value "<value>" does not match pattern "<pattern>"`
 /// (the spelling is upstream's).
-class RegexMissmatchException : public ValidationException {
+class RegexMissmatchException : public ValidationError {
  public:
   RegexMissmatchException(std::string_view value, std::string_view pattern);
 };
 
 /// A value is shorter than its minimum length.
 /// `what()`: `TooSmallException: "<value>" is not at least of length <min>`.
-class TooSmallException : public ValidationException {
+class TooSmallException : public ValidationError {
  public:
   TooSmallException(std::string_view shown_value, std::ptrdiff_t min_length);
 };
 
 /// A value is longer than its maximum length.
 /// `what()`: `TooLargeException: "<value>" length is larger than <max>`.
-class TooLargeException : public ValidationException {
+class TooLargeException : public ValidationError {
  public:
   TooLargeException(std::string_view shown_value, std::ptrdiff_t max_length);
 };

@@ -13,7 +13,7 @@
 
 #include <tomodachi/context.hpp>
 #include <tomodachi/options.hpp>
-#include <tomodachi/transport.hpp>
+#include <tomodachi/transport/transport.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/execution_context.hpp>

@@ -11,8 +11,8 @@
 
 #include <tomodachi/amqp.hpp>
 #include <tomodachi/logging.hpp>
-#include <tomodachi/messaging.hpp>
-#include <tomodachi/transport.hpp>
+#include <tomodachi/transport/messaging.hpp>
+#include <tomodachi/transport/transport.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -281,7 +281,7 @@ Task<void> handle_delivery(std::shared_ptr<Subscription> subscription,
 
 class AmqpTransport final : public TransportInstance {
  public:
-  AmqpTransport(Service& service, std::vector<const HandlerSpec*> specs)
+  AmqpTransport(Service& service, std::vector<const AmqpHandlerSpec*> specs)
       : service_(service), specs_(std::move(specs)) {}
 
   ~AmqpTransport() override {
@@ -296,7 +296,7 @@ class AmqpTransport final : public TransportInstance {
     state_ = &LoopState::of(executor_);
     shared_ = std::make_shared<Shared>();
     settings_ = TopologySettings::from(service_.options.amqp);
-    for (const HandlerSpec* spec : specs_) subscriptions_.push_back(make_subscription(spec));
+    for (const AmqpHandlerSpec* spec : specs_) subscriptions_.push_back(make_subscription(spec));
 
     consumer_ = &state_->consumer_connection(service_.options.amqp, executor_);
     state_->retain_consumer_connection();
@@ -382,10 +382,7 @@ class AmqpTransport final : public TransportInstance {
   }
 
  private:
-  std::shared_ptr<Subscription> make_subscription(const HandlerSpec* base) {
-    const auto* spec = dynamic_cast<const AmqpHandlerSpec*>(base);
-    if (!spec)
-      throw std::invalid_argument("handler '" + base->name + "' is not an AMQP registration");
+  std::shared_ptr<Subscription> make_subscription(const AmqpHandlerSpec* spec) {
     auto subscription = std::make_shared<Subscription>();
     subscription->spec = spec;
     SubscriptionConfig config = SubscriptionConfig::from_spec(service_, *spec, "amqp");
@@ -462,7 +459,7 @@ class AmqpTransport final : public TransportInstance {
   }
 
   Service& service_;
-  std::vector<const HandlerSpec*> specs_;
+  std::vector<const AmqpHandlerSpec*> specs_;
   asio::any_io_executor executor_;
   LoopState* state_ = nullptr;
   Connection* consumer_ = nullptr;
@@ -473,10 +470,11 @@ class AmqpTransport final : public TransportInstance {
 };
 
 const bool registered = [] {
-  register_transport("amqp", [](Service& service, std::vector<const HandlerSpec*> specs) {
-    return std::unique_ptr<TransportInstance>(
-        std::make_unique<AmqpTransport>(service, std::move(specs)));
-  });
+  register_transport<AmqpHandlerSpec>(
+      [](Service& service, std::vector<const AmqpHandlerSpec*> specs) {
+        return std::unique_ptr<TransportInstance>(
+            std::make_unique<AmqpTransport>(service, std::move(specs)));
+      });
   return true;
 }();
 

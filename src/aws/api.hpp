@@ -3,6 +3,7 @@
 // (aws_client.hpp) speaks them over HTTP; tests replay the fixtures' recorded request
 // sequences against a recording implementation.
 
+#include <tomodachi/error.hpp>
 #include <tomodachi/task.hpp>
 
 #include <boost/json/object.hpp>
@@ -19,7 +20,7 @@
 namespace tomodachi::aws {
 
 /// An error answer of an AWS API (HTTP status >= 300 with an error document).
-class AwsApiError : public std::runtime_error {
+class AwsApiError : public tomodachi::Error {
  public:
   AwsApiError(std::string service, std::string operation, int status, std::string code,
               std::string message);
@@ -47,9 +48,9 @@ class AwsApiError : public std::runtime_error {
 };
 
 /// Missing region or credentials; `Invalid credentials [sns] to AWS (...)`.
-class AwsCredentialsError : public std::runtime_error {
+class AwsCredentialsError : public tomodachi::Error {
  public:
-  using std::runtime_error::runtime_error;
+  using tomodachi::Error::Error;
 };
 
 using AttributeMap = std::map<std::string, std::string>;

@@ -114,8 +114,8 @@ bool transient_code(std::string_view code) {
 
 AwsApiError::AwsApiError(std::string service, std::string operation, int status, std::string code,
                          std::string message)
-    : std::runtime_error("An error occurred (" + code + ") when calling the " + operation +
-                         " operation: " + message),
+    : tomodachi::Error("An error occurred (" + code + ") when calling the " + operation +
+                       " operation: " + message),
       service_(std::move(service)),
       operation_(std::move(operation)),
       status_(status),
@@ -247,17 +247,17 @@ struct AwsClient::Impl : std::enable_shared_from_this<AwsClient::Impl> {
 
       const auto left = deadline - Clock::now();
       if (left <= Clock::duration::zero()) {
-        throw HttpError(HttpError::Kind::timeout, std::string(operation) + " timed out");
+        throw AwsHttpError(AwsHttpError::Kind::timeout, std::string(operation) + " timed out");
       }
       HttpResponse response;
       std::exception_ptr transport_failure;
       bool retry = false;
       try {
         response = co_await http->send(url, std::move(request), left);
-      } catch (const HttpError& error) {
+      } catch (const AwsHttpError& error) {
         transport_failure = std::current_exception();
-        retry = error.kind() == HttpError::Kind::connect ||
-                error.kind() == HttpError::Kind::disconnected;
+        retry = error.kind() == AwsHttpError::Kind::connect ||
+                error.kind() == AwsHttpError::Kind::disconnected;
       }
       if (observer) observer(service, operation);
       if (!transport_failure) {

@@ -268,8 +268,8 @@ Task<void> Consumer::receive_loop() {
         std::rethrow_exception(failure);
       } catch (const AwsApiError& error) {
         non_existent_queue = error.non_existent_queue();
-      } catch (const HttpError& error) {
-        disconnected = error.kind() == HttpError::Kind::disconnected;
+      } catch (const AwsHttpError& error) {
+        disconnected = error.kind() == AwsHttpError::Kind::disconnected;
       } catch (...) {
       }
       if (!failing) {
@@ -625,7 +625,7 @@ Task<void> Consumer::send_deletes(std::vector<std::string> receipt_handles) {
                         failed.message + ")");
       }
       co_return;
-    } catch (const HttpError&) {
+    } catch (const AwsHttpError&) {
       transient = true;
       failure = std::current_exception();
     } catch (...) {

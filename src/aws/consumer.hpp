@@ -13,8 +13,8 @@
 #include <tomodachi/delivery.hpp>
 #include <tomodachi/logging.hpp>
 #include <tomodachi/message.hpp>
-#include <tomodachi/messaging.hpp>
-#include <tomodachi/transport.hpp>
+#include <tomodachi/transport/messaging.hpp>
+#include <tomodachi/transport/transport.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 

@@ -343,7 +343,7 @@ struct CredentialProvider::Impl : std::enable_shared_from_this<CredentialProvide
       } else if (response.status != 403 && response.status != 404 && response.status != 405) {
         co_return std::nullopt;
       }
-    } catch (const HttpError&) {
+    } catch (const AwsHttpError&) {
       co_return std::nullopt;  // no metadata service here
     }
     HttpRequest get{"GET", url.path + "latest/meta-data/iam/security-credentials/", {}, ""};
@@ -353,7 +353,7 @@ struct CredentialProvider::Impl : std::enable_shared_from_this<CredentialProvide
       auto response = co_await http->send(url, get, timeout);
       if (response.status != 200) co_return std::nullopt;
       role = std::string(trim(response.body.substr(0, response.body.find('\n'))));
-    } catch (const HttpError&) {
+    } catch (const AwsHttpError&) {
       co_return std::nullopt;
     }
     if (role.empty()) co_return std::nullopt;

@@ -136,11 +136,11 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
     auto expire = timer.async_wait(asio::redirect_error(asio::use_awaitable, timer_error));
     auto resolved = co_await (std::move(resolve) || std::move(expire));
     if (resolved.index() == 1) {
-      throw HttpError(HttpError::Kind::connect, "timed out resolving " + url.host);
+      throw AwsHttpError(AwsHttpError::Kind::connect, "timed out resolving " + url.host);
     }
     if (error) {
-      throw HttpError(HttpError::Kind::connect,
-                      "cannot resolve " + url.host + ": " + error.message());
+      throw AwsHttpError(AwsHttpError::Kind::connect,
+                         "cannot resolve " + url.host + ": " + error.message());
     }
     const auto endpoints = std::get<0>(resolved);
 
@@ -148,7 +148,7 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
       connection->secure =
           std::make_unique<beast::ssl_stream<beast::tcp_stream>>(executor, ssl_context);
       if (!SSL_set_tlsext_host_name(connection->secure->native_handle(), url.host.c_str())) {
-        throw HttpError(HttpError::Kind::connect, "cannot set TLS server name " + url.host);
+        throw AwsHttpError(AwsHttpError::Kind::connect, "cannot set TLS server name " + url.host);
       }
       connection->secure->set_verify_callback(asio::ssl::host_name_verification(url.host));
     } else {
@@ -160,9 +160,9 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
     if (error) {
       const auto kind =
           error == beast::error::timeout ? "timed out connecting to " : "cannot connect to ";
-      throw HttpError(error == asio::error::operation_aborted ? HttpError::Kind::cancelled
-                                                              : HttpError::Kind::connect,
-                      kind + url.host_header + ": " + error.message());
+      throw AwsHttpError(error == asio::error::operation_aborted ? AwsHttpError::Kind::cancelled
+                                                                 : AwsHttpError::Kind::connect,
+                         kind + url.host_header + ": " + error.message());
     }
     tcp.socket().set_option(asio::ip::tcp::no_delay(true), error);
     if (connection->secure) {
@@ -170,9 +170,9 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
       co_await connection->secure->async_handshake(
           asio::ssl::stream_base::client, asio::redirect_error(asio::use_awaitable, error));
       if (error) {
-        throw HttpError(error == asio::error::operation_aborted ? HttpError::Kind::cancelled
-                                                                : HttpError::Kind::connect,
-                        "TLS handshake with " + url.host_header + " failed: " + error.message());
+        throw AwsHttpError(error == asio::error::operation_aborted ? AwsHttpError::Kind::cancelled
+                                                                   : AwsHttpError::Kind::connect,
+                           "TLS handshake with " + url.host_header + " failed: " + error.message());
       }
     }
     tcp.expires_never();
@@ -219,13 +219,13 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
       }
       if (closed_other) continue;
       if (Clock::now() >= deadline) {
-        throw HttpError(HttpError::Kind::timeout,
-                        "no free connection to " + url.host_header + " in time");
+        throw AwsHttpError(AwsHttpError::Kind::timeout,
+                           "no free connection to " + url.host_header + " in time");
       }
       co_await slot_freed.wait_until(deadline);
       auto cancelled = (co_await asio::this_coro::cancellation_state).cancelled();
       if (cancelled != asio::cancellation_type::none) {
-        throw HttpError(HttpError::Kind::cancelled, "request cancelled");
+        throw AwsHttpError(AwsHttpError::Kind::cancelled, "request cancelled");
       }
     }
   }
@@ -298,17 +298,20 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
       discard(std::move(connection));
       if (stale && attempt == 0) continue;  // a pooled connection the server had closed
       if (error == asio::error::operation_aborted) {
-        throw HttpError(HttpError::Kind::cancelled, "request to " + url.host_header + " cancelled");
+        throw AwsHttpError(AwsHttpError::Kind::cancelled,
+                           "request to " + url.host_header + " cancelled");
       }
       if (error == beast::error::timeout) {
-        throw HttpError(HttpError::Kind::timeout, "request to " + url.host_header + " timed out");
+        throw AwsHttpError(AwsHttpError::Kind::timeout,
+                           "request to " + url.host_header + " timed out");
       }
       if (is_disconnect(error)) {
-        throw HttpError(HttpError::Kind::disconnected,
-                        "server " + url.host_header + " closed the connection: " + error.message());
+        throw AwsHttpError(
+            AwsHttpError::Kind::disconnected,
+            "server " + url.host_header + " closed the connection: " + error.message());
       }
-      throw HttpError(HttpError::Kind::protocol,
-                      "request to " + url.host_header + " failed: " + error.message());
+      throw AwsHttpError(AwsHttpError::Kind::protocol,
+                         "request to " + url.host_header + " failed: " + error.message());
     }
   }
 };

@@ -7,6 +7,7 @@
 #include "aws/sigv4.hpp"
 #include "aws/url.hpp"
 
+#include <tomodachi/error.hpp>
 #include <tomodachi/task.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -38,7 +39,7 @@ struct HttpResponse {
 };
 
 /// A request that did not produce a response.
-class HttpError : public std::runtime_error {
+class AwsHttpError : public tomodachi::Error {
  public:
   enum class Kind {
     connect,       ///< name resolution, TCP connect or TLS handshake failed
@@ -47,7 +48,7 @@ class HttpError : public std::runtime_error {
     protocol,      ///< unparsable or oversized response
     cancelled,     ///< the caller's coroutine was cancelled
   };
-  HttpError(Kind kind, const std::string& what) : std::runtime_error(what), kind_(kind) {}
+  AwsHttpError(Kind kind, const std::string& what) : tomodachi::Error(what), kind_(kind) {}
   Kind kind() const noexcept { return kind_; }
 
  private:
@@ -70,7 +71,7 @@ class HttpClient {
   HttpClient& operator=(const HttpClient&) = delete;
 
   /// Sends `request` to `origin` (scheme, host and port of the URL are used) and reads the
-  /// response within `timeout`. A Host header is added. Throws HttpError.
+  /// response within `timeout`. A Host header is added. Throws AwsHttpError.
   Task<HttpResponse> send(Url origin, HttpRequest request,
                           std::chrono::steady_clock::duration timeout);
 

@@ -4,8 +4,8 @@
 #include "aws/http_client.hpp"
 
 #include <tomodachi/json.hpp>
-#include <tomodachi/messaging.hpp>
 #include <tomodachi/service.hpp>
+#include <tomodachi/transport/messaging.hpp>
 
 #include <cmath>
 #include <ctime>
@@ -33,15 +33,15 @@ Task<std::string> with_retries(AwsResources& resources, std::string_view what, C
       co_return co_await call(attempt);
     } catch (const AwsApiError&) {
       last = std::current_exception();
-    } catch (const HttpError&) {
+    } catch (const AwsHttpError&) {
       last = std::current_exception();
     }
   }
   std::string text;
   try {
     std::rethrow_exception(last);
-  } catch (const HttpError& error) {
-    text = error.kind() == HttpError::Kind::timeout ? "Network timeout" : error.what();
+  } catch (const AwsHttpError& error) {
+    text = error.kind() == AwsHttpError::Kind::timeout ? "Network timeout" : error.what();
   } catch (const std::exception& error) {
     text = error.what();
   }

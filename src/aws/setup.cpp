@@ -255,7 +255,7 @@ Task<std::optional<std::string>> AwsResources::lookup_topic(const std::string& e
       if (is_not_found(error)) co_return std::nullopt;
       transient = error.throttling() || error.status() >= 500;
       failure = std::current_exception();
-    } catch (const HttpError&) {
+    } catch (const AwsHttpError&) {
       transient = true;
       failure = std::current_exception();
     }

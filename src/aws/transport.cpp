@@ -13,8 +13,8 @@
 #include <tomodachi/context.hpp>
 #include <tomodachi/json.hpp>
 #include <tomodachi/loop.hpp>
-#include <tomodachi/messaging.hpp>
-#include <tomodachi/transport.hpp>
+#include <tomodachi/transport/messaging.hpp>
+#include <tomodachi/transport/transport.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -165,14 +165,8 @@ Task<T> translate_errors(Task<T> task, std::string_view service_kind) {
 
 class AwsSnsSqsTransport final : public TransportInstance {
  public:
-  AwsSnsSqsTransport(Service& service, std::vector<const HandlerSpec*> specs) : service_(service) {
-    for (const auto* spec : specs) {
-      const auto* typed = dynamic_cast<const AwsSnsSqsHandlerSpec*>(spec);
-      if (typed == nullptr)
-        throw std::invalid_argument("aws_sns_sqs: unexpected registration '" + spec->name + "'");
-      specs_.push_back(typed);
-    }
-  }
+  AwsSnsSqsTransport(Service& service, std::vector<const AwsSnsSqsHandlerSpec*> specs)
+      : service_(service), specs_(std::move(specs)) {}
 
   Task<void> setup() override {
     // Argument errors abort the start before any AWS request.
@@ -201,7 +195,7 @@ class AwsSnsSqsTransport final : public TransportInstance {
             std::string("Unable to set up the subscription [sqs] on AWS (") + error.what() + ")",
             {{"handler", boost::json::string(spec->name)}});
         failure = std::make_exception_ptr(AwsSnsSqsException(error.what()));
-      } catch (const HttpError& error) {
+      } catch (const AwsHttpError& error) {
         transport_logger().warning(
             std::string("Unable to connect [sqs] to AWS (") + error.what() + ")",
             {{"handler", boost::json::string(spec->name)}});
@@ -289,7 +283,8 @@ class AwsSnsSqsTransport final : public TransportInstance {
 };
 
 const bool registered = [] {
-  register_transport("aws_sns_sqs", [](Service& service, std::vector<const HandlerSpec*> specs) {
+  register_transport<AwsSnsSqsHandlerSpec>([](Service& service,
+                                              std::vector<const AwsSnsSqsHandlerSpec*> specs) {
     return std::unique_ptr<TransportInstance>(new AwsSnsSqsTransport(service, std::move(specs)));
   });
   return true;

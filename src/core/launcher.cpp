@@ -11,7 +11,7 @@
 #include <tomodachi/context.hpp>
 #include <tomodachi/logging.hpp>
 #include <tomodachi/service.hpp>
-#include <tomodachi/transport.hpp>
+#include <tomodachi/transport/transport.hpp>
 #include <tomodachi/version.hpp>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -276,7 +276,7 @@ class Launch {
             .exception("failed to initialize instance", std::current_exception(), init_fields);
         throw StartAborted();
       }
-      auto& state = run.service->state();
+      auto& state = detail::service_state(*run.service);
       state.class_name = service_class.class_name;
       state.source_file = service_class.source_file;
       try {
@@ -298,7 +298,7 @@ class Launch {
 
   void apply_config(Service& service) {
     const auto& config = options_.config;
-    service.state().config = config;
+    detail::service_state(service).config = config;
     if (auto it = config.find("uuid"); it != config.end() && !it->value().is_null()) {
       if (!it->value().is_string())
         throw std::invalid_argument("config key 'uuid' must be a string");
@@ -503,7 +503,7 @@ class Launch {
   /// `tomodachi.lifecycle.handler` with handler, type and event while it runs.
   static Task<void> hook_in_context(ServiceRun& run, Hook hook, std::string hook_name,
                                     std::string event) {
-    detail::ServiceState& state = run.service->state();
+    detail::ServiceState& state = detail::service_state(*run.service);
     state.current_hook = detail::HookContext{std::move(hook_name), std::move(event)};
     std::exception_ptr error;
     try {

@@ -2,7 +2,7 @@
 #include "core/service_state.hpp"
 
 #include <tomodachi/service.hpp>
-#include <tomodachi/transport.hpp>
+#include <tomodachi/transport/transport.hpp>
 
 namespace tomodachi {
 

@@ -2,7 +2,7 @@
 // The runtime's per-service state behind tomodachi::Service (pimpl).
 
 #include <tomodachi/service.hpp>
-#include <tomodachi/transport.hpp>
+#include <tomodachi/transport/transport.hpp>
 
 #include <boost/json/object.hpp>
 

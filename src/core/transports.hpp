@@ -1,7 +1,7 @@
 #pragma once
 // The transport kinds known to the runtime (register_transport).
 
-#include <tomodachi/transport.hpp>
+#include <tomodachi/transport/transport.hpp>
 
 #include <optional>
 #include <string_view>

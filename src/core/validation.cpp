@@ -66,13 +66,13 @@ void check_length(std::ptrdiff_t length, std::string_view shown_value, std::ptrd
 }  // namespace
 
 RegexMissmatchException::RegexMissmatchException(std::string_view value, std::string_view pattern)
-    : ValidationException(regex_mismatch_text(value, pattern)) {}
+    : ValidationError(regex_mismatch_text(value, pattern)) {}
 
 TooSmallException::TooSmallException(std::string_view shown_value, std::ptrdiff_t min_length)
-    : ValidationException(too_small_text(shown_value, min_length)) {}
+    : ValidationError(too_small_text(shown_value, min_length)) {}
 
 TooLargeException::TooLargeException(std::string_view shown_value, std::ptrdiff_t max_length)
-    : ValidationException(too_large_text(shown_value, max_length)) {}
+    : ValidationError(too_large_text(shown_value, max_length)) {}
 
 void validate_field_regex(std::string_view value, std::string_view pattern) {
   const RE2& regex = compiled_pattern(pattern);

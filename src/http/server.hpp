@@ -3,7 +3,7 @@
 // service loop). Only server.cpp includes Beast.
 
 #include <tomodachi/http.hpp>
-#include <tomodachi/transport.hpp>
+#include <tomodachi/transport/transport.hpp>
 
 #include <memory>
 #include <vector>

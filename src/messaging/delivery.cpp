@@ -1,5 +1,6 @@
 // Delivery policies (include/tomodachi/delivery.hpp).
-#include <tomodachi/delivery.hpp>
+#include <tomodachi/detail/assert.hpp>
+#include <tomodachi/transport/delivery.hpp>
 
 #include <cmath>
 #include <stdexcept>
@@ -16,6 +17,7 @@ AwsSnsSqsInternalServiceErrorException::~AwsSnsSqsInternalServiceErrorException(
 AwsSnsSqsInternalServiceException::~AwsSnsSqsInternalServiceException() = default;
 
 std::chrono::milliseconds DeliveryPolicy::retry_delay(int attempt) const {
+  TOMODACHI_ASSERT(attempt >= 1, "DeliveryPolicy::retry_delay: attempts are 1-based");
   const double factor = std::pow(backoff_multiplier, std::max(0, attempt - 1));
   const double delay = static_cast<double>(initial_backoff.count()) * factor;
   const double cap = static_cast<double>(max_backoff.count());

@@ -1,8 +1,9 @@
 // The messaging core: parse → duplicate check → middleware → handler → settle
 // (spec/wire.md §2.7, §3.11; spec/service.md §7; include/tomodachi/delivery.hpp).
+#include <tomodachi/detail/assert.hpp>
 #include <tomodachi/json.hpp>
-#include <tomodachi/messaging.hpp>
 #include <tomodachi/service.hpp>
+#include <tomodachi/transport/messaging.hpp>
 
 #include <map>
 #include <optional>
@@ -128,6 +129,7 @@ Task<DeliveryOutcome> MessageDispatcher::dispatch(IncomingMessage incoming,
                                                   Delivery& delivery) const {
   const bool compatible = config_.delivery.mode == DeliveryPolicy::Mode::tomodachi;
   const int attempt = delivery.attempt();
+  TOMODACHI_ASSERT(attempt >= 1, "Delivery::attempt() is 1-based");
   Logger logger = incoming.log_context.empty() ? logger_ : logger_.bind(incoming.log_context);
 
   // 1. The envelope (or what the transport parsed already).

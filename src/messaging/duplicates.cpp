@@ -1,8 +1,10 @@
 // Duplicate suppression (spec/wire.md §2.8, §3.11), bounded in count and size.
-#include <tomodachi/messaging.hpp>
+#include <tomodachi/detail/assert.hpp>
+#include <tomodachi/transport/messaging.hpp>
 
 #include "core/encoding.hpp"
 
+#include <atomic>
 #include <cstring>
 #include <list>
 #include <unordered_map>
@@ -28,6 +30,31 @@ struct DuplicateRegistry::State {
   List in_progress;
   List completed;
   std::unordered_map<Key, List::iterator, KeyHash> index;
+
+#if TOMODACHI_ASSERTIONS
+  // "Used from the loop thread only": the calls are synchronous, so two at once are a race.
+  std::atomic<int> callers{0};
+  struct Exclusive {
+    explicit Exclusive(std::atomic<int>& count) : count_(count) {
+      TOMODACHI_ASSERT(count_.fetch_add(1) == 0,
+                       "DuplicateRegistry used from two threads at once (loop thread only)");
+    }
+    ~Exclusive() { count_.fetch_sub(1); }
+    Exclusive(const Exclusive&) = delete;
+    Exclusive& operator=(const Exclusive&) = delete;
+
+   private:
+    std::atomic<int>& count_;
+  };
+#define TOMODACHI_DUPLICATES_EXCLUSIVE(state) State::Exclusive exclusive_use((state).callers)
+#else
+#define TOMODACHI_DUPLICATES_EXCLUSIVE(state) (void)0
+#endif
+
+  // Every entry is in exactly one list and in the index, never more than `max_entries`.
+  bool consistent(std::size_t max_entries) const {
+    return index.size() == in_progress.size() + completed.size() && index.size() <= max_entries;
+  }
 
   void erase(std::unordered_map<Key, List::iterator, KeyHash>::iterator found) {
     (found->second->completed ? completed : in_progress).erase(found->second);
@@ -78,6 +105,7 @@ std::size_t DuplicateRegistry::size() const noexcept { return state_->index.size
 DuplicateRegistry::Seen DuplicateRegistry::begin(const Key& key) {
   const Clock::time_point current = now();
   State& state = *state_;
+  TOMODACHI_DUPLICATES_EXCLUSIVE(state);
   state.drop_expired(current, window_);
   if (const auto found = state.index.find(key); found != state.index.end()) {
     return found->second->completed ? Seen::completed : Seen::in_progress;
@@ -85,11 +113,13 @@ DuplicateRegistry::Seen DuplicateRegistry::begin(const Key& key) {
   state.make_room(max_entries_);
   state.in_progress.push_back(State::Entry{key, {}, false});
   state.index.emplace(key, std::prev(state.in_progress.end()));
+  TOMODACHI_ASSERT(state.consistent(max_entries_), "DuplicateRegistry: lists and index disagree");
   return Seen::no;
 }
 
 void DuplicateRegistry::complete(const Key& key) {
   State& state = *state_;
+  TOMODACHI_DUPLICATES_EXCLUSIVE(state);
   const auto found = state.index.find(key);
   if (found == state.index.end()) return;  // dropped to make room meanwhile
   const Clock::time_point current = now();
@@ -99,9 +129,11 @@ void DuplicateRegistry::complete(const Key& key) {
   entry->completed = true;
   state.completed.splice(state.completed.end(), from, entry);
   state.drop_expired(current, window_);
+  TOMODACHI_ASSERT(state.consistent(max_entries_), "DuplicateRegistry: lists and index disagree");
 }
 
 void DuplicateRegistry::forget(const Key& key) {
+  TOMODACHI_DUPLICATES_EXCLUSIVE(*state_);
   const auto found = state_->index.find(key);
   if (found != state_->index.end()) state_->erase(found);
 }

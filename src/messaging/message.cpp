@@ -1,4 +1,5 @@
 // tomodachi::Message: values by name (spec/wire.md §4).
+#include <tomodachi/detail/assert.hpp>
 #include <tomodachi/json.hpp>
 #include <tomodachi/message.hpp>
 
@@ -79,6 +80,7 @@ std::string describe_json_for_error(const boost::json::value& value) {
 
 Message::Message(IncomingMessage incoming, ParsedMessage parsed, Context context)
     : incoming_(std::move(incoming)), parsed_(std::move(parsed)), context_(std::move(context)) {
+  TOMODACHI_ASSERT(context_.attempt >= 1, "Message::Context::attempt is 1-based");
   auto& values = incoming_.transport_values;
   if (!values.contains("topic") && !values.contains("routing_key"))
     values["topic"] = incoming_.topic;

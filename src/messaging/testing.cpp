@@ -1,6 +1,8 @@
 // In-memory broker for unit tests (include/tomodachi/testing.hpp).
+#include <tomodachi/detail/assert.hpp>
 #include <tomodachi/service.hpp>
 #include <tomodachi/testing.hpp>
+#include <tomodachi/transport/messaging.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -262,23 +264,27 @@ class MemoryDelivery final : public Delivery {
   int attempt() const override { return message_.attempt; }
 
   Task<void> ack() override {
+    settle();
     ++broker_.stats.acked;
     co_return;
   }
 
   Task<void> requeue() override {
+    settle();
     ++broker_.stats.requeued;
     redeliver(requeue_delay);
     co_return;
   }
 
   Task<void> retry_later(std::chrono::milliseconds delay) override {
+    settle();
     ++broker_.stats.retries_scheduled;
     redeliver(delay);
     co_return;
   }
 
   Task<void> dead_letter(const DeadLetter& letter) override {
+    settle();
     ++broker_.stats.dead_lettered;
     BrokerMessage dead = message_;
     dead.headers.insert_or_assign(std::string(dead_letter_header::error), letter.error);
@@ -298,6 +304,12 @@ class MemoryDelivery final : public Delivery {
   static constexpr std::chrono::milliseconds requeue_delay{100};
 
  private:
+  // The messaging core settles each delivery exactly once (tomodachi::Delivery).
+  void settle() {
+    TOMODACHI_ASSERT(!settled_, "a delivery was settled twice");
+    settled_ = true;
+  }
+
   void redeliver(std::chrono::milliseconds delay) {
     BrokerMessage again = message_;
     again.attempt += 1;
@@ -311,6 +323,7 @@ class MemoryDelivery final : public Delivery {
   std::string queue_;
   std::string_view transport_;  // the subscriber's, which outlives the delivery
   BrokerMessage message_;
+  bool settled_ = false;
 };
 
 // The values the real transports offer to handlers, with in-memory stand-ins.
@@ -357,7 +370,9 @@ Task<void> BrokerState::deliver(std::shared_ptr<Subscriber> consumer, std::strin
     Subscriber& subscriber;
     bool released = false;
     ~InFlight() {
-      if (!released) --subscriber.in_flight;
+      if (released) return;
+      TOMODACHI_ASSERT(subscriber.in_flight > 0, "in-flight count of a subscriber underflows");
+      --subscriber.in_flight;
     }
   } in_flight{*consumer};
   const DeliveryOutcome outcome =

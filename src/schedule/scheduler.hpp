@@ -8,7 +8,7 @@
 #include <tomodachi/context.hpp>
 #include <tomodachi/logging.hpp>
 #include <tomodachi/schedule.hpp>
-#include <tomodachi/transport.hpp>
+#include <tomodachi/transport/transport.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 

@@ -66,9 +66,13 @@ constexpr std::string_view handler_name() {
   return name;
 }
 
-/// The class a member pointer belongs to.
+/// The class a member pointer belongs to (`void` for anything else: `member_owner`
+/// names the mistake).
 template <typename T>
-struct member_pointer_traits;
+struct member_pointer_traits {
+  using class_type = void;
+  using result_type = void;
+};
 template <typename R, typename C, typename... A>
 struct member_pointer_traits<R (C::*)(A...)> {
   using class_type = C;

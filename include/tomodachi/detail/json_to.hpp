@@ -12,6 +12,7 @@
 #include <boost/json/value.hpp>
 #include <boost/json/value_to.hpp>
 #include <boost/mp11/algorithm.hpp>
+#include <tomodachi/error.hpp>
 #include <tomodachi/json.hpp>
 
 #include <cmath>
@@ -31,11 +32,10 @@
 namespace tomodachi {
 
 /// `data_as<T>()` could not convert the data: the message names the field and the reason.
-class DataError : public std::invalid_argument {
+class DataError : public Error {
  public:
   DataError(std::string path, const std::string& reason)
-      : std::invalid_argument((path.empty() ? std::string("data") : "data." + path) + ": " +
-                              reason),
+      : Error((path.empty() ? std::string("data") : "data." + path) + ": " + reason),
         path_(std::move(path)) {}
   ~DataError() override;
   /// Dotted path of the field, e.g. `items[2].qty` ("" for the whole data).

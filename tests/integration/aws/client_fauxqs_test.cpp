@@ -171,8 +171,8 @@ TEST(AwsClient, ConnectionRefusedIsAnHttpConnectError) {
   try {
     run(io, client.get_queue_url("q", std::nullopt));
     FAIL() << "no error";
-  } catch (const aws::HttpError& error) {
-    EXPECT_EQ(error.kind(), aws::HttpError::Kind::connect) << error.what();
+  } catch (const aws::AwsHttpError& error) {
+    EXPECT_EQ(error.kind(), aws::AwsHttpError::Kind::connect) << error.what();
   }
 }
 

@@ -4,7 +4,7 @@
 #include "fixture.hpp"
 
 #include <tomodachi/amqp.hpp>
-#include <tomodachi/messaging.hpp>
+#include <tomodachi/transport/messaging.hpp>
 
 #include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>

@@ -11,8 +11,8 @@
 #include "peer_support.hpp"
 
 #include <tomodachi/envelope.hpp>
-#include <tomodachi/messaging.hpp>
 #include <tomodachi/service.hpp>
+#include <tomodachi/transport/messaging.hpp>
 
 #include <gtest/gtest.h>
 

@@ -12,7 +12,7 @@
 #include <tomodachi/aws_sns_sqs.hpp>
 #include <tomodachi/envelope.hpp>
 #include <tomodachi/logging.hpp>
-#include <tomodachi/messaging.hpp>
+#include <tomodachi/transport/messaging.hpp>
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>

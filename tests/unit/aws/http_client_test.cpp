@@ -91,8 +91,8 @@ TEST(HttpClient, ReadTimeout) {
   try {
     run(io, client.send(aws::Url::parse(server.url()), get("/"), 5s));
     FAIL() << "no timeout";
-  } catch (const aws::HttpError& error) {
-    EXPECT_EQ(error.kind(), aws::HttpError::Kind::timeout) << error.what();
+  } catch (const aws::AwsHttpError& error) {
+    EXPECT_EQ(error.kind(), aws::AwsHttpError::Kind::timeout) << error.what();
   }
   EXPECT_EQ(client.open_connections(), 0u);
 }
@@ -120,8 +120,8 @@ TEST(HttpClient, CancellationClosesTheConnection) {
   ASSERT_TRUE(failure);  // (not cancelled, the call would get the late answer after 5 s)
   try {
     std::rethrow_exception(failure);
-  } catch (const aws::HttpError& error) {
-    EXPECT_EQ(error.kind(), aws::HttpError::Kind::cancelled) << error.what();
+  } catch (const aws::AwsHttpError& error) {
+    EXPECT_EQ(error.kind(), aws::AwsHttpError::Kind::cancelled) << error.what();
   }
   EXPECT_EQ(client.open_connections(), 0u);
 }
@@ -226,8 +226,8 @@ TEST(HttpClient, TlsWithPeerAndHostNameVerification) {
   try {
     run(io, client.send(aws::Url::parse("https://127.0.0.1:" + port + "/"), get("/"), 10s));
     FAIL() << "host name not verified";
-  } catch (const aws::HttpError& error) {
-    EXPECT_EQ(error.kind(), aws::HttpError::Kind::connect) << error.what();
+  } catch (const aws::AwsHttpError& error) {
+    EXPECT_EQ(error.kind(), aws::AwsHttpError::Kind::connect) << error.what();
     EXPECT_NE(std::string(error.what()).find("TLS handshake"), std::string::npos) << error.what();
   }
   ::unsetenv("SSL_CERT_FILE");

@@ -90,8 +90,8 @@ TEST(Validation, ValuesWithoutLengthAreRejected) {
 }
 
 TEST(Validation, AllAreValidationExceptions) {
-  EXPECT_THROW(tomodachi::validate_field_length("", 1), tomodachi::ValidationException);
-  EXPECT_THROW(tomodachi::validate_field_regex("x", "y"), tomodachi::ValidationException);
+  EXPECT_THROW(tomodachi::validate_field_length("", 1), tomodachi::ValidationError);
+  EXPECT_THROW(tomodachi::validate_field_regex("x", "y"), tomodachi::ValidationError);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // The in-memory broker: topic routing, queues, envelopes, transport values, publishing hook.
 #include <tomodachi/testing.hpp>
+#include <tomodachi/transport/messaging.hpp>
 
 #include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>

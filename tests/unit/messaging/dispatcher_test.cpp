@@ -1,6 +1,6 @@
 // MessageDispatcher with a payload the transport parsed already (IncomingMessage::parsed /
 // parse_error): the core uses it and does not parse again.
-#include <tomodachi/messaging.hpp>
+#include <tomodachi/transport/messaging.hpp>
 
 #include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>

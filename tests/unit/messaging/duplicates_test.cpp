@@ -1,5 +1,6 @@
 // Duplicate suppression (spec/wire.md §2.8, §3.11): registry and end to end.
 #include <tomodachi/testing.hpp>
+#include <tomodachi/transport/messaging.hpp>
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>

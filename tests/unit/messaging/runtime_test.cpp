@@ -1,6 +1,7 @@
 // A whole service on the in-memory broker through the runtime's lifecycle
 // (register_transport → start → started → handler → tomodachi::exit → drained stop).
 #include <tomodachi/testing.hpp>
+#include <tomodachi/transport/messaging.hpp>
 
 #include <gtest/gtest.h>
 

@@ -81,7 +81,7 @@ TEST(ScheduleValidation, RegistrationRejectsSchedulesThatCannotRun) {
     EXPECT_THAT(error.what(), StartsWith("Invalid interval: '5 minutes'"));
   }
   EXPECT_THROW(detail::validate_schedule(at("bad")), ScheduleError);
-  EXPECT_THROW(detail::validate_schedule(every(0s)), std::invalid_argument);
+  EXPECT_THROW(detail::validate_schedule(every(0s)), ScheduleError);
   EXPECT_THROW(detail::validate_schedule(at("08:00", "Nowhere/Special")), ScheduleError);
 }
 

@@ -1,10 +1,11 @@
 #pragma once
 /// @file
-/// The transport-neutral messaging core, for transport implementers (AMQP, SNS/SQS, the
-/// in-memory test transport): a registration shape (`MessageHandlerSpec`), the per-
-/// subscription `MessageDispatcher` that parses, suppresses duplicates, runs middleware
-/// and handler and settles the message through the transport's `Delivery`, and the
-/// process-wide duplicate registry.
+/// For transport implementers (AMQP, SNS/SQS, the in-memory test transport): the
+/// transport-neutral messaging core. The registration shape (`MessageHandlerSpec`), the
+/// per-subscription `MessageDispatcher` that parses, suppresses duplicates, runs
+/// middleware and handler and settles the message through the transport's `Delivery`,
+/// the process-wide duplicate registry and the publishing seam. Service files do not need
+/// this header (<tomodachi/tomodachi.hpp> does not include it).
 ///
 /// A transport's receive loop does, per message:
 ///
@@ -15,11 +16,16 @@
 /// ```
 
 #include <tomodachi/delivery.hpp>
+#include <tomodachi/detail/bind_member.hpp>
+#include <tomodachi/detail/message_handler_spec.hpp>
 #include <tomodachi/envelope.hpp>
+#include <tomodachi/logging.hpp>
 #include <tomodachi/message.hpp>
+#include <tomodachi/message_attributes.hpp>
 #include <tomodachi/message_middleware.hpp>
 #include <tomodachi/task.hpp>
-#include <tomodachi/transport.hpp>
+#include <tomodachi/transport/delivery.hpp>
+#include <tomodachi/transport/transport.hpp>
 
 #include <array>
 #include <chrono>
@@ -34,30 +40,11 @@
 
 namespace tomodachi {
 
-/// The transport-neutral part of an AMQP or SNS/SQS registration. The transports'
-/// specs derive from it; the in-memory transport subscribes any of them.
-struct MessageHandlerSpec : HandlerSpec {
-  using HandlerSpec::HandlerSpec;
-  ~MessageHandlerSpec() override;
-
-  /// Routing key (AMQP) or topic (SNS/SQS) as registered, unprefixed; may hold `*`/`#`.
-  std::string pattern;
-  /// The bound handler.
-  MessageHandler handler;
-  /// Envelope override (unset: the service's `message_envelope`).
-  EnvelopeOverride message_envelope;
-  /// How messages are settled.
-  DeliveryPolicy delivery;
-  /// Explicit queue name, unprefixed (unset: derived as upstream does).
-  std::optional<std::string> queue_name;
-  /// Competing consumers (unset: upstream's default for the transport).
-  std::optional<bool> competing;
-};
-
-/// Binds member function `Fn` (`Task<void> (S::*)(Message&)`) of `service`.
-template <auto Fn, typename S>
-MessageHandler bind_message_handler(S& service) {
-  return [&service](Message& message) -> Task<void> { return (service.*Fn)(message); };
+/// Member function `Fn` (`Task<void> (S::*)(Message&)`) of `service` as a MessageHandler,
+/// for a transport's own registration calls (`detail::bind_member`, as `Service::amqp`).
+template <auto Fn>
+MessageHandler bind_message_handler(Service& service) {
+  return MessageHandler(detail::bind_member<Fn>(service));
 }
 
 /// Duplicate suppression (spec/wire.md §2.8, §3.11): keys `"{message_uuid}:{handler}"`.
