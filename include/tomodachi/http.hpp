@@ -19,7 +19,8 @@
 #include <tomodachi/json.hpp>
 #include <tomodachi/service.hpp>
 #include <tomodachi/task.hpp>
-#include <tomodachi/transport.hpp>
+#include <tomodachi/detail/handler_spec.hpp>
+#include <tomodachi/error.hpp>
 #include <tomodachi/websocket.hpp>
 
 #include <boost/json/value.hpp>
@@ -96,7 +97,7 @@ struct FormField {
 /// 403, ...). Goes through the `http_error` handler of that status if one exists;
 /// otherwise the body is `body` (`text/plain; charset=utf-8` unless `headers` say
 /// otherwise), or the reason phrase (`Found`, `Forbidden`, ...) when `body` is empty.
-class HttpError : public std::runtime_error {
+class HttpError : public Error {
  public:
   explicit HttpError(int status, Headers headers = {}, std::string body = {});
   int status() const noexcept { return status_; }
@@ -110,9 +111,9 @@ class HttpError : public std::runtime_error {
 };
 
 /// Raised for HTTP transport start errors (bind failure, access-log file).
-class HttpException : public std::runtime_error {
+class HttpException : public Error {
  public:
-  using std::runtime_error::runtime_error;
+  using Error::Error;
 };
 
 namespace detail {
@@ -279,8 +280,10 @@ struct HttpMiddlewareSpec {
 struct HttpSpec : HandlerSpec {
   using Definition = std::variant<HttpRouteSpec, HttpErrorSpec, HttpStaticSpec, HttpWebsocketSpec,
                                   HttpMiddlewareSpec>;
+  static constexpr std::string_view kind = "http";
   HttpSpec(std::string handler_name, Definition spec_definition)
-      : HandlerSpec("http", std::move(handler_name)), definition(std::move(spec_definition)) {}
+      : HandlerSpec(std::string(kind), std::move(handler_name)),
+        definition(std::move(spec_definition)) {}
   Definition definition;
 };
 

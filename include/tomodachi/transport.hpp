@@ -1,10 +1,8 @@
 #pragma once
 /// @file
-/// Transitional. The transport-writer API (`TransportInstance`, `register_transport`,
-/// `on_process_stop`, `TransportFactory`) moved to <tomodachi/transport/transport.hpp>;
-/// the registration record `HandlerSpec` lives in <tomodachi/detail/handler_spec.hpp>.
-/// This header only forwards the latter while <tomodachi/http.hpp> still includes it, so
-/// that <tomodachi/tomodachi.hpp> does not reach the transport-writer API. Include
-/// <tomodachi/transport/transport.hpp> in a transport.
+/// Deprecated path, kept for one release: the transport-writer API (`TransportInstance`,
+/// `register_transport`, `on_process_stop`, `TransportFactory`) lives in
+/// <tomodachi/transport/transport.hpp>. Include that header in a transport; a service never
+/// needs either (<tomodachi/tomodachi.hpp> does not include them).
 
-#include <tomodachi/detail/handler_spec.hpp>
+#include <tomodachi/transport/transport.hpp>

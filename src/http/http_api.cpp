@@ -18,7 +18,7 @@ Response Response::json(const boost::json::value& value, int status_code) {
 }
 
 HttpError::HttpError(int status, Headers headers, std::string body)
-    : std::runtime_error("HTTP " + std::to_string(status)),
+    : Error("HTTP " + std::to_string(status)),
       status_(status),
       headers_(std::move(headers)),
       body_(std::move(body)) {}
@@ -65,7 +65,7 @@ void Service::http_middleware(std::function<Task<Response>(HttpNext&, Request&)>
 
 namespace {
 const bool http_transport_registered = [] {
-  register_transport("http", &http_impl::make_http_transport);
+  register_transport<detail::HttpSpec>(&http_impl::make_http_transport);
   return true;
 }();
 }  // namespace

@@ -448,13 +448,8 @@ Task<void> HttpTransport::stop(Deadline deadline) {
 int HttpTransport::port() const noexcept { return core_->port(); }
 
 std::unique_ptr<TransportInstance> make_http_transport(Service& service,
-                                                       std::vector<const HandlerSpec*> specs) {
-  std::vector<const detail::HttpSpec*> http_specs;
-  for (const auto* spec : specs) {
-    if (const auto* http_spec = dynamic_cast<const detail::HttpSpec*>(spec))
-      http_specs.push_back(http_spec);
-  }
-  return std::make_unique<HttpTransport>(service, std::move(http_specs));
+                                                       std::vector<const detail::HttpSpec*> specs) {
+  return std::make_unique<HttpTransport>(service, std::move(specs));
 }
 
 }  // namespace http_impl

@@ -29,8 +29,8 @@ class HttpTransport final : public TransportInstance {
   std::shared_ptr<ServerCore> core_;
 };
 
-/// Creates the transport instance (the factory registered as "http").
+/// Creates the transport instance (the factory registered for detail::HttpSpec).
 std::unique_ptr<TransportInstance> make_http_transport(Service& service,
-                                                       std::vector<const HandlerSpec*> specs);
+                                                       std::vector<const detail::HttpSpec*> specs);
 
 }  // namespace tomodachi::http_impl
