@@ -13,6 +13,16 @@ using Clock = amqp::ReconnectPolicy::Clock;
 
 amqp::ReconnectPolicy policy() { return amqp::ReconnectPolicy(100ms, 3000ms); }
 
+// A policy whose connection, open for a minute, was just lost; `now` becomes the time of
+// its first reconnect attempt.
+amqp::ReconnectPolicy lost_after_a_minute(Clock::time_point& now) {
+  auto p = policy();
+  p.opened(now);
+  p.lost(now + 60s);
+  now = p.next_attempt();
+  return p;
+}
+
 }  // namespace
 
 TEST(ReconnectPolicy, AConnectionLostLongAfterItOpenedReconnectsAfterTheMinimumDelay) {
@@ -24,16 +34,13 @@ TEST(ReconnectPolicy, AConnectionLostLongAfterItOpenedReconnectsAfterTheMinimumD
 }
 
 TEST(ReconnectPolicy, FailedAttemptsDoubleTheDelayUpToTheMaximum) {
-  auto p = policy();
   Clock::time_point now{};
-  p.opened(now);
-  now += 60s;
-  p.lost(now);
+  auto p = lost_after_a_minute(now);
   std::vector<std::chrono::milliseconds> delays;
   for (int i = 0; i < 7; ++i) {
-    now = p.next_attempt();
     p.attempt_failed(now);
     delays.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(p.next_attempt() - now));
+    now = p.next_attempt();
   }
   EXPECT_EQ(delays, (std::vector<std::chrono::milliseconds>{200ms, 400ms, 800ms, 1600ms, 3000ms,
                                                             3000ms, 3000ms}));
@@ -57,27 +64,22 @@ TEST(ReconnectPolicy, AConnectionLostSoonAfterOpeningKeepsBackingOff) {
 }
 
 TEST(ReconnectPolicy, AReplayTheBrokerRefusedKeepsTheBackoffGrowing) {
-  auto p = policy();
   Clock::time_point now{};
-  p.opened(now);
-  p.lost(now + 60s);
+  auto p = lost_after_a_minute(now);
   for (int round = 0; round < 6; ++round) {
-    now = p.next_attempt();
     p.opened(now);
     EXPECT_FALSE(p.replay_started(2));
     EXPECT_FALSE(p.replayed_step_answered(true));  // e.g. 405 RESOURCE_LOCKED
     EXPECT_FALSE(p.replayed_step_answered(false));
     p.lost(now + 60s);  // even long after: the refused replay counts
+    now = p.next_attempt();
   }
   EXPECT_EQ(p.backoff(), 3000ms);
 }
 
 TEST(ReconnectPolicy, AReplayThatWentThroughResetsTheBackoff) {
-  auto p = policy();
   Clock::time_point now{};
-  p.opened(now);
-  p.lost(now + 60s);
-  now = p.next_attempt();
+  auto p = lost_after_a_minute(now);
   p.attempt_failed(now);
   p.attempt_failed(now);
   EXPECT_EQ(p.backoff(), 400ms);
