@@ -8,6 +8,9 @@
 // `asio::post`; the loop never blocks on the broker.
 //
 // Channels: 1 consumers + qos, 2 declarations, 3 publishing in confirm mode.
+//
+// This class is the loop's side: it turns calls into commands (command_queue.hpp). The
+// I/O thread's parts are listed in io_loop.hpp.
 
 #include "amqp/topology.hpp"
 
@@ -24,7 +27,7 @@
 #include <string>
 #include <vector>
 
-namespace tomodachi::rabbitmq {
+namespace tomodachi::amqp_impl {
 
 struct ConnectionSettings {
   std::string host = "127.0.0.1";
@@ -170,7 +173,7 @@ class Connection {
   struct Impl;
 
  private:
-  std::shared_ptr<Impl> impl_;
+  std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace tomodachi::rabbitmq
+}  // namespace tomodachi::amqp_impl

@@ -17,7 +17,7 @@ const tomodachi::Logger& log() {
 }
 }  // namespace
 
-namespace tomodachi::rabbitmq {
+namespace tomodachi::amqp_impl {
 
 boost::asio::execution_context::id LoopState::id;
 
@@ -136,4 +136,4 @@ void LoopState::shutdown() {
   parse_envelopes_.clear();
 }
 
-}  // namespace tomodachi::rabbitmq
+}  // namespace tomodachi::amqp_impl

@@ -26,7 +26,7 @@
 #include <string>
 #include <unordered_map>
 
-namespace tomodachi::rabbitmq {
+namespace tomodachi::amqp_impl {
 
 class LoopState final : public boost::asio::execution_context::service {
  public:
@@ -92,4 +92,4 @@ class LoopState final : public boost::asio::execution_context::service {
   ExecutionCounter total_tasks_{"amqp_total_tasks"};
 };
 
-}  // namespace tomodachi::rabbitmq
+}  // namespace tomodachi::amqp_impl

@@ -5,7 +5,7 @@
 #include <limits>
 #include <new>
 
-namespace tomodachi::rabbitmq {
+namespace tomodachi::amqp_impl {
 namespace {
 
 amqp_boolean_t flag(bool value) { return value ? 1 : 0; }
@@ -357,4 +357,4 @@ EncodedProperties::EncodedProperties(const AmqpProperties& properties,
   set_bytes(source_.app_id, AMQP_BASIC_APP_ID_FLAG, p.app_id);
 }
 
-}  // namespace tomodachi::rabbitmq
+}  // namespace tomodachi::amqp_impl

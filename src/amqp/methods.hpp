@@ -16,7 +16,7 @@
 #include <variant>
 #include <vector>
 
-namespace tomodachi::rabbitmq {
+namespace tomodachi::amqp_impl {
 
 /// Channel numbers of a connection: consumers + qos, declarations, publishing (confirm mode).
 /// A channel error closes only its own channel, so declaration failures never take the
@@ -113,4 +113,4 @@ class EncodedProperties {
   amqp_basic_properties_t properties_{};
 };
 
-}  // namespace tomodachi::rabbitmq
+}  // namespace tomodachi::amqp_impl

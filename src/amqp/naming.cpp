@@ -7,7 +7,7 @@
 #include <cmath>
 #include <stdexcept>
 
-namespace tomodachi::rabbitmq {
+namespace tomodachi::amqp_impl {
 namespace {
 
 constexpr std::string_view allowed_punctuation = "_*#,;.:<>!\"%&/()[]{}\\=?'^`~+|@$ -";
@@ -175,29 +175,29 @@ std::optional<std::int64_t> x_expires_ms(double queue_ttl_seconds) {
   return static_cast<std::int64_t>(queue_ttl_seconds * 1000);
 }
 
-}  // namespace tomodachi::rabbitmq
+}  // namespace tomodachi::amqp_impl
 
 namespace tomodachi::amqp_names {
 
 std::string encode_routing_key(std::string_view routing_key) {
-  return rabbitmq::encode_routing_key(routing_key);
+  return amqp_impl::encode_routing_key(routing_key);
 }
 
 std::string decode_routing_key(std::string_view encoded) {
-  return rabbitmq::decode_routing_key(encoded);
+  return amqp_impl::decode_routing_key(encoded);
 }
 
 std::string routing_key(std::string_view routing_key, std::string_view option_prefix,
                         const std::optional<std::string>& prefix_override) {
-  return rabbitmq::wire_routing_key(routing_key, option_prefix, prefix_override);
+  return amqp_impl::wire_routing_key(routing_key, option_prefix, prefix_override);
 }
 
 std::string queue_name(std::string_view routing_key, std::string_view handler_name,
                        std::string_view service_uuid, std::optional<bool> competing,
                        const std::optional<std::string>& queue_name,
                        std::string_view queue_name_prefix) {
-  return rabbitmq::subscription_queue_name(routing_key, handler_name, service_uuid, competing,
-                                           queue_name, queue_name_prefix);
+  return amqp_impl::subscription_queue_name(routing_key, handler_name, service_uuid, competing,
+                                            queue_name, queue_name_prefix);
 }
 
 }  // namespace tomodachi::amqp_names

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace tomodachi::rabbitmq {
+namespace tomodachi::amqp_impl {
 
 /// Replaces every code point outside the allowed set by `___<hex of its UTF-8 bytes>_`.
 /// Bytes that are not valid UTF-8 are encoded one by one (Python strings cannot hold them).
@@ -50,4 +50,4 @@ std::string subscription_queue_name(std::string_view routing_key, std::string_vi
 /// `int(queue_ttl * 1000)`; nullopt when the ttl is 0 (no `x-expires` argument).
 std::optional<std::int64_t> x_expires_ms(double queue_ttl_seconds);
 
-}  // namespace tomodachi::rabbitmq
+}  // namespace tomodachi::amqp_impl

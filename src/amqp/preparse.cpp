@@ -2,7 +2,7 @@
 
 #include <typeinfo>
 
-namespace tomodachi::rabbitmq {
+namespace tomodachi::amqp_impl {
 
 bool preparsable(const std::shared_ptr<const Envelope>& envelope) noexcept {
   return envelope && typeid(*envelope) == typeid(JsonBase);
@@ -18,4 +18,4 @@ std::shared_ptr<Preparsed> preparse(const Envelope& envelope, std::string_view b
   return result;
 }
 
-}  // namespace tomodachi::rabbitmq
+}  // namespace tomodachi::amqp_impl

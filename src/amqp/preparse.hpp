@@ -12,7 +12,7 @@
 #include <optional>
 #include <string_view>
 
-namespace tomodachi::rabbitmq {
+namespace tomodachi::amqp_impl {
 
 /// A payload parsed on the I/O thread: the envelope's result or what it threw.
 struct Preparsed {
@@ -26,4 +26,4 @@ bool preparsable(const std::shared_ptr<const Envelope>& envelope) noexcept;
 /// Parses `body` with `envelope` (on the I/O thread).
 std::shared_ptr<Preparsed> preparse(const Envelope& envelope, std::string_view body);
 
-}  // namespace tomodachi::rabbitmq
+}  // namespace tomodachi::amqp_impl

@@ -5,13 +5,14 @@
 // so both are deques in tag order (no allocation per message, binary search by tag).
 
 #include <algorithm>
+#include <cassert>
 #include <cstdint>
 #include <deque>
 #include <optional>
 #include <utility>
 #include <vector>
 
-namespace tomodachi::rabbitmq {
+namespace tomodachi::amqp_impl {
 
 /// Deliveries handed to the service loop and not settled at the broker yet.
 class AckTracker {
@@ -22,7 +23,10 @@ class AckTracker {
     std::vector<std::uint64_t> singles;             ///< basic.ack(tag, multiple=false)
   };
 
-  void delivered(std::uint64_t tag) { entries_.push_back({tag, State::pending}); }
+  void delivered(std::uint64_t tag) {
+    assert((entries_.empty() || entries_.back().tag < tag) && "delivery tags only grow");
+    entries_.push_back({tag, State::pending});
+  }
 
   /// The loop acked `tag` (sent with the next plan). Unknown tags are ignored.
   void acked(std::uint64_t tag) {
@@ -81,6 +85,8 @@ template <typename Publish>
 class ConfirmQueue {
  public:
   void sent(std::uint64_t sequence, Publish publish) {
+    assert((entries_.empty() || entries_.back().first < sequence) &&
+           "publish sequence numbers only grow");
     entries_.emplace_back(sequence, std::move(publish));
   }
 
@@ -132,4 +138,4 @@ class ConfirmQueue {
   std::deque<std::pair<std::uint64_t, std::optional<Publish>>> entries_;
 };
 
-}  // namespace tomodachi::rabbitmq
+}  // namespace tomodachi::amqp_impl

@@ -8,7 +8,7 @@
 #include <limits>
 #include <stdexcept>
 
-namespace tomodachi::rabbitmq {
+namespace tomodachi::amqp_impl {
 namespace {
 
 constexpr std::string_view default_exchange = "amq.topic";
@@ -128,4 +128,4 @@ std::string describe(const TopologyStep& step) {
   return std::visit(Visitor{}, step);
 }
 
-}  // namespace tomodachi::rabbitmq
+}  // namespace tomodachi::amqp_impl

@@ -12,7 +12,7 @@
 #include <variant>
 #include <vector>
 
-namespace tomodachi::rabbitmq {
+namespace tomodachi::amqp_impl {
 
 /// basic.qos(prefetch_size=0, prefetch_count, global) on the consumer channel.
 struct QosStep {
@@ -125,4 +125,4 @@ QueueDeclareStep dead_letter_queue_step(std::string_view dead_letter_queue);
 /// Short text of a step for logs: `queue.declare "name"`.
 std::string describe(const TopologyStep& step);
 
-}  // namespace tomodachi::rabbitmq
+}  // namespace tomodachi::amqp_impl

@@ -23,7 +23,7 @@
 #include <vector>
 
 namespace tomodachi {
-namespace rabbitmq {
+namespace amqp_impl {
 namespace {
 
 namespace asio = boost::asio;
@@ -95,7 +95,7 @@ Task<void> publish_confirmed(LoopState& state, const Options::Amqp& options,
 // One received message as the messaging core settles it.
 class AmqpDelivery final : public tomodachi::Delivery {
  public:
-  AmqpDelivery(std::shared_ptr<Subscription> subscription, rabbitmq::Delivery delivery)
+  AmqpDelivery(std::shared_ptr<Subscription> subscription, amqp_impl::Delivery delivery)
       : subscription_(std::move(subscription)), delivery_(std::move(delivery)) {}
 
   bool settled() const noexcept { return settled_; }
@@ -244,12 +244,12 @@ class AmqpDelivery final : public tomodachi::Delivery {
   }
 
   std::shared_ptr<Subscription> subscription_;
-  rabbitmq::Delivery delivery_;
+  amqp_impl::Delivery delivery_;
   bool settled_ = false;
 };
 
 Task<void> handle_delivery(std::shared_ptr<Subscription> subscription,
-                           rabbitmq::Delivery delivery) {
+                           amqp_impl::Delivery delivery) {
   auto shared = subscription->shared;
   IncomingMessage incoming;
   incoming.payload = delivery.body;
@@ -312,7 +312,7 @@ class AmqpTransport final : public TransportInstance {
     for (auto& subscription : subscriptions_) {
       std::weak_ptr<Subscription> weak = subscription;
       subscription->plan.consumer_id =
-          state_->add_consumer([this, weak](rabbitmq::Delivery&& delivery) {
+          state_->add_consumer([this, weak](amqp_impl::Delivery&& delivery) {
             if (auto s = weak.lock()) receive(std::move(s), std::move(delivery));
           });
       if (subscription->parse_off_loop)
@@ -404,7 +404,7 @@ class AmqpTransport final : public TransportInstance {
     return subscription;
   }
 
-  void receive(std::shared_ptr<Subscription> subscription, rabbitmq::Delivery&& delivery) {
+  void receive(std::shared_ptr<Subscription> subscription, amqp_impl::Delivery&& delivery) {
     if (shared_->stopping.is_set()) {
       consumer_->nack(delivery.epoch, delivery.delivery_tag, true);
       return;
@@ -479,7 +479,7 @@ const bool registered = [] {
 }();
 
 }  // namespace
-}  // namespace rabbitmq
+}  // namespace amqp_impl
 
 // ---- amqp_publish ------------------------------------------------------------------------
 
@@ -489,11 +489,11 @@ Task<void> publish_through_override(const PublishOverride& hook, PublishRequest 
   co_await hook(std::move(request));
 }
 
-Task<void> publish_message(const Options::Amqp& amqp_options, rabbitmq::OutgoingMessage message,
+Task<void> publish_message(const Options::Amqp& amqp_options, amqp_impl::OutgoingMessage message,
                            bool wait, std::chrono::milliseconds timeout) {
   auto executor = co_await boost::asio::this_coro::executor;
-  auto& state = rabbitmq::LoopState::of(executor);
-  rabbitmq::Connection& publisher = state.publisher_connection(amqp_options, executor);
+  auto& state = amqp_impl::LoopState::of(executor);
+  amqp_impl::Connection& publisher = state.publisher_connection(amqp_options, executor);
   // The publish's timeout bounds everything, the first (shared) connect included.
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   if (!publisher.has_connected()) co_await publisher.connect(deadline);
@@ -503,8 +503,8 @@ Task<void> publish_message(const Options::Amqp& amqp_options, rabbitmq::Outgoing
   }
   publisher.publish_detached(std::move(message), deadline, [](std::exception_ptr error) {
     if (error) {
-      rabbitmq::log().warning("unconfirmed publish [amqp]",
-                              {{"error", boost::json::string(describe_exception(error))}});
+      amqp_impl::log().warning("unconfirmed publish [amqp]",
+                               {{"error", boost::json::string(describe_exception(error))}});
     }
   });
 }
@@ -522,7 +522,7 @@ Task<void> amqp_publish(const Service& service, PublishData data, std::string_vi
     return publish_through_override(*hook, std::move(request));
   }
   const auto& amqp_options = service.options.amqp;
-  rabbitmq::OutgoingMessage message;
+  amqp_impl::OutgoingMessage message;
   message.body = build_payload(request);
   message.exchange = !options.exchange_name.empty()        ? std::string(options.exchange_name)
                      : !amqp_options.exchange_name.empty() ? amqp_options.exchange_name
@@ -530,7 +530,7 @@ Task<void> amqp_publish(const Service& service, PublishData data, std::string_vi
   std::optional<std::string> prefix_override;
   if (options.routing_key_prefix) prefix_override.emplace(*options.routing_key_prefix);
   message.routing_key =
-      rabbitmq::wire_routing_key(routing_key, amqp_options.routing_key_prefix, prefix_override);
+      amqp_impl::wire_routing_key(routing_key, amqp_options.routing_key_prefix, prefix_override);
   if (options.persistent) message.properties.delivery_mode = 2;
   return publish_message(amqp_options, std::move(message), options.wait, options.timeout);
 }

@@ -20,7 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-namespace rmq = tomodachi::rabbitmq;
+namespace rmq = tomodachi::amqp_impl;
 using amqp_test::run;
 using amqp_test::run_until;
 using amqp_test::unique;

@@ -23,7 +23,7 @@
 #include <mutex>
 
 namespace json = boost::json;
-namespace rmq = tomodachi::rabbitmq;
+namespace rmq = tomodachi::amqp_impl;
 using amqp_test::run;
 using amqp_test::run_until;
 using amqp_test::unique;

@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-namespace rmq = tomodachi::rabbitmq;
+namespace rmq = tomodachi::amqp_impl;
 using amqp_fixture::cases;
 using amqp_fixture::str;
 

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-namespace rmq = tomodachi::rabbitmq;
+namespace rmq = tomodachi::amqp_impl;
 
 namespace {
 const std::string payload =

@@ -5,7 +5,7 @@
 
 #include <string>
 
-namespace rmq = tomodachi::rabbitmq;
+namespace rmq = tomodachi::amqp_impl;
 
 TEST(AckTracker, ContiguousAcksFromTheOldestBecomeOneMultipleAck) {
   rmq::AckTracker acks;

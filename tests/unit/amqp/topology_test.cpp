@@ -10,7 +10,7 @@
 
 #include <gtest/gtest.h>
 
-namespace rmq = tomodachi::rabbitmq;
+namespace rmq = tomodachi::amqp_impl;
 namespace json = boost::json;
 using amqp_fixture::cases;
 using amqp_fixture::str;
