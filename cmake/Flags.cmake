@@ -1,5 +1,5 @@
 # Compile definitions shared by the library and every service compiled against it.
-# They are part of the ABI tag (src/core/abi.cpp) and of the flags `tomodachi run`
+# They are part of the ABI tag (src/core/registry.cpp, src/cli/abi_section.cpp) and of the flags `tomodachi run`
 # records for compiling service files.
 set(TOMODACHI_PUBLIC_DEFINITIONS
     BOOST_ASIO_SEPARATE_COMPILATION

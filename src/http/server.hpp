@@ -1,6 +1,6 @@
 #pragma once
 // The HTTP transport instance of one service (Beast HTTP/1.1 + websocket server on the
-// service loop). Only server.cpp includes Beast.
+// service loop). Beast stays inside src/http: this header does not include it.
 
 #include <tomodachi/http.hpp>
 #include <tomodachi/transport/transport.hpp>
