@@ -420,7 +420,15 @@ class ReusePort(unittest.TestCase):
 
 class StartOrder(unittest.TestCase):
     def test_not_listening_until_the_start_hooks_finished(self):
-        port = free_port()
+        # The port is reserved for the whole test by a bound, never listening SO_REUSEPORT
+        # socket: no other process can take it while the service sleeps in its start hook
+        # (a free_port() chosen in advance raced with parallel tests), a connection attempt
+        # is refused until the service (also SO_REUSEPORT, same user) listens on it.
+        reserve = socket.socket()
+        reserve.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        reserve.bind(("0.0.0.0", 0))
+        self.addCleanup(reserve.close)
+        port = reserve.getsockname()[1]
         service = ServiceProcess(SERVICE, env={"HTTP_E2E_PORT": str(port), "HTTP_E2E_START_SLEEP": "2"})
         try:
             self.assertIsNotNone(service.wait_for(lambda r: r.get("message") == "starting the service", 60))
