@@ -37,7 +37,7 @@ launch_and_wait() {
   if [[ -z "$started" ]]; then
     echo "rabbitmq.sh: RabbitMQ did not start; see $root/log" >&2
     tail -n 30 "$root/log/startup.log" >&2 || true
-    exit 1
+    return 1
   fi
 }
 
@@ -62,33 +62,41 @@ start)
     exit 1
   fi
   if [[ -f "$root/env" ]]; then "$0" stop "$(dirname "$root")" || true; fi
-  rm -rf "$root"; mkdir -p "$root"/{mnesia,log,home}
-  amqp_port=$(free_port); dist_port=$(free_port); epmd_port=$(free_port)
-  node="tomodachi-test-$amqp_port@localhost"
-  printf '[].\n' >"$root/enabled_plugins"
-  : >"$root/rabbitmq-env.conf"  # not the machine's /etc/rabbitmq/rabbitmq-env.conf
-  cat >"$root/rabbitmq.conf" <<CONF
+  # Ports are picked free, then bound by the server a moment later: another process may
+  # take one in between (parallel test runs). Such a start fails fast; try other ports.
+  for attempt in 1 2 3; do
+    rm -rf "$root"; mkdir -p "$root"/{mnesia,log,home}
+    amqp_port=$(free_port); dist_port=$(free_port); epmd_port=$(free_port)
+    node="tomodachi-test-$amqp_port@localhost"
+    printf '[].\n' >"$root/enabled_plugins"
+    : >"$root/rabbitmq-env.conf"  # not the machine's /etc/rabbitmq/rabbitmq-env.conf
+    cat >"$root/rabbitmq.conf" <<CONF
 listeners.tcp.1 = 127.0.0.1:$amqp_port
 loopback_users = none
 log.console = false
 log.file.level = warning
 CONF
-  cat >"$root/env" <<ENV
+    cat >"$root/env" <<ENV
 TOMODACHI_TEST_AMQP_HOST=127.0.0.1
 TOMODACHI_TEST_AMQP_PORT=$amqp_port
 TOMODACHI_TEST_AMQP_NODE=$node
 TOMODACHI_TEST_EPMD_PORT=$epmd_port
 TOMODACHI_TEST_RABBITMQ_DIR=$root
 ENV
-  load_env
-  export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT=$amqp_port RABBITMQ_DIST_PORT=$dist_port \
-    RABBITMQ_CONFIG_FILE="$root/rabbitmq.conf" RABBITMQ_ENABLED_PLUGINS_FILE="$root/enabled_plugins" \
-    RABBITMQ_MNESIA_BASE="$root/mnesia" RABBITMQ_LOG_BASE="$root/log" RABBITMQ_PID_FILE="$root/pid" \
-    RABBITMQ_ADVANCED_CONFIG_FILE="$root/advanced.config" RABBITMQ_USE_LONGNAME=false \
-    RABBITMQ_CONF_ENV_FILE="$root/rabbitmq-env.conf"
-  # Remember how the node was started, so a fault test can restart it identically.
-  env | grep -E '^(RABBITMQ_|ERL_EPMD_PORT|HOME=)' | sed 's/^/export /' >"$root/server-env"
-  launch_and_wait
+    load_env
+    export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT=$amqp_port RABBITMQ_DIST_PORT=$dist_port \
+      RABBITMQ_CONFIG_FILE="$root/rabbitmq.conf" RABBITMQ_ENABLED_PLUGINS_FILE="$root/enabled_plugins" \
+      RABBITMQ_MNESIA_BASE="$root/mnesia" RABBITMQ_LOG_BASE="$root/log" RABBITMQ_PID_FILE="$root/pid" \
+      RABBITMQ_ADVANCED_CONFIG_FILE="$root/advanced.config" RABBITMQ_USE_LONGNAME=false \
+      RABBITMQ_CONF_ENV_FILE="$root/rabbitmq-env.conf"
+    # Remember how the node was started, so a fault test can restart it identically.
+    env | grep -E '^(RABBITMQ_|ERL_EPMD_PORT|HOME=)' | sed 's/^/export /' >"$root/server-env"
+    if launch_and_wait; then break; fi
+    stop_node
+    ERL_EPMD_PORT=$epmd_port epmd -kill >/dev/null 2>&1 || true
+    if ((attempt == 3)); then exit 1; fi
+    echo "rabbitmq.sh: start attempt $attempt failed; trying again with other ports" >&2
+  done
   echo "rabbitmq: node $node on 127.0.0.1:$amqp_port (data in $root)"
   ;;
 stop)
@@ -107,7 +115,7 @@ restart)
   sleep "${3:-0}"
   # shellcheck disable=SC1091
   source "$root/server-env"
-  launch_and_wait
+  launch_and_wait || exit 1
   echo "rabbitmq: restarted $TOMODACHI_TEST_AMQP_NODE"
   ;;
 ctl)
