@@ -98,9 +98,6 @@ class InitRecords(unittest.TestCase):
                            os.path.join(os.path.realpath(harness.SOURCE_DIR), argument))])
 
 
-# The tests below need the src/core/launcher.cpp changes listed in the cli-ux report
-# (issue 13's records that live in the launcher). Remove each decorator when its change
-# lands: an unexpected success fails the suite.
 def service_records(result, loggers=("exception", "tomodachi.init", "tomodachi.service", "tomodachi.lifecycle")):
     return [r for r in records(result) if r.get("logger") in loggers]
 
@@ -109,7 +106,6 @@ class LauncherRecords(unittest.TestCase):
     def absolute(self, path):
         return os.path.join(os.path.realpath(harness.SOURCE_DIR), path)
 
-    @unittest.expectedFailure
     def test_constructor_that_throws(self):
         argument = os.path.relpath(LIFECYCLE, harness.SOURCE_DIR)
         r = run(["run", "--production", "--logger", "json", argument], TOMODACHI_TEST_MODE="init_exception")
@@ -124,7 +120,6 @@ class LauncherRecords(unittest.TestCase):
             dict({"logger": "tomodachi.init", "level": "warning", "message": "error during initializing"}, **init),
         ])
 
-    @unittest.expectedFailure
     def test_unknown_option_key_in_config(self):
         path = os.path.join(tempfile.mkdtemp(prefix="tomodachi-records-"), "config.json")
         self.addCleanup(shutil.rmtree, os.path.dirname(path), True)
@@ -137,7 +132,6 @@ class LauncherRecords(unittest.TestCase):
         self.assertNotIn("stopping service", messages)
         self.assertNotIn("terminated service", messages)
 
-    @unittest.expectedFailure
     def test_nothing_to_run_logs_only_no_transport_handlers(self):
         for name, module in (("empty_service.cpp", "empty_service"), ("no_service.cpp", "no_service")):
             with self.subTest(file=name):
@@ -149,7 +143,6 @@ class LauncherRecords(unittest.TestCase):
                     {"logger": "tomodachi.init", "level": "warning", "message": "no transport handlers defined",
                      "module": module, "file_path": self.absolute(argument)}])
 
-    @unittest.expectedFailure
     def test_lifecycle_debug_records_in_upstream_order(self):
         p = harness.Process(["run", "--production", "--logger", "json", LIFECYCLE], TOMODACHI_TEST_MODE="wait",
                             TOMODACHI_LOG_LEVEL="DEBUG")
@@ -229,9 +222,6 @@ class BuildArguments(unittest.TestCase):
 
 
 class Interrupt(unittest.TestCase):
-    # Needs the SignalHandling change in src/core/launcher.cpp listed in the cli-ux report;
-    # remove the decorator when it lands (an unexpected success fails the suite).
-    @unittest.expectedFailure
     def test_sigint_writes_backspaces_to_stdout(self):
         stderr_path = os.path.join(tempfile.mkdtemp(prefix="tomodachi-records-"), "stderr.log")
         self.addCleanup(shutil.rmtree, os.path.dirname(stderr_path), True)
