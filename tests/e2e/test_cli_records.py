@@ -162,6 +162,80 @@ class LauncherRecords(unittest.TestCase):
             "-> lifecycle.interrupt", "stopping service", "-> lifecycle.teardown", "terminated service"])
 
 
+STOP_HOOKS_ONLY = """#include <tomodachi/tomodachi.hpp>
+class StopHooksOnly : public tomodachi::Service {
+ public:
+  StopHooksOnly() : Service("stop-hooks-only") {}
+  tomodachi::Task<void> stopping_service() override { co_return; }
+  tomodachi::Task<void> stop_service() override { co_return; }
+};
+TOMODACHI_SERVICE(StopHooksOnly);
+"""
+
+RUNNER_AND_IDLE = """#include <tomodachi/tomodachi.hpp>
+class Idle : public tomodachi::Service {
+ public:
+  Idle() : Service("idle") {}
+  tomodachi::Task<void> stop_service() override {
+    logger().info("idle stop hook");
+    co_return;
+  }
+};
+class Runner : public tomodachi::Service {
+ public:
+  Runner() : Service("runner") {}
+  tomodachi::Task<void> started_service() override {
+    logger().info("registered", {{"idle", tomodachi::get_service("idle") != nullptr}});
+    co_return;
+  }
+};
+TOMODACHI_SERVICE(Idle);
+TOMODACHI_SERVICE(Runner);
+"""
+
+
+class ServicesThatStart(unittest.TestCase):
+    """Upstream starts a service only when it has handlers or a start hook (`_start_service`,
+    `_started_service`); the others are constructed and registered, and have no records."""
+
+    def write(self, name, text):
+        folder = tempfile.mkdtemp(prefix="tomodachi-records-")
+        self.addCleanup(shutil.rmtree, folder, True)
+        path = os.path.join(folder, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_stop_hooks_alone_are_nothing_to_run(self):
+        path = self.write("stop_hooks_only.cpp", STOP_HOOKS_ONLY)
+        r = run(["run", "--production", "--logger", "json", path], TOMODACHI_LOG_LEVEL="DEBUG")
+        self.assertEqual(r.returncode, 1, r.output)
+        self.assertEqual(service_records(r, ("tomodachi.init", "tomodachi.service", "tomodachi.lifecycle",
+                                             "tomodachi.event")), [
+            {"logger": "tomodachi.init", "level": "warning", "message": "no transport handlers defined",
+             "module": "stop_hooks_only", "file_path": path}])
+
+    def test_a_service_without_handlers_and_start_hooks_does_not_start(self):
+        path = self.write("runner_and_idle.cpp", RUNNER_AND_IDLE)
+        p = harness.Process(["run", "--production", "--logger", "json", path])
+        try:
+            self.assertTrue(p.wait_for_log("started service successfully", timeout=120), p.log())
+            p.signal(signal.SIGTERM)
+            r = p.wait(timeout=30)
+        finally:
+            p.stop()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lifecycle = [(x["message"], x.get("service")) for x in service_records(r, ("tomodachi.service",
+                                                                                   "tomodachi.lifecycle"))]
+        self.assertEqual(lifecycle, [
+            ("initializing service instance", "runner"), ("starting the service", None),
+            ("enabled handler functions", None), ("started service successfully", None),
+            ("stopping service", None), ("terminated service", None)])
+        messages = {x["message"]: x for x in records(r)}
+        self.assertTrue(messages["registered"]["idle"], "the idle service is registered")
+        self.assertNotIn("idle stop hook", messages)
+
+
 class EnvironmentValues(unittest.TestCase):
     def expect(self, args, stdout, **env):
         r = run(args, **env)
@@ -221,6 +295,11 @@ class BuildArguments(unittest.TestCase):
         self.expect([], "no service file given")
 
 
+def read(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
 class Interrupt(unittest.TestCase):
     def test_sigint_writes_backspaces_to_stdout(self):
         stderr_path = os.path.join(tempfile.mkdtemp(prefix="tomodachi-records-"), "stderr.log")
@@ -231,7 +310,7 @@ class Interrupt(unittest.TestCase):
                                        env=harness.environment(TOMODACHI_TEST_MODE="wait"))
             try:
                 deadline = time.time() + 120
-                while time.time() < deadline and "started service successfully" not in open(stderr_path).read():
+                while time.time() < deadline and "started service successfully" not in read(stderr_path):
                     time.sleep(0.05)
                 process.send_signal(signal.SIGINT)
                 stdout, _ = process.communicate(timeout=30)
