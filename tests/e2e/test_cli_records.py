@@ -102,6 +102,27 @@ def service_records(result, loggers=("exception", "tomodachi.init", "tomodachi.s
     return [r for r in records(result) if r.get("logger") in loggers]
 
 
+START_AND_STOP_LOGGERS = ("tomodachi.init", "tomodachi.service", "tomodachi.lifecycle", "tomodachi.event")
+
+
+def nothing_to_run(module, file_path):
+    """The records of a file with nothing to run: upstream's one warning."""
+    return [{"logger": "tomodachi.init", "level": "warning", "message": "no transport handlers defined",
+             "module": module, "file_path": file_path}]
+
+
+def run_until_sigterm(args, ready, **env):
+    """Runs `tomodachi <args>` until the record `ready`, then stops it with SIGTERM."""
+    p = harness.Process(args, **env)
+    try:
+        if not p.wait_for_log(ready, timeout=120):
+            raise AssertionError(p.log())
+        p.signal(signal.SIGTERM)
+        return p.wait(timeout=30)
+    finally:
+        p.stop()
+
+
 class LauncherRecords(unittest.TestCase):
     def absolute(self, path):
         return os.path.join(os.path.realpath(harness.SOURCE_DIR), path)
@@ -138,20 +159,12 @@ class LauncherRecords(unittest.TestCase):
                 argument = os.path.join("tests", "services", name)
                 r = run(["run", "--production", "--logger", "json", argument])
                 self.assertEqual(r.returncode, 1, r.output)
-                self.assertEqual(service_records(r, ("tomodachi.init", "tomodachi.service", "tomodachi.lifecycle",
-                                                     "tomodachi.event")), [
-                    {"logger": "tomodachi.init", "level": "warning", "message": "no transport handlers defined",
-                     "module": module, "file_path": self.absolute(argument)}])
+                self.assertEqual(service_records(r, START_AND_STOP_LOGGERS),
+                                 nothing_to_run(module, self.absolute(argument)))
 
     def test_lifecycle_debug_records_in_upstream_order(self):
-        p = harness.Process(["run", "--production", "--logger", "json", LIFECYCLE], TOMODACHI_TEST_MODE="wait",
-                            TOMODACHI_LOG_LEVEL="DEBUG")
-        try:
-            self.assertTrue(p.wait_for_log("-> lifecycle.ready", timeout=120), p.log())
-            p.signal(signal.SIGTERM)
-            r = p.wait(timeout=30)
-        finally:
-            p.stop()
+        r = run_until_sigterm(["run", "--production", "--logger", "json", LIFECYCLE], "-> lifecycle.ready",
+                              TOMODACHI_TEST_MODE="wait", TOMODACHI_LOG_LEVEL="DEBUG")
         self.assertEqual(r.returncode, 0, r.stderr)
         messages = [x["message"] for x in service_records(r, ("tomodachi.service", "tomodachi.lifecycle",
                                                                "tomodachi.event"))]
@@ -160,6 +173,31 @@ class LauncherRecords(unittest.TestCase):
             "enabled handler functions", "-> lifecycle.initialized",
             "started service successfully", "-> lifecycle.ready",
             "-> lifecycle.interrupt", "stopping service", "-> lifecycle.teardown", "terminated service"])
+
+
+class SeveralServices(unittest.TestCase):
+    def test_records_per_service_in_upstream_order(self):
+        # Upstream logs each service's lifecycle record followed by its `-> lifecycle.*` record
+        # (the `service` field only because the file has several); `-> lifecycle.teardown`
+        # for all of them once the stop chains begin.
+        r = run(["run", "--production", "--logger", "json", service("twin_services.cpp")],
+                TOMODACHI_LOG_LEVEL="DEBUG")
+        self.assertEqual(r.returncode, 0, r.output)
+        ready = ("started service successfully", "-> lifecycle.ready")  # exit() races with these
+        got = [(x["message"], x.get("service")) for x in service_records(r, START_AND_STOP_LOGGERS)
+               if x["message"] not in ready]
+        names = ("twin-0001", "twin-0002", "twin-prod")
+        expected = []
+        for name in names:
+            expected += [("initializing service instance", name), ("starting the service", name),
+                         ("-> lifecycle.setup", None)]
+        for name in names:
+            expected += [("enabled handler functions", name), ("-> lifecycle.initialized", None)]
+        for name in names:
+            expected += [("-> lifecycle.interrupt", None), ("stopping service", name)]
+        expected += [("-> lifecycle.teardown", None)] * 3
+        expected += [("terminated service", name) for name in names]
+        self.assertEqual(got, expected)
 
 
 STOP_HOOKS_ONLY = """#include <tomodachi/tomodachi.hpp>
@@ -210,20 +248,11 @@ class ServicesThatStart(unittest.TestCase):
         path = self.write("stop_hooks_only.cpp", STOP_HOOKS_ONLY)
         r = run(["run", "--production", "--logger", "json", path], TOMODACHI_LOG_LEVEL="DEBUG")
         self.assertEqual(r.returncode, 1, r.output)
-        self.assertEqual(service_records(r, ("tomodachi.init", "tomodachi.service", "tomodachi.lifecycle",
-                                             "tomodachi.event")), [
-            {"logger": "tomodachi.init", "level": "warning", "message": "no transport handlers defined",
-             "module": "stop_hooks_only", "file_path": path}])
+        self.assertEqual(service_records(r, START_AND_STOP_LOGGERS), nothing_to_run("stop_hooks_only", path))
 
     def test_a_service_without_handlers_and_start_hooks_does_not_start(self):
         path = self.write("runner_and_idle.cpp", RUNNER_AND_IDLE)
-        p = harness.Process(["run", "--production", "--logger", "json", path])
-        try:
-            self.assertTrue(p.wait_for_log("started service successfully", timeout=120), p.log())
-            p.signal(signal.SIGTERM)
-            r = p.wait(timeout=30)
-        finally:
-            p.stop()
+        r = run_until_sigterm(["run", "--production", "--logger", "json", path], "started service successfully")
         self.assertEqual(r.returncode, 0, r.stderr)
         lifecycle = [(x["message"], x.get("service")) for x in service_records(r, ("tomodachi.service",
                                                                                    "tomodachi.lifecycle"))]
