@@ -230,16 +230,14 @@ class Launch {
 
   void abort_start(ContainerRun& container, std::exception_ptr error) {
     bool aborted_by_stop = false;
-    bool nothing_to_run = false;
+    bool never_started = false;
     try {
       std::rethrow_exception(error);
     } catch (const NothingToRun&) {
-      nothing_to_run = true;
+      never_started = true;
     } catch (const InitFailed&) {
       get_logger("tomodachi.init").warning("error during initializing", file_fields(container));
-      nothing_to_run = true;
-    } catch (const StartAborted&) {
-      // already logged where it happened
+      never_started = true;
     } catch (const boost::system::system_error& e) {
       aborted_by_stop = stop_requested_ && e.code() == asio::error::operation_aborted;
       if (!aborted_by_stop) log_uncaught_exception(error);
@@ -248,9 +246,9 @@ class Launch {
     }
     if (aborted_by_stop) return;
     // Upstream: a service that never started gets no abort and no stop records.
-    container.never_started = nothing_to_run;
+    container.never_started = never_started;
     for (auto& run : container.services) {
-      if (nothing_to_run) break;
+      if (container.never_started) break;
       LogFields fields = {{"state", "aborting"}};
       if (container.abort_names_service || container.has_several_services)
         fields.push_back({"service", boost::json::string(run.service->name())});
@@ -313,7 +311,7 @@ class Launch {
       state.class_name = service_class.class_name;
       state.source_file = service_class.source_file;
       try {
-        apply_config(*run.service);
+        detail::apply_config(*run.service, options_.config);
       } catch (...) {
         log_uncaught_exception(std::current_exception());
         get_logger("tomodachi.init").error("failed to setup config", init_fields);
@@ -325,65 +323,13 @@ class Launch {
       }
       container.services.push_back(std::move(run));
     }
-    for (auto& run : container.services) register_service(*run.service);
+    for (auto& run : container.services) detail::register_with_unique_name(*run.service);
     auto idle = std::stable_partition(container.services.begin(), container.services.end(),
                                       [](ServiceRun& run) { return starts(*run.service); });
     container.idle.assign(std::make_move_iterator(idle),
                           std::make_move_iterator(container.services.end()));
     container.services.erase(idle, container.services.end());
     container.has_several_services = container.services.size() > 1;
-  }
-
-  void apply_config(Service& service) {
-    const auto& config = options_.config;
-    service.state().config = config;
-    if (auto it = config.find("uuid"); it != config.end() && !it->value().is_null()) {
-      if (!it->value().is_string())
-        throw std::invalid_argument("config key 'uuid' must be a string");
-      service.set_uuid(std::string(it->value().get_string()));
-    }
-    if (auto it = config.find("name"); it != config.end() && !it->value().is_null()) {
-      if (!it->value().is_string())
-        throw std::invalid_argument("config key 'name' must be a string");
-      service.set_name(std::string(it->value().get_string()));
-    }
-    if (auto it = config.find("options"); it != config.end()) {
-      if (!it->value().is_object())
-        throw std::invalid_argument("config key 'options' must be an object");
-      service.options = Options::from_json(it->value().get_object());  // replaces, as upstream
-    }
-  }
-
-  /// `<base>-NNNN`: a service renamed for a clash with `base`.
-  static bool is_numbered_copy(const std::string& name, const std::string& base) {
-    if (name.size() != base.size() + 5 || name.compare(0, base.size(), base) != 0 ||
-        name[base.size()] != '-') {
-      return false;
-    }
-    return std::all_of(name.end() - 4, name.end(), [](char c) { return c >= '0' && c <= '9'; });
-  }
-
-  /// Registers in get_service(); a name already taken gets -0001, -0002, ... suffixes.
-  void register_service(Service& service) {
-    const std::string base = service.name();
-    int count = 0;
-    Service* first_holder = nullptr;
-    for (Service* other : detail::instances()) {
-      const std::string& other_name = other->name();
-      if (other_name == base) {
-        first_holder = other;
-        ++count;
-      } else if (is_numbered_copy(other_name, base)) {
-        ++count;
-      }
-    }
-    if (count > 0) {
-      if (first_holder) first_holder->set_name(base + "-0001");
-      char suffix[8];
-      std::snprintf(suffix, sizeof suffix, "-%04d", std::min(count + 1, 9999));
-      service.set_name(base + suffix);
-    }
-    detail::register_instance(&service);
   }
 
   Task<void> start_container(ContainerRun& container) {
