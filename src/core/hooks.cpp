@@ -19,16 +19,15 @@ Service& base_probe() {
 }
 }  // namespace
 
-bool overrides_any_hook(Service& service) {
-  for (Hook hook : {&Service::start_service, &Service::started_service, &Service::stopping_service,
-                    &Service::stop_service}) {
+bool overrides_a_start_hook(Service& service) {
+  for (Hook hook : {&Service::start_service, &Service::started_service}) {
     if (resolve(service, hook) != resolve(base_probe(), hook)) return true;
   }
   return false;
 }
 #pragma GCC diagnostic pop
 #else
-bool overrides_any_hook(Service&) {
+bool overrides_a_start_hook(Service&) {
   return true;
 }  // assume hooks: never misreport a hook-only service
 #endif

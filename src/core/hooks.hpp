@@ -5,7 +5,9 @@
 
 namespace tomodachi::detail {
 
-/// True when `service`'s class overrides at least one lifecycle hook.
-bool overrides_any_hook(Service& service);
+/// True when `service`'s class overrides `start_service` or `started_service`: upstream
+/// starts a service without handlers only for these (a service with nothing but
+/// `stopping_service` / `stop_service` is "no transport handlers defined").
+bool overrides_a_start_hook(Service& service);
 
 }  // namespace tomodachi::detail

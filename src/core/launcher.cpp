@@ -113,9 +113,16 @@ struct ServiceRun {
 
 struct ContainerRun {
   detail::Container spec;
-  std::vector<ServiceRun> services;
+  std::vector<ServiceRun> services;  // the services that start
+  // Services without handlers and start hooks: constructed and registered, never started
+  // and without records, as upstream.
+  std::vector<ServiceRun> idle;
   bool has_several_services = false;
   bool stop_hooks_allowed = false;
+  bool never_started = false;  // a constructor or the config failed, or nothing to run
+  // Upstream's `failed to start service` names the service of a single-service file only
+  // when a start hook or a transport's start failed.
+  bool abort_names_service = false;
 };
 
 class Launch;
@@ -130,6 +137,9 @@ class StartAborted : public std::exception {
 
 /// A file with nothing to run: upstream logs only `no transport handlers defined`.
 class NothingToRun : public StartAborted {};
+
+/// A constructor or the `-c` config failed: upstream logs `error during initializing`.
+class InitFailed : public StartAborted {};
 
 class Launch {
  public:
@@ -186,7 +196,10 @@ class Launch {
       for (auto& run : container->services) run.transports.clear();
     }
     detail::clear_instances();
-    for (auto& container : containers_) container->services.clear();
+    for (auto& container : containers_) {
+      container->services.clear();
+      container->idle.clear();
+    }
   }
 
  private:
@@ -209,8 +222,7 @@ class Launch {
     if (start_error) {
       abort_start(container, start_error);
     } else if (!stop_requested_) {
-      log_lifecycle(container, "started service successfully", "ready");
-      get_logger("tomodachi.event").debug("-> lifecycle.ready", {{"event", "lifecycle.ready"}});
+      log_lifecycle(container, "started service successfully", "ready", "lifecycle.ready");
     }
     co_await stop_event_.wait();
     co_await stop_container(container);
@@ -218,13 +230,14 @@ class Launch {
 
   void abort_start(ContainerRun& container, std::exception_ptr error) {
     bool aborted_by_stop = false;
-    bool nothing_to_run = false;
+    bool never_started = false;
     try {
       std::rethrow_exception(error);
     } catch (const NothingToRun&) {
-      nothing_to_run = true;
-    } catch (const StartAborted&) {
-      // already logged where it happened
+      never_started = true;
+    } catch (const InitFailed&) {
+      get_logger("tomodachi.init").warning("error during initializing", file_fields(container));
+      never_started = true;
     } catch (const boost::system::system_error& e) {
       aborted_by_stop = stop_requested_ && e.code() == asio::error::operation_aborted;
       if (!aborted_by_stop) log_uncaught_exception(error);
@@ -232,27 +245,45 @@ class Launch {
       log_uncaught_exception(error);
     }
     if (aborted_by_stop) return;
+    // Upstream: a service that never started gets no abort and no stop records.
+    container.never_started = never_started;
     for (auto& run : container.services) {
-      if (nothing_to_run) break;
-      get_logger("tomodachi.lifecycle")
-          .warning("failed to start service",
-                   {{"state", "aborting"}, {"service", boost::json::string(run.service->name())}});
+      if (container.never_started) break;
+      LogFields fields = {{"state", "aborting"}};
+      if (container.abort_names_service || container.has_several_services)
+        fields.push_back({"service", boost::json::string(run.service->name())});
+      get_logger("tomodachi.lifecycle").warning("failed to start service", std::move(fields));
+      log_event("lifecycle.abort");
     }
-    get_logger("tomodachi.event").debug("-> lifecycle.abort", {{"event", "lifecycle.abort"}});
     set_service_exit_code(1);
     request_stop(false);
   }
 
-  void log_lifecycle(ContainerRun& container, std::string_view message, std::string_view state) {
-    if (container.has_several_services) {
-      for (auto& run : container.services) {
-        get_logger("tomodachi.lifecycle")
-            .info(message, {{"state", boost::json::string(state)},
-                            {"service", boost::json::string(run.service->name())}});
-      }
-    } else {
-      get_logger("tomodachi.lifecycle").info(message, {{"state", boost::json::string(state)}});
-    }
+  /// Per service, as upstream: the `tomodachi.lifecycle` record (`service` only when the
+  /// file has several services), then the `-> <event>` debug record when one is given.
+  void log_lifecycle(ContainerRun& container, std::string_view message, std::string_view state,
+                     std::string_view event = {}) {
+    for (auto& run : container.services) log_lifecycle(container, run, message, state, event);
+  }
+
+  void log_lifecycle(ContainerRun& container, ServiceRun& run, std::string_view message,
+                     std::string_view state, std::string_view event = {}) {
+    LogFields fields = {{"state", boost::json::string(state)}};
+    if (container.has_several_services)
+      fields.push_back({"service", boost::json::string(run.service->name())});
+    get_logger("tomodachi.lifecycle").info(message, std::move(fields));
+    if (!event.empty()) log_event(event);
+  }
+
+  static void log_event(std::string_view event) {
+    get_logger("tomodachi.event")
+        .debug("-> " + std::string(event), {{"event", boost::json::string(event)}});
+  }
+
+  /// `module` and `file_path` of the file's records on logger `tomodachi.init`.
+  static LogFields file_fields(const ContainerRun& container) {
+    return {{"module", boost::json::string(file_module(container.spec.file_path))},
+            {"file_path", boost::json::string(container.spec.file_path)}};
   }
 
   // -- start ---------------------------------------------------------------------
@@ -272,19 +303,19 @@ class Launch {
       try {
         run.service = service_class.factory();
       } catch (...) {
-        get_logger("tomodachi.init")
-            .exception("failed to initialize instance", std::current_exception(), init_fields);
-        throw StartAborted();
+        log_uncaught_exception(std::current_exception());
+        get_logger("tomodachi.init").error("failed to initialize instance", init_fields);
+        throw InitFailed();
       }
       auto& state = detail::service_state(*run.service);
       state.class_name = service_class.class_name;
       state.source_file = service_class.source_file;
       try {
-        apply_config(*run.service);
+        detail::apply_config(*run.service, options_.config);
       } catch (...) {
-        get_logger("tomodachi.init")
-            .exception("failed to setup config", std::current_exception(), init_fields);
-        throw StartAborted();
+        log_uncaught_exception(std::current_exception());
+        get_logger("tomodachi.init").error("failed to setup config", init_fields);
+        throw InitFailed();
       }
       if (run.service->name().empty()) {
         run.service->set_name(
@@ -292,97 +323,45 @@ class Launch {
       }
       container.services.push_back(std::move(run));
     }
+    for (auto& run : container.services) detail::register_with_unique_name(*run.service);
+    auto idle = std::stable_partition(container.services.begin(), container.services.end(),
+                                      [](ServiceRun& run) { return starts(*run.service); });
+    container.idle.assign(std::make_move_iterator(idle),
+                          std::make_move_iterator(container.services.end()));
+    container.services.erase(idle, container.services.end());
     container.has_several_services = container.services.size() > 1;
-    for (auto& run : container.services) register_service(*run.service);
-  }
-
-  void apply_config(Service& service) {
-    const auto& config = options_.config;
-    detail::service_state(service).config = config;
-    if (auto it = config.find("uuid"); it != config.end() && !it->value().is_null()) {
-      if (!it->value().is_string())
-        throw std::invalid_argument("config key 'uuid' must be a string");
-      service.set_uuid(std::string(it->value().get_string()));
-    }
-    if (auto it = config.find("name"); it != config.end() && !it->value().is_null()) {
-      if (!it->value().is_string())
-        throw std::invalid_argument("config key 'name' must be a string");
-      service.set_name(std::string(it->value().get_string()));
-    }
-    if (auto it = config.find("options"); it != config.end()) {
-      if (!it->value().is_object())
-        throw std::invalid_argument("config key 'options' must be an object");
-      service.options = Options::from_json(it->value().get_object());  // replaces, as upstream
-    }
-  }
-
-  /// `<base>-NNNN`: a service renamed for a clash with `base`.
-  static bool is_numbered_copy(const std::string& name, const std::string& base) {
-    if (name.size() != base.size() + 5 || name.compare(0, base.size(), base) != 0 ||
-        name[base.size()] != '-') {
-      return false;
-    }
-    return std::all_of(name.end() - 4, name.end(), [](char c) { return c >= '0' && c <= '9'; });
-  }
-
-  /// Registers in get_service(); a name already taken gets -0001, -0002, ... suffixes.
-  void register_service(Service& service) {
-    const std::string base = service.name();
-    int count = 0;
-    Service* first_holder = nullptr;
-    for (Service* other : detail::instances()) {
-      const std::string& other_name = other->name();
-      if (other_name == base) {
-        first_holder = other;
-        ++count;
-      } else if (is_numbered_copy(other_name, base)) {
-        ++count;
-      }
-    }
-    if (count > 0) {
-      if (first_holder) first_holder->set_name(base + "-0001");
-      char suffix[8];
-      std::snprintf(suffix, sizeof suffix, "-%04d", std::min(count + 1, 9999));
-      service.set_name(base + suffix);
-    }
-    detail::register_instance(&service);
   }
 
   Task<void> start_container(ContainerRun& container) {
-    get_logger("tomodachi.event").debug("-> lifecycle.setup", {{"event", "lifecycle.setup"}});
     instantiate(container);
-    create_transports(container);
-
-    co_await run_steps(container, "setup", [](TransportInstance& t) { return t.setup(); });
+    if (container.services.empty()) {
+      get_logger("tomodachi.init").warning("no transport handlers defined", file_fields(container));
+      throw NothingToRun();
+    }
+    // Upstream logs these before its handlers' registration (phase 1: AMQP connects) runs.
     for (auto& run : container.services) {
       get_logger("tomodachi.service")
           .info("initializing service instance",
                 {{"service", boost::json::string(run.service->name())},
                  {"uuid", boost::json::string(run.service->uuid())}});
+      log_lifecycle(container, run, "starting the service", "starting", "lifecycle.setup");
     }
-    log_lifecycle(container, "starting the service", "starting");
+    create_transports(container);
+    co_await run_steps(container, "setup", [](TransportInstance& t) { return t.setup(); });
 
     container.stop_hooks_allowed = true;
+    container.abort_names_service = true;
     co_await run_hooks(container, &Service::start_service, "start_service", "lifecycle.setup");
     for (auto& run : container.services) run.start_hook_done = true;
 
     co_await run_steps(container, "start", [](TransportInstance& t) { return t.start(); });
+    container.abort_names_service = false;
     if (stop_requested_) co_return;
-    get_logger("tomodachi.event")
-        .debug("-> lifecycle.initialized", {{"event", "lifecycle.initialized"}});
-    log_lifecycle(container, "enabled handler functions", "initialized");
+    log_lifecycle(container, "enabled handler functions", "initialized", "lifecycle.initialized");
 
     co_await run_hooks(container, &Service::started_service, "started_service",
                        "lifecycle.initialized");
     co_await run_steps(container, "started", [](TransportInstance& t) { return t.started(); });
-
-    if (!has_handlers_or_hooks(container)) {
-      get_logger("tomodachi.init")
-          .warning("no transport handlers defined",
-                   {{"module", boost::json::string(file_module(container.spec.file_path))},
-                    {"file_path", boost::json::string(container.spec.file_path)}});
-      throw NothingToRun();
-    }
   }
 
   void create_transports(ContainerRun& container) {
@@ -438,22 +417,23 @@ class Launch {
     if (first) std::rethrow_exception(first);
   }
 
-  bool has_handlers_or_hooks(ContainerRun& container) {
-    return std::any_of(container.services.begin(), container.services.end(), [](ServiceRun& run) {
-      return !run.service->handlers().empty() || detail::overrides_any_hook(*run.service);
-    });
+  static bool starts(Service& service) {
+    return !service.handlers().empty() || detail::overrides_a_start_hook(service);
   }
 
   // -- stop ----------------------------------------------------------------------
 
   Task<void> stop_container(ContainerRun& container) {
     const Deadline deadline = stop_deadline();
+    if (!container.never_started) {
+      for (auto& run : container.services) {
+        log_event("lifecycle.interrupt");
+        log_lifecycle(container, run, "stopping service", "stopping");
+      }
+    }
     for (auto& run : container.services) {
       for (auto& transport : run.transports) transport->stop_requested();
     }
-    log_lifecycle(container, "stopping service", "stopping");
-    get_logger("tomodachi.event")
-        .debug("-> lifecycle.interrupt", {{"event", "lifecycle.interrupt"}});
 
     // The stopping_service hooks start first; ~10 ms later the stop chains (transports
     // draining, then stop_service) run concurrently with them, and all are awaited.
@@ -468,21 +448,27 @@ class Launch {
         hooks_and_chains.push_back(
             run_hook(run, &Service::stopping_service, "stopping_service", "lifecycle.interrupt"));
     }
-    for (auto& run : container.services) {
-      const bool hooks = container.stop_hooks_allowed && run.start_hook_done;
-      hooks_and_chains.push_back(delayed_stop_chain(run, transport_deadline, hooks, executor));
-    }
+    hooks_and_chains.push_back(delayed_stop_chains(container, transport_deadline, executor));
     co_await when_all_logged(std::move(hooks_and_chains));
-    get_logger("tomodachi.event").debug("-> lifecycle.teardown", {{"event", "lifecycle.teardown"}});
-    log_lifecycle(container, "terminated service", "terminated");
+    if (!container.never_started) log_lifecycle(container, "terminated service", "terminated");
   }
 
-  Task<void> delayed_stop_chain(ServiceRun& run, Deadline deadline, bool run_user_hook,
-                                asio::any_io_executor executor) {
+  /// After the ~10 ms yield: `-> lifecycle.teardown` per service, then the services' stop
+  /// chains concurrently.
+  Task<void> delayed_stop_chains(ContainerRun& container, Deadline deadline,
+                                 asio::any_io_executor executor) {
     asio::steady_timer yield_timer(executor, 10ms);
     boost::system::error_code ignored;
     co_await yield_timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
-    co_await stop_chain(run, deadline, run_user_hook);
+    if (!container.never_started) {
+      for (std::size_t i = 0; i < container.services.size(); ++i) log_event("lifecycle.teardown");
+    }
+    std::vector<Task<void>> chains;
+    for (auto& run : container.services) {
+      const bool hooks = container.stop_hooks_allowed && run.start_hook_done;
+      chains.push_back(stop_chain(run, deadline, hooks));
+    }
+    co_await when_all_logged(std::move(chains));
   }
 
   Task<void> stop_chain(ServiceRun& run, Deadline deadline, bool run_user_hook) {
@@ -613,6 +599,10 @@ class SignalHandling {
   }
 
   void on_signal(int signal_number) {
+    if (signal_number == SIGINT) {
+      std::fputs("\b\b\r", stdout);  // erases a terminal's ^C, as upstream does on every SIGINT
+      std::fflush(stdout);
+    }
     const char* name = signal_number == SIGINT ? "SIGINT" : "SIGTERM";
     const LogFields fields = {{"signal", name},
                               {"process_id", static_cast<std::int64_t>(getpid())}};

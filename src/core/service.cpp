@@ -1,8 +1,14 @@
 #include "core/encoding.hpp"
+#include "core/launcher.hpp"
+#include "core/registry.hpp"
 #include "core/service_state.hpp"
 
 #include <tomodachi/service.hpp>
 #include <tomodachi/transport/transport.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <stdexcept>
 
 namespace tomodachi {
 
@@ -42,5 +48,59 @@ const std::vector<std::unique_ptr<HandlerSpec>>& Service::handlers() const noexc
 void Service::add_handler(std::unique_ptr<HandlerSpec> spec) {
   state_->handlers.push_back(std::move(spec));
 }
+
+namespace detail {
+
+void apply_config(Service& service, const boost::json::object& config) {
+  detail::service_state(service).config = config;
+  if (auto it = config.find("uuid"); it != config.end() && !it->value().is_null()) {
+    if (!it->value().is_string()) throw std::invalid_argument("config key 'uuid' must be a string");
+    service.set_uuid(std::string(it->value().get_string()));
+  }
+  if (auto it = config.find("name"); it != config.end() && !it->value().is_null()) {
+    if (!it->value().is_string()) throw std::invalid_argument("config key 'name' must be a string");
+    service.set_name(std::string(it->value().get_string()));
+  }
+  if (auto it = config.find("options"); it != config.end()) {
+    if (!it->value().is_object())
+      throw std::invalid_argument("config key 'options' must be an object");
+    service.options = Options::from_json(it->value().get_object());  // replaces, as upstream
+  }
+}
+
+namespace {
+/// `<base>-NNNN`: a service renamed for a clash with `base`.
+bool is_numbered_copy(const std::string& name, const std::string& base) {
+  if (name.size() != base.size() + 5 || name.compare(0, base.size(), base) != 0 ||
+      name[base.size()] != '-') {
+    return false;
+  }
+  return std::all_of(name.end() - 4, name.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+}  // namespace
+
+void register_with_unique_name(Service& service) {
+  const std::string base = service.name();
+  int count = 0;
+  Service* first_holder = nullptr;
+  for (Service* other : instances()) {
+    const std::string& other_name = other->name();
+    if (other_name == base) {
+      first_holder = other;
+      ++count;
+    } else if (is_numbered_copy(other_name, base)) {
+      ++count;
+    }
+  }
+  if (count > 0) {
+    if (first_holder) first_holder->set_name(base + "-0001");
+    char suffix[8];
+    std::snprintf(suffix, sizeof suffix, "-%04d", std::min(count + 1, 9999));
+    service.set_name(base + suffix);
+  }
+  register_instance(&service);
+}
+
+}  // namespace detail
 
 }  // namespace tomodachi

@@ -98,18 +98,35 @@ class InitRecords(unittest.TestCase):
                            os.path.join(os.path.realpath(harness.SOURCE_DIR), argument))])
 
 
-# The tests below need the src/core/launcher.cpp changes listed in the cli-ux report
-# (issue 13's records that live in the launcher). Remove each decorator when its change
-# lands: an unexpected success fails the suite.
 def service_records(result, loggers=("exception", "tomodachi.init", "tomodachi.service", "tomodachi.lifecycle")):
     return [r for r in records(result) if r.get("logger") in loggers]
+
+
+START_AND_STOP_LOGGERS = ("tomodachi.init", "tomodachi.service", "tomodachi.lifecycle", "tomodachi.event")
+
+
+def nothing_to_run(module, file_path):
+    """The records of a file with nothing to run: upstream's one warning."""
+    return [{"logger": "tomodachi.init", "level": "warning", "message": "no transport handlers defined",
+             "module": module, "file_path": file_path}]
+
+
+def run_until_sigterm(args, ready, **env):
+    """Runs `tomodachi <args>` until the record `ready`, then stops it with SIGTERM."""
+    p = harness.Process(args, **env)
+    try:
+        if not p.wait_for_log(ready, timeout=120):
+            raise AssertionError(p.log())
+        p.signal(signal.SIGTERM)
+        return p.wait(timeout=30)
+    finally:
+        p.stop()
 
 
 class LauncherRecords(unittest.TestCase):
     def absolute(self, path):
         return os.path.join(os.path.realpath(harness.SOURCE_DIR), path)
 
-    @unittest.expectedFailure
     def test_constructor_that_throws(self):
         argument = os.path.relpath(LIFECYCLE, harness.SOURCE_DIR)
         r = run(["run", "--production", "--logger", "json", argument], TOMODACHI_TEST_MODE="init_exception")
@@ -124,7 +141,6 @@ class LauncherRecords(unittest.TestCase):
             dict({"logger": "tomodachi.init", "level": "warning", "message": "error during initializing"}, **init),
         ])
 
-    @unittest.expectedFailure
     def test_unknown_option_key_in_config(self):
         path = os.path.join(tempfile.mkdtemp(prefix="tomodachi-records-"), "config.json")
         self.addCleanup(shutil.rmtree, os.path.dirname(path), True)
@@ -137,28 +153,18 @@ class LauncherRecords(unittest.TestCase):
         self.assertNotIn("stopping service", messages)
         self.assertNotIn("terminated service", messages)
 
-    @unittest.expectedFailure
     def test_nothing_to_run_logs_only_no_transport_handlers(self):
         for name, module in (("empty_service.cpp", "empty_service"), ("no_service.cpp", "no_service")):
             with self.subTest(file=name):
                 argument = os.path.join("tests", "services", name)
                 r = run(["run", "--production", "--logger", "json", argument])
                 self.assertEqual(r.returncode, 1, r.output)
-                self.assertEqual(service_records(r, ("tomodachi.init", "tomodachi.service", "tomodachi.lifecycle",
-                                                     "tomodachi.event")), [
-                    {"logger": "tomodachi.init", "level": "warning", "message": "no transport handlers defined",
-                     "module": module, "file_path": self.absolute(argument)}])
+                self.assertEqual(service_records(r, START_AND_STOP_LOGGERS),
+                                 nothing_to_run(module, self.absolute(argument)))
 
-    @unittest.expectedFailure
     def test_lifecycle_debug_records_in_upstream_order(self):
-        p = harness.Process(["run", "--production", "--logger", "json", LIFECYCLE], TOMODACHI_TEST_MODE="wait",
-                            TOMODACHI_LOG_LEVEL="DEBUG")
-        try:
-            self.assertTrue(p.wait_for_log("-> lifecycle.ready", timeout=120), p.log())
-            p.signal(signal.SIGTERM)
-            r = p.wait(timeout=30)
-        finally:
-            p.stop()
+        r = run_until_sigterm(["run", "--production", "--logger", "json", LIFECYCLE], "-> lifecycle.ready",
+                              TOMODACHI_TEST_MODE="wait", TOMODACHI_LOG_LEVEL="DEBUG")
         self.assertEqual(r.returncode, 0, r.stderr)
         messages = [x["message"] for x in service_records(r, ("tomodachi.service", "tomodachi.lifecycle",
                                                                "tomodachi.event"))]
@@ -167,6 +173,96 @@ class LauncherRecords(unittest.TestCase):
             "enabled handler functions", "-> lifecycle.initialized",
             "started service successfully", "-> lifecycle.ready",
             "-> lifecycle.interrupt", "stopping service", "-> lifecycle.teardown", "terminated service"])
+
+
+class SeveralServices(unittest.TestCase):
+    def test_records_per_service_in_upstream_order(self):
+        # Upstream logs each service's lifecycle record followed by its `-> lifecycle.*` record
+        # (the `service` field only because the file has several); `-> lifecycle.teardown`
+        # for all of them once the stop chains begin.
+        r = run(["run", "--production", "--logger", "json", service("twin_services.cpp")],
+                TOMODACHI_LOG_LEVEL="DEBUG")
+        self.assertEqual(r.returncode, 0, r.output)
+        ready = ("started service successfully", "-> lifecycle.ready")  # exit() races with these
+        got = [(x["message"], x.get("service")) for x in service_records(r, START_AND_STOP_LOGGERS)
+               if x["message"] not in ready]
+        names = ("twin-0001", "twin-0002", "twin-prod")
+        expected = []
+        for name in names:
+            expected += [("initializing service instance", name), ("starting the service", name),
+                         ("-> lifecycle.setup", None)]
+        for name in names:
+            expected += [("enabled handler functions", name), ("-> lifecycle.initialized", None)]
+        for name in names:
+            expected += [("-> lifecycle.interrupt", None), ("stopping service", name)]
+        expected += [("-> lifecycle.teardown", None)] * 3
+        expected += [("terminated service", name) for name in names]
+        self.assertEqual(got, expected)
+
+
+STOP_HOOKS_ONLY = """#include <tomodachi/tomodachi.hpp>
+class StopHooksOnly : public tomodachi::Service {
+ public:
+  StopHooksOnly() : Service("stop-hooks-only") {}
+  tomodachi::Task<void> stopping_service() override { co_return; }
+  tomodachi::Task<void> stop_service() override { co_return; }
+};
+TOMODACHI_SERVICE(StopHooksOnly);
+"""
+
+RUNNER_AND_IDLE = """#include <tomodachi/tomodachi.hpp>
+class Idle : public tomodachi::Service {
+ public:
+  Idle() : Service("idle") {}
+  tomodachi::Task<void> stop_service() override {
+    logger().info("idle stop hook");
+    co_return;
+  }
+};
+class Runner : public tomodachi::Service {
+ public:
+  Runner() : Service("runner") {}
+  tomodachi::Task<void> started_service() override {
+    logger().info("registered", {{"idle", tomodachi::get_service("idle") != nullptr}});
+    co_return;
+  }
+};
+TOMODACHI_SERVICE(Idle);
+TOMODACHI_SERVICE(Runner);
+"""
+
+
+class ServicesThatStart(unittest.TestCase):
+    """Upstream starts a service only when it has handlers or a start hook (`_start_service`,
+    `_started_service`); the others are constructed and registered, and have no records."""
+
+    def write(self, name, text):
+        folder = tempfile.mkdtemp(prefix="tomodachi-records-")
+        self.addCleanup(shutil.rmtree, folder, True)
+        path = os.path.join(folder, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_stop_hooks_alone_are_nothing_to_run(self):
+        path = self.write("stop_hooks_only.cpp", STOP_HOOKS_ONLY)
+        r = run(["run", "--production", "--logger", "json", path], TOMODACHI_LOG_LEVEL="DEBUG")
+        self.assertEqual(r.returncode, 1, r.output)
+        self.assertEqual(service_records(r, START_AND_STOP_LOGGERS), nothing_to_run("stop_hooks_only", path))
+
+    def test_a_service_without_handlers_and_start_hooks_does_not_start(self):
+        path = self.write("runner_and_idle.cpp", RUNNER_AND_IDLE)
+        r = run_until_sigterm(["run", "--production", "--logger", "json", path], "started service successfully")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lifecycle = [(x["message"], x.get("service")) for x in service_records(r, ("tomodachi.service",
+                                                                                   "tomodachi.lifecycle"))]
+        self.assertEqual(lifecycle, [
+            ("initializing service instance", "runner"), ("starting the service", None),
+            ("enabled handler functions", None), ("started service successfully", None),
+            ("stopping service", None), ("terminated service", None)])
+        messages = {x["message"]: x for x in records(r)}
+        self.assertTrue(messages["registered"]["idle"], "the idle service is registered")
+        self.assertNotIn("idle stop hook", messages)
 
 
 class EnvironmentValues(unittest.TestCase):
@@ -228,10 +324,12 @@ class BuildArguments(unittest.TestCase):
         self.expect([], "no service file given")
 
 
+def read(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
 class Interrupt(unittest.TestCase):
-    # Needs the SignalHandling change in src/core/launcher.cpp listed in the cli-ux report;
-    # remove the decorator when it lands (an unexpected success fails the suite).
-    @unittest.expectedFailure
     def test_sigint_writes_backspaces_to_stdout(self):
         stderr_path = os.path.join(tempfile.mkdtemp(prefix="tomodachi-records-"), "stderr.log")
         self.addCleanup(shutil.rmtree, os.path.dirname(stderr_path), True)
@@ -241,7 +339,7 @@ class Interrupt(unittest.TestCase):
                                        env=harness.environment(TOMODACHI_TEST_MODE="wait"))
             try:
                 deadline = time.time() + 120
-                while time.time() < deadline and "started service successfully" not in open(stderr_path).read():
+                while time.time() < deadline and "started service successfully" not in read(stderr_path):
                     time.sleep(0.05)
                 process.send_signal(signal.SIGINT)
                 stdout, _ = process.communicate(timeout=30)
