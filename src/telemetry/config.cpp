@@ -329,7 +329,7 @@ Config load_config(const EnvLookup& env) {
 bool instrument_requested(const EnvLookup& env) {
   auto value = env("TOMODACHI_OPENTELEMETRY_INSTRUMENT");
   if (!value) return false;
-  std::string v = lower(trim(*value));
+  std::string v = lower(*value);  // no trimming, as upstream's CLI
   return !(v.empty() || v == "0" || v == "no" || v == "none" || v == "false");
 }
 

@@ -177,6 +177,20 @@ SpanContext context_of(const trace::Span& span) {
   return context;
 }
 
+std::vector<std::pair<std::string, std::string>> current_trace_log_fields() {
+  std::vector<std::pair<std::string, std::string>> fields;
+  if (tracer() == nullptr) return fields;
+  const auto& state = slot().span.state();
+  if (!state) return fields;
+  const auto& d = state->data;
+  fields.emplace_back("span_id", python_hex(d.span_id.data(), d.span_id.size()));
+  fields.emplace_back("trace_id", python_hex(d.trace_id.data(), d.trace_id.size()));
+  if (d.has_parent())
+    fields.emplace_back("parent_span_id",
+                        python_hex(d.parent_span_id.data(), d.parent_span_id.size()));
+  return fields;
+}
+
 boost::asio::any_io_executor context_executor(boost::asio::any_io_executor inner,
                                               trace::Span span) {
   auto s = std::make_shared<ContextSlot>();

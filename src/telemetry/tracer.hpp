@@ -50,6 +50,11 @@ void install_tracer(std::shared_ptr<const Tracer> tracer);
 /// The span context of a span (for injection): invalid context for an invalid span.
 SpanContext context_of(const trace::Span& span);
 
+/// The log fields upstream's structlog processor adds while a valid span is current:
+/// span_id, trace_id and, for a span with a parent, parent_span_id, each in Python's
+/// hex(int) form ("0x" + unpadded lowercase hex). Empty without a valid current span.
+std::vector<std::pair<std::string, std::string>> current_trace_log_fields();
+
 /// An executor that runs every handler of a coroutine chain with its current-span slot
 /// installed (how `trace::run_in_span` carries the current span across suspensions).
 boost::asio::any_io_executor context_executor(boost::asio::any_io_executor inner, trace::Span span);

@@ -159,3 +159,19 @@ TEST(Tracer, RunInSpanReturnsTheValue) {
   io.run();
   EXPECT_EQ(result, 42);
 }
+
+TEST(Tracer, TraceLogFieldsInUpstreamsHexForm) {
+  EXPECT_TRUE(current_trace_log_fields().empty());
+  Installed t;
+  EXPECT_TRUE(current_trace_log_fields().empty());  // no current span
+  auto remote = parse_traceparent("00-000000000000000000000000000000ff-00000000000000a1-01");
+  auto span = tracer()->start_span("x", trace::SpanKind::consumer, {}, remote);
+  trace::Scope scope(span);
+  auto fields = current_trace_log_fields();
+  ASSERT_EQ(fields.size(), 3u);
+  EXPECT_EQ(fields[0].first, "span_id");
+  EXPECT_EQ(fields[1], (std::pair<std::string, std::string>{"trace_id", "0xff"}));
+  EXPECT_EQ(fields[2], (std::pair<std::string, std::string>{"parent_span_id", "0xa1"}));
+  trace::Scope root_scope(trace::start_span("root-less"));  // child of x: still has a parent
+  EXPECT_EQ(current_trace_log_fields().size(), 3u);
+}
