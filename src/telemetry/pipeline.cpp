@@ -49,6 +49,25 @@ std::string severity_text(LogLevel level) {
   return "INFO";
 }
 
+// A batch processor whose export encodes one batch and POSTs it to the signal's endpoint.
+template <typename Item>
+std::shared_ptr<BatchProcessor<Item>> make_batch(
+    boost::asio::any_io_executor executor, const OtlpConfig& otlp, Signal signal,
+    const BatchConfig& batch, KeyValues resource, ScopeInfo scope,
+    std::string (*encode)(const KeyValues&, const ScopeInfo&, const std::vector<Item>&, Protocol),
+    std::string what) {
+  auto exporter = std::make_shared<OtlpHttpExporter>(executor, otlp, signal);
+  auto export_batch = [exporter, resource = std::move(resource), scope = std::move(scope), encode,
+                       protocol = otlp.protocol](
+                          std::vector<Item> items,
+                          std::chrono::steady_clock::time_point deadline) -> Task<bool> {
+    std::string body = encode(resource, scope, items, protocol);
+    co_return co_await exporter->post(std::move(body), deadline);
+  };
+  return std::make_shared<BatchProcessor<Item>>(std::move(executor), batch, std::move(export_batch),
+                                                std::move(what));
+}
+
 }  // namespace
 
 LogData to_log_data(const LogRecord& record) {
@@ -87,10 +106,10 @@ struct Pipeline::Impl {
   KeyValues resource;
   KeyValues metrics_resource;
   ScopeInfo scope;
-  std::shared_ptr<OtlpHttpExporter> trace_exporter, log_exporter, metric_exporter;
+  std::shared_ptr<OtlpHttpExporter> metric_exporter;
   std::shared_ptr<BatchProcessor<SpanData>> spans;
   std::shared_ptr<BatchProcessor<LogData>> logs;
-  Protocol trace_protocol{}, log_protocol{}, metric_protocol{};
+  Protocol metric_protocol{};
   int log_sink = -1;
 };
 
@@ -102,37 +121,14 @@ Pipeline::Pipeline(boost::asio::any_io_executor executor, Config config, std::st
   impl.metrics_resource = build_resource(config_, service_name, service_uuid, true);
   impl.scope.version = version;
   if (config_.traces.otlp) {
-    impl.trace_exporter =
-        std::make_shared<OtlpHttpExporter>(executor, config_.otlp_traces, Signal::traces);
-    impl.trace_protocol = config_.otlp_traces.protocol;
-    std::weak_ptr<Impl> weak = impl_;
-    impl.spans = std::make_shared<BatchProcessor<SpanData>>(
-        executor, config_.span_batch,
-        [weak](std::vector<SpanData> batch,
-               std::chrono::steady_clock::time_point deadline) -> Task<bool> {
-          auto self = weak.lock();
-          if (!self) co_return false;
-          std::string body =
-              encode_traces(self->resource, self->scope, batch, self->trace_protocol);
-          co_return co_await self->trace_exporter->post(std::move(body), deadline);
-        },
-        "spans");
+    impl.spans =
+        make_batch<SpanData>(executor, config_.otlp_traces, Signal::traces, config_.span_batch,
+                             impl.resource, impl.scope, &encode_traces, "spans");
   }
   if (config_.logs.otlp) {
-    impl.log_exporter =
-        std::make_shared<OtlpHttpExporter>(executor, config_.otlp_logs, Signal::logs);
-    impl.log_protocol = config_.otlp_logs.protocol;
+    impl.logs = make_batch<LogData>(executor, config_.otlp_logs, Signal::logs, config_.log_batch,
+                                    impl.resource, impl.scope, &encode_logs, "log records");
     std::weak_ptr<Impl> weak = impl_;
-    impl.logs = std::make_shared<BatchProcessor<LogData>>(
-        executor, config_.log_batch,
-        [weak](std::vector<LogData> batch,
-               std::chrono::steady_clock::time_point deadline) -> Task<bool> {
-          auto self = weak.lock();
-          if (!self) co_return false;
-          std::string body = encode_logs(self->resource, self->scope, batch, self->log_protocol);
-          co_return co_await self->log_exporter->post(std::move(body), deadline);
-        },
-        "log records");
     impl.log_sink = add_log_sink([weak](const LogRecord& record) {
       if (record.logger == "tomodachi.opentelemetry") return;  // the exporter's own records
       if (auto self = weak.lock(); self && self->logs) self->logs->push(to_log_data(record));
