@@ -148,27 +148,13 @@ std::string map_unit(std::string unit) {
   return s;
 }
 
-std::string escape_label(const std::string& v) {
+// Backslash and newline escaped (HELP text); label values escape '"' too.
+std::string escape(const std::string& v, bool quotes) {
   std::string out;
   for (char c : v) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '"') {
-      out += "\\\"";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
+    if (c == '\\' || (quotes && c == '"')) {
+      out += '\\';
       out += c;
-    }
-  }
-  return out;
-}
-
-std::string escape_help(const std::string& v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\') {
-      out += "\\\\";
     } else if (c == '\n') {
       out += "\\n";
     } else {
@@ -225,7 +211,7 @@ std::string labels_text(const Labels& labels) {
   std::string out = "{";
   for (std::size_t i = 0; i < labels.size(); ++i) {
     if (i) out += ',';
-    out += labels[i].first + "=\"" + escape_label(labels[i].second) + "\"";
+    out += labels[i].first + "=\"" + escape(labels[i].second, true) + "\"";
   }
   return out + "}";
 }
@@ -303,7 +289,7 @@ std::string prometheus_text(const std::vector<MetricData>& metrics, const KeyVal
     const bool histogram = metric.type == MetricData::Type::histogram;
     const bool counter = metric.type == MetricData::Type::sum && metric.monotonic;
     const std::string family = counter ? name + "_total" : name;
-    out += "# HELP " + family + " " + escape_help(metric.description) + "\n";
+    out += "# HELP " + family + " " + escape(metric.description, false) + "\n";
     out += "# TYPE " + family + " " +
            (histogram ? "histogram"
             : counter ? "counter"

@@ -99,3 +99,12 @@ TEST(Prometheus, ExpositionOfAHistogramAndAGauge) {
             std::string::npos)
       << plain;
 }
+
+TEST(Prometheus, EscapesLabelValuesAndHelp) {
+  MetricData gauge{"g", "a \\ b\nc", "", MetricData::Type::gauge, false, {}};
+  gauge.points.push_back({{{"k", std::string("q\"\\\n")}}, 0, 0, 1.5});
+  PrometheusOptions bare{"", false, false};
+  std::string text = prometheus_text({gauge}, {}, {}, bare);
+  EXPECT_NE(text.find("# HELP g a \\\\ b\\nc\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("g{k=\"q\\\"\\\\\\n\"} 1.5\n"), std::string::npos) << text;
+}
