@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include <cstdio>
+
 namespace tomodachi::telemetry {
 namespace {
 
@@ -49,18 +51,26 @@ std::string severity_text(LogLevel level) {
   return "INFO";
 }
 
-// A batch processor whose export encodes one batch and POSTs it to the signal's endpoint.
+// A batch processor whose export encodes one batch and POSTs it to the signal's endpoint
+// (`otlp`) and/or writes it to stdout as one OTLP JSON line (`console`).
 template <typename Item>
 std::shared_ptr<BatchProcessor<Item>> make_batch(
-    boost::asio::any_io_executor executor, const OtlpConfig& otlp, Signal signal,
-    const BatchConfig& batch, KeyValues resource, ScopeInfo scope,
+    boost::asio::any_io_executor executor, ExporterChoice choice, const OtlpConfig& otlp,
+    Signal signal, const BatchConfig& batch, KeyValues resource, ScopeInfo scope,
     std::string (*encode)(const KeyValues&, const ScopeInfo&, const std::vector<Item>&, Protocol),
     std::string what) {
-  auto exporter = std::make_shared<OtlpHttpExporter>(executor, otlp, signal);
-  auto export_batch = [exporter, resource = std::move(resource), scope = std::move(scope), encode,
-                       protocol = otlp.protocol](
+  std::shared_ptr<OtlpHttpExporter> exporter;
+  if (choice.otlp) exporter = std::make_shared<OtlpHttpExporter>(executor, otlp, signal);
+  auto export_batch = [exporter, console = choice.console, resource = std::move(resource),
+                       scope = std::move(scope), encode, protocol = otlp.protocol](
                           std::vector<Item> items,
                           std::chrono::steady_clock::time_point deadline) -> Task<bool> {
+    if (console) {
+      std::string line = encode(resource, scope, items, Protocol::http_json) + "\n";
+      std::fwrite(line.data(), 1, line.size(), stdout);
+      std::fflush(stdout);
+    }
+    if (!exporter) co_return true;
     std::string body = encode(resource, scope, items, protocol);
     co_return co_await exporter->post(std::move(body), deadline);
   };
@@ -120,14 +130,15 @@ Pipeline::Pipeline(boost::asio::any_io_executor executor, Config config, std::st
   impl.resource = build_resource(config_, service_name, service_uuid, false);
   impl.metrics_resource = build_resource(config_, service_name, service_uuid, true);
   impl.scope.version = version;
-  if (config_.traces.otlp) {
-    impl.spans =
-        make_batch<SpanData>(executor, config_.otlp_traces, Signal::traces, config_.span_batch,
-                             impl.resource, impl.scope, &encode_traces, "spans");
+  if (config_.traces.any()) {
+    impl.spans = make_batch<SpanData>(executor, config_.traces, config_.otlp_traces, Signal::traces,
+                                      config_.span_batch, impl.resource, impl.scope, &encode_traces,
+                                      "spans");
   }
-  if (config_.logs.otlp) {
-    impl.logs = make_batch<LogData>(executor, config_.otlp_logs, Signal::logs, config_.log_batch,
-                                    impl.resource, impl.scope, &encode_logs, "log records");
+  if (config_.logs.any()) {
+    impl.logs = make_batch<LogData>(executor, config_.logs, config_.otlp_logs, Signal::logs,
+                                    config_.log_batch, impl.resource, impl.scope, &encode_logs,
+                                    "log records");
     std::weak_ptr<Impl> weak = impl_;
     impl.log_sink = add_log_sink([weak](const LogRecord& record) {
       if (record.logger == "tomodachi.opentelemetry") return;  // the exporter's own records

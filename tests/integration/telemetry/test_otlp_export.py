@@ -209,6 +209,15 @@ class OtlpExportTest(unittest.TestCase):
         self.assertIn("OTEL_EXPORTER_OTLP_PROTOCOL", done.stderr)
         self.assertIn("4318", done.stderr)
 
+    def test_console_exporter_prints_otlp_json(self):
+        env = dict(os.environ, OTEL_TRACES_EXPORTER="console", OTEL_LOGS_EXPORTER="none")
+        done = subprocess.run([TOOL], env=env, capture_output=True, text=True, timeout=60)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        batches = [json.loads(line) for line in done.stdout.splitlines() if line.startswith('{"resourceSpans"')]
+        self.assertEqual(len(batches), 1, done.stdout)
+        names = {s["name"] for s in batches[0]["resourceSpans"][0]["scopeSpans"][0]["spans"]}
+        self.assertIn("lookup", names)
+
     def test_collector_down_costs_a_log_line(self):
         env = dict(os.environ, OTEL_TRACES_EXPORTER="otlp", OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9",
                    OTEL_EXPORTER_OTLP_TIMEOUT="0.5", OTEL_BSP_EXPORT_TIMEOUT="1000")
