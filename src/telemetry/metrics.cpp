@@ -1,0 +1,167 @@
+#include "telemetry/metrics.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace tomodachi::telemetry {
+
+const std::vector<double>& duration_buckets() {
+  static const std::vector<double> buckets{0,   0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
+                                           0.5, 0.75,  1,    2.5,   5,    7.5,   10};
+  return buckets;
+}
+
+const std::vector<InstrumentSpec>& upstream_instruments() {
+  using K = InstrumentSpec::Kind;
+  const std::vector<std::string> sqs_keys{
+      "messaging.destination.name", "messaging.destination.kind",
+      "messaging.destination_publish.name", "messaging.destination_publish.kind", "code.function"};
+  const std::vector<std::string> amqp_keys{
+      "messaging.destination.name", "messaging.rabbitmq.destination.routing_key", "code.function"};
+  static const std::vector<InstrumentSpec> specs{
+      {"http.server.duration",
+       "s",
+       "Measures the duration of inbound HTTP requests.",
+       K::histogram,
+       {"http.route", "http.request.method", "http.response.status_code", "network.protocol.name",
+        "network.protocol.version", "server.address", "server.port", "url.scheme"}},
+      {"http.server.active_requests",
+       "{request}",
+       "Measures the number of concurrent HTTP requests that are currently in-flight.",
+       K::up_down_counter,
+       {"http.request.method", "server.address", "server.port", "url.scheme"}},
+      {"messaging.aws_sqs.duration", "s",
+       "Measures the duration of processing a message by the handler function.", K::histogram,
+       sqs_keys},
+      {"messaging.aws_sqs.active_tasks", "{message}",
+       "Measures the number of concurrent SQS messages that are currently being processed.",
+       K::up_down_counter, sqs_keys},
+      {"messaging.rabbitmq.duration", "s",
+       "Measures the duration of processing a message by the handler function.", K::histogram,
+       amqp_keys},
+      {"messaging.rabbitmq.active_tasks", "{message}",
+       "Measures the number of concurrent AMQP messages that are currently being processed.",
+       K::up_down_counter, amqp_keys},
+      {"function.duration",
+       "s",
+       "Measures the duration of running the scheduled handler function.",
+       K::histogram,
+       {"code.function"}},
+      {"function.active_tasks",
+       "{task}",
+       "Measures the number of concurrent invocations of the scheduled handler that is currently "
+       "running.",
+       K::up_down_counter,
+       {"code.function"}},
+  };
+  return specs;
+}
+
+const InstrumentSpec& instrument(std::string_view name) {
+  for (const auto& spec : upstream_instruments()) {
+    if (spec.name == name) return spec;
+  }
+  throw std::out_of_range("unknown instrument " + std::string(name));
+}
+
+MetricsRegistry::MetricsRegistry() : start_time_unix_nano_(unix_nanos_now()) {
+  for (const auto& spec : upstream_instruments()) instruments_.push_back({&spec, {}});
+}
+
+namespace {
+std::string series_key(const Attributes& attributes) {
+  std::string key;
+  for (const auto& [k, v] : attributes) {
+    key += k;
+    key += '\x1f';
+    std::visit(
+        [&key](const auto& x) {
+          using V = std::decay_t<decltype(x)>;
+          if constexpr (std::is_same_v<V, std::string>) {
+            key += "s" + x;
+          } else if constexpr (std::is_same_v<V, std::vector<std::string>>) {
+            for (const auto& s : x) key += "a" + s + '\x1d';
+          } else {
+            key += "n" + std::to_string(x);
+          }
+        },
+        v);
+    key += '\x1e';
+  }
+  return key;
+}
+}  // namespace
+
+MetricsRegistry::Series& MetricsRegistry::series(std::string_view name,
+                                                 const Attributes& attributes,
+                                                 const Attributes& extra) {
+  auto it = std::find_if(instruments_.begin(), instruments_.end(),
+                         [&](auto& i) { return i.spec->name == name; });
+  if (it == instruments_.end()) throw std::out_of_range("unknown instrument " + std::string(name));
+  Attributes kept;
+  for (const auto& key : it->spec->attribute_keys) {
+    for (const auto& kv : attributes) {
+      if (kv.first == key) kept.push_back(kv);
+    }
+  }
+  kept.insert(kept.end(), extra.begin(), extra.end());
+  std::sort(kept.begin(), kept.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  auto [pos, inserted] = it->series.try_emplace(series_key(kept));
+  if (inserted) {
+    pos->second.attributes = std::move(kept);
+    pos->second.histogram.explicit_bounds = duration_buckets();
+    pos->second.histogram.bucket_counts.assign(duration_buckets().size() + 1, 0);
+  }
+  return pos->second;
+}
+
+void MetricsRegistry::record(std::string_view name, double value, const Attributes& attributes,
+                             const Attributes& extra) {
+  std::lock_guard lock(mutex_);
+  auto& h = series(name, attributes, extra).histogram;
+  const auto& bounds = h.explicit_bounds;
+  // Buckets are (previous, bound]: the first bound >= value.
+  auto index = static_cast<std::size_t>(std::lower_bound(bounds.begin(), bounds.end(), value) -
+                                        bounds.begin());
+  ++h.bucket_counts[index];
+  ++h.count;
+  h.sum += value;
+  h.min = h.min ? std::min(*h.min, value) : value;
+  h.max = h.max ? std::max(*h.max, value) : value;
+}
+
+void MetricsRegistry::add(std::string_view name, std::int64_t delta, const Attributes& attributes,
+                          const Attributes& extra) {
+  std::lock_guard lock(mutex_);
+  series(name, attributes, extra).sum += delta;
+}
+
+std::vector<MetricData> MetricsRegistry::collect() const {
+  std::lock_guard lock(mutex_);
+  std::vector<MetricData> out;
+  const auto now = unix_nanos_now();
+  for (const auto& instrument : instruments_) {
+    if (instrument.series.empty()) continue;
+    MetricData metric;
+    metric.name = instrument.spec->name;
+    metric.unit = instrument.spec->unit;
+    metric.description = instrument.spec->description;
+    const bool histogram = instrument.spec->kind == InstrumentSpec::Kind::histogram;
+    metric.type = histogram ? MetricData::Type::histogram : MetricData::Type::sum;
+    metric.monotonic = false;
+    for (const auto& [key, s] : instrument.series) {
+      MetricPoint point{s.attributes, start_time_unix_nano_, now, std::int64_t{0}};
+      if (histogram) {
+        point.value = s.histogram;
+      } else {
+        point.value = s.sum;
+      }
+      metric.points.push_back(std::move(point));
+    }
+    out.push_back(std::move(metric));
+  }
+  return out;
+}
+
+}  // namespace tomodachi::telemetry

@@ -1,0 +1,62 @@
+#pragma once
+// Upstream's instruments (names, units, descriptions, attribute keys, buckets) and a
+// cumulative aggregator for them: histograms with explicit buckets and up-down counters,
+// one series per attribute set. Thread-safe; recording is a map lookup under a mutex.
+
+#include "telemetry/otlp_encode.hpp"
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace tomodachi::telemetry {
+
+struct InstrumentSpec {
+  enum class Kind { histogram, up_down_counter };
+  std::string name;
+  std::string unit;
+  std::string description;
+  Kind kind;
+  std::vector<std::string>
+      attribute_keys;  ///< kept from the caller's attributes (plus function.success)
+};
+
+/// Upstream's duration buckets (distro.py): the semconv list with a leading 0.
+const std::vector<double>& duration_buckets();
+
+/// Upstream's instruments (middleware.py), in its order.
+const std::vector<InstrumentSpec>& upstream_instruments();
+const InstrumentSpec& instrument(std::string_view name);  ///< throws std::out_of_range
+
+class MetricsRegistry {
+ public:
+  MetricsRegistry();
+  /// Adds one duration in seconds to histogram `name` (attributes filtered to its keys,
+  /// then `extra` added, e.g. function.success).
+  void record(std::string_view name, double value, const Attributes& attributes,
+              const Attributes& extra = {});
+  /// Adds `delta` to up-down counter `name`.
+  void add(std::string_view name, std::int64_t delta, const Attributes& attributes,
+           const Attributes& extra = {});
+  /// A cumulative snapshot (instruments without data are left out).
+  std::vector<MetricData> collect() const;
+
+ private:
+  struct Series {
+    Attributes attributes;
+    HistogramPoint histogram;
+    std::int64_t sum = 0;
+  };
+  struct Instrument {
+    const InstrumentSpec* spec;
+    std::map<std::string, Series> series;  ///< by attribute-set key
+  };
+  Series& series(std::string_view name, const Attributes& attributes, const Attributes& extra);
+
+  mutable std::mutex mutex_;
+  std::vector<Instrument> instruments_;
+  std::uint64_t start_time_unix_nano_;
+};
+
+}  // namespace tomodachi::telemetry

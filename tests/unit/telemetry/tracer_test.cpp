@@ -1,0 +1,177 @@
+// Sampler, span model, the current span across coroutine suspensions, zero cost when off.
+#include "telemetry/tracer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+using namespace tomodachi;
+using namespace tomodachi::telemetry;
+
+namespace {
+struct CollectingSink : SpanSink {
+  std::vector<SpanData> spans;
+  void on_end(SpanData&& span) override { spans.push_back(std::move(span)); }
+};
+
+struct Installed {
+  std::shared_ptr<CollectingSink> sink = std::make_shared<CollectingSink>();
+  explicit Installed(SamplerConfig sampler = {SamplerKind::always_on, 1.0}) {
+    install_tracer(std::make_shared<Tracer>(Sampler(sampler), sink));
+  }
+  ~Installed() { install_tracer(nullptr); }
+};
+}  // namespace
+
+TEST(Tracer, OffMeansInvalidSpansAndNoOps) {
+  install_tracer(nullptr);
+  auto span = trace::start_span("x");
+  EXPECT_FALSE(span.valid());
+  EXPECT_EQ(span.state(), nullptr);  // nothing allocated
+  span.set_attribute("a", std::string("b"));
+  span.end();
+  EXPECT_FALSE(trace::current_span().valid());
+}
+
+TEST(Tracer, ChildOfCurrentWithAttributesEventsStatus) {
+  Installed t;
+  auto parent = trace::start_span("parent", trace::SpanKind::server);
+  {
+    trace::Scope scope(parent);
+    auto child = trace::start_span("child");
+    child.set_attribute("k", std::int64_t{7});
+    child.add_event("evt", {{"x", true}});
+    child.record_exception(std::make_exception_ptr(std::runtime_error("boom")), true);
+    child.set_status(trace::StatusCode::error, "bad");
+    EXPECT_EQ(child.trace_id_hex(), parent.trace_id_hex());
+    EXPECT_EQ(child.parent_span_id_hex(), parent.span_id_hex());
+    child.end();
+  }
+  EXPECT_FALSE(trace::current_span().valid());
+  parent.end();
+  parent.end();  // once only
+  ASSERT_EQ(t.sink->spans.size(), 2u);
+  const auto& child = t.sink->spans[0];
+  EXPECT_EQ(child.name, "child");
+  EXPECT_EQ(child.kind, trace::SpanKind::internal);
+  EXPECT_EQ(std::get<std::int64_t>(child.attributes[0].second), 7);
+  ASSERT_EQ(child.events.size(), 2u);
+  EXPECT_EQ(child.events[1].name, "exception");
+  EXPECT_EQ(std::get<std::string>(child.events[1].attributes[1].second), "boom");
+  EXPECT_EQ(child.status, trace::StatusCode::error);
+  EXPECT_EQ(child.status_message, "bad");
+  EXPECT_GE(child.end_time_unix_nano, child.start_time_unix_nano);
+  EXPECT_FALSE(t.sink->spans[1].has_parent());
+}
+
+TEST(Tracer, RemoteParentAndRootMode) {
+  Installed t;
+  auto remote = parse_traceparent("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+  auto span = tracer()->start_span("consume", trace::SpanKind::consumer, {}, remote);
+  EXPECT_EQ(span.trace_id_hex(), "0af7651916cd43dd8448eb211c80319c");
+  EXPECT_EQ(span.parent_span_id_hex(), "b7ad6b7169203331");
+  trace::Scope scope(span);
+  auto root = tracer()->start_span("schedule", trace::SpanKind::internal, {}, std::nullopt,
+                                   ParentMode::root);
+  EXPECT_NE(root.trace_id_hex(), span.trace_id_hex());
+  EXPECT_EQ(root.parent_span_id_hex(), "");
+  span.end();
+  ASSERT_EQ(t.sink->spans.size(), 1u);
+  EXPECT_TRUE(t.sink->spans[0].parent_remote);
+}
+
+TEST(Sampler, Kinds) {
+  TraceId id{};
+  id[15] = 1;
+  SpanContext sampled_parent;
+  sampled_parent.trace_id = id;
+  sampled_parent.span_id[0] = 1;
+  sampled_parent.flags = 1;
+  SpanContext unsampled_parent = sampled_parent;
+  unsampled_parent.flags = 0;
+  EXPECT_TRUE(Sampler({SamplerKind::always_on, 1}).should_sample(id, &unsampled_parent));
+  EXPECT_FALSE(Sampler({SamplerKind::always_off, 1}).should_sample(id, &sampled_parent));
+  EXPECT_FALSE(
+      Sampler({SamplerKind::parentbased_always_on, 1}).should_sample(id, &unsampled_parent));
+  EXPECT_TRUE(Sampler({SamplerKind::parentbased_always_off, 1}).should_sample(id, &sampled_parent));
+  EXPECT_TRUE(Sampler({SamplerKind::parentbased_always_on, 1}).should_sample(id, nullptr));
+  EXPECT_FALSE(Sampler({SamplerKind::parentbased_always_off, 1}).should_sample(id, nullptr));
+  TraceId high{};
+  for (auto& b : high) b = 0xff;
+  EXPECT_TRUE(
+      Sampler({SamplerKind::traceidratio, 0.5}).should_sample(id, nullptr));  // low 64 bits small
+  EXPECT_FALSE(
+      Sampler({SamplerKind::traceidratio, 0.5}).should_sample(high, nullptr));  // low 64 bits max
+  EXPECT_FALSE(Sampler({SamplerKind::traceidratio, 0.0}).should_sample(id, nullptr));
+  EXPECT_TRUE(Sampler({SamplerKind::traceidratio, 1.0}).should_sample(high, nullptr));
+}
+
+TEST(Tracer, UnsampledSpanPropagatesButIsNotExported) {
+  Installed t({SamplerKind::always_off, 1.0});
+  auto span = trace::start_span("x");
+  EXPECT_TRUE(span.valid());
+  EXPECT_FALSE(span.is_recording());
+  span.end();
+  EXPECT_TRUE(t.sink->spans.empty());
+  EXPECT_FALSE(context_of(span).sampled());
+}
+
+namespace {
+Task<void> worker(trace::Span expected, std::vector<std::string>& seen, int delay_ms) {
+  auto ex = co_await boost::asio::this_coro::executor;
+  for (int i = 0; i < 3; ++i) {
+    boost::asio::steady_timer timer(ex, std::chrono::milliseconds(delay_ms));
+    co_await timer.async_wait(boost::asio::use_awaitable);
+    auto current = trace::current_span();
+    seen.push_back(current.span_id_hex() == expected.span_id_hex() ? "ok" : "wrong");
+    auto child = trace::start_span("child");  // child of this chain's span
+    seen.push_back(child.parent_span_id_hex() == expected.span_id_hex() ? "ok" : "wrong-parent");
+  }
+}
+}  // namespace
+
+TEST(Tracer, CurrentSpanFollowsEachCoroutineAcrossSuspensions) {
+  Installed t;
+  boost::asio::io_context io;
+  auto a = trace::start_span("a");
+  auto b = trace::start_span("b");
+  std::vector<std::string> seen_a, seen_b;
+  boost::asio::co_spawn(io, trace::run_in_span(a, worker(a, seen_a, 1)), boost::asio::detached);
+  boost::asio::co_spawn(io, trace::run_in_span(b, worker(b, seen_b, 2)), boost::asio::detached);
+  io.run();
+  EXPECT_EQ(seen_a, std::vector<std::string>(6, "ok"));
+  EXPECT_EQ(seen_b, std::vector<std::string>(6, "ok"));
+  EXPECT_FALSE(trace::current_span().valid());  // nothing leaks to the thread
+}
+
+TEST(Tracer, RunInSpanReturnsTheValue) {
+  Installed t;
+  boost::asio::io_context io;
+  auto span = trace::start_span("v");
+  int result = 0;
+  auto body = []() -> Task<int> { co_return trace::current_span().valid() ? 42 : -1; };
+  auto outer = [&]() -> Task<void> { result = co_await trace::run_in_span(span, body()); };
+  boost::asio::co_spawn(io, outer(), boost::asio::detached);
+  io.run();
+  EXPECT_EQ(result, 42);
+}
+
+TEST(Tracer, TraceLogFieldsInUpstreamsHexForm) {
+  EXPECT_TRUE(current_trace_log_fields().empty());
+  Installed t;
+  EXPECT_TRUE(current_trace_log_fields().empty());  // no current span
+  auto remote = parse_traceparent("00-000000000000000000000000000000ff-00000000000000a1-01");
+  auto span = tracer()->start_span("x", trace::SpanKind::consumer, {}, remote);
+  trace::Scope scope(span);
+  auto fields = current_trace_log_fields();
+  ASSERT_EQ(fields.size(), 3u);
+  EXPECT_EQ(fields[0].first, "span_id");
+  EXPECT_EQ(fields[1], (std::pair<std::string, std::string>{"trace_id", "0xff"}));
+  EXPECT_EQ(fields[2], (std::pair<std::string, std::string>{"parent_span_id", "0xa1"}));
+  trace::Scope root_scope(trace::start_span("root-less"));  // child of x: still has a parent
+  EXPECT_EQ(current_trace_log_fields().size(), 3u);
+}
