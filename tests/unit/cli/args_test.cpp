@@ -125,10 +125,11 @@ TEST(CliArgs, OpenTelemetryInstrumentReadsTheOtelEnvironment) {
   }
   env.values["TOMODACHI_OPENTELEMETRY_INSTRUMENT"] = "yes";
   EXPECT_TRUE(parse({"run", "app.cpp"}, env).run.opentelemetry.has_value());
-  env.values["OTEL_EXPORTER_OTLP_PROTOCOL"] = "grpc";
+  env.values["OTEL_TRACES_SAMPLER"] = "sometimes";
   auto bad = parse({"run", "app.cpp"}, env);
   EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_NE(bad.output.find("OTEL_EXPORTER_OTLP_PROTOCOL"), std::string::npos) << bad.output;
+  EXPECT_NE(bad.output.find("Invalid OpenTelemetry configuration"), std::string::npos);
+  EXPECT_NE(bad.output.find("OTEL_TRACES_SAMPLER"), std::string::npos) << bad.output;
   env.values["TOMODACHI_OPENTELEMETRY_INSTRUMENT"] = "0";  // off: the OTEL_* values are not read
   EXPECT_FALSE(parse({"run", "app.cpp"}, env).exit_code.has_value());
 }
