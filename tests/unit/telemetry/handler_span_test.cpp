@@ -2,6 +2,8 @@
 // event and instruments, producer spans and the injected carrier.
 #include "telemetry/handler_span.hpp"
 
+#include "collecting_tracer.hpp"
+
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -14,18 +16,7 @@ using namespace tomodachi;
 using namespace tomodachi::telemetry;
 
 namespace {
-struct CollectingSink : SpanSink {
-  std::vector<SpanData> spans;
-  void on_end(SpanData&& span) override { spans.push_back(std::move(span)); }
-};
-
-struct Installed {
-  std::shared_ptr<CollectingSink> sink = std::make_shared<CollectingSink>();
-  Installed() {
-    install_tracer(std::make_shared<Tracer>(Sampler({SamplerKind::always_on, 1.0}), sink));
-  }
-  ~Installed() { install_tracer(nullptr); }
-};
+using test_support::Installed;
 
 void run(boost::asio::io_context& io, Task<void> task) {
   auto done = boost::asio::co_spawn(io, std::move(task), boost::asio::use_future);
@@ -55,6 +46,11 @@ const MetricData* find_metric(const std::vector<MetricData>& metrics, std::strin
     if (m.name == name) return &m;
   return nullptr;
 }
+std::optional<bool> function_success(const MetricData& metric) {
+  for (const auto& [k, v] : metric.points.at(0).attributes)
+    if (k == "function.success") return std::get<bool>(v);
+  return std::nullopt;
+}
 }  // namespace
 
 TEST(HandlerSpan, ConsumerSpanIsCurrentOkAndRecordsSuccess) {
@@ -78,10 +74,7 @@ TEST(HandlerSpan, ConsumerSpanIsCurrentOkAndRecordsSuccess) {
   const auto* duration = find_metric(metrics, "messaging.rabbitmq.duration");
   ASSERT_NE(duration, nullptr);
   ASSERT_EQ(duration->points.size(), 1u);
-  bool success_attribute = false;
-  for (const auto& [k, v] : duration->points[0].attributes)
-    if (k == "function.success") success_attribute = std::get<bool>(v);
-  EXPECT_TRUE(success_attribute);
+  EXPECT_EQ(function_success(*duration), true);
 }
 
 TEST(HandlerSpan, ExceptionIsErrorEventAndRethrown) {
@@ -101,10 +94,7 @@ TEST(HandlerSpan, ExceptionIsErrorEventAndRethrown) {
   const auto metrics = registry.collect();
   const auto* duration = find_metric(metrics, "messaging.rabbitmq.duration");
   ASSERT_NE(duration, nullptr);
-  bool success_attribute = true;
-  for (const auto& [k, v] : duration->points[0].attributes)
-    if (k == "function.success") success_attribute = std::get<bool>(v);
-  EXPECT_FALSE(success_attribute);
+  EXPECT_EQ(function_success(*duration), false);
 }
 
 TEST(HandlerSpan, ProducerSpanInjectsItsContext) {
