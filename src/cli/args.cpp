@@ -3,6 +3,7 @@
 #include "cli/build_info.hpp"
 #include "cli/build_time.hpp"
 #include "core/config.hpp"
+#include "telemetry/config.hpp"
 
 #include <tomodachi/version.hpp>
 
@@ -360,12 +361,24 @@ ParseResult parse_run_arguments(const std::vector<std::string>& input,
     return plain_error(
         "TOMODACHI_CUSTOM_LOGGER is not supported by tomodachi for C++ (yet), see docs/cli.md");
   }
-  if (take_flag({"--opentelemetry-instrument"}) ||
-      env_flag_enabled(environment("TOMODACHI_OPENTELEMETRY_INSTRUMENT"))) {
-    return plain_error(
-        "The --opentelemetry-instrument option (TOMODACHI_OPENTELEMETRY_INSTRUMENT) is not "
-        "supported by "
-        "tomodachi for C++ (yet), see docs/cli.md");
+  // --opentelemetry-instrument / TOMODACHI_OPENTELEMETRY_INSTRUMENT: the OTEL_* environment
+  // is read (and checked) here, so a bad value is a start-up error before anything runs.
+  telemetry::EnvLookup env_lookup = [&environment](std::string_view name) {
+    const char* value = environment(std::string(name).c_str());
+    return value ? std::optional<std::string>(value) : std::nullopt;
+  };
+  bool instrument = telemetry::instrument_requested(env_lookup);
+  if (auto i = take_flag({"--opentelemetry-instrument"})) {
+    instrument = true;
+    args.erase(args.begin() + static_cast<std::ptrdiff_t>(*i));
+  }
+  if (instrument) {
+    try {
+      run.opentelemetry = telemetry::load_config(env_lookup);
+    } catch (const telemetry::ConfigError& e) {
+      return plain_error(std::string("Invalid OpenTelemetry configuration: ") + e.what() +
+                         " (see docs/observability.md)");
+    }
   }
 
   for (const auto& arg : args) {

@@ -1,6 +1,8 @@
 #pragma once
 // Command-line parsing of `tomodachi` with the texts and exit codes of spec/cli.md §2–§4.
 
+#include "telemetry/config.hpp"
+
 #include <tomodachi/logging.hpp>
 
 #include <boost/json/object.hpp>
@@ -21,6 +23,8 @@ struct RunArguments {
   LogLevel log_level = LogLevel::info;
   LogFormat logger = LogFormat::console;
   std::string loop = "auto";
+  /// --opentelemetry-instrument (or TOMODACHI_OPENTELEMETRY_INSTRUMENT): the OTEL_* config.
+  std::optional<telemetry::Config> opentelemetry;
 };
 
 /// The outcome of parsing: print `output` to stdout and exit with `exit_code`, or run.

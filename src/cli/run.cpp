@@ -12,6 +12,7 @@
 #include "core/config.hpp"
 #include "core/launcher.hpp"
 #include "core/registry.hpp"
+#include "telemetry/instrument.hpp"
 
 #include <tomodachi/json.hpp>
 #include <tomodachi/logging.hpp>
@@ -314,6 +315,11 @@ int run_services(const RunArguments& run, const std::vector<std::string>& argv,
         });
   }
 
+  if (run.opentelemetry) {
+    telemetry::request_instrumentation(*run.opentelemetry);
+  } else {
+    telemetry::clear_instrumentation_request();
+  }
   detail::LaunchOptions launch_options{config, watch};
   const detail::LaunchResult result = detail::launch(std::move(loaded->containers), launch_options);
   if (watcher) watcher->stop();

@@ -7,6 +7,7 @@
 #include "core/loop.hpp"
 #include "core/service_state.hpp"
 #include "core/transports.hpp"
+#include "telemetry/instrument.hpp"
 
 #include <tomodachi/context.hpp>
 #include <tomodachi/logging.hpp>
@@ -175,6 +176,8 @@ class Launch {
       if (error) log_uncaught_exception(error);
     }
     co_await run_process_drains();
+    auto telemetry_flush = telemetry::shutdown_process_pipeline(stop_deadline());
+    co_await std::move(telemetry_flush);
   }
 
   void add_process_drain(std::function<Task<void>(Deadline)> drain) {
@@ -337,6 +340,11 @@ class Launch {
     if (container.services.empty()) {
       get_logger("tomodachi.init").warning("no transport handlers defined", file_fields(container));
       throw NothingToRun();
+    }
+    if (telemetry::instrumentation_requested()) {  // one pipeline per process: the first service
+      auto executor = co_await asio::this_coro::executor;
+      const auto& first = *container.services.front().service;
+      telemetry::start_process_pipeline(executor, first.name(), first.uuid());
     }
     // Upstream logs these before its handlers' registration (phase 1: AMQP connects) runs.
     for (auto& run : container.services) {

@@ -1,4 +1,6 @@
 // Structured logging: console / json / python / disabled formats of spec/cli.md §6.
+#include "telemetry/tracer.hpp"
+
 #include <tomodachi/json.hpp>
 #include <tomodachi/logging.hpp>
 
@@ -312,6 +314,10 @@ void Logger::log(LogLevel level, std::optional<std::string_view> message, LogFie
   if (format == LogFormat::disabled && !has_sinks) return;
   LogRecord record{std::chrono::system_clock::now(), level, name_, message,
                    merge_fields(context_, std::move(fields))};
+  if (telemetry::tracer() != nullptr) {  // off: this one check
+    for (auto& [key, value] : telemetry::current_trace_log_fields())
+      record.fields.push_back({std::move(key), boost::json::string(value)});
+  }
   if (level_enabled && format != LogFormat::disabled) {
     write_line_to_stderr(
         format_log_record(record, format, s.colors.load(std::memory_order_relaxed)));

@@ -3,11 +3,87 @@
 
 #include "http/pipeline.hpp"
 
+#include "http/session.hpp"
 #include "http/static_files.hpp"
+#include "telemetry/instrument.hpp"
+#include "telemetry/trace_context.hpp"
 
 #include <tomodachi/logging.hpp>
 
 namespace tomodachi::http_impl {
+namespace {
+
+std::optional<std::string_view> header_value(const RequestMessage& message, std::string_view name) {
+  auto it = message.find(boost::beast::string_view(name.data(), name.size()));
+  if (it == message.end()) return std::nullopt;
+  return std::string_view(it->value().data(), it->value().size());
+}
+
+// The route as upstream's middleware reports it: the handler's regex without ^ and $.
+std::string simplified_route(const detail::RequestState& state) {
+  if (state.route == nullptr || state.route->handler == nullptr) return {};
+  std::string_view pattern = state.route->handler->pattern;
+  if (pattern.size() > 1 && pattern.front() == '^') pattern.remove_prefix(1);
+  if (pattern.size() > 1 && pattern.back() == '$') pattern.remove_suffix(1);
+  return std::string(pattern);
+}
+
+// Upstream's OpenTelemetryAioHTTPMiddleware.get_attributes, in its order.
+trace::Attributes server_attributes(const detail::RequestState& state, const std::string& route) {
+  trace::Attributes attributes;
+  attributes.reserve(16);
+  const auto host = state.message ? header_value(*state.message, "Host") : std::nullopt;
+  std::int64_t port = 80;
+  std::string_view host_name;
+  if (host) {
+    host_name = *host;
+    if (auto colon = host->find(':'); colon != std::string_view::npos) {
+      host_name = host->substr(0, colon);
+      port = std::atoll(std::string(host->substr(colon + 1)).c_str());
+    }
+  }
+  std::string server_ip;
+  std::int64_t server_port = 0;
+  std::string client_ip;
+  std::int64_t client_port = 0;
+  if (state.connection != nullptr) {
+    boost::system::error_code ec;
+    auto local = state.connection->socket.local_endpoint(ec);
+    if (!ec) {
+      server_ip = local.address().to_string();
+      server_port = local.port();
+    }
+    auto peer = state.connection->socket.remote_endpoint(ec);
+    if (!ec) {
+      client_ip = peer.address().to_string();
+      client_port = peer.port();
+    }
+  }
+  attributes.emplace_back("http.request.method", std::string(state.method));
+  if (!route.empty()) attributes.emplace_back("http.route", route);
+  attributes.emplace_back("server.address", host ? std::string(host_name)
+                                                 : (server_ip.empty() ? "127.0.0.1" : server_ip));
+  attributes.emplace_back("server.port", host ? port : (server_port != 0 ? server_port : port));
+  attributes.emplace_back("url.scheme", std::string("http"));
+  attributes.emplace_back("url.path", state.path);
+  if (!state.query.empty()) attributes.emplace_back("url.query", std::string(state.query));
+  if (auto agent = state.message ? header_value(*state.message, "User-Agent") : std::nullopt)
+    attributes.emplace_back("user_agent.original", std::string(*agent));
+  attributes.emplace_back("client.address", state.remote_ip);
+  if (!client_ip.empty() && client_port != 0) {
+    attributes.emplace_back("client.socket.address", client_ip);
+    attributes.emplace_back("client.socket.port", client_port);
+  }
+  if (!server_ip.empty()) attributes.emplace_back("server.socket.address", server_ip);
+  attributes.emplace_back("server.socket.port", server_port != 0 ? server_port : port);
+  std::string_view version = state.version;
+  if (version.starts_with("HTTP/")) version.remove_prefix(5);
+  attributes.emplace_back("network.protocol.version", std::string(version));
+  attributes.emplace_back("network.protocol.name", std::string("http"));
+  return attributes;
+}
+
+}  // namespace
 
 void Pipeline::setup(const std::vector<const detail::HttpSpec*>& specs, PipelineConfig config) {
   config_ = std::move(config);
@@ -36,6 +112,9 @@ void Pipeline::setup(const std::vector<const detail::HttpSpec*>& specs, Pipeline
       middlewares_.push_back(middleware);
     }
   }
+  excluded_urls_ = telemetry::UrlExcluder();
+  if (const auto* otel = telemetry::instrumentation_config(); otel && !otel->excluded_urls.empty())
+    excluded_urls_ = telemetry::UrlExcluder(otel->excluded_urls);
 }
 
 void Pipeline::prepare(detail::RequestState& state, const RequestMessage& message,
@@ -82,7 +161,43 @@ void Pipeline::prepare(detail::RequestState& state, const RequestMessage& messag
   if (state.match.outcome == Router::Outcome::found) state.route = &routes_[state.match.route];
 }
 
-Task<WireResponse> Pipeline::respond(Request& request, bool accepting) {
+Task<WireResponse> Pipeline::respond_traced(Request& request, bool accepting) {
+  auto& state = request.state();
+  const telemetry::Tracer* tracer = telemetry::tracer();
+  if (tracer == nullptr || (!excluded_urls_.empty() && excluded_urls_.excluded(state.path))) {
+    auto plain = respond_plain(request, accepting);  // excluded: no span, no metrics
+    co_return co_await std::move(plain);
+  }
+  const auto started = std::chrono::steady_clock::now();
+  const std::string route = simplified_route(state);
+  trace::Attributes attributes = server_attributes(state, route);
+  std::optional<telemetry::SpanContext> parent;
+  if (state.message) {
+    parent = telemetry::extract(header_value(*state.message, "traceparent"),
+                                header_value(*state.message, "tracestate"));
+  }
+  std::string name(state.method);
+  if (!route.empty()) name += " " + route;
+  trace::Span span =
+      tracer->start_span(std::move(name), trace::SpanKind::server, attributes, parent);
+  telemetry::MetricsRegistry* registry = telemetry::metrics();
+  if (registry) registry->add("http.server.active_requests", 1, attributes);
+  auto inner = respond_plain(request, accepting);
+  WireResponse wire = co_await trace::run_in_span(span, std::move(inner));
+  const std::int64_t status = wire.status;
+  if (status >= 500) span.set_status(trace::StatusCode::error);
+  span.set_attribute("http.response.status_code", status);
+  if (registry) {
+    registry->add("http.server.active_requests", -1, attributes);
+    const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
+    registry->record("http.server.duration", elapsed.count(), attributes,
+                     {{"http.response.status_code", status}});
+  }
+  span.end();
+  co_return wire;
+}
+
+Task<WireResponse> Pipeline::respond_plain(Request& request, bool accepting) {
   auto& state = request.state();
   if (state.match.outcome != Router::Outcome::found) {
     Headers extra;
@@ -128,6 +243,9 @@ Task<WireResponse> Pipeline::handle_exception(std::exception_ptr error, Request&
   } catch (...) {
     generic = true;
     log_handler_error(error, request.state());
+  }
+  if (generic || status >= 500) {  // the request's span records what made it fail
+    if (auto span = trace::current_span(); span.is_recording()) span.record_exception(error);
   }
   auto task = error_response(status, request, std::move(extra), generic, std::move(body));
   co_return co_await std::move(task);

@@ -6,6 +6,8 @@
 #include "http/http_util.hpp"
 #include "http/request_state.hpp"
 #include "http/router.hpp"
+#include "telemetry/config.hpp"
+#include "telemetry/tracer.hpp"
 
 #include <tomodachi/http.hpp>
 #include <tomodachi/task.hpp>
@@ -40,7 +42,12 @@ class Pipeline {
 
   /// The answer to a prepared request whose route is a handler, or that found none
   /// (404/405). With `accepting` false (the drain began) the answer is 503. Never throws.
-  Task<WireResponse> respond(Request& request, bool accepting);
+  /// With OpenTelemetry instrumentation on, a SERVER span (current while the handler runs)
+  /// and the http.server.* metrics surround it, as upstream's aiohttp middleware.
+  Task<WireResponse> respond(Request& request, bool accepting) {
+    if (telemetry::tracer() == nullptr) return respond_plain(request, accepting);  // off
+    return respond_traced(request, accepting);
+  }
 
   /// The response of an HTTP status: its http_error handler (then the 500 one), else the
   /// reason phrase, or `body` when an HttpError carried one; `extra` headers are added
@@ -62,6 +69,8 @@ class Pipeline {
   /// What the innermost link of the middleware chain calls.
   enum class Target { route_handler, error_handler, websocket_handler };
 
+  Task<WireResponse> respond_plain(Request& request, bool accepting);
+  Task<WireResponse> respond_traced(Request& request, bool accepting);
   Task<WireResponse> handle_exception(std::exception_ptr error, Request& request);
   Task<Response> run_chain(std::size_t index, Request& request, Target target);
   Task<Response> call_inner(Request& request, Target target);
@@ -72,6 +81,7 @@ class Pipeline {
   std::vector<Route> routes_;
   std::unordered_map<int, const detail::HttpSpec*> error_handlers_;
   std::vector<const detail::HttpMiddlewareSpec*> middlewares_;
+  telemetry::UrlExcluder excluded_urls_;  ///< built at setup while instrumentation is on
 };
 
 }  // namespace tomodachi::http_impl

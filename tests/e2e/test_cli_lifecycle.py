@@ -50,9 +50,10 @@ class CliUsage(unittest.TestCase):
         r = run(["run", "--custom-logger", "foobar.logger", "app.cpp"])
         self.assertEqual(r.returncode, 2)
         self.assertIn("not supported", r.stdout)
-        r = run(["run", "--opentelemetry-instrument", "app.cpp"])
+        r = run(["run", "--opentelemetry-instrument", "app.cpp"], OTEL_TRACES_SAMPLER="sometimes")
         self.assertEqual(r.returncode, 2)
-        self.assertIn("not supported", r.stdout)
+        self.assertIn("Invalid OpenTelemetry configuration", r.stdout)
+        self.assertIn("OTEL_TRACES_SAMPLER", r.stdout)
 
     def test_missing_service_file(self):
         r = run(["run", "--production", "does/not/exist.cpp"])

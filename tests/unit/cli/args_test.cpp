@@ -102,7 +102,6 @@ TEST(CliArgs, RunOptionErrors) {
   for (auto args :
        std::vector<std::vector<std::string>>{{"run", "--loop", "unknown", "app.cpp"},
                                              {"run", "--custom-logger", "x.y", "app.cpp"},
-                                             {"run", "--opentelemetry-instrument", "app.cpp"},
                                              {"run", "--log-level"}}) {
     EXPECT_EQ(parse(args).exit_code, 2);
   }
@@ -111,6 +110,28 @@ TEST(CliArgs, RunOptionErrors) {
   EXPECT_EQ(
       no_file.output,
       std::string("error: no service file has been provided as argument.\n\n---\n\n") + help_hint);
+}
+
+TEST(CliArgs, OpenTelemetryInstrumentReadsTheOtelEnvironment) {
+  Env env;
+  EXPECT_FALSE(parse({"run", "app.cpp"}, env).run.opentelemetry.has_value());  // off by default
+  auto flag = parse({"run", "--opentelemetry-instrument", "app.cpp"}, env);
+  ASSERT_FALSE(flag.exit_code.has_value()) << flag.output;
+  ASSERT_TRUE(flag.run.opentelemetry.has_value());
+  EXPECT_EQ(flag.run.service_files, std::vector<std::string>{"app.cpp"});
+  for (const char* off : {"0", "no", "none", "FALSE"}) {
+    env.values["TOMODACHI_OPENTELEMETRY_INSTRUMENT"] = off;
+    EXPECT_FALSE(parse({"run", "app.cpp"}, env).run.opentelemetry.has_value()) << off;
+  }
+  env.values["TOMODACHI_OPENTELEMETRY_INSTRUMENT"] = "yes";
+  EXPECT_TRUE(parse({"run", "app.cpp"}, env).run.opentelemetry.has_value());
+  env.values["OTEL_TRACES_SAMPLER"] = "sometimes";
+  auto bad = parse({"run", "app.cpp"}, env);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.output.find("Invalid OpenTelemetry configuration"), std::string::npos);
+  EXPECT_NE(bad.output.find("OTEL_TRACES_SAMPLER"), std::string::npos) << bad.output;
+  env.values["TOMODACHI_OPENTELEMETRY_INSTRUMENT"] = "0";  // off: the OTEL_* values are not read
+  EXPECT_FALSE(parse({"run", "app.cpp"}, env).exit_code.has_value());
 }
 
 TEST(CliArgs, EnvironmentMustAgreeWithFlags) {

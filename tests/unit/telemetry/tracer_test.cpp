@@ -1,6 +1,8 @@
 // Sampler, span model, the current span across coroutine suspensions, zero cost when off.
 #include "telemetry/tracer.hpp"
 
+#include "collecting_tracer.hpp"
+
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -13,18 +15,7 @@ using namespace tomodachi;
 using namespace tomodachi::telemetry;
 
 namespace {
-struct CollectingSink : SpanSink {
-  std::vector<SpanData> spans;
-  void on_end(SpanData&& span) override { spans.push_back(std::move(span)); }
-};
-
-struct Installed {
-  std::shared_ptr<CollectingSink> sink = std::make_shared<CollectingSink>();
-  explicit Installed(SamplerConfig sampler = {SamplerKind::always_on, 1.0}) {
-    install_tracer(std::make_shared<Tracer>(Sampler(sampler), sink));
-  }
-  ~Installed() { install_tracer(nullptr); }
-};
+using test_support::Installed;
 }  // namespace
 
 TEST(Tracer, OffMeansInvalidSpansAndNoOps) {
