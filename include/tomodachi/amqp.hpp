@@ -164,7 +164,7 @@ namespace amqp_names {
 /// `_*#,;.:<>!"%&/()[]{}\=?'^`~+|@$ -` becomes `___<hex of its UTF-8 bytes>_`.
 std::string encode_routing_key(std::string_view routing_key);
 
-/// The inverse; throws std::invalid_argument when a group is not valid UTF-8.
+/// The inverse; throws tomodachi::ArgumentError when a group is not valid UTF-8.
 std::string decode_routing_key(std::string_view encoded);
 
 /// The wire routing key: encode(prefix + routing_key), the prefix being `prefix_override`

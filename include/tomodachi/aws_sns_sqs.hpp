@@ -118,7 +118,7 @@ static_assert(std::is_trivially_destructible_v<AwsSnsSqsPublishOptions>);
 
 /// Publishes `data`, wrapped by the envelope in effect, to SNS topic `topic` (looked up,
 /// created when missing). Returns the SNS MessageId. Throws AwsSnsSqsException after 3
-/// failed attempts, std::invalid_argument for an invalid topic name, EnvelopeError when
+/// failed attempts, tomodachi::ArgumentError for an invalid topic name, EnvelopeError when
 /// the data does not suit the envelope.
 Task<std::string> aws_sns_sqs_publish(const Service& service, PublishData data,
                                       std::string_view topic, AwsSnsSqsPublishOptions options = {});
@@ -157,7 +157,7 @@ struct SqsSendMessageOptions {
 static_assert(std::is_trivially_destructible_v<SqsSendMessageOptions>);
 
 /// Sends `data` straight to an SQS queue given by name, ARN or URL. Returns the SQS
-/// MessageId. Throws QueueDoesNotExistError for a missing queue, std::invalid_argument for
+/// MessageId. Throws QueueDoesNotExistError for a missing queue, tomodachi::ArgumentError for
 /// a bad name or FIFO arguments, AwsSnsSqsException when SQS keeps failing.
 Task<std::string> sqs_send_message(const Service& service, PublishData data, std::string_view queue,
                                    SqsSendMessageOptions options = {});

@@ -106,7 +106,7 @@ struct DeliveryPolicy {
   /// Delay before the delivery after failed attempt `attempt` (1-based).
   std::chrono::milliseconds retry_delay(int attempt) const;
 
-  /// Throws std::invalid_argument naming a bad value (max_attempts < 1, negative delays, ...).
+  /// Throws tomodachi::ArgumentError naming a bad value (max_attempts < 1, negative delays, ...).
   void validate() const;
 };
 

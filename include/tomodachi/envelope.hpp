@@ -159,7 +159,8 @@ class Envelope {
   virtual std::string_view name() const noexcept = 0;
 
   /// Called once per subscription when it is registered (Python `validate(**kwargs)`);
-  /// throws std::invalid_argument to abort the service start.
+  /// throws (any std::exception) to abort the service start: the registration then fails
+  /// with a tomodachi::ArgumentError naming the handler and this message.
   virtual void validate() const {}
 
   /// Wraps `data` into the payload string to publish. Throws EnvelopeError when the data

@@ -34,7 +34,7 @@ std::string python_repr(const boost::json::value& value);
 inline constexpr std::string_view big_int_key{"\0tomodachi.big_int", 18};
 
 /// A big integer from its decimal digits (optional leading `-`); throws
-/// std::invalid_argument for anything else. Values within int64/uint64 come back as
+/// tomodachi::ArgumentError for anything else. Values within int64/uint64 come back as
 /// plain int64/uint64 values.
 boost::json::value big_int(std::string_view digits);
 
@@ -52,7 +52,7 @@ std::string_view big_int_digits(const boost::json::value& value);
 boost::json::value loads(std::string_view text, std::error_code& error, std::size_t max_depth = 512,
                          boost::json::storage_ptr storage = {});
 
-/// As above; throws std::invalid_argument with the parser's message and offset.
+/// As above; throws tomodachi::ArgumentError with the parser's message and offset.
 boost::json::value loads(std::string_view text, std::size_t max_depth = 512);
 
 }  // namespace tomodachi::json

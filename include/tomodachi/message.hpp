@@ -183,7 +183,7 @@ class Message {
   const boost::json::value& get(std::string_view name) const noexcept;
 
   /// Adds a value for later middleware and the handler (Python's `next(name=value)`).
-  /// Throws std::invalid_argument for a transport or envelope value: they cannot be
+  /// Throws tomodachi::ArgumentError for a transport or envelope value: they cannot be
   /// overridden.
   void set(std::string name, boost::json::value value);
 

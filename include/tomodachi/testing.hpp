@@ -129,7 +129,7 @@ class Broker {
 
   /// Subscribes `handler` (named `handler_name`) of `service` to messages whose routing
   /// key matches `pattern`. The service's `message_middleware` and `message_envelope`
-  /// apply as they are now. Throws std::invalid_argument like a real registration
+  /// apply as they are now. Throws tomodachi::ArgumentError like a real registration
   /// (e.g. ProtobufBase without message type).
   void subscribe(Service& service, std::string pattern, std::string handler_name,
                  MessageHandler handler, SubscribeOptions options = {});

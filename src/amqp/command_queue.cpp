@@ -1,5 +1,7 @@
 #include "amqp/command_queue.hpp"
 
+#include <tomodachi/detail/assert.hpp>
+
 #include <boost/asio/post.hpp>
 
 #include <poll.h>
@@ -7,7 +9,6 @@
 #include <unistd.h>
 
 #include <array>
-#include <cassert>
 #include <cerrno>
 #include <system_error>
 
@@ -24,11 +25,11 @@ CommandQueue::~CommandQueue() {
 
 // The loop's side is one thread: the first one to queue a command.
 void CommandQueue::assert_loop_thread() {
-#ifndef NDEBUG
+#if TOMODACHI_ASSERTIONS
   std::thread::id first{};
   const auto self = std::this_thread::get_id();
   loop_thread_.compare_exchange_strong(first, self);
-  assert((first == std::thread::id{} || first == self) && "loop thread only");
+  TOMODACHI_ASSERT(first == std::thread::id{} || first == self, "loop thread only");
 #endif
 }
 
@@ -43,6 +44,7 @@ void CommandQueue::push_from_loop(Command command) {
 }
 
 void CommandQueue::hand_over() {
+  assert_loop_thread();
   flush_posted_ = false;
   if (loop_commands_.empty()) return;
   bool wake_up;

@@ -4,19 +4,19 @@
 
 #include "amqp/connection.hpp"
 
+#include <tomodachi/detail/assert.hpp>
+
 #include "amqp/command_queue.hpp"
 #include "amqp/io_loop.hpp"
 #include "amqp/log.hpp"
 #include "amqp/shared_state.hpp"
+#include "core/async.hpp"
 
 #include <boost/asio/async_result.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <sys/socket.h>
 
-#include <cassert>
 #include <future>
 #include <thread>
 
@@ -80,7 +80,7 @@ void Connection::on_deliveries(DeliverySink sink) { *impl_->sink = std::move(sin
 
 void Connection::set_delivery_preprocessor(std::function<void(Delivery&)> preprocessor) {
   // The I/O thread reads it without a lock from the first command on.
-  assert(!impl_->commands->handed_over() && "set the preprocessor before connect()");
+  TOMODACHI_ASSERT(!impl_->commands->handed_over(), "set the preprocessor before connect()");
   impl_->shared.preprocessor = std::move(preprocessor);
 }
 
@@ -148,21 +148,12 @@ Task<void> Connection::cancel(std::vector<std::uint32_t> consumer_ids) {
 // Raced against the deadline on the loop: when the I/O thread has not closed by then (a
 // peer that stopped answering), the socket is shut down, which ends any call blocked on it.
 Task<bool> Connection::close(Clock::time_point deadline) {
-  struct Wait {
-    explicit Wait(boost::asio::any_io_executor executor) : timer(std::move(executor)) {}
-    boost::asio::steady_timer timer;
-    bool closed = false;
-  };
   impl_->shared.stopping.store(true);
-  auto wait = std::make_shared<Wait>(impl_->shared.loop);
-  wait->timer.expires_at(deadline);
-  impl_->commands->push_from_loop(CloseCommand{deadline, [wait] {
-                                                 wait->closed = true;
-                                                 wait->timer.cancel();
-                                               }});
-  boost::system::error_code ignored;
-  co_await wait->timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ignored));
-  if (wait->closed) co_return true;
+  // Set on the loop once the I/O thread has closed; outlives this call when it gives up.
+  auto closed = std::make_shared<core::Event>();
+  impl_->commands->push_from_loop(CloseCommand{deadline, [closed] { closed->set(); }});
+  const bool in_time = co_await closed->wait_until(deadline);
+  if (in_time) co_return true;
   log().warning("closing the connection [amqp] to " + impl_->shared.settings.address() +
                 " did not finish within the grace period - dropping it");
   if (const int fd = impl_->shared.socket_fd.load(); fd >= 0) ::shutdown(fd, SHUT_RDWR);

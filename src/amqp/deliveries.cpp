@@ -1,5 +1,7 @@
 #include "amqp/deliveries.hpp"
 
+#include <tomodachi/detail/assert.hpp>
+
 #include "amqp/broker_error.hpp"
 #include "amqp/log.hpp"
 #include "amqp/methods.hpp"
@@ -8,7 +10,6 @@
 
 #include <boost/asio/post.hpp>
 
-#include <cassert>
 #include <string_view>
 
 namespace tomodachi::amqp_impl {
@@ -53,7 +54,8 @@ void Deliveries::content(const amqp_frame_t& frame) {
 }
 
 void Deliveries::finish() {
-  assert(assembling_ && assembling_->have_header);
+  TOMODACHI_ASSERT(assembling_ && assembling_->have_header,
+                   "a delivery finishes after its header frame");
   Delivery delivery = std::move(assembling_->delivery);
   assembling_.reset();
   ++shared_.deliveries;

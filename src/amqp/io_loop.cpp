@@ -1,5 +1,7 @@
 #include "amqp/io_loop.hpp"
 
+#include <tomodachi/detail/assert.hpp>
+
 #include "amqp/broker_error.hpp"
 #include "amqp/handshake.hpp"
 #include "amqp/log.hpp"
@@ -12,7 +14,6 @@
 #include <sys/socket.h>
 
 #include <algorithm>
-#include <cassert>
 #include <set>
 #include <thread>
 #include <variant>
@@ -74,7 +75,7 @@ void IoLoop::run() {
     }
     flush_results();
   }
-  assert(!link_.is_open() && "closed: no connection left");
+  TOMODACHI_ASSERT(!link_.is_open(), "closed: no connection left");
 }
 
 void IoLoop::flush_results() {

@@ -1,12 +1,13 @@
 #include "amqp/link.hpp"
 
+#include <tomodachi/detail/assert.hpp>
+
 #include "amqp/log.hpp"
 #include "amqp/methods.hpp"
 
 #include <amqp_framing.h>
 
 #include <algorithm>
-#include <cassert>
 
 namespace tomodachi::amqp_impl {
 
@@ -14,7 +15,7 @@ Link::Link(SharedState& shared, LostHandler lost) : shared_(shared), lost_(std::
 
 Link::~Link() {
   // The I/O thread destroys its connection before it ends (the close is its last step).
-  assert(!conn_ && "the connection is closed before the I/O thread ends");
+  TOMODACHI_ASSERT(!conn_, "the connection is closed before the I/O thread ends");
   if (conn_) amqp_destroy_connection(conn_);
 }
 
@@ -26,7 +27,7 @@ bool Link::channel_ready(amqp_channel_t channel) const noexcept {
 
 void Link::adopt(amqp_connection_state_t conn) {
   shared_.assert_io_thread();
-  assert(!conn_ && "one connection at a time");
+  TOMODACHI_ASSERT(!conn_, "one connection at a time");
   conn_ = conn;
   shared_.socket_fd.store(amqp_get_sockfd(conn));
   channel_ready_ = {false, true, true, true};
@@ -53,7 +54,7 @@ bool Link::send(amqp_channel_t channel, amqp_method_number_t id, void* method,
 }
 
 void Link::expect(amqp_channel_t channel, amqp_method_number_t reply_id, ReplyHandler done) {
-  assert(channel < expectations_.size() && "channels 1-3 only");
+  TOMODACHI_ASSERT(channel < expectations_.size(), "channels 1-3 only");
   expectations_[channel].push_back(Expectation{reply_id, std::move(done)});
 }
 

@@ -3,6 +3,7 @@
 #include "core/encoding.hpp"
 
 #include <tomodachi/amqp.hpp>
+#include <tomodachi/error.hpp>
 
 #include <cmath>
 #include <stdexcept>
@@ -113,9 +114,8 @@ std::string decode_routing_key(std::string_view encoded) {
       bytes += static_cast<char>(hex_value(high) * 16 + hex_value(low));
     }
     if (!is_valid_utf8(bytes)) {
-      throw std::invalid_argument("cannot decode routing key \"" + std::string(encoded) +
-                                  "\": ___" + std::string(encoded.substr(i + 3, length)) +
-                                  "_ is not valid UTF-8");
+      throw ArgumentError("cannot decode routing key \"" + std::string(encoded) + "\": ___" +
+                          std::string(encoded.substr(i + 3, length)) + "_ is not valid UTF-8");
     }
     out += bytes;
     i += 3 + length + 1;

@@ -14,7 +14,7 @@ namespace tomodachi::amqp_impl {
 /// Bytes that are not valid UTF-8 are encoded one by one (Python strings cannot hold them).
 std::string encode_routing_key(std::string_view routing_key);
 
-/// Inverse of encode_routing_key; throws std::invalid_argument when a group decodes to
+/// Inverse of encode_routing_key; throws tomodachi::ArgumentError when a group decodes to
 /// invalid UTF-8 (as Python's `bytes.decode` raises).
 std::string decode_routing_key(std::string_view encoded);
 

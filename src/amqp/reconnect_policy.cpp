@@ -1,14 +1,15 @@
 #include "amqp/reconnect_policy.hpp"
 
+#include <tomodachi/detail/assert.hpp>
+
 #include <algorithm>
-#include <cassert>
 
 namespace tomodachi::amqp_impl {
 
 ReconnectPolicy::ReconnectPolicy(std::chrono::milliseconds min_delay,
                                  std::chrono::milliseconds max_delay)
     : min_delay_(min_delay), max_delay_(max_delay) {
-  assert(min_delay_ <= max_delay_ && "reconnect delays: minimum above maximum");
+  TOMODACHI_ASSERT(min_delay_ <= max_delay_, "reconnect delays: minimum above maximum");
 }
 
 std::chrono::milliseconds ReconnectPolicy::grown() const {
@@ -40,13 +41,15 @@ void ReconnectPolicy::lost(Clock::time_point now) {
   backoff_ = unstable ? grown() : min_delay_;
   replay_remaining_ = 0;
   next_attempt_ = now + backoff_;
-  assert(backoff_ >= min_delay_ && backoff_ <= max_delay_);
+  TOMODACHI_ASSERT(backoff_ >= min_delay_ && backoff_ <= max_delay_,
+                   "the backoff stays within its bounds");
 }
 
 void ReconnectPolicy::attempt_failed(Clock::time_point now) {
   backoff_ = grown();
   next_attempt_ = now + backoff_;
-  assert(backoff_ >= min_delay_ && backoff_ <= max_delay_);
+  TOMODACHI_ASSERT(backoff_ >= min_delay_ && backoff_ <= max_delay_,
+                   "the backoff stays within its bounds");
 }
 
 }  // namespace tomodachi::amqp_impl

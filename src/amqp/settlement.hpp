@@ -5,10 +5,10 @@
 // so both are deques in tag order (no allocation per message, binary search by tag).
 
 #include <algorithm>
-#include <cassert>
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <tomodachi/detail/assert.hpp>
 #include <utility>
 #include <vector>
 
@@ -24,7 +24,7 @@ class AckTracker {
   };
 
   void delivered(std::uint64_t tag) {
-    assert((entries_.empty() || entries_.back().tag < tag) && "delivery tags only grow");
+    TOMODACHI_ASSERT(entries_.empty() || entries_.back().tag < tag, "delivery tags only grow");
     entries_.push_back({tag, State::pending});
   }
 
@@ -85,8 +85,8 @@ template <typename Publish>
 class ConfirmQueue {
  public:
   void sent(std::uint64_t sequence, Publish publish) {
-    assert((entries_.empty() || entries_.back().first < sequence) &&
-           "publish sequence numbers only grow");
+    TOMODACHI_ASSERT(entries_.empty() || entries_.back().first < sequence,
+                     "publish sequence numbers only grow");
     entries_.emplace_back(sequence, std::move(publish));
   }
 

@@ -4,13 +4,13 @@
 // Everything else belongs to one side: the loop's command batch (command_queue.hpp) or one
 // of the I/O thread's parts (io_loop.hpp).
 
+#include <tomodachi/detail/assert.hpp>
 #include "amqp/connection.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/post.hpp>
 
 #include <atomic>
-#include <cassert>
 #include <cstdint>
 #include <functional>
 #include <thread>
@@ -40,7 +40,7 @@ struct SharedState {
   /// Set by the I/O thread when it starts; the parts of the I/O thread check it.
   std::thread::id io_thread;
   void assert_io_thread() const {
-    assert(std::this_thread::get_id() == io_thread && "I/O thread only");
+    TOMODACHI_ASSERT(std::this_thread::get_id() == io_thread, "I/O thread only");
   }
 
   /// Posts `handler(args...)` to the loop. Nothing is posted once the loop is going away:

@@ -3,6 +3,7 @@
 #include "amqp/naming.hpp"
 
 #include <tomodachi/amqp.hpp>
+#include <tomodachi/error.hpp>
 
 #include <algorithm>
 #include <limits>
@@ -15,8 +16,8 @@ constexpr std::string_view default_exchange = "amq.topic";
 
 std::uint16_t prefetch_count(int value, std::string_view key) {
   if (value < 0 || value > std::numeric_limits<std::uint16_t>::max()) {
-    throw std::invalid_argument("option " + std::string(key) + " must be within 0..65535, got " +
-                                std::to_string(value));
+    throw ArgumentError("option " + std::string(key) + " must be within 0..65535, got " +
+                        std::to_string(value));
   }
   return static_cast<std::uint16_t>(value);
 }

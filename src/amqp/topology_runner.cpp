@@ -1,8 +1,9 @@
 #include "amqp/topology_runner.hpp"
 
+#include <tomodachi/detail/assert.hpp>
+
 #include "amqp/log.hpp"
 
-#include <cassert>
 #include <type_traits>
 #include <variant>
 
@@ -108,7 +109,7 @@ void TopologyRunner::finished(const amqp_method_t* reply, const BrokerError* err
     fail(job, *error);
     return;
   }
-  assert(reply && "a step is answered by its reply or the channel's error");
+  TOMODACHI_ASSERT(reply, "a step is answered by its reply or the channel's error");
   StepResult result = decode_step_reply(*reply);
   const auto* declare = std::get_if<QueueDeclareStep>(&job.step);
   if (declare && !replay) {

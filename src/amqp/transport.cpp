@@ -485,8 +485,8 @@ const bool registered = [] {
 
 namespace {
 
-Task<void> publish_through_override(const PublishOverride& hook, PublishRequest request) {
-  co_await hook(std::move(request));
+Task<void> publish_through(Publisher& publisher, PublishRequest request) {
+  co_await publisher.publish(PublishTransport::amqp, std::move(request));
 }
 
 Task<void> publish_message(const Options::Amqp& amqp_options, amqp_impl::OutgoingMessage message,
@@ -518,8 +518,8 @@ Task<void> amqp_publish(const Service& service, PublishData data, std::string_vi
   PublishRequest request{
       &service, std::move(data), std::string(routing_key), options.message_envelope.as_override(),
       {},       std::nullopt};
-  if (const PublishOverride* hook = publish_override("amqp")) {
-    return publish_through_override(*hook, std::move(request));
+  if (Publisher* injected = injected_publisher(service)) {
+    return publish_through(*injected, std::move(request));
   }
   const auto& amqp_options = service.options.amqp;
   amqp_impl::OutgoingMessage message;

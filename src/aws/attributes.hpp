@@ -7,6 +7,7 @@
 
 #include "aws/api.hpp"
 
+#include <tomodachi/error.hpp>
 #include <tomodachi/message_attributes.hpp>
 
 #include <boost/json/object.hpp>
@@ -18,9 +19,9 @@ namespace tomodachi::aws {
 
 /// A received attribute that cannot be decoded (bad Number text, invalid String.Array
 /// JSON, bad base64); the text names the attribute.
-class AttributeDecodeError : public std::invalid_argument {
+class AttributeDecodeError : public ArgumentError {
  public:
-  using std::invalid_argument::invalid_argument;
+  using ArgumentError::ArgumentError;
 };
 
 /// One value as SNS.Publish / SQS.SendMessage carry it.

@@ -39,7 +39,7 @@ using AwsCallObserver = std::function<void(std::string_view service, std::string
 class AwsClient final : public AwsApi {
  public:
   /// Throws AwsCredentialsError `You must specify a region.` when no region resolves, and
-  /// std::invalid_argument for a malformed endpoint URL.
+  /// tomodachi::ArgumentError for a malformed endpoint URL.
   AwsClient(boost::asio::any_io_executor executor, AwsClientConfig config);
   ~AwsClient() override;
 

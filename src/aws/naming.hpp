@@ -3,6 +3,8 @@
 // §3.2, §3.5, §3.12, §3.13): names decide which topics and queues a C++ service shares
 // with Python services.
 
+#include <tomodachi/error.hpp>
+
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -12,9 +14,9 @@
 namespace tomodachi::aws {
 
 /// A topic or queue name that SNS/SQS or tomodachi's rules reject; the text names it.
-class InvalidNameError : public std::invalid_argument {
+class InvalidNameError : public ArgumentError {
  public:
-  using std::invalid_argument::invalid_argument;
+  using ArgumentError::ArgumentError;
 };
 
 /// Replaces every code point outside `[A-Za-z0-9_*#-]` by `___<hex of its UTF-8 bytes>_`,

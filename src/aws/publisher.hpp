@@ -56,7 +56,7 @@ std::string sqs_message_body(const std::string& queue_url, const std::string& pa
 Task<std::string> publish_message(AwsResources& resources, PublishInput input,
                                   BuildContext context = {});
 
-/// Sends to SQS; returns the MessageId. Throws QueueDoesNotExistError, std::invalid_argument,
+/// Sends to SQS; returns the MessageId. Throws QueueDoesNotExistError, tomodachi::ArgumentError,
 /// AwsSnsSqsException.
 Task<std::string> send_sqs_message(AwsResources& resources, SendInput input,
                                    BuildContext context = {});

@@ -3,6 +3,7 @@
 #include "aws/http_client.hpp"
 #include "aws/naming.hpp"
 
+#include <tomodachi/error.hpp>
 #include <tomodachi/json.hpp>
 
 #include <algorithm>
@@ -95,13 +96,13 @@ std::optional<std::string> filter_policy_text(
     std::error_code error;
     const auto parsed = json::loads(filter_policy->as_string(), error);
     if (error || !parsed.is_object()) {
-      throw std::invalid_argument("Invalid filter_policy: not a JSON object (" +
-                                  std::string(filter_policy->as_string()) + ")");
+      throw ArgumentError("Invalid filter_policy: not a JSON object (" +
+                          std::string(filter_policy->as_string()) + ")");
     }
     return json::dumps(parsed);
   }
   if (!filter_policy->is_object())
-    throw std::invalid_argument("Invalid filter_policy: must be a JSON object");
+    throw ArgumentError("Invalid filter_policy: must be a JSON object");
   return json::dumps(*filter_policy);
 }
 
@@ -115,7 +116,7 @@ void check_send_fifo_arguments(std::string_view queue, bool has_group_id) {
   Logger("tomodachi.awssnssqs")
       .warning("Bad combination of SQS.SendMessage request parameter - FIFO related arguments (" +
                text + ")");
-  throw std::invalid_argument(text);
+  throw ArgumentError(text);
 }
 
 void validate_subscription(const SubscriptionRequest& request,

@@ -74,7 +74,7 @@ class AwsResources {
   std::function<std::string()> uuid4;
   std::function<double()> now;
 
-  /// Sets up one subscription. Throws AwsSnsSqsException / std::invalid_argument with
+  /// Sets up one subscription. Throws AwsSnsSqsException / tomodachi::ArgumentError with
   /// upstream's start-failure messages.
   Task<SubscribedQueue> subscribe(const SubscriptionRequest& request);
 
@@ -85,7 +85,7 @@ class AwsResources {
                                       bool overwrite);
 
   /// The URL of a queue to send to: a name (prefix applied), an SQS ARN or a URL.
-  /// Throws QueueDoesNotExistError / std::invalid_argument.
+  /// Throws QueueDoesNotExistError / tomodachi::ArgumentError.
   Task<std::string> send_queue_url(std::string queue, std::string queue_name_prefix);
 
   /// Finds or creates queue `name` (spec §3.6); `dead_letter` adds 14 days retention.
@@ -123,7 +123,7 @@ std::optional<std::string> filter_policy_text(
     const std::optional<boost::json::value>& filter_policy);
 
 /// sqs_send_message's FIFO consistency: a `.fifo` queue needs a group id, a standard
-/// queue takes none. Throws std::invalid_argument (upstream's two texts, un-swapped).
+/// queue takes none. Throws tomodachi::ArgumentError (upstream's two texts, un-swapped).
 void check_send_fifo_arguments(std::string_view queue, bool has_group_id);
 
 /// The deadLetterTargetArn of a RedrivePolicy attribute value ("" when there is none or

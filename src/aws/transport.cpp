@@ -299,14 +299,14 @@ Task<std::string> aws_sns_sqs_publish(const Service& service, PublishData data,
                                       std::string_view topic, AwsSnsSqsPublishOptions options) {
   MessageAttributes attributes =
       options.message_attributes ? *options.message_attributes : MessageAttributes{};
-  if (const auto* hook = publish_override("aws_sns_sqs")) {
+  if (Publisher* injected = injected_publisher(service)) {
     PublishRequest request{&service,
                            std::move(data),
                            std::string(topic),
                            options.message_envelope.as_override(),
                            std::move(attributes),
                            std::nullopt};
-    co_return co_await (*hook)(std::move(request));
+    co_return co_await injected->publish(PublishTransport::aws_sns_sqs, std::move(request));
   }
   auto executor = co_await boost::asio::this_coro::executor;
   auto endpoint = aws::endpoint_for(service, executor, "sns");
@@ -349,14 +349,14 @@ Task<std::string> sqs_send_message(const Service& service, PublishData data, std
                                    SqsSendMessageOptions options) {
   MessageAttributes attributes =
       options.message_attributes ? *options.message_attributes : MessageAttributes{};
-  if (const auto* hook = publish_override("aws_sns_sqs")) {
+  if (Publisher* injected = injected_publisher(service)) {
     PublishRequest request{&service,
                            std::move(data),
                            "",
                            options.message_envelope.as_override(),
                            std::move(attributes),
                            std::string(queue)};
-    co_return co_await (*hook)(std::move(request));
+    co_return co_await injected->publish(PublishTransport::aws_sns_sqs, std::move(request));
   }
   auto executor = co_await boost::asio::this_coro::executor;
   auto endpoint = aws::endpoint_for(service, executor, "sqs");

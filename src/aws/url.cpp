@@ -2,6 +2,8 @@
 
 #include "aws/ascii.hpp"
 
+#include <tomodachi/error.hpp>
+
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 
@@ -13,8 +15,7 @@ namespace tomodachi::aws {
 Url Url::parse(std::string_view text) {
   const auto parsed = boost::urls::parse_absolute_uri(text);
   if (!parsed) {
-    throw std::invalid_argument("invalid URL '" + std::string(text) +
-                                "': " + parsed.error().message());
+    throw ArgumentError("invalid URL '" + std::string(text) + "': " + parsed.error().message());
   }
   const boost::urls::url_view& view = *parsed;
   Url url;
@@ -25,11 +26,10 @@ Url Url::parse(std::string_view text) {
   } else if (scheme == "http") {
     url.tls = false;
   } else {
-    throw std::invalid_argument("invalid URL '" + std::string(text) +
-                                "': scheme must be http or https");
+    throw ArgumentError("invalid URL '" + std::string(text) + "': scheme must be http or https");
   }
   if (!view.has_authority() || view.encoded_host().empty()) {
-    throw std::invalid_argument("invalid URL '" + std::string(text) + "': no host");
+    throw ArgumentError("invalid URL '" + std::string(text) + "': no host");
   }
   const bool ipv6 = view.host_type() == boost::urls::host_type::ipv6;
   url.host =
@@ -44,7 +44,7 @@ Url Url::parse(std::string_view text) {
         std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
     if (error != std::errc{} || end != port_text.data() + port_text.size() || value == 0 ||
         value > 65535) {
-      throw std::invalid_argument("invalid URL '" + std::string(text) + "': bad port");
+      throw ArgumentError("invalid URL '" + std::string(text) + "': bad port");
     }
     url.port = static_cast<std::uint16_t>(value);
   }

@@ -16,7 +16,7 @@ struct Url {
   std::string path;         ///< percent-encoded path, "/" when empty
   std::string query;        ///< percent-encoded query without '?'
 
-  /// Parses `text`; throws std::invalid_argument naming it when it is not an http(s) URL.
+  /// Parses `text`; throws tomodachi::ArgumentError naming it when it is not an http(s) URL.
   static Url parse(std::string_view text);
 
   /// scheme://host_header

@@ -11,6 +11,10 @@
 #include <string>
 #include <vector>
 
+namespace tomodachi {
+class Publisher;
+}
+
 namespace tomodachi::detail {
 
 /// The lifecycle hook running now (for Service::logger()).
@@ -27,6 +31,9 @@ struct ServiceState {
   std::vector<std::unique_ptr<HandlerSpec>> handlers;
   boost::json::object config;
   std::optional<HookContext> current_hook;
+  /// Where the transports hand this service's publishes instead of a broker (a test seam,
+  /// <tomodachi/transport/messaging.hpp>); null: the process's, if any.
+  Publisher* publisher = nullptr;
 };
 
 }  // namespace tomodachi::detail

@@ -20,7 +20,7 @@ std::string build_raw_payload(const PublishData& data) {
   }
   if (!data.json().is_string()) {
     throw EnvelopeError("raw mode (no envelope) sends strings only, got JSON " +
-                        std::string(envelope_detail::kind_name(data.json())) +
+                        std::string(envelope_impl::kind_name(data.json())) +
                         "; serialize the data or set message_envelope");
   }
   return std::string(data.json().get_string());

@@ -16,7 +16,7 @@
 #include <new>
 #include <system_error>
 
-namespace tomodachi::envelope_detail {
+namespace tomodachi::envelope_impl {
 
 std::string_view kind_name(const boost::json::value& value) noexcept {
   switch (value.kind()) {
@@ -165,4 +165,4 @@ double time_now() noexcept {
          1e6;
 }
 
-}  // namespace tomodachi::envelope_detail
+}  // namespace tomodachi::envelope_impl

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace tomodachi::envelope_detail {
+namespace tomodachi::envelope_impl {
 
 /// `object`, `array`, `string`, `number`, `true`/`false`, `null`: for error texts.
 std::string_view kind_name(const boost::json::value& value) noexcept;
@@ -31,4 +31,4 @@ boost::json::value parse_json_within(std::string_view text, std::size_t max_byte
 /// `time.time()`: seconds since the epoch with microseconds.
 double time_now() noexcept;
 
-}  // namespace tomodachi::envelope_detail
+}  // namespace tomodachi::envelope_impl

@@ -48,7 +48,7 @@ boost::json::object parse_object(std::string_view payload) {
   if (error) throw EnvelopeError("JsonBase: payload is not valid JSON");
   if (!document.is_object()) {
     throw EnvelopeError("JsonBase: payload is JSON " +
-                        std::string(envelope_detail::kind_name(document)) + ", not an object");
+                        std::string(envelope_impl::kind_name(document)) + ", not an object");
   }
   return std::move(document.as_object());
 }
@@ -60,7 +60,7 @@ boost::json::object take_section(boost::json::object& message, std::string_view 
   if (it == message.end()) return {};
   if (!it->value().is_object()) {
     throw EnvelopeError("JsonBase: '" + std::string(key) + "' is JSON " +
-                        std::string(envelope_detail::kind_name(it->value())) + ", not an object");
+                        std::string(envelope_impl::kind_name(it->value())) + ", not an object");
   }
   return std::move(it->value().get_object());
 }
@@ -74,13 +74,11 @@ boost::json::value decode_compressed_data(const boost::json::value& data, std::s
                                           std::size_t max_parsed_size) {
   if (!data.is_string()) {
     throw EnvelopeError("JsonBase: base64_gzip_json data is JSON " +
-                        std::string(envelope_detail::kind_name(data)) + ", not a string");
+                        std::string(envelope_impl::kind_name(data)) + ", not a string");
   }
-  const std::string compressed =
-      envelope_detail::decode_base64_strict(data.get_string(), "JsonBase");
-  const std::string text = envelope_detail::inflate(compressed, max_size, "JsonBase");
-  return envelope_detail::parse_json_within(text, max_parsed_size,
-                                            "JsonBase: base64_gzip_json data");
+  const std::string compressed = envelope_impl::decode_base64_strict(data.get_string(), "JsonBase");
+  const std::string text = envelope_impl::inflate(compressed, max_size, "JsonBase");
+  return envelope_impl::parse_json_within(text, max_parsed_size, "JsonBase: base64_gzip_json data");
 }
 
 }  // namespace
@@ -97,7 +95,7 @@ std::string JsonBase::build(const PublishData& data, const BuildContext& context
         boost::json::string(encoding::base64_encode(encoding::zlib_compress(data_json))));
 
   const std::string uuid4 = context.uuid4 ? *context.uuid4 : encoding::uuid4();
-  const double timestamp = context.time ? *context.time : envelope_detail::time_now();
+  const double timestamp = context.time ? *context.time : envelope_impl::time_now();
   const std::string message_uuid = context.sender.effective_message_uuid_prefix() + "." + uuid4;
 
   std::string out;

@@ -1,5 +1,6 @@
 // ProtobufBase envelope (spec/wire.md §1.2).
 #include <tomodachi/envelope.hpp>
+#include <tomodachi/error.hpp>
 #include <tomodachi/logging.hpp>
 
 #include "core/encoding.hpp"
@@ -20,19 +21,18 @@ constexpr std::string_view envelope_name = "ProtobufBase";
 
 // The inner message bytes for `data_encoding`, or nullopt for an encoding whose data
 // upstream does not decode (it then returns an empty message).
-std::optional<std::string> inner_bytes(const envelope_detail::OuterMessage& outer,
+std::optional<std::string> inner_bytes(const envelope_impl::OuterMessage& outer,
                                        std::size_t max_size) {
   const std::string& encoding = outer.data_encoding;
   if (encoding == "proto") return outer.data;
-  if (encoding == "gzip_proto")
-    return envelope_detail::inflate(outer.data, max_size, envelope_name);
+  if (encoding == "gzip_proto") return envelope_impl::inflate(outer.data, max_size, envelope_name);
   if (encoding == "base64" || encoding == "base64_gzip_proto") {
     std::optional<std::string> decoded = encoding::base64_decode(outer.data);
     if (!decoded)
       throw EnvelopeError("ProtobufBase: " + encoding +
                           " data is not valid base64 (incorrect padding)");
     if (encoding == "base64") return decoded;
-    return envelope_detail::inflate(*decoded, max_size, envelope_name);
+    return envelope_impl::inflate(*decoded, max_size, envelope_name);
   }
   return std::nullopt;
 }
@@ -51,7 +51,7 @@ ProtobufBase::ProtobufBase(std::string type_name, Factory factory, Validator val
 
 void ProtobufBase::validate() const {
   if (!factory_) {
-    throw std::invalid_argument(
+    throw ArgumentError(
         "ProtobufBase needs the protobuf message type of the subscription (Python's proto_class): "
         "use tomodachi::ProtobufBase::of<YourMessage>()");
   }
@@ -60,9 +60,9 @@ void ProtobufBase::validate() const {
 std::string ProtobufBase::build(const PublishData& data, const BuildContext& context) const {
   if (!data.is_protobuf()) {
     throw EnvelopeError("ProtobufBase needs a protobuf message as data, got JSON " +
-                        std::string(envelope_detail::kind_name(data.json())));
+                        std::string(envelope_impl::kind_name(data.json())));
   }
-  envelope_detail::OuterMessage outer;
+  envelope_impl::OuterMessage outer;
   outer.data = data.protobuf().bytes;
   outer.data_encoding = "proto";
   if (outer.data.size() > compression_threshold) {
@@ -74,16 +74,16 @@ std::string ProtobufBase::build(const PublishData& data, const BuildContext& con
   outer.message_uuid = context.sender.effective_message_uuid_prefix() + "." +
                        (context.uuid4 ? *context.uuid4 : encoding::uuid4());
   outer.protocol_version = protocol_version;
-  outer.timestamp = context.time ? *context.time : envelope_detail::time_now();
+  outer.timestamp = context.time ? *context.time : envelope_impl::time_now();
   outer.topic = context.topic;
-  return encoding::base64_encode(envelope_detail::serialize_outer(outer));
+  return encoding::base64_encode(envelope_impl::serialize_outer(outer));
 }
 
 ParsedMessage ProtobufBase::parse(std::string_view payload, const MessageAttributes*) const {
-  const std::string bytes = envelope_detail::decode_base64_strict(payload, envelope_name);
-  envelope_detail::OuterMessage outer;
+  const std::string bytes = envelope_impl::decode_base64_strict(payload, envelope_name);
+  envelope_impl::OuterMessage outer;
   if (bytes.size() > static_cast<std::size_t>(INT_MAX) ||
-      !envelope_detail::parse_outer(bytes, outer)) {
+      !envelope_impl::parse_outer(bytes, outer)) {
     throw EnvelopeError("ProtobufBase: payload is not a valid proto.SNSSQSMessage");
   }
 

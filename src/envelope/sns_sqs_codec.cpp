@@ -2,7 +2,7 @@
 
 #include "sns_sqs_message.pb.h"
 
-namespace tomodachi::envelope_detail {
+namespace tomodachi::envelope_impl {
 
 std::string serialize_outer(const OuterMessage& message) {
   ::proto::SNSSQSMessage outer;
@@ -32,4 +32,4 @@ bool parse_outer(std::string_view bytes, OuterMessage& message) {
   return true;
 }
 
-}  // namespace tomodachi::envelope_detail
+}  // namespace tomodachi::envelope_impl

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace tomodachi::envelope_detail {
+namespace tomodachi::envelope_impl {
 
 struct OuterMessage {
   std::string service_name;
@@ -25,4 +25,4 @@ std::string serialize_outer(const OuterMessage& message);
 /// False when `bytes` is not a valid SNSSQSMessage.
 bool parse_outer(std::string_view bytes, OuterMessage& message);
 
-}  // namespace tomodachi::envelope_detail
+}  // namespace tomodachi::envelope_impl

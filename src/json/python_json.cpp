@@ -1,4 +1,5 @@
 // Python-compatible JSON text (json.dumps defaults) and Python repr of JSON values.
+#include <tomodachi/error.hpp>
 #include <tomodachi/json.hpp>
 
 #include <boost/json/array.hpp>
@@ -204,8 +205,7 @@ bool is_big_int(const boost::json::value& value) noexcept {
 }
 
 std::string_view big_int_digits(const boost::json::value& value) {
-  if (!is_big_int(value))
-    throw std::invalid_argument("big_int_digits: not a big integer: " + dumps(value));
+  if (!is_big_int(value)) throw ArgumentError("big_int_digits: not a big integer: " + dumps(value));
   const auto& digits = value.get_object().begin()->value().get_string();
   return {digits.data(), digits.size()};
 }
@@ -216,7 +216,7 @@ boost::json::value big_int(std::string_view digits) {
   const bool well_formed = !magnitude.empty() && (magnitude == "0" || magnitude.front() != '0') &&
                            magnitude.find_first_not_of("0123456789") == std::string_view::npos;
   if (!well_formed)
-    throw std::invalid_argument("big_int: not a decimal integer: '" + std::string(digits) + "'");
+    throw ArgumentError("big_int: not a decimal integer: '" + std::string(digits) + "'");
   const char* const first = digits.data();
   const char* const last = digits.data() + digits.size();
   std::int64_t signed_value = 0;

@@ -1,6 +1,7 @@
 // json.loads-compatible parsing: Boost.JSON for standard input, and a small
 // recursive-descent parser for what only Python accepts (NaN, Infinity, lone
 // surrogate escapes).
+#include <tomodachi/error.hpp>
 #include <tomodachi/json.hpp>
 
 #include <boost/json/array.hpp>
@@ -490,7 +491,7 @@ boost::json::value loads(std::string_view text, std::size_t max_depth) {
   try {
     return PythonJsonParser(text, max_depth, {}).parse_document();
   } catch (const ParseError& e) {
-    throw std::invalid_argument(std::string(e.what()) + ": " + error_position(text, e.offset));
+    throw ArgumentError(std::string(e.what()) + ": " + error_position(text, e.offset));
   }
 }
 

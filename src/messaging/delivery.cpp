@@ -1,5 +1,6 @@
 // Delivery policies (include/tomodachi/delivery.hpp).
 #include <tomodachi/detail/assert.hpp>
+#include <tomodachi/error.hpp>
 #include <tomodachi/transport/delivery.hpp>
 
 #include <cmath>
@@ -27,17 +28,17 @@ std::chrono::milliseconds DeliveryPolicy::retry_delay(int attempt) const {
 
 void DeliveryPolicy::validate() const {
   if (max_attempts < 1) {
-    throw std::invalid_argument("delivery policy: max_attempts must be >= 1, got " +
-                                std::to_string(max_attempts));
+    throw ArgumentError("delivery policy: max_attempts must be >= 1, got " +
+                        std::to_string(max_attempts));
   }
   if (initial_backoff.count() < 0 || max_backoff.count() < 0) {
-    throw std::invalid_argument("delivery policy: backoff delays must not be negative");
+    throw ArgumentError("delivery policy: backoff delays must not be negative");
   }
   if (!(backoff_multiplier >= 1.0) || !std::isfinite(backoff_multiplier)) {
-    throw std::invalid_argument("delivery policy: backoff_multiplier must be a finite number >= 1");
+    throw ArgumentError("delivery policy: backoff_multiplier must be a finite number >= 1");
   }
   if (dead_letter_queue && dead_letter_queue->empty()) {
-    throw std::invalid_argument(
+    throw ArgumentError(
         "delivery policy: dead_letter_queue must not be empty (leave it unset for the default)");
   }
 }

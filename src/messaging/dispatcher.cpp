@@ -1,11 +1,11 @@
 // The messaging core: parse → duplicate check → middleware → handler → settle
 // (spec/wire.md §2.7, §3.11; spec/service.md §7; include/tomodachi/delivery.hpp).
 #include <tomodachi/detail/assert.hpp>
+#include <tomodachi/error.hpp>
 #include <tomodachi/json.hpp>
 #include <tomodachi/service.hpp>
 #include <tomodachi/transport/messaging.hpp>
 
-#include <map>
 #include <optional>
 #include <stdexcept>
 #include <utility>
@@ -31,18 +31,6 @@ LogFields error_fields(const std::exception_ptr& error) {
   return {{"exc_type", boost::json::string(type)},
           {"exc_message", boost::json::string(describe_exception(error))}};
 }
-
-struct InstalledOverride {
-  PublishOverride hook;
-  std::uint64_t token = 0;
-};
-
-std::map<std::string, InstalledOverride, std::less<>>& publish_overrides() {
-  static std::map<std::string, InstalledOverride, std::less<>> instance;
-  return instance;
-}
-
-std::uint64_t next_override_token = 0;
 
 }  // namespace
 
@@ -85,15 +73,15 @@ MessageDispatcher::MessageDispatcher(SubscriptionConfig config)
               LogFields{{"handler", boost::json::string(config_.handler_name)},
                         {"type", boost::json::string(handler_log_type(config_.transport))}}) {
   const std::string where = "subscription of handler '" + config_.handler_name + "'";
-  if (!config_.handler) throw std::invalid_argument(where + ": no handler function");
+  if (!config_.handler) throw ArgumentError(where + ": no handler function");
   for (const auto& middleware : config_.middleware) {
-    if (!middleware) throw std::invalid_argument(where + ": an empty message middleware function");
+    if (!middleware) throw ArgumentError(where + ": an empty message middleware function");
   }
   try {
     config_.delivery.validate();
     if (config_.envelope) config_.envelope->validate();
   } catch (const std::exception& e) {
-    throw std::invalid_argument(where + ": " + e.what());
+    throw ArgumentError(where + ": " + e.what());
   }
 }
 
@@ -241,28 +229,6 @@ Task<DeliveryOutcome> MessageDispatcher::dispatch(IncomingMessage incoming,
                           config_.handler_name, config_.delivery.dead_letter_queue};
   co_await delivery.dead_letter(letter);
   co_return DeliveryOutcome::dead_lettered;
-}
-
-std::uint64_t set_publish_override(std::string kind, PublishOverride hook) {
-  if (!hook) {
-    publish_overrides().erase(kind);
-    return 0;
-  }
-  const std::uint64_t token = ++next_override_token;
-  publish_overrides().insert_or_assign(std::move(kind), InstalledOverride{std::move(hook), token});
-  return token;
-}
-
-void remove_publish_override(std::string_view kind, std::uint64_t token) noexcept {
-  auto& overrides = publish_overrides();
-  const auto it = overrides.find(kind);
-  if (it != overrides.end() && it->second.token == token) overrides.erase(it);
-}
-
-const PublishOverride* publish_override(std::string_view kind) noexcept {
-  const auto& overrides = publish_overrides();
-  const auto it = overrides.find(kind);
-  return it == overrides.end() ? nullptr : &it->second.hook;
 }
 
 std::string build_payload(PublishRequest& request, BuildContext context) {

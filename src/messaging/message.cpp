@@ -1,5 +1,6 @@
 // tomodachi::Message: values by name (spec/wire.md §4).
 #include <tomodachi/detail/assert.hpp>
+#include <tomodachi/error.hpp>
 #include <tomodachi/json.hpp>
 #include <tomodachi/message.hpp>
 
@@ -158,7 +159,7 @@ void Message::set(std::string name, boost::json::value value) {
   if (!context_.raw_mode && parsed_.message.is_object())
     reserved = reserved || parsed_.message.get_object().contains(name);
   if (reserved) {
-    throw std::invalid_argument(
+    throw ArgumentError(
         "message value '" + name +
         "' comes from the transport or the envelope and cannot be overridden by middleware");
   }

@@ -1,15 +1,17 @@
 // In-memory broker for unit tests (include/tomodachi/testing.hpp).
 #include <tomodachi/detail/assert.hpp>
+#include <tomodachi/error.hpp>
 #include <tomodachi/service.hpp>
 #include <tomodachi/testing.hpp>
 #include <tomodachi/transport/messaging.hpp>
+
+#include "core/async.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
 #include <deque>
@@ -64,7 +66,9 @@ struct BrokerState {
     std::string transport;
     std::string queue;
     std::unique_ptr<MessageDispatcher> dispatcher;
-    std::size_t in_flight = 0;
+    // One holder per delivery handed out and not yet settled (the prefetch count; a
+    // stopping transport drains it).
+    core::Gate in_flight;
   };
   struct Queue {
     std::string name;
@@ -95,7 +99,7 @@ struct BrokerState {
   std::map<std::string, Queue, std::less<>> queues;
   BrokerStats stats;
   std::exception_ptr error;
-  std::vector<std::pair<std::string, std::uint64_t>> publish_overrides;  // (kind, token) installed
+  std::unique_ptr<Publisher> publisher;  // injected process-wide by intercept_publishing
   DuplicateRegistry duplicates;
 
   BrokerState()
@@ -213,13 +217,13 @@ struct BrokerState {
       std::shared_ptr<Subscriber> consumer;
       for (std::size_t tried = 0; tried < q.consumers.size() && !consumer; ++tried) {
         auto& candidate = q.consumers[q.next_consumer++ % q.consumers.size()];
-        if (candidate->in_flight < max_in_flight) consumer = candidate;
+        if (candidate->in_flight.count() < max_in_flight) consumer = candidate;
       }
       if (!consumer) return;  // every consumer is busy: the next settled delivery pumps again
       BrokerMessage message = std::move(q.ready.front());
       q.ready.pop_front();
       ++stats.delivered;
-      ++consumer->in_flight;
+      consumer->in_flight.enter();  // left by `deliver`
       // Each delivery starts from the loop, never inside the caller (a publishing
       // handler, a settling delivery), as over a real broker.
       boost::asio::post(executor, [this, alive = std::weak_ptr<int>(alive), consumer, queue_name,
@@ -366,21 +370,13 @@ Task<void> BrokerState::deliver(std::shared_ptr<Subscriber> consumer, std::strin
   IncomingMessage incoming =
       incoming_for(consumer->transport, consumer->pattern, queue_name, message);
   MemoryDelivery delivery(*this, queue_name, consumer->transport, std::move(message));
-  struct InFlight {  // released on every path, exceptions and destruction included
-    Subscriber& subscriber;
-    bool released = false;
-    ~InFlight() {
-      if (released) return;
-      TOMODACHI_ASSERT(subscriber.in_flight > 0, "in-flight count of a subscriber underflows");
-      --subscriber.in_flight;
-    }
-  } in_flight{*consumer};
+  // The place `pump` took in the gate, left on every path, exceptions and destruction included.
+  core::Gate::Holder in_flight(consumer->in_flight);
   const DeliveryOutcome outcome =
       co_await consumer->dispatcher->dispatch(std::move(incoming), delivery);
   if (outcome == DeliveryOutcome::dropped) ++stats.dropped;
   if (outcome == DeliveryOutcome::duplicate_deferred) ++stats.duplicates_deferred;
-  --consumer->in_flight;
-  in_flight.released = true;
+  in_flight.leave();
   pump_later(std::move(queue_name));
 }
 
@@ -415,8 +411,8 @@ class MemoryTransport final : public TransportInstance {
     for (const HandlerSpec* spec : specs_) {
       const auto* message_spec = dynamic_cast<const MessageHandlerSpec*>(spec);
       if (message_spec == nullptr) {
-        throw std::invalid_argument("in-memory transport: handler '" + spec->name + "' of kind '" +
-                                    spec->transport + "' is not a message subscription");
+        throw ArgumentError("in-memory transport: handler '" + spec->name + "' of kind '" +
+                            spec->transport + "' is not a message subscription");
       }
       subscribers_.push_back(broker_.subscribe(service_, message_spec->pattern, message_spec->name,
                                                message_spec->handler,
@@ -430,23 +426,16 @@ class MemoryTransport final : public TransportInstance {
     for (const auto& subscriber : subscribers_) broker_.unsubscribe(subscriber);
   }
 
+  // Unsubscribed, a subscriber receives nothing new: its deliveries drain one by one.
   Task<void> stop(Deadline deadline) override {
     stop_requested();
-    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
-    while (busy() && std::chrono::steady_clock::now() < deadline) {
-      timer.expires_after(std::chrono::milliseconds(10));
-      co_await timer.async_wait(boost::asio::use_awaitable);
+    for (const auto& subscriber : subscribers_) {
+      const bool drained = co_await subscriber->in_flight.wait_until(deadline);
+      if (!drained) co_return;
     }
   }
 
  private:
-  bool busy() const {
-    for (const auto& subscriber : subscribers_) {
-      if (subscriber->in_flight > 0) return true;
-    }
-    return false;
-  }
-
   BrokerState& broker_;
   Service& service_;
   std::vector<const HandlerSpec*> specs_;
@@ -475,8 +464,10 @@ TransportFactory Broker::transport_factory() {
 }
 
 Broker::~Broker() {
-  // Only where ours is still installed: a newer broker may have replaced it.
-  for (const auto& [kind, token] : impl_->publish_overrides) remove_publish_override(kind, token);
+  // Only where ours is still injected: a newer broker may have replaced it.
+  if (impl_->publisher && process_publisher() == impl_->publisher.get()) {
+    set_process_publisher(nullptr);
+  }
   // Redeliveries waiting on an external loop are cancelled; handlers already queued there
   // find the broker gone.
   impl_->alive.reset();
@@ -541,20 +532,33 @@ std::string Broker::send_to_queue(std::string queue, std::string payload,
   return id;
 }
 
-void Broker::intercept_publishing() {
-  Impl* impl = impl_.get();
-  PublishOverride hook = [this, impl](PublishRequest request) -> Task<std::string> {
+namespace {
+
+// Every transport's publishes into the broker: SQS direct sends to their queue, the rest
+// routed by topic.
+class BrokerPublisher final : public Publisher {
+ public:
+  explicit BrokerPublisher(Broker& broker) : broker_(broker) {}
+
+  Task<std::string> publish(PublishTransport, PublishRequest request) override {
     std::string payload = build_payload(request);
     if (request.queue_name) {
-      co_return send_to_queue(*request.queue_name, std::move(payload),
-                              std::move(request.message_attributes));
+      co_return broker_.send_to_queue(*request.queue_name, std::move(payload),
+                                      std::move(request.message_attributes));
     }
-    (void)impl;
-    co_return publish_payload(std::move(request.topic), std::move(payload),
-                              std::move(request.message_attributes));
-  };
-  for (const char* kind : {"amqp", "aws_sns_sqs"})
-    impl_->publish_overrides.emplace_back(kind, set_publish_override(kind, hook));
+    co_return broker_.publish_payload(std::move(request.topic), std::move(payload),
+                                      std::move(request.message_attributes));
+  }
+
+ private:
+  Broker& broker_;
+};
+
+}  // namespace
+
+void Broker::intercept_publishing() {
+  if (!impl_->publisher) impl_->publisher = std::make_unique<BrokerPublisher>(*this);
+  set_process_publisher(impl_->publisher.get());
 }
 
 void Broker::run_until_idle(std::chrono::milliseconds max_virtual_time) {

@@ -30,7 +30,7 @@ std::string ScheduleInvocation::invocation_time_iso() const {
 namespace detail {
 
 void validate_schedule(const ScheduleSpec& when) {
-  scheduling::Schedule::compile(when, scheduling::local_zone().zone);
+  schedule_impl::Schedule::compile(when, schedule_impl::local_zone().zone);
 }
 
 }  // namespace detail

@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-namespace tomodachi::scheduling {
+namespace tomodachi::schedule_impl {
 namespace {
 
 using NamedValue = std::pair<std::string_view, int>;
@@ -377,4 +377,4 @@ std::optional<std::int64_t> python_int(std::string_view text) {
   return value;
 }
 
-}  // namespace tomodachi::scheduling
+}  // namespace tomodachi::schedule_impl

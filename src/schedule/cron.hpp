@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-namespace tomodachi::scheduling {
+namespace tomodachi::schedule_impl {
 
 /// A wall-clock minute (no zone attached).
 using LocalMinutes = date::local_time<std::chrono::minutes>;
@@ -85,4 +85,4 @@ class CronExpression {
 /// decimal digits that fit 64 bits; anything else is nullopt.
 std::optional<std::int64_t> python_int(std::string_view text);
 
-}  // namespace tomodachi::scheduling
+}  // namespace tomodachi::schedule_impl

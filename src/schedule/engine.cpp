@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-namespace tomodachi::scheduling {
+namespace tomodachi::schedule_impl {
 namespace {
 
 using std::chrono::minutes;
@@ -331,4 +331,4 @@ std::optional<std::chrono::seconds> Schedule::period() const {
   return std::nullopt;
 }
 
-}  // namespace tomodachi::scheduling
+}  // namespace tomodachi::schedule_impl

@@ -14,7 +14,7 @@
 #include <string_view>
 #include <variant>
 
-namespace tomodachi::scheduling {
+namespace tomodachi::schedule_impl {
 
 /// What an interval text means (spec/schedule.md §2): whole seconds (`"5 s"`,
 /// `"every second"`), or a cron expression (an alias's expansion, or the lower-cased text
@@ -89,4 +89,4 @@ class Schedule {
   std::string description_;
 };
 
-}  // namespace tomodachi::scheduling
+}  // namespace tomodachi::schedule_impl

@@ -2,6 +2,7 @@
 
 #include "schedule/zone.hpp"
 
+#include <tomodachi/detail/assert.hpp>
 #include <tomodachi/loop.hpp>
 #include <tomodachi/service.hpp>
 
@@ -15,7 +16,7 @@
 #include <algorithm>
 #include <utility>
 
-namespace tomodachi::scheduling {
+namespace tomodachi::schedule_impl {
 namespace {
 
 namespace asio = boost::asio;
@@ -200,7 +201,8 @@ Task<void> ScheduledFunction::run_invocation(ScheduleInvocation invocation) {
 }
 
 void ScheduledFunction::finished(std::uint64_t id) {
-  running_tasks_.erase(id);
+  const std::size_t erased = running_tasks_.erase(id);
+  TOMODACHI_ASSERT(erased == 1, "an invocation finishes once, after it was launched");
   counters_->current_tasks.sub();
   running_.leave();
 }
@@ -306,4 +308,4 @@ Task<void> Scheduler::await_invocations(Deadline deadline) {
   }
 }
 
-}  // namespace tomodachi::scheduling
+}  // namespace tomodachi::schedule_impl

@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-namespace tomodachi::scheduling {
+namespace tomodachi::schedule_impl {
 
 /// The process's `scheduled_functions_*` execution-context counters, shared by every
 /// scheduler of the process and shown while one exists.
@@ -129,4 +129,4 @@ class Scheduler final : public TransportInstance {
   bool stopping_ = false;
 };
 
-}  // namespace tomodachi::scheduling
+}  // namespace tomodachi::schedule_impl

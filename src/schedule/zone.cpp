@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-namespace tomodachi::scheduling {
+namespace tomodachi::schedule_impl {
 namespace {
 
 bool equals_ignoring_case(std::string_view a, std::string_view b) {
@@ -282,4 +282,4 @@ const LocalZone& local_zone() {
   return zone;
 }
 
-}  // namespace tomodachi::scheduling
+}  // namespace tomodachi::schedule_impl

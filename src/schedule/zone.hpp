@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-namespace tomodachi::scheduling {
+namespace tomodachi::schedule_impl {
 
 /// A time zone, or UTC when the system has no tzdata.
 class Zone {
@@ -89,4 +89,4 @@ std::optional<std::string> zone_name_of_file_content(
 /// The process's local zone, detected once (`detect_local_zone` of the environment).
 const LocalZone& local_zone();
 
-}  // namespace tomodachi::scheduling
+}  // namespace tomodachi::schedule_impl

@@ -146,7 +146,7 @@ struct SubscriptionConfig {
 class MessageDispatcher {
  public:
   /// Validates the envelope (`Envelope::validate`) and the policy; throws
-  /// std::invalid_argument at registration time, naming the handler.
+  /// tomodachi::ArgumentError at registration time, naming the handler.
   explicit MessageDispatcher(SubscriptionConfig config);
 
   /// Parses `incoming`, suppresses duplicates, runs middleware and handler, and settles
@@ -167,9 +167,8 @@ class MessageDispatcher {
   Logger logger_;
 };
 
-/// Publishing hook: the in-memory test transport installs itself here so that a
-/// service's `amqp_publish` / `aws_sns_sqs_publish` / `sqs_send_message` go to it. Real
-/// transports check `publish_override(kind)` first and call it when set.
+/// One publish as a service asked for it (`amqp_publish`, `aws_sns_sqs_publish`,
+/// `sqs_send_message`), for an injected `Publisher`.
 struct PublishRequest {
   const Service* sender = nullptr;
   PublishData data;
@@ -180,16 +179,35 @@ struct PublishRequest {
   /// SQS direct sends: the queue name.
   std::optional<std::string> queue_name;
 };
-/// Returns an id of the published message.
-using PublishOverride = std::function<Task<std::string>(PublishRequest request)>;
 
-/// Installs (or, with an empty function, removes) the override for transport `kind`,
-/// replacing any other. Returns a token for `remove_publish_override` (0 when removing).
-std::uint64_t set_publish_override(std::string kind, PublishOverride hook);
-/// Removes the override for `kind` only if it is still the one installed with `token`.
-void remove_publish_override(std::string_view kind, std::uint64_t token) noexcept;
-/// The override for `kind`, or null.
-const PublishOverride* publish_override(std::string_view kind) noexcept;
+/// The publishing call a request comes from.
+enum class PublishTransport {
+  amqp,         ///< amqp_publish
+  aws_sns_sqs,  ///< aws_sns_sqs_publish, sqs_send_message (with `queue_name`)
+};
+
+/// Where a transport hands a service's publishes instead of its broker: the test seam
+/// (the in-memory broker injects itself, testing::Broker::intercept_publishing). A
+/// transport's publish function asks `injected_publisher(sender)` first and, when there is
+/// one, calls it instead of talking to the broker.
+class Publisher {
+ public:
+  virtual ~Publisher();
+  /// Publishes `request`; returns an id of the published message.
+  virtual Task<std::string> publish(PublishTransport transport, PublishRequest request) = 0;
+};
+
+/// The publisher injected for `service`: its own (`inject_publisher`), else the process's
+/// (`set_process_publisher`), else null (publish through the transport's broker).
+Publisher* injected_publisher(const Service& service) noexcept;
+/// Injects `publisher` for one service (null: none; the process's applies again). The
+/// publisher must outlive the service's publishes.
+void inject_publisher(Service& service, Publisher* publisher) noexcept;
+/// Injects `publisher` for every service of the process that has none of its own (null:
+/// none), replacing any other; returns the one it replaced.
+Publisher* set_process_publisher(Publisher* publisher) noexcept;
+/// The process's injected publisher, or null.
+Publisher* process_publisher() noexcept;
 
 /// Builds the payload of a publish as every transport does: the envelope in effect
 /// (`request.message_envelope`, else the sender's default) or raw mode; the envelope may

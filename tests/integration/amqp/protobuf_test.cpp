@@ -13,6 +13,7 @@
 #include "person.pb.h"
 
 #include <tomodachi/amqp.hpp>
+#include <tomodachi/error.hpp>
 #include <tomodachi/json.hpp>
 #include <tomodachi/logging.hpp>
 #include <tomodachi/validation.hpp>
@@ -302,7 +303,7 @@ TEST_F(AmqpProtobuf, ASubscriptionWithoutAMessageTypeFailsTheStartNamingTheHandl
   std::string error = "(no error)";
   try {
     run(io, instance->setup());
-  } catch (const std::invalid_argument& e) {
+  } catch (const tomodachi::ArgumentError& e) {
     error = e.what();
   }
   EXPECT_NE(error.find("handler 'untyped'"), std::string::npos) << error;

@@ -13,6 +13,7 @@
 
 #include <tomodachi/aws_sns_sqs.hpp>
 #include <tomodachi/context.hpp>
+#include <tomodachi/error.hpp>
 #include <tomodachi/json.hpp>
 #include <tomodachi/task.hpp>
 
@@ -631,7 +632,7 @@ TEST_F(AwsTransport, StartFailures) {
     Receiver receiver("dotted.topic", {});
     configure(receiver);
     auto instance = instance_of(receiver);
-    EXPECT_THROW(run(io_, instance->setup()), std::invalid_argument);
+    EXPECT_THROW(run(io_, instance->setup()), tomodachi::ArgumentError);
   }
   {
     Receiver receiver(unique("t"), {.competing = false, .queue_name = "q"});

@@ -4,6 +4,7 @@
 #include "fixture.hpp"
 
 #include <tomodachi/amqp.hpp>
+#include <tomodachi/error.hpp>
 
 #include <gtest/gtest.h>
 
@@ -33,7 +34,7 @@ TEST(AmqpNaming, DecodeRoutingKeyMatchesEveryUpstreamCase) {
     const std::string input = str(c.at("input").at("encoded"));
     const auto& expected = c.at("expected").as_object();
     if (expected.contains("error")) {
-      EXPECT_THROW(rmq::decode_routing_key(input), std::invalid_argument);
+      EXPECT_THROW(rmq::decode_routing_key(input), tomodachi::ArgumentError);
     } else {
       EXPECT_EQ(rmq::decode_routing_key(input), str(expected.at("decoded")));
     }

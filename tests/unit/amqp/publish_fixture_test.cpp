@@ -1,5 +1,5 @@
-// The `publish` cases of amqp_names.json through `amqp_publish` itself: the publish
-// override hook (the test seam every transport honours) receives the request, the body is
+// The `publish` cases of amqp_names.json through `amqp_publish` itself: a publisher injected
+// into the service (the test seam every transport honours) receives the request, the body is
 // built with the fixture's pinned uuid4 and time, and must equal Python tomodachi's bytes.
 #include "fixture.hpp"
 
@@ -29,6 +29,24 @@ class Publisher : public tomodachi::Service {
 struct Captured {
   std::string body;
   std::string topic;
+  tomodachi::PublishTransport transport;
+};
+
+// Builds the body with the fixture's pinned uuid4 and time, as the transport would.
+class Capture final : public tomodachi::Publisher {
+ public:
+  explicit Capture(tomodachi::BuildContext pinned) : pinned_(std::move(pinned)) {}
+
+  tomodachi::Task<std::string> publish(tomodachi::PublishTransport transport,
+                                       tomodachi::PublishRequest request) override {
+    captured = Captured{tomodachi::build_payload(request, pinned_), request.topic, transport};
+    co_return std::string("captured");
+  }
+
+  std::optional<Captured> captured;
+
+ private:
+  tomodachi::BuildContext pinned_;
 };
 
 }  // namespace
@@ -45,15 +63,11 @@ TEST(AmqpPublishFixtures, BodiesAreByteForBytePythonTomodachis) {
     const bool service_envelope = id == "publish-service-envelope";
     Publisher service(input.at("service").as_object(), service_envelope);
 
-    std::optional<Captured> captured;
     tomodachi::BuildContext pinned;
     pinned.uuid4 = str(input.at("pinned_uuid4"));
     pinned.time = input.at("pinned_time").to_number<double>();
-    const auto token = tomodachi::set_publish_override(
-        "amqp", [&](tomodachi::PublishRequest request) -> tomodachi::Task<std::string> {
-          captured = Captured{tomodachi::build_payload(request, pinned), request.topic};
-          co_return std::string("captured");
-        });
+    Capture capture(std::move(pinned));
+    tomodachi::inject_publisher(service, &capture);  // this service only
 
     tomodachi::AmqpPublishOptions options;
     if (raw)
@@ -69,10 +83,11 @@ TEST(AmqpPublishFixtures, BodiesAreByteForBytePythonTomodachis) {
         boost::asio::use_future);
     io.run();
     done.get();
-    tomodachi::remove_publish_override("amqp", token);
+    EXPECT_EQ(tomodachi::process_publisher(), nullptr);  // nothing injected process-wide
 
-    ASSERT_TRUE(captured);
-    EXPECT_EQ(captured->body, str(expected.at("body_utf8")));
-    EXPECT_EQ(captured->topic, str(input.at("routing_key")));
+    ASSERT_TRUE(capture.captured);
+    EXPECT_EQ(capture.captured->body, str(expected.at("body_utf8")));
+    EXPECT_EQ(capture.captured->topic, str(input.at("routing_key")));
+    EXPECT_EQ(capture.captured->transport, tomodachi::PublishTransport::amqp);
   }
 }

@@ -7,6 +7,7 @@
 #include "core/encoding.hpp"
 
 #include <gtest/gtest.h>
+#include <tomodachi/error.hpp>
 
 namespace aws = tomodachi::aws;
 using std::chrono::system_clock;
@@ -133,6 +134,6 @@ TEST(Url, Parse) {
   url = aws::Url::parse("http://[::1]:8080/");
   EXPECT_EQ(url.host, "::1");
   EXPECT_EQ(url.host_header, "[::1]:8080");
-  EXPECT_THROW(aws::Url::parse("ftp://x/"), std::invalid_argument);
-  EXPECT_THROW(aws::Url::parse("not a url"), std::invalid_argument);
+  EXPECT_THROW(aws::Url::parse("ftp://x/"), tomodachi::ArgumentError);
+  EXPECT_THROW(aws::Url::parse("not a url"), tomodachi::ArgumentError);
 }

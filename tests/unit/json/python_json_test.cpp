@@ -1,3 +1,4 @@
+#include <tomodachi/error.hpp>
 #include <tomodachi/json.hpp>
 
 #include <gtest/gtest.h>
@@ -89,7 +90,7 @@ TEST(Loads, RejectsInvalidInput) {
   EXPECT_TRUE(error);
   loads("\"\xff\"", error);
   EXPECT_TRUE(error);
-  EXPECT_THROW(loads("[1] 2"), std::invalid_argument);
+  EXPECT_THROW(loads("[1] 2"), tomodachi::ArgumentError);
   loads(std::string(600, '[') + std::string(600, ']'), error);
   EXPECT_TRUE(error);
 }
@@ -122,9 +123,9 @@ TEST(BigInt, MadeFromDigits) {
   EXPECT_EQ(dumps(tomodachi::json::big_int("-18446744073709551616")), "-18446744073709551616");
   EXPECT_TRUE(tomodachi::json::big_int("42").is_int64());
   EXPECT_TRUE(tomodachi::json::big_int("18446744073709551615").is_uint64());
-  EXPECT_THROW(tomodachi::json::big_int("1e30"), std::invalid_argument);
-  EXPECT_THROW(tomodachi::json::big_int("007"), std::invalid_argument);
-  EXPECT_THROW(tomodachi::json::big_int(""), std::invalid_argument);
+  EXPECT_THROW(tomodachi::json::big_int("1e30"), tomodachi::ArgumentError);
+  EXPECT_THROW(tomodachi::json::big_int("007"), tomodachi::ArgumentError);
+  EXPECT_THROW(tomodachi::json::big_int(""), tomodachi::ArgumentError);
   EXPECT_FALSE(tomodachi::json::is_big_int(loads(R"({"digits": "1"})")));
 }
 

@@ -1,4 +1,5 @@
 // The in-memory broker: topic routing, queues, envelopes, transport values, publishing hook.
+#include <tomodachi/error.hpp>
 #include <tomodachi/testing.hpp>
 #include <tomodachi/transport/messaging.hpp>
 
@@ -6,6 +7,9 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
 #include <optional>
@@ -150,7 +154,7 @@ TEST(Broker, ProtobufSubscriptionsWithoutAMessageTypeFailAtRegistration) {
   options.message_envelope = std::make_shared<tomodachi::ProtobufBase>();
   EXPECT_THROW(broker.subscribe(
                    service, "t", "h", [](Message&) -> Task<void> { co_return; }, options),
-               std::invalid_argument);
+               tomodachi::ArgumentError);
 }
 
 TEST(Broker, RawModeRejectsNonStringData) {
@@ -206,17 +210,17 @@ TEST(Broker, OffersTheAmqpTransportValues) {
   EXPECT_EQ(topic, "order.#");
 }
 
-// What a transport's publish function does first (the AMQP and SNS/SQS transports call
-// the hook the same way).
+// What a transport's publish function does first (the AMQP and SNS/SQS transports ask
+// for the injected publisher the same way).
 Task<std::string> publish_like_a_transport(const tomodachi::Service& sender,
                                            tomodachi::PublishData data, std::string routing_key) {
-  const tomodachi::PublishOverride* hook = tomodachi::publish_override("amqp");
-  if (hook == nullptr) throw std::logic_error("no publish hook installed");
+  tomodachi::Publisher* publisher = tomodachi::injected_publisher(sender);
+  if (publisher == nullptr) throw std::logic_error("no publisher injected");
   tomodachi::PublishRequest request;
   request.sender = &sender;
   request.data = std::move(data);
   request.topic = std::move(routing_key);
-  co_return co_await (*hook)(std::move(request));
+  co_return co_await publisher->publish(tomodachi::PublishTransport::amqp, std::move(request));
 }
 
 struct OrderService : TestService {
@@ -342,15 +346,24 @@ TEST(Broker, NamesPerInstanceQueuesWithTheServiceUuid) {
 
 // ---- lifecycle --------------------------------------------------------------------------
 
+// The broker's transport instance for `service`, starting on `loop` (it starts once the
+// loop runs).
+std::unique_ptr<tomodachi::TransportInstance> start_transport(Broker& broker,
+                                                              tomodachi::Service& service,
+                                                              boost::asio::io_context& loop) {
+  std::vector<const tomodachi::HandlerSpec*> specs;
+  for (const auto& spec : service.handlers()) specs.push_back(spec.get());
+  auto transport = broker.transport_factory()(service, specs);
+  boost::asio::co_spawn(loop, transport->start(), boost::asio::detached);
+  return transport;
+}
+
 TEST(Broker, AServiceStopsReceivingTheMomentItsStopIsRequested) {
   boost::asio::io_context loop;
   std::vector<std::string> seen;
   Worker worker(seen, "w", true, std::nullopt);
   Broker broker(loop.get_executor());
-  std::vector<const tomodachi::HandlerSpec*> specs;
-  for (const auto& spec : worker.handlers()) specs.push_back(spec.get());
-  auto transport = broker.transport_factory()(worker, specs);
-  boost::asio::co_spawn(loop, transport->start(), boost::asio::detached);
+  auto transport = start_transport(broker, worker, loop);
   loop.run();
   loop.restart();
   broker.publish_payload("job.created", "before");
@@ -368,6 +381,50 @@ TEST(Broker, AServiceStopsReceivingTheMomentItsStopIsRequested) {
                         transport->stop(std::chrono::steady_clock::now() + std::chrono::seconds(1)),
                         boost::asio::detached);
   loop.run();
+}
+
+// A handler that runs until the test releases it.
+struct SlowWorker : tomodachi::Service {
+  explicit SlowWorker(boost::asio::io_context& loop)
+      : Service("slow-workers"), release(loop, boost::asio::steady_timer::time_point::max()) {
+    auto spec = std::make_unique<tomodachi::MessageHandlerSpec>("amqp", "on_job");
+    spec->pattern = "job.created";
+    spec->handler = tomodachi::bind_message_handler<&SlowWorker::on_job>(*this);
+    add_handler(std::move(spec));
+  }
+  Task<void> on_job(Message&) {
+    ++started;
+    boost::system::error_code ignored;
+    co_await release.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ignored));
+    ++finished;
+  }
+  boost::asio::steady_timer release;
+  int started = 0;
+  int finished = 0;
+};
+
+TEST(Broker, AStoppingTransportWaitsForTheHandlersStillRunning) {
+  boost::asio::io_context loop;
+  SlowWorker worker(loop);
+  Broker broker(loop.get_executor());
+  auto transport = start_transport(broker, worker, loop);
+  loop.poll();
+  loop.restart();  // out of work once started: the loop stopped
+  broker.publish_payload("job.created", "one");
+  broker.publish_payload("job.created", "two");
+  loop.poll();
+  ASSERT_EQ(worker.started, 2);
+
+  bool stopped = false;
+  boost::asio::co_spawn(loop,
+                        transport->stop(std::chrono::steady_clock::now() + std::chrono::hours(24)),
+                        [&stopped](std::exception_ptr) { stopped = true; });
+  loop.poll();
+  EXPECT_FALSE(stopped);  // both handlers still run
+  worker.release.cancel();
+  loop.run();  // ends once the stop has returned: nothing else keeps the loop busy
+  EXPECT_TRUE(stopped);
+  EXPECT_EQ(worker.finished, 2);
 }
 
 TEST(Broker, DestroyingABrokerOnAnExternalLoopCancelsItsRedeliveries) {
@@ -397,6 +454,34 @@ TEST(Broker, DestroyingABrokerOnAnExternalLoopCancelsItsRedeliveries) {
   EXPECT_EQ(attempts, 1);
 }
 
+// Records what reaches it instead of a broker.
+class RecordingPublisher final : public tomodachi::Publisher {
+ public:
+  Task<std::string> publish(tomodachi::PublishTransport,
+                            tomodachi::PublishRequest request) override {
+    topics.push_back(request.topic);
+    co_return std::string("recorded");
+  }
+  std::vector<std::string> topics;
+};
+
+TEST(Broker, AServicesOwnPublisherComesBeforeTheInterceptingBroker) {
+  TestService own;
+  TestService other("other-service");
+  Broker broker;
+  broker.intercept_publishing();
+  RecordingPublisher recorder;
+  tomodachi::inject_publisher(own, &recorder);
+  EXPECT_EQ(tomodachi::injected_publisher(own), &recorder);
+  EXPECT_EQ(tomodachi::injected_publisher(other), tomodachi::process_publisher());
+  boost::asio::co_spawn(broker.executor(), publish_like_a_transport(own, "mine", "order.audited"),
+                        boost::asio::detached);
+  broker.run_until_idle();
+  EXPECT_EQ(recorder.topics, (std::vector<std::string>{"order.audited"}));
+  tomodachi::inject_publisher(own, nullptr);
+  EXPECT_EQ(tomodachi::injected_publisher(own), tomodachi::process_publisher());
+}
+
 TEST(Broker, LeavesAnotherBrokersPublishingHookInPlace) {
   TestService service;
   auto first = std::make_unique<Broker>();
@@ -404,8 +489,8 @@ TEST(Broker, LeavesAnotherBrokersPublishingHookInPlace) {
   first->intercept_publishing();
   second->intercept_publishing();  // the newest wins
   first.reset();
-  ASSERT_NE(tomodachi::publish_override("amqp"), nullptr);
-  ASSERT_NE(tomodachi::publish_override("aws_sns_sqs"), nullptr);
+  ASSERT_NE(tomodachi::process_publisher(), nullptr);
+  ASSERT_EQ(tomodachi::injected_publisher(service), tomodachi::process_publisher());
   tomodachi::testing::SubscribeOptions options;
   options.queue = "audit";
   std::vector<std::string> seen;
@@ -422,8 +507,8 @@ TEST(Broker, LeavesAnotherBrokersPublishingHookInPlace) {
   second->run_until_idle();
   EXPECT_EQ(seen, (std::vector<std::string>{"audited"}));
   second.reset();
-  EXPECT_EQ(tomodachi::publish_override("amqp"), nullptr);
-  EXPECT_EQ(tomodachi::publish_override("aws_sns_sqs"), nullptr);
+  EXPECT_EQ(tomodachi::process_publisher(), nullptr);
+  EXPECT_EQ(tomodachi::injected_publisher(service), nullptr);
 }
 
 }  // namespace

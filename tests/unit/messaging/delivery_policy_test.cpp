@@ -1,5 +1,6 @@
 // Both delivery policies on the in-memory broker: retries with backoff, dead-lettering,
 // poison messages, and upstream's (tomodachi) outcome rules.
+#include <tomodachi/error.hpp>
 #include <tomodachi/testing.hpp>
 
 #include <gtest/gtest.h>
@@ -166,8 +167,8 @@ TEST(DeliveryPolicy, BadValuesAreRejectedAtRegistration) {
   try {
     broker.subscribe(
         service, "t", "on_order", [](Message&) -> Task<void> { co_return; }, with_policy(policy));
-    FAIL() << "expected std::invalid_argument";
-  } catch (const std::invalid_argument& e) {
+    FAIL() << "expected tomodachi::ArgumentError";
+  } catch (const tomodachi::ArgumentError& e) {
     EXPECT_NE(std::string(e.what()).find("on_order"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("max_attempts"), std::string::npos) << e.what();
   }

@@ -1,5 +1,6 @@
 // Every case of tests/fixtures/upstream/protobuf_base.json (produced by Python tomodachi).
 #include <tomodachi/envelope.hpp>
+#include <tomodachi/error.hpp>
 #include <tomodachi/json.hpp>
 
 #include "core/encoding.hpp"
@@ -160,7 +161,7 @@ TEST(ProtobufBaseFixtures, CoverEveryCase) {
 }
 
 TEST(ProtobufBase, SubscriptionsNeedTheMessageType) {
-  EXPECT_THROW(tomodachi::ProtobufBase().validate(), std::invalid_argument);
+  EXPECT_THROW(tomodachi::ProtobufBase().validate(), tomodachi::ArgumentError);
   EXPECT_NO_THROW(tomodachi::ProtobufBase::of<proto::Person>()->validate());
   EXPECT_EQ(tomodachi::ProtobufBase::of<proto::Person>()->type_name(), "proto.Person");
 }

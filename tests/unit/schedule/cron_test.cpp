@@ -13,7 +13,7 @@
 #include <set>
 #include <sstream>
 
-namespace tomodachi::scheduling::test_support {
+namespace tomodachi::schedule_impl::test_support {
 namespace {
 
 using std::chrono::hours;
@@ -390,4 +390,4 @@ TEST(CronSearch, AgreesWithBruteForceOnRandomExpressions) {
 }
 
 }  // namespace
-}  // namespace tomodachi::scheduling::test_support
+}  // namespace tomodachi::schedule_impl::test_support

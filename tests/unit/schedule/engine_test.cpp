@@ -9,7 +9,7 @@
 
 #include <map>
 
-namespace tomodachi::scheduling::test_support {
+namespace tomodachi::schedule_impl::test_support {
 namespace {
 
 using std::chrono::milliseconds;
@@ -376,4 +376,4 @@ TEST(ScheduleErrors, UnknownTimezoneEvenForIntegerIntervals) {
 }
 
 }  // namespace
-}  // namespace tomodachi::scheduling::test_support
+}  // namespace tomodachi::schedule_impl::test_support

@@ -11,7 +11,7 @@
 
 #include <map>
 
-namespace tomodachi::scheduling::test_support {
+namespace tomodachi::schedule_impl::test_support {
 namespace {
 
 using ::testing::HasSubstr;
@@ -326,4 +326,4 @@ TEST(DeliberateDifferences, EveryRepeatedLocalTimeCaseIsListed) {
 }
 
 }  // namespace
-}  // namespace tomodachi::scheduling::test_support
+}  // namespace tomodachi::schedule_impl::test_support

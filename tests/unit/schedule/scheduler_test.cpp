@@ -17,7 +17,7 @@
 #include <mutex>
 #include <stdexcept>
 
-namespace tomodachi::scheduling {
+namespace tomodachi::schedule_impl {
 namespace {
 
 namespace asio = boost::asio;
@@ -269,4 +269,4 @@ TEST_F(SchedulerTest, HandlersGetTheirIntervalAndLogger) {
 }
 
 }  // namespace
-}  // namespace tomodachi::scheduling
+}  // namespace tomodachi::schedule_impl

@@ -18,7 +18,7 @@
 #include <string_view>
 #include <vector>
 
-namespace tomodachi::scheduling::test_support {
+namespace tomodachi::schedule_impl::test_support {
 
 inline std::string fixtures_dir() {
   if (const char* dir = std::getenv("TOMODACHI_FIXTURES_DIR")) return dir;
@@ -124,4 +124,4 @@ inline std::string utc_iso(std::chrono::system_clock::time_point t) {
   return date::format("%FT%TZ", date::floor<std::chrono::seconds>(t));
 }
 
-}  // namespace tomodachi::scheduling::test_support
+}  // namespace tomodachi::schedule_impl::test_support

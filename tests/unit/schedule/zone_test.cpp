@@ -11,7 +11,7 @@
 #include <filesystem>
 #include <fstream>
 
-namespace tomodachi::scheduling::test_support {
+namespace tomodachi::schedule_impl::test_support {
 namespace {
 
 using std::chrono::hours;
@@ -233,4 +233,4 @@ TEST_F(LocalZoneDetection, ProcessLocalZoneIsDetectedOnce) {
 }
 
 }  // namespace
-}  // namespace tomodachi::scheduling::test_support
+}  // namespace tomodachi::schedule_impl::test_support
