@@ -16,11 +16,11 @@
 /// `Response::json(value)` or a full `Response`.
 
 #include <tomodachi/bytes.hpp>
+#include <tomodachi/detail/handler_spec.hpp>
+#include <tomodachi/error.hpp>
 #include <tomodachi/json.hpp>
 #include <tomodachi/service.hpp>
 #include <tomodachi/task.hpp>
-#include <tomodachi/detail/handler_spec.hpp>
-#include <tomodachi/error.hpp>
 #include <tomodachi/websocket.hpp>
 
 #include <boost/json/value.hpp>
@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <map>
 #include <optional>
 #include <source_location>
 #include <stdexcept>
@@ -120,6 +121,39 @@ namespace detail {
 struct RequestState;
 }
 
+/// The query parameters of a request (aiohttp's `request.query` MultiDict): every
+/// `name=value` pair in the order sent, `+` and `%xx` decoded. Parsed once per request.
+class QueryMap {
+ public:
+  using Item = std::pair<std::string, std::string>;
+  QueryMap() = default;
+  explicit QueryMap(std::vector<Item> items) : items_(std::move(items)) {}
+
+  /// The first value of `name`, or nullopt when absent (`?a` gives `""`).
+  std::optional<std::string_view> get(std::string_view name) const noexcept {
+    for (const auto& [key, value] : items_) {
+      if (key == name) return std::string_view(value);
+    }
+    return std::nullopt;
+  }
+  /// Every value of `name` in the order sent (`?a=1&a=2` gives `{"1", "2"}`).
+  std::vector<std::string_view> getall(std::string_view name) const {
+    std::vector<std::string_view> values;
+    for (const auto& [key, value] : items_) {
+      if (key == name) values.emplace_back(value);
+    }
+    return values;
+  }
+  bool contains(std::string_view name) const noexcept { return get(name).has_value(); }
+  std::size_t size() const noexcept { return items_.size(); }
+  bool empty() const noexcept { return items_.empty(); }
+  std::vector<Item>::const_iterator begin() const noexcept { return items_.begin(); }
+  std::vector<Item>::const_iterator end() const noexcept { return items_.end(); }
+
+ private:
+  std::vector<Item> items_;
+};
+
 /// One HTTP request as the handler sees it. Valid for the duration of the handler call
 /// (copy out what must live longer). All accessors are cheap views.
 class Request {
@@ -135,6 +169,8 @@ class Request {
   std::string_view query_string() const noexcept;
   /// The first value of query parameter `name`, percent-decoded.
   std::optional<std::string> query(std::string_view name) const;
+  /// Every query parameter (`request.query().getall("tag")`), parsed once and cached.
+  const QueryMap& query() const;
   /// `HTTP/1.1` or `HTTP/1.0`.
   std::string_view http_version() const noexcept;
 
@@ -143,8 +179,19 @@ class Request {
   /// Every header as (name, value) pairs in the order received.
   std::vector<std::pair<std::string_view, std::string_view>> headers() const;
 
+  /// The cookies of the `Cookie` header(s) as aiohttp's `request.cookies` gives them
+  /// (`a=1; b="x y"` -> {a: 1, b: x y}; a later duplicate wins). Parsed once and cached.
+  const std::map<std::string, std::string>& cookies() const;
+
   /// The complete body (read before the handler runs).
   std::string_view body() const noexcept;
+  /// The body decoded by the `charset` of its `Content-Type` into UTF-8 (aiohttp's
+  /// `await request.text()`): utf-8 when none is given; latin-1 (iso-8859-1) is converted;
+  /// ascii and unknown charsets are returned as sent.
+  std::string text() const;
+  /// The body parsed as JSON (aiohttp's `await request.json()`); throws HttpError(400)
+  /// when it is not valid JSON.
+  boost::json::value json() const;
   /// The fields of a form body (urlencoded or multipart), parsed once and cached; empty for
   /// other bodies. Throws HttpError(400) for a malformed multipart body.
   const std::vector<FormField>& form() const;
