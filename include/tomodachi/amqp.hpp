@@ -201,8 +201,16 @@ void Service::amqp(std::string_view routing_key, std::string name, Handler&& han
 
 template <auto Fn>
 void Service::amqp(std::string_view routing_key, const AmqpOptions& options) {
-  amqp(routing_key, std::string(detail::handler_name<Fn>()),
-       MessageHandler(detail::bind_member<Fn>(*this)), options);
+  if constexpr (detail::check_service_member<Fn>()) {
+    constexpr bool ok = std::is_invocable_r_v<Task<void>, detail::bound_member_t<Fn>&, Message&>;
+    static_assert(ok,
+                  "tomodachi: an amqp handler must be `tomodachi::Task<void> "
+                  "fn(tomodachi::Message&)`");
+    if constexpr (ok) {
+      amqp(routing_key, std::string(detail::handler_name<Fn>()),
+           MessageHandler(detail::bind_member<Fn>(*this)), options);
+    }
+  }
 }
 
 }  // namespace tomodachi

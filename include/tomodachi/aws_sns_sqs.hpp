@@ -199,8 +199,16 @@ void Service::aws_sns_sqs(std::string_view topic, std::string name, Handler&& ha
 
 template <auto Fn>
 void Service::aws_sns_sqs(std::string_view topic, const AwsSnsSqsOptions& options) {
-  aws_sns_sqs(topic, std::string(detail::handler_name<Fn>()),
-              MessageHandler(detail::bind_member<Fn>(*this)), options);
+  if constexpr (detail::check_service_member<Fn>()) {
+    constexpr bool ok = std::is_invocable_r_v<Task<void>, detail::bound_member_t<Fn>&, Message&>;
+    static_assert(ok,
+                  "tomodachi: an aws_sns_sqs handler must be `tomodachi::Task<void> "
+                  "fn(tomodachi::Message&)`");
+    if constexpr (ok) {
+      aws_sns_sqs(topic, std::string(detail::handler_name<Fn>()),
+                  MessageHandler(detail::bind_member<Fn>(*this)), options);
+    }
+  }
 }
 
 }  // namespace tomodachi

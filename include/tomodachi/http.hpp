@@ -16,6 +16,7 @@
 /// `Response::json(value)` or a full `Response`.
 
 #include <tomodachi/bytes.hpp>
+#include <tomodachi/detail/bind_member.hpp>
 #include <tomodachi/detail/handler_spec.hpp>
 #include <tomodachi/error.hpp>
 #include <tomodachi/json.hpp>
@@ -362,79 +363,166 @@ struct is_task<Task<T>> : std::true_type {
   using value_type = T;
 };
 
-/// Calls `fn(args...)` and turns its result (coroutine or not, void or not) into a Response.
-template <typename F, typename... Args>
-Task<Response> call_to_response(F& fn, Args&... args) {
+/// What a handler, guard or websocket handler gives back, as the type the pipeline wants:
+/// `Response` (through to_response), `std::optional<Response>` (a guard's verdict) or
+/// `WebsocketCallbacks`. A `void` result is the type's default.
+template <typename Out, typename V>
+Out convert_result(V&& value) {
+  if constexpr (std::is_same_v<Out, Response>) {
+    return to_response(std::forward<V>(value));
+  } else {
+    return Out(std::forward<V>(value));
+  }
+}
+
+/// The one conversion ladder: calls `fn(args...)` (a coroutine or not, void or not) and
+/// turns its result into `Out`. `fn` is taken by value (a bound member or a reference
+/// wrapper): it lives in the frame for the whole call.
+template <typename Out, typename F, typename... Args>
+Task<Out> call_converting(F fn, Args&... args) {
   using Result = std::invoke_result_t<F&, Args&...>;
   if constexpr (is_task<Result>::value) {
-    using Value = typename is_task<Result>::value_type;
-    if constexpr (std::is_void_v<Value>) {
+    if constexpr (std::is_void_v<typename is_task<Result>::value_type>) {
       co_await std::invoke(fn, args...);
-      co_return Response{};
+      co_return Out{};
     } else {
-      co_return to_response(co_await std::invoke(fn, args...));
+      Out value = convert_result<Out>(co_await std::invoke(fn, args...));
+      co_return value;
     }
   } else if constexpr (std::is_void_v<Result>) {
     std::invoke(fn, args...);
-    co_return Response{};
+    co_return Out{};
   } else {
-    co_return to_response(std::invoke(fn, args...));
+    Out value = convert_result<Out>(std::invoke(fn, args...));
+    co_return value;
+  }
+}
+
+/// Runs `fn(args...)` as a `Task<Out>`: a callable already returning `Task<Out>` is called
+/// directly (no wrapping coroutine frame per request), anything else is converted.
+template <typename Out, typename F, typename... Args>
+Task<Out> call_as_task(F&& fn, Args&... args) {
+  if constexpr (std::is_same_v<std::invoke_result_t<F&, Args&...>, Task<Out>>) {
+    return std::invoke(fn, args...);
+  } else {
+    return call_converting<Out>(std::forward<F>(fn), args...);
+  }
+}
+
+// ---- Signature checks: the first error a user sees for a wrong handler -------------------
+
+template <typename Bound>
+inline constexpr bool is_http_handler = std::is_invocable_v<Bound&, Request&>;
+
+template <typename Bound>
+constexpr bool is_http_guard() {
+  if constexpr (!std::is_invocable_v<Bound&, Request&>) {
+    return false;
+  } else {
+    using Result = std::invoke_result_t<Bound&, Request&>;
+    if constexpr (is_task<Result>::value) {
+      using Inner = typename is_task<Result>::value_type;
+      return std::is_void_v<Inner> || std::is_convertible_v<Inner, std::optional<Response>>;
+    } else {
+      return std::is_void_v<Result> || std::is_convertible_v<Result, std::optional<Response>>;
+    }
+  }
+}
+
+template <typename Bound>
+constexpr bool is_websocket_handler() {
+  if constexpr (!std::is_invocable_v<Bound&, Websocket&, Request&>) {
+    return false;
+  } else {
+    using Result = std::invoke_result_t<Bound&, Websocket&, Request&>;
+    if constexpr (is_task<Result>::value) {
+      using Inner = typename is_task<Result>::value_type;
+      return std::is_void_v<Inner> || std::is_convertible_v<Inner, WebsocketCallbacks>;
+    } else {
+      return std::is_void_v<Result> || std::is_convertible_v<Result, WebsocketCallbacks>;
+    }
+  }
+}
+
+template <typename Bound>
+inline constexpr bool is_http_middleware =
+    std::is_invocable_r_v<Task<Response>, Bound&, HttpNext&, Request&>;
+
+template <auto Guard>
+constexpr bool check_guard() {
+  if constexpr (!check_service_member<Guard>()) {
+    return false;
+  } else {
+    constexpr bool ok = is_http_guard<bound_member_t<Guard>>();
+    static_assert(ok,
+                  "tomodachi: an http guard must be `tomodachi::Task<std::optional<tomodachi::"
+                  "Response>> fn(tomodachi::Request&)` (or return void, Task<void> or "
+                  "std::optional<tomodachi::Response>)");
+    return ok;
+  }
+}
+
+/// Checks handler `Fn` of `http<Fn, Guards...>` / `http_error<Fn>`; true when it is usable.
+template <auto Fn, auto... Guards>
+constexpr bool check_http_handler() {
+  if constexpr (!check_service_member<Fn>()) {
+    return false;
+  } else {
+    constexpr bool ok = is_http_handler<bound_member_t<Fn>>;
+    static_assert(ok,
+                  "tomodachi: an http handler must be `R fn(tomodachi::Request&)` or "
+                  "`tomodachi::Task<R> fn(tomodachi::Request&)` where R converts to "
+                  "tomodachi::Response");
+    return ok && (check_guard<Guards>() && ...);
   }
 }
 
 template <auto Fn>
-Task<Response> invoke_member_converting(handler_class_t<Fn>& self, Request& request) {
-  using Result = std::invoke_result_t<decltype(Fn), handler_class_t<Fn>&, Request&>;
-  if constexpr (is_task<Result>::value) {
-    using Value = typename is_task<Result>::value_type;
-    if constexpr (std::is_void_v<Value>) {
-      co_await (self.*Fn)(request);
-      co_return Response{};
-    } else {
-      co_return to_response(co_await (self.*Fn)(request));
-    }
-  } else if constexpr (std::is_void_v<Result>) {
-    (self.*Fn)(request);
-    co_return Response{};
+constexpr bool check_websocket_handler() {
+  if constexpr (!check_service_member<Fn>()) {
+    return false;
   } else {
-    co_return to_response((self.*Fn)(request));
+    constexpr bool ok = is_websocket_handler<bound_member_t<Fn>>();
+    static_assert(ok,
+                  "tomodachi: a websocket handler must be `tomodachi::Task<tomodachi::"
+                  "WebsocketCallbacks> fn(tomodachi::Websocket&, tomodachi::Request&)` (or "
+                  "return void, Task<void> or tomodachi::WebsocketCallbacks)");
+    return ok;
   }
 }
 
-/// Runs handler member `Fn`: a `Task<Response>` handler is returned as is (no wrapping
-/// coroutine frame per request), anything else is converted.
+template <auto Fn>
+constexpr bool check_http_middleware() {
+  if constexpr (!check_service_member<Fn>()) {
+    return false;
+  } else {
+    constexpr bool ok = is_http_middleware<bound_member_t<Fn>>;
+    static_assert(ok,
+                  "tomodachi: an http middleware must be `tomodachi::Task<tomodachi::Response> "
+                  "fn(tomodachi::HttpNext& next, tomodachi::Request&)`");
+    return ok;
+  }
+}
+
+// ---- Binding members (detail/bind_member.hpp) --------------------------------------------
+
+/// Runs handler member `Fn` (an `http` route or an `http_error` handler).
 template <auto Fn>
 Task<Response> invoke_member(Service& service, Request& request) {
-  auto& self = static_cast<handler_class_t<Fn>&>(service);
-  using Result = std::invoke_result_t<decltype(Fn), handler_class_t<Fn>&, Request&>;
-  if constexpr (std::is_same_v<Result, Task<Response>>) {
-    return (self.*Fn)(request);
-  } else {
-    return invoke_member_converting<Fn>(self, request);
-  }
+  return call_as_task<Response>(bind_member<Fn>(service), request);
 }
 
 /// Runs a guard member: a result of `std::nullopt` (or a void guard) lets the handler run.
 template <auto Guard>
 Task<std::optional<Response>> invoke_guard(Service& service, Request& request) {
-  auto& self = static_cast<handler_class_t<Guard>&>(service);
-  using Result = std::invoke_result_t<decltype(Guard), handler_class_t<Guard>&, Request&>;
-  if constexpr (is_task<Result>::value) {
-    using Value = typename is_task<Result>::value_type;
-    if constexpr (std::is_void_v<Value>) {
-      co_await (self.*Guard)(request);
-      co_return std::nullopt;
-    } else {
-      std::optional<Response> value = co_await (self.*Guard)(request);
-      co_return value;
-    }
-  } else if constexpr (std::is_void_v<Result>) {
-    (self.*Guard)(request);
-    co_return std::nullopt;
-  } else {
-    std::optional<Response> value = (self.*Guard)(request);
-    co_return value;
-  }
+  return call_as_task<std::optional<Response>>(bind_member<Guard>(service), request);
+}
+
+/// Runs websocket handler member `Fn` after the upgrade.
+template <auto Fn>
+Task<WebsocketCallbacks> invoke_websocket(Service& service, Websocket& websocket,
+                                          Request& request) {
+  return call_as_task<WebsocketCallbacks>(bind_member<Fn>(service), websocket, request);
 }
 
 template <auto Fn, auto... Guards>
@@ -451,29 +539,6 @@ std::unique_ptr<HttpSpec> make_route_spec(std::vector<std::string> methods,
   return std::make_unique<HttpSpec>(std::string(handler_name<Fn>()), std::move(route));
 }
 
-template <auto Fn>
-Task<WebsocketCallbacks> invoke_websocket(Service& service, Websocket& websocket,
-                                          Request& request) {
-  auto& self = static_cast<handler_class_t<Fn>&>(service);
-  using Result = std::invoke_result_t<decltype(Fn), handler_class_t<Fn>&, Websocket&, Request&>;
-  if constexpr (is_task<Result>::value) {
-    using Value = typename is_task<Result>::value_type;
-    if constexpr (std::is_void_v<Value>) {
-      co_await (self.*Fn)(websocket, request);
-      co_return WebsocketCallbacks{};
-    } else {
-      WebsocketCallbacks callbacks = co_await (self.*Fn)(websocket, request);
-      co_return callbacks;
-    }
-  } else if constexpr (std::is_void_v<Result>) {
-    (self.*Fn)(websocket, request);
-    co_return WebsocketCallbacks{};
-  } else {
-    WebsocketCallbacks callbacks = (self.*Fn)(websocket, request);
-    co_return callbacks;
-  }
-}
-
 }  // namespace detail
 
 // ---- Service registration templates (declared in service.hpp) -------------------------
@@ -481,62 +546,79 @@ Task<WebsocketCallbacks> invoke_websocket(Service& service, Websocket& websocket
 template <auto Fn, auto... Guards>
 void Service::http(std::string_view method, std::string_view pattern,
                    const HttpRouteOptions& options) {
-  detail::add_http_spec(
-      *this, detail::make_route_spec<Fn, Guards...>({std::string(method)}, pattern, options));
+  if constexpr (detail::check_http_handler<Fn, Guards...>()) {
+    detail::add_http_spec(
+        *this, detail::make_route_spec<Fn, Guards...>({std::string(method)}, pattern, options));
+  }
 }
 
 template <auto Fn, auto... Guards>
 void Service::http(std::initializer_list<std::string_view> methods, std::string_view pattern,
                    const HttpRouteOptions& options) {
-  std::vector<std::string> names;
-  for (auto m : methods) names.emplace_back(m);
-  detail::add_http_spec(*this,
-                        detail::make_route_spec<Fn, Guards...>(std::move(names), pattern, options));
+  if constexpr (detail::check_http_handler<Fn, Guards...>()) {
+    std::vector<std::string> names;
+    for (auto m : methods) names.emplace_back(m);
+    detail::add_http_spec(
+        *this, detail::make_route_spec<Fn, Guards...>(std::move(names), pattern, options));
+  }
 }
 
 template <typename Handler>
 void Service::http(std::string_view method, std::string_view pattern, std::string name,
                    Handler&& handler, const HttpRouteOptions& options) {
-  detail::HttpRouteSpec route{
-      {std::string(method)},
-      std::string(pattern),
-      [fn = std::forward<Handler>(handler)](Service&, Request& request) mutable -> Task<Response> {
-        if constexpr (std::is_same_v<std::invoke_result_t<decltype(fn)&, Request&>,
-                                     Task<Response>>) {
-          return fn(request);  // already the right task: no converting frame
-        } else {
-          return detail::call_to_response(fn, request);
-        }
-      },
-      options.guards,
-      detail::HttpLogging{options.ignore_logging, options.ignore_logging_statuses}};
-  detail::add_http_spec(*this,
-                        std::make_unique<detail::HttpSpec>(std::move(name), std::move(route)));
+  using Callable = std::decay_t<Handler>;
+  static_assert(detail::is_http_handler<Callable>,
+                "tomodachi: an http handler callable must be `R (tomodachi::Request&)` or "
+                "`tomodachi::Task<R> (tomodachi::Request&)` where R converts to "
+                "tomodachi::Response");
+  if constexpr (detail::is_http_handler<Callable>) {
+    detail::HttpRouteSpec route{
+        {std::string(method)},
+        std::string(pattern),
+        [fn = Callable(std::forward<Handler>(handler))](Service&, Request& request) mutable {
+          return detail::call_as_task<Response>(std::ref(fn), request);
+        },
+        options.guards,
+        detail::HttpLogging{options.ignore_logging, options.ignore_logging_statuses}};
+    detail::add_http_spec(*this,
+                          std::make_unique<detail::HttpSpec>(std::move(name), std::move(route)));
+  }
 }
 
 template <auto Fn>
 void Service::http_error(int status) {
-  detail::add_http_spec(*this, std::make_unique<detail::HttpSpec>(
-                                   std::string(detail::handler_name<Fn>()),
-                                   detail::HttpErrorSpec{status, &detail::invoke_member<Fn>}));
+  if constexpr (detail::check_http_handler<Fn>()) {
+    detail::add_http_spec(*this, std::make_unique<detail::HttpSpec>(
+                                     std::string(detail::handler_name<Fn>()),
+                                     detail::HttpErrorSpec{status, &detail::invoke_member<Fn>}));
+  }
+}
+
+template <auto Fn>
+void Service::websocket(std::string_view url) {
+  if constexpr (detail::check_websocket_handler<Fn>()) {
+    detail::add_http_spec(
+        *this, std::make_unique<detail::HttpSpec>(
+                   std::string(detail::handler_name<Fn>()),
+                   detail::HttpWebsocketSpec{std::string(url), &detail::invoke_websocket<Fn>}));
+  }
 }
 
 template <auto Fn>
 void Service::websocket(std::string_view url, const WebsocketOptions&) {
-  detail::add_http_spec(
-      *this, std::make_unique<detail::HttpSpec>(
-                 std::string(detail::handler_name<Fn>()),
-                 detail::HttpWebsocketSpec{std::string(url), &detail::invoke_websocket<Fn>}));
+  websocket<Fn>(url);
 }
 
 template <auto Fn>
 void Service::http_middleware() {
-  detail::HttpMiddlewareSpec spec{[this](HttpNext& next, Request& request) -> Task<Response> {
-    auto& self = static_cast<detail::handler_class_t<Fn>&>(*this);
-    return (self.*Fn)(next, request);
-  }};
-  detail::add_http_spec(*this, std::make_unique<detail::HttpSpec>(
-                                   std::string(detail::handler_name<Fn>()), std::move(spec)));
+  if constexpr (detail::check_http_middleware<Fn>()) {
+    detail::HttpMiddlewareSpec spec{
+        [bound = detail::bind_member<Fn>(*this)](HttpNext& next, Request& request) {
+          return bound(next, request);
+        }};
+    detail::add_http_spec(*this, std::make_unique<detail::HttpSpec>(
+                                     std::string(detail::handler_name<Fn>()), std::move(spec)));
+  }
 }
 
 }  // namespace tomodachi

@@ -6,6 +6,9 @@
 #include <tomodachi/http.hpp>
 
 #include <gtest/gtest.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
 #include <boost/json/parse.hpp>
 
 #include <string>
@@ -103,6 +106,21 @@ TEST_F(RequestTest, ResetForgetsTheCachedQueryAndCookies) {
   EXPECT_EQ(req.query().get("x"), std::nullopt);
   EXPECT_EQ(req.query().get("y"), "2");
   EXPECT_TRUE(req.cookies().empty());
+}
+
+// The exact user line of issue 13 item 4: a braced JSON object in `co_return` compiles and
+// runs under GCC 12 (docs/services.md, "GCC 12 coroutine traps").
+tomodachi::Task<tomodachi::Response> braced_json_reply() {
+  co_return tomodachi::Response::json({{"a", 1}});
+}
+
+TEST(ResponseJson, BracedObjectInCoReturnCompilesAndRuns) {
+  boost::asio::io_context io;
+  auto future = boost::asio::co_spawn(io, braced_json_reply(), boost::asio::use_future);
+  io.run();
+  tomodachi::Response response = future.get();
+  EXPECT_EQ(response.body, R"({"a": 1})");
+  EXPECT_EQ(response.content_type.value_or(""), "application/json");
 }
 
 }  // namespace
