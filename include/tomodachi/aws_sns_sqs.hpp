@@ -25,6 +25,7 @@
 
 #include <tomodachi/delivery.hpp>
 #include <tomodachi/detail/bind_member.hpp>
+#include <tomodachi/detail/gcc12_publish.hpp>
 #include <tomodachi/detail/message_handler_spec.hpp>
 #include <tomodachi/envelope.hpp>
 #include <tomodachi/error.hpp>
@@ -162,6 +163,61 @@ static_assert(std::is_trivially_destructible_v<SqsSendMessageOptions>);
 Task<std::string> sqs_send_message(const Service& service, PublishData data, std::string_view queue,
                                    SqsSendMessageOptions options = {});
 
+namespace detail {
+
+/// The strings a publish option set views, owned (the GCC 12 macros, gcc12_publish.hpp).
+struct OwnedPublishStrings {
+  std::string target;  ///< topic or queue
+  std::optional<std::string> prefix, group_id, deduplication_id;
+  static std::optional<std::string> copy(const std::optional<std::string_view>& view) {
+    return view ? std::optional<std::string>(std::string(*view)) : std::nullopt;
+  }
+  static std::optional<std::string_view> view(const std::optional<std::string>& text) {
+    return text ? std::optional<std::string_view>(*text) : std::nullopt;
+  }
+};
+
+inline Task<std::string> aws_sns_sqs_publish_owned(const Service& service, PublishData data,
+                                                   OwnedPublishStrings strings,
+                                                   AwsSnsSqsPublishOptions options) {
+  options.topic_prefix = OwnedPublishStrings::view(strings.prefix);
+  options.group_id = OwnedPublishStrings::view(strings.group_id);
+  options.deduplication_id = OwnedPublishStrings::view(strings.deduplication_id);
+  std::string id = co_await aws_sns_sqs_publish(service, std::move(data), strings.target, options);
+  co_return id;
+}
+
+inline Task<std::string> aws_sns_sqs_publish_owning(const Service& service, PublishData data,
+                                                    std::string_view topic,
+                                                    AwsSnsSqsPublishOptions options = {}) {
+  OwnedPublishStrings strings{std::string(topic), OwnedPublishStrings::copy(options.topic_prefix),
+                              OwnedPublishStrings::copy(options.group_id),
+                              OwnedPublishStrings::copy(options.deduplication_id)};
+  return aws_sns_sqs_publish_owned(service, std::move(data), std::move(strings), options);
+}
+
+inline Task<std::string> sqs_send_message_owned(const Service& service, PublishData data,
+                                                OwnedPublishStrings strings,
+                                                SqsSendMessageOptions options) {
+  options.queue_name_prefix = OwnedPublishStrings::view(strings.prefix);
+  options.group_id = OwnedPublishStrings::view(strings.group_id);
+  options.deduplication_id = OwnedPublishStrings::view(strings.deduplication_id);
+  std::string id = co_await sqs_send_message(service, std::move(data), strings.target, options);
+  co_return id;
+}
+
+inline Task<std::string> sqs_send_message_owning(const Service& service, PublishData data,
+                                                 std::string_view queue,
+                                                 SqsSendMessageOptions options = {}) {
+  OwnedPublishStrings strings{std::string(queue),
+                              OwnedPublishStrings::copy(options.queue_name_prefix),
+                              OwnedPublishStrings::copy(options.group_id),
+                              OwnedPublishStrings::copy(options.deduplication_id)};
+  return sqs_send_message_owned(service, std::move(data), std::move(strings), options);
+}
+
+}  // namespace detail
+
 // ---- Errors (the names of Python tomodachi's exceptions) ------------------------------------
 
 /// Base of the SNS/SQS transport errors.
@@ -212,3 +268,16 @@ void Service::aws_sns_sqs(std::string_view topic, const AwsSnsSqsOptions& option
 }
 
 }  // namespace tomodachi
+
+// GCC 12: `co_await tomodachi::aws_sns_sqs_publish(*this, boost::json::object{{"k", "v"}},
+// "topic")` and the same with sqs_send_message compile (detail/gcc12_publish.hpp).
+#if TOMODACHI_GCC12_PUBLISH_WORKAROUND
+#define aws_sns_sqs_publish(...)                                         \
+  aws_sns_sqs_publish_gcc12(::tomodachi::Gcc12Call{}, [&]() {            \
+    return ::tomodachi::detail::aws_sns_sqs_publish_owning(__VA_ARGS__); \
+  })
+#define sqs_send_message(...)                                         \
+  sqs_send_message_gcc12(::tomodachi::Gcc12Call{}, [&]() {            \
+    return ::tomodachi::detail::sqs_send_message_owning(__VA_ARGS__); \
+  })
+#endif
