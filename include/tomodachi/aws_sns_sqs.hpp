@@ -177,43 +177,40 @@ struct OwnedPublishStrings {
   }
 };
 
-inline Task<std::string> aws_sns_sqs_publish_owned(const Service& service, PublishData data,
-                                                   OwnedPublishStrings strings,
-                                                   AwsSnsSqsPublishOptions options) {
-  options.topic_prefix = OwnedPublishStrings::view(strings.prefix);
+/// The publish call of `Publish` (aws_sns_sqs_publish or sqs_send_message) with the
+/// option strings pointed at `strings`, which the coroutine frame owns.
+template <typename Options, auto Prefix, auto Publish>
+Task<std::string> publish_owned(const Service& service, PublishData data,
+                                OwnedPublishStrings strings, Options options) {
+  options.*Prefix = OwnedPublishStrings::view(strings.prefix);
   options.group_id = OwnedPublishStrings::view(strings.group_id);
   options.deduplication_id = OwnedPublishStrings::view(strings.deduplication_id);
-  std::string id = co_await aws_sns_sqs_publish(service, std::move(data), strings.target, options);
+  std::string id = co_await Publish(service, std::move(data), strings.target, options);
   co_return id;
+}
+
+template <typename Options, auto Prefix, auto Publish>
+Task<std::string> publish_owning(const Service& service, PublishData data, std::string_view target,
+                                 const Options& options) {
+  OwnedPublishStrings strings{std::string(target), OwnedPublishStrings::copy(options.*Prefix),
+                              OwnedPublishStrings::copy(options.group_id),
+                              OwnedPublishStrings::copy(options.deduplication_id)};
+  return publish_owned<Options, Prefix, Publish>(service, std::move(data), std::move(strings),
+                                                 options);
 }
 
 inline Task<std::string> aws_sns_sqs_publish_owning(const Service& service, PublishData data,
                                                     std::string_view topic,
                                                     AwsSnsSqsPublishOptions options = {}) {
-  OwnedPublishStrings strings{std::string(topic), OwnedPublishStrings::copy(options.topic_prefix),
-                              OwnedPublishStrings::copy(options.group_id),
-                              OwnedPublishStrings::copy(options.deduplication_id)};
-  return aws_sns_sqs_publish_owned(service, std::move(data), std::move(strings), options);
-}
-
-inline Task<std::string> sqs_send_message_owned(const Service& service, PublishData data,
-                                                OwnedPublishStrings strings,
-                                                SqsSendMessageOptions options) {
-  options.queue_name_prefix = OwnedPublishStrings::view(strings.prefix);
-  options.group_id = OwnedPublishStrings::view(strings.group_id);
-  options.deduplication_id = OwnedPublishStrings::view(strings.deduplication_id);
-  std::string id = co_await sqs_send_message(service, std::move(data), strings.target, options);
-  co_return id;
+  return publish_owning<AwsSnsSqsPublishOptions, &AwsSnsSqsPublishOptions::topic_prefix,
+                        &aws_sns_sqs_publish>(service, std::move(data), topic, options);
 }
 
 inline Task<std::string> sqs_send_message_owning(const Service& service, PublishData data,
                                                  std::string_view queue,
                                                  SqsSendMessageOptions options = {}) {
-  OwnedPublishStrings strings{std::string(queue),
-                              OwnedPublishStrings::copy(options.queue_name_prefix),
-                              OwnedPublishStrings::copy(options.group_id),
-                              OwnedPublishStrings::copy(options.deduplication_id)};
-  return sqs_send_message_owned(service, std::move(data), std::move(strings), options);
+  return publish_owning<SqsSendMessageOptions, &SqsSendMessageOptions::queue_name_prefix,
+                        &sqs_send_message>(service, std::move(data), queue, options);
 }
 
 }  // namespace detail

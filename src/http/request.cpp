@@ -47,13 +47,6 @@ boost::json::object& Request::context() noexcept { return state_->context; }
 
 namespace {
 
-/// `+` as space, then `%xx` decoded (application/x-www-form-urlencoded, as yarl reads a query).
-std::string decode_query_part(std::string_view part) {
-  std::string text(part);
-  std::replace(text.begin(), text.end(), '+', ' ');
-  return http_impl::percent_decode(text);
-}
-
 std::string_view trim(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
   while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
@@ -109,17 +102,12 @@ std::optional<std::string> Request::query(std::string_view name) const {
 
 const QueryMap& Request::query() const {
   if (!state_->query_map) {
+    // The query is parsed as an urlencoded form is (`+` and `%xx` decoded, empty pairs
+    // skipped), as yarl and multidict do.
     std::vector<QueryMap::Item> items;
-    std::string_view rest = state_->query;
-    while (!rest.empty()) {
-      auto amp = rest.find('&');
-      std::string_view pair = rest.substr(0, amp);
-      rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
-      if (pair.empty()) continue;
-      auto eq = pair.find('=');
-      std::string_view value =
-          eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
-      items.emplace_back(decode_query_part(pair.substr(0, eq)), decode_query_part(value));
+    auto fields = http_impl::parse_form("application/x-www-form-urlencoded", state_->query);
+    if (fields) {
+      for (auto& field : *fields) items.emplace_back(std::move(field.name), std::move(field.value));
     }
     state_->query_map.emplace(std::move(items));
   }
