@@ -8,6 +8,7 @@
 
 #include <tomodachi/delivery.hpp>
 #include <tomodachi/detail/bind_member.hpp>
+#include <tomodachi/detail/gcc12_publish.hpp>
 #include <tomodachi/detail/message_handler_spec.hpp>
 #include <tomodachi/envelope.hpp>
 #include <tomodachi/error.hpp>
@@ -87,6 +88,31 @@ static_assert(std::is_trivially_destructible_v<AmqpPublishOptions>);
 /// rejects the message, EnvelopeError when the data does not suit the envelope.
 Task<void> amqp_publish(const Service& service, PublishData data, std::string_view routing_key,
                         AmqpPublishOptions options = {});
+
+namespace detail {
+
+/// The coroutine behind the GCC 12 `amqp_publish(...)` macro: owns every string the
+/// options view, since the caller's temporaries end before it runs.
+inline Task<void> amqp_publish_owned(const Service& service, PublishData data,
+                                     std::string routing_key, AmqpPublishOptions options,
+                                     std::string exchange_name,
+                                     std::optional<std::string> routing_key_prefix) {
+  options.exchange_name = exchange_name;
+  if (routing_key_prefix) options.routing_key_prefix = *routing_key_prefix;
+  co_await amqp_publish(service, std::move(data), routing_key, options);
+}
+
+/// `amqp_publish` with the strings copied before the caller's statement ends.
+inline Task<void> amqp_publish_owning(const Service& service, PublishData data,
+                                      std::string_view routing_key,
+                                      AmqpPublishOptions options = {}) {
+  std::optional<std::string> prefix;
+  if (options.routing_key_prefix) prefix.emplace(*options.routing_key_prefix);
+  return amqp_publish_owned(service, std::move(data), std::string(routing_key), options,
+                            std::string(options.exchange_name), std::move(prefix));
+}
+
+}  // namespace detail
 
 // ---- Errors (the names of Python tomodachi's exceptions) ---------------------------------
 
@@ -201,8 +227,25 @@ void Service::amqp(std::string_view routing_key, std::string name, Handler&& han
 
 template <auto Fn>
 void Service::amqp(std::string_view routing_key, const AmqpOptions& options) {
-  amqp(routing_key, std::string(detail::handler_name<Fn>()),
-       MessageHandler(detail::bind_member<Fn>(*this)), options);
+  if constexpr (detail::check_service_member<Fn>()) {
+    constexpr bool ok = std::is_invocable_r_v<Task<void>, detail::bound_member_t<Fn>&, Message&>;
+    static_assert(ok,
+                  "tomodachi: an amqp handler must be `tomodachi::Task<void> "
+                  "fn(tomodachi::Message&)`");
+    if constexpr (ok) {
+      amqp(routing_key, std::string(detail::handler_name<Fn>()),
+           MessageHandler(detail::bind_member<Fn>(*this)), options);
+    }
+  }
 }
 
 }  // namespace tomodachi
+
+// GCC 12 builds the caller's coroutine frame wrongly for `co_await amqp_publish(*this,
+// boost::json::object{{"k", "v"}}, "key")` ("array used as initializer"): see
+// detail/gcc12_publish.hpp. The call is evaluated inside a lambda instead.
+#if TOMODACHI_GCC12_PUBLISH_WORKAROUND
+#define amqp_publish(...)                      \
+  amqp_publish_gcc12(::tomodachi::Gcc12Call{}, \
+                     [&]() { return ::tomodachi::detail::amqp_publish_owning(__VA_ARGS__); })
+#endif

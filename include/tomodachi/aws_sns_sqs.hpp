@@ -25,6 +25,7 @@
 
 #include <tomodachi/delivery.hpp>
 #include <tomodachi/detail/bind_member.hpp>
+#include <tomodachi/detail/gcc12_publish.hpp>
 #include <tomodachi/detail/message_handler_spec.hpp>
 #include <tomodachi/envelope.hpp>
 #include <tomodachi/error.hpp>
@@ -162,6 +163,58 @@ static_assert(std::is_trivially_destructible_v<SqsSendMessageOptions>);
 Task<std::string> sqs_send_message(const Service& service, PublishData data, std::string_view queue,
                                    SqsSendMessageOptions options = {});
 
+namespace detail {
+
+/// The strings a publish option set views, owned (the GCC 12 macros, gcc12_publish.hpp).
+struct OwnedPublishStrings {
+  std::string target;  ///< topic or queue
+  std::optional<std::string> prefix, group_id, deduplication_id;
+  static std::optional<std::string> copy(const std::optional<std::string_view>& view) {
+    return view ? std::optional<std::string>(std::string(*view)) : std::nullopt;
+  }
+  static std::optional<std::string_view> view(const std::optional<std::string>& text) {
+    return text ? std::optional<std::string_view>(*text) : std::nullopt;
+  }
+};
+
+/// The publish call of `Publish` (aws_sns_sqs_publish or sqs_send_message) with the
+/// option strings pointed at `strings`, which the coroutine frame owns.
+template <typename Options, auto Prefix, auto Publish>
+Task<std::string> publish_owned(const Service& service, PublishData data,
+                                OwnedPublishStrings strings, Options options) {
+  options.*Prefix = OwnedPublishStrings::view(strings.prefix);
+  options.group_id = OwnedPublishStrings::view(strings.group_id);
+  options.deduplication_id = OwnedPublishStrings::view(strings.deduplication_id);
+  std::string id = co_await Publish(service, std::move(data), strings.target, options);
+  co_return id;
+}
+
+template <typename Options, auto Prefix, auto Publish>
+Task<std::string> publish_owning(const Service& service, PublishData data, std::string_view target,
+                                 const Options& options) {
+  OwnedPublishStrings strings{std::string(target), OwnedPublishStrings::copy(options.*Prefix),
+                              OwnedPublishStrings::copy(options.group_id),
+                              OwnedPublishStrings::copy(options.deduplication_id)};
+  return publish_owned<Options, Prefix, Publish>(service, std::move(data), std::move(strings),
+                                                 options);
+}
+
+inline Task<std::string> aws_sns_sqs_publish_owning(const Service& service, PublishData data,
+                                                    std::string_view topic,
+                                                    AwsSnsSqsPublishOptions options = {}) {
+  return publish_owning<AwsSnsSqsPublishOptions, &AwsSnsSqsPublishOptions::topic_prefix,
+                        &aws_sns_sqs_publish>(service, std::move(data), topic, options);
+}
+
+inline Task<std::string> sqs_send_message_owning(const Service& service, PublishData data,
+                                                 std::string_view queue,
+                                                 SqsSendMessageOptions options = {}) {
+  return publish_owning<SqsSendMessageOptions, &SqsSendMessageOptions::queue_name_prefix,
+                        &sqs_send_message>(service, std::move(data), queue, options);
+}
+
+}  // namespace detail
+
 // ---- Errors (the names of Python tomodachi's exceptions) ------------------------------------
 
 /// Base of the SNS/SQS transport errors.
@@ -199,8 +252,29 @@ void Service::aws_sns_sqs(std::string_view topic, std::string name, Handler&& ha
 
 template <auto Fn>
 void Service::aws_sns_sqs(std::string_view topic, const AwsSnsSqsOptions& options) {
-  aws_sns_sqs(topic, std::string(detail::handler_name<Fn>()),
-              MessageHandler(detail::bind_member<Fn>(*this)), options);
+  if constexpr (detail::check_service_member<Fn>()) {
+    constexpr bool ok = std::is_invocable_r_v<Task<void>, detail::bound_member_t<Fn>&, Message&>;
+    static_assert(ok,
+                  "tomodachi: an aws_sns_sqs handler must be `tomodachi::Task<void> "
+                  "fn(tomodachi::Message&)`");
+    if constexpr (ok) {
+      aws_sns_sqs(topic, std::string(detail::handler_name<Fn>()),
+                  MessageHandler(detail::bind_member<Fn>(*this)), options);
+    }
+  }
 }
 
 }  // namespace tomodachi
+
+// GCC 12: `co_await tomodachi::aws_sns_sqs_publish(*this, boost::json::object{{"k", "v"}},
+// "topic")` and the same with sqs_send_message compile (detail/gcc12_publish.hpp).
+#if TOMODACHI_GCC12_PUBLISH_WORKAROUND
+#define aws_sns_sqs_publish(...)                                         \
+  aws_sns_sqs_publish_gcc12(::tomodachi::Gcc12Call{}, [&]() {            \
+    return ::tomodachi::detail::aws_sns_sqs_publish_owning(__VA_ARGS__); \
+  })
+#define sqs_send_message(...)                                         \
+  sqs_send_message_gcc12(::tomodachi::Gcc12Call{}, [&]() {            \
+    return ::tomodachi::detail::sqs_send_message_owning(__VA_ARGS__); \
+  })
+#endif

@@ -16,11 +16,12 @@
 /// `Response::json(value)` or a full `Response`.
 
 #include <tomodachi/bytes.hpp>
+#include <tomodachi/detail/bind_member.hpp>
+#include <tomodachi/detail/handler_spec.hpp>
+#include <tomodachi/error.hpp>
 #include <tomodachi/json.hpp>
 #include <tomodachi/service.hpp>
 #include <tomodachi/task.hpp>
-#include <tomodachi/detail/handler_spec.hpp>
-#include <tomodachi/error.hpp>
 #include <tomodachi/websocket.hpp>
 
 #include <boost/json/value.hpp>
@@ -29,6 +30,7 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <map>
 #include <optional>
 #include <source_location>
 #include <stdexcept>
@@ -120,6 +122,39 @@ namespace detail {
 struct RequestState;
 }
 
+/// The query parameters of a request (aiohttp's `request.query` MultiDict): every
+/// `name=value` pair in the order sent, `+` and `%xx` decoded. Parsed once per request.
+class QueryMap {
+ public:
+  using Item = std::pair<std::string, std::string>;
+  QueryMap() = default;
+  explicit QueryMap(std::vector<Item> items) : items_(std::move(items)) {}
+
+  /// The first value of `name`, or nullopt when absent (`?a` gives `""`).
+  std::optional<std::string_view> get(std::string_view name) const noexcept {
+    for (const auto& [key, value] : items_) {
+      if (key == name) return std::string_view(value);
+    }
+    return std::nullopt;
+  }
+  /// Every value of `name` in the order sent (`?a=1&a=2` gives `{"1", "2"}`).
+  std::vector<std::string_view> getall(std::string_view name) const {
+    std::vector<std::string_view> values;
+    for (const auto& [key, value] : items_) {
+      if (key == name) values.emplace_back(value);
+    }
+    return values;
+  }
+  bool contains(std::string_view name) const noexcept { return get(name).has_value(); }
+  std::size_t size() const noexcept { return items_.size(); }
+  bool empty() const noexcept { return items_.empty(); }
+  std::vector<Item>::const_iterator begin() const noexcept { return items_.begin(); }
+  std::vector<Item>::const_iterator end() const noexcept { return items_.end(); }
+
+ private:
+  std::vector<Item> items_;
+};
+
 /// One HTTP request as the handler sees it. Valid for the duration of the handler call
 /// (copy out what must live longer). All accessors are cheap views.
 class Request {
@@ -135,6 +170,8 @@ class Request {
   std::string_view query_string() const noexcept;
   /// The first value of query parameter `name`, percent-decoded.
   std::optional<std::string> query(std::string_view name) const;
+  /// Every query parameter (`request.query().getall("tag")`), parsed once and cached.
+  const QueryMap& query() const;
   /// `HTTP/1.1` or `HTTP/1.0`.
   std::string_view http_version() const noexcept;
 
@@ -143,8 +180,19 @@ class Request {
   /// Every header as (name, value) pairs in the order received.
   std::vector<std::pair<std::string_view, std::string_view>> headers() const;
 
+  /// The cookies of the `Cookie` header(s) as aiohttp's `request.cookies` gives them
+  /// (`a=1; b="x y"` -> {a: 1, b: x y}; a later duplicate wins). Parsed once and cached.
+  const std::map<std::string, std::string>& cookies() const;
+
   /// The complete body (read before the handler runs).
   std::string_view body() const noexcept;
+  /// The body decoded by the `charset` of its `Content-Type` into UTF-8 (aiohttp's
+  /// `await request.text()`): utf-8 when none is given; latin-1 (iso-8859-1) is converted;
+  /// ascii and unknown charsets are returned as sent.
+  std::string text() const;
+  /// The body parsed as JSON (aiohttp's `await request.json()`); throws HttpError(400)
+  /// when it is not valid JSON.
+  boost::json::value json() const;
   /// The fields of a form body (urlencoded or multipart), parsed once and cached; empty for
   /// other bodies. Throws HttpError(400) for a malformed multipart body.
   const std::vector<FormField>& form() const;
@@ -315,79 +363,166 @@ struct is_task<Task<T>> : std::true_type {
   using value_type = T;
 };
 
-/// Calls `fn(args...)` and turns its result (coroutine or not, void or not) into a Response.
-template <typename F, typename... Args>
-Task<Response> call_to_response(F& fn, Args&... args) {
+/// What a handler, guard or websocket handler gives back, as the type the pipeline wants:
+/// `Response` (through to_response), `std::optional<Response>` (a guard's verdict) or
+/// `WebsocketCallbacks`. A `void` result is the type's default.
+template <typename Out, typename V>
+Out convert_result(V&& value) {
+  if constexpr (std::is_same_v<Out, Response>) {
+    return to_response(std::forward<V>(value));
+  } else {
+    return Out(std::forward<V>(value));
+  }
+}
+
+/// The one conversion ladder: calls `fn(args...)` (a coroutine or not, void or not) and
+/// turns its result into `Out`. `fn` is taken by value (a bound member or a reference
+/// wrapper): it lives in the frame for the whole call.
+template <typename Out, typename F, typename... Args>
+Task<Out> call_converting(F fn, Args&... args) {
   using Result = std::invoke_result_t<F&, Args&...>;
   if constexpr (is_task<Result>::value) {
-    using Value = typename is_task<Result>::value_type;
-    if constexpr (std::is_void_v<Value>) {
+    if constexpr (std::is_void_v<typename is_task<Result>::value_type>) {
       co_await std::invoke(fn, args...);
-      co_return Response{};
+      co_return Out{};
     } else {
-      co_return to_response(co_await std::invoke(fn, args...));
+      Out value = convert_result<Out>(co_await std::invoke(fn, args...));
+      co_return value;
     }
   } else if constexpr (std::is_void_v<Result>) {
     std::invoke(fn, args...);
-    co_return Response{};
+    co_return Out{};
   } else {
-    co_return to_response(std::invoke(fn, args...));
+    Out value = convert_result<Out>(std::invoke(fn, args...));
+    co_return value;
+  }
+}
+
+/// Runs `fn(args...)` as a `Task<Out>`: a callable already returning `Task<Out>` is called
+/// directly (no wrapping coroutine frame per request), anything else is converted.
+template <typename Out, typename F, typename... Args>
+Task<Out> call_as_task(F&& fn, Args&... args) {
+  if constexpr (std::is_same_v<std::invoke_result_t<F&, Args&...>, Task<Out>>) {
+    return std::invoke(fn, args...);
+  } else {
+    return call_converting<Out>(std::forward<F>(fn), args...);
+  }
+}
+
+// ---- Signature checks: the first error a user sees for a wrong handler -------------------
+
+template <typename Bound>
+inline constexpr bool is_http_handler = std::is_invocable_v<Bound&, Request&>;
+
+template <typename Bound>
+constexpr bool is_http_guard() {
+  if constexpr (!std::is_invocable_v<Bound&, Request&>) {
+    return false;
+  } else {
+    using Result = std::invoke_result_t<Bound&, Request&>;
+    if constexpr (is_task<Result>::value) {
+      using Inner = typename is_task<Result>::value_type;
+      return std::is_void_v<Inner> || std::is_convertible_v<Inner, std::optional<Response>>;
+    } else {
+      return std::is_void_v<Result> || std::is_convertible_v<Result, std::optional<Response>>;
+    }
+  }
+}
+
+template <typename Bound>
+constexpr bool is_websocket_handler() {
+  if constexpr (!std::is_invocable_v<Bound&, Websocket&, Request&>) {
+    return false;
+  } else {
+    using Result = std::invoke_result_t<Bound&, Websocket&, Request&>;
+    if constexpr (is_task<Result>::value) {
+      using Inner = typename is_task<Result>::value_type;
+      return std::is_void_v<Inner> || std::is_convertible_v<Inner, WebsocketCallbacks>;
+    } else {
+      return std::is_void_v<Result> || std::is_convertible_v<Result, WebsocketCallbacks>;
+    }
+  }
+}
+
+template <typename Bound>
+inline constexpr bool is_http_middleware =
+    std::is_invocable_r_v<Task<Response>, Bound&, HttpNext&, Request&>;
+
+template <auto Guard>
+constexpr bool check_guard() {
+  if constexpr (!check_service_member<Guard>()) {
+    return false;
+  } else {
+    constexpr bool ok = is_http_guard<bound_member_t<Guard>>();
+    static_assert(ok,
+                  "tomodachi: an http guard must be `tomodachi::Task<std::optional<tomodachi::"
+                  "Response>> fn(tomodachi::Request&)` (or return void, Task<void> or "
+                  "std::optional<tomodachi::Response>)");
+    return ok;
+  }
+}
+
+/// Checks handler `Fn` of `http<Fn, Guards...>` / `http_error<Fn>`; true when it is usable.
+template <auto Fn, auto... Guards>
+constexpr bool check_http_handler() {
+  if constexpr (!check_service_member<Fn>()) {
+    return false;
+  } else {
+    constexpr bool ok = is_http_handler<bound_member_t<Fn>>;
+    static_assert(ok,
+                  "tomodachi: an http handler must be `R fn(tomodachi::Request&)` or "
+                  "`tomodachi::Task<R> fn(tomodachi::Request&)` where R converts to "
+                  "tomodachi::Response");
+    return ok && (check_guard<Guards>() && ...);
   }
 }
 
 template <auto Fn>
-Task<Response> invoke_member_converting(handler_class_t<Fn>& self, Request& request) {
-  using Result = std::invoke_result_t<decltype(Fn), handler_class_t<Fn>&, Request&>;
-  if constexpr (is_task<Result>::value) {
-    using Value = typename is_task<Result>::value_type;
-    if constexpr (std::is_void_v<Value>) {
-      co_await (self.*Fn)(request);
-      co_return Response{};
-    } else {
-      co_return to_response(co_await (self.*Fn)(request));
-    }
-  } else if constexpr (std::is_void_v<Result>) {
-    (self.*Fn)(request);
-    co_return Response{};
+constexpr bool check_websocket_handler() {
+  if constexpr (!check_service_member<Fn>()) {
+    return false;
   } else {
-    co_return to_response((self.*Fn)(request));
+    constexpr bool ok = is_websocket_handler<bound_member_t<Fn>>();
+    static_assert(ok,
+                  "tomodachi: a websocket handler must be `tomodachi::Task<tomodachi::"
+                  "WebsocketCallbacks> fn(tomodachi::Websocket&, tomodachi::Request&)` (or "
+                  "return void, Task<void> or tomodachi::WebsocketCallbacks)");
+    return ok;
   }
 }
 
-/// Runs handler member `Fn`: a `Task<Response>` handler is returned as is (no wrapping
-/// coroutine frame per request), anything else is converted.
+template <auto Fn>
+constexpr bool check_http_middleware() {
+  if constexpr (!check_service_member<Fn>()) {
+    return false;
+  } else {
+    constexpr bool ok = is_http_middleware<bound_member_t<Fn>>;
+    static_assert(ok,
+                  "tomodachi: an http middleware must be `tomodachi::Task<tomodachi::Response> "
+                  "fn(tomodachi::HttpNext& next, tomodachi::Request&)`");
+    return ok;
+  }
+}
+
+// ---- Binding members (detail/bind_member.hpp) --------------------------------------------
+
+/// Runs handler member `Fn` (an `http` route or an `http_error` handler).
 template <auto Fn>
 Task<Response> invoke_member(Service& service, Request& request) {
-  auto& self = static_cast<handler_class_t<Fn>&>(service);
-  using Result = std::invoke_result_t<decltype(Fn), handler_class_t<Fn>&, Request&>;
-  if constexpr (std::is_same_v<Result, Task<Response>>) {
-    return (self.*Fn)(request);
-  } else {
-    return invoke_member_converting<Fn>(self, request);
-  }
+  return call_as_task<Response>(bind_member<Fn>(service), request);
 }
 
 /// Runs a guard member: a result of `std::nullopt` (or a void guard) lets the handler run.
 template <auto Guard>
 Task<std::optional<Response>> invoke_guard(Service& service, Request& request) {
-  auto& self = static_cast<handler_class_t<Guard>&>(service);
-  using Result = std::invoke_result_t<decltype(Guard), handler_class_t<Guard>&, Request&>;
-  if constexpr (is_task<Result>::value) {
-    using Value = typename is_task<Result>::value_type;
-    if constexpr (std::is_void_v<Value>) {
-      co_await (self.*Guard)(request);
-      co_return std::nullopt;
-    } else {
-      std::optional<Response> value = co_await (self.*Guard)(request);
-      co_return value;
-    }
-  } else if constexpr (std::is_void_v<Result>) {
-    (self.*Guard)(request);
-    co_return std::nullopt;
-  } else {
-    std::optional<Response> value = (self.*Guard)(request);
-    co_return value;
-  }
+  return call_as_task<std::optional<Response>>(bind_member<Guard>(service), request);
+}
+
+/// Runs websocket handler member `Fn` after the upgrade.
+template <auto Fn>
+Task<WebsocketCallbacks> invoke_websocket(Service& service, Websocket& websocket,
+                                          Request& request) {
+  return call_as_task<WebsocketCallbacks>(bind_member<Fn>(service), websocket, request);
 }
 
 template <auto Fn, auto... Guards>
@@ -404,29 +539,6 @@ std::unique_ptr<HttpSpec> make_route_spec(std::vector<std::string> methods,
   return std::make_unique<HttpSpec>(std::string(handler_name<Fn>()), std::move(route));
 }
 
-template <auto Fn>
-Task<WebsocketCallbacks> invoke_websocket(Service& service, Websocket& websocket,
-                                          Request& request) {
-  auto& self = static_cast<handler_class_t<Fn>&>(service);
-  using Result = std::invoke_result_t<decltype(Fn), handler_class_t<Fn>&, Websocket&, Request&>;
-  if constexpr (is_task<Result>::value) {
-    using Value = typename is_task<Result>::value_type;
-    if constexpr (std::is_void_v<Value>) {
-      co_await (self.*Fn)(websocket, request);
-      co_return WebsocketCallbacks{};
-    } else {
-      WebsocketCallbacks callbacks = co_await (self.*Fn)(websocket, request);
-      co_return callbacks;
-    }
-  } else if constexpr (std::is_void_v<Result>) {
-    (self.*Fn)(websocket, request);
-    co_return WebsocketCallbacks{};
-  } else {
-    WebsocketCallbacks callbacks = (self.*Fn)(websocket, request);
-    co_return callbacks;
-  }
-}
-
 }  // namespace detail
 
 // ---- Service registration templates (declared in service.hpp) -------------------------
@@ -434,62 +546,79 @@ Task<WebsocketCallbacks> invoke_websocket(Service& service, Websocket& websocket
 template <auto Fn, auto... Guards>
 void Service::http(std::string_view method, std::string_view pattern,
                    const HttpRouteOptions& options) {
-  detail::add_http_spec(
-      *this, detail::make_route_spec<Fn, Guards...>({std::string(method)}, pattern, options));
+  if constexpr (detail::check_http_handler<Fn, Guards...>()) {
+    detail::add_http_spec(
+        *this, detail::make_route_spec<Fn, Guards...>({std::string(method)}, pattern, options));
+  }
 }
 
 template <auto Fn, auto... Guards>
 void Service::http(std::initializer_list<std::string_view> methods, std::string_view pattern,
                    const HttpRouteOptions& options) {
-  std::vector<std::string> names;
-  for (auto m : methods) names.emplace_back(m);
-  detail::add_http_spec(*this,
-                        detail::make_route_spec<Fn, Guards...>(std::move(names), pattern, options));
+  if constexpr (detail::check_http_handler<Fn, Guards...>()) {
+    std::vector<std::string> names;
+    for (auto m : methods) names.emplace_back(m);
+    detail::add_http_spec(
+        *this, detail::make_route_spec<Fn, Guards...>(std::move(names), pattern, options));
+  }
 }
 
 template <typename Handler>
 void Service::http(std::string_view method, std::string_view pattern, std::string name,
                    Handler&& handler, const HttpRouteOptions& options) {
-  detail::HttpRouteSpec route{
-      {std::string(method)},
-      std::string(pattern),
-      [fn = std::forward<Handler>(handler)](Service&, Request& request) mutable -> Task<Response> {
-        if constexpr (std::is_same_v<std::invoke_result_t<decltype(fn)&, Request&>,
-                                     Task<Response>>) {
-          return fn(request);  // already the right task: no converting frame
-        } else {
-          return detail::call_to_response(fn, request);
-        }
-      },
-      options.guards,
-      detail::HttpLogging{options.ignore_logging, options.ignore_logging_statuses}};
-  detail::add_http_spec(*this,
-                        std::make_unique<detail::HttpSpec>(std::move(name), std::move(route)));
+  using Callable = std::decay_t<Handler>;
+  static_assert(detail::is_http_handler<Callable>,
+                "tomodachi: an http handler callable must be `R (tomodachi::Request&)` or "
+                "`tomodachi::Task<R> (tomodachi::Request&)` where R converts to "
+                "tomodachi::Response");
+  if constexpr (detail::is_http_handler<Callable>) {
+    detail::HttpRouteSpec route{
+        {std::string(method)},
+        std::string(pattern),
+        [fn = Callable(std::forward<Handler>(handler))](Service&, Request& request) mutable {
+          return detail::call_as_task<Response>(std::ref(fn), request);
+        },
+        options.guards,
+        detail::HttpLogging{options.ignore_logging, options.ignore_logging_statuses}};
+    detail::add_http_spec(*this,
+                          std::make_unique<detail::HttpSpec>(std::move(name), std::move(route)));
+  }
 }
 
 template <auto Fn>
 void Service::http_error(int status) {
-  detail::add_http_spec(*this, std::make_unique<detail::HttpSpec>(
-                                   std::string(detail::handler_name<Fn>()),
-                                   detail::HttpErrorSpec{status, &detail::invoke_member<Fn>}));
+  if constexpr (detail::check_http_handler<Fn>()) {
+    detail::add_http_spec(*this, std::make_unique<detail::HttpSpec>(
+                                     std::string(detail::handler_name<Fn>()),
+                                     detail::HttpErrorSpec{status, &detail::invoke_member<Fn>}));
+  }
+}
+
+template <auto Fn>
+void Service::websocket(std::string_view url) {
+  if constexpr (detail::check_websocket_handler<Fn>()) {
+    detail::add_http_spec(
+        *this, std::make_unique<detail::HttpSpec>(
+                   std::string(detail::handler_name<Fn>()),
+                   detail::HttpWebsocketSpec{std::string(url), &detail::invoke_websocket<Fn>}));
+  }
 }
 
 template <auto Fn>
 void Service::websocket(std::string_view url, const WebsocketOptions&) {
-  detail::add_http_spec(
-      *this, std::make_unique<detail::HttpSpec>(
-                 std::string(detail::handler_name<Fn>()),
-                 detail::HttpWebsocketSpec{std::string(url), &detail::invoke_websocket<Fn>}));
+  websocket<Fn>(url);
 }
 
 template <auto Fn>
 void Service::http_middleware() {
-  detail::HttpMiddlewareSpec spec{[this](HttpNext& next, Request& request) -> Task<Response> {
-    auto& self = static_cast<detail::handler_class_t<Fn>&>(*this);
-    return (self.*Fn)(next, request);
-  }};
-  detail::add_http_spec(*this, std::make_unique<detail::HttpSpec>(
-                                   std::string(detail::handler_name<Fn>()), std::move(spec)));
+  if constexpr (detail::check_http_middleware<Fn>()) {
+    detail::HttpMiddlewareSpec spec{
+        [bound = detail::bind_member<Fn>(*this)](HttpNext& next, Request& request) {
+          return bound(next, request);
+        }};
+    detail::add_http_spec(*this, std::make_unique<detail::HttpSpec>(
+                                     std::string(detail::handler_name<Fn>()), std::move(spec)));
+  }
 }
 
 }  // namespace tomodachi

@@ -122,7 +122,11 @@ class Service {
                    std::source_location where = std::source_location::current());
   /// Websocket endpoint; `Fn` gets the connection and returns its callbacks.
   template <auto Fn>
-  void websocket(std::string_view url, const WebsocketOptions& options = {});
+  void websocket(std::string_view url);
+  /// Deprecated (removed in the next release): WebsocketOptions has no options.
+  template <auto Fn>
+  [[deprecated("tomodachi::WebsocketOptions has no options: call websocket<&S::fn>(url)")]] void
+  websocket(std::string_view url, const WebsocketOptions& options);
   /// Appends HTTP middleware member `Fn` (`Task<Response> fn(HttpNext&, Request&)`);
   /// the first one added is the outermost.
   template <auto Fn>

@@ -67,7 +67,8 @@ struct WebsocketCallbacks {
   std::function<Task<void>()> on_close;
 };
 
-/// Options of `websocket(...)`.
+/// Deprecated, removed in the next release: it never had an option. Call
+/// `websocket<&S::fn>(url)`; the overload taking it is `[[deprecated]]`.
 struct WebsocketOptions {};
 
 }  // namespace tomodachi

@@ -6,7 +6,10 @@
 
 #include <tomodachi/http.hpp>
 
+#include <boost/json/parse.hpp>
+
 #include <algorithm>
+#include <cctype>
 
 namespace tomodachi {
 
@@ -42,21 +45,126 @@ std::optional<int> Request::status_code() const noexcept { return state_->status
 std::string_view Request::websocket_id() const noexcept { return state_->websocket_id; }
 boost::json::object& Request::context() noexcept { return state_->context; }
 
-std::optional<std::string> Request::query(std::string_view name) const {
-  std::string_view rest = state_->query;
-  while (!rest.empty()) {
-    auto amp = rest.find('&');
-    std::string_view pair = rest.substr(0, amp);
-    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
-    auto eq = pair.find('=');
-    std::string key(pair.substr(0, eq));
-    std::replace(key.begin(), key.end(), '+', ' ');
-    if (http_impl::percent_decode(key) != name) continue;
-    std::string value(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
-    std::replace(value.begin(), value.end(), '+', ' ');
-    return http_impl::percent_decode(value);
+namespace {
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+/// A cookie value as Python's SimpleCookie reads it: surrounding double quotes removed,
+/// `\"`, `\\` and `\ooo` (octal) escapes inside them decoded.
+std::string unquote_cookie(std::string_view value) {
+  if (value.size() < 2 || value.front() != '"' || value.back() != '"') return std::string(value);
+  value = value.substr(1, value.size() - 2);
+  std::string out;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    if (value[i] != '\\' || i + 1 >= value.size()) {
+      out += value[i];
+      continue;
+    }
+    auto is_octal = [](char c) { return c >= '0' && c <= '7'; };
+    if (i + 3 < value.size() && is_octal(value[i + 1]) && is_octal(value[i + 2]) &&
+        is_octal(value[i + 3])) {
+      out += static_cast<char>((value[i + 1] - '0') * 64 + (value[i + 2] - '0') * 8 +
+                               (value[i + 3] - '0'));
+      i += 3;
+    } else {
+      out += value[++i];
+    }
   }
-  return std::nullopt;
+  return out;
+}
+
+/// The `charset` parameter of a Content-Type, lower-cased ("" when absent).
+std::string content_charset(std::string_view content_type) {
+  std::string lower(content_type);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  auto at = lower.find("charset=");
+  if (at == std::string::npos) return {};
+  std::string_view value = std::string_view(lower).substr(at + 8);
+  value = value.substr(0, value.find(';'));
+  value = trim(value);
+  if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+    value = value.substr(1, value.size() - 2);
+  return std::string(value);
+}
+
+}  // namespace
+
+std::optional<std::string> Request::query(std::string_view name) const {
+  auto value = query().get(name);
+  if (!value) return std::nullopt;
+  return std::string(*value);
+}
+
+const QueryMap& Request::query() const {
+  if (!state_->query_map) {
+    // The query is parsed as an urlencoded form is (`+` and `%xx` decoded, empty pairs
+    // skipped), as yarl and multidict do.
+    std::vector<QueryMap::Item> items;
+    auto fields = http_impl::parse_form("application/x-www-form-urlencoded", state_->query);
+    if (fields) {
+      for (auto& field : *fields) items.emplace_back(std::move(field.name), std::move(field.value));
+    }
+    state_->query_map.emplace(std::move(items));
+  }
+  return *state_->query_map;
+}
+
+const std::map<std::string, std::string>& Request::cookies() const {
+  if (!state_->cookies) {
+    std::map<std::string, std::string> cookies;
+    if (state_->message) {
+      auto [it, last] = state_->message->equal_range(boost::beast::http::field::cookie);
+      for (; it != last; ++it) {
+        const auto& field = *it;
+        std::string_view rest(field.value().data(), field.value().size());
+        while (!rest.empty()) {
+          auto semicolon = rest.find(';');
+          std::string_view item = trim(rest.substr(0, semicolon));
+          rest =
+              semicolon == std::string_view::npos ? std::string_view() : rest.substr(semicolon + 1);
+          auto eq = item.find('=');
+          if (eq == std::string_view::npos) continue;  // a bare attribute: no cookie
+          std::string_view name = trim(item.substr(0, eq));
+          if (name.empty() || name.front() == '$') continue;  // $Version, $Path, ...
+          cookies[std::string(name)] = unquote_cookie(trim(item.substr(eq + 1)));
+        }
+      }
+    }
+    state_->cookies.emplace(std::move(cookies));
+  }
+  return *state_->cookies;
+}
+
+std::string Request::text() const {
+  std::string charset = content_charset(header("Content-Type").value_or(""));
+  std::string_view raw = body();
+  if (charset == "latin-1" || charset == "latin1" || charset == "iso-8859-1" ||
+      charset == "iso8859-1" || charset == "l1") {
+    std::string out;
+    out.reserve(raw.size());
+    for (unsigned char c : raw) {
+      if (c < 0x80) {
+        out += static_cast<char>(c);
+      } else {
+        out += static_cast<char>(0xC0 | (c >> 6));
+        out += static_cast<char>(0x80 | (c & 0x3F));
+      }
+    }
+    return out;
+  }
+  return std::string(raw);
+}
+
+boost::json::value Request::json() const {
+  boost::system::error_code error;
+  boost::json::value value = boost::json::parse(text(), error);
+  if (error) throw HttpError(400, {}, "invalid JSON body: " + error.message());
+  return value;
 }
 
 const std::vector<FormField>& Request::form() const {

@@ -10,6 +10,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/json/object.hpp>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -59,9 +60,13 @@ struct RequestState {
   Websocket* websocket = nullptr;
   std::optional<WebsocketCallbacks> websocket_callbacks;
   std::optional<std::vector<FormField>> form;
+  std::optional<QueryMap> query_map;                          ///< Request::query(), cached
+  std::optional<std::map<std::string, std::string>> cookies;  ///< Request::cookies(), cached
 
   void reset() {
     form.reset();
+    query_map.reset();
+    cookies.reset();
     message = nullptr;
     method = target = query = {};
     version = "HTTP/1.1";

@@ -1,7 +1,8 @@
 #pragma once
 /// @file
-/// Registration plumbing: the one way a registration template (`amqp<&S::fn>`,
-/// `aws_sns_sqs<&S::fn>`, `schedule<&S::fn>`, the test broker's `subscribe<&S::fn>`)
+/// Registration plumbing: the one way a registration template (`http<&S::fn>`,
+/// `websocket<&S::fn>`, `amqp<&S::fn>`, `aws_sns_sqs<&S::fn>`, `schedule<&S::fn>`, the test
+/// broker's `subscribe<&S::fn>`)
 /// binds member function `Fn` to the service it is registered on.
 
 #include <tomodachi/detail/handler_name.hpp>
@@ -45,6 +46,22 @@ auto bind_member(Service& service) {
   return [self](auto&&... args) -> decltype((self->*Fn)(std::forward<decltype(args)>(args)...)) {
     return (self->*Fn)(std::forward<decltype(args)>(args)...);
   };
+}
+
+/// The type of `bind_member<Fn>(service)`.
+template <auto Fn>
+using bound_member_t = decltype(bind_member<Fn>(std::declval<Service&>()));
+
+/// True when `Fn` is a member function of a class derived from Service. Otherwise false,
+/// and member_owner's static_assert tells the user which of the two it is not. The
+/// registration templates check this first, then the member's signature.
+template <auto Fn>
+constexpr bool check_service_member() {
+  if constexpr (std::is_member_function_pointer_v<decltype(Fn)>) {
+    if constexpr (std::is_base_of_v<Service, handler_class_t<Fn>>) return true;
+  }
+  (void)&member_owner<Fn>;  // instantiates the static_assert that names the mistake
+  return false;
 }
 
 }  // namespace detail
