@@ -701,6 +701,8 @@ TEST_F(HttpServer, WebsocketSendFromATemporaryHandle) {
 }
 
 TEST_F(HttpServer, AccessLogRecords) {
+  // the connections of earlier tests (a lingering close) have ended and logged
+  ASSERT_TRUE(wait_until([] { return http_test::server_connections_closed(port()); }));
   tomodachi::test_stubs::clear_captured();
   request(port(), get("/test", "User-Agent: curl/7.88.1\r\n"));
   request(port(), "POST /unknown HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123456789");

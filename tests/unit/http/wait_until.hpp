@@ -58,6 +58,19 @@ inline bool server_took_everything_in(int port) {
   return empty;
 }
 
+/// True when no connection to the server on `port` is open on the server's side any more
+/// (only its listener and connections it closed remain): what an earlier request logs at
+/// its connection's end has been logged.
+inline bool server_connections_closed(int port) {
+  bool closed = true;
+  for_each_local_socket(port, [&](const LocalSocket& socket) {
+    // ESTABLISHED, FIN_WAIT1, FIN_WAIT2 (half-closed, still read), CLOSE_WAIT, CLOSING
+    closed &= !(socket.state == 0x01 || socket.state == 0x04 || socket.state == 0x05 ||
+                socket.state == 0x08 || socket.state == 0x0B);
+  });
+  return closed;
+}
+
 /// True while something listens on `port`.
 inline bool listening_on(int port) {
   bool listening = false;
