@@ -527,7 +527,12 @@ TEST_F(AmqpConnection, ACancelDropsTheConsumeStepsOfAReplayStillQueued) {
   connection.simulate_network_failure();
   // Cancel the moment the new connection is up, while its replay (120 steps, one round
   // trip each) is still queued.
-  while (connection.epoch() == epoch) std::this_thread::sleep_for(std::chrono::microseconds(200));
+  // Polled finely (the replay must still be queued) and bounded: a reconnect that never
+  // happens fails here instead of hanging the test.
+  const auto reconnect_deadline = std::chrono::steady_clock::now() + 30s;
+  while (connection.epoch() == epoch && std::chrono::steady_clock::now() < reconnect_deadline)
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  ASSERT_NE(connection.epoch(), epoch) << "the connection never came back";
   run(io, connection.cancel(ids));
   run_until(
       io, [] { return false; }, 1500ms);  // let whatever was queued run

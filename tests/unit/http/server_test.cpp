@@ -3,6 +3,7 @@
 
 #include "log_capture.hpp"
 #include "test_client.hpp"
+#include "wait_until.hpp"
 
 #include <tomodachi/context.hpp>
 #include <tomodachi/http.hpp>
@@ -23,6 +24,8 @@ using namespace std::chrono_literals;
 using http_test::Connection;
 using http_test::get;
 using http_test::request;
+using http_test::server_took_everything_in;
+using http_test::wait_until;
 using tomodachi::Request;
 using tomodachi::Response;
 using tomodachi::Task;
@@ -280,14 +283,34 @@ const boost::json::value* field(const tomodachi::test_stubs::CapturedRecord& rec
 /// Waits (at most 5 s) until a captured record satisfies `predicate`.
 template <typename Predicate>
 bool wait_for_record(Predicate predicate) {
-  for (int i = 0; i < 500; ++i) {
+  return wait_until([&] {
     for (auto& record : tomodachi::test_stubs::captured()) {
       if (predicate(record)) return true;
     }
-    std::this_thread::sleep_for(10ms);
-  }
-  return false;
+    return false;
+  });
 }
+
+/// Waits (at most 5 s) until the access log has a record of `path` (with `status`, if given).
+bool wait_for_access_record(const std::string& path, int status = 0) {
+  return wait_for_record([&](const tomodachi::test_stubs::CapturedRecord& record) {
+    auto request_path = field(record, "request_path");
+    auto status_code = field(record, "status_code");
+    return record.logger == "tomodachi.http.response" && request_path &&
+           request_path->as_string() == path &&
+           (status == 0 || (status_code && status_code->as_int64() == status));
+  });
+}
+
+/// True once the peer of `fd` ended its sending side and nothing is left to read (an end of
+/// stream, not a reset).
+bool peer_half_closed(int fd) {
+  char byte = 0;
+  return ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
+/// The current value of an execution-context counter (-1 when missing).
+std::int64_t context_int(const std::string& key);
 
 class HttpServer : public ::testing::Test {
  protected:
@@ -594,6 +617,7 @@ TEST_F(HttpServer, KeepAliveOffByDefault) {
 }
 
 TEST_F(HttpServer, WebsocketRoundTrip) {
+  TestService::websocket_closed = false;
   Connection connection(port());
   connection.send(
       "GET /websocket-data HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -614,9 +638,14 @@ TEST_F(HttpServer, WebsocketRoundTrip) {
   EXPECT_EQ(close_opcode, 8);
   ::shutdown(connection.fd(),
              SHUT_WR);  // the client ends the TCP connection after the close handshake
-  for (int i = 0; i < 100 && !TestService::websocket_closed; ++i) std::this_thread::sleep_for(10ms);
-  EXPECT_TRUE(TestService::websocket_closed);
-  std::this_thread::sleep_for(50ms);
+  EXPECT_TRUE(wait_until([] { return TestService::websocket_closed.load(); }))
+      << "on_close never ran";
+  ASSERT_TRUE(wait_for_record([](const tomodachi::test_stubs::CapturedRecord& record) {
+    auto state = field(record, "websocket_state");
+    auto path = field(record, "request_path");
+    return state && state->as_string() == "closed" && path &&
+           path->as_string() == "/websocket-data";
+  })) << "no closed record";
   // spec §10: open/cancelled/error come from logger tomodachi.http.websocket, closed from
   // the access logger tomodachi.http.response (so it reaches the access-log file too).
   bool open_logged = false;
@@ -672,13 +701,15 @@ TEST_F(HttpServer, WebsocketSendFromATemporaryHandle) {
 }
 
 TEST_F(HttpServer, AccessLogRecords) {
+  // the connections of earlier tests (a lingering close) have ended and logged
+  ASSERT_TRUE(wait_until([] { return http_test::server_connections_closed(port()); }));
   tomodachi::test_stubs::clear_captured();
   request(port(), get("/test", "User-Agent: curl/7.88.1\r\n"));
   request(port(), "POST /unknown HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123456789");
   request(port(), get("/quiet"));
   request(port(), "POST /ignore-200 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n200");
   request(port(), "POST /ignore-200 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n201");
-  std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(wait_for_access_record("/ignore-200", 201));  // the last request's record
   auto records = records_of("tomodachi.http.response");
   ASSERT_EQ(records.size(), 3u);
   EXPECT_EQ(records[0].message, "");
@@ -699,7 +730,7 @@ TEST_F(HttpServer, AccessLogRecords) {
   request(port(), get("/empty"));
   request(port(), "DELETE /test HTTP/1.1\r\nHost: x\r\n\r\n");
   request(port(), get("/static/image.png"));
-  std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(wait_for_access_record("/static/image.png"));  // the last request's record
   records = records_of("tomodachi.http.response");
   ASSERT_EQ(records.size(), 3u);
   // an empty body is logged with length 0 (aiohttp's content_length of an empty body)
@@ -719,17 +750,17 @@ TEST_F(HttpServer, AccessLogOfABodyCutShort) {
     connection.send(
         "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\nUser-Agent: "
         "cut\r\n\r\n0123456789");
-    std::this_thread::sleep_for(100ms);
+    // the server has read the head and the first 10 bytes of the body
+    ASSERT_TRUE(wait_until([] { return server_took_everything_in(port()); }));
   }  // the client goes away before its body is complete
+  ASSERT_TRUE(wait_for_record([](const tomodachi::test_stubs::CapturedRecord& record) {
+    return record.message == "ignored http request - connection closed before body was sent";
+  }));
   const tomodachi::test_stubs::CapturedRecord* found = nullptr;
-  std::vector<tomodachi::test_stubs::CapturedRecord> records;
-  for (int i = 0; i < 100 && !found; ++i) {
-    std::this_thread::sleep_for(20ms);
-    records = records_of("tomodachi.http.response");
-    for (auto& record : records) {
-      if (record.message == "ignored http request - connection closed before body was sent")
-        found = &record;
-    }
+  auto records = records_of("tomodachi.http.response");
+  for (auto& record : records) {
+    if (record.message == "ignored http request - connection closed before body was sent")
+      found = &record;
   }
   ASSERT_TRUE(found);
   std::vector<std::string> keys;
@@ -830,12 +861,15 @@ TEST(HttpProtection, SlowClientsAndBodies) {
 TEST(HttpShutdown, InFlightRequestsFinishAndTheListenerCloses) {
   Harness<SlowService> harness;
   int port = harness.port();
+  const auto in_flight_before = context_int("http_current_tasks");
   std::vector<std::unique_ptr<Connection>> clients;
   for (int i = 0; i < 5; ++i) {
     clients.push_back(std::make_unique<Connection>(port));
     clients.back()->send(get("/sleep"));
   }
-  std::this_thread::sleep_for(200ms);
+  // all five are in flight (counted from their parsed heads) when the stop begins
+  ASSERT_TRUE(
+      wait_until([&] { return context_int("http_current_tasks") == in_flight_before + 5; }));
   auto stopping = harness.stop_async(10s);
   for (auto& client : clients) {
     auto reply = client->read_reply(false, 5000ms);
@@ -851,9 +885,11 @@ TEST(HttpShutdown, InFlightRequestsFinishAndTheListenerCloses) {
 TEST(HttpShutdown, StragglersAreCutAtTheDeadline) {
   Harness<SlowService> harness;
   tomodachi::test_stubs::clear_captured();
+  const auto in_flight_before = context_int("http_current_tasks");
   Connection client(harness.port());
   client.send(get("/sleep"));
-  std::this_thread::sleep_for(100ms);
+  ASSERT_TRUE(
+      wait_until([&] { return context_int("http_current_tasks") == in_flight_before + 1; }));
   harness.stop(300ms);
   bool warned = false;
   for (auto& record : records_of("tomodachi.http")) {
@@ -1187,9 +1223,11 @@ std::optional<http_test::HttpReply> upload_across_a_stop(int port,
   Connection client(port);
   client.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" +
               std::string(500, 'a'));
-  std::this_thread::sleep_for(100ms);
+  EXPECT_TRUE(wait_until([&] { return server_took_everything_in(port); }));
   auto stopping = stop();
-  std::this_thread::sleep_for(1500ms);  // longer than upstream's one second before step 4
+  // The behaviour under test: the rest comes after more than upstream's one second before
+  // step 4 (a lower bound; a shorter wait would let a server without the step pass).
+  std::this_thread::sleep_for(1500ms);
   client.send(std::string(500, 'b'));
   auto reply = client.read_reply(false, 5000ms);
   EXPECT_EQ(stopping.wait_for(5s), std::future_status::ready);
@@ -1222,8 +1260,10 @@ std::optional<http_test::HttpReply> head_after_the_drain_began(const std::string
   Harness<UploadService> harness;
   Connection client(harness.port());
   client.send("POST /upload HTTP/1.1\r\n");
-  std::this_thread::sleep_for(100ms);
+  EXPECT_TRUE(wait_until([&] { return server_took_everything_in(harness.port()); }));
   auto stopping = harness.stop_async(10s);
+  // The behaviour under test: the rest of the head arrives after the drain began, more
+  // than upstream's one second after the stop (a lower bound, not a hope).
   std::this_thread::sleep_for(1500ms);
   client.send(rest);
   auto reply = client.read_reply(false, 3000ms);  // the body is never sent
@@ -1253,7 +1293,7 @@ TEST(HttpShutdown, AnUploadInProgressGets503AsSoonAsTheDrainBegins) {
   Connection client(harness.port());
   client.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" +
               std::string(500, 'a'));
-  std::this_thread::sleep_for(100ms);
+  ASSERT_TRUE(wait_until([&] { return server_took_everything_in(harness.port()); }));
   auto stopping = harness.stop_async(10s);
   auto reply = client.read_reply(false, 4000ms);
   ASSERT_TRUE(reply) << "the rest of the body was waited for";
@@ -1303,11 +1343,16 @@ TEST(HttpProtection, ContinueOnlyForARequestWhoseBodyWillBeRead) {
 TEST(HttpShutdown, AwaitingKeepAliveConnectionsAndRequests) {
   Harness<KeepAliveUploadService> harness;
   tomodachi::test_stubs::clear_captured();
+  const auto in_flight_before = context_int("http_current_tasks");
   Connection busy(harness.port());
   busy.send(get("/sleep"));
   Connection half(harness.port());
   half.send("GET /sleep HTTP/1.1\r\n");  // a request head still arriving
-  std::this_thread::sleep_for(200ms);
+  // the busy request is in flight and the server has read the half head
+  ASSERT_TRUE(wait_until([&] {
+    return context_int("http_current_tasks") == in_flight_before + 1 &&
+           server_took_everything_in(harness.port());
+  }));
   auto stopping = harness.stop_async(3s);
   auto reply = busy.read_reply(false, 5000ms);
   ASSERT_TRUE(reply);
@@ -1336,9 +1381,11 @@ TEST(HttpProtection, ErrorAnswersDrainTheRequestBeforeClosing) {
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->status, 413);
   EXPECT_EQ(reply->header("connection"), "close");
-  std::this_thread::sleep_for(50ms);
+  // the server half-closed (the client reads its end of the stream, not a reset) ...
+  ASSERT_TRUE(wait_until([&] { return peer_half_closed(client.fd()); }));
   EXPECT_NO_THROW(client.send(std::string(16384, 'y')));
-  std::this_thread::sleep_for(50ms);
+  // ... and still reads what the client sends after that
+  EXPECT_TRUE(wait_until([&] { return server_took_everything_in(harness.port()); }));
   EXPECT_NO_THROW(client.send(std::string(16384, 'y')));
   EXPECT_TRUE(client.closed_by_server(1000ms));
 
@@ -1430,6 +1477,7 @@ TEST(HttpWebsocket, ASendStuckOnAPeerThatDoesNotReadIsCut) {
     } catch (const std::exception&) {
       break;  // the server cut the connection
     }
+    // A deliberately slow-talking client: a message every 200 ms keeps it from being idle.
     std::this_thread::sleep_for(200ms);
   }
   EXPECT_TRUE(IdleWsService::flood_failed);
@@ -1450,7 +1498,7 @@ std::int64_t context_int(const std::string& key) {
 /// The value of `key` once it equals `expected` (a request is counted until just after
 /// its answer is written), or its value after a second.
 std::int64_t settled_context_int(const std::string& key, std::int64_t expected) {
-  for (int i = 0; i < 100 && context_int(key) != expected; ++i) std::this_thread::sleep_for(10ms);
+  (void)wait_until([&] { return context_int(key) == expected; }, 1000ms);
   return context_int(key);
 }
 
@@ -1481,6 +1529,7 @@ class ObservedService : public tomodachi::Service {
   }
   /// Waits for its client to go away, then records what the helper says about it.
   Task<Response> disconnected_status(Request& request) {
+    disconnected_entered = true;
     for (int i = 0; i < 300 && request.is_connected(); ++i)
       co_await tomodachi::sleep(std::chrono::milliseconds(10));
     status_after_disconnect = tomodachi::get_http_response_status(Response(200, "late"), &request);
@@ -1501,6 +1550,7 @@ class ObservedService : public tomodachi::Service {
 
   static inline std::atomic<bool> held_entered{false};
   static inline std::atomic<bool> release_held{false};
+  static inline std::atomic<bool> disconnected_entered{false};
   static inline std::atomic<int> status_after_disconnect{0};
   static inline std::atomic<int> error_status_after_disconnect{0};
 };
@@ -1540,8 +1590,7 @@ TEST(HttpExecutionContext, CountersFollowServedRequests) {
   ObservedService::held_entered = false;
   Connection connection(harness.port());
   connection.send(get("/held"));
-  for (int i = 0; i < 300 && !ObservedService::held_entered; ++i) std::this_thread::sleep_for(10ms);
-  ASSERT_TRUE(ObservedService::held_entered);
+  ASSERT_TRUE(wait_until([] { return ObservedService::held_entered.load(); }));
   EXPECT_EQ(context_int("http_current_tasks"), current_before + 1);
   EXPECT_EQ(context_int("http_total_tasks"), total_before + 4);
   ObservedService::release_held = true;
@@ -1582,13 +1631,13 @@ TEST(HttpResponseStatus, WithARequestAnd499WhenTheClientLeft) {
   EXPECT_EQ(reply->body, "201 418");
 
   ObservedService::status_after_disconnect = 0;
+  ObservedService::disconnected_entered = false;
   {
     Connection connection(harness.port());
     connection.send(get("/disconnected-status"));
-    std::this_thread::sleep_for(100ms);
+    ASSERT_TRUE(wait_until([] { return ObservedService::disconnected_entered.load(); }));
   }  // the client goes away without reading its answer
-  for (int i = 0; i < 500 && ObservedService::status_after_disconnect == 0; ++i)
-    std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(wait_until([] { return ObservedService::status_after_disconnect != 0; }));
   EXPECT_EQ(ObservedService::status_after_disconnect, 499);
   EXPECT_EQ(ObservedService::error_status_after_disconnect, 499);
 }
@@ -1604,7 +1653,7 @@ TEST(HttpWebsocketRecords, AHandlerThatThrowsLogsErrorAndClosesWith1011) {
   auto [opcode, payload] = connection.ws_read();
   EXPECT_EQ(opcode, 8);
   EXPECT_EQ(close_code(payload), 1011);
-  std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(wait_until([] { return websocket_records("/ws-throws").size() >= 2; }));
 
   auto records = websocket_records("/ws-throws");
   ASSERT_EQ(records.size(), 2u);
@@ -1649,7 +1698,7 @@ TEST(HttpWebsocketRecords, ARefusedUpgradeLogsCancelled) {
       "User-Agent: old-client\r\n\r\n");
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->status, 426);
-  std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(wait_until([] { return !websocket_records("/ws-echo").empty(); }));
   auto records = websocket_records("/ws-echo");
   ASSERT_EQ(records.size(), 1u);
   const auto& cancelled = records[0];
@@ -1672,9 +1721,11 @@ TEST(HttpWebsocketRecords, AnUpgradeDuringShutdownLogsCancelled) {
   // the upgrade request's head is still arriving when the stop begins
   Connection late(harness.port());
   late.send("GET /ws-echo?z=3 HTTP/1.1\r\nHost: x\r\n");
-  std::this_thread::sleep_for(100ms);
+  const int port = harness.port();
+  ASSERT_TRUE(wait_until([&] { return server_took_everything_in(port); }));
   auto stopping = harness.stop_async(5s);
-  std::this_thread::sleep_for(100ms);
+  ASSERT_TRUE(wait_until([&] { return !http_test::listening_on(port); }))
+      << "the stop never closed the listener";
   late.send(ws_upgrade_headers);
   auto reply = late.read_reply();
   ASSERT_TRUE(reply);
