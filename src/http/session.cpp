@@ -12,8 +12,6 @@
 #include "http/websocket_session.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/string.hpp>
@@ -237,24 +235,33 @@ class Session {
   bool request_line_seen_ = false;
 };
 
-Task<void> watchdog(std::shared_ptr<ServerState> server, std::shared_ptr<Connection> connection) {
-  while (!connection->closed && !connection->upgraded) {
-    connection->armed = connection->deadline;
-    connection->watchdog.expires_at(connection->armed);
-    auto [ec] = co_await connection->watchdog.async_wait(asio::as_tuple(asio::use_awaitable));
-    if (connection->closed || connection->upgraded) break;
-    if (ec == asio::error::operation_aborted) continue;  // re-armed for an earlier deadline
-    auto now = Clock::now();
-    if (now < connection->deadline) continue;
-    if (connection->handling) {
-      connection->deadline = now + server->limits.header_timeout;  // handlers are never cut
-      continue;
+/// Arms the connection's watchdog at its deadline; at expiry it cuts the connection unless a
+/// handler runs or the deadline moved later (then it re-arms). A completion handler rather
+/// than a coroutine: no coroutine frame per connection.
+void arm_watchdog(std::shared_ptr<ServerState> server, std::shared_ptr<Connection> connection) {
+  Connection& c = *connection;
+  c.armed = c.deadline;
+  c.watchdog.expires_at(c.armed);
+  c.watchdog.async_wait([server = std::move(server),
+                         connection = std::move(connection)](boost::system::error_code ec) mutable {
+    Connection& watched = *connection;
+    if (watched.closed || watched.upgraded) {
+      watched.armed = Clock::time_point::max();
+      return;
     }
-    connection->timed_out = true;
-    connection->cut();
-    break;
-  }
-  connection->armed = Clock::time_point::max();
+    // Aborted: re-armed for an earlier deadline. Expired: the deadline may have moved.
+    const auto now = Clock::now();
+    if (ec != asio::error::operation_aborted && now >= watched.deadline) {
+      if (!watched.handling) {
+        watched.timed_out = true;
+        watched.cut();
+        watched.armed = Clock::time_point::max();
+        return;
+      }
+      watched.deadline = now + server->limits.header_timeout;  // handlers are never cut
+    }
+    arm_watchdog(std::move(server), std::move(connection));
+  });
 }
 
 void Session::open() {
@@ -271,7 +278,7 @@ void Session::open() {
   }
   c.request.connection = &c;
   c.set_deadline(server_->limits.header_timeout);
-  asio::co_spawn(c.socket.get_executor(), watchdog(server_, connection_), asio::detached);
+  arm_watchdog(server_, connection_);
   server_->connections.push_front(&c);
   position_ = server_->connections.begin();
 }
@@ -397,7 +404,8 @@ Task<void> Session::run() {
   try {
     while (begin_request()) {
       // The head: read until the framer holds one, or rejects the bytes.
-      for (bool head_started = c.requests == 0; feed_buffered() == State::head;) {
+      bool read_first = c.requests == 0;
+      for (bool head_started = read_first; feed_buffered() == State::head;) {
         if (c.buffer.size() > 0 && !head_started) {
           head_started = true;
           c.set_deadline(server_->limits.header_timeout);
@@ -406,13 +414,17 @@ Task<void> Session::run() {
           // Nothing buffered: wait for the socket to become readable with no buffer lent
           // to the read, then read without blocking into the server's scratch buffer. A
           // connection owns a read buffer only for bytes the framer left (an unfinished
-          // head, a body, a pipelined request); the idle sweep frees it.
-          c.parked = true;
-          c.parked_epoch = server_->sweep_epoch;
-          auto [wait_ec] = co_await c.socket.async_wait(tcp::socket::wait_read,
-                                                        asio::as_tuple(asio::use_awaitable));
-          c.parked = false;
-          if (wait_ec) break;  // cut by the watchdog, or cancelled at shutdown
+          // head, a body, a pipelined request); the idle sweep frees it. The request of a
+          // new connection has usually come with it: read first, wait if it has not.
+          if (!read_first) {
+            c.parked = true;
+            c.parked_epoch = server_->sweep_epoch;
+            auto [wait_ec] = co_await c.socket.async_wait(tcp::socket::wait_read,
+                                                          asio::as_tuple(asio::use_awaitable));
+            c.parked = false;
+            if (wait_ec) break;  // cut by the watchdog, or cancelled at shutdown
+          }
+          read_first = false;
           boost::system::error_code read_ec;
           auto& scratch = server_->read_scratch;
           std::size_t n = c.socket.read_some(asio::buffer(scratch), read_ec);
