@@ -213,7 +213,11 @@ class Session {
   void open();
   bool begin_request();
   State feed_buffered();
+  enum class ScratchRead { fed, again, ended };
+  ScratchRead read_scratch();
   State take_scratch(std::string_view bytes);
+  Task<void> end_unfinished_head();
+  bool body_complete(BodyPlan plan);
   void sniff_version(std::string_view bytes);
   bool admit();
   BodyPlan plan_body() const;
@@ -398,6 +402,41 @@ void Session::log_body_cut_short() {
                               "ignored http request - connection closed before body was sent");
 }
 
+/// A connection with nothing buffered got readable (or is new: its request has usually come
+/// with it): reads without blocking into the server's scratch buffer and feeds the framer.
+/// A connection owns a read buffer only for bytes the framer left (an unfinished head, a
+/// body, a pipelined request), and the idle sweep frees it.
+Session::ScratchRead Session::read_scratch() {
+  boost::system::error_code ec;
+  auto& scratch = server_->read_scratch;
+  std::size_t n = connection_->socket.read_some(asio::buffer(scratch), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) return ScratchRead::again;
+  if (ec) return ScratchRead::ended;  // closed or reset
+  take_scratch(std::string_view(scratch.data(), n));
+  return ScratchRead::fed;
+}
+
+/// The body is in (or skipped): the handler may run. False: the client went away first.
+bool Session::body_complete(BodyPlan plan) {
+  if (framer_.state() != State::done && plan != BodyPlan::skip) {
+    log_body_cut_short();
+    return false;
+  }
+  entry_.request_content_read_length = static_cast<std::int64_t>(framer_.message().body().size());
+  connection_->handling = true;
+  return true;
+}
+
+/// The connection ends without a complete head: the framer's rejection answered, or a
+/// head cut short by the header timeout recorded as a 408.
+Task<void> Session::end_unfinished_head() {
+  if (framer_.state() == State::rejected) {
+    co_await connection_->write_simple(framer_.reject_status());
+  } else if (connection_->timed_out && framer_.got_some()) {
+    log_protocol_error(408);
+  }
+}
+
 Task<void> Session::run() {
   open();
   auto& c = *connection_;
@@ -410,12 +449,7 @@ Task<void> Session::run() {
           head_started = true;
           c.set_deadline(server_->limits.header_timeout);
         }
-        if (c.buffer.size() == 0) {
-          // Nothing buffered: wait for the socket to become readable with no buffer lent
-          // to the read, then read without blocking into the server's scratch buffer. A
-          // connection owns a read buffer only for bytes the framer left (an unfinished
-          // head, a body, a pipelined request); the idle sweep frees it. The request of a
-          // new connection has usually come with it: read first, wait if it has not.
+        if (c.buffer.size() == 0) {  // nothing buffered: no buffer lent to the wait
           if (!read_first) {
             c.parked = true;
             c.parked_epoch = server_->sweep_epoch;
@@ -425,12 +459,10 @@ Task<void> Session::run() {
             if (wait_ec) break;  // cut by the watchdog, or cancelled at shutdown
           }
           read_first = false;
-          boost::system::error_code read_ec;
-          auto& scratch = server_->read_scratch;
-          std::size_t n = c.socket.read_some(asio::buffer(scratch), read_ec);
-          if (read_ec == asio::error::would_block || read_ec == asio::error::try_again) continue;
-          if (read_ec) break;  // closed or reset
-          if (take_scratch(std::string_view(scratch.data(), n)) != State::head) break;
+          const ScratchRead read = read_scratch();
+          if (read == ScratchRead::ended ||
+              (read == ScratchRead::fed && framer_.state() != State::head))
+            break;
           continue;
         }
         auto [ec, n] = co_await c.socket.async_read_some(c.buffer.prepare(8192),
@@ -439,11 +471,7 @@ Task<void> Session::run() {
         c.buffer.commit(n);
       }
       if (framer_.state() == State::head || framer_.state() == State::rejected) {
-        if (framer_.state() == State::rejected) {
-          co_await c.write_simple(framer_.reject_status());
-        } else if (c.timed_out && framer_.got_some()) {
-          log_protocol_error(408);
-        }
+        co_await end_unfinished_head();
         break;
       }
       ActiveRequest active(*server_);
@@ -474,13 +502,7 @@ Task<void> Session::run() {
         co_await c.write_simple(drained ? 503 : framer_.reject_status());
         break;
       }
-      if (framer_.state() != State::done && plan != BodyPlan::skip) {
-        log_body_cut_short();
-        break;
-      }
-      entry_.request_content_read_length =
-          static_cast<std::int64_t>(framer_.message().body().size());
-      c.handling = true;
+      if (!body_complete(plan)) break;
 
       // The answer: a static file, a websocket, or the pipeline's response.
       Request request(c.request);
