@@ -3,6 +3,7 @@
 // over reads or pipelined are still served once it holds nothing.
 #include "http/session.hpp"
 #include "http/server_state.hpp"
+#include "http_specs.hpp"
 
 #include <tomodachi/http.hpp>
 
@@ -35,13 +36,8 @@ class SessionService : public tomodachi::Service {
 class SessionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::vector<const tomodachi::detail::HttpSpec*> specs;
-    for (const auto& spec : service_.handlers()) {
-      if (auto* http_spec = dynamic_cast<const tomodachi::detail::HttpSpec*>(spec.get()))
-        specs.push_back(http_spec);
-    }
     state_ = std::make_shared<ServerState>(service_);
-    state_->pipeline.setup(specs, {});
+    state_->pipeline.setup(http_test::http_specs(service_), {});
     state_->access_log.enabled = false;
     state_->limits.keep_alive = tomodachi::http_impl::KeepAliveConfig(75);
     acceptor_.open(tcp::v4());
