@@ -6,7 +6,13 @@ request). Prints req/s, p50/p99 latency and the ratio to nginx; exits 1 when a b
 (keep-alive plaintext >= 0.6 x nginx req/s, keep-alive p99 <= 2 x nginx's on every
 endpoint, no errors anywhere).
 
-  bench/http/run_bench.py [--duration 10] [--connections 50] [--build build]
+  bench/http/run_bench.py [--duration 10] [--connections 50] [--build build] [--rounds 3]
+                          [--baseline-build DIR] [--endpoints plaintext,json,...] [--modes keep-alive,close]
+
+--baseline-build DIR adds a second tomodachi build (e.g. an older commit's build/) to the same
+run: each round measures this build, the baseline and nginx one after the other, and a second
+table gives this build's median req/s and p50 against the baseline's (exit 1 when an endpoint
+is more than --max-slowdown percent slower, default 5).
 """
 
 import argparse
@@ -108,6 +114,34 @@ def median_run(runs):
             "p99": median([r["p99"] for r in runs]), "errors": sum(r["errors"] for r in runs)}
 
 
+def build_service(tomodachi, work, name):
+    service_so = os.path.join(work, name)
+    subprocess.run([tomodachi, "build", os.path.join(ROOT, "bench", "http", "bench_service.cpp"), "-o", service_so],
+                   check=True, stdout=subprocess.DEVNULL)
+    return service_so
+
+
+def start_service(tomodachi, service_so, port, keep_alive):
+    env = dict(os.environ, BENCH_PORT=str(port), BENCH_KEEPALIVE="75" if keep_alive else "0")
+    return subprocess.Popen(TASKSET_SERVER + [tomodachi, "run", "--production", "--logger", "disabled", service_so],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def print_baseline(results, baseline, max_slowdown, failures):
+    print()
+    print("this build against the baseline (median req/s and p50 of the same alternating rounds)")
+    print("(ratio: of the medians; paired: median of the rounds' this/baseline ratios)")
+    print("{:<14} {:<12} {:>12} {:>12} {:>8} {:>8} {:>9} {:>9}".format(
+        "mode", "endpoint", "this/s", "baseline/s", "ratio", "paired", "p50 ms", "p50 base"))
+    for key, (ours, _) in results.items():
+        base = baseline[key]
+        ratio = ours["rps"] / base["rps"] if base["rps"] else 0.0
+        print("{:<14} {:<12} {:>12.0f} {:>12.0f} {:>8.3f} {:>8.3f} {:>9.3f} {:>9.3f}".format(
+            key[0], key[1], ours["rps"], base["rps"], ratio, base["paired"], ours["p50"], base["p50"]))
+        if ratio < 1.0 - max_slowdown / 100.0:
+            failures.append("{} {}: {:.1f} % slower than the baseline".format(key[0], key[1], 100 * (1 - ratio)))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--duration", type=int, default=10)
@@ -115,7 +149,17 @@ def main():
     parser.add_argument("--build", default=os.path.join(ROOT, "build"))
     parser.add_argument("--rounds", type=int, default=3,
                         help="alternating measurements per endpoint; the median is reported")
+    parser.add_argument("--baseline-build", help="a second tomodachi build dir measured in the same rounds")
+    parser.add_argument("--max-slowdown", type=float, default=5.0,
+                        help="with --baseline-build: percent of req/s below the baseline that fails")
+    parser.add_argument("--endpoints", help="comma-separated names (plaintext,json,regex param); default all")
+    parser.add_argument("--modes", default="keep-alive,close", help="keep-alive, close or both")
     args = parser.parse_args()
+    endpoints = ENDPOINTS
+    if args.endpoints:
+        wanted = args.endpoints.split(",")
+        endpoints = [(name, path) for name, path in ENDPOINTS if name in wanted]
+    modes = [mode == "keep-alive" for mode in args.modes.split(",")]
 
     for tool in ("wrk", "nginx"):
         if not shutil.which(tool) and not os.path.exists("/usr/sbin/" + tool):
@@ -123,20 +167,23 @@ def main():
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     tomodachi = os.path.join(args.build, "bin", "tomodachi")
     work = tempfile.mkdtemp(prefix="tomodachi-bench-http-")
-    service_so = os.path.join(work, "bench_service.so")
-    subprocess.run([tomodachi, "build", os.path.join(ROOT, "bench", "http", "bench_service.cpp"), "-o", service_so],
-                   check=True, stdout=subprocess.DEVNULL)
+    service_so = build_service(tomodachi, work, "bench_service.so")
+    base_tomodachi = base_so = None
+    if args.baseline_build:
+        base_tomodachi = os.path.join(args.baseline_build, "bin", "tomodachi")
+        base_so = build_service(base_tomodachi, work, "bench_service_baseline.so")
 
     results = {}
+    baseline = {}
     failures = []
     try:
-        for keep_alive in (True, False):
+        for keep_alive in modes:
             mode = "keep-alive" if keep_alive else "no keep-alive"
-            # tomodachi
+            # tomodachi (and the baseline build)
             port = free_port()
-            env = dict(os.environ, BENCH_PORT=str(port), BENCH_KEEPALIVE="75" if keep_alive else "0")
-            service = subprocess.Popen(TASKSET_SERVER + [tomodachi, "run", "--production", "--logger", "disabled", service_so],
-                                       env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            service = start_service(tomodachi, service_so, port, keep_alive)
+            base_port = free_port() if base_tomodachi else None
+            base_service = start_service(base_tomodachi, base_so, base_port, keep_alive) if base_tomodachi else None
             # nginx
             nginx_port = free_port()
             nginx_dir = os.path.join(work, "nginx-" + ("ka" if keep_alive else "close"))
@@ -147,20 +194,37 @@ def main():
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             try:
                 wait_listening(port)
+                if base_port:
+                    wait_listening(base_port)
                 wait_listening(nginx_port)
-                for name, path in ENDPOINTS:
+                for name, path in endpoints:
                     run_wrk(port, path, 1, args.connections, keep_alive)  # warm-up
+                    if base_port:
+                        run_wrk(base_port, path, 1, args.connections, keep_alive)
                     run_wrk(nginx_port, path, 1, args.connections, keep_alive)
-                    ours_runs, theirs_runs = [], []
-                    for _ in range(args.rounds):  # alternate, so both see the same machine load
-                        ours_runs.append(run_wrk(port, path, args.duration, args.connections, keep_alive))
+                    ours_runs, base_runs, theirs_runs = [], [], []
+                    for round_index in range(args.rounds):  # alternate, so all see the same machine load
+                        # The order of this build and the baseline swaps every round.
+                        order = [(port, ours_runs), (base_port, base_runs)] if base_port else [(port, ours_runs)]
+                        if round_index % 2:
+                            order.reverse()
+                        for target_port, runs in order:
+                            runs.append(run_wrk(target_port, path, args.duration, args.connections, keep_alive))
                         theirs_runs.append(run_wrk(nginx_port, path, args.duration, args.connections, keep_alive))
                     results[(mode, name)] = (median_run(ours_runs), median_run(theirs_runs))
+                    if base_port:
+                        baseline[(mode, name)] = median_run(base_runs)
+                        # Each round's pair ran back to back: their ratio shares the load of the moment.
+                        ratios = sorted(o["rps"] / b["rps"] for o, b in zip(ours_runs, base_runs) if b["rps"])
+                        baseline[(mode, name)]["paired"] = ratios[len(ratios) // 2] if ratios else 0.0
             finally:
-                service.send_signal(signal.SIGTERM)
+                for proc in (service, base_service):
+                    if proc:
+                        proc.send_signal(signal.SIGTERM)
                 nginx_proc.send_signal(signal.SIGQUIT)
-                service.wait(30)
-                nginx_proc.wait(30)
+                for proc in (service, base_service, nginx_proc):
+                    if proc:
+                        proc.wait(30)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -180,6 +244,8 @@ def main():
         if mode == "keep-alive" and ours["p99"] > 2 * theirs["p99"]:
             failures.append("keep-alive {} p99 {:.3f} ms > 2 x nginx {:.3f} ms".format(name, ours["p99"],
                                                                                      theirs["p99"]))
+    if baseline:
+        print_baseline(results, baseline, args.max_slowdown, failures)
     if failures:
         print("FAILED bars: " + "; ".join(failures))
         return 1

@@ -72,6 +72,8 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
                      int requested_port);
   void register_port();
   Task<void> accept_loop();
+  /// Every second while listening: frees the buffers of idle connections (session.hpp).
+  Task<void> idle_sweep();
   void warn_accept_error(const boost::system::error_code& ec);
   /// Closes the connections waiting for their next request (they have nothing to finish).
   void cut_idle() noexcept;
@@ -87,6 +89,7 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   std::string access_log_file_;
   int access_log_sink_ = -1;
   std::optional<tcp::acceptor> acceptor_;
+  std::optional<asio::steady_timer> sweep_timer_;
   int port_ = 0;
   bool requests_logged_ = false;
   Clock::time_point accept_warned_at_{};
@@ -226,6 +229,19 @@ Task<void> ServerCore::start() {
                            {"listen_port", port_}});
   asio::co_spawn(
       executor, [self = shared_from_this()]() { return self->accept_loop(); }, asio::detached);
+  sweep_timer_.emplace(executor);
+  asio::co_spawn(
+      executor, [self = shared_from_this()]() { return self->idle_sweep(); }, asio::detached);
+}
+
+Task<void> ServerCore::idle_sweep() {
+  auto self = shared_from_this();
+  while (sweep_timer_ && acceptor_ && acceptor_->is_open()) {
+    sweep_timer_->expires_after(std::chrono::seconds(1));
+    auto [ec] = co_await sweep_timer_->async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec || !acceptor_ || !acceptor_->is_open()) break;  // cancelled: the stop began
+    sweep_idle_connections(state_);
+  }
 }
 
 Task<void> ServerCore::accept_loop() {
@@ -286,6 +302,7 @@ void ServerCore::stop_listening() noexcept {
     boost::system::error_code ignored;
     acceptor_->close(ignored);
   }
+  if (sweep_timer_) sweep_timer_->cancel();
   {
     std::lock_guard lock(ports_mutex);
     bound_ports().erase(&service_);

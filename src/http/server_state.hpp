@@ -10,6 +10,7 @@
 #include <tomodachi/context.hpp>
 #include <tomodachi/logging.hpp>
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <list>
@@ -57,6 +58,14 @@ struct ServerState {
   bool accepting_requests = true;
   std::size_t active_requests = 0;  ///< heads parsed, responses not yet written
   std::list<Connection*> connections;
+  /// The idle sweep (session.hpp): passes so far, the most connections seen since the last
+  /// heap trim, and when that trim ran.
+  std::uint64_t sweep_epoch = 0;
+  std::size_t connections_peak = 0;
+  std::chrono::steady_clock::time_point trimmed_at{};
+  /// Where a session reads a request that nothing was buffered for (loop thread only; a
+  /// session copies what the framer leaves to its own buffer before it suspends).
+  std::array<char, 8192> read_scratch;
   std::list<std::shared_ptr<detail::WebsocketState>> websockets;
 };
 

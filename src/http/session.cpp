@@ -12,17 +12,20 @@
 #include "http/websocket_session.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/string.hpp>
 
 #include <sys/socket.h>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <array>
 #include <cassert>
 #include <cerrno>
+#include <cstring>
 #include <optional>
 
 namespace tomodachi::http_impl {
@@ -62,6 +65,58 @@ bool Connection::peer_connected() const noexcept {
   if (n > 0) return true;
   if (n == 0) return false;
   return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+}
+
+std::size_t Connection::release_idle_memory() noexcept {
+  std::size_t freed = 0;
+  if (buffer.size() == 0 && buffer.capacity() > 0) {
+    freed += buffer.capacity();
+    buffer.shrink_to_fit();  // empty: deallocates
+  }
+  if (out.capacity() > std::string().capacity()) {
+    freed += out.capacity();
+    std::string().swap(out);
+  }
+  detail::RequestState fresh;  // the last request's strings, context and form
+  fresh.router = request.router;
+  fresh.connection = request.connection;
+  request = std::move(fresh);
+  return freed;
+}
+
+namespace {
+
+// The sweep frees a connection parked since before the previous pass: idle for 1-2 s.
+constexpr std::uint64_t idle_sweeps = 2;
+// Heap trim after this much freed by one pass, or this many connections gone since the
+// most seen; at most once per interval (a trim walks the heap: 4-5 ms for the 100 MB heap
+// of a 10,000-connection storm, measured).
+constexpr std::size_t trim_after_bytes = 4 * 1024 * 1024;
+constexpr std::size_t trim_after_closed = 512;
+constexpr auto trim_interval = std::chrono::seconds(5);
+
+}  // namespace
+
+void sweep_idle_connections(ServerState& server) {
+  const std::uint64_t epoch = ++server.sweep_epoch;
+  std::size_t freed = 0;
+  for (Connection* connection : server.connections) {
+    if (connection->parked && connection->parked_epoch + idle_sweeps <= epoch)
+      freed += connection->release_idle_memory();
+  }
+  const std::size_t count = server.connections.size();
+  server.connections_peak = std::max(server.connections_peak, count);
+#if defined(__GLIBC__)
+  const auto now = Clock::now();
+  const bool large_drop = server.connections_peak >= count + trim_after_closed;
+  if ((freed >= trim_after_bytes || large_drop) && now - server.trimmed_at >= trim_interval) {
+    ::malloc_trim(0);  // glibc keeps freed heap otherwise (its peak stays resident)
+    server.trimmed_at = now;
+    server.connections_peak = count;
+  }
+#else
+  (void)freed;
+#endif
 }
 
 Connection::SendResult Connection::send_now(std::string_view head, std::string_view body,
@@ -133,6 +188,8 @@ struct ActiveRequest {
 };
 
 constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
+/// Larger read or head buffers are released before the next request.
+constexpr std::size_t max_kept_buffer = 128 * 1024;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -156,7 +213,12 @@ class Session {
   void open();
   bool begin_request();
   State feed_buffered();
-  void sniff_version();
+  enum class ScratchRead { fed, again, ended };
+  ScratchRead read_scratch();
+  State take_scratch(std::string_view bytes);
+  Task<void> end_unfinished_head();
+  bool body_complete(BodyPlan plan);
+  void sniff_version(std::string_view bytes);
   bool admit();
   BodyPlan plan_body() const;
   void log_protocol_error(int status) const;
@@ -177,24 +239,33 @@ class Session {
   bool request_line_seen_ = false;
 };
 
-Task<void> watchdog(std::shared_ptr<ServerState> server, std::shared_ptr<Connection> connection) {
-  while (!connection->closed && !connection->upgraded) {
-    connection->armed = connection->deadline;
-    connection->watchdog.expires_at(connection->armed);
-    auto [ec] = co_await connection->watchdog.async_wait(asio::as_tuple(asio::use_awaitable));
-    if (connection->closed || connection->upgraded) break;
-    if (ec == asio::error::operation_aborted) continue;  // re-armed for an earlier deadline
-    auto now = Clock::now();
-    if (now < connection->deadline) continue;
-    if (connection->handling) {
-      connection->deadline = now + server->limits.header_timeout;  // handlers are never cut
-      continue;
+/// Arms the connection's watchdog at its deadline; at expiry it cuts the connection unless a
+/// handler runs or the deadline moved later (then it re-arms). A completion handler rather
+/// than a coroutine: no coroutine frame per connection.
+void arm_watchdog(std::shared_ptr<ServerState> server, std::shared_ptr<Connection> connection) {
+  Connection& c = *connection;
+  c.armed = c.deadline;
+  c.watchdog.expires_at(c.armed);
+  c.watchdog.async_wait([server = std::move(server),
+                         connection = std::move(connection)](boost::system::error_code ec) mutable {
+    Connection& watched = *connection;
+    if (watched.closed || watched.upgraded) {
+      watched.armed = Clock::time_point::max();
+      return;
     }
-    connection->timed_out = true;
-    connection->cut();
-    break;
-  }
-  connection->armed = Clock::time_point::max();
+    // Aborted: re-armed for an earlier deadline. Expired: the deadline may have moved.
+    const auto now = Clock::now();
+    if (ec != asio::error::operation_aborted && now >= watched.deadline) {
+      if (!watched.handling) {
+        watched.timed_out = true;
+        watched.cut();
+        watched.armed = Clock::time_point::max();
+        return;
+      }
+      watched.deadline = now + server->limits.header_timeout;  // handlers are never cut
+    }
+    arm_watchdog(std::move(server), std::move(connection));
+  });
 }
 
 void Session::open() {
@@ -211,7 +282,7 @@ void Session::open() {
   }
   c.request.connection = &c;
   c.set_deadline(server_->limits.header_timeout);
-  asio::co_spawn(c.socket.get_executor(), watchdog(server_, connection_), asio::detached);
+  arm_watchdog(server_, connection_);
   server_->connections.push_front(&c);
   position_ = server_->connections.begin();
 }
@@ -228,6 +299,9 @@ bool Session::begin_request() {
   }
   c.version = "HTTP/1.1";
   request_line_seen_ = false;
+  // A buffer grown by a large request or answer is not kept for the next one.
+  if (c.buffer.capacity() > max_kept_buffer && c.buffer.size() < 8192) c.buffer.shrink_to_fit();
+  if (c.out.capacity() > max_kept_buffer) std::string().swap(c.out);
   if (framer_.state() == State::done) framer_.next();
   assert(framer_.state() == State::head);  // a rejected or unfinished request ended the loop
   return true;
@@ -235,9 +309,7 @@ bool Session::begin_request() {
 
 /// The version of the request line, read from the bytes before the framer takes them: the
 /// status line of an answer to a head that is refused echoes it too.
-void Session::sniff_version() {
-  auto data = connection_->buffer.data();
-  std::string_view bytes(static_cast<const char*>(data.data()), data.size());
+void Session::sniff_version(std::string_view bytes) {
   auto end = bytes.find('\n');
   if (end == std::string_view::npos) return;
   std::string_view line = bytes.substr(0, end);
@@ -252,12 +324,33 @@ Session::State Session::feed_buffered() {
   while (buffer.size() > 0 && (framer_.state() == State::head || framer_.state() == State::body)) {
     connection_->idle = false;
     const State before = framer_.state();
-    if (before == State::head && !request_line_seen_) sniff_version();
     auto data = buffer.data();
+    if (before == State::head && !request_line_seen_)
+      sniff_version(std::string_view(static_cast<const char*>(data.data()), data.size()));
     std::size_t used =
         framer_.feed(std::string_view(static_cast<const char*>(data.data()), data.size()));
     buffer.consume(used);
     if (used == 0 || framer_.state() != before) break;  // the head alone: decide, then the body
+  }
+  return framer_.state();
+}
+
+/// Feeds bytes read into the server's scratch buffer (nothing was buffered) to the framer;
+/// what it leaves moves to the connection's buffer before the session can suspend (the
+/// scratch is the next connection's then).
+Session::State Session::take_scratch(std::string_view bytes) {
+  auto& c = *connection_;
+  c.idle = false;
+  if (!request_line_seen_) sniff_version(bytes);
+  while (!bytes.empty() && framer_.state() == State::head) {
+    std::size_t used = framer_.feed(bytes);
+    bytes.remove_prefix(used);
+    if (used == 0) break;
+  }
+  if (!bytes.empty()) {
+    auto space = c.buffer.prepare(std::max<std::size_t>(bytes.size(), 8192));
+    std::memcpy(space.data(), bytes.data(), bytes.size());
+    c.buffer.commit(bytes.size());
   }
   return framer_.state();
 }
@@ -309,16 +402,68 @@ void Session::log_body_cut_short() {
                               "ignored http request - connection closed before body was sent");
 }
 
+/// A connection with nothing buffered got readable (or is new: its request has usually come
+/// with it): reads without blocking into the server's scratch buffer and feeds the framer.
+/// A connection owns a read buffer only for bytes the framer left (an unfinished head, a
+/// body, a pipelined request), and the idle sweep frees it.
+Session::ScratchRead Session::read_scratch() {
+  boost::system::error_code ec;
+  auto& scratch = server_->read_scratch;
+  std::size_t n = connection_->socket.read_some(asio::buffer(scratch), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) return ScratchRead::again;
+  if (ec) return ScratchRead::ended;  // closed or reset
+  take_scratch(std::string_view(scratch.data(), n));
+  return ScratchRead::fed;
+}
+
+/// The body is in (or skipped): the handler may run. False: the client went away first.
+bool Session::body_complete(BodyPlan plan) {
+  if (framer_.state() != State::done && plan != BodyPlan::skip) {
+    log_body_cut_short();
+    return false;
+  }
+  entry_.request_content_read_length = static_cast<std::int64_t>(framer_.message().body().size());
+  connection_->handling = true;
+  return true;
+}
+
+/// The connection ends without a complete head: the framer's rejection answered, or a
+/// head cut short by the header timeout recorded as a 408.
+Task<void> Session::end_unfinished_head() {
+  if (framer_.state() == State::rejected) {
+    co_await connection_->write_simple(framer_.reject_status());
+  } else if (connection_->timed_out && framer_.got_some()) {
+    log_protocol_error(408);
+  }
+}
+
 Task<void> Session::run() {
   open();
   auto& c = *connection_;
   try {
     while (begin_request()) {
       // The head: read until the framer holds one, or rejects the bytes.
-      for (bool head_started = c.requests == 0; feed_buffered() == State::head;) {
+      bool read_first = c.requests == 0;
+      for (bool head_started = read_first; feed_buffered() == State::head;) {
         if (c.buffer.size() > 0 && !head_started) {
           head_started = true;
           c.set_deadline(server_->limits.header_timeout);
+        }
+        if (c.buffer.size() == 0) {  // nothing buffered: no buffer lent to the wait
+          if (!read_first) {
+            c.parked = true;
+            c.parked_epoch = server_->sweep_epoch;
+            auto [wait_ec] = co_await c.socket.async_wait(tcp::socket::wait_read,
+                                                          asio::as_tuple(asio::use_awaitable));
+            c.parked = false;
+            if (wait_ec) break;  // cut by the watchdog, or cancelled at shutdown
+          }
+          read_first = false;
+          const ScratchRead read = read_scratch();
+          if (read == ScratchRead::ended ||
+              (read == ScratchRead::fed && framer_.state() != State::head))
+            break;
+          continue;
         }
         auto [ec, n] = co_await c.socket.async_read_some(c.buffer.prepare(8192),
                                                          asio::as_tuple(asio::use_awaitable));
@@ -326,11 +471,7 @@ Task<void> Session::run() {
         c.buffer.commit(n);
       }
       if (framer_.state() == State::head || framer_.state() == State::rejected) {
-        if (framer_.state() == State::rejected) {
-          co_await c.write_simple(framer_.reject_status());
-        } else if (c.timed_out && framer_.got_some()) {
-          log_protocol_error(408);
-        }
+        co_await end_unfinished_head();
         break;
       }
       ActiveRequest active(*server_);
@@ -361,13 +502,7 @@ Task<void> Session::run() {
         co_await c.write_simple(drained ? 503 : framer_.reject_status());
         break;
       }
-      if (framer_.state() != State::done && plan != BodyPlan::skip) {
-        log_body_cut_short();
-        break;
-      }
-      entry_.request_content_read_length =
-          static_cast<std::int64_t>(framer_.message().body().size());
-      c.handling = true;
+      if (!body_complete(plan)) break;
 
       // The answer: a static file, a websocket, or the pipeline's response.
       Request request(c.request);

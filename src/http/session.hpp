@@ -43,6 +43,10 @@ class Connection {
   void cut();
   /// True while the peer has not closed its side (a non-blocking peek).
   bool peer_connected() const noexcept;
+  /// Frees what a connection waiting for its next request does not need: the read buffer,
+  /// the response head buffer and the last request's strings (the idle sweep calls it for
+  /// a connection parked since before the previous sweep). Returns the bytes freed.
+  std::size_t release_idle_memory() noexcept;
 
   enum class SendResult { done, failed, pending };
   /// One non-blocking send of head + body; `sent` counts the bytes written.
@@ -67,7 +71,11 @@ class Connection {
   bool upgraded = false;      ///< handed to a websocket
   bool linger = false;        ///< an error answer left request bytes unread: drain before closing
   bool reading_body = false;  ///< waiting for body bytes (the drain cancels that wait)
-  std::string out;            ///< response head buffer, reused
+  /// Waiting for the first byte of a request with nothing buffered and no read pending on
+  /// the buffers (a readiness wait): the idle sweep may free them meanwhile.
+  bool parked = false;
+  std::uint64_t parked_epoch = 0;  ///< the server's sweep epoch when it parked
+  std::string out;                 ///< response head buffer, reused
   /// The version of the current request's status line (`HTTP/1.1` until a head is read).
   std::string_view version = "HTTP/1.1";
   detail::RequestState request;
@@ -78,5 +86,10 @@ class Connection {
 
 /// Serves one accepted connection until it closes. `server` outlives the coroutine.
 Task<void> run_session(std::shared_ptr<ServerState> server, boost::asio::ip::tcp::socket socket);
+
+/// One pass of the idle sweep (every second): frees the buffers of the connections parked
+/// since before the previous pass, and gives freed heap back to the system
+/// (`malloc_trim`) after a large release or a large drop in the connection count.
+void sweep_idle_connections(ServerState& server);
 
 }  // namespace tomodachi::http_impl

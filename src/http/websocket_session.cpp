@@ -28,29 +28,6 @@ using detail::WebsocketState;
 
 namespace {
 
-/// Waits for the write slot of `state` (first come, first served).
-Task<void> acquire_write(const std::shared_ptr<WebsocketState>& state) {
-  if (!state->writing) {
-    state->writing = true;
-    co_return;
-  }
-  asio::steady_timer turn(state->ws.get_executor(), asio::steady_timer::time_point::max());
-  state->write_queue.push_back(&turn);
-  auto [ec] = co_await turn.async_wait(asio::as_tuple(asio::use_awaitable));
-  (void)ec;  // handed over: the slot is ours now
-}
-
-/// Hands the write slot to the next waiter, or frees it.
-void release_write(WebsocketState& state) {
-  if (state.write_queue.empty()) {
-    state.writing = false;
-    return;
-  }
-  asio::steady_timer* next = state.write_queue.front();
-  state.write_queue.pop_front();
-  next->cancel();
-}
-
 /// Starts the write timeout of the write about to begin.
 void arm_write_timeout(const std::shared_ptr<WebsocketState>& state) {
   if (state->write_timeout <= Clock::duration::zero()) return;
@@ -104,7 +81,7 @@ HandshakeRefusal handshake_refusal(const RequestMessage& message) {
 void refuse_close_code(WebsocketState& state) {
   auto& socket = beast::get_lowest_layer(state.ws);
   boost::system::error_code ec;
-  if (!state.writing) {  // never into the middle of a frame another write is sending
+  if (!state.write_mutex.is_locked()) {  // never into the middle of another write's frame
     static constexpr unsigned char close_1002[] = {0x88, 0x02, 0x03, 0xEA};
     asio::write(socket, asio::buffer(close_1002), ec);
   }
@@ -245,8 +222,8 @@ Task<void> run_websocket(Connection& connection, Request& request) {
 Task<void> close_websocket(std::shared_ptr<WebsocketState> state, std::uint16_t code,
                            std::string reason) {
   if (!state || state->closing) co_return;
-  auto slot = acquire_write(state);
-  co_await std::move(slot);
+  auto locking = state->write_mutex.lock();  // after the writes queued before it
+  core::AsyncMutex::Lock lock = co_await std::move(locking);
   if (!state->closing) {
     state->closing = true;
     bws::close_reason close_reason;
@@ -257,7 +234,6 @@ Task<void> close_websocket(std::shared_ptr<WebsocketState> state, std::uint16_t 
     (void)ec;
     state->write_timer.cancel();
   }
-  release_write(*state);
 }
 
 void cut_websocket(WebsocketState& state) {
@@ -274,10 +250,9 @@ Task<void> websocket_write(std::shared_ptr<WebsocketState> state, std::string da
   if (!state || state->closing) {
     throw std::system_error(std::make_error_code(std::errc::not_connected), "websocket is closed");
   }
-  auto slot = acquire_write(state);
-  co_await std::move(slot);
+  auto locking = state->write_mutex.lock();
+  core::AsyncMutex::Lock lock = co_await std::move(locking);
   if (state->closing) {
-    release_write(*state);
     throw std::system_error(std::make_error_code(std::errc::not_connected), "websocket is closed");
   }
   state->ws.binary(binary);
@@ -286,7 +261,7 @@ Task<void> websocket_write(std::shared_ptr<WebsocketState> state, std::string da
       co_await state->ws.async_write(asio::buffer(data), asio::as_tuple(asio::use_awaitable));
   (void)n;
   state->write_timer.cancel();
-  release_write(*state);
+  lock.unlock();
   if (ec) throw boost::system::system_error(ec, "websocket send failed");
 }
 }  // namespace

@@ -3,6 +3,8 @@
 // receive loop that feeds the handler's callbacks, and the one-at-a-time write queue
 // behind tomodachi::Websocket.
 
+#include "core/async.hpp"
+
 #include <tomodachi/http.hpp>
 #include <tomodachi/task.hpp>
 #include <tomodachi/websocket.hpp>
@@ -13,7 +15,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
 
@@ -25,10 +26,8 @@ struct WebsocketState {
   boost::beast::websocket::stream<boost::asio::ip::tcp::socket> ws;
   std::string id;
   bool closing = false;
-  /// One write at a time: the owner of the write slot writes, the others wait in
-  /// `write_queue` (each on a timer of its own frame) and get the slot in arrival order.
-  bool writing = false;
-  std::deque<boost::asio::steady_timer*> write_queue;
+  /// One write at a time: a write holds the mutex, the others wait for it in arrival order.
+  core::AsyncMutex write_mutex;
   /// A write that makes no progress for `write_timeout` cuts the connection (a peer that
   /// stopped reading must not hold every sender forever).
   boost::asio::steady_timer write_timer;

@@ -2,6 +2,7 @@
 // guards, middlewares, handlers and the http_error handlers.
 
 #include "http/pipeline.hpp"
+#include "http_specs.hpp"
 
 #include <tomodachi/http.hpp>
 
@@ -76,11 +77,7 @@ class PipelineService : public tomodachi::Service {
 class PipelineTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::vector<const tomodachi::detail::HttpSpec*> specs;
-    for (const auto& spec : service_.handlers()) {
-      if (auto* http_spec = dynamic_cast<const tomodachi::detail::HttpSpec*>(spec.get()))
-        specs.push_back(http_spec);
-    }
+    auto specs = http_test::http_specs(service_);
     PipelineConfig config;
     config.real_ip_from = tomodachi::http_impl::parse_ip_networks({"10.0.0.1"});
     config.real_ip_header = "X-Forwarded-For";
