@@ -118,8 +118,12 @@ class HttpException : public Error {
   using Error::Error;
 };
 
+class Request;
+
 namespace detail {
 struct RequestState;
+/// The server's state behind a request (src/http/request_state.hpp; not part of the API).
+RequestState& request_state(Request& request) noexcept;
 }
 
 /// The query parameters of a request (aiohttp's `request.query` MultiDict): every
@@ -225,11 +229,15 @@ class Request {
   /// Logger `tomodachi.http.handler` bound to the handler name and type.
   Logger logger() const;
 
-  detail::RequestState& state() noexcept { return *state_; }
 
  private:
+  friend detail::RequestState& detail::request_state(Request& request) noexcept;
   detail::RequestState* state_;
 };
+
+inline detail::RequestState& detail::request_state(Request& request) noexcept {
+  return *request.state_;
+}
 
 /// `next` of a middleware: runs the rest of the chain (inner middlewares, then the
 /// handler) and returns its response.

@@ -162,7 +162,7 @@ void Pipeline::prepare(detail::RequestState& state, const RequestMessage& messag
 }
 
 Task<WireResponse> Pipeline::respond_traced(Request& request, bool accepting) {
-  auto& state = request.state();
+  auto& state = detail::request_state(request);
   const telemetry::Tracer* tracer = telemetry::tracer();
   if (tracer == nullptr || (!excluded_urls_.empty() && excluded_urls_.excluded(state.path))) {
     auto plain = respond_plain(request, accepting);  // excluded: no span, no metrics
@@ -198,7 +198,7 @@ Task<WireResponse> Pipeline::respond_traced(Request& request, bool accepting) {
 }
 
 Task<WireResponse> Pipeline::respond_plain(Request& request, bool accepting) {
-  auto& state = request.state();
+  auto& state = detail::request_state(request);
   if (state.match.outcome != Router::Outcome::found) {
     Headers extra;
     const bool not_allowed = state.match.outcome == Router::Outcome::method_not_allowed;
@@ -239,10 +239,10 @@ Task<WireResponse> Pipeline::handle_exception(std::exception_ptr error, Request&
     extra = http_error.headers();
     body = http_error.body();
   } catch (const ResponseEncodingError&) {
-    log_handler_error(error, request.state());
+    log_handler_error(error, detail::request_state(request));
   } catch (...) {
     generic = true;
-    log_handler_error(error, request.state());
+    log_handler_error(error, detail::request_state(request));
   }
   if (generic || status >= 500) {  // the request's span records what made it fail
     if (auto span = trace::current_span(); span.is_recording()) span.record_exception(error);
@@ -258,7 +258,7 @@ Task<void> Pipeline::run_websocket_handler(Request& request) {
 }
 
 Task<Response> Pipeline::call_inner(Request& request, Target target) {
-  auto& state = request.state();
+  auto& state = detail::request_state(request);
   if (target == Target::error_handler) {
     const auto& error_spec = std::get<detail::HttpErrorSpec>(state.error_spec->definition);
     auto task = error_spec.handler(service_, request);
@@ -301,7 +301,7 @@ Task<Response> Pipeline::run_chain(std::size_t index, Request& request, Target t
 
 Task<WireResponse> Pipeline::error_response(int status, Request& request, Headers extra,
                                             bool empty_500, std::string body) {
-  auto& state = request.state();
+  auto& state = detail::request_state(request);
   // First the handler of `status`, then (when that one fails) the handler of 500.
   for (int attempt = 0; attempt < 2; ++attempt) {
     const int attempt_status = attempt == 0 ? status : 500;

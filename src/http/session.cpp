@@ -544,7 +544,7 @@ Task<void> Session::run() {
 /// A static-file route: the file sent (nullopt; `keep_alive_` says what next), or the
 /// http_error answer of a file that is missing or unreadable.
 Task<std::optional<WireResponse>> Session::answer_static(Request& request, const Route& route) {
-  auto& state = request.state();
+  auto& state = detail::request_state(request);
   const bool head = state.method == "HEAD";
   auto keep =
       decide_keep_alive(server_->limits.keep_alive, framer_.keep_alive(), connection_->requests,

@@ -174,7 +174,7 @@ Task<void> receive_loop(WebsocketState& ws_state, WebsocketCallbacks& callbacks,
 
 Task<void> run_websocket(Connection& connection, Request& request) {
   auto& server = connection.server();
-  auto& state = request.state();
+  auto& state = detail::request_state(request);
   auto started = Clock::now();
   state.websocket_id = encoding::uuid4();
   HandshakeRefusal refusal{!server.accepting_requests || server.stopping ? 503 : 0, {}};
