@@ -124,7 +124,7 @@ namespace detail {
 struct RequestState;
 /// The server's state behind a request (src/http/request_state.hpp; not part of the API).
 RequestState& request_state(Request& request) noexcept;
-}
+}  // namespace detail
 
 /// The query parameters of a request (aiohttp's `request.query` MultiDict): every
 /// `name=value` pair in the order sent, `+` and `%xx` decoded. Parsed once per request.
@@ -228,7 +228,6 @@ class Request {
 
   /// Logger `tomodachi.http.handler` bound to the handler name and type.
   Logger logger() const;
-
 
  private:
   friend detail::RequestState& detail::request_state(Request& request) noexcept;
