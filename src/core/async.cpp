@@ -1,4 +1,7 @@
 #include "core/async.hpp"
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
 
 #include <boost/asio/basic_waitable_timer.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -270,6 +273,21 @@ Task<bool> sleep_until(std::chrono::system_clock::time_point time, Event& cancel
   if (cancel.is_set()) co_return false;
   const detail::Wake wake = co_await detail::park(cancel.waiters_, time);
   co_return wake == detail::Wake::timeout;
+}
+
+Task<std::vector<std::exception_ptr>> when_all(std::vector<Task<void>> tasks) {
+  namespace asio = boost::asio;
+  if (tasks.empty()) co_return std::vector<std::exception_ptr>{};
+  auto executor = co_await asio::this_coro::executor;
+  using Operation = decltype(asio::co_spawn(executor, std::declval<Task<void>>(), asio::deferred));
+  std::vector<Operation> operations;
+  operations.reserve(tasks.size());
+  for (auto& task : tasks)
+    operations.push_back(asio::co_spawn(executor, std::move(task), asio::deferred));
+  auto group = asio::experimental::make_parallel_group(std::move(operations));
+  auto [order, errors] =
+      co_await group.async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
+  co_return std::move(errors);
 }
 
 }  // namespace tomodachi::core

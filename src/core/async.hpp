@@ -17,6 +17,7 @@
 #include <optional>
 #include <stdexcept>
 #include <utility>
+#include <vector>
 
 namespace tomodachi::core {
 
@@ -279,5 +280,9 @@ using SleepFunction =
 /// `sleep` when given, else `sleep_for`.
 Task<bool> sleep_with(const SleepFunction& sleep, std::chrono::steady_clock::duration duration,
                       Event& cancel);
+
+/// Runs `tasks` concurrently; returns each task's exception (null when it succeeded), in
+/// task order. Cancelling the caller cancels the tasks.
+Task<std::vector<std::exception_ptr>> when_all(std::vector<Task<void>> tasks);
 
 }  // namespace tomodachi::core

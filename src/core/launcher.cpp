@@ -54,56 +54,6 @@ using namespace std::chrono_literals;
 std::atomic<int> exit_code_value{0};
 
 // ---------------------------------------------------------------------------------
-// Small coroutine utilities
-
-/// Runs `tasks` concurrently; returns each task's exception (null when it succeeded),
-/// in task order. Cancelling the caller cancels the tasks.
-Task<std::vector<std::exception_ptr>> when_all(std::vector<Task<void>> tasks) {
-  if (tasks.empty()) co_return std::vector<std::exception_ptr>{};
-  auto executor = co_await asio::this_coro::executor;
-  using Operation = decltype(asio::co_spawn(executor, std::declval<Task<void>>(), asio::deferred));
-  std::vector<Operation> operations;
-  operations.reserve(tasks.size());
-  for (auto& task : tasks)
-    operations.push_back(asio::co_spawn(executor, std::move(task), asio::deferred));
-  auto group = asio::experimental::make_parallel_group(std::move(operations));
-  auto [order, errors] =
-      co_await group.async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
-  co_return std::move(errors);
-}
-
-// ---------------------------------------------------------------------------------
-// Names
-
-std::string file_module(const std::string& file_path) {
-  return std::filesystem::path(file_path).stem().string();
-}
-
-/// Name for a service without one (spec/service.md §3): kebab-case class name,
-/// prefixed by the file's stem unless it is a conventional entry file name.
-std::string derived_service_name(const std::string& class_name, const std::string& file_path) {
-  std::string kebab;
-  for (std::size_t i = 0; i < class_name.size(); ++i) {
-    const char c = class_name[i];
-    if (std::isupper(static_cast<unsigned char>(c))) {
-      if (i > 0 && !kebab.empty() && kebab.back() != '-') kebab += '-';
-      kebab += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    } else if (c == '_' || c == ':') {
-      if (!kebab.empty() && kebab.back() != '-') kebab += '-';
-    } else {
-      kebab += c;
-    }
-  }
-  if (kebab == "app") kebab = "service";
-  static const char* plain_modules[] = {"service", "services", "app",  "apps",  "src", "code",
-                                        "example", "examples", "test", "tests", "main"};
-  const std::string module = file_module(file_path);
-  const bool plain = std::find(std::begin(plain_modules), std::end(plain_modules), module) !=
-                     std::end(plain_modules);
-  return plain || module.empty() ? kebab : module + "-" + kebab;
-}
-
-// ---------------------------------------------------------------------------------
 // The run
 
 struct ServiceRun {
@@ -171,7 +121,7 @@ class Launch {
     }
     std::vector<Task<void>> tasks;
     for (auto& container : containers_) tasks.push_back(run_container(*container));
-    auto errors = co_await when_all(std::move(tasks));
+    auto errors = co_await core::when_all(std::move(tasks));
     for (auto& error : errors) {
       if (error) log_uncaught_exception(error);
     }
@@ -285,7 +235,7 @@ class Launch {
 
   /// `module` and `file_path` of the file's records on logger `tomodachi.init`.
   static LogFields file_fields(const ContainerRun& container) {
-    return {{"module", boost::json::string(file_module(container.spec.file_path))},
+    return {{"module", boost::json::string(detail::file_module(container.spec.file_path))},
             {"file_path", boost::json::string(container.spec.file_path)}};
   }
 
@@ -300,7 +250,7 @@ class Launch {
     for (const auto& service_class : classes) {
       ServiceRun run;
       const LogFields init_fields = {
-          {"module", boost::json::string(file_module(container.spec.file_path))},
+          {"module", boost::json::string(detail::file_module(container.spec.file_path))},
           {"class", boost::json::string(service_class.class_name)},
           {"file_path", boost::json::string(container.spec.file_path)}};
       try {
@@ -322,7 +272,7 @@ class Launch {
       }
       if (run.service->name().empty()) {
         run.service->set_name(
-            derived_service_name(service_class.class_name, container.spec.file_path));
+            detail::derived_service_name(service_class.class_name, container.spec.file_path));
       }
       container.services.push_back(std::move(run));
     }
@@ -398,7 +348,7 @@ class Launch {
     for (auto& run : container.services) {
       for (auto& transport : run.transports) tasks.push_back(step(*transport));
     }
-    auto errors = co_await when_all(std::move(tasks));
+    auto errors = co_await core::when_all(std::move(tasks));
     rethrow_first(errors, step_name);
   }
 
@@ -408,7 +358,7 @@ class Launch {
     for (auto& run : container.services) {
       tasks.push_back(hook_in_context(run, hook, std::string(hook_name), std::string(event)));
     }
-    auto errors = co_await when_all(std::move(tasks));
+    auto errors = co_await core::when_all(std::move(tasks));
     rethrow_first(errors, hook_name);
   }
 
@@ -525,7 +475,7 @@ class Launch {
   }
 
   static Task<void> when_all_logged(std::vector<Task<void>> tasks) {
-    auto errors = co_await when_all(std::move(tasks));
+    auto errors = co_await core::when_all(std::move(tasks));
     for (const auto& error : errors) {
       if (error) log_uncaught_exception(error);
     }

@@ -47,4 +47,10 @@ void apply_config(Service& service, const boost::json::object& config);
 /// Registers in get_service(); a name already taken gets -0001, -0002, ... suffixes.
 void register_with_unique_name(Service& service);
 
+/// The module name of a service file (its stem), as upstream's records name it.
+std::string file_module(const std::string& file_path);
+/// Name for a service without one (spec/service.md §3): kebab-case class name,
+/// prefixed by the file's stem unless it is a conventional entry file name.
+std::string derived_service_name(const std::string& class_name, const std::string& file_path);
+
 }  // namespace tomodachi::detail

@@ -3,6 +3,8 @@
 #include "core/registry.hpp"
 #include "core/service_state.hpp"
 
+#include <cctype>
+#include <filesystem>
 #include <tomodachi/service.hpp>
 #include <tomodachi/transport/transport.hpp>
 
@@ -50,6 +52,34 @@ void Service::add_handler(std::unique_ptr<HandlerSpec> spec) {
 }
 
 namespace detail {
+
+std::string file_module(const std::string& file_path) {
+  return std::filesystem::path(file_path).stem().string();
+}
+
+/// Name for a service without one (spec/service.md §3): kebab-case class name,
+/// prefixed by the file's stem unless it is a conventional entry file name.
+std::string derived_service_name(const std::string& class_name, const std::string& file_path) {
+  std::string kebab;
+  for (std::size_t i = 0; i < class_name.size(); ++i) {
+    const char c = class_name[i];
+    if (std::isupper(static_cast<unsigned char>(c))) {
+      if (i > 0 && !kebab.empty() && kebab.back() != '-') kebab += '-';
+      kebab += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    } else if (c == '_' || c == ':') {
+      if (!kebab.empty() && kebab.back() != '-') kebab += '-';
+    } else {
+      kebab += c;
+    }
+  }
+  if (kebab == "app") kebab = "service";
+  static const char* plain_modules[] = {"service", "services", "app",  "apps",  "src", "code",
+                                        "example", "examples", "test", "tests", "main"};
+  const std::string module = file_module(file_path);
+  const bool plain = std::find(std::begin(plain_modules), std::end(plain_modules), module) !=
+                     std::end(plain_modules);
+  return plain || module.empty() ? kebab : module + "-" + kebab;
+}
 
 void apply_config(Service& service, const boost::json::object& config) {
   detail::service_state(service).config = config;
