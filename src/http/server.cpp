@@ -7,6 +7,7 @@
 #include "http/server_state.hpp"
 #include "http/session.hpp"
 #include "http/websocket_session.hpp"
+#include "telemetry/tracer.hpp"
 
 #include <tomodachi/context.hpp>
 #include <tomodachi/logging.hpp>
@@ -261,7 +262,14 @@ Task<void> ServerCore::accept_loop() {
     }
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
-    asio::co_spawn(executor, run_session(shared, std::move(socket)), asio::detached);
+    // Traced: each connection's chain gets its own current-span slot, which the pipeline
+    // sets per request (telemetry::ChainSpanScope) instead of spawning a coroutine.
+    if (telemetry::tracer() != nullptr) {
+      auto traced = telemetry::context_executor(executor, trace::Span());
+      asio::co_spawn(traced, run_session(shared, std::move(socket)), asio::detached);
+    } else {
+      asio::co_spawn(executor, run_session(shared, std::move(socket)), asio::detached);
+    }
   }
 }
 

@@ -1,6 +1,9 @@
 #include "telemetry/metrics.hpp"
 
+#include <tomodachi/detail/assert.hpp>
+
 #include <algorithm>
+#include <charconv>
 #include <stdexcept>
 
 namespace tomodachi::telemetry {
@@ -69,26 +72,39 @@ MetricsRegistry::MetricsRegistry() : start_time_unix_nano_(unix_nanos_now()) {
 }
 
 namespace {
-std::string series_key(const Attributes& attributes) {
-  std::string key;
-  for (const auto& [k, v] : attributes) {
-    key += k;
+// The key of an attribute set, written into `key` (reused: a lookup allocates nothing once
+// the buffer has grown to the longest key).
+void series_key(const std::vector<const std::pair<std::string, AttributeValue>*>& attributes,
+                std::string& key) {
+  key.clear();
+  char number[32];
+  for (const auto* kv : attributes) {
+    key += kv->first;
     key += '\x1f';
     std::visit(
-        [&key](const auto& x) {
+        [&](const auto& x) {
           using V = std::decay_t<decltype(x)>;
           if constexpr (std::is_same_v<V, std::string>) {
-            key += "s" + x;
+            key += 's';
+            key += x;
           } else if constexpr (std::is_same_v<V, std::vector<std::string>>) {
-            for (const auto& s : x) key += "a" + s + '\x1d';
+            for (const auto& s : x) {
+              key += 'a';
+              key += s;
+              key += '\x1d';
+            }
+          } else if constexpr (std::is_same_v<V, bool>) {
+            key += x ? "b1" : "b0";
           } else {
-            key += "n" + std::to_string(x);
+            key += 'n';
+            const auto [end, ec] = std::to_chars(number, number + sizeof number, x);
+            TOMODACHI_ASSERT(ec == std::errc(), "a number fits in 32 characters");
+            key.append(number, end);
           }
         },
-        v);
+        kv->second);
     key += '\x1e';
   }
-  return key;
 }
 }  // namespace
 
@@ -98,22 +114,28 @@ MetricsRegistry::Series& MetricsRegistry::series(std::string_view name,
   auto it = std::find_if(instruments_.begin(), instruments_.end(),
                          [&](auto& i) { return i.spec->name == name; });
   if (it == instruments_.end()) throw std::out_of_range("unknown instrument " + std::string(name));
-  Attributes kept;
-  for (const auto& key : it->spec->attribute_keys) {
+  // Pointers into the caller's attributes: nothing is copied unless the series is new.
+  auto& kept = scratch_kept_;
+  auto& key = scratch_key_;
+  kept.clear();
+  for (const auto& wanted : it->spec->attribute_keys) {
     for (const auto& kv : attributes) {
-      if (kv.first == key) kept.push_back(kv);
+      if (kv.first == wanted) kept.push_back(&kv);
     }
   }
-  kept.insert(kept.end(), extra.begin(), extra.end());
-  std::sort(kept.begin(), kept.end(),
+  for (const auto& kv : extra) kept.push_back(&kv);
+  // Keyed in the instrument's key order (then `extra`'s): the same set gives the same key
+  // whatever the caller's order, without sorting per call; the stored set is sorted once.
+  series_key(kept, key);
+  if (auto found = it->series.find(std::string_view(key)); found != it->series.end())
+    return found->second;
+  Series& created = it->series[key];
+  for (const auto* kv : kept) created.attributes.push_back(*kv);
+  std::sort(created.attributes.begin(), created.attributes.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
-  auto [pos, inserted] = it->series.try_emplace(series_key(kept));
-  if (inserted) {
-    pos->second.attributes = std::move(kept);
-    pos->second.histogram.explicit_bounds = duration_buckets();
-    pos->second.histogram.bucket_counts.assign(duration_buckets().size() + 1, 0);
-  }
-  return pos->second;
+  created.histogram.explicit_bounds = duration_buckets();
+  created.histogram.bucket_counts.assign(duration_buckets().size() + 1, 0);
+  return created;
 }
 
 void MetricsRegistry::record(std::string_view name, double value, const Attributes& attributes,
@@ -135,6 +157,19 @@ void MetricsRegistry::add(std::string_view name, std::int64_t delta, const Attri
                           const Attributes& extra) {
   std::lock_guard lock(mutex_);
   series(name, attributes, extra).sum += delta;
+}
+
+MetricsRegistry::SeriesHandle MetricsRegistry::series_handle(std::string_view name,
+                                                             const Attributes& attributes,
+                                                             const Attributes& extra) {
+  std::lock_guard lock(mutex_);
+  return SeriesHandle(&series(name, attributes, extra));
+}
+
+void MetricsRegistry::add(SeriesHandle handle, std::int64_t delta) {
+  TOMODACHI_ASSERT(handle.series_ != nullptr, "a handle from series_handle()");
+  std::lock_guard lock(mutex_);
+  handle.series_->sum += delta;
 }
 
 std::vector<MetricData> MetricsRegistry::collect() const {

@@ -30,6 +30,8 @@ const std::vector<InstrumentSpec>& upstream_instruments();
 const InstrumentSpec& instrument(std::string_view name);  ///< throws std::out_of_range
 
 class MetricsRegistry {
+  struct Series;
+
  public:
   MetricsRegistry();
   /// Adds one duration in seconds to histogram `name` (attributes filtered to its keys,
@@ -39,6 +41,21 @@ class MetricsRegistry {
   /// Adds `delta` to up-down counter `name`.
   void add(std::string_view name, std::int64_t delta, const Attributes& attributes,
            const Attributes& extra = {});
+  /// A series looked up once, for a value changed twice (an up-down counter's +1 and -1
+  /// around a request): the second change skips the attribute filtering and the key.
+  /// Valid as long as the registry (series are never removed).
+  class SeriesHandle {
+   public:
+    SeriesHandle() = default;
+
+   private:
+    friend class MetricsRegistry;
+    explicit SeriesHandle(Series* series) : series_(series) {}
+    Series* series_ = nullptr;
+  };
+  SeriesHandle series_handle(std::string_view name, const Attributes& attributes,
+                             const Attributes& extra = {});
+  void add(SeriesHandle handle, std::int64_t delta);
   /// A cumulative snapshot (instruments without data are left out).
   std::vector<MetricData> collect() const;
 
@@ -50,12 +67,15 @@ class MetricsRegistry {
   };
   struct Instrument {
     const InstrumentSpec* spec;
-    std::map<std::string, Series> series;  ///< by attribute-set key
+    std::map<std::string, Series, std::less<>> series;  ///< by attribute-set key
   };
   Series& series(std::string_view name, const Attributes& attributes, const Attributes& extra);
 
   mutable std::mutex mutex_;
   std::vector<Instrument> instruments_;
+  // series()'s scratch (guarded by mutex_): a lookup allocates nothing once they have grown.
+  std::vector<const std::pair<std::string, AttributeValue>*> scratch_kept_;
+  std::string scratch_key_;
   std::uint64_t start_time_unix_nano_;
 };
 

@@ -139,6 +139,39 @@ TEST(Tracer, CurrentSpanFollowsEachCoroutineAcrossSuspensions) {
   EXPECT_FALSE(trace::current_span().valid());  // nothing leaks to the thread
 }
 
+namespace {
+// A connection's chain: one request span after the other set in place (ChainSpanScope).
+Task<void> connection(std::vector<trace::Span> requests, std::vector<std::string>& seen,
+                      int delay_ms) {
+  for (const auto& request : requests) {
+    EXPECT_TRUE(in_context_chain());
+    const ChainSpanScope scope(request);
+    auto work = worker(request, seen, delay_ms);
+    co_await std::move(work);
+  }
+  seen.push_back(trace::current_span().valid() ? "leaked" : "cleared");
+}
+}  // namespace
+
+TEST(Tracer, ChainSpanScopeSetsTheSpanOfItsOwnChainOnly) {
+  Installed t;
+  boost::asio::io_context io;
+  const auto a1 = trace::start_span("a1"), a2 = trace::start_span("a2");
+  const auto b1 = trace::start_span("b1"), b2 = trace::start_span("b2");
+  std::vector<std::string> seen_a, seen_b;
+  EXPECT_FALSE(in_context_chain());
+  auto chain_a = context_executor(io.get_executor(), trace::Span());
+  auto chain_b = context_executor(io.get_executor(), trace::Span());
+  boost::asio::co_spawn(chain_a, connection({a1, a2}, seen_a, 1), boost::asio::detached);
+  boost::asio::co_spawn(chain_b, connection({b1, b2}, seen_b, 2), boost::asio::detached);
+  io.run();
+  std::vector<std::string> expected(12, "ok");
+  expected.push_back("cleared");
+  EXPECT_EQ(seen_a, expected);  // interleaved with b's requests, each saw its own span
+  EXPECT_EQ(seen_b, expected);
+  EXPECT_FALSE(trace::current_span().valid());  // nothing leaks to the thread
+}
+
 TEST(Tracer, RunInSpanReturnsTheValue) {
   Installed t;
   boost::asio::io_context io;
