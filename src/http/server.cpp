@@ -112,8 +112,8 @@ void ServerCore::setup() {
     state_.access_log.enabled = true;
   }
   if (http.max_header_size < 256) {
-    throw std::invalid_argument("Too low value for http option max_header_size: " +
-                                std::to_string(http.max_header_size));
+    throw OptionError("Too low value for http option max_header_size: " +
+                      std::to_string(http.max_header_size));
   }
   limits.framing = framing_limits(http, static_cast<std::uint64_t>(limits.client_max_size));
   limits.header_timeout = std::chrono::seconds(std::max(1, http.header_read_timeout));
