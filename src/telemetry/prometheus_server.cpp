@@ -230,7 +230,10 @@ void PrometheusServer::listen(const std::string& host, std::uint16_t port) {
     boost::system::error_code e;
     acceptor->open(endpoint.protocol(), e);
     if (!e) acceptor->set_option(asio::socket_base::reuse_address(true), e);
-    if (!e && endpoint.protocol() == tcp::v6()) acceptor->set_option(asio::ip::v6_only(true), e);
+    // Beside an IPv4 address (`localhost`), an IPv6 one must not claim the IPv4 port too;
+    // alone (`::`) it keeps the system's dual-stack default, as Python's socket does.
+    if (!e && endpoint.protocol() == tcp::v6() && targets.size() > 1)
+      acceptor->set_option(asio::ip::v6_only(true), e);
     if (!e) acceptor->bind(endpoint, e);
     if (!e) acceptor->listen(asio::socket_base::max_listen_connections, e);
     if (!e) {
