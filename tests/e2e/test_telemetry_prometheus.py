@@ -209,7 +209,8 @@ class TelemetryPrometheus(unittest.TestCase):
             self.assertEqual(labels["instance"], uuid)  # service.instance.id
             self.assertEqual(labels["otel_scope_name"], "tomodachi")
             self.assertTrue(labels["otel_scope_version"])
-            self.assertEqual(labels["http_route"], "/resource/(?P<id>[^/]+?)/?" if labels["http_response_status_code"] == "200" else "/fail")
+            expected_route = ROUTE if labels["http_response_status_code"] == "200" else "/fail"
+            self.assertEqual(labels["http_route"], expected_route)
             self.assertEqual(labels["http_request_method"], "GET")
             self.assertEqual(labels["url_scheme"], "http")
             self.assertEqual(labels["network_protocol_name"], "http")
@@ -219,7 +220,8 @@ class TelemetryPrometheus(unittest.TestCase):
         by_status = {s["metric"]["http_response_status_code"]: float(s["value"][1]) for s in counts}
         self.assertEqual(by_status, {"200": 3.0, "500": 1.0})
 
-        buckets = self.prometheus.api("query", query=f'{DURATION}_bucket{{{selector},http_response_status_code="200"}}')["result"]
+        query = f'{DURATION}_bucket{{{selector},http_response_status_code="200"}}'
+        buckets = self.prometheus.api("query", query=query)["result"]
         self.assertEqual({s["metric"]["le"] for s in buckets}, LE_VALUES)
         self.assertEqual({s["metric"]["le"]: float(s["value"][1]) for s in buckets}["+Inf"], 3.0)
         sums = self.prometheus.api("query", query=f"{DURATION}_sum{{{selector}}}")["result"]
@@ -318,11 +320,13 @@ class TelemetryPrometheus(unittest.TestCase):
         self.assertIsNotNone(first.wait_for(lambda r: r.get("message") == "prometheus client started", 5))
         second = self.service(port, OTEL_PYTHON_TOMODACHI_PROMETHEUS_ADDRESS="127.0.0.1")
         http_port = second.port()
-        warning = second.wait_for(lambda r: r.get("logger") == "tomodachi.opentelemetry" and r.get("level") == "warning", 5)
+        warning = second.wait_for(
+            lambda r: r.get("logger") == "tomodachi.opentelemetry" and r.get("level") == "warning", 5)
         self.assertIsNotNone(warning, second.output())
         # upstream's text: 127.0.0.1 / 0.0.0.0 show as localhost in the URL
-        self.assertEqual(warning["message"],
-                         f"unable to bind prometheus http server [http] to http://localhost:{port}/ in otel metric provider")
+        self.assertEqual(
+            warning["message"],
+            f"unable to bind prometheus http server [http] to http://localhost:{port}/ in otel metric provider")
         self.assertEqual(warning["host"], "127.0.0.1")
         self.assertEqual(warning["port"], port)
         self.assertEqual(warning["error_message"], "Address already in use")

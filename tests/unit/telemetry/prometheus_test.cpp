@@ -207,3 +207,32 @@ TEST(Prometheus, PointsWithOtherLabelKeysShareOneFamilyAndNameFilterRestricts) {
   EXPECT_EQ(restricted.find("_bucket"), std::string::npos);
   EXPECT_EQ(restricted.find("otel_scope_info"), std::string::npos);
 }
+
+TEST(Prometheus, ExemplarsTakeTheCurrentSpanWhenNoneIsGivenAndSkipUnsampledOnes) {
+  MetricsRegistry registry(true);
+  auto sampled = std::make_shared<Tracer>(Sampler(), nullptr);
+  install_tracer(sampled);  // current_span() answers only with a tracer installed
+  auto span = sampled->start_span("current", tomodachi::trace::SpanKind::server);
+  {
+    tomodachi::trace::Scope scope(span);
+    registry.record("http.server.duration", 0.2, {});
+  }
+  install_tracer(nullptr);
+  Tracer unsampled(Sampler(SamplerConfig{SamplerKind::always_off, 1.0}), nullptr);
+  auto dropped = unsampled.start_span("unsampled", tomodachi::trace::SpanKind::server);
+  ASSERT_TRUE(dropped.valid());
+  registry.record("http.server.duration", 0.7, {}, {}, &dropped);
+  auto metrics = registry.collect_for_prometheus();
+  const auto& h = std::get<HistogramPoint>(metrics[0].points[0].value);
+  // 0.2 is in the 0.25 bucket (index 7); the unsampled 0.7 (0.75 bucket) gives none, so the
+  // 0.75 bucket repeats 0.2's
+  ASSERT_TRUE(h.exemplars[7].has_value());
+  EXPECT_EQ(h.exemplars[7]->span_id, span.span_id());
+  ASSERT_TRUE(h.exemplars[9].has_value());
+  EXPECT_DOUBLE_EQ(h.exemplars[9]->value, 0.2);
+  // off (the default): no reservoirs at all
+  MetricsRegistry off;
+  off.record("http.server.duration", 0.2, {}, {}, &span);
+  auto plain = off.collect_for_prometheus();
+  EXPECT_TRUE(std::get<HistogramPoint>(plain[0].points[0].value).exemplars.empty());
+}
