@@ -346,6 +346,24 @@ class TelemetryPrometheus(unittest.TestCase):
         with self.assertRaises(OSError):
             socket.create_connection(("127.0.0.1", port), timeout=2).close()
 
+    def test_metric_reader_adds_to_otlp_metrics_and_meter_provider_replaces_them(self):
+        for variable, otlp_expected in (("OTEL_PYTHON_METRIC_READER", True), ("OTEL_PYTHON_METER_PROVIDER", False)):
+            receiver = Receiver(self.modules)
+            self.addCleanup(receiver.stop)
+            port = free_port()
+            service = ServiceProcess(SERVICE, args=("--opentelemetry-instrument",), env={
+                variable: "tomodachi_prometheus", "OTEL_PYTHON_TOMODACHI_PROMETHEUS_PORT": str(port),
+                "OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{receiver.port}"})
+            self.addCleanup(kill, service)
+            request(service.port(), get("/resource/1"))
+            self.assertIn(f"{DURATION}_count{{".encode(), fetch(port)[2], variable)
+            self.assertEqual(service.stop(), 0, service.output())
+            time.sleep(0.3)
+            paths = {e["path"] for e in receiver.entries}
+            # upstream's meter provider replaces the SDK's (OTEL_METRICS_EXPORTER unread);
+            # the metric reader is added beside the exporters
+            self.assertEqual("/v1/metrics" in paths, otlp_expected, (variable, paths))
+
     def test_off_without_the_meter_provider_and_invalid_values_stop_start_up(self):
         port = free_port()
         service = ServiceProcess(SERVICE, env={"OTEL_PYTHON_TOMODACHI_PROMETHEUS_PORT": str(port)},
