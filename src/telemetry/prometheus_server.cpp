@@ -7,6 +7,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -142,7 +143,11 @@ struct PrometheusServer::State : std::enable_shared_from_this<PrometheusServer::
       tcp::socket socket =
           co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
       if (stopped || ec == asio::error::operation_aborted) co_return;
-      if (ec) continue;                                     // e.g. EMFILE: the next accept may work
+      if (ec) {  // e.g. EMFILE: retry a little later instead of spinning
+        asio::steady_timer pause(executor, std::chrono::milliseconds(100));
+        co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        continue;
+      }
       if (connections.size() >= max_connections) continue;  // the socket closes here
       asio::co_spawn(executor, serve(std::move(socket)), asio::detached);
     }
