@@ -197,7 +197,7 @@ Task<WireResponse> Pipeline::respond_traced(Request& request, bool accepting) {
     registry->add(active, -1);
     const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
     registry->record("http.server.duration", elapsed.count(), attributes,
-                     {{"http.response.status_code", status}});
+                     {{"http.response.status_code", status}}, &span);
   }
   span.end();
   co_return wire;

@@ -38,7 +38,7 @@ Task<void> run_handler_span(HandlerSpanSpec spec, Task<void> handler) {
     if (!spec.duration_instrument.empty()) {
       const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
       registry->record(spec.duration_instrument, elapsed.count(), spec.attributes,
-                       {{"function.success", error == nullptr}});
+                       {{"function.success", error == nullptr}}, &span);
     }
   }
   span.end();
