@@ -389,9 +389,9 @@ class AmqpTransport final : public TransportInstance {
     subscription->spec = spec;
     SubscriptionConfig config = SubscriptionConfig::from_spec(service_, *spec, "amqp");
     if (preparsable(config.envelope)) subscription->parse_off_loop = config.envelope;
-    config.instrument = consumer_instrument(
-        spec->pattern,
-        spec->exchange_name.empty() ? service_.options.amqp.exchange_name : spec->exchange_name);
+    config.instrument = consumer_instrument(spec->pattern, spec->exchange_name.empty()
+                                                               ? service_.options.amqp.exchange_name
+                                                               : spec->exchange_name);
     subscription->dispatcher = std::make_unique<MessageDispatcher>(std::move(config));
     subscription->plan.routing_key = spec->pattern;
     subscription->plan.handler_name = spec->name;

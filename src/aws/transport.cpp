@@ -6,6 +6,7 @@
 #include "aws/naming.hpp"
 #include "aws/publisher.hpp"
 #include "aws/setup.hpp"
+#include "aws/telemetry.hpp"
 #include "core/async.hpp"
 #include "core/encoding.hpp"
 
@@ -171,8 +172,9 @@ class AwsSnsSqsTransport final : public TransportInstance {
   Task<void> setup() override {
     // Argument errors abort the start before any AWS request.
     for (const auto* spec : specs_) {
-      dispatchers_.push_back(std::make_shared<const MessageDispatcher>(
-          SubscriptionConfig::from_spec(service_, *spec, "aws_sns_sqs")));
+      SubscriptionConfig config = SubscriptionConfig::from_spec(service_, *spec, "aws_sns_sqs");
+      config.instrument = consumer_instrument(service_.options.aws_sns_sqs.queue_name_prefix);
+      dispatchers_.push_back(std::make_shared<const MessageDispatcher>(std::move(config)));
       validate_subscription(request_of(*spec), service_.options.aws_sns_sqs.queue_name_prefix);
     }
     set_execution_context({{"aws_sns_sqs_enabled", true}});
