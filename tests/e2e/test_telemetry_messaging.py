@@ -115,9 +115,10 @@ class MessagingTelemetry(unittest.TestCase):
             found += self.aws.receive(url)
         return found
 
-    def start(self, instrument=True, **env):
-        receiver = Receiver(self.modules)
-        self.addCleanup(receiver.stop)
+    def start(self, instrument=True, receiver=None, http=True, **env):
+        if receiver is None:
+            receiver = Receiver(self.modules)
+            self.addCleanup(receiver.stop)
         full = {
             "OTEL_TRACES_EXPORTER": "otlp", "OTEL_METRICS_EXPORTER": "otlp",
             "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{receiver.port}",
@@ -130,7 +131,7 @@ class MessagingTelemetry(unittest.TestCase):
         service = ServiceProcess(SERVICE, env=full, args=("--opentelemetry-instrument",) if instrument else ())
         self.addCleanup(kill, service)
         try:
-            port = service.port(240)
+            port = service.port(240) if http else None
             started = service.wait_for(lambda r: r.get("message") == "started service successfully", 240)
             self.assertIsNotNone(started, service.output())
         except BaseException:
@@ -168,7 +169,13 @@ class MessagingTelemetry(unittest.TestCase):
         return tap_url, topic_arn
 
     def test_one_trace_across_http_amqp_sns_and_sqs(self):
-        receiver, service, port = self.start()
+        self.check_one_trace()
+
+    def test_the_same_over_otlp_json(self):
+        self.check_one_trace(OTEL_EXPORTER_OTLP_PROTOCOL="http/json")
+
+    def check_one_trace(self, **env):
+        receiver, service, port = self.start(**env)
         tap_url, topic_arn = self.tap_topic()
 
         # 1. HTTP -> AMQP -> SNS/SQS -> SQS
@@ -335,6 +342,36 @@ class MessagingTelemetry(unittest.TestCase):
                          2)
         for name in ("messaging.rabbitmq.active_tasks", "messaging.aws_sqs.active_tasks", "function.active_tasks"):
             self.assertEqual(sum(int(p["asInt"]) for p in metrics[name]["sum"]["dataPoints"]), 0, name)
+
+    def test_one_trace_across_two_processes(self):
+        receiver, back, _ = self.start(http=False, TOMODACHI_TEST_ROLE="back")
+        _, front, port = self.start(receiver=receiver, TOMODACHI_TEST_ROLE="front")
+        self.assertEqual(request(port, get("/order?id=7")).status, 200)
+        self.handled(back, "sqs", 7)
+        self.stop(receiver, front, wait=0)
+        self.stop(receiver, back, wait=0)
+        rk, topic = self.routing_key, self.topic
+        deadline = time.time() + 20
+        while True:  # both exit flushes
+            spans = [(attrs(rs["resource"]["attributes"])["service.name"], span) for e in list(receiver.entries)
+                     if e["path"] == "/v1/traces" for rs in e["body"]["resourceSpans"] for ss in rs["scopeSpans"]
+                     for span in ss["spans"]]
+            names = {s["name"] for _, s in spans}
+            if {"GET /order", " process"} <= names or time.time() > deadline:
+                break
+            time.sleep(0.1)
+        server = [s for _, s in spans if s["name"] == "GET /order"]
+        self.assertEqual(len(server), 1, names)
+        tree = {s["name"]: (name, s) for name, s in spans if s["traceId"] == server[0]["traceId"]}
+        expected = [("GET /order", "telemetry-front", None), (rk + " publish", "telemetry-front", "GET /order"),
+                    (rk + " process", "telemetry-back", rk + " publish"),
+                    (topic + " publish", "telemetry-back", rk + " process"),
+                    (topic + " process", "telemetry-back", topic + " publish"),
+                    (" process", "telemetry-back", self.queue + " publish")]
+        for name, service_name, parent in expected:
+            self.assertIn(name, tree, sorted(tree))
+            self.assertEqual(tree[name][0], service_name, name)
+            self.assertEqual(parent_of(tree[name][1]), tree[parent][1]["spanId"] if parent else "", name)
 
     def test_off_the_wire_shape_is_unchanged(self):
         receiver, service, port = self.start(instrument=False)

@@ -9,6 +9,8 @@
 //   GET /crowded           sqs_send_message with 10 attributes of its own, twice
 //   tick       (schedule)  once at start
 //
+// TOMODACHI_TEST_ROLE=front registers the HTTP routes only (service `telemetry-front`),
+// =back everything else (`telemetry-back`): the same trace across two processes.
 // Every handler logs `handled` with its step and the current span's ids.
 #include <tomodachi/tomodachi.hpp>
 #include <tomodachi/trace.hpp>
@@ -27,6 +29,11 @@ std::string env(const char* name) {
   return value ? value : "";
 }
 
+std::string service_name() {
+  const std::string role = env("TOMODACHI_TEST_ROLE");
+  return role.empty() ? "telemetry-messaging" : "telemetry-" + role;
+}
+
 std::int64_t order_of(const tomodachi::Message& message) {
   const auto& data = message.data();
   if (!data.is_object() || !data.as_object().contains("order")) return -1;
@@ -36,7 +43,7 @@ std::int64_t order_of(const tomodachi::Message& message) {
 
 class MessagingTelemetry : public tomodachi::Service {
  public:
-  MessagingTelemetry() : Service("telemetry-messaging") {
+  MessagingTelemetry() : Service(service_name()) {
     message_envelope = tomodachi::json_base();
     options.http.port = 0;
     options.amqp.port = std::atoi(env("TOMODACHI_TEST_AMQP_PORT").c_str());
@@ -46,8 +53,12 @@ class MessagingTelemetry : public tomodachi::Service {
     options.aws_sns_sqs.region_name = "eu-west-1";
     options.aws_sns_sqs.aws_access_key_id = "test";
     options.aws_sns_sqs.aws_secret_access_key = "test";
-    http<&MessagingTelemetry::order>("GET", "/order");
-    http<&MessagingTelemetry::crowded>("GET", "/crowded");
+    const std::string role = env("TOMODACHI_TEST_ROLE");
+    if (role != "back") {
+      http<&MessagingTelemetry::order>("GET", "/order");
+      http<&MessagingTelemetry::crowded>("GET", "/crowded");
+    }
+    if (role == "front") return;
     amqp<&MessagingTelemetry::on_order>(env("TOMODACHI_TEST_ROUTING_KEY"));
     aws_sns_sqs<&MessagingTelemetry::on_event>(env("TOMODACHI_TEST_TOPIC"), {.competing = true});
     aws_sns_sqs<&MessagingTelemetry::on_direct>("", {.queue_name = env("TOMODACHI_TEST_QUEUE")});
