@@ -515,7 +515,7 @@ Task<void> publish_message(const Options::Amqp& amqp_options, amqp_impl::Outgoin
 }
 
 // With tracing on: the PRODUCER span around the publish (upstream's traced
-// _publish_message), its context in the message's headers.
+// _publish_message), current while it runs, its context in the message's headers.
 Task<void> publish_traced(const Options::Amqp& amqp_options, amqp_impl::OutgoingMessage message,
                           bool wait, std::chrono::milliseconds timeout, std::string routing_key) {
   trace::Span span =
@@ -523,7 +523,8 @@ Task<void> publish_traced(const Options::Amqp& amqp_options, amqp_impl::Outgoing
   std::exception_ptr error;
   try {
     auto publish = publish_message(amqp_options, std::move(message), wait, timeout);
-    co_await std::move(publish);
+    auto in_span = trace::run_in_span(span, std::move(publish));
+    co_await std::move(in_span);
   } catch (...) {
     error = std::current_exception();
   }

@@ -53,12 +53,14 @@ Task<std::string> with_retries(AwsResources& resources, std::string_view what, C
 }
 
 // With tracing on: the PRODUCER span around `publish` (upstream's traced publish calls),
-// named and tagged by the caller, with the message id when it went out.
+// named and tagged by the caller, current while it runs (upstream's
+// start_as_current_span), with the message id when it went out.
 Task<std::string> traced(trace::Span span, Task<std::string> publish) {
   std::exception_ptr error;
   std::string message_id;
   try {
-    message_id = co_await std::move(publish);
+    auto in_span = trace::run_in_span(span, std::move(publish));
+    message_id = co_await std::move(in_span);
   } catch (...) {
     error = std::current_exception();
   }

@@ -9,6 +9,7 @@
 #include "aws/telemetry.hpp"
 #include "core/async.hpp"
 #include "core/encoding.hpp"
+#include "telemetry/tracer.hpp"
 
 #include <tomodachi/aws_sns_sqs.hpp>
 #include <tomodachi/context.hpp>
@@ -112,7 +113,9 @@ std::shared_ptr<AwsEndpoint> endpoint_for(const Service& service,
   config.sts_endpoint = options.aws_endpoint_urls.sts;
   auto endpoint = std::make_shared<AwsEndpoint>();
   try {
-    endpoint->client = std::make_unique<AwsClient>(executor, config);
+    // Created by whichever call comes first, maybe a handler's inside its span: the client
+    // outlives it and must not run with that span current.
+    endpoint->client = std::make_unique<AwsClient>(telemetry::without_context(executor), config);
   } catch (const AwsCredentialsError& error) {
     transport_logger().warning("Invalid credentials [" + std::string(service_kind) + "] to AWS (" +
                                error.what() + ")");

@@ -69,6 +69,8 @@ class ContextExecutor {
                   ContextExecutor(boost::asio::any_io_executor(), nullptr)) {
     return ContextExecutor(boost::asio::prefer(inner_, property), slot_);
   }
+  const boost::asio::any_io_executor& inner() const noexcept { return inner_; }
+
   friend bool operator==(const ContextExecutor& a, const ContextExecutor& b) noexcept {
     return a.inner_ == b.inner_ && a.slot_ == b.slot_;
   }
@@ -196,6 +198,14 @@ boost::asio::any_io_executor context_executor(boost::asio::any_io_executor inner
   auto s = std::make_shared<ContextSlot>();
   s->span = std::move(span);
   return ContextExecutor(std::move(inner), std::move(s));
+}
+
+boost::asio::any_io_executor without_context(boost::asio::any_io_executor executor) {
+  while (const auto* bound = executor.target<ContextExecutor>()) {
+    boost::asio::any_io_executor inner = bound->inner();
+    executor = std::move(inner);
+  }
+  return executor;
 }
 
 }  // namespace tomodachi::telemetry

@@ -59,4 +59,9 @@ std::vector<std::pair<std::string, std::string>> current_trace_log_fields();
 /// installed (how `trace::run_in_span` carries the current span across suspensions).
 boost::asio::any_io_executor context_executor(boost::asio::any_io_executor inner, trace::Span span);
 
+/// `executor` without the span slots of context_executor: for what outlives the handler
+/// that happens to create it (a lazily opened connection, a client), so its work does not
+/// run with that handler's span current.
+boost::asio::any_io_executor without_context(boost::asio::any_io_executor executor);
+
 }  // namespace tomodachi::telemetry
