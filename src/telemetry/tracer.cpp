@@ -72,6 +72,8 @@ class ContextExecutor {
                   ContextExecutor(boost::asio::any_io_executor(), nullptr)) {
     return ContextExecutor(boost::asio::prefer(inner_, property), slot_);
   }
+  const boost::asio::any_io_executor& inner() const noexcept { return inner_; }
+
   friend bool operator==(const ContextExecutor& a, const ContextExecutor& b) noexcept {
     return a.inner_ == b.inner_ && a.slot_ == b.slot_;
   }
@@ -212,6 +214,14 @@ ChainSpanScope::~ChainSpanScope() {
   // Resumed through the chain's executor, the slot is installed again; a frame destroyed
   // outside its chain (shutdown) has no slot to restore.
   if (current_slot != nullptr) current_slot->span = std::move(previous_);
+}
+
+boost::asio::any_io_executor without_context(boost::asio::any_io_executor executor) {
+  while (const auto* bound = executor.target<ContextExecutor>()) {
+    boost::asio::any_io_executor inner = bound->inner();
+    executor = std::move(inner);
+  }
+  return executor;
 }
 
 }  // namespace tomodachi::telemetry

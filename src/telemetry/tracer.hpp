@@ -78,4 +78,9 @@ class ChainSpanScope {
   trace::Span previous_;
 };
 
+/// `executor` without the span slots of context_executor: for what outlives the handler
+/// that happens to create it (a lazily opened connection, a client), so its work does not
+/// run with that handler's span current.
+boost::asio::any_io_executor without_context(boost::asio::any_io_executor executor);
+
 }  // namespace tomodachi::telemetry

@@ -8,6 +8,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -182,6 +183,33 @@ TEST(Tracer, RunInSpanReturnsTheValue) {
   boost::asio::co_spawn(io, outer(), boost::asio::detached);
   io.run();
   EXPECT_EQ(result, 42);
+}
+
+TEST(Tracer, WithoutContextWorkRunsWithNoSpanCurrent) {
+  Installed t;
+  boost::asio::io_context io;
+  auto span = trace::start_span("handler");
+  std::string inside, detached;
+  auto body = [&]() -> Task<void> {
+    // What a handler's first publish does when it opens a connection for the process.
+    auto executor = co_await boost::asio::this_coro::executor;
+    inside = trace::current_span().span_id_hex();
+    boost::asio::co_spawn(
+        without_context(executor),
+        [&]() -> Task<void> {
+          // (co_spawn may start it inline, inside the handler's turn: look after a turn.)
+          auto own = co_await boost::asio::this_coro::executor;
+          co_await boost::asio::post(own, boost::asio::use_awaitable);
+          detached = trace::current_span().valid() ? "span" : "none";
+        },
+        boost::asio::detached);
+  };
+  boost::asio::co_spawn(io, trace::run_in_span(span, body()), boost::asio::detached);
+  io.run();
+  EXPECT_EQ(inside, span.span_id_hex());
+  EXPECT_EQ(detached, "none");
+  EXPECT_TRUE(without_context(io.get_executor()) ==
+              boost::asio::any_io_executor(io.get_executor()));
 }
 
 TEST(Tracer, TraceLogFieldsInUpstreamsHexForm) {
