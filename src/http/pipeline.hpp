@@ -6,6 +6,7 @@
 #include "http/http_util.hpp"
 #include "http/request_state.hpp"
 #include "http/router.hpp"
+#include "http/server_metrics.hpp"
 #include "telemetry/config.hpp"
 #include "telemetry/tracer.hpp"
 
@@ -82,6 +83,7 @@ class Pipeline {
   std::unordered_map<int, const detail::HttpSpec*> error_handlers_;
   std::vector<const detail::HttpMiddlewareSpec*> middlewares_;
   telemetry::UrlExcluder excluded_urls_;  ///< built at setup while instrumentation is on
+  ServerMetrics server_metrics_;          ///< traced requests' http.server.* series
 };
 
 }  // namespace tomodachi::http_impl

@@ -120,8 +120,15 @@ MetricsRegistry::Series& MetricsRegistry::series(std::string_view name,
   auto& key = scratch_key_;
   kept.clear();
   for (const auto& wanted : it->spec->attribute_keys) {
+    // A key `extra` sets (the status code, function.success) is `extra`'s alone.
+    const bool overridden = std::any_of(extra.begin(), extra.end(),
+                                        [&](const auto& kv) { return kv.first == wanted; });
+    if (overridden) continue;
     for (const auto& kv : attributes) {
-      if (kv.first == wanted) kept.push_back(&kv);
+      if (kv.first == wanted) {
+        kept.push_back(&kv);
+        break;  // one value per key
+      }
     }
   }
   for (const auto& kv : extra) kept.push_back(&kv);
@@ -139,18 +146,16 @@ MetricsRegistry::Series& MetricsRegistry::series(std::string_view name,
   return created;
 }
 
-void MetricsRegistry::record(std::string_view name, double value, const Attributes& attributes,
-                             const Attributes& extra, const trace::Span* span) {
-  std::optional<Exemplar> exemplar;
-  if (exemplars_) {
-    // exemplars.py ExemplarReservoir.offer: only for a valid, sampled span.
-    const trace::Span current = span != nullptr ? *span : trace::current_span();
-    if (current.valid() && (current.state()->data.trace_flags & 0x01) != 0) {
-      exemplar = Exemplar{value, unix_nanos_now(), current.trace_id(), current.span_id()};
-    }
-  }
-  std::lock_guard lock(mutex_);
-  auto& s = series(name, attributes, extra);
+std::optional<Exemplar> MetricsRegistry::exemplar_of(double value, const trace::Span* span) const {
+  if (!exemplars_) return std::nullopt;
+  // exemplars.py ExemplarReservoir.offer: only for a valid, sampled span.
+  const trace::Span current = span != nullptr ? *span : trace::current_span();
+  if (!current.valid() || (current.state()->data.trace_flags & 0x01) == 0) return std::nullopt;
+  return Exemplar{value, unix_nanos_now(), current.trace_id(), current.span_id()};
+}
+
+void MetricsRegistry::record_into(Series& s, double value,
+                                  const std::optional<Exemplar>& exemplar) {
   auto& h = s.histogram;
   const auto& bounds = h.explicit_bounds;
   // Buckets are (previous, bound]: the first bound >= value.
@@ -167,6 +172,20 @@ void MetricsRegistry::record(std::string_view name, double value, const Attribut
   h.sum += value;
   h.min = h.min ? std::min(*h.min, value) : value;
   h.max = h.max ? std::max(*h.max, value) : value;
+}
+
+void MetricsRegistry::record(std::string_view name, double value, const Attributes& attributes,
+                             const Attributes& extra, const trace::Span* span) {
+  const std::optional<Exemplar> exemplar = exemplar_of(value, span);
+  std::lock_guard lock(mutex_);
+  record_into(series(name, attributes, extra), value, exemplar);
+}
+
+void MetricsRegistry::record(SeriesHandle handle, double value, const trace::Span* span) {
+  TOMODACHI_ASSERT(handle.series_ != nullptr, "a handle from series_handle()");
+  const std::optional<Exemplar> exemplar = exemplar_of(value, span);
+  std::lock_guard lock(mutex_);
+  record_into(*handle.series_, value, exemplar);
 }
 
 void MetricsRegistry::add(std::string_view name, std::int64_t delta, const Attributes& attributes,

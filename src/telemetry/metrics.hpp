@@ -8,6 +8,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,7 @@ class MetricsRegistry {
   class SeriesHandle {
    public:
     SeriesHandle() = default;
+    explicit operator bool() const noexcept { return series_ != nullptr; }
 
    private:
     friend class MetricsRegistry;
@@ -60,6 +62,8 @@ class MetricsRegistry {
   SeriesHandle series_handle(std::string_view name, const Attributes& attributes,
                              const Attributes& extra = {});
   void add(SeriesHandle handle, std::int64_t delta);
+  /// Adds one duration to a histogram series looked up before (its exemplar as record()'s).
+  void record(SeriesHandle handle, double value, const trace::Span* span = nullptr);
   /// A cumulative snapshot (instruments without data are left out).
   std::vector<MetricData> collect() const;
   /// The same for a Prometheus scrape: with exemplars on, each histogram bucket gets
@@ -80,6 +84,8 @@ class MetricsRegistry {
     std::map<std::string, Series, std::less<>> series;  ///< by attribute-set key
   };
   Series& series(std::string_view name, const Attributes& attributes, const Attributes& extra);
+  std::optional<Exemplar> exemplar_of(double value, const trace::Span* span) const;
+  static void record_into(Series& series, double value, const std::optional<Exemplar>& exemplar);
 
   std::vector<MetricData> snapshot(bool exemplars) const;
 

@@ -158,7 +158,7 @@ void write_span(ProtoWriter& w, const SpanData& span) {
 std::string encode_traces_pb(const KeyValues& resource, const ScopeInfo& scope,
                              const std::vector<SpanData>& spans) {
   std::string out;
-  out.reserve(256 + spans.size() * 512);
+  out.reserve(256 + spans.size() * 640);
   ProtoWriter w(out);
   const auto rs = w.open(pb::ExportTraceServiceRequest::kResourceSpansFieldNumber);
   const auto res = w.open(pb::ResourceSpans::kResourceFieldNumber);
@@ -173,6 +173,7 @@ std::string encode_traces_pb(const KeyValues& resource, const ScopeInfo& scope,
   for (const auto& span : spans) write_span(w, span);
   w.close(ss);
   w.close(rs);
+  w.finish();
   return out;
 }
 

@@ -236,3 +236,38 @@ TEST(Prometheus, ExemplarsTakeTheCurrentSpanWhenNoneIsGivenAndSkipUnsampledOnes)
   auto plain = off.collect_for_prometheus();
   EXPECT_TRUE(std::get<HistogramPoint>(plain[0].points[0].value).exemplars.empty());
 }
+
+TEST(MetricsRegistry, SeriesHandlesReachTheSameSeriesAndExtraKeysAreNotRepeated) {
+  MetricsRegistry registry;
+  const Attributes http{{"http.request.method", std::string("GET")},
+                        {"http.response.status_code", std::int64_t{200}},  // e.g. a span's own
+                        {"url.path", std::string("/x")}};
+  const Attributes status{{"http.response.status_code", std::int64_t{404}}};
+  registry.record("http.server.duration", 0.5, http, status);
+  auto handle = registry.series_handle("http.server.duration", http, status);
+  ASSERT_TRUE(static_cast<bool>(handle));
+  registry.record(handle, 1.5);
+  auto active = registry.series_handle("http.server.active_requests", http);
+  registry.add(active, 1);
+  registry.add(active, 1);
+  registry.add(active, -1);
+
+  const auto metrics = registry.collect();
+  std::size_t histograms = 0;
+  for (const auto& metric : metrics) {
+    ASSERT_EQ(metric.points.size(), 1u) << metric.name;  // one series each
+    const auto& point = metric.points[0];
+    if (metric.name == "http.server.duration") {
+      ++histograms;
+      const Attributes expected{{"http.request.method", std::string("GET")},
+                                {"http.response.status_code", std::int64_t{404}}};
+      EXPECT_EQ(point.attributes, expected);  // extra's value, once; url.path filtered out
+      EXPECT_EQ(std::get<HistogramPoint>(point.value).count, 2u);
+      EXPECT_DOUBLE_EQ(std::get<HistogramPoint>(point.value).sum, 2.0);
+    } else {
+      EXPECT_EQ(metric.name, "http.server.active_requests");
+      EXPECT_EQ(std::get<std::int64_t>(point.value), 1);
+    }
+  }
+  EXPECT_EQ(histograms, 1u);
+}
