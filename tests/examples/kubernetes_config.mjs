@@ -18,7 +18,7 @@ import { DEFAULT_DEADLINE, healthPaths, loadDocuments, mountedConfig, option } f
 const SKIP = 77;
 const here = path.dirname(fileURLToPath(import.meta.url));
 const source = process.env.TOMODACHI_SOURCE_DIR ?? path.resolve(here, "..", "..");
-const [modules, tomodachi, service] = process.argv.slice(2);
+const [modules, tomodachi, service] = process.argv.slice(2).map((arg) => path.resolve(arg));
 assert.ok(modules && tomodachi && service, "usage: kubernetes_config.mjs <node_modules> <tomodachi> <service.so>");
 const YAML = createRequire(path.join(modules, "noop.js"))("yaml");
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -13,7 +13,7 @@ import { check, loadDocuments, validateSchema } from "./kubernetes_rules.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const source = process.env.TOMODACHI_SOURCE_DIR ?? path.resolve(here, "..", "..");
-const modules = process.argv[2];
+const modules = process.argv[2] && path.resolve(process.argv[2]);
 assert.ok(modules && fs.existsSync(path.join(modules, "kubernetes-models")), `no kubernetes-models in ${modules}`);
 const YAML = createRequire(path.join(modules, "noop.js"))("yaml");
 
