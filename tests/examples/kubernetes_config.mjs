@@ -147,7 +147,10 @@ try {
   }
   const rawDeadline = Number(option(options, "http.termination_grace_period_seconds", DEFAULT_DEADLINE));
   const deadline = rawDeadline > 0 ? rawDeadline : DEFAULT_DEADLINE;
-  const result = await Promise.race([exit, sleep((deadline + 5) * 1000).then(() => null)]);
+  let timer;
+  const late = new Promise((resolve) => { timer = setTimeout(() => resolve(null), (deadline + 5) * 1000); });
+  const result = await Promise.race([exit, late]);
+  clearTimeout(timer);
   assert.ok(result, `no exit within terminationGracePeriodSeconds (${deadline + 5} s)\n${output}`);
   assert.deepEqual(result, { code: 0, signal: null }, output);
   assert.match(output, /terminated service/, output);

@@ -86,6 +86,13 @@ const mutations = [
       config.options.health.drain_delay = 30;
       map.data["tomodachi.json"] = JSON.stringify(config);
     }],
+  ["a path prefix without its trailing slash", /path_prefix/,
+    (docs) => {
+      const map = docs.find((doc) => doc.object.kind === "ConfigMap").object;
+      const config = JSON.parse(map.data["tomodachi.json"]);
+      config.options.health.path_prefix = "/health";
+      map.data["tomodachi.json"] = JSON.stringify(config);
+    }],
   ["a Service targetPort that is not the HTTP port", /targetPort/,
     (docs) => { docs.find((doc) => doc.object.kind === "Service").object.spec.ports[0].targetPort = 8081; }],
 ];

@@ -50,9 +50,9 @@ export function option(options, key, fallback) {
   return fallback;
 }
 
+// `<health.path_prefix><name>`; the prefix starts and ends with "/" ("/", "/health/").
 export function healthPaths(prefix) {
-  const base = String(prefix ?? "/").replace(/\/+$/, "");
-  return Object.fromEntries(Object.entries(HEALTH_PATHS).map(([probe, name]) => [probe, `${base}/${name}`]));
+  return Object.fromEntries(Object.entries(HEALTH_PATHS).map(([probe, name]) => [probe, `${prefix ?? "/"}${name}`]));
 }
 
 // The config file the Deployment passes with `-c`: {map, key, text, config} or a problem string.
@@ -112,7 +112,11 @@ export function check(docs) {
   if (option(options, "health.enabled") !== true) problems.push("the config does not set health.enabled: true");
   const healthPort = option(options, "health.port");
   if (!Number.isInteger(healthPort) || healthPort <= 0) problems.push(`health.port is ${healthPort}, not a port`);
-  const paths = healthPaths(option(options, "health.path_prefix", "/"));
+  const prefix = option(options, "health.path_prefix", "/");
+  if (typeof prefix !== "string" || !prefix.startsWith("/") || !prefix.endsWith("/")) {
+    problems.push(`health.path_prefix ${JSON.stringify(prefix)} does not start and end with "/" (tomodachi refuses it)`);
+  }
+  const paths = healthPaths(prefix);
   for (const [probe, expected] of Object.entries(paths)) {
     const spec = container[probe];
     if (!spec) { problems.push(`no ${probe}`); continue; }
