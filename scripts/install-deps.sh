@@ -17,6 +17,7 @@ test_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   rabbitmq-server python3 python3-botocore wrk nginx-light openssl
   clang-14 libclang-rt-14-dev
+  prometheus  # run by scripts/test-peers/prometheus.sh on its own port; the packaged daemon is never used
 )
 
 fuzz_packages=(clang-14 libclang-rt-14-dev)

@@ -7,6 +7,7 @@
 #include "http/static_files.hpp"
 #include "telemetry/instrument.hpp"
 #include "telemetry/trace_context.hpp"
+#include "telemetry/tracer.hpp"
 
 #include <tomodachi/logging.hpp>
 
@@ -28,6 +29,11 @@ std::string simplified_route(const detail::RequestState& state) {
   return std::string(pattern);
 }
 
+Task<WireResponse> in_chain_span(trace::Span span, Task<WireResponse> inner) {
+  const telemetry::ChainSpanScope scope(std::move(span));
+  co_return co_await std::move(inner);
+}
+
 // Upstream's OpenTelemetryAioHTTPMiddleware.get_attributes, in its order.
 trace::Attributes server_attributes(const detail::RequestState& state, const std::string& route) {
   trace::Attributes attributes;
@@ -42,23 +48,13 @@ trace::Attributes server_attributes(const detail::RequestState& state, const std
       port = std::atoll(std::string(host->substr(colon + 1)).c_str());
     }
   }
-  std::string server_ip;
-  std::int64_t server_port = 0;
-  std::string client_ip;
-  std::int64_t client_port = 0;
-  if (state.connection != nullptr) {
-    boost::system::error_code ec;
-    auto local = state.connection->socket.local_endpoint(ec);
-    if (!ec) {
-      server_ip = local.address().to_string();
-      server_port = local.port();
-    }
-    auto peer = state.connection->socket.remote_endpoint(ec);
-    if (!ec) {
-      client_ip = peer.address().to_string();
-      client_port = peer.port();
-    }
-  }
+  static const Connection::SocketNames no_socket;
+  const Connection::SocketNames& names =
+      state.connection != nullptr ? state.connection->socket_names() : no_socket;
+  const std::string& server_ip = names.local_ip;
+  const std::int64_t server_port = names.local_port;
+  const std::string& client_ip = names.peer_ip;
+  const std::int64_t client_port = names.peer_port;
   attributes.emplace_back("http.request.method", std::string(state.method));
   if (!route.empty()) attributes.emplace_back("http.route", route);
   attributes.emplace_back("server.address", host ? std::string(host_name)
@@ -178,20 +174,30 @@ Task<WireResponse> Pipeline::respond_traced(Request& request, bool accepting) {
   }
   std::string name(state.method);
   if (!route.empty()) name += " " + route;
-  trace::Span span =
-      tracer->start_span(std::move(name), trace::SpanKind::server, attributes, parent);
+  trace::Attributes span_attributes;  // room for the status code: no reallocation at the end
+  span_attributes.reserve(attributes.size() + 2);
+  span_attributes.assign(attributes.begin(), attributes.end());
+  trace::Span span = tracer->start_span(std::move(name), trace::SpanKind::server,
+                                        std::move(span_attributes), parent);
   telemetry::MetricsRegistry* registry = telemetry::metrics();
-  if (registry) registry->add("http.server.active_requests", 1, attributes);
+  telemetry::MetricsRegistry::SeriesHandle active;
+  if (registry) {
+    active = registry->series_handle("http.server.active_requests", attributes);
+    registry->add(active, 1);
+  }
   auto inner = respond_plain(request, accepting);
-  WireResponse wire = co_await trace::run_in_span(span, std::move(inner));
+  // A traced connection's chain has a slot of its own: the span goes there (no spawn).
+  auto in_span = telemetry::in_context_chain() ? in_chain_span(span, std::move(inner))
+                                               : trace::run_in_span(span, std::move(inner));
+  WireResponse wire = co_await std::move(in_span);
   const std::int64_t status = wire.status;
   if (status >= 500) span.set_status(trace::StatusCode::error);
   span.set_attribute("http.response.status_code", status);
   if (registry) {
-    registry->add("http.server.active_requests", -1, attributes);
+    registry->add(active, -1);
     const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
     registry->record("http.server.duration", elapsed.count(), attributes,
-                     {{"http.response.status_code", status}});
+                     {{"http.response.status_code", status}}, &span);
   }
   span.end();
   co_return wire;

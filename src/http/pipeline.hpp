@@ -31,7 +31,7 @@ class Pipeline {
  public:
   explicit Pipeline(Service& service) : service_(service) {}
 
-  /// Builds the routing table from the registrations. Throws std::invalid_argument for a
+  /// Builds the routing table from the registrations. Throws ArgumentError for a
   /// bad route pattern or static folder.
   void setup(const std::vector<const detail::HttpSpec*>& specs, PipelineConfig config);
 
