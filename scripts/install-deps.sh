@@ -4,6 +4,7 @@
 #   scripts/install-deps.sh          build + run dependencies (make build / make run)
 #   scripts/install-deps.sh test     also what the test suite and benchmarks need
 #   scripts/install-deps.sh fuzz     also clang-14 and its libFuzzer runtime (make fuzz)
+#   scripts/install-deps.sh image    also podman, runc and debootstrap (make image)
 set -euo pipefail
 
 build_packages=(
@@ -20,13 +21,15 @@ test_packages=(
 )
 
 fuzz_packages=(clang-14 libclang-rt-14-dev)
+image_packages=(podman runc debootstrap)
 
 packages=("${build_packages[@]}")
 case "${1:-}" in
   test) packages+=("${test_packages[@]}") ;;
   fuzz) packages+=("${fuzz_packages[@]}") ;;
+  image) packages+=("${image_packages[@]}") ;;
   "") ;;
-  *) echo "usage: install-deps.sh [test|fuzz]" >&2; exit 2 ;;
+  *) echo "usage: install-deps.sh [test|fuzz|image]" >&2; exit 2 ;;
 esac
 
 missing=()
