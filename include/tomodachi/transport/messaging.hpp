@@ -134,12 +134,12 @@ struct SubscriptionConfig {
   MessageHandler handler;
   /// Null = `DuplicateRegistry::process()`.
   DuplicateRegistry* duplicates = nullptr;
-  /// Delay before a copy of a message that is being handled right now is offered again.
-  std::chrono::milliseconds duplicate_retry_delay{std::chrono::seconds(5)};
   /// Runs an action once after a delay on the subscription's loop: the end of a burst of
   /// skipped duplicates (their summary record). Null = a timer on the loop the duplicate
   /// was dispatched on; the in-memory broker passes its own (virtual) timers.
   std::function<void(std::chrono::milliseconds, std::function<void()>)> schedule;
+  /// Delay before a copy of a message that is being handled right now is offered again.
+  std::chrono::milliseconds duplicate_retry_delay{std::chrono::seconds(5)};
 
   /// The configuration of `spec` registered by `service`: its envelope choice resolved
   /// against `service.message_envelope`, the service's `message_middleware`.
