@@ -4,6 +4,7 @@
 /// handlers by registering them in the constructor (`http<&Shop::add>("POST", "/items")`),
 /// the registration calls taking the place of Python's decorators.
 
+#include <tomodachi/detail/bind_member.hpp>
 #include <tomodachi/detail/handler_name.hpp>
 
 #include <boost/json/fwd.hpp>
@@ -19,6 +20,8 @@
 #include <source_location>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace tomodachi {
@@ -42,6 +45,14 @@ namespace detail {
 struct ServiceState;
 /// The runtime's state of `service` (src/core/service_state.hpp; not part of the API).
 ServiceState& service_state(Service& service) noexcept;
+/// `Options{}` as the default argument of a registration whose options type is defined in a
+/// transport header (incomplete here): the call depends on the registration's template
+/// arguments, so it is checked where it is used. A plain `= {}` initializes an incomplete
+/// type, which Clang rejects ("initialization of incomplete type").
+template <typename Options, typename...>
+Options default_options() {
+  return Options{};
+}
 }  // namespace detail
 
 class Service {
@@ -102,15 +113,17 @@ class Service {
   /// `Guards` are members run before `Fn` that may answer instead of it
   /// (Python's `@tomodachi.decorator`), e.g. `http<&S::fn, &S::check_token>(...)`.
   template <auto Fn, auto... Guards>
-  void http(std::string_view method, std::string_view pattern,
-            const HttpRouteOptions& options = {});
+  void http(
+      std::string_view method, std::string_view pattern,
+      const HttpRouteOptions& options = detail::default_options<HttpRouteOptions, decltype(Fn)>());
   template <auto Fn, auto... Guards>
-  void http(std::initializer_list<std::string_view> methods, std::string_view pattern,
-            const HttpRouteOptions& options = {});
+  void http(
+      std::initializer_list<std::string_view> methods, std::string_view pattern,
+      const HttpRouteOptions& options = detail::default_options<HttpRouteOptions, decltype(Fn)>());
   /// The same with any callable; `name` is the handler name used in logs.
   template <typename Handler>
   void http(std::string_view method, std::string_view pattern, std::string name, Handler&& handler,
-            const HttpRouteOptions& options = {});
+            const HttpRouteOptions& options = detail::default_options<HttpRouteOptions, Handler>());
   /// Handler producing the response for `status` (404, 405, 500, 503, ...).
   template <auto Fn>
   void http_error(int status);
@@ -138,18 +151,21 @@ class Service {
   // ---- AMQP (defined in <tomodachi/amqp.hpp>) ---------------------------------------
   /// Subscribe member `Fn` (`Task<void> (S::*)(Message&)`) to `routing_key` (`*`/`#` allowed).
   template <auto Fn>
-  void amqp(std::string_view routing_key, const AmqpOptions& options = {});
+  void amqp(std::string_view routing_key,
+            const AmqpOptions& options = detail::default_options<AmqpOptions, decltype(Fn)>());
   /// The same with any callable `Task<void>(Message&)`; `name` plays the handler name's part
   /// (queue names, duplicate keys, logs).
   template <typename Handler>
   void amqp(std::string_view routing_key, std::string name, Handler&& handler,
-            const AmqpOptions& options = {});
+            const AmqpOptions& options = detail::default_options<AmqpOptions, Handler>());
 
   // ---- AWS SNS + SQS (defined in <tomodachi/aws_sns_sqs.hpp>) ------------------------
   /// Subscribe member `Fn` (`Task<void> Fn(Message&)`) to SNS topic `topic` through an
   /// SQS queue; `topic` "" = consume `options.queue_name` without a topic.
   template <auto Fn>
-  void aws_sns_sqs(std::string_view topic, const AwsSnsSqsOptions& options = {});
+  void aws_sns_sqs(
+      std::string_view topic,
+      const AwsSnsSqsOptions& options = detail::default_options<AwsSnsSqsOptions, decltype(Fn)>());
   /// The same with any callable; `name` is the handler name (queue names, logs).
   template <typename Handler>
   void aws_sns_sqs(std::string_view topic, std::string name, Handler&& handler,
