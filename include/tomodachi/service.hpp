@@ -148,6 +148,16 @@ class Service {
   void http_middleware(std::function<Task<Response>(HttpNext&, Request&)> middleware,
                        std::string name = "middleware");
 
+  // ---- Message middleware (defined below) -------------------------------------------
+  /// Appends message middleware member `Fn` (`Task<void> fn(Message&, MiddlewareContext&,
+  /// const MessageNext& next)`) to `message_middleware`; the first one added is the outermost.
+  template <auto Fn>
+  void add_message_middleware();
+  /// Appends any callable of that signature (what `message_middleware.push_back` takes,
+  /// with the signature checked here).
+  template <typename Middleware>
+  void add_message_middleware(Middleware&& middleware);
+
   // ---- AMQP (defined in <tomodachi/amqp.hpp>) ---------------------------------------
   /// Subscribe member `Fn` (`Task<void> (S::*)(Message&)`) to `routing_key` (`*`/`#` allowed).
   template <auto Fn>
@@ -202,6 +212,34 @@ class Service {
 
 inline detail::ServiceState& detail::service_state(Service& service) noexcept {
   return *service.state_;
+}
+
+namespace detail {
+template <typename Callable>
+inline constexpr bool is_message_middleware =
+    std::is_invocable_r_v<Task<void>, Callable&, Message&, MiddlewareContext&, const MessageNext&>;
+}  // namespace detail
+
+template <auto Fn>
+void Service::add_message_middleware() {
+  if constexpr (detail::check_service_member<Fn>()) {
+    constexpr bool ok = detail::is_message_middleware<detail::bound_member_t<Fn>>;
+    static_assert(ok,
+                  "tomodachi: a message middleware must be `tomodachi::Task<void> "
+                  "fn(tomodachi::Message&, tomodachi::MiddlewareContext&, const "
+                  "tomodachi::MessageNext& next)`");
+    if constexpr (ok) message_middleware.emplace_back(detail::bind_member<Fn>(*this));
+  }
+}
+
+template <typename Middleware>
+void Service::add_message_middleware(Middleware&& middleware) {
+  constexpr bool ok = detail::is_message_middleware<std::decay_t<Middleware>>;
+  static_assert(ok,
+                "tomodachi: a message middleware callable must be invocable as "
+                "`tomodachi::Task<void>(tomodachi::Message&, tomodachi::MiddlewareContext&, const "
+                "tomodachi::MessageNext& next)`");
+  if constexpr (ok) message_middleware.emplace_back(std::forward<Middleware>(middleware));
 }
 
 /// The most recently registered running service, else the first, else null.
