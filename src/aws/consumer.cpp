@@ -191,7 +191,8 @@ Consumer::Consumer(asio::any_io_executor executor, AwsResources& resources,
       counters_(counters),
       logger_("tomodachi.awssnssqs",
               LogFields{{"handler", boost::json::string(config_.handler_name)},
-                        {"queue_name", boost::json::string(config_.queue.queue_name)}}) {
+                        {"queue_name", boost::json::string(config_.queue.queue_name)}}),
+      health_(config_.queue.queue_name, config_.receive_max_age) {
   if (config_.max_messages < 1 || config_.max_messages > 10) config_.max_messages = 10;
   if (fifo()) {
     // One message per receive, and its group stays locked until it is deleted: settle at once.
@@ -232,6 +233,7 @@ Task<void> Consumer::run() {
     if (!co_await sleep(std::chrono::seconds(10))) break;
     logger_.warning("Resuming message receiving after trying to recover from fatal error");
   }
+  health_.stopped();
 }
 
 Task<void> Consumer::receive_loop() {
@@ -246,6 +248,7 @@ Task<void> Consumer::receive_loop() {
     try {
       // (Asio 1.81's `||` hangs when the branch that completes first throws: the receive
       // reports its failure as a value.)
+      health_.polling();
       auto receive = receive_batch();
       auto stop = stop_.wait();
       auto result = co_await (std::move(receive) || std::move(stop));
@@ -262,6 +265,7 @@ Task<void> Consumer::receive_loop() {
     if (stopped || stop_.is_set()) break;
     if (failure) {
       ++failures;
+      health_.failed("receive failed: " + describe(failure));
       bool non_existent_queue = false;
       bool disconnected = false;
       try {
@@ -279,6 +283,7 @@ Task<void> Consumer::receive_loop() {
       }
       if (non_existent_queue) {
         // The queue is gone (deleted, or the endpoint lost its state): set everything up again.
+        health_.failed("the queue does not exist - setting up the subscription again");
         std::exception_ptr setup_failure;
         try {
           config_.queue = co_await resubscribe_();
@@ -291,6 +296,8 @@ Task<void> Consumer::receive_loop() {
         }
         logger_.warning("Unable to recreate the SNS/SQS subscription [sqs] (" +
                         describe(setup_failure) + ")");
+        health_.failed("the queue does not exist; setting it up again failed: " +
+                       describe(setup_failure));
       }
       if (disconnected && failures == 1)
         continue;  // a dropped keep-alive connection: retry at once
@@ -303,6 +310,7 @@ Task<void> Consumer::receive_loop() {
       failing = false;
     }
     failures = 0;
+    health_.received();
     if (messages.empty()) continue;
     const auto count = static_cast<int>(messages.size());
     const bool waiting = Clock::now() - started < config_.batch_window;
