@@ -20,6 +20,8 @@
 #include <boost/json.hpp>
 
 #include <chrono>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
 
 namespace tomodachi::health {
@@ -37,6 +39,13 @@ bool heartbeat_running = false;  // loop thread only; one heartbeat per run
                     "': " + boost::json::serialize(value) + " (" + std::string(expected) + ")");
 }
 
+/// A number of seconds as JSON shows it in option errors: `30`, not `3E1`.
+boost::json::value seconds_value(double seconds) {
+  if (std::trunc(seconds) == seconds && std::abs(seconds) < 1e15)
+    return static_cast<std::int64_t>(seconds);
+  return seconds;
+}
+
 void validate(const Service& service) {
   const Options::Health& health = service.options.health;
   if (health.port && (*health.port < 0 || *health.port > 65535))
@@ -48,14 +57,15 @@ void validate(const Service& service) {
             "expected a path that starts and ends with '/', e.g. \"/\" or \"/health/\"");
   }
   if (!(health.max_loop_lag > 0))
-    invalid("health.max_loop_lag", health.max_loop_lag, "expected > 0");
+    invalid("health.max_loop_lag", seconds_value(health.max_loop_lag), "expected > 0");
   if (!(health.sqs_receive_max_age > 0))
-    invalid("health.sqs_receive_max_age", health.sqs_receive_max_age, "expected > 0");
+    invalid("health.sqs_receive_max_age", seconds_value(health.sqs_receive_max_age),
+            "expected > 0");
   const int grace = service.options.http.termination_grace_period_seconds > 0
                         ? service.options.http.termination_grace_period_seconds
                         : 30;
   if (!(health.drain_delay >= 0) || health.drain_delay >= grace) {
-    invalid("health.drain_delay", health.drain_delay,
+    invalid("health.drain_delay", seconds_value(health.drain_delay),
             "expected 0 or more and less than the shutdown deadline, "
             "http.termination_grace_period_seconds = " +
                 std::to_string(grace));

@@ -1,0 +1,90 @@
+"""Readiness tied to the brokers (docs/operations.md): the consumers of a real `tomodachi run`
+process against the test RabbitMQ and fauxqs, which these tests stop and restart (RUN_SERIAL)."""
+
+import os
+import subprocess
+import time
+import unittest
+
+import harness
+from test_health import SERVICE, HealthCase, checks, free_port, get
+
+SCRIPTS = os.path.join(harness.SOURCE_DIR, "scripts", "test-peers")
+
+
+def rabbitmq(*args):
+    return subprocess.run([os.path.join(SCRIPTS, "rabbitmq.sh"), args[0], harness.PEERS_DIR] + list(args[1:]),
+                          capture_output=True, text=True, timeout=300)
+
+
+# A queue of the consumer's name with other arguments: the consumer's re-declaration is refused
+# (PRECONDITION_FAILED) until it is deleted again (RabbitMQ 3.10's internal API).
+BLOCKING_QUEUE = ('rabbit_amqqueue:declare(rabbit_misc:r(<<"/">>, queue, <<"health-test-queue">>), '
+                  'true, false, [{<<"x-max-length">>, long, 7}], none, <<"test">>).')
+
+
+class AmqpReadiness(HealthCase):
+    def setUp(self):
+        self.health = free_port()
+        self.start(TOMODACHI_TEST_HEALTH_PORT=self.health,
+                   TOMODACHI_TEST_AMQP_PORT=harness.peer_env("rabbitmq")["TOMODACHI_TEST_AMQP_PORT"])
+        status, body = self.wait_status(self.health, "/readyz", 200, timeout=120)
+        self.assertTrue(checks(body)["amqp:health-test-queue"]["ok"])
+
+    def test_broker_down_then_consumers_registered_again(self):
+        restart = subprocess.Popen([os.path.join(SCRIPTS, "rabbitmq.sh"), "restart", harness.PEERS_DIR, "6"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            status, body = self.wait_status(self.health, "/readyz", 503, timeout=30)
+            reason = checks(body)["amqp:health-test-queue"]["reason"]
+            self.assertIn("reconnecting", reason)
+        finally:
+            output, _ = restart.communicate(timeout=300)
+        self.assertEqual(restart.returncode, 0, output)
+        status, body = self.wait_status(self.health, "/readyz", 200, timeout=60)
+        self.assertTrue(checks(body)["amqp:health-test-queue"]["ok"])
+
+    def test_consumer_cancelled_by_the_broker(self):
+        result = rabbitmq("ctl", "delete_queue", "health-test-queue")
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        declared = rabbitmq("ctl", "eval", BLOCKING_QUEUE)
+        try:
+            status, body = self.wait_status(self.health, "/readyz", 503, timeout=10)
+            reason = checks(body)["amqp:health-test-queue"]["reason"]
+            self.assertIn("cancelled by the broker", reason, declared.stdout + declared.stderr)
+            status, body = get(self.health, "/readyz?verbose")
+            self.assertIn("[-]amqp:health-test-queue failed: consumer cancelled by the broker", body)
+        finally:
+            rabbitmq("ctl", "delete_queue", "health-test-queue")
+        self.wait_status(self.health, "/readyz", 200, timeout=60)
+
+
+def fauxqs(*args):
+    return subprocess.run([os.path.join(SCRIPTS, "fauxqs.sh"), args[0], harness.PEERS_DIR] + list(args[1:]),
+                          capture_output=True, text=True, timeout=300)
+
+
+class SqsReadiness(HealthCase):
+    def test_fauxqs_down_then_topology_declared_again_and_a_receive_succeeded(self):
+        health = free_port()
+        self.start(TOMODACHI_TEST_HEALTH_PORT=health, TOMODACHI_TEST_TOPIC="health-topic-%d" % health,
+                   TOMODACHI_TEST_AWS_ENDPOINT=harness.peer_env("fauxqs")["TOMODACHI_TEST_AWS_ENDPOINT"])
+        status, body = self.wait_status(health, "/readyz", 200, timeout=120)
+        self.assertTrue(checks(body)["sqs:health-test-queue"]["ok"])
+        down = fauxqs("down")
+        self.assertEqual(down.returncode, 0, down.stdout + down.stderr)
+        try:
+            status, body = self.wait_status(health, "/readyz", 503, timeout=30)
+            self.assertIn("receive failed", checks(body)["sqs:health-test-queue"]["reason"])
+            time.sleep(2)
+            self.assertEqual(get(health, "/readyz")[0], 503)
+        finally:
+            up = fauxqs("up")
+        self.assertEqual(up.returncode, 0, up.stdout + up.stderr)
+        self.wait_status(health, "/readyz", 200, timeout=60)
+        log = self.process.log()
+        self.assertIn("Recreated the SNS/SQS subscription of the missing queue", log)
+
+
+if __name__ == "__main__":
+    harness.main()
