@@ -327,7 +327,10 @@ Task<void> Consumer::receive_loop() {
 Task<Consumer::Batch> Consumer::receive_batch() {
   Batch batch;
   try {
-    batch.messages = co_await resources_.api().receive_message(receive_request());
+    auto request = receive_request();
+    // Not passing readiness (start, or after a failure): a short poll proves the queue works.
+    if (health_.short_poll()) request.wait_time_seconds = std::min(request.wait_time_seconds, 1);
+    batch.messages = co_await resources_.api().receive_message(request);
   } catch (...) {
     batch.failure = std::current_exception();
   }

@@ -6,7 +6,6 @@ namespace tomodachi::aws {
 
 namespace {
 using Clock = ReadinessReport::Clock;
-constexpr auto long_poll_grace = std::chrono::seconds(1);
 constexpr std::string_view first_poll = "waiting for the first receive";
 }  // namespace
 
@@ -20,9 +19,13 @@ ReceiveHealth::ReceiveHealth(const std::string& queue_name, std::chrono::duratio
 }
 
 void ReceiveHealth::polling() {
+  if (!passing_) {
+    if (!started_) report_.failing(std::string(first_poll));
+    started_ = true;
+    return;  // only a receive that succeeded passes again
+  }
   const auto now = Clock::now();
-  report_.ok_between(passing_ ? now : now + long_poll_grace, now + max_age_,
-                     std::string(first_poll), stale_);
+  report_.ok_between(now, now + max_age_, std::string(first_poll), stale_);
 }
 
 void ReceiveHealth::received() {

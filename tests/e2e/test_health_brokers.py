@@ -17,10 +17,17 @@ def rabbitmq(*args):
                           capture_output=True, text=True, timeout=300)
 
 
-# A queue of the consumer's name with other arguments: the consumer's re-declaration is refused
-# (PRECONDITION_FAILED) until it is deleted again (RabbitMQ 3.10's internal API).
-BLOCKING_QUEUE = ('rabbit_amqqueue:declare(rabbit_misc:r(<<"/">>, queue, <<"health-test-queue">>), '
-                  'true, false, [{<<"x-max-length">>, long, 7}], none, <<"test">>).')
+# Deletes the consumer's queue (the broker cancels the consumer) and at once declares one of
+# its name exclusive to a process of the broker's node, so that the consumer cannot consume
+# it again (RESOURCE_LOCKED) until that process ends and its queue goes (RabbitMQ 3.10's
+# internal API, through rabbitmqctl eval).
+QUEUE = 'Name = rabbit_misc:r(<<"/">>, queue, <<"health-test-queue">>), '
+DELETE_AND_BLOCK = (QUEUE + '{ok, Q} = rabbit_amqqueue:lookup(Name), '
+                    'Owner = spawn(fun() -> receive stop -> ok end end), '
+                    'register(health_test_blocker, Owner), '
+                    'rabbit_amqqueue:delete(Q, false, false, <<"test">>), '
+                    'rabbit_amqqueue:declare(Name, false, false, [], Owner, <<"test">>).')
+UNBLOCK = 'health_test_blocker ! stop.'
 
 
 class AmqpReadiness(HealthCase):
@@ -45,9 +52,8 @@ class AmqpReadiness(HealthCase):
         self.assertTrue(checks(body)["amqp:health-test-queue"]["ok"])
 
     def test_consumer_cancelled_by_the_broker(self):
-        result = rabbitmq("ctl", "delete_queue", "health-test-queue")
-        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
-        declared = rabbitmq("ctl", "eval", BLOCKING_QUEUE)
+        declared = rabbitmq("ctl", "eval", DELETE_AND_BLOCK)
+        self.assertEqual(declared.returncode, 0, declared.stdout + declared.stderr)
         try:
             status, body = self.wait_status(self.health, "/readyz", 503, timeout=10)
             reason = checks(body)["amqp:health-test-queue"]["reason"]
@@ -55,7 +61,7 @@ class AmqpReadiness(HealthCase):
             status, body = get(self.health, "/readyz?verbose")
             self.assertIn("[-]amqp:health-test-queue failed: consumer cancelled by the broker", body)
         finally:
-            rabbitmq("ctl", "delete_queue", "health-test-queue")
+            rabbitmq("ctl", "eval", UNBLOCK)
         self.wait_status(self.health, "/readyz", 200, timeout=60)
 
 
