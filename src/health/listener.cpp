@@ -93,7 +93,8 @@ std::string answer_head(std::string_view head) {
   return response(answer.status, answer.content_type, answer.body, head_request);
 }
 
-/// Reads what arrived; false when the connection is done (closed, error, or answered).
+/// Reads what arrived; a complete head (or one too large) gets its answer, a closed or failed
+/// connection is marked answered with nothing to send.
 void read_request(Conn& conn) {
   char buffer[2048];
   for (;;) {

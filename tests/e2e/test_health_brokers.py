@@ -1,6 +1,7 @@
 """Readiness tied to the brokers (docs/operations.md): the consumers of a real `tomodachi run`
 process against the test RabbitMQ and fauxqs, which these tests stop and restart (RUN_SERIAL)."""
 
+import datetime
 import os
 import subprocess
 import time
@@ -88,8 +89,15 @@ class SqsReadiness(HealthCase):
             up = fauxqs("up")
         self.assertEqual(up.returncode, 0, up.stdout + up.stderr)
         self.wait_status(health, "/readyz", 200, timeout=60)
-        log = self.process.log()
-        self.assertIn("Recreated the SNS/SQS subscription of the missing queue", log)
+        ready_again = time.time()
+        # fauxqs lost its queues: readiness came back only after the subscription was set up
+        # again (and a receive on the new queue succeeded).
+        recreated = [line for line in self.process.log().splitlines()
+                     if "Recreated the SNS/SQS subscription of the missing queue" in line]
+        self.assertTrue(recreated, self.process.log()[-3000:])
+        stamp = datetime.datetime.fromisoformat(recreated[0].split()[0].rstrip("Z")).replace(
+            tzinfo=datetime.timezone.utc).timestamp()
+        self.assertLessEqual(stamp, ready_again)
 
 
 if __name__ == "__main__":
