@@ -122,6 +122,26 @@ class ManagementListener(HealthCase):
         self.wait_status(health, "/readyz", 200, timeout=5)
 
 
+    def test_readiness_checks_that_time_out_or_raise_fail_with_the_reason(self):
+        health = free_port()
+        self.start(TOMODACHI_TEST_HEALTH_PORT=health, TOMODACHI_TEST_HTTP_PORT=free_port(),
+                   TOMODACHI_TEST_SLOW_CHECK=1)
+        self.wait_status(health, "/startupz", 200, timeout=120)
+
+        def both_reported():
+            status, body = get(health, "/readyz")
+            found = checks(body)
+            ok = ("did not answer" in found["slow"].get("reason", "")
+                  and "cache offline" in found["raising"].get("reason", ""))
+            return (status, found) if ok else None
+
+        status, found = wait_until(both_reported, timeout=10) or (None, {})
+        self.assertEqual(status, 503, found)
+        self.assertEqual(found["slow"]["reason"], "the check did not answer within 0.5 s")
+        self.assertEqual(found["raising"]["reason"], "the check raised: cache offline")
+        self.assertEqual(get(health, "/livez")[0], 200)
+
+
 class ServedByTheHttpServer(HealthCase):
     def test_paths_on_the_service_port_outside_the_access_log(self):
         http_port = free_port()
@@ -136,6 +156,20 @@ class ServedByTheHttpServer(HealthCase):
         self.assertTrue(self.process.wait_for_log("request_path=/ping", timeout=5))
         self.assertNotIn("request_path=/readyz", self.process.log())
         self.assertNotIn("request_path=/livez", self.process.log())
+        self.assertEqual(get(http_port, "/readyz", method="HEAD"), (200, ""))
+
+    def test_path_prefix(self):
+        http_port = free_port()
+        self.start(TOMODACHI_TEST_HTTP_PORT=http_port, TOMODACHI_TEST_HEALTH_PREFIX="/health/")
+        self.wait_status(http_port, "/health/readyz", 200, timeout=120)
+        self.assertEqual(get(http_port, "/health/livez")[0], 200)
+        self.assertEqual(get(http_port, "/readyz")[0], 404)
+
+    def test_a_bad_path_prefix_fails_the_start(self):
+        result = harness.run(["run", "--production", SERVICE], timeout=180,
+                             TOMODACHI_TEST_HTTP_PORT=free_port(), TOMODACHI_TEST_HEALTH_PREFIX="health")
+        self.assertEqual(result.returncode, 1, result.output[-2000:])
+        self.assertIn("Invalid value for option 'health.path_prefix': \"health\"", result.output)
 
     def test_drain_order_under_load(self):
         http_port = free_port()

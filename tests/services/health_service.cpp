@@ -3,12 +3,15 @@
 //
 //   TOMODACHI_TEST_HEALTH_PORT      health.port (unset: the HTTP server serves the paths)
 //   TOMODACHI_TEST_HTTP_PORT        http.port; with it, routes /ping, /slow, /block, /db
+//   TOMODACHI_TEST_HEALTH_PREFIX    health.path_prefix
 //   TOMODACHI_TEST_DRAIN_DELAY      health.drain_delay (seconds)
 //   TOMODACHI_TEST_GRACE            http.termination_grace_period_seconds
 //   TOMODACHI_TEST_START_DELAY      seconds start_service awaits (without blocking the loop)
 //   TOMODACHI_TEST_AMQP_PORT        with it, an AMQP consumer of routing key "health.test"
 //   TOMODACHI_TEST_AWS_ENDPOINT     with it, an SNS/SQS consumer of topic TOMODACHI_TEST_TOPIC
 //   TOMODACHI_TEST_DB_CHECK         "1": readiness check "database", failing after GET /db?ok=0
+//   TOMODACHI_TEST_SLOW_CHECK       "1": readiness check "slow" (0.5 s timeout) that takes 3 s,
+//                                   and "raising" that throws
 //
 // GET /block?seconds=s blocks the loop for s seconds (livez must notice); GET /slow?seconds=s
 // answers after s seconds without blocking it.
@@ -16,6 +19,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
@@ -33,6 +37,8 @@ class HealthTestService : public tomodachi::Service {
     options.health.max_loop_lag = 1;
     if (!env("TOMODACHI_TEST_HEALTH_PORT").empty())
       options.health.port = std::atoi(env("TOMODACHI_TEST_HEALTH_PORT").c_str());
+    if (!env("TOMODACHI_TEST_HEALTH_PREFIX").empty())
+      options.health.path_prefix = env("TOMODACHI_TEST_HEALTH_PREFIX");
     options.health.drain_delay = std::atof(env("TOMODACHI_TEST_DRAIN_DELAY", "0").c_str());
     options.health.sqs_receive_max_age = 30;
     options.http.termination_grace_period_seconds =
@@ -62,6 +68,10 @@ class HealthTestService : public tomodachi::Service {
     }
     if (env("TOMODACHI_TEST_DB_CHECK") == "1")
       readiness_check<&HealthTestService::database>("database");
+    if (env("TOMODACHI_TEST_SLOW_CHECK") == "1") {
+      readiness_check<&HealthTestService::slow_check>("slow", std::chrono::milliseconds(500));
+      readiness_check<&HealthTestService::raising_check>("raising");
+    }
   }
 
   tomodachi::Task<void> start_service() override {
@@ -91,6 +101,16 @@ class HealthTestService : public tomodachi::Service {
 
   tomodachi::Task<tomodachi::HealthCheck> database() {
     co_return tomodachi::HealthCheck{db_ok_, db_ok_ ? "" : "database unreachable (test)"};
+  }
+
+  tomodachi::Task<tomodachi::HealthCheck> slow_check() {
+    co_await tomodachi::sleep(3);
+    co_return tomodachi::HealthCheck{};
+  }
+
+  tomodachi::Task<tomodachi::HealthCheck> raising_check() {
+    throw std::runtime_error("cache offline");
+    co_return tomodachi::HealthCheck{};
   }
 
   tomodachi::Task<void> on_message(tomodachi::Message&) { co_return; }
