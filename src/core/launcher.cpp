@@ -182,7 +182,7 @@ class Launch {
       health::container_started();
     }
     co_await stop_event_.wait();
-    co_await health::drain_delay();  // inside the one deadline (validated shorter)
+    if (!restart()) co_await health::drain_delay();  // inside the one deadline (shorter)
     co_await stop_container(container);
   }
 
