@@ -1,3 +1,4 @@
+// The readiness of a connection's consumers: one report per consumer (consumer_health.hpp).
 #include "amqp/consumer_health.hpp"
 
 namespace tomodachi::amqp_impl {

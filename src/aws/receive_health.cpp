@@ -1,3 +1,4 @@
+// The readiness of one SQS receive loop (receive_health.hpp).
 #include "aws/receive_health.hpp"
 
 #include <cstdio>
