@@ -1,7 +1,7 @@
 # The two commands a new user needs:
 #   make run    install what is missing, build, start examples/http_service.cpp
 #   make test   install what is missing, build, run the whole test suite (ctest)
-# More: make build | debug | test-debug | test-asan | install [PREFIX=/usr/local] | fuzz | bench | clean
+# More: make build | debug | test-debug | test-asan | install [PREFIX=/usr/local] | fuzz | bench | image | clean
 
 PREFIX ?= /usr/local
 CTEST_ARGS ?=
@@ -12,7 +12,7 @@ export CCACHE_NOHASHDIR := 1
 export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_file_ctime,locale
 export CCACHE_MAXSIZE ?= 5G
 
-.PHONY: all deps test-deps build debug run test test-debug test-asan install fuzz bench clean
+.PHONY: all deps test-deps build debug run test test-debug test-asan install fuzz bench image clean
 
 all: build
 
@@ -62,6 +62,11 @@ fuzz: deps
 
 bench: test-deps build
 	scripts/bench.sh
+
+# The examples/docker image with podman, base made by debootstrap (not part of make test).
+image:
+	@scripts/install-deps.sh image
+	scripts/build-image.sh
 
 clean:
 	rm -rf build build-debug build-asan build-fuzz

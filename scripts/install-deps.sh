@@ -4,6 +4,7 @@
 #   scripts/install-deps.sh          build + run dependencies (make build / make run)
 #   scripts/install-deps.sh test     also what the test suite and benchmarks need
 #   scripts/install-deps.sh fuzz     also clang-14 and its libFuzzer runtime (make fuzz)
+#   scripts/install-deps.sh image    also podman, runc and debootstrap (make image)
 set -euo pipefail
 
 build_packages=(
@@ -16,16 +17,19 @@ test_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   rabbitmq-server python3 python3-botocore wrk nginx-light openssl
   clang-14 libclang-rt-14-dev
+  prometheus  # run by scripts/test-peers/prometheus.sh on its own port; the packaged daemon is never used
 )
 
 fuzz_packages=(clang-14 libclang-rt-14-dev)
+image_packages=(podman runc debootstrap)
 
 packages=("${build_packages[@]}")
 case "${1:-}" in
   test) packages+=("${test_packages[@]}") ;;
   fuzz) packages+=("${fuzz_packages[@]}") ;;
+  image) packages+=("${image_packages[@]}") ;;
   "") ;;
-  *) echo "usage: install-deps.sh [test|fuzz]" >&2; exit 2 ;;
+  *) echo "usage: install-deps.sh [test|fuzz|image]" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -121,10 +121,12 @@ def build_service(tomodachi, work, name):
     return service_so
 
 
-def start_service(tomodachi, service_so, port, keep_alive):
-    env = dict(os.environ, BENCH_PORT=str(port), BENCH_KEEPALIVE="75" if keep_alive else "0")
-    return subprocess.Popen(TASKSET_SERVER + [tomodachi, "run", "--production", "--logger", "disabled", service_so],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def start_service(tomodachi, service_so, port, keep_alive, extra_env=None, extra_args=(), stderr=None,
+                  logger="disabled"):
+    env = dict(os.environ, BENCH_PORT=str(port), BENCH_KEEPALIVE="75" if keep_alive else "0", **(extra_env or {}))
+    command = [tomodachi, "run", "--production", "--logger", logger, *extra_args, service_so]
+    return subprocess.Popen(TASKSET_SERVER + command, env=env, stdout=subprocess.DEVNULL,
+                            stderr=stderr if stderr is not None else subprocess.DEVNULL)
 
 
 def print_baseline(results, baseline, max_slowdown, failures):

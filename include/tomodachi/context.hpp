@@ -18,7 +18,7 @@ boost::json::object get_execution_context();
 /// Sets (or replaces) keys of the execution context.
 void set_execution_context(const boost::json::object& values);
 
-/// Adds `n` to an integer key (missing keys start at 0). Throws std::invalid_argument
+/// Adds `n` to an integer key (missing keys start at 0). Throws tomodachi::ArgumentError
 /// when the key holds a non-integer value.
 void increase_execution_context_value(std::string_view key, std::int64_t n = 1);
 void decrease_execution_context_value(std::string_view key, std::int64_t n = 1);

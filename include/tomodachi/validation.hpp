@@ -48,7 +48,7 @@ class TooLargeException : public ValidationError {
 /// Throws RegexMissmatchException unless `pattern` matches a prefix of `value` (Python
 /// `re.match`: anchored at the start only; add `$` to match the whole value). The pattern
 /// is RE2 syntax, which accepts Python's named groups; a pattern RE2 cannot compile throws
-/// std::invalid_argument naming it. Compiled patterns are cached per thread.
+/// tomodachi::ArgumentError naming it. Compiled patterns are cached per thread.
 void validate_field_regex(std::string_view value, std::string_view pattern);
 
 /// Throws TooSmallException / TooLargeException when `value`'s length in characters
@@ -59,7 +59,7 @@ void validate_field_length(std::string_view value, std::ptrdiff_t min_length = -
 
 /// The same for a JSON value: a string by its characters, an array or object by its number
 /// of items. The message shows the value as Python would print it in JSON form. Other
-/// kinds (numbers, bool, null) have no length: std::invalid_argument.
+/// kinds (numbers, bool, null) have no length: tomodachi::ArgumentError.
 void validate_field_length(const boost::json::value& value, std::ptrdiff_t min_length = -1,
                            std::ptrdiff_t max_length = -1);
 

@@ -1,6 +1,7 @@
 #include "amqp/loop_state.hpp"
 
 #include "amqp/preparse.hpp"
+#include "telemetry/tracer.hpp"
 
 #include <tomodachi/logging.hpp>
 
@@ -39,7 +40,8 @@ Connection& LoopState::consumer_connection(const Options::Amqp& options,
   if (!consumer_) {
     auto settings = ConnectionSettings::from(options);
     settings.connection_name = "tomodachi consumer";
-    consumer_ = std::make_unique<Connection>(std::move(settings), executor);
+    consumer_ =
+        std::make_unique<Connection>(std::move(settings), telemetry::without_context(executor));
     consumer_->on_deliveries([this](std::vector<Delivery>& batch) { route(batch); });
     consumer_->set_delivery_preprocessor([this](Delivery& delivery) {
       std::shared_ptr<const Envelope> envelope;
@@ -61,7 +63,8 @@ Connection& LoopState::publisher_connection(const Options::Amqp& options,
   if (!publisher_) {
     auto settings = ConnectionSettings::from(options);
     settings.connection_name = "tomodachi publisher";
-    publisher_ = std::make_unique<Connection>(std::move(settings), executor);
+    publisher_ =
+        std::make_unique<Connection>(std::move(settings), telemetry::without_context(executor));
     // Not a coroutine lambda: the runtime drops the function once the drain started.
     on_process_stop([this](Deadline deadline) { return drain_publisher(deadline); });
   }

@@ -6,8 +6,10 @@
 #include "amqp/loop_state.hpp"
 #include "amqp/naming.hpp"
 #include "amqp/preparse.hpp"
+#include "amqp/telemetry.hpp"
 #include "amqp/topology.hpp"
 #include "core/async.hpp"
+#include "telemetry/handler_span.hpp"
 
 #include <tomodachi/amqp.hpp>
 #include <tomodachi/logging.hpp>
@@ -387,6 +389,9 @@ class AmqpTransport final : public TransportInstance {
     subscription->spec = spec;
     SubscriptionConfig config = SubscriptionConfig::from_spec(service_, *spec, "amqp");
     if (preparsable(config.envelope)) subscription->parse_off_loop = config.envelope;
+    config.instrument = consumer_instrument(spec->pattern, spec->exchange_name.empty()
+                                                               ? service_.options.amqp.exchange_name
+                                                               : spec->exchange_name);
     subscription->dispatcher = std::make_unique<MessageDispatcher>(std::move(config));
     subscription->plan.routing_key = spec->pattern;
     subscription->plan.handler_name = spec->name;
@@ -509,6 +514,24 @@ Task<void> publish_message(const Options::Amqp& amqp_options, amqp_impl::Outgoin
   });
 }
 
+// With tracing on: the PRODUCER span around the publish (upstream's traced
+// _publish_message), current while it runs, its context in the message's headers.
+Task<void> publish_traced(const Options::Amqp& amqp_options, amqp_impl::OutgoingMessage message,
+                          bool wait, std::chrono::milliseconds timeout, std::string routing_key) {
+  trace::Span span =
+      amqp_impl::start_publish_span(routing_key, message.exchange, message.properties);
+  std::exception_ptr error;
+  try {
+    auto publish = publish_message(amqp_options, std::move(message), wait, timeout);
+    auto in_span = trace::run_in_span(span, std::move(publish));
+    co_await std::move(in_span);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  telemetry::end_producer_span(span, error);
+  if (error) std::rethrow_exception(error);
+}
+
 }  // namespace
 
 // Not a coroutine itself: the payload is built (and an envelope error thrown) at the call,
@@ -532,6 +555,10 @@ Task<void> amqp_publish(const Service& service, PublishData data, std::string_vi
   message.routing_key =
       amqp_impl::wire_routing_key(routing_key, amqp_options.routing_key_prefix, prefix_override);
   if (options.persistent) message.properties.delivery_mode = 2;
+  if (telemetry::tracer() != nullptr) {
+    return publish_traced(amqp_options, std::move(message), options.wait, options.timeout,
+                          std::string(routing_key));
+  }
   return publish_message(amqp_options, std::move(message), options.wait, options.timeout);
 }
 

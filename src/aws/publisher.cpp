@@ -2,6 +2,9 @@
 
 #include "aws/attributes.hpp"
 #include "aws/http_client.hpp"
+#include "aws/naming.hpp"
+#include "aws/telemetry.hpp"
+#include "telemetry/handler_span.hpp"
 
 #include <tomodachi/json.hpp>
 #include <tomodachi/service.hpp>
@@ -49,37 +52,28 @@ Task<std::string> with_retries(AwsResources& resources, std::string_view what, C
   throw AwsSnsSqsException(text);
 }
 
-}  // namespace
-
-std::string build_envelope_payload(const Service* sender, const PublishData& data,
-                                   const std::string& topic, const EnvelopeOverride& envelope,
-                                   MessageAttributes& attributes, BuildContext context) {
-  tomodachi::PublishRequest request{sender,      data, topic, envelope, std::move(attributes),
-                                    std::nullopt};
-  auto payload = build_payload(request, std::move(context));
-  attributes = std::move(request.message_attributes);
-  return payload;
+// With tracing on: the PRODUCER span around `publish` (upstream's traced publish calls),
+// named and tagged by the caller, current while it runs (upstream's
+// start_as_current_span), with the message id when it went out.
+Task<std::string> traced(trace::Span span, Task<std::string> publish) {
+  std::exception_ptr error;
+  std::string message_id;
+  try {
+    auto in_span = trace::run_in_span(span, std::move(publish));
+    message_id = co_await std::move(in_span);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  if (!error) span.set_attribute("messaging.message.id", message_id);
+  telemetry::end_producer_span(span, error);
+  if (error) std::rethrow_exception(error);
+  co_return message_id;
 }
 
-std::string sqs_message_body(const std::string& queue_url, const std::string& payload,
-                             double epoch_seconds, const MessageAttributes& attributes) {
-  const boost::json::object body{{"Type", "Message"},
-                                 {"QueueUrl", queue_url},
-                                 {"Version", "0"},
-                                 {"Message", payload},
-                                 {"Timestamp", utc_millis(epoch_seconds)},
-                                 {"MessageAttributes", body_attributes(attributes)}};
-  return json::dumps(body);
-}
-
-Task<std::string> publish_message(AwsResources& resources, PublishInput input,
-                                  BuildContext context) {
+// SNS Publish of a built payload to `topic_arn`, with up to 3 attempts.
+Task<std::string> publish_built(AwsResources& resources, PublishInput& input, std::string payload,
+                                std::string topic_arn) {
   const bool fifo = input.group_id.has_value();
-  auto payload = build_envelope_payload(input.sender, input.data, input.topic, input.envelope,
-                                        input.attributes, std::move(context));
-  auto topic_arn = co_await resources.publish_topic_arn(input.topic, input.topic_prefix, fifo,
-                                                        input.topic_attributes,
-                                                        input.overwrite_topic_attributes);
   PublishRequest request{topic_arn, std::move(payload), encode_attributes(input.attributes),
                          std::nullopt, std::nullopt};
   if (fifo) {
@@ -110,9 +104,10 @@ Task<std::string> publish_message(AwsResources& resources, PublishInput input,
   co_return co_await with_retries(resources, "publish message [sns]", attempt_publish);
 }
 
-Task<std::string> send_sqs_message(AwsResources& resources, SendInput input, BuildContext context) {
-  check_send_fifo_arguments(input.queue, input.group_id.has_value());
-  const auto queue_url = co_await resources.send_queue_url(input.queue, input.queue_name_prefix);
+// SQS SendMessage to `queue_url`: the body built (formatter, tomodachi body, or raw) from
+// `input`, up to 3 attempts.
+Task<std::string> send_built(AwsResources& resources, SendInput& input, std::string queue_url,
+                             BuildContext context) {
   std::string body;
   const auto time = context.time ? *context.time : resources.now();
   if (input.formatter) {
@@ -152,6 +147,70 @@ Task<std::string> send_sqs_message(AwsResources& resources, SendInput input, Bui
     std::rethrow_exception(missing);
   };
   co_return co_await with_retries(resources, "send message [sqs]", attempt_send);
+}
+
+}  // namespace
+
+std::string build_envelope_payload(const Service* sender, const PublishData& data,
+                                   const std::string& topic, const EnvelopeOverride& envelope,
+                                   MessageAttributes& attributes, BuildContext context) {
+  tomodachi::PublishRequest request{sender,      data, topic, envelope, std::move(attributes),
+                                    std::nullopt};
+  auto payload = build_payload(request, std::move(context));
+  attributes = std::move(request.message_attributes);
+  return payload;
+}
+
+std::string sqs_message_body(const std::string& queue_url, const std::string& payload,
+                             double epoch_seconds, const MessageAttributes& attributes) {
+  const boost::json::object body{{"Type", "Message"},
+                                 {"QueueUrl", queue_url},
+                                 {"Version", "0"},
+                                 {"Message", payload},
+                                 {"Timestamp", utc_millis(epoch_seconds)},
+                                 {"MessageAttributes", body_attributes(attributes)}};
+  return json::dumps(body);
+}
+
+Task<std::string> publish_message(AwsResources& resources, PublishInput input,
+                                  BuildContext context) {
+  const bool fifo = input.group_id.has_value();
+  auto payload = build_envelope_payload(input.sender, input.data, input.topic, input.envelope,
+                                        input.attributes, std::move(context));
+  auto topic_arn = co_await resources.publish_topic_arn(input.topic, input.topic_prefix, fifo,
+                                                        input.topic_attributes,
+                                                        input.overwrite_topic_attributes);
+  if (telemetry::tracer() == nullptr) {
+    auto publish = publish_built(resources, input, std::move(payload), std::move(topic_arn));
+    co_return co_await std::move(publish);
+  }
+  // As upstream: the topic read back from the ARN without the service's topic prefix, the
+  // context added after the envelope built the payload (and its attributes).
+  const std::string& prefix =
+      input.sender ? input.sender->options.aws_sns_sqs.topic_prefix : input.topic_prefix;
+  trace::Span span = start_publish_span(topic_from_arn(topic_arn, prefix));
+  inject_attributes(span, input.attributes, topic_arn);
+  auto publish = publish_built(resources, input, std::move(payload), std::move(topic_arn));
+  auto publish_traced = traced(std::move(span), std::move(publish));
+  co_return co_await std::move(publish_traced);
+}
+
+Task<std::string> send_sqs_message(AwsResources& resources, SendInput input, BuildContext context) {
+  check_send_fifo_arguments(input.queue, input.group_id.has_value());
+  auto queue_url = co_await resources.send_queue_url(input.queue, input.queue_name_prefix);
+  if (telemetry::tracer() == nullptr) {
+    auto send = send_built(resources, input, std::move(queue_url), std::move(context));
+    co_return co_await std::move(send);
+  }
+  // As upstream: the context goes into the attributes before the body is built, so a
+  // tomodachi body's MessageAttributes (and a body formatter) carry it too.
+  const std::string& prefix =
+      input.sender ? input.sender->options.aws_sns_sqs.queue_name_prefix : input.queue_name_prefix;
+  trace::Span span = start_send_span(queue_url, prefix);
+  inject_attributes(span, input.attributes, queue_url);
+  auto send = send_built(resources, input, std::move(queue_url), std::move(context));
+  auto send_traced = traced(std::move(span), std::move(send));
+  co_return co_await std::move(send_traced);
 }
 
 }  // namespace tomodachi::aws

@@ -6,8 +6,10 @@
 #include "aws/naming.hpp"
 #include "aws/publisher.hpp"
 #include "aws/setup.hpp"
+#include "aws/telemetry.hpp"
 #include "core/async.hpp"
 #include "core/encoding.hpp"
+#include "telemetry/tracer.hpp"
 
 #include <tomodachi/aws_sns_sqs.hpp>
 #include <tomodachi/context.hpp>
@@ -111,7 +113,9 @@ std::shared_ptr<AwsEndpoint> endpoint_for(const Service& service,
   config.sts_endpoint = options.aws_endpoint_urls.sts;
   auto endpoint = std::make_shared<AwsEndpoint>();
   try {
-    endpoint->client = std::make_unique<AwsClient>(executor, config);
+    // Created by whichever call comes first, maybe a handler's inside its span: the client
+    // outlives it and must not run with that span current.
+    endpoint->client = std::make_unique<AwsClient>(telemetry::without_context(executor), config);
   } catch (const AwsCredentialsError& error) {
     transport_logger().warning("Invalid credentials [" + std::string(service_kind) + "] to AWS (" +
                                error.what() + ")");
@@ -171,8 +175,9 @@ class AwsSnsSqsTransport final : public TransportInstance {
   Task<void> setup() override {
     // Argument errors abort the start before any AWS request.
     for (const auto* spec : specs_) {
-      dispatchers_.push_back(std::make_shared<const MessageDispatcher>(
-          SubscriptionConfig::from_spec(service_, *spec, "aws_sns_sqs")));
+      SubscriptionConfig config = SubscriptionConfig::from_spec(service_, *spec, "aws_sns_sqs");
+      config.instrument = consumer_instrument(service_.options.aws_sns_sqs.queue_name_prefix);
+      dispatchers_.push_back(std::make_shared<const MessageDispatcher>(std::move(config)));
       validate_subscription(request_of(*spec), service_.options.aws_sns_sqs.queue_name_prefix);
     }
     set_execution_context({{"aws_sns_sqs_enabled", true}});

@@ -1,12 +1,13 @@
 #include "cli/abi_section.hpp"
 
+#include "core/registry.hpp"
+
 #include <tomodachi/main.hpp>
 
 #include <elf.h>
 
 #include <cstring>
 #include <fstream>
-#include <stdexcept>
 
 namespace tomodachi::cli {
 namespace {
@@ -69,9 +70,9 @@ void check_abi_tags(const std::string& path) {
   if (!tags) return;  // not produced by TOMODACHI_SERVICE: the loader reports what it finds
   for (const auto& tag : *tags) {
     if (tag != library_abi_tag()) {
-      throw std::runtime_error("'" + path + "' was built for [" + tag + "] but this runtime is [" +
-                               library_abi_tag() +
-                               "]; rebuild it with this tomodachi (tomodachi build)");
+      throw detail::AbiMismatch("'" + path + "' was built for [" + tag + "] but this runtime is [" +
+                                library_abi_tag() +
+                                "]; rebuild it with this tomodachi (tomodachi build)");
     }
   }
 }

@@ -12,7 +12,7 @@ namespace tomodachi::cli {
 /// readable 64-bit ELF object or has no such section.
 std::optional<std::vector<std::string>> read_abi_tags(const std::string& path);
 
-/// Throws std::runtime_error with a clear message when `path` carries a tag other than
+/// Throws detail::AbiMismatch with a clear message when `path` carries a tag other than
 /// this runtime's.
 void check_abi_tags(const std::string& path);
 

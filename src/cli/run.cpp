@@ -14,6 +14,7 @@
 #include "core/registry.hpp"
 #include "telemetry/instrument.hpp"
 
+#include <tomodachi/error.hpp>
 #include <tomodachi/json.hpp>
 #include <tomodachi/logging.hpp>
 #include <tomodachi/main.hpp>
@@ -99,7 +100,7 @@ detail::Container load_shared_object(const std::string& display_path, const std:
     if (error.find("tomodachi") != std::string::npos) {
       error += " (built for another tomodachi? rebuild it with this tomodachi: tomodachi build)";
     }
-    throw std::runtime_error(error);
+    throw Error(error);
   }
   // The handle stays open for the life of the process (classes and code live in it).
   return detail::Container{display_path, detail::end_loading()};

@@ -4,6 +4,7 @@
 #include "cli/build_progress.hpp"
 #include "core/encoding.hpp"
 
+#include <tomodachi/error.hpp>
 #include <tomodachi/json.hpp>
 #include <tomodachi/main.hpp>
 #include <tomodachi/version.hpp>
@@ -24,7 +25,6 @@
 #include <mutex>
 #include <set>
 #include <sstream>
-#include <stdexcept>
 
 namespace fs = std::filesystem;
 
@@ -33,8 +33,7 @@ namespace {
 
 std::string read_file(const fs::path& path) {
   std::ifstream file(path, std::ios::binary);
-  if (!file)
-    throw std::runtime_error("cannot read '" + path.string() + "': " + std::strerror(errno));
+  if (!file) throw Error("cannot read '" + path.string() + "': " + std::strerror(errno));
   std::stringstream content;
   content << file.rdbuf();
   return content.str();
@@ -58,7 +57,7 @@ std::vector<std::string> split_words(std::string_view text) {
 fs::path executable_dir() {
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) throw std::runtime_error("cannot locate the tomodachi executable (/proc/self/exe)");
+  if (ec) throw Error("cannot locate the tomodachi executable (/proc/self/exe)");
   return exe.parent_path();
 }
 
@@ -280,8 +279,8 @@ Toolchain Toolchain::load() {
   try {
     content = read_file(file);
   } catch (const std::exception&) {
-    throw std::runtime_error("cannot compile service files: toolchain description '" +
-                             file.string() + "' is missing (was tomodachi installed completely?)");
+    throw Error("cannot compile service files: toolchain description '" + file.string() +
+                "' is missing (was tomodachi installed completely?)");
   }
   const boost::json::value json = json::loads(content);
   const std::string prefix = fs::weakly_canonical(dir.parent_path()).string();
@@ -322,8 +321,8 @@ ServiceDirectives read_directives(const std::string& source) {
     } else if (kind == "cxxflags") {
       directives.cxxflags.insert(directives.cxxflags.end(), words.begin(), words.end());
     } else {
-      throw std::runtime_error("unknown directive '// tomodachi:" + kind + "' in '" + source +
-                               "' (known: sources, include-dirs, libraries, pkg-config, cxxflags)");
+      throw Error("unknown directive '// tomodachi:" + kind + "' in '" + source +
+                  "' (known: sources, include-dirs, libraries, pkg-config, cxxflags)");
     }
   }
   return directives;

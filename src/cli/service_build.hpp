@@ -16,7 +16,7 @@ struct Toolchain {
   std::vector<std::string> header_dirs;    // where <tomodachi/...> lives (fingerprinted)
   std::string abi_tag;
 
-  /// Reads the toolchain file of this executable; throws std::runtime_error naming it.
+  /// Reads the toolchain file of this executable; throws tomodachi::Error naming it.
   static Toolchain load();
 };
 

@@ -9,13 +9,13 @@
 // coroutine is cancelled through its Asio cancellation slot (a `||`, a cancelled
 // `co_spawn`: "the stop is requested"), and when the primitive is destroyed meanwhile.
 
+#include <tomodachi/error.hpp>
 #include <tomodachi/task.hpp>
 
 #include <chrono>
 #include <cstddef>
 #include <functional>
 #include <optional>
-#include <stdexcept>
 #include <utility>
 #include <vector>
 
@@ -94,9 +94,9 @@ Task<Wake> park(WaiterQueue& queue, std::chrono::system_clock::time_point until)
 
 /// Thrown by `Gate::enter` on a closed gate and by `AsyncMutex::lock` on a closed (or
 /// destroyed) mutex.
-class Closed : public std::runtime_error {
+class Closed : public tomodachi::Error {
  public:
-  explicit Closed(const char* what) : std::runtime_error(what) {}
+  explicit Closed(const char* what) : tomodachi::Error(what) {}
 };
 
 /// A flag coroutines wait for: `wait` returns at once while it is set, else when `set` is

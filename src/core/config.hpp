@@ -1,9 +1,10 @@
 #pragma once
 // `-c` JSON config files (spec/service.md §2.3).
 
+#include <tomodachi/error.hpp>
+
 #include <boost/json/object.hpp>
 
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -11,9 +12,9 @@ namespace tomodachi::detail {
 
 /// A config file that cannot be read or parsed; what() is the CLI's message
 /// (`Invalid config file: ...` / `Invalid config file, invalid JSON format: ...`).
-class ConfigError : public std::runtime_error {
+class ConfigError : public Error {
  public:
-  using std::runtime_error::runtime_error;
+  using Error::Error;
 };
 
 /// Upstream's merge rule: a key missing or falsy on the left takes the right value;

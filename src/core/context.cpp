@@ -1,11 +1,11 @@
 // The execution context of spec/service.md §6.
 #include <tomodachi/context.hpp>
+#include <tomodachi/error.hpp>
 
 #include <boost/json.hpp>
 
 #include <algorithm>
 #include <mutex>
-#include <stdexcept>
 #include <vector>
 
 namespace tomodachi {
@@ -41,8 +41,7 @@ void increase_execution_context_value(std::string_view key, std::int64_t n) {
   auto& value = s.values[key];
   if (value.is_null()) value = 0;
   if (!value.is_int64()) {
-    throw std::invalid_argument("execution context value '" + std::string(key) +
-                                "' is not an integer");
+    throw ArgumentError("execution context value '" + std::string(key) + "' is not an integer");
   }
   value = value.get_int64() + n;
 }

@@ -1,5 +1,7 @@
 #include "core/encoding.hpp"
 
+#include <tomodachi/error.hpp>
+
 #include <sys/random.h>
 #include <zlib.h>
 
@@ -7,7 +9,6 @@
 #include <cstdint>
 #include <cstring>
 #include <random>
-#include <stdexcept>
 
 namespace tomodachi::encoding {
 namespace {
@@ -211,7 +212,7 @@ std::string zlib_compress(std::string_view bytes, int level) {
   const int status = compress2(reinterpret_cast<Bytef*>(out.data()), &size,
                                reinterpret_cast<const Bytef*>(bytes.data()),
                                static_cast<uLong>(bytes.size()), level);
-  if (status != Z_OK) throw std::runtime_error("zlib compression failed");
+  if (status != Z_OK) throw Error("zlib compression failed");
   out.resize(size);
   return out;
 }

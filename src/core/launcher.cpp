@@ -11,6 +11,7 @@
 #include "telemetry/instrument.hpp"
 
 #include <tomodachi/context.hpp>
+#include <tomodachi/error.hpp>
 #include <tomodachi/logging.hpp>
 #include <tomodachi/service.hpp>
 #include <tomodachi/transport/transport.hpp>
@@ -82,9 +83,9 @@ std::atomic<Launch*> current_launch{nullptr};
 
 using Hook = Task<void> (Service::*)();
 
-class StartAborted : public std::exception {
+class StartAborted : public Error {
  public:
-  const char* what() const noexcept override { return "service start aborted"; }
+  StartAborted() : Error("service start aborted") {}
 };
 
 /// A file with nothing to run: upstream logs only `no transport handlers defined`.
@@ -340,8 +341,8 @@ class Launch {
       for (const auto& kind : kinds) {
         auto factory = detail::find_transport(kind);
         if (!factory) {
-          throw std::runtime_error("no transport registered for handlers of kind '" + kind +
-                                   "' (handler '" + specs_by_kind[kind].front()->name + "')");
+          throw Error("no transport registered for handlers of kind '" + kind + "' (handler '" +
+                      specs_by_kind[kind].front()->name + "')");
         }
         run.transports.push_back((*factory)(*run.service, specs_by_kind[kind]));
       }

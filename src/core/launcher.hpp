@@ -41,7 +41,7 @@ bool is_running();
 // Service set-up steps of the start sequence (defined in service.cpp).
 
 /// Applies a `-c` config: `uuid`, `name`, and `options` (which replaces the service's, as
-/// upstream). Throws std::invalid_argument (or Options' error) for a bad value or key.
+/// upstream). Throws OptionError for a bad value or key.
 void apply_config(Service& service, const boost::json::object& config);
 
 /// Registers in get_service(); a name already taken gets -0001, -0002, ... suffixes.

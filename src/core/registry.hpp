@@ -2,9 +2,9 @@
 // Service classes registered by TOMODACHI_SERVICE (per loaded file) and the running
 // instances behind get_service().
 
+#include <tomodachi/error.hpp>
 #include <tomodachi/main.hpp>
 
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -17,9 +17,9 @@ struct ServiceClass {
 };
 
 /// Raised when a shared object was built for another library/compiler (ABI tag).
-class AbiMismatch : public std::runtime_error {
+class AbiMismatch : public Error {
  public:
-  using std::runtime_error::runtime_error;
+  using Error::Error;
 };
 
 /// Registrations made while loading `file` (between begin and end) belong to it.

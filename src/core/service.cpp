@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <stdexcept>
 
 namespace tomodachi {
 
@@ -84,16 +83,15 @@ std::string derived_service_name(const std::string& class_name, const std::strin
 void apply_config(Service& service, const boost::json::object& config) {
   detail::service_state(service).config = config;
   if (auto it = config.find("uuid"); it != config.end() && !it->value().is_null()) {
-    if (!it->value().is_string()) throw std::invalid_argument("config key 'uuid' must be a string");
+    if (!it->value().is_string()) throw OptionError("config key 'uuid' must be a string");
     service.set_uuid(std::string(it->value().get_string()));
   }
   if (auto it = config.find("name"); it != config.end() && !it->value().is_null()) {
-    if (!it->value().is_string()) throw std::invalid_argument("config key 'name' must be a string");
+    if (!it->value().is_string()) throw OptionError("config key 'name' must be a string");
     service.set_name(std::string(it->value().get_string()));
   }
   if (auto it = config.find("options"); it != config.end()) {
-    if (!it->value().is_object())
-      throw std::invalid_argument("config key 'options' must be an object");
+    if (!it->value().is_object()) throw OptionError("config key 'options' must be an object");
     service.options = Options::from_json(it->value().get_object());  // replaces, as upstream
   }
 }

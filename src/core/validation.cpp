@@ -45,7 +45,7 @@ const RE2& compiled_pattern(std::string_view pattern) {
   options.set_log_errors(false);
   auto regex = std::make_unique<RE2>(key, options);
   if (!regex->ok()) {
-    throw std::invalid_argument("invalid validation pattern '" + key + "': " + regex->error());
+    throw ArgumentError("invalid validation pattern '" + key + "': " + regex->error());
   }
   if (cache.size() >= max_cached_patterns) {
     cache.clear();
@@ -100,8 +100,8 @@ void validate_field_length(const boost::json::value& value, std::ptrdiff_t min_l
   } else if (const auto* object = value.if_object()) {
     length = static_cast<std::ptrdiff_t>(object->size());
   } else {
-    throw std::invalid_argument("validate_field_length: a " + std::string(to_string(value.kind())) +
-                                " value has no length");
+    throw ArgumentError("validate_field_length: a " + std::string(to_string(value.kind())) +
+                        " value has no length");
   }
   const bool within =
       (min_length == -1 || length >= min_length) && (max_length == -1 || length <= max_length);

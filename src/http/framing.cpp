@@ -11,7 +11,6 @@
 #include <array>
 #include <cstring>
 #include <limits>
-#include <stdexcept>
 #include <string>
 
 namespace tomodachi::http_impl {
@@ -251,8 +250,8 @@ Line next_line(std::string_view input, std::size_t pos) noexcept {
 
 FramingLimits framing_limits(const Options::Http& http, std::uint64_t max_body) {
   if (http.max_request_line_size < 64) {
-    throw std::invalid_argument("Too low value for http option max_request_line_size: " +
-                                std::to_string(http.max_request_line_size));
+    throw OptionError("Too low value for http option max_request_line_size: " +
+                      std::to_string(http.max_request_line_size));
   }
   FramingLimits limits;
   limits.max_request_line = static_cast<std::size_t>(http.max_request_line_size);

@@ -24,7 +24,7 @@ struct FramingLimits {
 };
 
 /// The limits of the `http.*` options, with `max_body` the session's parsed
-/// `http.client_max_size` (parse_client_max_size). Throws std::invalid_argument for a
+/// `http.client_max_size` (parse_client_max_size). Throws OptionError for a
 /// `max_request_line_size` below 64; `max_header_size` is taken as it is (the server
 /// checks it).
 FramingLimits framing_limits(const Options::Http& http, std::uint64_t max_body);

@@ -31,7 +31,7 @@ void add_http_spec(Service& service, std::unique_ptr<HttpSpec> spec) {
 
 std::string resolve_static_path(std::string_view path, const std::source_location& where) {
   if (path.empty() || path == "/") {
-    throw std::invalid_argument("Invalid path '" + std::string(path) + "' for static route");
+    throw ArgumentError("Invalid path '" + std::string(path) + "' for static route");
   }
   std::filesystem::path value(path);
   if (value.is_relative()) {

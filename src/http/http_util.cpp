@@ -9,7 +9,6 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
-#include <stdexcept>
 
 namespace tomodachi::http_impl {
 namespace {
@@ -165,17 +164,15 @@ std::int64_t parse_client_max_size(const std::variant<std::int64_t, std::string>
       valid = error == std::errc() && end == digits.data() + digits.size();
     }
     if (!valid || parsed > (std::int64_t{1} << 40)) {
-      throw std::invalid_argument("Bad value for http option client_max_size: " + text);
+      throw OptionError("Bad value for http option client_max_size: " + text);
     }
     bytes = parsed * multiplier;
   }
   if (bytes < 1024) {
-    throw std::invalid_argument("Too low value for http option client_max_size: " +
-                                std::to_string(bytes));
+    throw OptionError("Too low value for http option client_max_size: " + std::to_string(bytes));
   }
   if (bytes > 1073741824) {
-    throw std::invalid_argument("Too high value for http option client_max_size: " +
-                                std::to_string(bytes));
+    throw OptionError("Too high value for http option client_max_size: " + std::to_string(bytes));
   }
   return bytes;
 }
@@ -192,25 +189,22 @@ KeepAliveConfig::KeepAliveConfig(int timeout_seconds, int max_requests_per_conne
 KeepAliveConfig keepalive_config(const Options::Http& http) {
   const int timeout = http.keepalive_timeout ? http.keepalive_timeout : http.keepalive_expiry;
   if (timeout < 0) {
-    throw std::invalid_argument("Bad value for http option keepalive_timeout: " +
-                                std::to_string(timeout));
+    throw OptionError("Bad value for http option keepalive_timeout: " + std::to_string(timeout));
   }
   const int max_requests = http.max_keepalive_requests.value_or(0);
   const int max_time = http.max_keepalive_time.value_or(0);
   if (max_requests < 0) {
-    throw std::invalid_argument("Bad value for http option max_keepalive_requests: " +
-                                std::to_string(max_requests));
+    throw OptionError("Bad value for http option max_keepalive_requests: " +
+                      std::to_string(max_requests));
   }
   if (max_time < 0) {
-    throw std::invalid_argument("Bad value for http option max_keepalive_time: " +
-                                std::to_string(max_time));
+    throw OptionError("Bad value for http option max_keepalive_time: " + std::to_string(max_time));
   }
   for (auto [name, value] : {std::pair<const char*, int>{"max_keepalive_requests", max_requests},
                              {"max_keepalive_time", max_time}}) {
     if (value && timeout <= 0) {
-      throw std::invalid_argument(
-          std::string("HTTP keep-alive must be enabled to use http option ") + name +
-          " - a http.keepalive_timeout option value is required");
+      throw OptionError(std::string("HTTP keep-alive must be enabled to use http option ") + name +
+                        " - a http.keepalive_timeout option value is required");
     }
   }
   return KeepAliveConfig(timeout, max_requests, max_time);
@@ -252,16 +246,16 @@ IpNetwork parse_ip_network(std::string_view text) {
     network.v6 = false;
     network.prefix = prefix.value_or(32);
     if (network.prefix < 0 || network.prefix > 32) {
-      throw std::invalid_argument("Invalid IP network in http option real_ip_from: " + value);
+      throw OptionError("Invalid IP network in http option real_ip_from: " + value);
     }
   } else if (inet_pton(AF_INET6, address.c_str(), network.bytes.data()) == 1) {
     network.v6 = true;
     network.prefix = prefix.value_or(128);
     if (network.prefix < 0 || network.prefix > 128) {
-      throw std::invalid_argument("Invalid IP network in http option real_ip_from: " + value);
+      throw OptionError("Invalid IP network in http option real_ip_from: " + value);
     }
   } else {
-    throw std::invalid_argument("Invalid IP network in http option real_ip_from: " + value);
+    throw OptionError("Invalid IP network in http option real_ip_from: " + value);
   }
   return network;
 }

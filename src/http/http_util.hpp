@@ -19,7 +19,7 @@ namespace tomodachi::http_impl {
 
 // ---- options -----------------------------------------------------------------------
 
-/// `http.client_max_size` in bytes. Throws std::invalid_argument with the spec's texts
+/// `http.client_max_size` in bytes. Throws OptionError with the spec's texts
 /// (`Too low value ...`, `Too high value ...`, `Bad value ...`).
 std::int64_t parse_client_max_size(const std::variant<std::int64_t, std::string>& value);
 
@@ -34,7 +34,7 @@ struct KeepAliveConfig {
 };
 
 /// Keep-alive options (`keepalive_timeout`, alias `keepalive_expiry`, `max_keepalive_*`).
-/// Throws std::invalid_argument for the combinations spec/http.md §6 rejects.
+/// Throws OptionError for the combinations spec/http.md §6 rejects.
 KeepAliveConfig keepalive_config(const Options::Http& http);
 
 struct KeepAliveDecision {
@@ -58,7 +58,7 @@ struct IpNetwork {
   int prefix = 0;
 };
 
-/// Parses `127.0.0.1`, `10.0.0.0/8`, `::1`, `fd00::/8`. Throws std::invalid_argument
+/// Parses `127.0.0.1`, `10.0.0.0/8`, `::1`, `fd00::/8`. Throws OptionError
 /// naming the value.
 IpNetwork parse_ip_network(std::string_view text);
 std::vector<IpNetwork> parse_ip_networks(const std::vector<std::string>& values);
@@ -120,9 +120,9 @@ struct WireResponse {
 };
 
 /// Error converting a handler result (unknown charset, unencodable text).
-class ResponseEncodingError : public std::runtime_error {
+class ResponseEncodingError : public tomodachi::Error {
  public:
-  using std::runtime_error::runtime_error;
+  using tomodachi::Error::Error;
 };
 
 /// Applies spec/http.md §4/§5 to a handler result. `default_status` is 200, or the

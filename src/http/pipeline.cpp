@@ -7,6 +7,7 @@
 #include "http/static_files.hpp"
 #include "telemetry/instrument.hpp"
 #include "telemetry/trace_context.hpp"
+#include "telemetry/tracer.hpp"
 
 #include <tomodachi/logging.hpp>
 
@@ -28,10 +29,17 @@ std::string simplified_route(const detail::RequestState& state) {
   return std::string(pattern);
 }
 
+Task<WireResponse> in_chain_span(trace::Span span, Task<WireResponse> inner) {
+  const telemetry::ChainSpanScope scope(std::move(span));
+  co_return co_await std::move(inner);
+}
+
 // Upstream's OpenTelemetryAioHTTPMiddleware.get_attributes, in its order.
-trace::Attributes server_attributes(const detail::RequestState& state, const std::string& route) {
+// `metric_key` gets the values the http.server.* metric attributes are made of.
+trace::Attributes server_attributes(const detail::RequestState& state, const std::string& route,
+                                    std::string& metric_key) {
   trace::Attributes attributes;
-  attributes.reserve(16);
+  attributes.reserve(20);  // 17 at most, and room for what the span adds
   const auto host = state.message ? header_value(*state.message, "Host") : std::nullopt;
   std::int64_t port = 80;
   std::string_view host_name;
@@ -42,28 +50,34 @@ trace::Attributes server_attributes(const detail::RequestState& state, const std
       port = std::atoll(std::string(host->substr(colon + 1)).c_str());
     }
   }
-  std::string server_ip;
-  std::int64_t server_port = 0;
-  std::string client_ip;
-  std::int64_t client_port = 0;
-  if (state.connection != nullptr) {
-    boost::system::error_code ec;
-    auto local = state.connection->socket.local_endpoint(ec);
-    if (!ec) {
-      server_ip = local.address().to_string();
-      server_port = local.port();
-    }
-    auto peer = state.connection->socket.remote_endpoint(ec);
-    if (!ec) {
-      client_ip = peer.address().to_string();
-      client_port = peer.port();
-    }
+  static const Connection::SocketNames no_socket;
+  const Connection::SocketNames& names =
+      state.connection != nullptr ? state.connection->socket_names() : no_socket;
+  const std::string& server_ip = names.local_ip;
+  const std::int64_t server_port = names.local_port;
+  const std::string& client_ip = names.peer_ip;
+  const std::int64_t client_port = names.peer_port;
+  std::string server_address =
+      host ? std::string(host_name) : (server_ip.empty() ? "127.0.0.1" : server_ip);
+  const std::int64_t server_port_value = host ? port : (server_port != 0 ? server_port : port);
+  std::string_view version = state.version;
+  if (version.starts_with("HTTP/")) version.remove_prefix(5);
+  // The values the metric attributes are made of (url.scheme and the protocol name are
+  // constant): http.request.method, http.route, server.address, server.port, the version.
+  metric_key.assign(state.method);
+  for (std::string_view part : {std::string_view(route), std::string_view(server_address)}) {
+    metric_key += '\x1f';
+    metric_key += part;
   }
+  metric_key += '\x1f';
+  metric_key += std::to_string(server_port_value);
+  metric_key += '\x1f';
+  metric_key += version;
+
   attributes.emplace_back("http.request.method", std::string(state.method));
   if (!route.empty()) attributes.emplace_back("http.route", route);
-  attributes.emplace_back("server.address", host ? std::string(host_name)
-                                                 : (server_ip.empty() ? "127.0.0.1" : server_ip));
-  attributes.emplace_back("server.port", host ? port : (server_port != 0 ? server_port : port));
+  attributes.emplace_back("server.address", std::move(server_address));
+  attributes.emplace_back("server.port", server_port_value);
   attributes.emplace_back("url.scheme", std::string("http"));
   attributes.emplace_back("url.path", state.path);
   if (!state.query.empty()) attributes.emplace_back("url.query", std::string(state.query));
@@ -76,8 +90,6 @@ trace::Attributes server_attributes(const detail::RequestState& state, const std
   }
   if (!server_ip.empty()) attributes.emplace_back("server.socket.address", server_ip);
   attributes.emplace_back("server.socket.port", server_port != 0 ? server_port : port);
-  std::string_view version = state.version;
-  if (version.starts_with("HTTP/")) version.remove_prefix(5);
   attributes.emplace_back("network.protocol.version", std::string(version));
   attributes.emplace_back("network.protocol.name", std::string("http"));
   return attributes;
@@ -170,7 +182,8 @@ Task<WireResponse> Pipeline::respond_traced(Request& request, bool accepting) {
   }
   const auto started = std::chrono::steady_clock::now();
   const std::string route = simplified_route(state);
-  trace::Attributes attributes = server_attributes(state, route);
+  std::string metric_key;
+  trace::Attributes attributes = server_attributes(state, route, metric_key);
   std::optional<telemetry::SpanContext> parent;
   if (state.message) {
     parent = telemetry::extract(header_value(*state.message, "traceparent"),
@@ -178,20 +191,31 @@ Task<WireResponse> Pipeline::respond_traced(Request& request, bool accepting) {
   }
   std::string name(state.method);
   if (!route.empty()) name += " " + route;
-  trace::Span span =
-      tracer->start_span(std::move(name), trace::SpanKind::server, attributes, parent);
   telemetry::MetricsRegistry* registry = telemetry::metrics();
-  if (registry) registry->add("http.server.active_requests", 1, attributes);
+  ServerMetrics::InFlight metrics;
+  const auto given = [&attributes]() -> const trace::Attributes& { return attributes; };
+  if (registry) metrics = server_metrics_.begin(*registry, std::move(metric_key), given);
+  // The attributes move into the span; a new metric series later reads them there (or
+  // builds them again for a span that is not recorded).
+  trace::Span span =
+      tracer->start_span(std::move(name), trace::SpanKind::server, std::move(attributes), parent);
   auto inner = respond_plain(request, accepting);
-  WireResponse wire = co_await trace::run_in_span(span, std::move(inner));
+  // A traced connection's chain has a slot of its own: the span goes there (no spawn).
+  auto in_span = telemetry::in_context_chain() ? in_chain_span(span, std::move(inner))
+                                               : trace::run_in_span(span, std::move(inner));
+  WireResponse wire = co_await std::move(in_span);
   const std::int64_t status = wire.status;
   if (status >= 500) span.set_status(trace::StatusCode::error);
   span.set_attribute("http.response.status_code", status);
   if (registry) {
-    registry->add("http.server.active_requests", -1, attributes);
+    std::optional<trace::Attributes> rebuilt;
+    const auto later = [&]() -> const trace::Attributes& {
+      if (span.is_recording()) return span.state()->data.attributes;
+      std::string ignored;
+      return rebuilt.emplace(server_attributes(state, route, ignored));
+    };
     const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
-    registry->record("http.server.duration", elapsed.count(), attributes,
-                     {{"http.response.status_code", status}});
+    server_metrics_.end(metrics, status, elapsed.count(), span, later);
   }
   span.end();
   co_return wire;

@@ -6,6 +6,7 @@
 #include "http/http_util.hpp"
 #include "http/request_state.hpp"
 #include "http/router.hpp"
+#include "http/server_metrics.hpp"
 #include "telemetry/config.hpp"
 #include "telemetry/tracer.hpp"
 
@@ -31,7 +32,7 @@ class Pipeline {
  public:
   explicit Pipeline(Service& service) : service_(service) {}
 
-  /// Builds the routing table from the registrations. Throws std::invalid_argument for a
+  /// Builds the routing table from the registrations. Throws ArgumentError for a
   /// bad route pattern or static folder.
   void setup(const std::vector<const detail::HttpSpec*>& specs, PipelineConfig config);
 
@@ -82,6 +83,7 @@ class Pipeline {
   std::unordered_map<int, const detail::HttpSpec*> error_handlers_;
   std::vector<const detail::HttpMiddlewareSpec*> middlewares_;
   telemetry::UrlExcluder excluded_urls_;  ///< built at setup while instrumentation is on
+  ServerMetrics server_metrics_;          ///< traced requests' http.server.* series
 };
 
 }  // namespace tomodachi::http_impl

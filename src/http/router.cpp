@@ -1,11 +1,12 @@
 #include "http/router.hpp"
 
+#include <tomodachi/error.hpp>
+
 #include <re2/re2.h>
 
 #include <algorithm>
 #include <cctype>
 #include <set>
-#include <stdexcept>
 
 namespace tomodachi::http_impl {
 
@@ -47,8 +48,8 @@ void Router::add(std::vector<std::string> methods, std::string_view url, std::si
   options.set_log_errors(false);
   entry->regex = std::make_unique<re2::RE2>(strip_route_anchors(url), options);
   if (!entry->regex->ok()) {
-    throw std::invalid_argument("Bad http route pattern '" + std::string(url) +
-                                "': " + entry->regex->error());
+    throw ArgumentError("Bad http route pattern '" + std::string(url) +
+                        "': " + entry->regex->error());
   }
   entry->route = route;
   entry->groups = entry->regex->NumberOfCapturingGroups();

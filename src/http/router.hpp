@@ -37,7 +37,7 @@ class Router {
   Router& operator=(Router&&) noexcept;
 
   /// Adds a route answering `methods` (upper-cased; GET implies HEAD) on `url`.
-  /// Throws std::invalid_argument("Bad http route pattern '<url>': <error>").
+  /// Throws ArgumentError("Bad http route pattern '<url>': <error>").
   void add(std::vector<std::string> methods, std::string_view url, std::size_t route);
 
   /// Resolves `method` + `path` (percent-decoded). `match` is reused across calls

@@ -7,6 +7,7 @@
 #include "http/server_state.hpp"
 #include "http/session.hpp"
 #include "http/websocket_session.hpp"
+#include "telemetry/tracer.hpp"
 
 #include <tomodachi/context.hpp>
 #include <tomodachi/logging.hpp>
@@ -113,8 +114,8 @@ void ServerCore::setup() {
     state_.access_log.enabled = true;
   }
   if (http.max_header_size < 256) {
-    throw std::invalid_argument("Too low value for http option max_header_size: " +
-                                std::to_string(http.max_header_size));
+    throw OptionError("Too low value for http option max_header_size: " +
+                      std::to_string(http.max_header_size));
   }
   limits.framing = framing_limits(http, static_cast<std::uint64_t>(limits.client_max_size));
   limits.header_timeout = std::chrono::seconds(std::max(1, http.header_read_timeout));
@@ -266,7 +267,14 @@ Task<void> ServerCore::accept_loop() {
     }
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
-    asio::co_spawn(executor, run_session(shared, std::move(socket)), asio::detached);
+    // Traced: each connection's chain gets its own current-span slot, which the pipeline
+    // sets per request (telemetry::ChainSpanScope) instead of spawning a coroutine.
+    if (telemetry::tracer() != nullptr) {
+      auto traced = telemetry::context_executor(executor, trace::Span());
+      asio::co_spawn(traced, run_session(shared, std::move(socket)), asio::detached);
+    } else {
+      asio::co_spawn(executor, run_session(shared, std::move(socket)), asio::detached);
+    }
   }
 }
 

@@ -69,6 +69,21 @@ bool Connection::peer_connected() const noexcept {
   return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
 }
 
+const Connection::SocketNames& Connection::socket_names() {
+  if (socket_names_) return *socket_names_;
+  SocketNames& names = socket_names_.emplace();
+  boost::system::error_code ec;
+  if (auto local = socket.local_endpoint(ec); !ec) {
+    names.local_ip = local.address().to_string();
+    names.local_port = local.port();
+  }
+  if (auto peer = socket.remote_endpoint(ec); !ec) {
+    names.peer_ip = peer.address().to_string();
+    names.peer_port = peer.port();
+  }
+  return names;
+}
+
 std::size_t Connection::release_idle_memory() noexcept {
   std::size_t freed = 0;
   if (buffer.size() == 0 && buffer.capacity() > 0) {

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -54,6 +55,16 @@ class Connection {
   /// The rest of a send that did not fit into the socket buffer.
   Task<bool> send_rest(std::string_view head, std::string_view body, std::size_t sent);
 
+  /// The socket's two addresses as text, read once per connection (a traced request's
+  /// span attributes: no getsockname/getpeername and no formatting per request).
+  struct SocketNames {
+    std::string local_ip;
+    std::int64_t local_port = 0;
+    std::string peer_ip;
+    std::int64_t peer_port = 0;
+  };
+  const SocketNames& socket_names();
+
   tcp::socket socket;
   /// One lazily re-armed timer per connection: moving the deadline later is a store,
   /// only an earlier deadline re-arms the timer (no timer work per request).
@@ -74,8 +85,9 @@ class Connection {
   /// Waiting for the first byte of a request with nothing buffered and no read pending on
   /// the buffers (a readiness wait): the idle sweep may free them meanwhile.
   bool parked = false;
-  std::uint64_t parked_epoch = 0;  ///< the server's sweep epoch when it parked
-  std::string out;                 ///< response head buffer, reused
+  std::uint64_t parked_epoch = 0;            ///< the server's sweep epoch when it parked
+  std::string out;                           ///< response head buffer, reused
+  std::optional<SocketNames> socket_names_;  ///< socket_names(), once read
   /// The version of the current request's status line (`HTTP/1.1` until a head is read).
   std::string_view version = "HTTP/1.1";
   detail::RequestState request;

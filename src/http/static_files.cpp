@@ -39,7 +39,7 @@ std::string static_base_directory(const detail::HttpStaticSpec& spec, const Serv
   }
   auto base = std::filesystem::canonical(directory, error);
   if (error || base == "/" || !std::filesystem::is_directory(base)) {
-    throw std::invalid_argument("Invalid path '" + spec.path + "' for static route");
+    throw ArgumentError("Invalid path '" + spec.path + "' for static route");
   }
   return base.string() + "/";
 }

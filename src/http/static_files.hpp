@@ -18,7 +18,7 @@ namespace tomodachi::http_impl {
 /// The route regex of a static folder (a `filename` group appended when it has none).
 std::string static_route_pattern(const detail::HttpStaticSpec& spec);
 
-/// The real path of the folder, with a trailing '/'. Throws std::invalid_argument
+/// The real path of the folder, with a trailing '/'. Throws ArgumentError
 /// (`Invalid path '<path>' for static route`).
 std::string static_base_directory(const detail::HttpStaticSpec& spec, const Service& service);
 

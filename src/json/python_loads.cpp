@@ -16,7 +16,6 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
-#include <stdexcept>
 
 namespace tomodachi::json {
 namespace {
@@ -138,11 +137,9 @@ std::optional<boost::json::value> parse_standard_json(std::string_view text, std
   return parser.handler().stack.release();
 }
 
-struct ParseError : std::exception {
+struct ParseError : Error {
   std::size_t offset;
-  const char* what_;
-  ParseError(std::size_t at, const char* message) : offset(at), what_(message) {}
-  const char* what() const noexcept override { return what_; }
+  ParseError(std::size_t at, const char* message) : Error(message), offset(at) {}
 };
 
 class PythonJsonParser {

@@ -188,7 +188,9 @@ Task<DeliveryOutcome> MessageDispatcher::dispatch(IncomingMessage incoming,
   MiddlewareContext context;
   std::exception_ptr failure;
   try {
-    co_await run_chain(0, message, context);
+    Task<void> chain = run_chain(0, message, context);
+    if (config_.instrument) chain = config_.instrument(message, std::move(chain));
+    co_await std::move(chain);
   } catch (...) {
     failure = std::current_exception();
   }

@@ -18,7 +18,6 @@
 #include <exception>
 #include <functional>
 #include <queue>
-#include <stdexcept>
 
 namespace tomodachi::testing {
 namespace {
@@ -403,7 +402,7 @@ class MemoryTransport final : public TransportInstance {
 
   Task<void> start() override {
     if (broker_.virtual_time()) {
-      throw std::logic_error(
+      throw Error(
           "tomodachi::testing::Broker with its own loop cannot serve a running service; "
           "construct it with Broker::RuntimeLoop{}");
     }
@@ -563,8 +562,7 @@ void Broker::intercept_publishing() {
 
 void Broker::run_until_idle(std::chrono::milliseconds max_virtual_time) {
   if (!impl_->own_context) {
-    throw std::logic_error(
-        "tomodachi::testing::Broker::run_until_idle needs a broker with its own loop");
+    throw Error("tomodachi::testing::Broker::run_until_idle needs a broker with its own loop");
   }
   const std::chrono::milliseconds limit = impl_->now + max_virtual_time;
   while (true) {

@@ -1,6 +1,7 @@
 #include "schedule/scheduler.hpp"
 
 #include "schedule/zone.hpp"
+#include "telemetry/handler_span.hpp"
 
 #include <tomodachi/detail/assert.hpp>
 #include <tomodachi/loop.hpp>
@@ -190,6 +191,7 @@ Task<void> ScheduledFunction::run_invocation(ScheduleInvocation invocation) {
   std::exception_ptr error;
   try {
     Task<void> run = spec_.invoke(invocation);
+    if (telemetry::tracer() != nullptr) run = traced(invocation, std::move(run));
     co_await std::move(run);
   } catch (...) {
     error = std::current_exception();
@@ -198,6 +200,23 @@ Task<void> ScheduledFunction::run_invocation(ScheduleInvocation invocation) {
     log_uncaught_exception(
         error, {{"handler", boost::json::string(spec_.name)}, {"type", "tomodachi.schedule"}});
   }
+}
+
+// Upstream's OpenTelemetryScheduleFunctionMiddleware: an INTERNAL root span named after
+// the function around each invocation, with function.duration / function.active_tasks.
+Task<void> ScheduledFunction::traced(const ScheduleInvocation& invocation, Task<void> run) const {
+  telemetry::HandlerSpanSpec span;
+  span.name = spec_.name;
+  span.kind = trace::SpanKind::internal;
+  span.mode = telemetry::ParentMode::root;
+  span.attributes = {{"code.function", spec_.name},
+                     {"function.trigger", std::string("timer")},
+                     {"function.time", invocation.invocation_time_iso()}};
+  if (invocation.interval)
+    span.attributes.emplace_back("function.interval", invocation.interval->to_string());
+  span.duration_instrument = "function.duration";
+  span.active_instrument = "function.active_tasks";
+  return telemetry::run_handler_span(std::move(span), std::move(run));
 }
 
 void ScheduledFunction::finished(std::uint64_t id) {

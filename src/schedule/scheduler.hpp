@@ -89,6 +89,8 @@ class ScheduledFunction {
   std::optional<TimePoint> skip_missed(std::optional<TimePoint> due, TimePoint now);
   void launch(TimePoint invocation_time);
   Task<void> run_invocation(ScheduleInvocation invocation);
+  /// `run` inside the function's span (tracing on).
+  Task<void> traced(const ScheduleInvocation& invocation, Task<void> run) const;
   void finished(std::uint64_t id);
 
   const ScheduleHandlerSpec& spec_;

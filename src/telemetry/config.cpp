@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <initializer_list>
 #include <memory>
 #include <set>
 
@@ -261,7 +262,106 @@ std::vector<std::pair<std::string, std::string>> excluded_urls_of(const EnvLooku
   return patterns;
 }
 
+// Python's `os.environ.get(A) or os.environ.get(B) or ...`: the first variable set to a
+// non-empty value, with its name (for the error message).
+std::optional<std::pair<std::string, std::string>> first_of(
+    const EnvLookup& env, std::initializer_list<std::string_view> names) {
+  for (auto name : names) {
+    if (auto value = get(env, name)) return std::make_pair(std::string(name), *value);
+  }
+  return std::nullopt;
+}
+
+// Upstream reads these with `.lower().strip() in ("1", "true")`, so every other value is
+// false there; we accept 1/true/0/false and refuse the rest, so no value means something
+// else here than in a Python service.
+bool prometheus_flag(const EnvLookup& env, std::initializer_list<std::string_view> names,
+                     bool fallback) {
+  auto found = first_of(env, names);
+  if (!found) return fallback;
+  std::string v = lower(found->second);
+  if (v == "1" || v == "true") return true;
+  if (v == "0" || v == "false") return false;
+  fail(found->first, found->second, "expected true, false, 1 or 0");
+}
+
+// `environ.get(A, environ.get(B, ""))`: A wins when set, even to "".
+std::pair<std::string, std::string> python_get(const EnvLookup& env, std::string_view a,
+                                               std::string_view b) {
+  if (auto v = env(a)) return {std::string(a), trim(*v)};
+  return {std::string(b), trim(env(b).value_or(""))};
+}
+
 }  // namespace
+
+PrometheusConfig load_prometheus_config(const EnvLookup& env) {
+  PrometheusConfig config;
+  // distro.py _get_meter_provider: OTEL_PYTHON_METER_PROVIDER, else OTEL_METER_PROVIDER.
+  auto [provider_name, provider] =
+      python_get(env, "OTEL_PYTHON_METER_PROVIDER", "OTEL_METER_PROVIDER");
+  if (provider == "tomodachi_prometheus") {
+    config.enabled = config.meter_provider = true;
+  } else if (!provider.empty()) {
+    fail(provider_name, provider, "meter provider not found; expected tomodachi_prometheus");
+  }
+  // distro.py _get_metric_readers: a comma list, "none" for none.
+  auto [reader_name, readers] = python_get(env, "OTEL_PYTHON_METRIC_READER", "OTEL_METRIC_READER");
+  if (!readers.empty() && lower(readers) != "none") {
+    for (const auto& reader : split(readers, ',')) {
+      if (reader != "tomodachi_prometheus") {
+        fail(reader_name, readers,
+             "metric reader '" + reader + "' not found; expected tomodachi_prometheus");
+      }
+      config.enabled = true;
+    }
+  }
+  if (auto host = first_of(
+          env,
+          {"OTEL_PYTHON_TOMODACHI_PROMETHEUS_ADDRESS",
+           "OTEL_TOMODACHI_PROMETHEUS_METER_PROVIDER_ADDRESS", "OTEL_TOMODACHI_PROMETHEUS_ADDRESS",
+           "OTEL_PYTHON_EXPORTER_PROMETHEUS_HOST", "OTEL_EXPORTER_PROMETHEUS_HOST"})) {
+    config.host = host->second;
+  }
+  if (auto port = first_of(
+          env, {"OTEL_PYTHON_TOMODACHI_PROMETHEUS_PORT",
+                "OTEL_TOMODACHI_PROMETHEUS_METER_PROVIDER_PORT", "OTEL_TOMODACHI_PROMETHEUS_PORT",
+                "OTEL_PYTHON_EXPORTER_PROMETHEUS_PORT", "OTEL_EXPORTER_PROMETHEUS_PORT"})) {
+    auto n = parse_int(port->first, port->second, 0);
+    if (n > 65535) fail(port->first, port->second, "not a TCP port (0-65535)");
+    config.port = static_cast<std::uint16_t>(n);
+  }
+  if (auto prefix = first_of(env, {"OTEL_PYTHON_TOMODACHI_PROMETHEUS_NAMESPACE_PREFIX",
+                                   "OTEL_TOMODACHI_PROMETHEUS_NAMESPACE_PREFIX",
+                                   "OTEL_PYTHON_EXPORTER_PROMETHEUS_NAMESPACE_PREFIX",
+                                   "OTEL_EXPORTER_PROMETHEUS_NAMESPACE_PREFIX"})) {
+    config.namespace_prefix = prefix->second;
+  }
+  config.include_scope_info =
+      prometheus_flag(env,
+                      {"OTEL_PYTHON_TOMODACHI_PROMETHEUS_INCLUDE_SCOPE_INFO",
+                       "OTEL_TOMODACHI_PROMETHEUS_INCLUDE_SCOPE_INFO",
+                       "OTEL_PYTHON_EXPORTER_PROMETHEUS_INCLUDE_OTEL_SCOPE_INFO",
+                       "OTEL_EXPORTER_PROMETHEUS_INCLUDE_OTEL_SCOPE_INFO",
+                       "OTEL_PYTHON_EXPORTER_PROMETHEUS_INCLUDE_SCOPE_INFO",
+                       "OTEL_EXPORTER_PROMETHEUS_INCLUDE_SCOPE_INFO"},
+                      true);
+  config.include_target_info =
+      prometheus_flag(env,
+                      {"OTEL_PYTHON_TOMODACHI_PROMETHEUS_INCLUDE_TARGET_INFO",
+                       "OTEL_TOMODACHI_PROMETHEUS_INCLUDE_TARGET_INFO",
+                       "OTEL_PYTHON_EXPORTER_PROMETHEUS_INCLUDE_TARGET_INFO",
+                       "OTEL_EXPORTER_PROMETHEUS_INCLUDE_TARGET_INFO"},
+                      true);
+  config.exemplars = prometheus_flag(
+      env,
+      {"OTEL_PYTHON_TOMODACHI_PROMETHEUS_EXEMPLARS_ENABLED",
+       "OTEL_TOMODACHI_PROMETHEUS_EXEMPLARS_ENABLED",
+       "OTEL_PYTHON_EXPORTER_PROMETHEUS_EXEMPLARS_ENABLED",
+       "OTEL_EXPORTER_PROMETHEUS_EXEMPLARS_ENABLED", "IS_TOMODACHI_PROMETHEUS_EXEMPLARS_ENABLED",
+       "TOMODACHI_PROMETHEUS_EXEMPLARS_ENABLED"},
+      false);
+  return config;
+}
 
 std::string_view to_string(Signal signal) noexcept {
   switch (signal) {
@@ -301,7 +401,12 @@ Config load_config(const EnvLookup& env) {
     config.resource_attributes = parse_key_values("OTEL_RESOURCE_ATTRIBUTES", *v);
   }
   config.traces = parse_exporters(env, "OTEL_TRACES_EXPORTER");
-  config.metrics = parse_exporters(env, "OTEL_METRICS_EXPORTER");
+  config.prometheus = load_prometheus_config(env);
+  // Upstream's tomodachi_prometheus meter provider replaces the SDK's, whose readers come
+  // from OTEL_METRICS_EXPORTER: with it that variable is not read (the metric reader adds
+  // to it instead).
+  if (!config.prometheus.meter_provider)
+    config.metrics = parse_exporters(env, "OTEL_METRICS_EXPORTER");
   config.logs = parse_exporters(env, "OTEL_LOGS_EXPORTER");
   // Endpoints and protocols are read (and checked) only for signals exported over OTLP.
   if (config.traces.otlp) config.otlp_traces = parse_otlp(env, Signal::traces);

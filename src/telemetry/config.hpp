@@ -7,18 +7,19 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include <tomodachi/error.hpp>
+
 namespace tomodachi::telemetry {
 
 /// A start-up configuration error; what() names the variable and the value.
-class ConfigError : public std::runtime_error {
+class ConfigError : public Error {
  public:
-  using std::runtime_error::runtime_error;
+  using Error::Error;
 };
 
 using EnvLookup = std::function<std::optional<std::string>(std::string_view)>;
@@ -65,6 +66,19 @@ struct BatchConfig {
   std::size_t max_export_batch_size = 512;
 };
 
+/// Upstream's `tomodachi_prometheus` meter provider (OTEL_PYTHON_METER_PROVIDER) or metric
+/// reader (OTEL_PYTHON_METRIC_READER): a Prometheus endpoint on the service loop.
+struct PrometheusConfig {
+  bool enabled = false;
+  bool meter_provider = false;  ///< as upstream's provider: replaces OTEL_METRICS_EXPORTER
+  std::string host = "localhost";
+  std::uint16_t port = 9464;
+  std::string namespace_prefix;
+  bool include_scope_info = true;
+  bool include_target_info = true;
+  bool exemplars = false;
+};
+
 struct Config {
   std::optional<std::string> service_name;  ///< OTEL_SERVICE_NAME
   KeyValues resource_attributes;            ///< OTEL_RESOURCE_ATTRIBUTES, in order
@@ -76,12 +90,16 @@ struct Config {
   std::chrono::milliseconds metric_export_interval{60000};
   std::chrono::milliseconds metric_export_timeout{30000};
   std::vector<std::string> excluded_urls;  ///< regexes, matched by search on the path
+  PrometheusConfig prometheus;
 
   const OtlpConfig& otlp(Signal signal) const noexcept;
 };
 
 /// Reads the configuration; throws ConfigError for an unknown or invalid value.
 Config load_config(const EnvLookup& env);
+
+/// The Prometheus part of load_config (upstream's variables, fallbacks and defaults).
+PrometheusConfig load_prometheus_config(const EnvLookup& env);
 
 /// True when TOMODACHI_OPENTELEMETRY_INSTRUMENT turns instrumentation on (set, and not
 /// `0`/`no`/`none`/`false`, case-insensitive), as upstream's CLI reads it.

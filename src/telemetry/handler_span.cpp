@@ -4,6 +4,8 @@
 
 #include "telemetry/instrument.hpp"
 
+#include <tomodachi/logging.hpp>
+
 #include <chrono>
 #include <exception>
 
@@ -38,11 +40,27 @@ Task<void> run_handler_span(HandlerSpanSpec spec, Task<void> handler) {
     if (!spec.duration_instrument.empty()) {
       const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
       registry->record(spec.duration_instrument, elapsed.count(), spec.attributes,
-                       {{"function.success", error == nullptr}});
+                       {{"function.success", error == nullptr}}, &span);
     }
   }
   span.end();
   if (error) std::rethrow_exception(error);
+}
+
+bool instrumenting() noexcept { return instrumentation_requested() || tracer() != nullptr; }
+
+void end_producer_span(trace::Span& span, const std::exception_ptr& error) {
+  if (error) {
+    // opentelemetry-python's use_span: the event (not escaped), then "{type}: {message}".
+    span.record_exception(error, false);
+    std::string type = exception_type_name(error);
+    if (const auto colon = type.rfind("::"); colon != std::string::npos)
+      type = type.substr(colon + 2);
+    span.set_status(trace::StatusCode::error, type + ": " + describe_exception(error));
+  } else {
+    span.set_status(trace::StatusCode::ok);
+  }
+  span.end();
 }
 
 trace::Span start_producer_span(std::string name, trace::Attributes attributes) {

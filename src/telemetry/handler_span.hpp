@@ -11,6 +11,7 @@
 
 #include <tomodachi/task.hpp>
 
+#include <exception>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,9 +34,17 @@ struct HandlerSpanSpec {
 /// duration histogram with `function.success`. Without a tracer: just runs `handler`.
 Task<void> run_handler_span(HandlerSpanSpec spec, Task<void> handler);
 
+/// Whether the transports instrument what they set up now: instrumentation was requested
+/// (`--opentelemetry-instrument`) or a tracer is installed. False: they add nothing at all.
+bool instrumenting() noexcept;
+
 /// Starts a PRODUCER span ("{routing_key} publish", "{topic} publish", "{queue} publish")
 /// as a child of the current span. Invalid span without a tracer.
 trace::Span start_producer_span(std::string name, trace::Attributes attributes);
+
+/// Ends a producer span as upstream's `start_as_current_span` block does: status OK, or
+/// for `error` an `exception` event (not escaped) and status ERROR "{type}: {message}".
+void end_producer_span(trace::Span& span, const std::exception_ptr& error);
 
 /// The carrier entries to add to the outgoing message for `span`: `traceparent`, and
 /// `tracestate` when the trace has one. Empty for an invalid span.

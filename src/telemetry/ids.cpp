@@ -1,10 +1,11 @@
 // Random ids from a buffered CSPRNG: one RAND_bytes call per 4 KiB, per thread.
 #include "telemetry/ids.hpp"
 
+#include <tomodachi/error.hpp>
+
 #include <openssl/rand.h>
 
 #include <cstring>
-#include <stdexcept>
 
 namespace tomodachi::telemetry {
 namespace {
@@ -16,7 +17,7 @@ struct RandomBuffer {
   void take(std::uint8_t* out, std::size_t n) {
     if (used + n > bytes.size()) {
       if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
-        throw std::runtime_error("RAND_bytes failed");
+        throw Error("RAND_bytes failed");
       }
       used = 0;
     }

@@ -1,7 +1,10 @@
 #include "telemetry/metrics.hpp"
 
+#include <tomodachi/detail/assert.hpp>
+#include <tomodachi/error.hpp>
+
 #include <algorithm>
-#include <stdexcept>
+#include <charconv>
 
 namespace tomodachi::telemetry {
 
@@ -61,34 +64,48 @@ const InstrumentSpec& instrument(std::string_view name) {
   for (const auto& spec : upstream_instruments()) {
     if (spec.name == name) return spec;
   }
-  throw std::out_of_range("unknown instrument " + std::string(name));
+  throw ArgumentError("unknown instrument " + std::string(name));
 }
 
-MetricsRegistry::MetricsRegistry() : start_time_unix_nano_(unix_nanos_now()) {
+MetricsRegistry::MetricsRegistry(bool exemplars)
+    : start_time_unix_nano_(unix_nanos_now()), exemplars_(exemplars) {
   for (const auto& spec : upstream_instruments()) instruments_.push_back({&spec, {}});
 }
 
 namespace {
-std::string series_key(const Attributes& attributes) {
-  std::string key;
-  for (const auto& [k, v] : attributes) {
-    key += k;
+// The key of an attribute set, written into `key` (reused: a lookup allocates nothing once
+// the buffer has grown to the longest key).
+void series_key(const std::vector<const std::pair<std::string, AttributeValue>*>& attributes,
+                std::string& key) {
+  key.clear();
+  char number[32];
+  for (const auto* kv : attributes) {
+    key += kv->first;
     key += '\x1f';
     std::visit(
-        [&key](const auto& x) {
+        [&](const auto& x) {
           using V = std::decay_t<decltype(x)>;
           if constexpr (std::is_same_v<V, std::string>) {
-            key += "s" + x;
+            key += 's';
+            key += x;
           } else if constexpr (std::is_same_v<V, std::vector<std::string>>) {
-            for (const auto& s : x) key += "a" + s + '\x1d';
+            for (const auto& s : x) {
+              key += 'a';
+              key += s;
+              key += '\x1d';
+            }
+          } else if constexpr (std::is_same_v<V, bool>) {
+            key += x ? "b1" : "b0";
           } else {
-            key += "n" + std::to_string(x);
+            key += 'n';
+            const auto [end, ec] = std::to_chars(number, number + sizeof number, x);
+            TOMODACHI_ASSERT(ec == std::errc(), "a number fits in 32 characters");
+            key.append(number, end);
           }
         },
-        v);
+        kv->second);
     key += '\x1e';
   }
-  return key;
 }
 }  // namespace
 
@@ -97,38 +114,78 @@ MetricsRegistry::Series& MetricsRegistry::series(std::string_view name,
                                                  const Attributes& extra) {
   auto it = std::find_if(instruments_.begin(), instruments_.end(),
                          [&](auto& i) { return i.spec->name == name; });
-  if (it == instruments_.end()) throw std::out_of_range("unknown instrument " + std::string(name));
-  Attributes kept;
-  for (const auto& key : it->spec->attribute_keys) {
+  if (it == instruments_.end()) throw ArgumentError("unknown instrument " + std::string(name));
+  // Pointers into the caller's attributes: nothing is copied unless the series is new.
+  auto& kept = scratch_kept_;
+  auto& key = scratch_key_;
+  kept.clear();
+  for (const auto& wanted : it->spec->attribute_keys) {
+    // A key `extra` sets (the status code, function.success) is `extra`'s alone.
+    const bool overridden = std::any_of(extra.begin(), extra.end(),
+                                        [&](const auto& kv) { return kv.first == wanted; });
+    if (overridden) continue;
     for (const auto& kv : attributes) {
-      if (kv.first == key) kept.push_back(kv);
+      if (kv.first == wanted) {
+        kept.push_back(&kv);
+        break;  // one value per key
+      }
     }
   }
-  kept.insert(kept.end(), extra.begin(), extra.end());
-  std::sort(kept.begin(), kept.end(),
+  for (const auto& kv : extra) kept.push_back(&kv);
+  // Keyed in the instrument's key order (then `extra`'s): the same set gives the same key
+  // whatever the caller's order, without sorting per call; the stored set is sorted once.
+  series_key(kept, key);
+  if (auto found = it->series.find(std::string_view(key)); found != it->series.end())
+    return found->second;
+  Series& created = it->series[key];
+  for (const auto* kv : kept) created.attributes.push_back(*kv);
+  std::sort(created.attributes.begin(), created.attributes.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
-  auto [pos, inserted] = it->series.try_emplace(series_key(kept));
-  if (inserted) {
-    pos->second.attributes = std::move(kept);
-    pos->second.histogram.explicit_bounds = duration_buckets();
-    pos->second.histogram.bucket_counts.assign(duration_buckets().size() + 1, 0);
-  }
-  return pos->second;
+  created.histogram.explicit_bounds = duration_buckets();
+  created.histogram.bucket_counts.assign(duration_buckets().size() + 1, 0);
+  return created;
 }
 
-void MetricsRegistry::record(std::string_view name, double value, const Attributes& attributes,
-                             const Attributes& extra) {
-  std::lock_guard lock(mutex_);
-  auto& h = series(name, attributes, extra).histogram;
+std::optional<Exemplar> MetricsRegistry::exemplar_of(double value, const trace::Span* span) const {
+  if (!exemplars_) return std::nullopt;
+  // exemplars.py ExemplarReservoir.offer: only for a valid, sampled span.
+  const trace::Span current = span != nullptr ? *span : trace::current_span();
+  if (!current.valid() || (current.state()->data.trace_flags & 0x01) == 0) return std::nullopt;
+  return Exemplar{value, unix_nanos_now(), current.trace_id(), current.span_id()};
+}
+
+void MetricsRegistry::record_into(Series& s, double value,
+                                  const std::optional<Exemplar>& exemplar) {
+  auto& h = s.histogram;
   const auto& bounds = h.explicit_bounds;
   // Buckets are (previous, bound]: the first bound >= value.
   auto index = static_cast<std::size_t>(std::lower_bound(bounds.begin(), bounds.end(), value) -
                                         bounds.begin());
+  if (exemplar) {
+    if (s.pools.empty()) s.pools.resize(h.bucket_counts.size());
+    auto& pool = s.pools[index];
+    if (pool.size() >= 30) pool.pop_front();
+    pool.push_back(*exemplar);
+  }
   ++h.bucket_counts[index];
   ++h.count;
   h.sum += value;
   h.min = h.min ? std::min(*h.min, value) : value;
   h.max = h.max ? std::max(*h.max, value) : value;
+}
+
+void MetricsRegistry::record(std::string_view name, double value, const Attributes& attributes,
+                             const Attributes& extra, const trace::Span* span) {
+  const std::optional<Exemplar> exemplar = exemplar_of(value, span);
+  std::lock_guard lock(mutex_);
+  record_into(series(name, attributes, extra), value, exemplar);
+}
+
+void MetricsRegistry::record(SeriesHandle handle, double value, const trace::Span* span) {
+  TOMODACHI_ASSERT(handle.series_ != nullptr, "a handle from series_handle()");
+  const std::optional<Exemplar> exemplar = exemplar_of(value, span);
+  std::lock_guard lock(mutex_);
+  record_into(*handle.series_, value, exemplar);
 }
 
 void MetricsRegistry::add(std::string_view name, std::int64_t delta, const Attributes& attributes,
@@ -137,7 +194,53 @@ void MetricsRegistry::add(std::string_view name, std::int64_t delta, const Attri
   series(name, attributes, extra).sum += delta;
 }
 
-std::vector<MetricData> MetricsRegistry::collect() const {
+MetricsRegistry::SeriesHandle MetricsRegistry::series_handle(std::string_view name,
+                                                             const Attributes& attributes,
+                                                             const Attributes& extra) {
+  std::lock_guard lock(mutex_);
+  return SeriesHandle(&series(name, attributes, extra));
+}
+
+void MetricsRegistry::add(SeriesHandle handle, std::int64_t delta) {
+  TOMODACHI_ASSERT(handle.series_ != nullptr, "a handle from series_handle()");
+  std::lock_guard lock(mutex_);
+  handle.series_->sum += delta;
+}
+
+std::vector<MetricData> MetricsRegistry::collect() const { return snapshot(false); }
+
+std::vector<MetricData> MetricsRegistry::collect_for_prometheus() { return snapshot(exemplars_); }
+
+namespace {
+// prometheus.py _receive_metrics for a histogram point: per bucket with a count, the
+// largest exemplar of the bucket within the point's time window and not above its bound;
+// a bucket without one repeats the previous bucket's. Then (the reservoir's reset) each
+// pool keeps only its most recent exemplar.
+std::vector<std::optional<Exemplar>> pick_exemplars(const HistogramPoint& h,
+                                                    std::vector<std::deque<Exemplar>>& pools,
+                                                    std::uint64_t start, std::uint64_t now) {
+  std::vector<std::optional<Exemplar>> picked;
+  std::optional<Exemplar> current;
+  for (std::size_t i = 0; i < h.bucket_counts.size(); ++i) {
+    if (h.bucket_counts[i] != 0 && i < pools.size()) {
+      const Exemplar* best = nullptr;
+      for (const auto& e : pools[i]) {
+        if (e.time_unix_nano < start || e.time_unix_nano > now) continue;
+        if (i < h.explicit_bounds.size() && e.value > h.explicit_bounds[i]) continue;
+        if (best == nullptr || e.value > best->value) best = &e;
+      }
+      if (best != nullptr) current = *best;
+    }
+    picked.push_back(current);
+  }
+  for (auto& pool : pools) {
+    if (pool.size() > 1) pool.erase(pool.begin(), pool.end() - 1);
+  }
+  return picked;
+}
+}  // namespace
+
+std::vector<MetricData> MetricsRegistry::snapshot(bool exemplars) const {
   std::lock_guard lock(mutex_);
   std::vector<MetricData> out;
   const auto now = unix_nanos_now();
@@ -154,6 +257,10 @@ std::vector<MetricData> MetricsRegistry::collect() const {
       MetricPoint point{s.attributes, start_time_unix_nano_, now, std::int64_t{0}};
       if (histogram) {
         point.value = s.histogram;
+        if (exemplars) {
+          std::get<HistogramPoint>(point.value).exemplars =
+              pick_exemplars(s.histogram, s.pools, start_time_unix_nano_, now);
+        }
       } else {
         point.value = s.sum;
       }

@@ -29,12 +29,22 @@ struct LogData {
   std::uint8_t trace_flags = 0;
 };
 
+/// A measurement kept with the span current when it was recorded (Prometheus exemplars).
+struct Exemplar {
+  double value = 0;
+  std::uint64_t time_unix_nano = 0;
+  TraceId trace_id{};
+  SpanId span_id{};
+};
+
 struct HistogramPoint {
   std::uint64_t count = 0;
   double sum = 0;
   std::vector<double> explicit_bounds;
   std::vector<std::uint64_t> bucket_counts;  ///< explicit_bounds.size() + 1 entries
   std::optional<double> min, max;
+  /// One per bucket when collected for Prometheus with exemplars on (not sent over OTLP).
+  std::vector<std::optional<Exemplar>> exemplars;
 };
 
 struct MetricPoint {

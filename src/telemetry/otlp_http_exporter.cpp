@@ -1,5 +1,6 @@
 #include "telemetry/otlp_http_exporter.hpp"
 
+#include <tomodachi/error.hpp>
 #include <tomodachi/logging.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -63,7 +64,7 @@ std::string gzip_compress(std::string_view data) {
   z_stream zs{};
   if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
       Z_OK) {
-    throw std::runtime_error("deflateInit2 failed");
+    throw Error("deflateInit2 failed");
   }
   std::string out(deflateBound(&zs, static_cast<uLong>(data.size())), '\0');
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
@@ -73,7 +74,7 @@ std::string gzip_compress(std::string_view data) {
   int rc = deflate(&zs, Z_FINISH);
   out.resize(zs.total_out);
   deflateEnd(&zs);
-  if (rc != Z_STREAM_END) throw std::runtime_error("gzip failed");
+  if (rc != Z_STREAM_END) throw Error("gzip failed");
   return out;
 }
 

@@ -164,6 +164,9 @@ void Pipeline::emit_log(LogData record) {
   if (impl_->logs) impl_->logs->push(std::move(record));
 }
 
+const KeyValues& Pipeline::metrics_resource() const noexcept { return impl_->metrics_resource; }
+const ScopeInfo& Pipeline::scope() const noexcept { return impl_->scope; }
+
 std::uint64_t Pipeline::dropped_spans() const { return impl_->spans ? impl_->spans->dropped() : 0; }
 
 Task<void> Pipeline::shutdown(std::chrono::steady_clock::time_point deadline) {

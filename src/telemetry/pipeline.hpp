@@ -32,6 +32,9 @@ class Pipeline {
                             std::chrono::steady_clock::time_point deadline);
 
   const Config& config() const noexcept { return config_; }
+  /// The meter's resource (upstream adds the service uuid to it even for `service`/`app`).
+  const KeyValues& metrics_resource() const noexcept;
+  const ScopeInfo& scope() const noexcept;
   std::uint64_t dropped_spans() const;
 
  private:

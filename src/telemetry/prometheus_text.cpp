@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <map>
+#include <set>
 
 namespace tomodachi::telemetry {
 namespace {
@@ -148,7 +150,8 @@ std::string map_unit(std::string unit) {
   return s;
 }
 
-// Backslash and newline escaped (HELP text); label values escape '"' too.
+// prometheus_client's escaping: backslash and newline everywhere, '"' in label values
+// (and, in OpenMetrics, in HELP text too).
 std::string escape(const std::string& v, bool quotes) {
   std::string out;
   for (char c : v) {
@@ -164,7 +167,7 @@ std::string escape(const std::string& v, bool quotes) {
   return out;
 }
 
-// Python's json.dumps for non-string attribute values (bool -> true/false).
+// The 1.27 exporter's _check_value: str() of strings, json.dumps of the rest.
 std::string label_value(const AttributeValue& value) {
   return std::visit(
       [](const auto& v) -> std::string {
@@ -176,7 +179,7 @@ std::string label_value(const AttributeValue& value) {
         } else if constexpr (std::is_same_v<V, std::int64_t>) {
           return std::to_string(v);
         } else if constexpr (std::is_same_v<V, double>) {
-          return go_float(v);
+          return python_float(v);
         } else {
           std::string out = "[";
           for (std::size_t i = 0; i < v.size(); ++i) out += (i ? ", \"" : "\"") + v[i] + "\"";
@@ -186,28 +189,20 @@ std::string label_value(const AttributeValue& value) {
       value);
 }
 
-// Python's repr(float): the shortest round-trip form, always with a '.' or exponent.
-std::string python_repr(double d) {
-  char buffer[64];
-  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, d);
-  std::string s(buffer, end);
-  if (s.find_first_of(".en") == std::string::npos) s += ".0";
-  return s;
-}
-
 // The le label: f"{bound}" of the boundaries as upstream passes them (ints print as ints:
 // its bucket tuple has 0, 1, 5 and 10 as Python ints).
 std::string le_text(double bound) {
   if (std::isinf(bound)) return "+Inf";
   if (bound == std::floor(bound) && std::fabs(bound) < 1e15)
     return std::to_string(static_cast<long long>(bound));
-  return python_repr(bound);
+  return python_float(bound);
 }
 
-using Labels = std::vector<std::pair<std::string, std::string>>;
-
-std::string labels_text(const Labels& labels) {
+// prometheus_client writes labels sorted by name (both formats).
+std::string labels_text(PromLabels labels) {
   if (labels.empty()) return "";
+  std::stable_sort(labels.begin(), labels.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
   std::string out = "{";
   for (std::size_t i = 0; i < labels.size(); ++i) {
     if (i) out += ',';
@@ -232,14 +227,134 @@ std::string sanitize_each(const std::string& s) {
   return out;
 }
 
+void set_label(PromLabels& labels, std::string key, std::string value) {
+  for (auto& [k, v] : labels) {
+    if (k == key) {
+      v = std::move(value);
+      return;
+    }
+  }
+  labels.emplace_back(std::move(key), std::move(value));
+}
+
+std::string hex(const std::uint8_t* bytes, std::size_t n) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) {
+    out += digits[bytes[i] >> 4];
+    out += digits[bytes[i] & 0x0f];
+  }
+  return out;
+}
+
+// One OTel metric as the 1.27 exporter's _translate_to_prometheus makes it a family:
+// sorted, sanitized attribute labels; a cumulative non-monotonic sum becomes a gauge.
+PromFamily family_of(const MetricData& metric, const PrometheusOptions& options,
+                     const PromLabels& common) {
+  PromFamily family;
+  family.name = prometheus_name(metric.name, metric.unit, options.namespace_prefix);
+  family.help = metric.description;
+  family.unit = map_unit(tomodachi_unit(metric.unit));
+  const bool histogram = metric.type == MetricData::Type::histogram;
+  const bool counter = metric.type == MetricData::Type::sum && metric.monotonic;
+  if (counter && family.name.size() > 6 &&
+      family.name.compare(family.name.size() - 6, 6, "_total") == 0) {
+    family.name.resize(family.name.size() - 6);  // CounterMetricFamily strips it
+  }
+  family.type = histogram ? "histogram" : counter ? "counter" : "gauge";
+  for (const auto& point : metric.points) {
+    PromLabels labels;
+    auto sorted = point.attributes;
+    std::sort(sorted.begin(), sorted.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [k, v] : sorted)
+      labels.emplace_back(sanitize_leading_digit(k, false), label_value(v));
+    auto with_common = [&](PromLabels l) {
+      for (const auto& [k, v] : common) set_label(l, k, v);
+      return l;
+    };
+    if (const auto* h = std::get_if<HistogramPoint>(&point.value)) {
+      std::uint64_t accumulated = 0;
+      for (std::size_t i = 0; i < h->bucket_counts.size(); ++i) {
+        accumulated += h->bucket_counts[i];
+        PromLabels l = labels;
+        l.emplace_back("le",
+                       i < h->explicit_bounds.size() ? le_text(h->explicit_bounds[i]) : "+Inf");
+        PromSample sample{family.name + "_bucket", with_common(std::move(l)),
+                          static_cast<double>(accumulated), std::nullopt};
+        if (i < h->exemplars.size()) sample.exemplar = h->exemplars[i];
+        family.samples.push_back(std::move(sample));
+      }
+      family.samples.push_back({family.name + "_count", with_common(labels),
+                                static_cast<double>(accumulated), std::nullopt});
+      family.samples.push_back({family.name + "_sum", with_common(labels), h->sum, std::nullopt});
+    } else {
+      double v = std::holds_alternative<double>(point.value)
+                     ? std::get<double>(point.value)
+                     : static_cast<double>(std::get<std::int64_t>(point.value));
+      family.samples.push_back(
+          {counter ? family.name + "_total" : family.name, with_common(labels), v, std::nullopt});
+    }
+  }
+  return family;
+}
+
+std::string type_in_text(const PromFamily& family, std::string& name) {
+  name = family.name;
+  if (family.type == "counter") name += "_total";
+  if (family.type == "info") {
+    name += "_info";
+    return "gauge";
+  }
+  return family.type;
+}
+
 }  // namespace
+
+std::string python_float(double d) {
+  if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
+  if (std::isnan(d)) return "nan";
+  if (d == 0) return std::signbit(d) ? "-0.0" : "0.0";
+  char buffer[64];
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, d, std::chars_format::scientific);
+  std::string s(buffer, end);
+  std::string sign;
+  if (s[0] == '-') {
+    sign = "-";
+    s.erase(0, 1);
+  }
+  const auto e = s.find('e');
+  const int exponent = std::stoi(s.substr(e + 1));
+  std::string digits;
+  for (char c : s.substr(0, e)) {
+    if (c != '.') digits += c;
+  }
+  const int point = exponent + 1;  // digits are 0.DDD x 10^point
+  std::string out;
+  if (point <= -4 || point > 16) {
+    out = digits.substr(0, 1);
+    if (digits.size() > 1) out += "." + digits.substr(1);
+    char tail[16];
+    std::snprintf(tail, sizeof tail, "e%c%02d", exponent < 0 ? '-' : '+', std::abs(exponent));
+    out += tail;
+  } else if (point <= 0) {
+    out = "0." + std::string(static_cast<std::size_t>(-point), '0') + digits;
+  } else if (static_cast<std::size_t>(point) >= digits.size()) {
+    out = digits + std::string(static_cast<std::size_t>(point) - digits.size(), '0') + ".0";
+  } else {
+    out = digits.substr(0, static_cast<std::size_t>(point)) + "." +
+          digits.substr(static_cast<std::size_t>(point));
+  }
+  return sign + out;
+}
 
 std::string go_float(double d) {
   if (std::isinf(d)) return d > 0 ? "+Inf" : "-Inf";
   if (std::isnan(d)) return "NaN";
-  std::string s = python_repr(d);
+  std::string s = python_float(d);
   auto dot = s.find('.');
-  if (d > 0 && dot != std::string::npos && dot > 6 && s.find('e') == std::string::npos) {
+  // Go switches to exponents sooner than Python (for positive values).
+  if (d > 0 && dot != std::string::npos && dot > 6) {
     std::string mantissa = s.substr(0, 1) + "." + s.substr(1, dot - 1) + s.substr(dot + 1);
     while (!mantissa.empty() && (mantissa.back() == '0' || mantissa.back() == '.'))
       mantissa.pop_back();
@@ -260,74 +375,104 @@ std::string prometheus_name(const std::string& name, const std::string& unit,
   return base;
 }
 
-std::string prometheus_text(const std::vector<MetricData>& metrics, const KeyValues& resource,
-                            const ScopeInfo& scope, const PrometheusOptions& options) {
-  std::string out;
-  Labels common;
+std::vector<PromFamily> prometheus_families(const std::vector<MetricData>& metrics,
+                                            const KeyValues& resource, const ScopeInfo& scope,
+                                            const PrometheusOptions& options) {
+  std::vector<PromFamily> families;
+  PromLabels common;
   if (options.include_target_info) {
+    // TomodachiPrometheusMeterProvider._get_target_info: the resource, then job/instance.
     std::string name = value_of(resource, "service.name");
     std::string ns = value_of(resource, "service.namespace");
     std::string job = ns.empty() ? name : ns + "/" + name;
     std::string instance = value_of(resource, "service.instance.id");
-    Labels target;
-    for (const auto& [k, v] : resource) target.emplace_back(sanitize_each(k), v);
-    target.emplace_back("job", job);
-    target.emplace_back("instance", instance);
-    out += "# HELP target_info Target metadata\n# TYPE target_info gauge\n";
-    out += "target_info" + labels_text(target) + " 1.0\n";
+    PromLabels target;
+    for (const auto& [k, v] : resource) set_label(target, sanitize_each(k), v);
+    set_label(target, "job", job);
+    set_label(target, "instance", instance);
+    families.push_back({"target", "Target metadata", "info", "", {{"target_info", target, 1.0}}});
     common.emplace_back("job", job);
     common.emplace_back("instance", instance);
   }
   if (options.include_scope_info && !metrics.empty()) {
-    Labels scope_labels{{"otel_scope_name", scope.name}, {"otel_scope_version", scope.version}};
-    out += "# HELP otel_scope_info Instrumentation Scope metadata\n# TYPE otel_scope_info gauge\n";
-    out += "otel_scope_info" + labels_text(scope_labels) + " 1.0\n";
+    PromLabels scope_labels{{"otel_scope_name", scope.name}, {"otel_scope_version", scope.version}};
+    families.push_back({"otel_scope",
+                        "Instrumentation Scope metadata",
+                        "info",
+                        "",
+                        {{"otel_scope_info", scope_labels, 1.0}}});
     common.insert(common.end(), scope_labels.begin(), scope_labels.end());
   }
   for (const auto& metric : metrics) {
-    const std::string name = prometheus_name(metric.name, metric.unit, options.namespace_prefix);
-    const bool histogram = metric.type == MetricData::Type::histogram;
-    const bool counter = metric.type == MetricData::Type::sum && metric.monotonic;
-    const std::string family = counter ? name + "_total" : name;
-    out += "# HELP " + family + " " + escape(metric.description, false) + "\n";
-    out += "# TYPE " + family + " " +
-           (histogram ? "histogram"
-            : counter ? "counter"
-                      : "gauge") +
-           "\n";
-    for (const auto& point : metric.points) {
-      Labels labels;
-      auto sorted = point.attributes;
-      std::sort(sorted.begin(), sorted.end(),
-                [](const auto& a, const auto& b) { return a.first < b.first; });
-      for (const auto& [k, v] : sorted)
-        labels.emplace_back(sanitize_leading_digit(k, false), label_value(v));
-      auto with_common = [&](Labels l) {
-        l.insert(l.end(), common.begin(), common.end());
-        return labels_text(l);
-      };
-      if (const auto* h = std::get_if<HistogramPoint>(&point.value)) {
-        std::uint64_t accumulated = 0;
-        for (std::size_t i = 0; i < h->bucket_counts.size(); ++i) {
-          accumulated += h->bucket_counts[i];
-          Labels l = labels;
-          l.emplace_back("le",
-                         i < h->explicit_bounds.size() ? le_text(h->explicit_bounds[i]) : "+Inf");
-          out += name + "_bucket" + with_common(l) + " " +
-                 go_float(static_cast<double>(accumulated)) + "\n";
-        }
-        out += name + "_count" + with_common(labels) + " " +
-               go_float(static_cast<double>(accumulated)) + "\n";
-        out += name + "_sum" + with_common(labels) + " " + go_float(h->sum) + "\n";
-      } else {
-        double v = std::holds_alternative<double>(point.value)
-                       ? std::get<double>(point.value)
-                       : static_cast<double>(std::get<std::int64_t>(point.value));
-        out += family + with_common(labels) + " " + go_float(v) + "\n";
-      }
+    PromFamily family = family_of(metric, options, common);
+    // Upstream writes one family per label-key set, so a metric whose points differ in
+    // their keys (a route-less 404 beside routed requests) repeats HELP/TYPE, which the
+    // text format forbids: such families are merged (docs/differences.md).
+    auto same = std::find_if(families.begin(), families.end(), [&](const PromFamily& f) {
+      return f.name == family.name && f.type == family.type;
+    });
+    if (same != families.end()) {
+      for (auto& sample : family.samples) same->samples.push_back(std::move(sample));
+    } else {
+      families.push_back(std::move(family));
     }
   }
+  return families;
+}
+
+std::vector<PromFamily> restrict_families(std::vector<PromFamily> families,
+                                          const std::set<std::string>& names) {
+  std::vector<PromFamily> out;
+  for (auto& family : families) {
+    std::vector<PromSample> kept;
+    for (auto& sample : family.samples) {
+      if (names.count(sample.name) != 0) kept.push_back(std::move(sample));
+    }
+    if (kept.empty()) continue;
+    family.samples = std::move(kept);
+    out.push_back(std::move(family));
+  }
   return out;
+}
+
+std::string render_text(const std::vector<PromFamily>& families) {
+  std::string out;
+  for (const auto& family : families) {
+    std::string name;
+    const std::string type = type_in_text(family, name);
+    out += "# HELP " + name + " " + escape(family.help, false) + "\n";
+    out += "# TYPE " + name + " " + type + "\n";
+    for (const auto& sample : family.samples)
+      out += sample.name + labels_text(sample.labels) + " " + go_float(sample.value) + "\n";
+  }
+  return out;
+}
+
+std::string render_openmetrics(const std::vector<PromFamily>& families) {
+  std::string out;
+  for (const auto& family : families) {
+    out += "# HELP " + family.name + " " + escape(family.help, true) + "\n";
+    out += "# TYPE " + family.name + " " + family.type + "\n";
+    if (!family.unit.empty()) out += "# UNIT " + family.name + " " + family.unit + "\n";
+    for (const auto& sample : family.samples) {
+      out += sample.name + labels_text(sample.labels) + " " + go_float(sample.value);
+      if (sample.exemplar && family.type == "histogram") {
+        const auto& e = *sample.exemplar;
+        PromLabels labels{{"trace_id", hex(e.trace_id.data(), e.trace_id.size())},
+                          {"span_id", hex(e.span_id.data(), e.span_id.size())}};
+        // exemplar.time_unix_nano / 1e9, printed as Python prints a float
+        out += " # " + labels_text(labels) + " " + go_float(e.value) + " " +
+               python_float(static_cast<double>(e.time_unix_nano) / 1e9);
+      }
+      out += "\n";
+    }
+  }
+  return out + "# EOF\n";
+}
+
+std::string prometheus_text(const std::vector<MetricData>& metrics, const KeyValues& resource,
+                            const ScopeInfo& scope, const PrometheusOptions& options) {
+  return render_text(prometheus_families(metrics, resource, scope, options));
 }
 
 }  // namespace tomodachi::telemetry

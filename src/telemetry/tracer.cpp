@@ -1,6 +1,7 @@
 // Tracer, sampler, the public trace:: API and the current-span slot of a coroutine chain.
 #include "telemetry/tracer.hpp"
 
+#include <tomodachi/detail/assert.hpp>
 #include <tomodachi/logging.hpp>
 
 #include <boost/asio/co_spawn.hpp>
@@ -26,8 +27,10 @@ std::atomic<const Tracer*> installed_raw{nullptr};
 struct ContextSlot {
   trace::Span span;
 };
-thread_local ContextSlot thread_slot;
-thread_local ContextSlot* current_slot = nullptr;
+// Initial-exec TLS: libtomodachi is loaded with the program, and the slot is read on every
+// resumption of a traced coroutine (the default model calls __tls_get_addr each time).
+[[gnu::tls_model("initial-exec")]] thread_local ContextSlot thread_slot;
+[[gnu::tls_model("initial-exec")]] thread_local ContextSlot* current_slot = nullptr;
 
 ContextSlot& slot() { return current_slot != nullptr ? *current_slot : thread_slot; }
 
@@ -69,6 +72,8 @@ class ContextExecutor {
                   ContextExecutor(boost::asio::any_io_executor(), nullptr)) {
     return ContextExecutor(boost::asio::prefer(inner_, property), slot_);
   }
+  const boost::asio::any_io_executor& inner() const noexcept { return inner_; }
+
   friend bool operator==(const ContextExecutor& a, const ContextExecutor& b) noexcept {
     return a.inner_ == b.inner_ && a.slot_ == b.slot_;
   }
@@ -196,6 +201,27 @@ boost::asio::any_io_executor context_executor(boost::asio::any_io_executor inner
   auto s = std::make_shared<ContextSlot>();
   s->span = std::move(span);
   return ContextExecutor(std::move(inner), std::move(s));
+}
+
+bool in_context_chain() noexcept { return current_slot != nullptr; }
+
+ChainSpanScope::ChainSpanScope(trace::Span span) {
+  TOMODACHI_ASSERT(in_context_chain(), "ChainSpanScope inside a context_executor() chain");
+  previous_ = std::exchange(current_slot->span, std::move(span));
+}
+
+ChainSpanScope::~ChainSpanScope() {
+  // Resumed through the chain's executor, the slot is installed again; a frame destroyed
+  // outside its chain (shutdown) has no slot to restore.
+  if (current_slot != nullptr) current_slot->span = std::move(previous_);
+}
+
+boost::asio::any_io_executor without_context(boost::asio::any_io_executor executor) {
+  while (const auto* bound = executor.target<ContextExecutor>()) {
+    boost::asio::any_io_executor inner = bound->inner();
+    executor = std::move(inner);
+  }
+  return executor;
 }
 
 }  // namespace tomodachi::telemetry

@@ -59,4 +59,28 @@ std::vector<std::pair<std::string, std::string>> current_trace_log_fields();
 /// installed (how `trace::run_in_span` carries the current span across suspensions).
 boost::asio::any_io_executor context_executor(boost::asio::any_io_executor inner, trace::Span span);
 
+/// True while the running code belongs to a coroutine chain started on a
+/// context_executor(): its current-span slot can then be set in place (ChainSpanScope).
+bool in_context_chain() noexcept;
+
+/// Makes `span` the current span of the running coroutine chain until destroyed, then the
+/// previous one again: a request's span on a connection whose session was spawned on a
+/// context_executor(), without the coroutine spawn of `trace::run_in_span` per request.
+/// The chain must run one such scope at a time (a connection handles one request at once).
+class ChainSpanScope {
+ public:
+  explicit ChainSpanScope(trace::Span span);
+  ~ChainSpanScope();
+  ChainSpanScope(const ChainSpanScope&) = delete;
+  ChainSpanScope& operator=(const ChainSpanScope&) = delete;
+
+ private:
+  trace::Span previous_;
+};
+
+/// `executor` without the span slots of context_executor: for what outlives the handler
+/// that happens to create it (a lazily opened connection, a client), so its work does not
+/// run with that handler's span current.
+boost::asio::any_io_executor without_context(boost::asio::any_io_executor executor);
+
 }  // namespace tomodachi::telemetry

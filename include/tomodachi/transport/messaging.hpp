@@ -116,6 +116,10 @@ enum class DeliveryOutcome {
 };
 std::string_view to_string(DeliveryOutcome outcome) noexcept;
 
+/// A transport's instrumentation around one message's middleware chain and handler: gets
+/// the message and the chain (not started yet) and returns the task to await in its place.
+using MessageInstrument = std::function<Task<void>(Message& message, Task<void> chain)>;
+
 /// Everything the core needs to run one subscription.
 struct SubscriptionConfig {
   /// The receiving service (may be null in bare unit tests).
@@ -135,6 +139,12 @@ struct SubscriptionConfig {
   DuplicateRegistry* duplicates = nullptr;
   /// Delay before a copy of a message that is being handled right now is offered again.
   std::chrono::milliseconds duplicate_retry_delay{std::chrono::seconds(5)};
+  /// Runs around the middleware chain and the handler of every message: the transport's
+  /// OpenTelemetry CONSUMER span (upstream's outermost message middleware), so the span
+  /// is current in the middleware and the handler. Parsing, the duplicate check and the
+  /// settling stay outside it. Unset (the default, and while instrumentation is off): the
+  /// chain runs as it is.
+  MessageInstrument instrument;
 
   /// The configuration of `spec` registered by `service`: its envelope choice resolved
   /// against `service.message_envelope`, the service's `message_middleware`.

@@ -6,6 +6,12 @@
 //       basic.get one message (acked) and prints it as JSON: body, and every header with
 //       its field type letter: {"body": ..., "headers": {"key": ["l", 42], ...}}; exit 2
 //       when the queue is empty
+//   amqp_raw_client <host> <port> publish-strings <exchange> <routing key> <body> [k=v ...]
+//       publishes `body` with the given headers as long strings ('S'), as Python's
+//       propagators leave them in a header table
+//   amqp_raw_client <host> <port> declare-bound <queue> <exchange> <routing key>
+//       declares `queue` (auto-delete after 10 minutes unused) bound to `exchange` with
+//       `routing key`, to read what a service publishes
 //   amqp_raw_client <host> <port> hold-exclusive <queue>
 //       declares `queue` exclusive (only this connection may use it), prints "holding",
 //       and keeps the connection until stdin closes
@@ -95,6 +101,50 @@ int publish_typed(amqp_connection_state_t conn, const std::string& exchange,
                          bytes(body)) != AMQP_STATUS_OK) {
     throw std::runtime_error("publish failed");
   }
+  return 0;
+}
+
+int publish_strings(amqp_connection_state_t conn, const std::string& exchange,
+                    const std::string& routing_key, const std::string& body,
+                    const std::vector<std::string>& pairs) {
+  std::vector<std::string> keys;
+  std::vector<std::string> values;
+  for (const auto& pair : pairs) {
+    const auto eq = pair.find('=');
+    if (eq == std::string::npos) throw std::runtime_error("header without '=': " + pair);
+    keys.push_back(pair.substr(0, eq));
+    values.push_back(pair.substr(eq + 1));
+  }
+  std::vector<amqp_table_entry_t> headers;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    amqp_table_entry_t e{};
+    e.key = bytes(keys[i]);
+    e.value.kind = AMQP_FIELD_KIND_UTF8;
+    e.value.value.bytes = bytes(values[i]);
+    headers.push_back(e);
+  }
+  amqp_basic_properties_t properties{};
+  properties._flags = AMQP_BASIC_HEADERS_FLAG;
+  properties.headers.num_entries = static_cast<int>(headers.size());
+  properties.headers.entries = headers.data();
+  if (amqp_basic_publish(conn, 1, bytes(exchange), bytes(routing_key), 0, 0, &properties,
+                         bytes(body)) != AMQP_STATUS_OK) {
+    throw std::runtime_error("publish failed");
+  }
+  return 0;
+}
+
+int declare_bound(amqp_connection_state_t conn, const std::string& queue,
+                  const std::string& exchange, const std::string& routing_key) {
+  amqp_table_entry_t expires{};
+  expires.key = amqp_cstring_bytes("x-expires");
+  expires.value.kind = AMQP_FIELD_KIND_I32;
+  expires.value.value.i32 = 600000;
+  const amqp_table_t arguments{1, &expires};
+  amqp_queue_declare(conn, 1, bytes(queue), 0, 0, 0, 0, arguments);
+  check(amqp_get_rpc_reply(conn), "queue.declare");
+  amqp_queue_bind(conn, 1, bytes(queue), bytes(exchange), bytes(routing_key), amqp_empty_table);
+  check(amqp_get_rpc_reply(conn), "queue.bind");
   return 0;
 }
 
@@ -206,7 +256,8 @@ int hold_exclusive(amqp_connection_state_t conn, const std::string& queue) {
 
 int main(int argc, char** argv) {
   if (argc < 5) {
-    std::cerr << "usage: amqp_raw_client host port publish-typed|get|hold-exclusive ...\n";
+    std::cerr << "usage: amqp_raw_client host port "
+                 "publish-typed|publish-strings|declare-bound|get|hold-exclusive ...\n";
     return 64;
   }
   try {
@@ -215,6 +266,11 @@ int main(int argc, char** argv) {
     int rc = 64;
     if (command == "publish-typed" && argc == 7)
       rc = publish_typed(conn, argv[4], argv[5], argv[6]);
+    if (command == "publish-strings" && argc >= 7)
+      rc = publish_strings(conn, argv[4], argv[5], argv[6],
+                           std::vector<std::string>(argv + 7, argv + argc));
+    if (command == "declare-bound" && argc == 7)
+      rc = declare_bound(conn, argv[4], argv[5], argv[6]);
     if (command == "get") rc = get(conn, argv[4]);
     if (command == "hold-exclusive") rc = hold_exclusive(conn, argv[4]);
     close(conn);

@@ -43,8 +43,8 @@ TEST(Validation, PythonNamedGroupsAreAccepted) {
 }
 
 TEST(Validation, InvalidPatternNamesThePattern) {
-  const auto text =
-      message_of<std::invalid_argument>([] { tomodachi::validate_field_regex("x", "(unclosed"); });
+  const auto text = message_of<tomodachi::ArgumentError>(
+      [] { tomodachi::validate_field_regex("x", "(unclosed"); });
   EXPECT_NE(text.find("(unclosed"), std::string::npos) << text;
 }
 
@@ -86,7 +86,8 @@ TEST(Validation, JsonArraysAreCountedByItems) {
 }
 
 TEST(Validation, ValuesWithoutLengthAreRejected) {
-  EXPECT_THROW(tomodachi::validate_field_length(boost::json::value(42), 1), std::invalid_argument);
+  EXPECT_THROW(tomodachi::validate_field_length(boost::json::value(42), 1),
+               tomodachi::ArgumentError);
 }
 
 TEST(Validation, AllAreValidationExceptions) {

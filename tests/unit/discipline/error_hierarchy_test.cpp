@@ -1,5 +1,15 @@
 // Every exception type tomodachi defines derives from tomodachi::Error (a std::runtime_error),
 // and what the library throws at registration and configuration time is caught as one.
+// tests/discipline/no_std_throws.sh keeps `throw std::...` out of src/.
+#include "core/async.hpp"
+#include "core/config.hpp"
+#include "core/launcher.hpp"
+#include "core/registry.hpp"
+#include "http/framing.hpp"
+#include "http/http_util.hpp"
+#include "http/router.hpp"
+
+#include <tomodachi/context.hpp>
 #include <tomodachi/schedule.hpp>
 #include <tomodachi/testing.hpp>
 #include <tomodachi/tomodachi.hpp>
@@ -35,6 +45,10 @@ static_assert(
                    tomodachi::AmqpExclusiveQueueLockedException, tomodachi::AmqpChannelClosed>);
 static_assert(all_are_errors<tomodachi::AwsSnsSqsException, tomodachi::AwsSnsSqsConnectionException,
                              tomodachi::QueueDoesNotExistError>);
+// The library's private types too: a service sees them through `catch (const Error&)`.
+static_assert(all_are_errors<tomodachi::ArgumentError, tomodachi::http_impl::ResponseEncodingError,
+                             tomodachi::detail::ConfigError, tomodachi::detail::AbiMismatch,
+                             tomodachi::core::Closed>);
 
 struct Order {
   int quantity = 0;
@@ -81,6 +95,80 @@ TEST(Errors, TheRenamedValidationExceptionStillCatches) {
 
 TEST(Errors, AnEnvelopeErrorIsATomodachiError) {
   EXPECT_THROW(tomodachi::json_base()->parse("not json", nullptr), Error);
+}
+
+// What `what()` says for an exception of type E thrown by `f` ("" when none or another type).
+template <typename E, typename F>
+std::string message_of(F&& f) {
+  try {
+    f();
+  } catch (const E& error) {
+    return error.what();
+  } catch (...) {
+    return "";
+  }
+  return "";
+}
+
+TEST(Errors, AnHttpOptionCheckIsAnOptionError) {
+  namespace http = tomodachi::http_impl;
+  EXPECT_EQ(
+      message_of<tomodachi::OptionError>([] { http::parse_client_max_size(std::int64_t{1}); }),
+      "Too low value for http option client_max_size: 1");
+  tomodachi::Options::Http options;
+  options.max_keepalive_time = 10;
+  EXPECT_THROW(http::keepalive_config(options), tomodachi::OptionError);
+  options = {};
+  options.max_request_line_size = 10;
+  EXPECT_THROW(http::framing_limits(options, 2048), tomodachi::OptionError);
+  EXPECT_THROW(http::parse_ip_network("10.0.0.0/33"), Error);
+}
+
+TEST(Errors, ABadRoutePatternIsAnArgumentError) {
+  tomodachi::http_impl::Router router;
+  EXPECT_NE(message_of<tomodachi::ArgumentError>([&] {
+              router.add({"GET"}, "/(?P<x>[", 0);
+            }).find("Bad http route pattern '/(?P<x>['"),
+            std::string::npos);
+}
+
+TEST(Errors, ABadConfigKeyIsAnOptionError) {
+  tomodachi::Service service;
+  EXPECT_EQ(message_of<tomodachi::OptionError>([&] {
+              tomodachi::detail::apply_config(service, {{"uuid", 4711}});
+            }),
+            "config key 'uuid' must be a string");
+  EXPECT_THROW(tomodachi::detail::apply_config(service, {{"options", "x"}}),
+               tomodachi::OptionError);
+}
+
+TEST(Errors, AnUnreadableConfigFileArgumentIsATomodachiError) {
+  // `tomodachi run -c <file>`: the CLI reports the message of this error.
+  EXPECT_EQ(message_of<Error>([] {
+              tomodachi::detail::parse_config_files({"/nonexistent/c.json"});
+            }).rfind("Invalid config file: ", 0),
+            0u);
+}
+
+TEST(Errors, ABadValidationArgumentIsAnArgumentError) {
+  EXPECT_NE(message_of<tomodachi::ArgumentError>([] {
+              tomodachi::validate_field_regex("x", "(unclosed");
+            }).find("invalid validation pattern '(unclosed'"),
+            std::string::npos);
+  EXPECT_THROW(tomodachi::validate_field_length(boost::json::value(42), 1),
+               tomodachi::ArgumentError);
+}
+
+TEST(Errors, ANonIntegerContextValueIsAnArgumentError) {
+  tomodachi::set_execution_context({{"error_hierarchy_test_text", "x"}});
+  EXPECT_THROW(tomodachi::increase_execution_context_value("error_hierarchy_test_text"),
+               tomodachi::ArgumentError);
+}
+
+TEST(Errors, AClosedGateIsATomodachiError) {
+  tomodachi::core::Gate gate;
+  gate.close();
+  EXPECT_THROW(gate.enter(), Error);
 }
 
 }  // namespace

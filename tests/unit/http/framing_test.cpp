@@ -480,6 +480,6 @@ TEST(Framing, MaxRequestLineSizeOption) {
   EXPECT_EQ(limits.max_header_size, 2048u);
   EXPECT_EQ(limits.max_body, 2048u);
   options.http.max_request_line_size = 63;
-  EXPECT_THROW(framing_limits(options.http, 2048), std::invalid_argument);
+  EXPECT_THROW(framing_limits(options.http, 2048), tomodachi::OptionError);
   EXPECT_THROW(options.set("http.max_request_line_size", boost::json::value("big")), OptionError);
 }

@@ -18,7 +18,7 @@ TEST(HttpOptions, ClientMaxSize) {
   auto message = [](auto value) {
     try {
       parse_client_max_size(value);
-    } catch (const std::invalid_argument& error) {
+    } catch (const tomodachi::OptionError& error) {
       return std::string(error.what());
     }
     return std::string("no error");
@@ -48,14 +48,14 @@ TEST(HttpKeepAlive, ConfigValidation) {
   try {
     keepalive_config(bad);
     FAIL();
-  } catch (const std::invalid_argument& error) {
+  } catch (const tomodachi::OptionError& error) {
     EXPECT_STREQ(error.what(),
                  "HTTP keep-alive must be enabled to use http option max_keepalive_requests - a "
                  "http.keepalive_timeout option value is required");
   }
   Options::Http bad_time;
   bad_time.max_keepalive_time = 10;
-  EXPECT_THROW(keepalive_config(bad_time), std::invalid_argument);
+  EXPECT_THROW(keepalive_config(bad_time), tomodachi::OptionError);
   Options::Http zero;
   zero.max_keepalive_requests = 0;  // falsy: unlimited, fine without keep-alive
   EXPECT_NO_THROW(keepalive_config(zero));
@@ -97,8 +97,8 @@ TEST(HttpRealIp, TrustedProxiesOnly) {
   EXPECT_FALSE(address_in_networks("not-an-ip", networks));
   EXPECT_TRUE(address_in_networks("172.16.5.5", parse_ip_networks({"172.16.0.0/12"})));
   EXPECT_FALSE(address_in_networks("172.32.0.1", parse_ip_networks({"172.16.0.0/12"})));
-  EXPECT_THROW(parse_ip_network("10.0.0.0/33"), std::invalid_argument);
-  EXPECT_THROW(parse_ip_network("example.com"), std::invalid_argument);
+  EXPECT_THROW(parse_ip_network("10.0.0.0/33"), tomodachi::OptionError);
+  EXPECT_THROW(parse_ip_network("example.com"), tomodachi::OptionError);
 }
 
 TEST(HttpBasicAuth, UserName) {

@@ -1,5 +1,7 @@
 #include "http/router.hpp"
 
+#include <tomodachi/error.hpp>
+
 #include <gtest/gtest.h>
 
 using tomodachi::http_impl::Router;
@@ -82,12 +84,12 @@ TEST(HttpRouter, InvalidPatternNamesThePattern) {
   try {
     router.add({"GET"}, "/broken/(?P<id>[", 0);
     FAIL() << "expected an exception";
-  } catch (const std::invalid_argument& error) {
+  } catch (const tomodachi::ArgumentError& error) {
     EXPECT_NE(std::string(error.what()).find("Bad http route pattern '/broken/(?P<id>['"),
               std::string::npos)
         << error.what();
   }
-  EXPECT_THROW(router.add({"GET"}, "/(?=lookahead)", 0), std::invalid_argument);
+  EXPECT_THROW(router.add({"GET"}, "/(?=lookahead)", 0), tomodachi::ArgumentError);
 }
 
 TEST(HttpRouter, ManyGroupsBeyondTheStackBuffer) {

@@ -920,7 +920,7 @@ TEST(HttpStartFailures, BadPatternAndBusyPort) {
   try {
     setup.get();
     FAIL() << "expected a start failure";
-  } catch (const std::invalid_argument& error) {
+  } catch (const tomodachi::ArgumentError& error) {
     EXPECT_NE(std::string(error.what()).find("Bad http route pattern '/(?P<broken'"),
               std::string::npos);
   }

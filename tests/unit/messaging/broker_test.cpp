@@ -275,7 +275,7 @@ TEST(Broker, RunsOnAnExternalLoopWithRealTimers) {
   broker.publish_payload("t", "x");
   loop.run();
   EXPECT_EQ(attempts, 2);
-  EXPECT_THROW(broker.run_until_idle(), std::logic_error);
+  EXPECT_THROW(broker.run_until_idle(), tomodachi::Error);
 }
 
 // ---- queues per instance or shared, as over the real brokers ---------------------------

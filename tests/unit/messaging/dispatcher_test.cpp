@@ -131,4 +131,45 @@ TEST(Dispatcher, ParsesThePayloadItselfOtherwise) {
   EXPECT_EQ(harness.envelope->parses, 1);
 }
 
+TEST(Dispatcher, TheTransportsInstrumentRunsAroundMiddlewareAndHandler) {
+  Harness harness;
+  std::vector<std::string> order;
+  tomodachi::SubscriptionConfig config;
+  config.handler_name = "handler";
+  config.envelope = harness.envelope;
+  config.duplicates = &harness.duplicates;
+  config.middleware.push_back([&order](Message&, tomodachi::MiddlewareContext&,
+                                       const tomodachi::MessageNext& next) -> Task<void> {
+    order.push_back("middleware");
+    co_await next();
+  });
+  config.handler = [&order](Message& message) -> Task<void> {
+    order.push_back("handler " + std::string(message.data().as_string()));
+    co_return;
+  };
+  config.instrument = [&order](Message& message, Task<void> chain) -> Task<void> {
+    order.push_back("instrument " + message.handler_name());
+    co_await std::move(chain);
+    order.push_back("instrument end");
+  };
+  harness.dispatcher.emplace(std::move(config));
+  RecordingDelivery delivery;
+  tomodachi::IncomingMessage incoming;
+  incoming.payload = payload;
+  EXPECT_EQ(harness.dispatch(std::move(incoming), delivery), DeliveryOutcome::acked);
+  EXPECT_EQ(order, (std::vector<std::string>{"instrument handler", "middleware",
+                                             "handler from the payload", "instrument end"}));
+  // Parse failures and duplicates are settled before the chain: no instrument.
+  order.clear();
+  RecordingDelivery again;
+  tomodachi::IncomingMessage duplicate;
+  duplicate.payload = payload;
+  EXPECT_EQ(harness.dispatch(std::move(duplicate), again), DeliveryOutcome::acked);
+  tomodachi::IncomingMessage broken;
+  broken.payload = "not json";
+  RecordingDelivery dead;
+  EXPECT_EQ(harness.dispatch(std::move(broken), dead), DeliveryOutcome::dead_lettered);
+  EXPECT_TRUE(order.empty());
+}
+
 }  // namespace

@@ -113,3 +113,109 @@ TEST(OtlpEncode, LogsAndMetrics) {
   EXPECT_EQ(h.at("dataPoints").at(0).at("count").as_string(), "3");
   EXPECT_EQ(h.at("aggregationTemporality").as_int64(), 2);
 }
+
+namespace {
+// The trace body as the generated classes serialise it: ProtoWriter must produce the same
+// bytes (proto3 rules: default scalars left out, present sub-messages and oneof members kept).
+std::string generated_traces(const KeyValues& res, const std::vector<SpanData>& spans) {
+  namespace pb = tomodachi::otlp;
+  auto set_value = [](pb::AnyValue* out, const trace::AttributeValue& value) {
+    std::visit(
+        [out](const auto& v) {
+          using V = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<V, std::string>)
+            out->set_string_value(v);
+          else if constexpr (std::is_same_v<V, bool>)
+            out->set_bool_value(v);
+          else if constexpr (std::is_same_v<V, std::int64_t>)
+            out->set_int_value(v);
+          else if constexpr (std::is_same_v<V, double>)
+            out->set_double_value(v);
+          else
+            for (const auto& s : v) out->mutable_array_value()->add_values()->set_string_value(s);
+        },
+        value);
+  };
+  pb::ExportTraceServiceRequest request;
+  auto* rs = request.add_resource_spans();
+  auto* resource_message = rs->mutable_resource();
+  for (const auto& [k, v] : res) {
+    auto* kv = resource_message->add_attributes();
+    kv->set_key(k);
+    kv->mutable_value()->set_string_value(v);
+  }
+  auto* ss = rs->add_scope_spans();
+  ss->mutable_scope()->set_name("tomodachi");
+  ss->mutable_scope()->set_version("1.0");
+  for (const auto& span : spans) {
+    auto* s = ss->add_spans();
+    s->set_trace_id(std::string(reinterpret_cast<const char*>(span.trace_id.data()), 16));
+    s->set_span_id(std::string(reinterpret_cast<const char*>(span.span_id.data()), 8));
+    if (!span.trace_state.empty()) s->set_trace_state(span.trace_state);
+    if (span.has_parent())
+      s->set_parent_span_id(
+          std::string(reinterpret_cast<const char*>(span.parent_span_id.data()), 8));
+    s->set_flags(span.trace_flags | 0x100u | (span.parent_remote ? 0x200u : 0u));
+    s->set_name(span.name);
+    s->set_kind(static_cast<pb::Span::SpanKind>(static_cast<int>(span.kind)));
+    s->set_start_time_unix_nano(span.start_time_unix_nano);
+    s->set_end_time_unix_nano(span.end_time_unix_nano);
+    for (const auto& [k, v] : span.attributes) {
+      auto* kv = s->add_attributes();
+      kv->set_key(k);
+      set_value(kv->mutable_value(), v);
+    }
+    for (const auto& event : span.events) {
+      auto* e = s->add_events();
+      e->set_time_unix_nano(event.time_unix_nano);
+      e->set_name(event.name);
+      for (const auto& [k, v] : event.attributes) {
+        auto* kv = e->add_attributes();
+        kv->set_key(k);
+        set_value(kv->mutable_value(), v);
+      }
+    }
+    s->mutable_status()->set_code(
+        static_cast<pb::Status::StatusCode>(static_cast<int>(span.status)));
+    if (!span.status_message.empty()) s->mutable_status()->set_message(span.status_message);
+  }
+  return request.SerializeAsString();
+}
+}  // namespace
+
+TEST(OtlpProtobuf, TracesAreByteIdenticalToTheGeneratedClasses) {
+  std::vector<SpanData> spans{sample_span()};
+  SpanData root = sample_span();  // a root span, no events, status unset, edge values
+  root.parent_span_id = {};
+  root.parent_remote = false;
+  root.trace_state = "rojo=00f067aa0ba902b7";
+  root.kind = trace::SpanKind::internal;
+  root.events.clear();
+  root.status = trace::StatusCode::unset;
+  root.attributes = {{"negative", std::int64_t{-7}},
+                     {"empty", std::string()},
+                     {"list", std::vector<std::string>{"a", "", "c"}},
+                     {"zero", 0.0},
+                     {"true", true}};
+  spans.push_back(root);
+  SpanData big = sample_span();  // sub-messages of 2- and 3-byte lengths
+  big.name = std::string(300, 'n');
+  big.attributes.emplace_back("long", std::string(20000, 'x'));
+  big.status_message = "failed";
+  spans.push_back(big);
+  for (int i = 0; i < 600; ++i) spans.push_back(sample_span());  // a body over 2^21 bytes
+  spans.back().attributes.emplace_back("huge", std::string(2 << 20, 'h'));
+
+  const std::string body =
+      encode_traces(resource, {"tomodachi", "1.0"}, spans, Protocol::http_protobuf);
+  EXPECT_EQ(body.size(), generated_traces(resource, spans).size());
+  EXPECT_TRUE(body == generated_traces(resource, spans));
+  tomodachi::otlp::ExportTraceServiceRequest request;
+  ASSERT_TRUE(request.ParseFromString(body));
+  const auto& parsed = request.resource_spans(0).scope_spans(0);
+  ASSERT_EQ(parsed.spans_size(), static_cast<int>(spans.size()));
+  EXPECT_EQ(parsed.spans(1).attributes(0).value().int_value(), -7);
+  EXPECT_EQ(parsed.spans(1).attributes(2).value().array_value().values(1).string_value(), "");
+  EXPECT_EQ(parsed.spans(2).attributes(4).value().string_value().size(), 20000u);
+  EXPECT_EQ(parsed.spans(2).status().message(), "failed");
+}

@@ -8,6 +8,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -139,6 +140,39 @@ TEST(Tracer, CurrentSpanFollowsEachCoroutineAcrossSuspensions) {
   EXPECT_FALSE(trace::current_span().valid());  // nothing leaks to the thread
 }
 
+namespace {
+// A connection's chain: one request span after the other set in place (ChainSpanScope).
+Task<void> connection(std::vector<trace::Span> requests, std::vector<std::string>& seen,
+                      int delay_ms) {
+  for (const auto& request : requests) {
+    EXPECT_TRUE(in_context_chain());
+    const ChainSpanScope scope(request);
+    auto work = worker(request, seen, delay_ms);
+    co_await std::move(work);
+  }
+  seen.push_back(trace::current_span().valid() ? "leaked" : "cleared");
+}
+}  // namespace
+
+TEST(Tracer, ChainSpanScopeSetsTheSpanOfItsOwnChainOnly) {
+  Installed t;
+  boost::asio::io_context io;
+  const auto a1 = trace::start_span("a1"), a2 = trace::start_span("a2");
+  const auto b1 = trace::start_span("b1"), b2 = trace::start_span("b2");
+  std::vector<std::string> seen_a, seen_b;
+  EXPECT_FALSE(in_context_chain());
+  auto chain_a = context_executor(io.get_executor(), trace::Span());
+  auto chain_b = context_executor(io.get_executor(), trace::Span());
+  boost::asio::co_spawn(chain_a, connection({a1, a2}, seen_a, 1), boost::asio::detached);
+  boost::asio::co_spawn(chain_b, connection({b1, b2}, seen_b, 2), boost::asio::detached);
+  io.run();
+  std::vector<std::string> expected(12, "ok");
+  expected.push_back("cleared");
+  EXPECT_EQ(seen_a, expected);  // interleaved with b's requests, each saw its own span
+  EXPECT_EQ(seen_b, expected);
+  EXPECT_FALSE(trace::current_span().valid());  // nothing leaks to the thread
+}
+
 TEST(Tracer, RunInSpanReturnsTheValue) {
   Installed t;
   boost::asio::io_context io;
@@ -149,6 +183,33 @@ TEST(Tracer, RunInSpanReturnsTheValue) {
   boost::asio::co_spawn(io, outer(), boost::asio::detached);
   io.run();
   EXPECT_EQ(result, 42);
+}
+
+TEST(Tracer, WithoutContextWorkRunsWithNoSpanCurrent) {
+  Installed t;
+  boost::asio::io_context io;
+  auto span = trace::start_span("handler");
+  std::string inside, detached;
+  auto body = [&]() -> Task<void> {
+    // What a handler's first publish does when it opens a connection for the process.
+    auto executor = co_await boost::asio::this_coro::executor;
+    inside = trace::current_span().span_id_hex();
+    boost::asio::co_spawn(
+        without_context(executor),
+        [&]() -> Task<void> {
+          // (co_spawn may start it inline, inside the handler's turn: look after a turn.)
+          auto own = co_await boost::asio::this_coro::executor;
+          co_await boost::asio::post(own, boost::asio::use_awaitable);
+          detached = trace::current_span().valid() ? "span" : "none";
+        },
+        boost::asio::detached);
+  };
+  boost::asio::co_spawn(io, trace::run_in_span(span, body()), boost::asio::detached);
+  io.run();
+  EXPECT_EQ(inside, span.span_id_hex());
+  EXPECT_EQ(detached, "none");
+  EXPECT_TRUE(without_context(io.get_executor()) ==
+              boost::asio::any_io_executor(io.get_executor()));
 }
 
 TEST(Tracer, TraceLogFieldsInUpstreamsHexForm) {
