@@ -14,6 +14,7 @@ build_packages=(
   libprotobuf-dev protobuf-compiler zlib1g-dev tzdata ca-certificates
 )
 test_packages=(
+  clang-15  # e2e.service_compiler: services built with TOMODACHI_CXX=clang++-15
   libgtest-dev libgmock-dev libbenchmark-dev
   rabbitmq-server python3 python3-botocore wrk nginx-light openssl
   clang-14 libclang-rt-14-dev

@@ -9,9 +9,18 @@
 #include <memory>
 
 /// What a service shared object and the library must agree on to be loaded together:
-/// library version, compiler, language level and ABI-relevant macros.
+/// library version, C++ standard library (its release, not the compiler: GCC and Clang
+/// with the same libstdc++ share the Itanium C++ ABI, so `TOMODACHI_CXX=clang++-15` builds
+/// services for a GCC-built library), language level and ABI-relevant macros.
 #define TOMODACHI_DETAIL_STR2(x) #x
 #define TOMODACHI_DETAIL_STR(x) TOMODACHI_DETAIL_STR2(x)
+#if defined(__GLIBCXX__)
+#define TOMODACHI_DETAIL_ABI_STDLIB "libstdc++ " TOMODACHI_DETAIL_STR(__GLIBCXX__)
+#elif defined(_LIBCPP_VERSION)
+#define TOMODACHI_DETAIL_ABI_STDLIB "libc++ " TOMODACHI_DETAIL_STR(_LIBCPP_VERSION)
+#else
+#define TOMODACHI_DETAIL_ABI_STDLIB "another C++ standard library"
+#endif
 #if defined(__SANITIZE_ADDRESS__)
 #define TOMODACHI_DETAIL_ABI_ASAN "+asan"
 #else
@@ -32,11 +41,11 @@
 #else
 #define TOMODACHI_DETAIL_ABI_BEAST ""
 #endif
-#define TOMODACHI_ABI_TAG                                                                \
-  "tomodachi " TOMODACHI_VERSION_STRING " | " __VERSION__ " | c++" TOMODACHI_DETAIL_STR( \
-      __cplusplus) " | cxx11-abi " TOMODACHI_DETAIL_STR(_GLIBCXX_USE_CXX11_ABI)          \
-      TOMODACHI_DETAIL_ABI_ASAN TOMODACHI_DETAIL_ABI_DEBUG TOMODACHI_DETAIL_ABI_ASIO     \
-          TOMODACHI_DETAIL_ABI_BEAST
+#define TOMODACHI_ABI_TAG                                                          \
+  "tomodachi " TOMODACHI_VERSION_STRING " | " TOMODACHI_DETAIL_ABI_STDLIB          \
+  " | c++" TOMODACHI_DETAIL_STR(__cplusplus) " | cxx11-abi " TOMODACHI_DETAIL_STR( \
+      _GLIBCXX_USE_CXX11_ABI) TOMODACHI_DETAIL_ABI_ASAN TOMODACHI_DETAIL_ABI_DEBUG \
+      TOMODACHI_DETAIL_ABI_ASIO TOMODACHI_DETAIL_ABI_BEAST
 
 namespace tomodachi {
 

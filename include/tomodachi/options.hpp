@@ -54,6 +54,7 @@ struct Options {
     /// Seconds: pings every half of it, a peer silent for it (or a send stuck for it) is cut; 0 =
     /// off.
     int websocket_idle_timeout = 300;
+    bool operator==(const Http&) const = default;
   };
 
   struct AwsSnsSqs {
@@ -68,18 +69,21 @@ struct Options {
     std::optional<int> sqs_kms_data_key_reuse_period;
     std::optional<std::string> queue_policy;
     std::optional<std::string> wildcard_queue_policy;
+    bool operator==(const AwsSnsSqs&) const = default;
   };
 
   struct AwsEndpointUrls {
     std::optional<std::string> sns;
     std::optional<std::string> sqs;
     std::optional<std::string> sts;  ///< falls back to `sns` when unset
+    bool operator==(const AwsEndpointUrls&) const = default;
   };
 
   struct Amqp {
     struct Qos {
       int queue_prefetch_count = 100;
       int global_prefetch_count = 400;
+      bool operator==(const Qos&) const = default;
     };
     std::string host = "127.0.0.1";
     int port = 5672;
@@ -95,6 +99,7 @@ struct Options {
     /// values) or 0: no expiry.
     std::optional<int> queue_ttl = 86400;
     Qos qos;
+    bool operator==(const Amqp&) const = default;
   };
 
   /// ✚ Liveness/readiness/startup endpoints (docs/operations.md).
@@ -112,6 +117,7 @@ struct Options {
   struct Watcher {
     std::vector<std::string> ignored_dirs;
     std::vector<std::string> watched_file_endings;
+    bool operator==(const Watcher&) const = default;
   };
 
   Http http;

@@ -4,6 +4,7 @@
 /// handlers by registering them in the constructor (`http<&Shop::add>("POST", "/items")`),
 /// the registration calls taking the place of Python's decorators.
 
+#include <tomodachi/detail/bind_member.hpp>
 #include <tomodachi/detail/handler_name.hpp>
 
 #include <boost/json/fwd.hpp>
@@ -20,6 +21,8 @@
 #include <source_location>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace tomodachi {
@@ -43,6 +46,14 @@ namespace detail {
 struct ServiceState;
 /// The runtime's state of `service` (src/core/service_state.hpp; not part of the API).
 ServiceState& service_state(Service& service) noexcept;
+/// `Options{}` as the default argument of a registration whose options type is defined in a
+/// transport header (incomplete here): the call depends on the registration's template
+/// arguments, so it is checked where it is used. A plain `= {}` initializes an incomplete
+/// type, which Clang rejects ("initialization of incomplete type").
+template <typename Options, typename...>
+Options default_options() {
+  return Options{};
+}
 }  // namespace detail
 
 class Service {
@@ -103,15 +114,17 @@ class Service {
   /// `Guards` are members run before `Fn` that may answer instead of it
   /// (Python's `@tomodachi.decorator`), e.g. `http<&S::fn, &S::check_token>(...)`.
   template <auto Fn, auto... Guards>
-  void http(std::string_view method, std::string_view pattern,
-            const HttpRouteOptions& options = {});
+  void http(
+      std::string_view method, std::string_view pattern,
+      const HttpRouteOptions& options = detail::default_options<HttpRouteOptions, decltype(Fn)>());
   template <auto Fn, auto... Guards>
-  void http(std::initializer_list<std::string_view> methods, std::string_view pattern,
-            const HttpRouteOptions& options = {});
+  void http(
+      std::initializer_list<std::string_view> methods, std::string_view pattern,
+      const HttpRouteOptions& options = detail::default_options<HttpRouteOptions, decltype(Fn)>());
   /// The same with any callable; `name` is the handler name used in logs.
   template <typename Handler>
   void http(std::string_view method, std::string_view pattern, std::string name, Handler&& handler,
-            const HttpRouteOptions& options = {});
+            const HttpRouteOptions& options = detail::default_options<HttpRouteOptions, Handler>());
   /// Handler producing the response for `status` (404, 405, 500, 503, ...).
   template <auto Fn>
   void http_error(int status);
@@ -136,21 +149,34 @@ class Service {
   void http_middleware(std::function<Task<Response>(HttpNext&, Request&)> middleware,
                        std::string name = "middleware");
 
+  // ---- Message middleware (defined below) -------------------------------------------
+  /// Appends message middleware member `Fn` (`Task<void> fn(Message&, MiddlewareContext&,
+  /// const MessageNext& next)`) to `message_middleware`; the first one added is the outermost.
+  template <auto Fn>
+  void add_message_middleware();
+  /// Appends any callable of that signature (what `message_middleware.push_back` takes,
+  /// with the signature checked here).
+  template <typename Middleware>
+  void add_message_middleware(Middleware&& middleware);
+
   // ---- AMQP (defined in <tomodachi/amqp.hpp>) ---------------------------------------
   /// Subscribe member `Fn` (`Task<void> (S::*)(Message&)`) to `routing_key` (`*`/`#` allowed).
   template <auto Fn>
-  void amqp(std::string_view routing_key, const AmqpOptions& options = {});
+  void amqp(std::string_view routing_key,
+            const AmqpOptions& options = detail::default_options<AmqpOptions, decltype(Fn)>());
   /// The same with any callable `Task<void>(Message&)`; `name` plays the handler name's part
   /// (queue names, duplicate keys, logs).
   template <typename Handler>
   void amqp(std::string_view routing_key, std::string name, Handler&& handler,
-            const AmqpOptions& options = {});
+            const AmqpOptions& options = detail::default_options<AmqpOptions, Handler>());
 
   // ---- AWS SNS + SQS (defined in <tomodachi/aws_sns_sqs.hpp>) ------------------------
   /// Subscribe member `Fn` (`Task<void> Fn(Message&)`) to SNS topic `topic` through an
   /// SQS queue; `topic` "" = consume `options.queue_name` without a topic.
   template <auto Fn>
-  void aws_sns_sqs(std::string_view topic, const AwsSnsSqsOptions& options = {});
+  void aws_sns_sqs(
+      std::string_view topic,
+      const AwsSnsSqsOptions& options = detail::default_options<AwsSnsSqsOptions, decltype(Fn)>());
   /// The same with any callable; `name` is the handler name (queue names, logs).
   template <typename Handler>
   void aws_sns_sqs(std::string_view topic, std::string name, Handler&& handler,
@@ -194,6 +220,34 @@ class Service {
 
 inline detail::ServiceState& detail::service_state(Service& service) noexcept {
   return *service.state_;
+}
+
+namespace detail {
+template <typename Callable>
+inline constexpr bool is_message_middleware =
+    std::is_invocable_r_v<Task<void>, Callable&, Message&, MiddlewareContext&, const MessageNext&>;
+}  // namespace detail
+
+template <auto Fn>
+void Service::add_message_middleware() {
+  if constexpr (detail::check_service_member<Fn>()) {
+    constexpr bool ok = detail::is_message_middleware<detail::bound_member_t<Fn>>;
+    static_assert(ok,
+                  "tomodachi: a message middleware must be `tomodachi::Task<void> "
+                  "fn(tomodachi::Message&, tomodachi::MiddlewareContext&, const "
+                  "tomodachi::MessageNext& next)`");
+    if constexpr (ok) message_middleware.emplace_back(detail::bind_member<Fn>(*this));
+  }
+}
+
+template <typename Middleware>
+void Service::add_message_middleware(Middleware&& middleware) {
+  constexpr bool ok = detail::is_message_middleware<std::decay_t<Middleware>>;
+  static_assert(ok,
+                "tomodachi: a message middleware callable must be invocable as "
+                "`tomodachi::Task<void>(tomodachi::Message&, tomodachi::MiddlewareContext&, const "
+                "tomodachi::MessageNext& next)`");
+  if constexpr (ok) message_middleware.emplace_back(std::forward<Middleware>(middleware));
 }
 
 /// The most recently registered running service, else the first, else null.

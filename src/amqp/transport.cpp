@@ -417,8 +417,9 @@ class AmqpTransport final : public TransportInstance {
     shared_->in_flight.enter();
     state_->current_tasks().add();
     state_->total_tasks().add();
-    asio::co_spawn(executor_, handle_delivery(std::move(subscription), std::move(delivery)),
-                   asio::detached);
+    // Traced, each delivery's chain has its own span slot (no second spawn for the span).
+    asio::co_spawn(telemetry::traced_executor(executor_),
+                   handle_delivery(std::move(subscription), std::move(delivery)), asio::detached);
   }
 
   // One declaration step with upstream's warnings for the failures it names.

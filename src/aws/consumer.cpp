@@ -4,6 +4,7 @@
 #include "aws/http_client.hpp"
 #include "aws/naming.hpp"
 #include "core/encoding.hpp"
+#include "telemetry/tracer.hpp"
 
 #include <tomodachi/json.hpp>
 
@@ -346,7 +347,7 @@ Task<void> Consumer::process_batch(std::vector<ReceivedMessage> messages) {
     receipts->push_back(message.receipt_handle);
     batch.enter();
     handlers_.enter();
-    asio::co_spawn(executor_, process_message(std::move(message)),
+    asio::co_spawn(telemetry::traced_executor(executor_), process_message(std::move(message)),
                    [self, &batch](std::exception_ptr) {
                      self->handlers_.leave();
                      batch.leave();

@@ -86,6 +86,19 @@ bool empty_redrive(const std::string& current) {
 
 [[noreturn]] void fail(std::string message) { throw AwsSnsSqsException(std::move(message)); }
 
+// Upstream's type-mismatch text first (log pipelines key on it), then what to change: a
+// FIFO queue's name ends in `.fifo` and SQS rejects any other name for it.
+[[noreturn]] void fail_queue_type(const SubscriptionRequest& request, std::string_view queue) {
+  const bool fifo = request.options.fifo;
+  std::string text = std::string("AWS SQS queue configured as ") + (fifo ? "Standard" : "FIFO") +
+                     ", but the handler expected " + (fifo ? "FIFO" : "Standard") + ". Handler \"" +
+                     request.handler_name + "\": queue_name \"" + std::string(queue) + "\" of a ";
+  text += fifo ? "FIFO subscription must end with \".fifo\"."
+               : "Standard subscription must not end with \".fifo\" (a FIFO queue needs fifo = "
+                 "true).";
+  fail(std::move(text));
+}
+
 }  // namespace
 
 std::optional<std::string> filter_policy_text(
@@ -127,14 +140,12 @@ void validate_subscription(const SubscriptionRequest& request,
   }
   if (options.queue_name) {
     if (looks_like_sqs_arn(*options.queue_name)) {
-      parse_sqs_arn(*options.queue_name);
+      if (parse_sqs_arn(*options.queue_name).name.ends_with(".fifo") != options.fifo)
+        fail_queue_type(request, *options.queue_name);
     } else {
       validate_queue_name(queue_name_prefix + *options.queue_name);
-      const bool fifo_name = options.queue_name->ends_with(".fifo");
-      if (fifo_name != options.fifo) {
-        fail(std::string("AWS SQS queue configured as ") + (fifo_name ? "FIFO" : "Standard") +
-             ", but the handler expected " + (options.fifo ? "FIFO" : "Standard") + ".");
-      }
+      if (options.queue_name->ends_with(".fifo") != options.fifo)
+        fail_queue_type(request, *options.queue_name);
     }
   }
   if (!request.topic.empty() && !is_wildcard_topic(request.topic))
@@ -461,10 +472,7 @@ Task<SubscribedQueue> AwsResources::subscribe(const SubscriptionRequest& request
       fail("AWS SQS queue with specific ARN (" + *options.queue_name + ") does not exist");
     queue.queue_name = arn.name;
     queue.queue_arn = *options.queue_name;
-    if (arn.name.ends_with(".fifo") != fifo) {
-      fail(std::string("AWS SQS queue configured as ") + (fifo ? "Standard" : "FIFO") +
-           ", but the handler expected " + (fifo ? "FIFO" : "Standard") + ".");
-    }
+    if (arn.name.ends_with(".fifo") != fifo) fail_queue_type(request, *options.queue_name);
   } else {
     const auto name =
         options.queue_name

@@ -286,6 +286,10 @@ Toolchain Toolchain::load() {
   const std::string prefix = fs::weakly_canonical(dir.parent_path()).string();
   Toolchain toolchain;
   toolchain.compiler = std::string(json.at("compiler").as_string());
+  // Another compiler for service files, with the same flags (docs/cli.md: Clang 15 and 16
+  // build services against the GCC-built library; both use libstdc++).
+  if (const char* cxx = std::getenv("TOMODACHI_CXX"); cxx != nullptr && *cxx != '\0')
+    toolchain.compiler = cxx;
   toolchain.compile_flags = string_list(json.at("compile_flags"), prefix);
   toolchain.link_flags = string_list(json.at("link_flags"), prefix);
   toolchain.header_dirs = string_list(json.at("header_dirs"), prefix);
@@ -334,6 +338,8 @@ int run_captured(const std::vector<std::string>& argv, std::string& output) {
   std::vector<char*> c_argv;
   for (const auto& arg : argv) c_argv.push_back(const_cast<char*>(arg.c_str()));
   c_argv.push_back(nullptr);
+  const std::string exec_failure =
+      "tomodachi: cannot execute the compiler '" + argv.front() + "'\n";
   const pid_t pid = ::fork();
   if (pid < 0) {
     ::close(pipe_fds[0]);
@@ -349,8 +355,8 @@ int run_captured(const std::vector<std::string>& argv, std::string& output) {
       for (long fd = 3; fd < (limit > 0 ? limit : 65536); ++fd) ::close(static_cast<int>(fd));
     }
     ::execvp(c_argv[0], c_argv.data());
-    const char message[] = "tomodachi: cannot execute the compiler\n";
-    [[maybe_unused]] auto ignored = ::write(STDERR_FILENO, message, sizeof message - 1);
+    [[maybe_unused]] auto ignored =
+        ::write(STDERR_FILENO, exec_failure.data(), exec_failure.size());
     ::_exit(127);
   }
   ::close(pipe_fds[1]);

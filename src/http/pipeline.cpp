@@ -29,11 +29,6 @@ std::string simplified_route(const detail::RequestState& state) {
   return std::string(pattern);
 }
 
-Task<WireResponse> in_chain_span(trace::Span span, Task<WireResponse> inner) {
-  const telemetry::ChainSpanScope scope(std::move(span));
-  co_return co_await std::move(inner);
-}
-
 // Upstream's OpenTelemetryAioHTTPMiddleware.get_attributes, in its order.
 // `metric_key` gets the values the http.server.* metric attributes are made of.
 trace::Attributes server_attributes(const detail::RequestState& state, const std::string& route,
@@ -201,8 +196,7 @@ Task<WireResponse> Pipeline::respond_traced(Request& request, bool accepting) {
       tracer->start_span(std::move(name), trace::SpanKind::server, std::move(attributes), parent);
   auto inner = respond_plain(request, accepting);
   // A traced connection's chain has a slot of its own: the span goes there (no spawn).
-  auto in_span = telemetry::in_context_chain() ? in_chain_span(span, std::move(inner))
-                                               : trace::run_in_span(span, std::move(inner));
+  auto in_span = telemetry::with_span(span, std::move(inner));
   WireResponse wire = co_await std::move(in_span);
   const std::int64_t status = wire.status;
   if (status >= 500) span.set_status(trace::StatusCode::error);

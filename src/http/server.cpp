@@ -268,13 +268,9 @@ Task<void> ServerCore::accept_loop() {
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
     // Traced: each connection's chain gets its own current-span slot, which the pipeline
-    // sets per request (telemetry::ChainSpanScope) instead of spawning a coroutine.
-    if (telemetry::tracer() != nullptr) {
-      auto traced = telemetry::context_executor(executor, trace::Span());
-      asio::co_spawn(traced, run_session(shared, std::move(socket)), asio::detached);
-    } else {
-      asio::co_spawn(executor, run_session(shared, std::move(socket)), asio::detached);
-    }
+    // sets per request (telemetry::with_span) instead of spawning a coroutine.
+    asio::co_spawn(telemetry::traced_executor(executor), run_session(shared, std::move(socket)),
+                   asio::detached);
   }
 }
 

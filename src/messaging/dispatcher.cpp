@@ -6,6 +6,10 @@
 #include <tomodachi/service.hpp>
 #include <tomodachi/transport/messaging.hpp>
 
+#include "messaging/duplicate_log.hpp"
+
+#include <boost/asio/this_coro.hpp>
+
 #include <optional>
 #include <stdexcept>
 #include <utility>
@@ -71,7 +75,13 @@ MessageDispatcher::MessageDispatcher(SubscriptionConfig config)
     : config_(std::move(config)),
       logger_(handler_logger_name(config_.transport),
               LogFields{{"handler", boost::json::string(config_.handler_name)},
-                        {"type", boost::json::string(handler_log_type(config_.transport))}}) {
+                        {"type", boost::json::string(handler_log_type(config_.transport))}}),
+      duplicate_log_(std::make_shared<DuplicateLog>(
+          logger_,
+          [registry = config_.duplicates] {
+            return (registry ? *registry : DuplicateRegistry::process()).now();
+          },
+          config_.schedule)) {
   const std::string where = "subscription of handler '" + config_.handler_name + "'";
   if (!config_.handler) throw ArgumentError(where + ": no handler function");
   for (const auto& middleware : config_.middleware) {
@@ -170,15 +180,15 @@ Task<DeliveryOutcome> MessageDispatcher::dispatch(IncomingMessage incoming,
   if (key) {
     const DuplicateRegistry::Seen seen = duplicates.begin(*key);
     if (seen == DuplicateRegistry::Seen::completed) {
-      log.warning("ignored duplicate message already processed in the last minute",
-                  {{"message_uuid", message.get("message_uuid")}});
+      const boost::asio::any_io_executor executor = co_await boost::asio::this_coro::executor;
+      duplicate_log_->processed(log, message.get("message_uuid"), executor);
       co_await delivery.ack();
       co_return DeliveryOutcome::acked;
     }
     if (seen == DuplicateRegistry::Seen::in_progress) {
-      log.warning("duplicate of a message being handled: delivering it again later",
-                  {{"message_uuid", message.get("message_uuid")},
-                   {"retry_in_ms", config_.duplicate_retry_delay.count()}});
+      const boost::asio::any_io_executor executor = co_await boost::asio::this_coro::executor;
+      duplicate_log_->in_progress(log, message.get("message_uuid"), config_.duplicate_retry_delay,
+                                  executor);
       co_await delivery.retry_later(config_.duplicate_retry_delay);
       co_return DeliveryOutcome::duplicate_deferred;
     }

@@ -121,6 +121,9 @@ struct BrokerState {
     config.delivery = options.delivery;
     config.handler = std::move(handler);
     config.duplicates = &duplicates;
+    config.schedule = [this](std::chrono::milliseconds delay, std::function<void()> action) {
+      schedule(delay, std::move(action));
+    };
 
     auto subscriber = std::make_shared<Subscriber>();
     subscriber->pattern = pattern;

@@ -25,7 +25,8 @@ Task<void> run_handler_span(HandlerSpanSpec spec, Task<void> handler) {
     registry->add(spec.active_instrument, 1, spec.attributes);
   std::exception_ptr error;
   try {
-    co_await trace::run_in_span(span, std::move(handler));
+    auto in_span = with_span(span, std::move(handler));
+    co_await std::move(in_span);
   } catch (...) {
     error = std::current_exception();
   }

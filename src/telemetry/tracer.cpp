@@ -205,6 +205,11 @@ boost::asio::any_io_executor context_executor(boost::asio::any_io_executor inner
 
 bool in_context_chain() noexcept { return current_slot != nullptr; }
 
+boost::asio::any_io_executor traced_executor(boost::asio::any_io_executor executor) {
+  if (tracer() == nullptr) return executor;
+  return context_executor(std::move(executor), trace::Span());
+}
+
 ChainSpanScope::ChainSpanScope(trace::Span span) {
   TOMODACHI_ASSERT(in_context_chain(), "ChainSpanScope inside a context_executor() chain");
   previous_ = std::exchange(current_slot->span, std::move(span));

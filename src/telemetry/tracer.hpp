@@ -78,6 +78,23 @@ class ChainSpanScope {
   trace::Span previous_;
 };
 
+/// The executor to spawn one unit of traced work on (an HTTP connection, a delivery): with
+/// a tracer, a context_executor() with a slot of its own, so `with_span` can set the span
+/// in place; without, `executor` itself (zero cost off).
+boost::asio::any_io_executor traced_executor(boost::asio::any_io_executor executor);
+
+/// Awaits `task` with `span` current: set in the running chain's own slot when it has one
+/// (a chain spawned on traced_executor()), else through `trace::run_in_span`'s spawn.
+template <typename T>
+Task<T> with_span(trace::Span span, Task<T> task) {
+  if (!in_context_chain()) {
+    auto spawned = trace::run_in_span(std::move(span), std::move(task));
+    co_return co_await std::move(spawned);
+  }
+  const ChainSpanScope scope(std::move(span));
+  co_return co_await std::move(task);
+}
+
 /// `executor` without the span slots of context_executor: for what outlives the handler
 /// that happens to create it (a lazily opened connection, a client), so its work does not
 /// run with that handler's span current.

@@ -8,6 +8,7 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 import unittest
 import urllib.error
@@ -165,6 +166,50 @@ class AwsSnsSqsEndToEnd(unittest.TestCase):
         self.assertEqual(self.aws.receive(url, wait=0), [])
         answer = self.aws.sqs("GetQueueAttributes", QueueUrl=url, AttributeNames=["All"])["Attributes"]
         self.assertEqual(answer["ApproximateNumberOfMessagesNotVisible"], "0")
+
+    def test_fifo_subscription_with_a_queue_name_without_fifo_suffix_fails_the_start(self):
+        queue = "e2e-fifo-" + uuid.uuid4().hex[:8]
+        with tempfile.TemporaryDirectory() as tmp:
+            source = os.path.join(tmp, "fifo_service.cpp")
+            with open(source, "w") as f:
+                f.write(FIFO_SERVICE.replace("QUEUE_NAME", queue))
+            result = harness.run(["run", "--production", "--logger", "json", source], timeout=300,
+                                 TOMODACHI_TEST_AWS_ENDPOINT=self.endpoint)
+        self.assertEqual(result.returncode, 1, result.stderr)
+        expected = ('AWS SQS queue configured as Standard, but the handler expected FIFO. Handler "on_order": '
+                    'queue_name "%s" of a FIFO subscription must end with ".fifo".' % queue)
+        errors = [r for r in result.json_records() if r.get("level") == "error"]
+        self.assertEqual([r.get("exc_message") for r in errors], [expected], result.stderr)
+        self.assertEqual(errors[0].get("exc_type"), "AwsSnsSqsException")
+        self.assertIn("failed to start service", [r.get("message") for r in result.json_records()])
+        # Checked before any AWS request: no queue of either name was created.
+        for name in (queue, queue + ".fifo"):
+            with self.assertRaises(urllib.error.HTTPError):
+                self.aws.sqs("GetQueueUrl", QueueName=name)
+
+
+FIFO_SERVICE = """
+#include <tomodachi/tomodachi.hpp>
+
+#include <cstdlib>
+
+class FifoService : public tomodachi::Service {
+ public:
+  FifoService() : Service("fifo-service") {
+    const char* endpoint = std::getenv("TOMODACHI_TEST_AWS_ENDPOINT");
+    options.aws_endpoint_urls.sns = endpoint;
+    options.aws_endpoint_urls.sqs = endpoint;
+    options.aws_sns_sqs.region_name = "eu-west-1";
+    options.aws_sns_sqs.aws_access_key_id = "test";
+    options.aws_sns_sqs.aws_secret_access_key = "test";
+    aws_sns_sqs<&FifoService::on_order>("orders", {.queue_name = "QUEUE_NAME", .fifo = true});
+  }
+
+ private:
+  tomodachi::Task<void> on_order(tomodachi::Message&) { co_return; }
+};
+TOMODACHI_SERVICE(FifoService);
+"""
 
 
 class AwsExample(unittest.TestCase):

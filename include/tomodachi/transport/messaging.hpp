@@ -91,13 +91,14 @@ class DuplicateRegistry {
   void forget(std::string_view text) { forget(key_of(text)); }
 
   std::size_t size() const noexcept;
+  /// The registry's clock (injected in tests).
+  Clock::time_point now() const { return now_ ? now_() : Clock::now(); }
 
   /// The process-wide registry used by default.
   static DuplicateRegistry& process();
 
  private:
   struct State;
-  Clock::time_point now() const { return now_ ? now_() : Clock::now(); }
 
   std::size_t max_entries_;
   Clock::duration window_;
@@ -137,6 +138,10 @@ struct SubscriptionConfig {
   MessageHandler handler;
   /// Null = `DuplicateRegistry::process()`.
   DuplicateRegistry* duplicates = nullptr;
+  /// Runs an action once after a delay on the subscription's loop: the end of a burst of
+  /// skipped duplicates (their summary record). Null = a timer on the loop the duplicate
+  /// was dispatched on; the in-memory broker passes its own (virtual) timers.
+  std::function<void(std::chrono::milliseconds, std::function<void()>)> schedule;
   /// Delay before a copy of a message that is being handled right now is offered again.
   std::chrono::milliseconds duplicate_retry_delay{std::chrono::seconds(5)};
   /// Runs around the middleware chain and the handler of every message: the transport's
@@ -151,6 +156,8 @@ struct SubscriptionConfig {
   static SubscriptionConfig from_spec(Service& service, const MessageHandlerSpec& spec,
                                       std::string transport);
 };
+
+class DuplicateLog;
 
 /// Runs received messages of one subscription through the messaging core.
 class MessageDispatcher {
@@ -175,6 +182,8 @@ class MessageDispatcher {
 
   SubscriptionConfig config_;
   Logger logger_;
+  // The records of skipped duplicates, one summary per burst (src/messaging/duplicate_log.hpp).
+  std::shared_ptr<DuplicateLog> duplicate_log_;
 };
 
 /// One publish as a service asked for it (`amqp_publish`, `aws_sns_sqs_publish`,

@@ -253,6 +253,33 @@ class Examples(unittest.TestCase):
             p.stop()
 
 
+class Duplicates(unittest.TestCase):
+    def test_a_burst_of_copies_is_one_warning_debug_records_and_one_summary(self):
+        tag = t.unique_tag("dup")
+        config = t.write_config(amqp_config(tag))
+        count = 40
+        r = harness.run(["run", "--production", "--logger", "json", "--log-level", "debug", MODES, "-c", config],
+                        timeout=180, TOMODACHI_TEST_MODE="duplicates", TOMODACHI_TEST_COUNT=count)
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        records = t.records(r.stderr)
+        self.assertEqual(len(t.messages(r.stderr, "dup handled")), 1, r.stderr[-3000:])
+        copies = t.messages(r.stderr, "ignored duplicate message already processed in the last minute")
+        self.assertEqual([c["level"] for c in copies], ["warning"] + ["debug"] * (count - 1), r.stderr[-3000:])
+        self.assertEqual({c["message_uuid"] for c in copies}, {"u.duplicated"})
+        self.assertEqual({(c["logger"], c["handler"]) for c in copies}, {("tomodachi.amqp.handler", "dup")})
+        summary_text = "ignored %d duplicate messages already processed in the last minute" % count
+        summaries = t.messages(r.stderr, summary_text)
+        self.assertEqual(len(summaries), 1, r.stderr[-3000:])
+        summary = summaries[0]
+        self.assertEqual((summary["level"], summary["logger"], summary["handler"], summary["count"]),
+                         ("warning", "tomodachi.amqp.handler", "dup", count))
+        self.assertLessEqual(summary["first_seen"], summary["last_seen"])
+        # Logged by the timer when the burst is over, before the service stops.
+        messages = [x.get("message") for x in records]
+        self.assertLess(messages.index(summary_text), messages.index("duplicates done"))
+        self.assertEqual(t.queues()[tag + "-dups"]["messages"], 0)  # every copy acked
+
+
 class StartFailures(unittest.TestCase):
     def run_modes(self, config, **env):
         env.setdefault("TOMODACHI_TEST_MODE", "wait")

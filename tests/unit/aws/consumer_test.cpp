@@ -338,6 +338,35 @@ TEST(Consumer, InvalidDeadLetterQueueNamesFailTheStart) {
             std::string::npos);
 }
 
+TEST(Consumer, QueueNameOfTheWrongTypeFailsTheStartNamingHandlerAndQueue) {
+  const auto start_failure = [](std::string queue_name, bool fifo) -> std::string {
+    aws::SubscriptionRequest request{"on_order", "uuid", "orders", {}};
+    request.options.queue_name = std::move(queue_name);
+    request.options.fifo = fifo;
+    try {
+      aws::validate_subscription(request, "prefix-");
+    } catch (const tomodachi::AwsSnsSqsException& error) {
+      return error.what();
+    }
+    return "";
+  };
+  EXPECT_EQ(start_failure("orders.fifo", true), "");
+  EXPECT_EQ(start_failure("orders", false), "");
+  EXPECT_EQ(start_failure("orders", true),
+            "AWS SQS queue configured as Standard, but the handler expected FIFO. Handler "
+            "\"on_order\": queue_name \"orders\" of a FIFO subscription must end with \".fifo\".");
+  EXPECT_EQ(start_failure("orders.fifo", false),
+            "AWS SQS queue configured as FIFO, but the handler expected Standard. Handler "
+            "\"on_order\": queue_name \"orders.fifo\" of a Standard subscription must not end "
+            "with \".fifo\" (a FIFO queue needs fifo = true).");
+  // An ARN's queue name is checked the same way, before any AWS request.
+  EXPECT_NE(start_failure("arn:aws:sqs:eu-west-1:123456789012:orders", true)
+                .find("queue_name \"arn:aws:sqs:eu-west-1:123456789012:orders\" of a FIFO "
+                      "subscription must end with \".fifo\""),
+            std::string::npos);
+  EXPECT_EQ(start_failure("arn:aws:sqs:eu-west-1:123456789012:orders.fifo", true), "");
+}
+
 TEST(Consumer, FifoDeletesBeforeTheNextReceive) {
   // A FIFO group stays locked until its message is deleted: no delete batching window.
   Harness h([](tomodachi::SubscriptionConfig&, aws::ConsumerConfig& config) {

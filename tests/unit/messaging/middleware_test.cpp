@@ -20,6 +20,43 @@ tomodachi::testing::SubscribeOptions sns_options() {
   return options;
 }
 
+// add_message_middleware: a member and a callable, appended in order (the checked way to
+// fill `message_middleware`).
+class RegisteringService : public tomodachi::Service {
+ public:
+  RegisteringService() : Service("registering") {
+    message_envelope = tomodachi::json_base();
+    add_message_middleware<&RegisteringService::outer>();
+    add_message_middleware(
+        [this](Message&, MiddlewareContext&, const MessageNext& next) -> Task<void> {
+          called.push_back("callable");
+          co_await next();
+        });
+  }
+  Task<void> outer(Message& message, MiddlewareContext&, const MessageNext& next) {
+    called.push_back("member");
+    message.set("from_member", true);
+    co_await next();
+  }
+  std::vector<std::string> called;
+};
+
+TEST(MessageMiddleware, AddMessageMiddlewareAppendsMembersAndCallablesInOrder) {
+  RegisteringService service;
+  ASSERT_EQ(service.message_middleware.size(), 2u);
+  tomodachi::testing::Broker broker;
+  boost::json::value from_member;
+  broker.subscribe(service, "t", "handler", [&](Message& message) -> Task<void> {
+    service.called.push_back("handler");
+    from_member = message.get("from_member");
+    co_return;
+  });
+  broker.publish(service, "hello", "t");
+  broker.run_until_idle();
+  EXPECT_EQ(service.called, (std::vector<std::string>{"member", "callable", "handler"}));
+  EXPECT_EQ(from_member, true);
+}
+
 // Upstream's middleware test (tests/services/aws_sns_sqs_middleware_service.py): four
 // middleware, outermost first, each adding values; the handler sees all of them.
 TEST(MessageMiddleware, RunsOutermostFirstAndPassesValuesOn) {

@@ -12,6 +12,8 @@
 //   stop_publish  publishes TOMODACHI_TEST_COUNT messages without waiting from its
 //               stop_service hook (the publisher drain must deliver every one)
 //   locked      one handler on the explicit queue `locked` (held exclusively by the driver)
+//   duplicates  publishes a JsonBase message, and once it is handled TOMODACHI_TEST_COUNT
+//               copies of it (same message_uuid); exits 3 s after the last copy
 // Results are log records (`--logger json`) the driver reads.
 #include <tomodachi/tomodachi.hpp>
 
@@ -73,6 +75,8 @@ class AmqpModes : public tomodachi::Service {
       amqp<&AmqpModes::waiting>("test.onstop", {.queue_name = "onstop"});
     } else if (mode == "locked") {
       amqp<&AmqpModes::waiting>("test.locked", {.queue_name = "locked"});
+    } else if (mode == "duplicates") {
+      amqp<&AmqpModes::dup>("test.dups", {.queue_name = "dups"});
     }
   }
 
@@ -100,6 +104,9 @@ class AmqpModes : public tomodachi::Service {
       tomodachi::spawn(publish_stream(), "publisher");
     } else if (mode == "bad_input") {
       co_await publish_bad_input();
+    } else if (mode == "duplicates") {
+      co_await tomodachi::amqp_publish(*this, duplicate_payload(), "test.dups",
+                                       {.message_envelope = tomodachi::no_envelope});
     } else if (mode == "drain") {
       for (int i = 0; i < 3; ++i) {
         const boost::json::object data{{"i", i}};
@@ -208,6 +215,30 @@ class AmqpModes : public tomodachi::Service {
     co_return;
   }
 
+  // ---- duplicates ----
+  static std::string duplicate_payload() {
+    return R"({"service": {"name": "amqp-modes", "uuid": "u"}, "metadata": {"message_uuid": )"
+           R"("u.duplicated", "protocol_version": "tomodachi-json-base--1.0.0", "timestamp": 1, )"
+           R"("topic": "test.dups", "data_encoding": "raw"}, "data": {"n": 1}})";
+  }
+  tomodachi::Task<void> dup(tomodachi::Message& message) {
+    record("dup handled", {{"message_uuid", message.get("message_uuid")}});
+    if (++dup_calls_ == 1) tomodachi::spawn(publish_copies(), "copies");
+    co_return;
+  }
+  tomodachi::Task<void> publish_copies() {
+    const int count = std::stoi(env("TOMODACHI_TEST_COUNT", "40"));
+    const std::string payload = duplicate_payload();
+    for (int i = 0; i < count; ++i) {
+      co_await tomodachi::amqp_publish(*this, payload, "test.dups",
+                                       {.message_envelope = tomodachi::no_envelope});
+    }
+    record("copies published", {{"count", count}});
+    co_await tomodachi::sleep(3.0);  // the burst ends 1 s after the last copy
+    record("duplicates done");
+    tomodachi::exit(0);
+  }
+
   // ---- drain ----
   tomodachi::Task<void> slow(tomodachi::Message& message) {
     record("slow started", {{"i", message.data().at("i")}});
@@ -216,6 +247,7 @@ class AmqpModes : public tomodachi::Service {
   }
 
   int internal_calls_ = 0;
+  int dup_calls_ = 0;
 };
 
 TOMODACHI_SERVICE(AmqpModes);
