@@ -102,6 +102,18 @@ struct Options {
     bool operator==(const Amqp&) const = default;
   };
 
+  /// ✚ Liveness/readiness/startup endpoints (docs/operations.md).
+  struct Health {
+    bool enabled = false;          ///< false: no health paths at all (a Python fleet's routes)
+    std::string host = "0.0.0.0";  ///< the management listener's address
+    /// A management listener of its own; nullopt: the service's HTTP server serves the paths.
+    std::optional<int> port;
+    std::string path_prefix = "/";    ///< `<prefix>livez`, `readyz`, `startupz`
+    double max_loop_lag = 5;          ///< seconds without a loop heartbeat: livez 503
+    double drain_delay = 0;           ///< seconds readyz is 503 before the stop sequence
+    double sqs_receive_max_age = 60;  ///< seconds since an SQS receive loop's last receive
+  };
+
   struct Watcher {
     std::vector<std::string> ignored_dirs;
     std::vector<std::string> watched_file_endings;
@@ -113,6 +125,7 @@ struct Options {
   AwsEndpointUrls aws_endpoint_urls;
   Amqp amqp;
   Watcher watcher;
+  Health health;
 
   /// Options from a JSON object: nested groups, dotted keys and mixtures, legacy
   /// aliases included (`{"http": {"port": 1}, "amqp.qos.queue_prefetch_count": 4}`).

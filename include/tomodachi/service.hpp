@@ -13,6 +13,7 @@
 #include <tomodachi/options.hpp>
 #include <tomodachi/task.hpp>
 
+#include <chrono>
 #include <functional>
 #include <initializer_list>
 #include <memory>
@@ -203,6 +204,13 @@ class Service {
   void daily();
   template <auto Fn>
   void monthly();
+
+  // ---- Readiness (defined in <tomodachi/health.hpp>) ---------------------------------
+  /// Registers member `Fn`, `Task<HealthCheck> fn()`, as readiness check `name`: the loop runs
+  /// it every second (at most `timeout`), readyz passes only while its last result is ok.
+  template <auto Fn>
+  void readiness_check(std::string name,
+                       std::chrono::milliseconds timeout = std::chrono::seconds(2));
 
  private:
   friend detail::ServiceState& detail::service_state(Service& service) noexcept;

@@ -9,6 +9,7 @@
 #include <tomodachi/delivery.hpp>
 #include <tomodachi/envelope.hpp>
 #include <tomodachi/error.hpp>
+#include <tomodachi/health.hpp>
 #include <tomodachi/http.hpp>
 #include <tomodachi/json.hpp>
 #include <tomodachi/logging.hpp>

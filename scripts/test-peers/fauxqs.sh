@@ -4,12 +4,16 @@
 # (one JSON line each), which the AWS benchmark counts.
 #   fauxqs.sh start <dir>   install (npm ci, cached), start, write <dir>/fauxqs/env
 #   fauxqs.sh stop <dir>
-#   fauxqs.sh restart <dir> stop and start again on the same port (fault tests)
+#   fauxqs.sh restart <dir> [seconds-down]
+#                           stop, stay down for the given seconds, start again on the same
+#                           port (fault tests; fauxqs is in-memory: queues and topics are gone)
+#   fauxqs.sh down <dir> / fauxqs.sh up <dir>
+#                           the same in two steps: stop (keeping the env), start on the same port
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/common.sh"
-command=${1:?usage: fauxqs.sh start|stop|restart <dir>}
-root=${2:?usage: fauxqs.sh start|stop|restart <dir>}/fauxqs
+command=${1:?usage: fauxqs.sh start|stop|restart|down|up <dir>}
+root=${2:?usage: fauxqs.sh start|stop|restart|down|up <dir>}/fauxqs
 lock_source="$here/../../tests/peers"
 
 install() {
@@ -61,6 +65,15 @@ ENV
 restart)
   source "$root/env"
   stop_process
+  sleep "${3:-0}"
+  launch "$TOMODACHI_TEST_AWS_PORT"
+  ;;
+down)
+  source "$root/env"
+  stop_process
+  ;;
+up)
+  source "$root/env"
   launch "$TOMODACHI_TEST_AWS_PORT"
   ;;
 stop)
@@ -68,5 +81,5 @@ stop)
   rm -rf "$root"
   echo "fauxqs: stopped"
   ;;
-*) echo "usage: fauxqs.sh start|stop|restart <dir>" >&2; exit 2 ;;
+*) echo "usage: fauxqs.sh start|stop|restart|down|up <dir>" >&2; exit 2 ;;
 esac

@@ -15,7 +15,7 @@ std::uint32_t Consumers::consumer_of(std::string_view tag) const {
   return found == consumer_of_tag_.end() ? 0 : found->second;
 }
 
-bool Consumers::started(std::uint32_t consumer_id, const std::string& tag) {
+bool Consumers::started(std::uint32_t consumer_id, const std::string& tag, std::string_view queue) {
   if (cancelled_.count(consumer_id)) {
     // Cancelled while its basic.consume was on the wire: cancel it at the broker at once
     // (deliveries before the cancel-ok have no consumer and go back to the queue).
@@ -24,11 +24,13 @@ bool Consumers::started(std::uint32_t consumer_id, const std::string& tag) {
   }
   consumer_of_tag_[tag] = consumer_id;
   tag_of_consumer_[consumer_id] = tag;
+  health_.consuming(consumer_id, queue.empty() ? tag : queue);
   return true;
 }
 
 void Consumers::cancel(const std::set<std::uint32_t>& consumer_ids, VoidHandler done) {
   cancelled_.insert(consumer_ids.begin(), consumer_ids.end());
+  health_.forget(consumer_ids);
   auto job = std::make_unique<CancelJob>(CancelJob{{}, std::move(done)});
   for (auto id : consumer_ids) {
     const auto tag = tag_of_consumer_.find(id);
@@ -84,16 +86,19 @@ std::optional<std::uint32_t> Consumers::broker_cancelled(const std::string& tag)
   const std::uint32_t consumer_id = found->second;
   consumer_of_tag_.erase(found);
   tag_of_consumer_.erase(consumer_id);
+  health_.cancelled_by_broker(consumer_id);
   return consumer_id;
 }
 
-void Consumers::connection_lost() {
+void Consumers::connection_lost(std::string_view reason) {
   close();
+  health_.connection_lost(reason);
   consumer_of_tag_.clear();
   tag_of_consumer_.clear();
 }
 
 void Consumers::close() {
+  health_.closed();
   for (auto& job : cancel_jobs_) shared_.complete(std::move(job->handler), std::exception_ptr{});
   cancel_jobs_.clear();
 }

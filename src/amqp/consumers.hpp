@@ -6,6 +6,7 @@
 // cancel is cancelled at the broker at once.
 
 #include "amqp/commands.hpp"
+#include "amqp/consumer_health.hpp"
 #include "amqp/link.hpp"
 #include "amqp/shared_state.hpp"
 
@@ -28,8 +29,9 @@ class Consumers {
   std::uint32_t consumer_of(std::string_view tag) const;
 
   /// consume-ok for `consumer_id`: its deliveries carry `tag` from now on. False when the
-  /// consumer was cancelled meanwhile (then `tag` is cancelled at the broker).
-  bool started(std::uint32_t consumer_id, const std::string& tag);
+  /// consumer was cancelled meanwhile (then `tag` is cancelled at the broker). `queue` names
+  /// the consumer's readiness check.
+  bool started(std::uint32_t consumer_id, const std::string& tag, std::string_view queue = {});
 
   /// basic.cancel for these consumers (the loop's cancel); `done` completes once the
   /// broker confirmed them all, at once when none was consuming.
@@ -40,7 +42,7 @@ class Consumers {
 
   /// The connection is gone: running cancels complete (nothing is delivered any more), the
   /// tags belonged to it.
-  void connection_lost();
+  void connection_lost(std::string_view reason = {});
   /// The connection closes: running cancels complete.
   void close();
 
@@ -59,6 +61,7 @@ class Consumers {
   std::map<std::uint32_t, std::string> tag_of_consumer_;
   std::vector<std::unique_ptr<CancelJob>> cancel_jobs_;
   std::set<std::uint32_t> cancelled_;  // never consume for these again
+  ConsumerHealth health_;
 };
 
 }  // namespace tomodachi::amqp_impl

@@ -203,7 +203,7 @@ void IoLoop::connection_lost(const std::string& reason) {
   connector_.lost(reason);
   topology_.connection_lost();
   publisher_.connection_lost();
-  consumers_.connection_lost();
+  consumers_.connection_lost(reason);
   deliveries_.connection_lost();
   state_ = State::reconnecting;
 }

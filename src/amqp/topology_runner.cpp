@@ -121,7 +121,7 @@ void TopologyRunner::finished(const amqp_method_t* reply, const BrokerError* err
     }
   }
   if (const auto* consume = std::get_if<ConsumeStep>(&job.step);
-      consume && !consumers_.started(consume->consumer_id, result.consumer_tag)) {
+      consume && !consumers_.started(consume->consumer_id, result.consumer_tag, consume->queue)) {
     if (!replay) shared_.complete(std::move(*job.handler), cancelled_before_start(), StepResult{});
     return;
   }

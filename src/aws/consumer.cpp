@@ -192,7 +192,8 @@ Consumer::Consumer(asio::any_io_executor executor, AwsResources& resources,
       counters_(counters),
       logger_("tomodachi.awssnssqs",
               LogFields{{"handler", boost::json::string(config_.handler_name)},
-                        {"queue_name", boost::json::string(config_.queue.queue_name)}}) {
+                        {"queue_name", boost::json::string(config_.queue.queue_name)}}),
+      health_(config_.queue.queue_name, config_.receive_max_age) {
   if (config_.max_messages < 1 || config_.max_messages > 10) config_.max_messages = 10;
   if (fifo()) {
     // One message per receive, and its group stays locked until it is deleted: settle at once.
@@ -233,6 +234,7 @@ Task<void> Consumer::run() {
     if (!co_await sleep(std::chrono::seconds(10))) break;
     logger_.warning("Resuming message receiving after trying to recover from fatal error");
   }
+  health_.stopped();
 }
 
 Task<void> Consumer::receive_loop() {
@@ -247,6 +249,7 @@ Task<void> Consumer::receive_loop() {
     try {
       // (Asio 1.81's `||` hangs when the branch that completes first throws: the receive
       // reports its failure as a value.)
+      health_.polling();
       auto receive = receive_batch();
       auto stop = stop_.wait();
       auto result = co_await (std::move(receive) || std::move(stop));
@@ -263,6 +266,7 @@ Task<void> Consumer::receive_loop() {
     if (stopped || stop_.is_set()) break;
     if (failure) {
       ++failures;
+      health_.failed("receive failed: " + describe(failure));
       bool non_existent_queue = false;
       bool disconnected = false;
       try {
@@ -280,6 +284,7 @@ Task<void> Consumer::receive_loop() {
       }
       if (non_existent_queue) {
         // The queue is gone (deleted, or the endpoint lost its state): set everything up again.
+        health_.failed("the queue does not exist - setting up the subscription again");
         std::exception_ptr setup_failure;
         try {
           config_.queue = co_await resubscribe_();
@@ -292,6 +297,8 @@ Task<void> Consumer::receive_loop() {
         }
         logger_.warning("Unable to recreate the SNS/SQS subscription [sqs] (" +
                         describe(setup_failure) + ")");
+        health_.failed("the queue does not exist; setting it up again failed: " +
+                       describe(setup_failure));
       }
       if (disconnected && failures == 1)
         continue;  // a dropped keep-alive connection: retry at once
@@ -304,6 +311,7 @@ Task<void> Consumer::receive_loop() {
       failing = false;
     }
     failures = 0;
+    health_.received();
     if (messages.empty()) continue;
     const auto count = static_cast<int>(messages.size());
     const bool waiting = Clock::now() - started < config_.batch_window;
@@ -320,7 +328,10 @@ Task<void> Consumer::receive_loop() {
 Task<Consumer::Batch> Consumer::receive_batch() {
   Batch batch;
   try {
-    batch.messages = co_await resources_.api().receive_message(receive_request());
+    auto request = receive_request();
+    // Not passing readiness (start, or after a failure): a short poll proves the queue works.
+    if (health_.short_poll()) request.wait_time_seconds = std::min(request.wait_time_seconds, 1);
+    batch.messages = co_await resources_.api().receive_message(request);
   } catch (...) {
     batch.failure = std::current_exception();
   }

@@ -6,6 +6,7 @@
 
 #include "aws/api.hpp"
 #include "aws/naming.hpp"
+#include "aws/receive_health.hpp"
 #include "aws/setup.hpp"
 #include "core/async.hpp"
 
@@ -64,6 +65,8 @@ struct ConsumerConfig {
   /// Deletes are sent in batches of 10, or when the oldest waited this long (FIFO: at once).
   std::chrono::milliseconds delete_delay{500};
   int wait_time_seconds = 20;
+  /// Readiness: the last successful receive at most this long ago (health.sqs_receive_max_age).
+  std::chrono::duration<double> receive_max_age{60};
   /// Waits out the error backoffs and batch windows (cut short by a stop); empty: real time.
   core::SleepFunction sleep;
 };
@@ -144,6 +147,7 @@ class Consumer : public std::enable_shared_from_this<Consumer> {
   Resubscribe resubscribe_;
   std::optional<ConsumerCounters> counters_;
   Logger logger_;
+  ReceiveHealth health_;
   core::Event stop_;
   core::Gate handlers_;  ///< running handlers
   core::Gate settling_;  ///< deletes and visibility changes on their way

@@ -223,6 +223,8 @@ class AwsSnsSqsTransport final : public TransportInstance {
       config.extend_visibility = spec->options.extend_visibility;
       config.queue_name_prefix = service_.options.aws_sns_sqs.queue_name_prefix;
       config.topic_prefix = service_.options.aws_sns_sqs.topic_prefix;
+      config.receive_max_age =
+          std::chrono::duration<double>(service_.options.health.sqs_receive_max_age);
       auto resources = endpoint_->resources.get();
       auto endpoint = endpoint_;
       Consumer::Resubscribe resubscribe = [endpoint, resources,

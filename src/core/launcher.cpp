@@ -7,6 +7,7 @@
 #include "core/loop.hpp"
 #include "core/service_state.hpp"
 #include "core/transports.hpp"
+#include "health/lifecycle.hpp"
 #include "telemetry/instrument.hpp"
 
 #include <tomodachi/context.hpp>
@@ -105,6 +106,7 @@ class Launch {
     stop_requested_ = true;
     stop_deadline();  // the one deadline runs from the stop request, even during start-up
     restart_ = restart && restart_allowed_;
+    health::begin_drain();  // readyz 503 first; the stop sequence follows the drain delay
     stop_event_.set();
     for (auto& signal : start_cancellations_) signal->emit(asio::cancellation_type::terminal);
   }
@@ -120,6 +122,7 @@ class Launch {
       run->spec = std::move(container);
       containers_.push_back(std::move(run));
     }
+    health::begin_run(containers_.size());
     std::vector<Task<void>> tasks;
     for (auto& container : containers_) tasks.push_back(run_container(*container));
     auto errors = co_await core::when_all(std::move(tasks));
@@ -177,8 +180,10 @@ class Launch {
       abort_start(container, start_error);
     } else if (!stop_requested_) {
       log_lifecycle(container, "started service successfully", "ready", "lifecycle.ready");
+      health::container_started();
     }
     co_await stop_event_.wait();
+    if (!restart()) co_await health::drain_delay();  // inside the one deadline (shorter)
     co_await stop_container(container);
   }
 
@@ -292,6 +297,7 @@ class Launch {
       get_logger("tomodachi.init").warning("no transport handlers defined", file_fields(container));
       throw NothingToRun();
     }
+    for (auto& run : container.services) health::service_loaded(*run.service);
     if (telemetry::instrumentation_requested()) {  // one pipeline per process: the first service
       auto executor = co_await asio::this_coro::executor;
       const auto& first = *container.services.front().service;

@@ -28,7 +28,10 @@ BOOST_DESCRIBE_STRUCT(Options::Amqp, (),
                       (host, port, login, password, exchange_name, routing_key_prefix,
                        queue_name_prefix, virtualhost, ssl, heartbeat, queue_ttl, qos))
 BOOST_DESCRIBE_STRUCT(Options::Watcher, (), (ignored_dirs, watched_file_endings))
-BOOST_DESCRIBE_STRUCT(Options, (), (http, aws_sns_sqs, aws_endpoint_urls, amqp, watcher))
+BOOST_DESCRIBE_STRUCT(Options::Health, (),
+                      (enabled, host, port, path_prefix, max_loop_lag, drain_delay,
+                       sqs_receive_max_age))
+BOOST_DESCRIBE_STRUCT(Options, (), (http, aws_sns_sqs, aws_endpoint_urls, amqp, watcher, health))
 
 namespace {
 
@@ -68,6 +71,18 @@ void assign(std::string_view key, std::string& field, const boost::json::value& 
 }
 void assign(std::string_view key, int& field, const boost::json::value& value) {
   field = as_int(key, value);
+}
+void assign(std::string_view key, double& field, const boost::json::value& value) {
+  if (value.is_int64()) {
+    field = static_cast<double>(value.get_int64());
+  } else if (value.is_uint64()) {
+    field = static_cast<double>(value.get_uint64());
+  } else if (value.is_double()) {
+    field = value.get_double();
+  } else {
+    bad_value(key, value, "a number of seconds");
+  }
+  if (!std::isfinite(field) || field < 0) bad_value(key, value, "a number of seconds, 0 or more");
 }
 void assign(std::string_view key, bool& field, const boost::json::value& value) {
   if (!value.is_bool()) bad_value(key, value, "true or false");
@@ -128,6 +143,10 @@ void assign(std::string_view key, std::vector<std::string>& field,
 boost::json::value to_json(const std::string& field) { return boost::json::string(field); }
 boost::json::value to_json(int field) { return field; }
 boost::json::value to_json(bool field) { return field; }
+boost::json::value to_json(double field) {
+  if (std::trunc(field) == field && std::abs(field) < 1e15) return static_cast<std::int64_t>(field);
+  return field;
+}
 boost::json::value to_json(const std::optional<int>& field) {
   return field ? boost::json::value(*field) : boost::json::value(nullptr);
 }

@@ -11,6 +11,7 @@
 
 #include <tomodachi/context.hpp>
 #include <tomodachi/logging.hpp>
+#include <tomodachi/transport/health.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -91,6 +92,7 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   int access_log_sink_ = -1;
   std::optional<tcp::acceptor> acceptor_;
   std::optional<asio::steady_timer> sweep_timer_;
+  ReadinessReport readiness_;  ///< `http:<port>`: passes while the listener accepts
   int port_ = 0;
   bool requests_logged_ = false;
   Clock::time_point accept_warned_at_{};
@@ -124,6 +126,7 @@ void ServerCore::setup() {
   state_.pipeline.setup(specs_,
                         PipelineConfig{content_defaults(http.content_type, http.charset),
                                        parse_ip_networks(http.real_ip_from), http.real_ip_header});
+  state_.health = service_.options.health;
 }
 
 void ServerCore::open_access_log_file() {
@@ -220,6 +223,8 @@ Task<void> ServerCore::start() {
   acceptor_.emplace(bind(executor, host, requested_port));
   port_ = acceptor_->local_endpoint().port();
   register_port();
+  readiness_ = ReadinessReport("http:" + std::to_string(port_));
+  readiness_.ok();
 
   set_execution_context({{"http_enabled", true}, {"http_server_version", http_server_version()}});
   (void)http_counters();
@@ -302,7 +307,8 @@ void ServerCore::stop_accepting() noexcept {
 
 void ServerCore::stop_listening() noexcept {
   state_.stopping = true;  // 1. keep-alive off for every further response
-  if (acceptor_) {         // 2. stop listening: new connections are refused
+  readiness_.failing("the listener stopped accepting (stopping)");
+  if (acceptor_) {  // 2. stop listening: new connections are refused
     boost::system::error_code ignored;
     acceptor_->close(ignored);
   }

@@ -9,6 +9,7 @@
 
 #include <tomodachi/context.hpp>
 #include <tomodachi/logging.hpp>
+#include <tomodachi/options.hpp>
 
 #include <array>
 #include <chrono>
@@ -67,6 +68,9 @@ struct ServerState {
   /// session copies what the framer leaves to its own buffer before it suspends).
   std::array<char, 8192> read_scratch;
   std::list<std::shared_ptr<detail::WebsocketState>> websockets;
+  /// The service's health options: with `enabled` and no `port`, the sessions answer the
+  /// health paths themselves (before routing, outside the access log, spans and metrics).
+  Options::Health health;
 };
 
 }  // namespace tomodachi::http_impl

@@ -11,6 +11,8 @@
 #include "http/static_files.hpp"
 #include "http/websocket_session.hpp"
 
+#include <tomodachi/transport/health.hpp>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -252,6 +254,7 @@ class Session {
   Clock::time_point handler_started_;
   bool keep_alive_ = false;
   bool request_line_seen_ = false;
+  bool quiet_ = false;  ///< a health path: no access-log record
 };
 
 /// Arms the connection's watchdog at its deadline; at expiry it cuts the connection unless a
@@ -314,6 +317,7 @@ bool Session::begin_request() {
   }
   c.version = "HTTP/1.1";
   request_line_seen_ = false;
+  quiet_ = false;
   // A buffer grown by a large request or answer is not kept for the next one.
   if (c.buffer.capacity() > max_kept_buffer && c.buffer.size() < 8192) c.buffer.shrink_to_fit();
   if (c.out.capacity() > max_kept_buffer) std::string().swap(c.out);
@@ -533,6 +537,16 @@ Task<void> Session::run() {
         wire = co_await std::move(answer);
         if (!wire && !keep_alive_) break;
         if (!wire) continue;
+      } else if (auto health = server_->health.enabled
+                                   ? health_answer(server_->health, c.request.method,
+                                                   c.request.path, c.request.query)
+                                   : std::nullopt) {
+        // Health paths: before routing, no middleware, no span, no metrics, no access log.
+        quiet_ = true;
+        wire.emplace();
+        wire->status = health->status;
+        wire->content_type = health->content_type;
+        wire->body = std::move(health->body);
       } else {
         auto respond = server_->pipeline.respond(request, server_->accepting_requests);
         wire = co_await std::move(respond);
@@ -620,6 +634,7 @@ std::optional<std::string_view> Session::prepare_answer(const WireResponse& wire
 /// The access-log record of a written answer (or of a peer that vanished mid-response,
 /// spec §8). False: the connection is gone.
 bool Session::log_answer(bool written) {
+  if (quiet_) return written;
   entry_.request_seconds = seconds_since(started_);
   if (!written) {
     server_->access_log.disconnected_while_writing(connection_->request, entry_);

@@ -278,3 +278,35 @@ TEST(Options, EveryLegacyAliasOfTheSpecSetsExactlyItsCanonicalKeys) {
     EXPECT_EQ(options.get(c.alias), value);
   }
 }
+
+TEST(Options, HealthKeysWithTheirDefaults) {
+  const auto d = Options().asdict();
+  EXPECT_EQ(d.at("health.enabled"), false);
+  EXPECT_EQ(d.at("health.host"), "0.0.0.0");
+  EXPECT_EQ(d.at("health.port"), nullptr);
+  EXPECT_EQ(d.at("health.path_prefix"), "/");
+  EXPECT_EQ(d.at("health.max_loop_lag"), 5);
+  EXPECT_EQ(d.at("health.drain_delay"), 0);
+  EXPECT_EQ(d.at("health.sqs_receive_max_age"), 60);
+
+  auto options = Options::from_json(object(
+      R"({"health": {"enabled": true, "port": 8081, "drain_delay": 2.5}, "health.path_prefix": "/h/"})"));
+  EXPECT_TRUE(options.health.enabled);
+  EXPECT_EQ(options.health.port, 8081);
+  EXPECT_EQ(options.health.drain_delay, 2.5);
+  EXPECT_EQ(options.health.path_prefix, "/h/");
+  EXPECT_EQ(options.get("health.drain_delay"), 2.5);
+}
+
+TEST(Options, HealthValuesOfTheWrongKindNameTheKeyAndTheValue) {
+  try {
+    Options().set("health.max_loop_lag", -1);
+    FAIL() << "no OptionError";
+  } catch (const OptionError& error) {
+    EXPECT_NE(std::string(error.what()).find("'health.max_loop_lag': -1"), std::string::npos)
+        << error.what();
+  }
+  EXPECT_THROW(Options().set("health.drain_delay", "soon"), OptionError);
+  EXPECT_THROW(Options().set("health.enabled", 1), OptionError);
+  EXPECT_THROW(Options().set("health.livez", true), OptionError);
+}
