@@ -114,23 +114,20 @@ void start_process_pipeline(boost::asio::any_io_executor executor, const std::st
   const Config& config = *requested();
   state.pipeline = std::make_unique<Pipeline>(executor, config, service_name, service_uuid,
                                               std::string(tomodachi::version));
-  if (config.metrics.otlp || config.prometheus.enabled) {
+  const bool push_metrics = config.metrics.otlp || config.metrics.console;
+  if (push_metrics || config.prometheus.enabled) {
     state.registry =
         std::make_unique<MetricsRegistry>(config.prometheus.enabled && config.prometheus.exemplars);
     registry_raw.store(state.registry.get(), std::memory_order_release);
   }
   if (config.prometheus.enabled) start_prometheus(executor, state, config.prometheus);
-  if (config.metrics.otlp) {
+  if (push_metrics) {
     state.metrics_timer = std::make_shared<boost::asio::steady_timer>(executor);
     boost::asio::co_spawn(
         executor,
         export_metrics_periodically(state.metrics_timer, config.metric_export_interval,
                                     config.metric_export_timeout),
         boost::asio::detached);
-  }
-  if (config.metrics.console) {
-    get_logger("tomodachi.opentelemetry")
-        .warning("OTEL_METRICS_EXPORTER=console is not supported: metrics are not exported");
   }
 }
 
@@ -139,7 +136,8 @@ Task<void> shutdown_process_pipeline(std::chrono::steady_clock::time_point deadl
   if (!state.pipeline) co_return;
   if (state.prometheus) state.prometheus->stop();
   if (state.metrics_timer) state.metrics_timer->cancel();
-  if (state.registry && state.pipeline->config().metrics.otlp) {
+  const auto& metrics_choice = state.pipeline->config().metrics;
+  if (state.registry && (metrics_choice.otlp || metrics_choice.console)) {
     auto snapshot = state.registry->collect();
     if (!snapshot.empty()) {
       auto task = state.pipeline->export_metrics(std::move(snapshot), deadline);

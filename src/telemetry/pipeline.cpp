@@ -178,7 +178,13 @@ Task<void> Pipeline::shutdown(std::chrono::steady_clock::time_point deadline) {
 Task<bool> Pipeline::export_metrics(std::vector<MetricData> metrics,
                                     std::chrono::steady_clock::time_point deadline) {
   auto impl = impl_;
-  if (!impl->metric_exporter) co_return false;
+  if (config_.metrics.console) {  // as the traces' and logs' console exporter: one OTLP JSON line
+    std::string line =
+        encode_metrics(impl->metrics_resource, impl->scope, metrics, Protocol::http_json) + "\n";
+    std::fwrite(line.data(), 1, line.size(), stdout);
+    std::fflush(stdout);
+  }
+  if (!impl->metric_exporter) co_return config_.metrics.console;
   std::string body =
       encode_metrics(impl->metrics_resource, impl->scope, metrics, impl->metric_protocol);
   co_return co_await impl->metric_exporter->post(std::move(body), deadline);

@@ -218,6 +218,19 @@ class OtlpExportTest(unittest.TestCase):
         names = {s["name"] for s in batches[0]["resourceSpans"][0]["scopeSpans"][0]["spans"]}
         self.assertIn("lookup", names)
 
+    def test_console_metrics_exporter_prints_otlp_json(self):
+        env = dict(os.environ, OTEL_TRACES_EXPORTER="none", OTEL_LOGS_EXPORTER="none",
+                   OTEL_METRICS_EXPORTER="console")
+        done = subprocess.run([TOOL], env=env, capture_output=True, text=True, timeout=60)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        batches = [json.loads(line) for line in done.stdout.splitlines() if line.startswith('{"resourceMetrics"')]
+        self.assertEqual(len(batches), 1, done.stdout)
+        metrics = {m["name"]: m for m in batches[0]["resourceMetrics"][0]["scopeMetrics"][0]["metrics"]}
+        self.assertEqual(set(metrics), {"http.server.duration", "http.server.active_requests"})
+        point = metrics["http.server.duration"]["histogram"]["dataPoints"][0]
+        self.assertEqual(point["count"], "2")  # uint64 as a JSON string (the OTLP JSON mapping)
+        self.assertNotIn("resourceSpans", done.stdout)
+
     def test_collector_down_costs_a_log_line(self):
         env = dict(os.environ, OTEL_TRACES_EXPORTER="otlp", OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9",
                    OTEL_EXPORTER_OTLP_TIMEOUT="0.5", OTEL_BSP_EXPORT_TIMEOUT="1000")
