@@ -87,13 +87,12 @@ std::string gunzip(const std::string& data) {
 bool run_post(asio::io_context& io, OtlpHttpExporter& exporter, std::string body) {
   bool ok = false;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  asio::co_spawn(
-      io,
-      [&]() -> Task<void> {
-        ok = co_await exporter.post(std::move(body), deadline);
-        io.stop();
-      }(),
-      asio::detached);
+  // Named: the coroutine refers to the lambda's captures, which must outlive it.
+  auto post = [&]() -> Task<void> {
+    ok = co_await exporter.post(std::move(body), deadline);
+    io.stop();
+  };
+  asio::co_spawn(io, post(), asio::detached);
   io.restart();
   io.run();
   return ok;
@@ -164,12 +163,10 @@ TEST(BatchProcessor, BoundedQueueCountsDropsAndExportsInBatches) {
       "items");
   for (int i = 0; i < 15; ++i) processor->push(i);  // loop not running: 10 queued, 5 dropped
   EXPECT_EQ(processor->dropped(), 5u);
-  asio::co_spawn(
-      io,
-      [&]() -> Task<void> {
-        co_await processor->flush(std::chrono::steady_clock::now() + std::chrono::seconds(10));
-      }(),
-      asio::detached);
+  auto flush = [&]() -> Task<void> {  // named: it must outlive its coroutine
+    co_await processor->flush(std::chrono::steady_clock::now() + std::chrono::seconds(10));
+  };
+  asio::co_spawn(io, flush(), asio::detached);
   io.run();
   EXPECT_EQ(batches, (std::vector<std::size_t>{4, 4, 2}));
   EXPECT_EQ(processor->queued(), 0u);
