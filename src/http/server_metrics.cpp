@@ -10,22 +10,22 @@ namespace {
 constexpr std::size_t max_cached = 4096;
 }  // namespace
 
-ServerMetrics::Series& ServerMetrics::series(telemetry::MetricsRegistry& registry,
-                                             const std::string& key) {
+CachedSeries& ServerMetrics::series(telemetry::MetricsRegistry& registry, const std::string& key) {
   if (registry_ != &registry || series_.size() >= max_cached) {
     series_.clear();
     registry_ = &registry;
+    ++epoch_;
   }
   return series_[key];
 }
 
 ServerMetrics::InFlight ServerMetrics::begin(telemetry::MetricsRegistry& registry, std::string key,
                                              const AttributesFn& attributes) {
-  Series& cached = series(registry, key);
+  CachedSeries& cached = series(registry, key);
   if (!cached.active)
     cached.active = registry.series_handle("http.server.active_requests", attributes());
   registry.add(cached.active, 1);
-  return InFlight{&registry, std::move(key), cached.active};
+  return InFlight{&registry, std::move(key), cached.active, &cached, epoch_};
 }
 
 void ServerMetrics::end(InFlight& request, std::int64_t status, double seconds,
@@ -33,7 +33,10 @@ void ServerMetrics::end(InFlight& request, std::int64_t status, double seconds,
   if (request.registry == nullptr) return;
   telemetry::MetricsRegistry& registry = *request.registry;
   registry.add(request.active, -1);
-  Series& cached = series(registry, request.key);
+  // begin()'s entry, unless the cache started over meanwhile (then looked up again).
+  CachedSeries& cached = request.epoch == epoch_ && registry_ == &registry
+                             ? *request.series
+                             : series(registry, request.key);
   auto found = std::find_if(cached.duration.begin(), cached.duration.end(),
                             [status](const auto& entry) { return entry.first == status; });
   if (found == cached.duration.end()) {

@@ -16,13 +16,21 @@
 
 namespace tomodachi::http_impl {
 
+/// The cached series of one attribute set: active requests, and the duration by status.
+struct CachedSeries {
+  telemetry::MetricsRegistry::SeriesHandle active;
+  std::vector<std::pair<std::int64_t, telemetry::MetricsRegistry::SeriesHandle>> duration;
+};
+
 class ServerMetrics {
  public:
   /// One request between begin() and end().
   struct InFlight {
     telemetry::MetricsRegistry* registry = nullptr;
     std::string key;
-    telemetry::MetricsRegistry::SeriesHandle active;
+    telemetry::MetricsRegistry::SeriesHandle active;  ///< valid as long as the registry
+    CachedSeries* series = nullptr;  ///< the cache entry, valid while `epoch` is current
+    std::uint64_t epoch = 0;
   };
   /// What gives the request's attributes when a series is new (rarely): a non-owning
   /// reference to a callable (no allocation per request).
@@ -48,14 +56,11 @@ class ServerMetrics {
            const AttributesFn& attributes);
 
  private:
-  struct Series {
-    telemetry::MetricsRegistry::SeriesHandle active;
-    std::vector<std::pair<std::int64_t, telemetry::MetricsRegistry::SeriesHandle>> duration;
-  };
-  Series& series(telemetry::MetricsRegistry& registry, const std::string& key);
+  CachedSeries& series(telemetry::MetricsRegistry& registry, const std::string& key);
 
-  telemetry::MetricsRegistry* registry_ = nullptr;  ///< the one the handles belong to
-  std::unordered_map<std::string, Series> series_;
+  telemetry::MetricsRegistry* registry_ = nullptr;        ///< the one the handles belong to
+  std::unordered_map<std::string, CachedSeries> series_;  ///< node-based: entries stay put
+  std::uint64_t epoch_ = 0;                               ///< +1 each time the cache starts over
 };
 
 }  // namespace tomodachi::http_impl

@@ -71,7 +71,8 @@ bool Connection::peer_connected() const noexcept {
 
 const Connection::SocketNames& Connection::socket_names() {
   if (socket_names_) return *socket_names_;
-  SocketNames& names = socket_names_.emplace();
+  socket_names_ = std::make_unique<SocketNames>();
+  SocketNames& names = *socket_names_;
   boost::system::error_code ec;
   if (auto local = socket.local_endpoint(ec); !ec) {
     names.local_ip = local.address().to_string();

@@ -14,7 +14,6 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -85,9 +84,10 @@ class Connection {
   /// Waiting for the first byte of a request with nothing buffered and no read pending on
   /// the buffers (a readiness wait): the idle sweep may free them meanwhile.
   bool parked = false;
-  std::uint64_t parked_epoch = 0;            ///< the server's sweep epoch when it parked
-  std::string out;                           ///< response head buffer, reused
-  std::optional<SocketNames> socket_names_;  ///< socket_names(), once read
+  std::uint64_t parked_epoch = 0;  ///< the server's sweep epoch when it parked
+  std::string out;                 ///< response head buffer, reused
+  /// socket_names(), once read (only traced requests ask: a pointer keeps idle connections small)
+  std::unique_ptr<SocketNames> socket_names_;
   /// The version of the current request's status line (`HTTP/1.1` until a head is read).
   std::string_view version = "HTTP/1.1";
   detail::RequestState request;

@@ -121,8 +121,8 @@ MetricsRegistry::Series& MetricsRegistry::series(std::string_view name,
   kept.clear();
   for (const auto& wanted : it->spec->attribute_keys) {
     // A key `extra` sets (the status code, function.success) is `extra`'s alone.
-    const bool overridden = std::any_of(extra.begin(), extra.end(),
-                                        [&](const auto& kv) { return kv.first == wanted; });
+    const bool overridden =
+        std::any_of(extra.begin(), extra.end(), [&](const auto& kv) { return kv.first == wanted; });
     if (overridden) continue;
     for (const auto& kv : attributes) {
       if (kv.first == wanted) {
