@@ -1,6 +1,8 @@
 // OTEL_* environment -> Config, with upstream tomodachi's defaults and start-up errors.
 #include "telemetry/config.hpp"
 
+#include "env_support.hpp"
+
 #include <gtest/gtest.h>
 
 #include <map>
@@ -8,22 +10,8 @@
 using namespace tomodachi::telemetry;
 
 namespace {
-EnvLookup env(std::map<std::string, std::string> values) {
-  return [values = std::move(values)](std::string_view name) -> std::optional<std::string> {
-    auto it = values.find(std::string(name));
-    if (it == values.end()) return std::nullopt;
-    return it->second;
-  };
-}
-
-std::string error_of(std::map<std::string, std::string> values) {
-  try {
-    load_config(env(std::move(values)));
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
-}
+using test_support::env;
+using test_support::error_of;
 
 std::string value_of(const KeyValues& kvs, const std::string& key) {
   for (auto& [k, v] : kvs) {

@@ -3,6 +3,8 @@
 // start-up errors naming the variable.
 #include "telemetry/config.hpp"
 
+#include "env_support.hpp"
+
 #include <gtest/gtest.h>
 
 #include <map>
@@ -10,22 +12,8 @@
 using namespace tomodachi::telemetry;
 
 namespace {
-EnvLookup env(std::map<std::string, std::string> values) {
-  return [values = std::move(values)](std::string_view name) -> std::optional<std::string> {
-    auto it = values.find(std::string(name));
-    if (it == values.end()) return std::nullopt;
-    return it->second;
-  };
-}
-
-std::string error_of(std::map<std::string, std::string> values) {
-  try {
-    load_config(env(std::move(values)));
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
-}
+using test_support::env;
+using test_support::error_of;
 }  // namespace
 
 TEST(PrometheusConfig, OffByDefaultWithUpstreamsDefaults) {
